@@ -1,0 +1,114 @@
+"""The one task runner of the sagemcp monorepo.
+
+`nox` runs what CI runs: lint, type check, every package's tests in its own
+environment, the cross-package end-to-end tests and the official MCP conformance
+suite. `nox -s bench` and `nox -s soak` run on demand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = sorted(p.name for p in ROOT.glob("sagemcp-*") if (p / "pyproject.toml").exists())
+CONNECTORS = [p for p in PACKAGES if p.startswith("sagemcp-connector-")]
+TEST_DEPS = ["pytest>=8,<10", "pytest-asyncio>=0.24,<2", "hypothesis>=6.100,<7", "uvicorn>=0.30,<1"]
+TOOLS_DIR = ROOT / ".tools"
+
+nox.options.sessions = ["lint", "typecheck", "tests", "e2e", "conformance"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+def _editable(*names: str) -> list[str]:
+    args: list[str] = []
+    for name in names:
+        extras = "[testing]" if name == "sagemcp-core" else ""
+        args += ["-e", f"{ROOT / name}{extras}"]
+    return args
+
+
+def _pytest(session: nox.Session, *paths: str) -> None:
+    session.run("python", "-m", "pytest", *paths, *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6,<1")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    session.install("mypy>=1.11,<2", *_editable(*PACKAGES))
+    for name in PACKAGES:
+        session.run("mypy", str(ROOT / name / "src"))
+
+
+@nox.session(python="3.11")
+@nox.parametrize("package", PACKAGES)
+def tests(session: nox.Session, package: str) -> None:
+    """One package's tests, in an environment holding that package, core, and what it declares."""
+    needed = ["sagemcp-core"] if package == "sagemcp-core" else ["sagemcp-core", package]
+    if package == "sagemcp-server":
+        needed += [c for c in CONNECTORS if (ROOT / c / "src").exists()]
+    session.install(*TEST_DEPS, *_editable(*dict.fromkeys(needed)))
+    _pytest(session, str(ROOT / package / "tests"))
+
+
+@nox.session(python="3.11")
+def e2e(session: nox.Session) -> None:
+    """Cross-package tests under tests/: real server processes and real MCP clients over sockets."""
+    session.install(*TEST_DEPS, *_editable(*PACKAGES))
+    _pytest(session, str(ROOT / "tests"), "--ignore", str(ROOT / "tests" / "conformance"))
+
+
+def _conformance_tool(session: nox.Session) -> tuple[str, str]:
+    """Node.js 22 and the official conformance suite, installed from npm into .tools/ once."""
+    target = TOOLS_DIR / "conformance"
+    node = target / "node_modules" / ".bin" / "node"
+    cli = target / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
+    if not (node.exists() and cli.exists()):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "package.json").write_text('{"name": "sagemcp-conformance-tools", "private": true}\n')
+        npm = shutil.which("npm")
+        if npm is None:
+            session.error("npm is needed to install the conformance suite (Node.js 20+ with npm)")
+        session.run(
+            npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
+            "@modelcontextprotocol/conformance@0.1.16", "node@22", external=True,
+        )  # fmt: skip
+    return str(node), str(cli)
+
+
+@nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """The official MCP conformance suite against a real server process, through the multi-tenant route."""
+    node, cli = _conformance_tool(session)
+    session.install(*TEST_DEPS, *_editable("sagemcp-core"))
+    env = {"SAGEMCP_CONFORMANCE_NODE": node, "SAGEMCP_CONFORMANCE_CLI": cli}
+    session.run("python", "-m", "tests.conformance.run", *session.posargs, env=env)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    session.install(*TEST_DEPS, *_editable(*PACKAGES))
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+@nox.session(python="3.11")
+def soak(session: nox.Session) -> None:
+    session.install(*TEST_DEPS, *_editable(*PACKAGES))
+    session.run("python", "-m", "tests.soak", *session.posargs, env={"SAGEMCP_SOAK": os.environ.get("SAGEMCP_SOAK", "600")})
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    session.install("mkdocs>=1.6,<2", *_editable(*PACKAGES))
+    session.run("python", "-m", "docs.gen")
+    session.run("mkdocs", "build", "--strict")

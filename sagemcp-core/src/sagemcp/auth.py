@@ -1,0 +1,125 @@
+"""Upstream authentication schemes a connector declares.
+
+A connector lists one or more schemes in `Connector.auth`; a tenant's `Credential`
+names the scheme it was made for through `Credential.kind`. Provider quirks (Slack's
+nested user token, Notion's Basic auth at the token endpoint) are expressed with the
+fields and the `token_response_hook` of `OAuth2`, not with branches in core.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from .models import Credential
+
+__all__ = ["ApiKey", "AuthScheme", "BasicAuth", "BearerToken", "NoAuth", "OAuth2", "TokenResponseHook"]
+
+TokenResponseHook = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns a provider's token response into the standard shape (`access_token`, `refresh_token`,
+`expires_in`, `scope`, `token_type`, plus anything to keep in `Credential.extra` under `extra`)."""
+
+
+@dataclass(frozen=True)
+class AuthScheme:
+    """Base of the schemes; `kind` matches `Credential.kind`."""
+
+    kind: ClassVar[str] = "none"
+    description: str = ""
+
+    def headers(self, credential: Credential | None) -> dict[str, str]:
+        """The headers that authenticate an upstream request with `credential`."""
+        return {}
+
+    def query(self, credential: Credential | None) -> dict[str, str]:
+        """Query parameters that authenticate an upstream request (rarely used)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class NoAuth(AuthScheme):
+    kind: ClassVar[str] = "none"
+
+
+@dataclass(frozen=True)
+class OAuth2(AuthScheme):
+    """The OAuth 2.0 authorization-code flow (with PKCE S256 when `pkce`)."""
+
+    kind: ClassVar[str] = "oauth2"
+    authorize_url: str = ""
+    token_url: str = ""
+    scopes: tuple[str, ...] = ()
+    """Scopes always requested."""
+    scopes_by_group: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Extra scopes requested when a tool group is enabled."""
+    revoke_url: str | None = None
+    pkce: bool = True
+    token_auth_method: Literal["client_secret_post", "client_secret_basic", "none"] = "client_secret_post"
+    scope_separator: str = " "
+    scope_param: str = "scope"
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+    refreshable: bool = True
+    token_response_hook: TokenResponseHook | None = None
+
+    def headers(self, credential: Credential | None) -> dict[str, str]:
+        if credential is None:
+            return {}
+        return {"Authorization": f"Bearer {credential.access_token.get_secret_value()}"}
+
+    def scopes_for(self, groups: list[str] | None) -> list[str]:
+        """Scopes to request when `groups` are enabled (all groups when None), without duplicates."""
+        wanted = list(self.scopes)
+        for group, scopes in self.scopes_by_group.items():
+            if groups is None or group in groups:
+                wanted.extend(scopes)
+        return list(dict.fromkeys(wanted))
+
+
+@dataclass(frozen=True)
+class BearerToken(AuthScheme):
+    """A long-lived token pasted by the operator (GitHub PAT, Slack bot token...)."""
+
+    kind: ClassVar[str] = "bearer"
+    header: str = "Authorization"
+    prefix: str = "Bearer"
+
+    def headers(self, credential: Credential | None) -> dict[str, str]:
+        if credential is None:
+            return {}
+        token = credential.access_token.get_secret_value()
+        return {self.header: f"{self.prefix} {token}" if self.prefix else token}
+
+
+@dataclass(frozen=True)
+class ApiKey(AuthScheme):
+    """A key sent in a header (or, for old APIs, the query string) with a format like `"Token {token}"`."""
+
+    kind: ClassVar[str] = "api_key"
+    header: str = "X-API-Key"
+    format: str = "{token}"
+    query_param: str | None = None
+
+    def headers(self, credential: Credential | None) -> dict[str, str]:
+        if credential is None or self.query_param:
+            return {}
+        return {self.header: self.format.format(token=credential.access_token.get_secret_value())}
+
+    def query(self, credential: Credential | None) -> dict[str, str]:
+        if credential is None or not self.query_param:
+            return {}
+        return {self.query_param: credential.access_token.get_secret_value()}
+
+
+@dataclass(frozen=True)
+class BasicAuth(AuthScheme):
+    """HTTP Basic with `Credential.account` as user and the token as password (Jira email + API token)."""
+
+    kind: ClassVar[str] = "basic"
+
+    def headers(self, credential: Credential | None) -> dict[str, str]:
+        if credential is None:
+            return {}
+        raw = f"{credential.account or ''}:{credential.access_token.get_secret_value()}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}

@@ -1,0 +1,232 @@
+"""`CredentialManager`: a valid upstream credential for a tenant and provider, refreshed when due.
+
+A refresh happens once however many calls need it: callers in this process wait
+for the one refresh in flight (single-flight per tenant and provider), and
+processes sharing a store take the store's credential lock, re-read the
+credential inside it (another process may have refreshed it already), and write
+the result with a compare-and-swap on `Credential.version`. A provider that
+rotates refresh tokens therefore never sees an old refresh token used twice, and
+a newer credential is never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import anyio
+
+from .auth import OAuth2
+from .errors import CredentialError, NotConnected, ReconnectRequired, RefreshFailed, TokenEndpointError
+from .models import Credential, CredentialStatus
+from .oauth import UNREACHABLE, OAuthFlows
+
+if TYPE_CHECKING:
+    from .connector import Connector
+    from .store import TenantStore
+
+__all__ = ["CredentialManager"]
+
+logger = logging.getLogger("sagemcp.credentials")
+
+_TRANSIENT_ERRORS = frozenset({UNREACHABLE, "server_error", "slow_down"})
+
+
+@dataclass
+class _Flight:
+    """One refresh in progress in this process, awaited by every caller that needs it."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    result: Credential | None = None
+    error: Exception | None = None
+
+
+class CredentialManager:
+    """Hands out valid credentials, refreshing OAuth tokens within `refresh_margin` seconds of expiry.
+
+    `on_refresh(provider, ok)` is called after every refresh attempt that reached the
+    provider (for metrics).
+    """
+
+    def __init__(
+        self,
+        store: TenantStore,
+        oauth: OAuthFlows,
+        *,
+        refresh_margin: float = 60.0,
+        on_refresh: Callable[[str, bool], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._oauth = oauth
+        self._margin = refresh_margin
+        self._on_refresh = on_refresh
+        self._flights: dict[tuple[str, str], _Flight] = {}
+
+    @property
+    def refresh_margin(self) -> float:
+        """Seconds before expiry at which a token is refreshed."""
+        return self._margin
+
+    async def get(self, tenant_id: str, provider: str, connector_cls: type[Connector]) -> Credential | None:
+        """The credential to call `connector_cls`'s upstream with; None if it needs none.
+
+        Raises `NotConnected` when the tenant has no credential for `provider`,
+        `ReconnectRequired` when it can no longer be used or refreshed, and
+        `RefreshFailed` when a due refresh failed for a reason that may pass.
+        """
+        if not connector_cls.needs_credential():
+            return None
+        credential = await self._store.get_credential(tenant_id, provider)
+        if credential is None:
+            raise NotConnected(
+                f"{provider} is not connected for this tenant: connect it with the {provider} OAuth flow, "
+                f"or store a {provider} token for the tenant in the admin API"
+            )
+        self._check_usable(credential, connector_cls)
+        if not credential.expires_within(self._margin):
+            return credential
+        scheme = connector_cls.oauth2()
+        if scheme is None or not _refreshable(credential, scheme):
+            if credential.expires_within(0):
+                raise ReconnectRequired(
+                    f"the {provider} token of this tenant expired and cannot be refreshed: reconnect {provider}"
+                )
+            return credential
+        return await self._single_flight(tenant_id, provider, scheme, connector_cls)
+
+    async def revoke(self, tenant_id: str, provider: str, connector_cls: type[Connector]) -> bool:
+        """Revoke the tenant's credential at the provider; False when it cannot be revoked there.
+
+        The stored credential is left alone: the caller deletes it.
+        """
+        credential = await self._store.get_credential(tenant_id, provider)
+        scheme = connector_cls.oauth2()
+        if credential is None or scheme is None or credential.kind != "oauth2":
+            return False
+        app = await self._store.get_oauth_app(tenant_id, provider)
+        if app is None:
+            return False
+        return await self._oauth.revoke(scheme, app, credential)
+
+    def _check_usable(self, credential: Credential, connector_cls: type[Connector]) -> None:
+        provider = credential.provider
+        if credential.status == CredentialStatus.RECONNECT_REQUIRED:
+            raise ReconnectRequired(
+                f"the {provider} credential of this tenant was revoked or expired: reconnect {provider}"
+            )
+        if connector_cls.scheme_for(credential.kind) is None:
+            accepted = ", ".join(scheme.kind for scheme in connector_cls.auth)
+            raise ReconnectRequired(
+                f"the stored {provider} credential is of kind {credential.kind!r}, but the "
+                f"{connector_cls.info.id} connector accepts {accepted}: reconnect {provider}"
+            )
+
+    async def _single_flight(
+        self, tenant_id: str, provider: str, scheme: OAuth2, connector_cls: type[Connector]
+    ) -> Credential:
+        key = (tenant_id, provider)
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                break
+            await flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            if flight.result is not None:
+                return flight.result
+            # The refreshing caller was cancelled before it had an outcome: take over.
+        flight = self._flights[key] = _Flight()
+        try:
+            # Shielded: once the provider may have rotated the refresh token, the new one must be stored.
+            with anyio.CancelScope(shield=True):
+                result = flight.result = await self._refresh(tenant_id, provider, scheme, connector_cls)
+        except Exception as exc:
+            flight.error = exc
+            raise
+        finally:
+            del self._flights[key]
+            flight.done.set()
+        return result
+
+    async def _refresh(
+        self, tenant_id: str, provider: str, scheme: OAuth2, connector_cls: type[Connector]
+    ) -> Credential:
+        async with self._store.lock_credential(tenant_id, provider) as latest:
+            if latest is None:
+                raise NotConnected(f"{provider} was disconnected for this tenant: connect it again")
+            self._check_usable(latest, connector_cls)
+            if not latest.expires_within(self._margin):
+                return latest
+            if not _refreshable(latest, scheme):
+                if latest.expires_within(0):
+                    raise ReconnectRequired(
+                        f"the {provider} token of this tenant expired and cannot be refreshed: reconnect {provider}"
+                    )
+                return latest
+            app = await self._store.get_oauth_app(tenant_id, provider)
+            if app is None:
+                raise ReconnectRequired(
+                    f"the {provider} token of this tenant expired and cannot be refreshed because no {provider} "
+                    f"OAuth app is configured for the tenant: configure it, then reconnect {provider}"
+                )
+            try:
+                new = await self._oauth.refresh(scheme, app, latest)
+            except TokenEndpointError as exc:
+                self._report(provider, False)
+                return await self._refresh_refused(latest, exc)
+            self._report(provider, True)
+            if await self._store.swap_credential(latest.version, new):
+                return new
+            logger.info("another process updated the %s credential of tenant %s first", provider, tenant_id)
+            return await self._winner(tenant_id, provider, connector_cls)
+
+    async def _refresh_refused(self, latest: Credential, exc: TokenEndpointError) -> Credential:
+        provider = latest.provider
+        if exc.error == "invalid_grant":
+            marked = latest.model_copy(
+                update={"status": CredentialStatus.RECONNECT_REQUIRED, "version": latest.version + 1}
+            )
+            if not await self._store.swap_credential(latest.version, marked):
+                winner = await self._store.get_credential(latest.tenant_id, provider)
+                if winner is not None and winner.status == CredentialStatus.ACTIVE and not winner.expires_within(0):
+                    return winner
+            raise ReconnectRequired(
+                f"{provider} refused to refresh this tenant's token (invalid_grant: the grant was revoked or "
+                f"expired): reconnect {provider}"
+            ) from exc
+        if _transient(exc):
+            raise RefreshFailed(
+                f"refreshing the {provider} token failed temporarily ({exc.message}); the credential is kept, "
+                "try again shortly"
+            ) from exc
+        raise CredentialError(
+            f"refreshing the {provider} token failed ({exc.message}); check the tenant's {provider} OAuth app "
+            f"(client id and secret), or reconnect {provider}"
+        ) from exc
+
+    async def _winner(self, tenant_id: str, provider: str, connector_cls: type[Connector]) -> Credential:
+        winner = await self._store.get_credential(tenant_id, provider)
+        if winner is None:
+            raise NotConnected(f"{provider} was disconnected for this tenant: connect it again")
+        self._check_usable(winner, connector_cls)
+        return winner
+
+    def _report(self, provider: str, ok: bool) -> None:
+        if self._on_refresh is None:
+            return
+        try:
+            self._on_refresh(provider, ok)
+        except Exception:
+            logger.exception("the on_refresh callback failed")
+
+
+def _refreshable(credential: Credential, scheme: OAuth2) -> bool:
+    return credential.kind == "oauth2" and credential.refresh_token is not None and scheme.refreshable
+
+
+def _transient(exc: TokenEndpointError) -> bool:
+    if exc.error in _TRANSIENT_ERRORS:
+        return True
+    return exc.status is not None and (exc.status == 429 or exc.status >= 500)

@@ -1,0 +1,84 @@
+"""Caller authentication for the MCP endpoints: pluggable, API keys by default, anonymous only on request."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from starlette.requests import HTTPConnection
+
+from ..cache import TTLCache
+from ..models import Principal
+from ..store import TenantStore
+
+__all__ = ["AllowAnonymous", "ApiKeyAuthenticator", "CallerAuthenticator", "ChainAuthenticator", "bearer_token"]
+
+ANONYMOUS = Principal(id="anonymous", kind="anonymous", name="anonymous")
+
+
+@runtime_checkable
+class CallerAuthenticator(Protocol):
+    async def authenticate(self, conn: HTTPConnection) -> Principal | None:
+        """The principal behind a request, or None when it presents no valid credentials."""
+        ...
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
+    """The token of an `Authorization: Bearer` header (WebSocket clients may use `?api_key=` instead)."""
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if conn.scope.get("type") == "websocket":
+        return conn.query_params.get("api_key") or None
+    return None
+
+
+class ApiKeyAuthenticator:
+    """Tenant and platform API keys verified by the store, cached briefly by key hash.
+
+    A revoked key stops working on this process at once when the revoking code calls
+    `invalidate()`, and on other replicas within `ttl` seconds.
+    """
+
+    def __init__(self, store: TenantStore, ttl: float = 5.0, maxsize: int = 50_000) -> None:
+        self.store = store
+        self._cache: TTLCache[str, Principal] = TTLCache(ttl, maxsize)
+
+    async def authenticate(self, conn: HTTPConnection) -> Principal | None:
+        token = bearer_token(conn)
+        if token is None or len(token) > 512:
+            return None
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        principal = self._cache.get(digest)
+        if principal is None:
+            principal = await self.store.verify_api_key(token)
+            if principal is None:
+                return None
+            self._cache.set(digest, principal)
+        return principal
+
+    def invalidate(self) -> None:
+        self._cache.invalidate()
+
+
+class AllowAnonymous:
+    """Everyone is let in as the anonymous principal. Only for deliberately open, local setups."""
+
+    async def authenticate(self, conn: HTTPConnection) -> Principal | None:
+        return ANONYMOUS
+
+
+class ChainAuthenticator:
+    """The first authenticator that recognises the request wins (API keys, then OAuth tokens...)."""
+
+    def __init__(self, authenticators: Sequence[CallerAuthenticator]) -> None:
+        self.authenticators = list(authenticators)
+
+    async def authenticate(self, conn: HTTPConnection) -> Principal | None:
+        for auth in self.authenticators:
+            principal = await auth.authenticate(conn)
+            if principal is not None:
+                return principal
+        return None

@@ -1,0 +1,403 @@
+"""The MCP request handlers: one low-level SDK `Server` serving every tenant.
+
+Nothing tenant-specific lives on the server or a session: each handler reads the
+`CallScope` the HTTP layer attached to the current request. Tool policy is
+enforced here, at call time. No exception text from our internals reaches the
+client: unexpected failures are logged with the request id and answered generically.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from pydantic import ValidationError
+
+from ..connector import Connector
+from ..context import ToolContext
+from ..errors import (
+    CredentialError,
+    DefinitionError,
+    InvalidArguments,
+    LookupFailed,
+    ReadOnlyViolation,
+    SageMCPError,
+    ToolDisabled,
+    UpstreamError,
+    UpstreamForbidden,
+    UpstreamRateLimited,
+)
+from ..models import AuditEvent, Credential
+from ..tools import ToolSpec, validation_errors
+from ..upstream import UpstreamClient
+from ._channel import SessionChannel
+from ._convert import error_result, prompt_messages_to_mcp, resource_value_to_contents, tool_value_to_result
+from ._resolve import CallScope, Resolver, Target, scope_of
+
+logger = logging.getLogger("sagemcp.mcp")
+
+
+class ToolCallObserver(Protocol):
+    """Receives one event per tool call (metrics, audit). Must not block; must not raise."""
+
+    def __call__(self, event: AuditEvent) -> None: ...
+
+
+@dataclass
+class HandlerSettings:
+    max_result_chars: int
+    server_name: str
+    server_version: str
+
+
+class Handlers:
+    """The handler functions, bound to the shared resolver, upstream client and observer."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        upstream: UpstreamClient,
+        settings: HandlerSettings,
+        observer: ToolCallObserver | None = None,
+    ) -> None:
+        self.resolver = resolver
+        self.upstream = upstream
+        self.settings = settings
+        self.observer = observer
+        self._schemas: dict[str, dict[str, Any]] = {
+            spec.name: spec.input_schema for cls in resolver.registry for spec in cls.tools.values()
+        }
+
+    def build_server(self) -> Server[Any]:
+        with warnings.catch_warnings():
+            # logging/setLevel is deprecated in 2026-07-28 but still part of the handshake-era protocol we serve.
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            return Server(
+                self.settings.server_name,
+                version=self.settings.server_version,
+                get_tool_input_schema=self._schemas.get,
+                on_list_tools=self.list_tools,
+                on_call_tool=self.call_tool,
+                on_list_resources=self.list_resources,
+                on_list_resource_templates=self.list_resource_templates,
+                on_read_resource=self.read_resource,
+                on_subscribe_resource=self.subscribe,
+                on_unsubscribe_resource=self.subscribe,
+                on_list_prompts=self.list_prompts,
+                on_get_prompt=self.get_prompt,
+                on_completion=self.complete,
+                on_set_logging_level=self.set_logging_level,
+            )
+
+    # -- tools ---------------------------------------------------------------------------
+
+    async def list_tools(self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        cs = _scope(ctx)
+        tools: list[types.Tool] = []
+        for target in cs.targets:
+            tools.extend(target.mcp_tools(cs.tenant_wide))
+        return types.ListToolsResult(tools=tools)
+
+    async def call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+        cs = _scope(ctx)
+        started = time.perf_counter()
+        target, spec = _find_tool(cs, params.name)
+        outcome, code = "ok", None
+        try:
+            result = await self._run_tool(ctx, cs, target, spec, params.arguments)
+            if result.is_error:
+                outcome = "error"
+            return result
+        except _Handled as handled:
+            outcome, code = handled.outcome, handled.code
+            return handled.result
+        finally:
+            self._observe(cs, target, spec, outcome, code, started)
+
+    async def _run_tool(
+        self,
+        ctx: ServerRequestContext[Any],
+        cs: CallScope,
+        target: Target,
+        spec: ToolSpec,
+        arguments: dict[str, Any] | None,
+    ) -> types.CallToolResult:
+        if spec.name not in target.tools:
+            raise _Handled(_policy_error(cs, target, spec), "denied", _policy_exc(target, spec).code)
+        try:
+            kwargs = spec.validate_arguments(arguments)
+        except InvalidArguments as exc:
+            raise _Handled(error_result(exc.message), "invalid", exc.code) from None
+        try:
+            tctx = await self._tool_context(ctx, cs, target)
+            value = await spec.func(target.instance, tctx, **kwargs)
+            return tool_value_to_result(spec, value, self.settings.max_result_chars)
+        except UpstreamError as exc:
+            if exc.status == 401:
+                self.resolver.invalidate_credential(cs.tenant.id, target.config.provider or target.cls.provider_id())
+            raise _Handled(error_result(_upstream_message(exc, target)), "upstream_error", exc.code) from None
+        except (CredentialError, InvalidArguments, LookupFailed) as exc:
+            raise _Handled(error_result(exc.message), "error", exc.code) from None
+        except SageMCPError as exc:
+            raise _Handled(error_result(exc.message), "error", exc.code) from None
+        except Exception:
+            logger.exception(
+                "tool %s failed (request %s, tenant %s)", spec.name, cs.request_id, cs.tenant.slug
+            )
+            message = f"{spec.name} failed with an internal error. Reference: {cs.request_id}."
+            raise _Handled(error_result(message), "error", "internal_error") from None
+
+    async def _tool_context(self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target) -> ToolContext:
+        credential = await self.resolver.credential(cs.tenant.id, target)
+        return ToolContext(
+            tenant=cs.tenant,
+            connector=target.config,
+            config=target.settings,
+            credential=credential,
+            http=self._http(target, credential),
+            principal=cs.principal,
+            request_id=cs.request_id,
+            client=SessionChannel(ctx.session, ctx.request_id),
+            logger=logging.LoggerAdapter(
+                logging.getLogger(f"sagemcp.connector.{target.cls.info.id}"),
+                {"tenant": cs.tenant.slug, "request_id": cs.request_id},
+            ),
+        )
+
+    def _http(self, target: Target, credential: Credential | None) -> Any:
+        cls = target.cls
+        scheme = cls.scheme_for(credential.kind) if credential is not None else None
+        headers = dict(target.instance.upstream_headers(target.settings, credential))
+        params: dict[str, str] = {}
+        if scheme is not None:
+            headers.update(scheme.headers(credential))
+            params.update(scheme.query(credential))
+        base_url = cls.api_base_url(target.settings)
+        if not base_url:
+            # A connector without an upstream (base_url defaults to "") must still be callable.
+            return _NoUpstream(cls.info.id)
+        return self.upstream.bind(
+            base_url=base_url,
+            provider=cls.info.id,
+            headers=headers,
+            params=params,
+            error_hook=target.instance.check_response,
+        )
+
+    def _observe(
+        self, cs: CallScope, target: Target, spec: ToolSpec, outcome: str, code: str | None, started: float
+    ) -> None:
+        if self.observer is None:
+            return
+        event = AuditEvent(
+            tenant_id=cs.tenant.id,
+            connector_id=target.config.id,
+            connector_type=target.cls.info.id,
+            tool=spec.name,
+            principal_id=cs.principal.id,
+            outcome=outcome,  # type: ignore[arg-type]
+            error_code=code,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            request_id=cs.request_id,
+        )
+        try:
+            self.observer(event)
+        except Exception:
+            logger.exception("tool-call observer failed")
+
+    # -- resources -----------------------------------------------------------------------
+
+    async def list_resources(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        cs = _scope(ctx)
+        return types.ListResourcesResult(resources=[r for t in cs.targets for r in t.mcp_resources()])
+
+    async def list_resource_templates(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        cs = _scope(ctx)
+        return types.ListResourceTemplatesResult(resource_templates=[r for t in cs.targets for r in t.mcp_templates()])
+
+    async def read_resource(
+        self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        cs = _scope(ctx)
+        uri = str(params.uri)
+        for target in cs.targets:
+            for spec in target.cls.resources:
+                kwargs = spec.match(uri)
+                if kwargs is None:
+                    continue
+                value = await self._guarded(cs, f"resource {uri}", self._call_with_context(ctx, cs, target, spec.func, kwargs))
+                return types.ReadResourceResult(contents=resource_value_to_contents(value, uri, spec.mime_type))
+        raise MCPError(code=-32002, message=f"Resource not found: {uri}", data={"uri": uri})
+
+    async def subscribe(self, ctx: ServerRequestContext[Any], params: Any) -> types.EmptyResult:
+        cs = _scope(ctx)
+        uri = str(params.uri)
+        if not any(spec.match(uri) is not None for t in cs.targets for spec in t.cls.resources):
+            raise MCPError(code=-32002, message=f"Resource not found: {uri}", data={"uri": uri})
+        return types.EmptyResult()
+
+    # -- prompts and completion ----------------------------------------------------------
+
+    async def list_prompts(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        cs = _scope(ctx)
+        return types.ListPromptsResult(prompts=[p for t in cs.targets for p in t.mcp_prompts(cs.tenant_wide)])
+
+    async def get_prompt(self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        cs = _scope(ctx)
+        for target in cs.targets:
+            for spec in target.cls.prompts.values():
+                if target.served_name(spec.name, cs.tenant_wide) != params.name:
+                    continue
+                try:
+                    model = spec.arguments_model.model_validate(params.arguments or {})
+                except ValidationError as exc:
+                    detail = "; ".join(f"{p}: {m}" for p, m in validation_errors(exc))
+                    raise MCPError(code=types.INVALID_PARAMS, message=f"Invalid prompt arguments: {detail}") from None
+                kwargs = {n: getattr(model, n) for n in type(model).model_fields}
+                value = await self._guarded(cs, f"prompt {params.name}", self._call_with_context(ctx, cs, target, spec.func, kwargs))
+                return types.GetPromptResult(description=spec.description or None, messages=prompt_messages_to_mcp(value))
+        raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+
+    async def complete(self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams) -> types.CompleteResult:
+        cs = _scope(ctx)
+        ref = params.ref
+        context_args = dict(params.context.arguments or {}) if params.context else {}
+        for target in cs.targets:
+            if isinstance(ref, types.PromptReference):
+                names = {target.served_name(p.name, cs.tenant_wide): p.name for p in target.cls.prompts.values()}
+                if ref.name not in names:
+                    continue
+                ref_type, ref_name = "prompt", names[ref.name]
+            else:
+                if not any(r.uri == ref.uri for r in target.cls.resources):
+                    continue
+                ref_type, ref_name = "resource", ref.uri
+            tctx = await self._guarded(cs, "completion", self._context_only(ctx, cs, target))
+            completion = await self._guarded(
+                cs,
+                "completion",
+                target.instance.complete(tctx, ref_type, ref_name, params.argument.name, params.argument.value, context_args),
+            )
+            values = completion.values[:100]
+            return types.CompleteResult(
+                completion=types.Completion(values=values, total=completion.total, has_more=completion.has_more)
+            )
+        return types.CompleteResult(completion=types.Completion(values=[], total=0, has_more=False))
+
+    async def set_logging_level(self, ctx: ServerRequestContext[Any], params: types.SetLevelRequestParams) -> types.EmptyResult:
+        _scope(ctx)
+        return types.EmptyResult()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _context_only(self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target) -> ToolContext:
+        return await self._tool_context(ctx, cs, target)
+
+    async def _call_with_context(
+        self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target, func: Callable[..., Any], kwargs: dict[str, Any]
+    ) -> Any:
+        tctx = await self._tool_context(ctx, cs, target)
+        return await func(target.instance, tctx, **kwargs)
+
+    async def _guarded(self, cs: CallScope, what: str, awaitable: Any) -> Any:
+        """Await a connector function outside tools/call, turning failures into JSON-RPC errors without internals."""
+        try:
+            return await awaitable
+        except MCPError:
+            raise
+        except UpstreamError as exc:
+            raise MCPError(code=types.INTERNAL_ERROR, message=exc.message) from None
+        except SageMCPError as exc:
+            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+        except Exception:
+            logger.exception("%s failed (request %s, tenant %s)", what, cs.request_id, cs.tenant.slug)
+            raise MCPError(code=types.INTERNAL_ERROR, message=f"{what} failed. Reference: {cs.request_id}.") from None
+
+
+class _NoUpstream:
+    """`ctx.http` of a connector that declares no base URL: any use is a definition error, explained."""
+
+    def __init__(self, connector_id: str) -> None:
+        self._connector_id = connector_id
+
+    def __repr__(self) -> str:
+        return f"<no upstream: connector {self._connector_id} has no base_url>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise DefinitionError(
+            f"connector {self._connector_id!r} declares no base_url, so ctx.http cannot send requests; "
+            "set base_url on the connector class or override api_base_url()"
+        )
+
+
+class _Handled(Exception):
+    """Carries an error result out of `_run_tool` with its audit outcome."""
+
+    def __init__(self, result: types.CallToolResult, outcome: str, code: str | None) -> None:
+        self.result = result
+        self.outcome = outcome
+        self.code = code
+
+
+def _scope(ctx: ServerRequestContext[Any]) -> CallScope:
+    cs = scope_of(ctx.request)
+    if cs is None:
+        # Only reachable if the server is mounted without sagemcp's HTTP layer.
+        raise MCPError(code=types.INVALID_REQUEST, message="This endpoint is not bound to a tenant")
+    return cs
+
+
+def _find_tool(cs: CallScope, name: str) -> tuple[Target, ToolSpec]:
+    for target in cs.targets:
+        prefix = target.prefix(cs.tenant_wide)
+        if prefix and not name.startswith(prefix):
+            continue
+        spec = target.cls.tools.get(name[len(prefix) :])
+        if spec is not None:
+            return target, spec
+    raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
+
+
+def _policy_exc(target: Target, spec: ToolSpec) -> SageMCPError:
+    if target.config.tool_policy.read_only and not spec.read_only:
+        return ReadOnlyViolation(
+            f"{spec.name} changes data in {target.cls.info.title}, and connector {target.config.name!r} is read-only. "
+            "An administrator can turn read-only mode off in the connector's tool policy."
+        )
+    return ToolDisabled(
+        f"{spec.name} is disabled for connector {target.config.name!r} by its tool policy "
+        f"(group {spec.group!r}). An administrator can enable it in the connector's tool policy."
+    )
+
+
+def _policy_error(cs: CallScope, target: Target, spec: ToolSpec) -> types.CallToolResult:
+    return error_result(_policy_exc(target, spec).message)
+
+
+def _upstream_message(exc: UpstreamError, target: Target) -> str:
+    title = target.cls.info.title
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    text = f"{title} error{status}: {exc.message}"
+    if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
+        text += f" Retry after {int(exc.retry_after + 0.999)} s."
+    if isinstance(exc, UpstreamForbidden) and exc.missing_scopes:
+        text += f" Missing scope(s): {', '.join(exc.missing_scopes)}; reconnect {title} with them."
+    return text
+
+

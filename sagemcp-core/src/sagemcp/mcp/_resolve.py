@@ -1,0 +1,192 @@
+"""Resolving a request path to a tenant and its connectors, cached so the steady state asks the store nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import mcp_types as types
+from pydantic import BaseModel, ValidationError
+
+from ..cache import TTLCache
+from ..connector import Connector
+from ..credentials import CredentialManager
+from ..errors import ConnectorDisabled, ConnectorNotFound, TenantInactive, TenantNotFound
+from ..models import ConnectorConfig, Credential, Principal, Tenant
+from ..registry import ConnectorRegistry
+from ..store import TenantStore
+from ..tools import ToolSpec
+from ._convert import prompt_to_mcp, resource_to_mcp, template_to_mcp, tool_to_mcp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Target:
+    """One enabled connector of a tenant, ready to serve: class, shared instance, parsed config, enabled tools."""
+
+    config: ConnectorConfig
+    cls: type[Connector]
+    instance: Connector
+    settings: BaseModel
+    tools: dict[str, ToolSpec]
+    wide_prefix: str = ""
+    """Prepended to tool and prompt names on the tenant-wide endpoint when a connector type appears twice."""
+    _mcp_tools: dict[bool, list[types.Tool]] = field(default_factory=dict, repr=False)
+
+    def prefix(self, wide: bool) -> str:
+        return self.wide_prefix if wide else ""
+
+    def served_name(self, name: str, wide: bool) -> str:
+        return f"{self.prefix(wide)}{name}"
+
+    def mcp_tools(self, wide: bool) -> list[types.Tool]:
+        tools = self._mcp_tools.get(wide)
+        if tools is None:
+            tools = self._mcp_tools[wide] = [tool_to_mcp(s, self.served_name(s.name, wide)) for s in self.tools.values()]
+        return tools
+
+    def mcp_resources(self) -> list[types.Resource]:
+        return [resource_to_mcp(r) for r in self.cls.resources if not r.is_template]
+
+    def mcp_templates(self) -> list[types.ResourceTemplate]:
+        return [template_to_mcp(r) for r in self.cls.resources if r.is_template]
+
+    def mcp_prompts(self, wide: bool) -> list[types.Prompt]:
+        return [prompt_to_mcp(p, self.served_name(p.name, wide)) for p in self.cls.prompts.values()]
+
+
+@dataclass
+class TenantView:
+    """A tenant and its servable connectors, as cached."""
+
+    tenant: Tenant
+    targets: list[Target]
+    by_key: dict[str, Target]
+    unavailable: dict[str, str]
+    """Connector id/name -> why it cannot be served (disabled, type not installed, bad configuration)."""
+
+    def target(self, key: str) -> Target:
+        found = self.by_key.get(key)
+        if found is not None:
+            return found
+        reason = self.unavailable.get(key)
+        if reason == "disabled":
+            raise ConnectorDisabled(f"connector {key!r} is disabled for tenant {self.tenant.slug!r}")
+        if reason is not None:
+            raise ConnectorNotFound(f"connector {key!r} of tenant {self.tenant.slug!r} cannot be served: {reason}")
+        raise ConnectorNotFound(f"tenant {self.tenant.slug!r} has no connector {key!r}")
+
+
+@dataclass
+class CallScope:
+    """What the HTTP layer resolved for one MCP request; handlers read it from the ASGI scope."""
+
+    view: TenantView
+    targets: list[Target]
+    principal: Principal
+    request_id: str
+    tenant_wide: bool
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.view.tenant
+
+
+class Resolver:
+    """Tenant views and credentials with short TTLs, so replicas see changes within `ttl` seconds."""
+
+    def __init__(
+        self,
+        store: TenantStore,
+        registry: ConnectorRegistry,
+        credentials: CredentialManager,
+        *,
+        ttl: float = 5.0,
+        max_tenants: int = 20_000,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.credentials = credentials
+        self._views: TTLCache[str, TenantView] = TTLCache(ttl, max_tenants)
+        self._creds: TTLCache[tuple[str, str], Credential] = TTLCache(ttl, max_tenants * 3)
+
+    def invalidate(self, slug: str | None = None) -> None:
+        self._views.invalidate(slug)
+        if slug is None:
+            self._creds.invalidate()
+
+    def invalidate_credential(self, tenant_id: str, provider: str) -> None:
+        self._creds.invalidate((tenant_id, provider))
+
+    async def view(self, slug: str) -> TenantView:
+        view = self._views.get(slug)
+        if view is None:
+            view = await self._load(slug)
+            self._views.set(slug, view)
+        if not view.tenant.active:
+            raise TenantInactive(f"tenant {slug!r} is inactive")
+        return view
+
+    async def credential(self, tenant_id: str, target: Target) -> Credential | None:
+        cls = target.cls
+        if not cls.needs_credential():
+            return None
+        provider = target.config.provider or cls.provider_id()
+        key = (tenant_id, provider)
+        cached = self._creds.get(key)
+        if cached is not None and not cached.expires_within(self.credentials.refresh_margin):
+            return cached
+        cred = await self.credentials.get(tenant_id, provider, cls)
+        if cred is not None:
+            self._creds.set(key, cred)
+        return cred
+
+    async def _load(self, slug: str) -> TenantView:
+        tenant = await self.store.get_tenant(slug)
+        if tenant is None:
+            raise TenantNotFound(f"tenant {slug!r} not found")
+        configs = await self.store.list_connectors(tenant.id)
+        targets: list[Target] = []
+        unavailable: dict[str, str] = {}
+        for cfg in configs:
+            reason = self._unavailable_reason(cfg)
+            if reason is not None:
+                unavailable[cfg.id] = unavailable[cfg.name] = reason
+                continue
+            cls = self.registry.get(cfg.connector_type)
+            settings = cls.parse_config(cfg.configuration)
+            tools = {s.name: s for s in cls.enabled_tools(cfg.tool_policy)}
+            targets.append(Target(cfg, cls, self.registry.instance(cfg.connector_type), settings, tools))
+        counts: dict[str, int] = {}
+        for t in targets:
+            counts[t.cls.info.id] = counts.get(t.cls.info.id, 0) + 1
+        for t in targets:
+            if counts[t.cls.info.id] > 1:
+                t.wide_prefix = f"{t.config.name.replace('-', '_')}__"
+        by_key: dict[str, Target] = {}
+        for t in targets:
+            by_key[t.config.id] = by_key[t.config.name] = t
+        return TenantView(tenant=tenant, targets=targets, by_key=by_key, unavailable=unavailable)
+
+    def _unavailable_reason(self, cfg: ConnectorConfig) -> str | None:
+        if not cfg.enabled:
+            return "disabled"
+        if cfg.connector_type not in self.registry:
+            return f"connector type {cfg.connector_type!r} is not installed on this server"
+        try:
+            self.registry.get(cfg.connector_type).parse_config(cfg.configuration)
+        except ValidationError as exc:
+            logger.warning("connector %s has an invalid configuration: %s", cfg.id, exc.error_count())
+            return "its configuration is invalid; fix it in the admin API"
+        return None
+
+
+def scope_of(request: Any) -> CallScope | None:
+    """The `CallScope` the HTTP layer attached to this request, if any."""
+    scope = getattr(request, "scope", None)
+    if not isinstance(scope, dict):
+        return None
+    found = scope.get("sagemcp.call")
+    return found if isinstance(found, CallScope) else None

@@ -1,0 +1,95 @@
+"""The WebSocket transport (subprotocol `mcp`, one JSON-RPC message per text frame).
+
+The MCP SDK dropped WebSocket in 2.x; clients of the original SageMCP still use it.
+The connection is admitted (authenticated and bound to tenant, connector and
+caller) once, before it is accepted; every message then carries that binding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server import Server
+from mcp.shared._context_streams import create_context_streams
+from mcp.shared.message import ServerMessageMetadata, SessionMessage
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+logger = logging.getLogger("sagemcp.mcp")
+
+SUBPROTOCOL = "mcp"
+MAX_FRAME_CHARS = 4 * 1024 * 1024
+
+
+async def serve_websocket(server: Server[Any], ws: WebSocket) -> None:
+    offered = ws.scope.get("subprotocols") or []
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    read_writer, read_stream = create_context_streams[SessionMessage | Exception](16)
+    write_stream, write_reader = create_context_streams[SessionMessage](16)
+
+    async def reader() -> None:
+        try:
+            async with read_writer:
+                while True:
+                    text = await ws.receive_text()
+                    reply = _parse_error(text)
+                    if reply is not None:
+                        await ws.send_text(reply)
+                        continue
+                    message = types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+                    await read_writer.send(SessionMessage(message, metadata=ServerMessageMetadata(request_context=ws)))
+        except (WebSocketDisconnect, RuntimeError, KeyError):
+            pass  # client went away, or sent a binary frame (receive_text raises KeyError)
+        finally:
+            tg.cancel_scope.cancel()
+
+    async def writer() -> None:
+        try:
+            async with write_reader:
+                while True:
+                    try:
+                        msg = await write_reader.receive()
+                    except (anyio.EndOfStream, anyio.ClosedResourceError):
+                        return
+                    await ws.send_text(msg.message.model_dump_json(by_alias=True, exclude_unset=True))
+        except (WebSocketDisconnect, RuntimeError):
+            tg.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(reader)
+        tg.start_soon(writer)
+        try:
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+        finally:
+            tg.cancel_scope.cancel()
+    with anyio.CancelScope(shield=True):
+        try:
+            await ws.close()
+        except RuntimeError:
+            pass
+
+
+def _parse_error(text: str) -> str | None:
+    """A JSON-RPC error frame for text that is not one valid JSON-RPC message, else None."""
+    if len(text) > MAX_FRAME_CHARS:
+        return _error(None, types.INVALID_REQUEST, f"Message larger than {MAX_FRAME_CHARS} characters")
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return _error(None, types.PARSE_ERROR, "Parse error: the frame is not valid JSON")
+    if isinstance(raw, list):
+        return _error(None, types.INVALID_REQUEST, "Batches are not supported; send one message per frame")
+    try:
+        types.jsonrpc_message_adapter.validate_python(raw, by_name=False)
+    except ValidationError:
+        rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), (str, int)) else None
+        return _error(rid, types.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message")
+    return None
+
+
+def _error(request_id: str | int | None, code: int, message: str) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})

@@ -1,0 +1,208 @@
+"""Data the platform keeps per tenant: tenants, connectors, credentials, OAuth apps, principals.
+
+These are the shapes the `TenantStore` protocol speaks. Secrets are `SecretStr`, so a
+model printed or logged by accident shows `**********`, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+__all__ = [
+    "SLUG_PATTERN",
+    "ApiKeyRecord",
+    "AuditEvent",
+    "Credential",
+    "CredentialStatus",
+    "ConnectorConfig",
+    "OAuthApp",
+    "Principal",
+    "Tenant",
+    "ToolPolicy",
+    "new_id",
+    "utcnow",
+]
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+_SLUG_RE = re.compile(SLUG_PATTERN)
+
+
+def new_id() -> str:
+    """A random identifier (UUID4 hex) for new rows."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Tenant(_Model):
+    """An organisation using the platform; everything else hangs off one."""
+
+    id: str = Field(default_factory=new_id)
+    slug: str
+    name: str = ""
+    active: bool = True
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG_RE.match(value):
+            raise ValueError("slug must be 1-63 lowercase letters, digits or hyphens, not starting or ending with '-'")
+        return value
+
+
+class ToolPolicy(_Model):
+    """Which tools of a connector may be listed and called.
+
+    A tool is enabled when its group is in `groups` (or, if `groups` is None, in the
+    connector's default groups) or it is named in `include_tools`; it is then
+    disabled again if named in `exclude_tools`, or if `read_only` is on and the
+    tool is not read-only. The policy is enforced when a tool is called, not only
+    when tools are listed.
+    """
+
+    groups: list[str] | None = None
+    include_tools: list[str] = Field(default_factory=list)
+    exclude_tools: list[str] = Field(default_factory=list)
+    read_only: bool = False
+
+
+class ConnectorConfig(_Model):
+    """One connector instance configured for a tenant (e.g. the tenant's GitHub)."""
+
+    id: str = Field(default_factory=new_id)
+    tenant_id: str
+    connector_type: str
+    name: str
+    description: str = ""
+    enabled: bool = True
+    configuration: dict[str, Any] = Field(default_factory=dict)
+    tool_policy: ToolPolicy = Field(default_factory=ToolPolicy)
+    provider: str | None = None
+    """Credential provider key; None means the connector type's own provider."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _SLUG_RE.match(value):
+            raise ValueError("connector name must be 1-63 lowercase letters, digits or hyphens")
+        return value
+
+
+class CredentialStatus(str, Enum):
+    ACTIVE = "active"
+    RECONNECT_REQUIRED = "reconnect_required"
+
+
+class Credential(_Model):
+    """An upstream credential of a tenant for one provider.
+
+    `version` increases on every update; stores compare it to make updates
+    compare-and-swap, so two processes refreshing at once cannot clobber each other.
+    """
+
+    id: str = Field(default_factory=new_id)
+    tenant_id: str
+    provider: str
+    kind: str = Field(default="oauth2", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """The auth scheme it is for: "oauth2", "bearer", "api_key", "basic", or a connector's own (e.g. "github_app")."""
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    token_type: str = "Bearer"
+    expires_at: float | None = None
+    """Unix time at which the access token expires; None if it does not."""
+    scopes: list[str] = Field(default_factory=list)
+    account: str | None = None
+    """Who the credential acts as (login, email, workspace), for people."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Provider data that is not secret (Slack team, Atlassian cloud ids...)."""
+    status: CredentialStatus = CredentialStatus.ACTIVE
+    version: int = 1
+
+    def expires_within(self, seconds: float, now: float | None = None) -> bool:
+        if self.expires_at is None:
+            return False
+        return self.expires_at - (time.time() if now is None else now) <= seconds
+
+
+class OAuthApp(_Model):
+    """A tenant's OAuth client registration with one provider."""
+
+    tenant_id: str
+    provider: str
+    client_id: str
+    client_secret: SecretStr | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+PrincipalKind = Literal["api_key", "oauth", "platform_admin", "anonymous"]
+
+
+class Principal(_Model):
+    """Who is calling: a tenant API key, an OAuth bearer token, the platform admin, or nobody.
+
+    `tenant_id` None means platform-wide (the admin). `connector_id` limits a key to
+    one connector.
+    """
+
+    id: str
+    kind: PrincipalKind
+    tenant_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    connector_id: str | None = None
+    name: str = ""
+
+    def can_use(self, tenant_id: str, connector_ids: Iterable[str] | None = None, scope: str = "mcp") -> bool:
+        """Whether this principal may act on `tenant_id` (and every connector named) with `scope`."""
+        if self.kind in ("platform_admin", "anonymous"):
+            return True
+        if scope not in self.scopes:
+            return False
+        if self.tenant_id != tenant_id:
+            return False
+        if self.connector_id is not None and connector_ids is not None:
+            return all(cid == self.connector_id for cid in connector_ids)
+        return True
+
+
+class ApiKeyRecord(_Model):
+    """A stored API key: only the hash of the key is kept."""
+
+    id: str = Field(default_factory=new_id)
+    tenant_id: str | None
+    name: str = ""
+    prefix: str
+    key_hash: str
+    scopes: frozenset[str] = frozenset({"mcp"})
+    connector_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked: bool = False
+
+
+class AuditEvent(_Model):
+    """One tool call, as recorded for the tenant's audit trail. Never holds secrets or arguments."""
+
+    id: str = Field(default_factory=new_id)
+    tenant_id: str
+    connector_id: str
+    connector_type: str
+    tool: str
+    principal_id: str
+    outcome: Literal["ok", "error", "denied", "invalid", "upstream_error"]
+    error_code: str | None = None
+    duration_ms: float
+    request_id: str
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,57 @@
+"""The `TenantStore` protocol: what the data plane needs from storage.
+
+Only lookups, the credential compare-and-swap and lock used by token refresh,
+API-key verification and the audit sink. Management (creating tenants and so on)
+belongs to the store implementation; `MemoryStore` in `sagemcp.memory` and the SQL
+store of `sagemcp-server` both satisfy this protocol.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol, runtime_checkable
+
+from .models import AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant
+
+__all__ = ["TenantStore"]
+
+
+@runtime_checkable
+class TenantStore(Protocol):
+    async def get_tenant(self, slug: str) -> Tenant | None:
+        """The tenant with this slug, or None."""
+        ...
+
+    async def get_connector(self, tenant_id: str, connector_id: str) -> ConnectorConfig | None:
+        """A tenant's connector by id or by name, or None (never another tenant's)."""
+        ...
+
+    async def list_connectors(self, tenant_id: str) -> list[ConnectorConfig]:
+        """All connectors of a tenant, enabled or not."""
+        ...
+
+    async def get_credential(self, tenant_id: str, provider: str) -> Credential | None:
+        """The tenant's current credential for a provider, or None."""
+        ...
+
+    def lock_credential(self, tenant_id: str, provider: str) -> AbstractAsyncContextManager[Credential | None]:
+        """Hold the refresh lock for a credential (across processes where the store can) and yield its latest
+        version. A refresh happens inside this lock so that only one caller anywhere refreshes."""
+        ...
+
+    async def swap_credential(self, expected_version: int, new: Credential) -> bool:
+        """Replace the credential of `(new.tenant_id, new.provider)` if its version is still
+        `expected_version`; `new.version` must be `expected_version + 1`. False if another writer won."""
+        ...
+
+    async def get_oauth_app(self, tenant_id: str, provider: str) -> OAuthApp | None:
+        """The tenant's OAuth client registration for a provider, or None."""
+        ...
+
+    async def verify_api_key(self, raw_key: str) -> Principal | None:
+        """The principal of a presented API key, or None if unknown or revoked (constant-time lookup)."""
+        ...
+
+    async def record_audit(self, event: AuditEvent) -> None:
+        """Keep one tool-call audit event."""
+        ...

@@ -1,0 +1,243 @@
+"""The `tool` decorator and `ToolSpec`: a connector method described as an MCP tool.
+
+The input JSON Schema comes from the method's signature (everything after `self`
+and the `ToolContext`), the output schema from its return annotation, both through
+pydantic. Argument validation errors become `InvalidArguments` naming the fields.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+
+from .content import ToolResult
+from .errors import DefinitionError, InvalidArguments
+
+__all__ = ["TOOL_NAME_PATTERN", "ToolAnnotations", "ToolSpec", "tool", "validation_errors"]
+
+TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+_TOOL_NAME_RE = re.compile(TOOL_NAME_PATTERN)
+_MARK = "__sagemcp_tool__"
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+@dataclass(frozen=True)
+class ToolAnnotations:
+    """MCP tool hints. `read_only` tools are never destructive and always idempotent."""
+
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = True
+
+
+@dataclass(frozen=True)
+class _ToolDecl:
+    """What the decorator records; the connector class turns it into a `ToolSpec`."""
+
+    action: str
+    title: str | None
+    description: str | None
+    group: str
+    annotations: ToolAnnotations
+    scopes: tuple[str, ...]
+    func: Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as served: name, schemas, annotations, group, and the function behind it."""
+
+    name: str
+    action: str
+    title: str
+    description: str
+    group: str
+    annotations: ToolAnnotations
+    scopes: tuple[str, ...]
+    input_model: type[BaseModel]
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    func: Callable[..., Awaitable[Any]] = field(repr=False)
+    output_adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
+    wraps_output: bool = False
+    """The return type is not an object, so structured output is `{"result": value}`."""
+
+    @property
+    def read_only(self) -> bool:
+        return self.annotations.read_only
+
+    def validate_arguments(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Validate raw arguments; return keyword arguments for the function or raise `InvalidArguments`."""
+        try:
+            model = self.input_model.model_validate(dict(arguments or {}))
+        except ValidationError as exc:
+            errors = validation_errors(exc)
+            detail = "; ".join(f"{path}: {msg}" for path, msg in errors)
+            raise InvalidArguments(f"Invalid arguments for {self.name}: {detail}", errors) from None
+        return {name: getattr(model, name) for name in type(model).model_fields}
+
+    def structured(self, value: Any) -> dict[str, Any] | None:
+        """The JSON-ready structured form of a return value, or None when there is no output schema."""
+        if self.output_adapter is None:
+            return None
+        data = self.output_adapter.dump_python(value, mode="json", by_alias=True, exclude_none=True)
+        return {"result": data} if self.wraps_output else data
+
+
+def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """`(field path, message)` pairs from a pydantic error, without echoing input values."""
+    pairs = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        pairs.append((path, err["msg"]))
+    return pairs
+
+
+def tool(
+    *,
+    read_only: bool,
+    group: str,
+    destructive: bool = False,
+    idempotent: bool = False,
+    open_world: bool = True,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    scopes: tuple[str, ...] | list[str] = (),
+) -> Callable[[F], F]:
+    """Declare an async connector method as an MCP tool.
+
+    `name` is the action part (default: the function name); the served name is
+    `{connector id}_{action}`. The description defaults to the docstring.
+    `read_only` is required so that every tool says what it does to the world.
+    """
+    if read_only and destructive:
+        raise DefinitionError("a read-only tool cannot be destructive")
+
+    def decorate(func: F) -> F:
+        if not inspect.iscoroutinefunction(func):
+            raise DefinitionError(f"tool {func.__qualname__} must be an async function")
+        annotations = ToolAnnotations(
+            read_only=read_only,
+            destructive=False if read_only else destructive,
+            idempotent=True if read_only else idempotent,
+            open_world=open_world,
+        )
+        decl = _ToolDecl(
+            action=name or func.__name__,
+            title=title,
+            description=description,
+            group=group,
+            annotations=annotations,
+            scopes=tuple(scopes),
+            func=func,
+        )
+        setattr(func, _MARK, decl)
+        return func
+
+    return decorate
+
+
+def declared_tools(namespace: Mapping[str, Any]) -> list[_ToolDecl]:
+    """The tool declarations among a class namespace's attributes, in definition order."""
+    return [getattr(v, _MARK) for v in namespace.values() if hasattr(v, _MARK)]
+
+
+def build_tool_spec(connector_id: str, decl: _ToolDecl) -> ToolSpec:
+    """Turn a declaration into a `ToolSpec` with its schemas, or raise `DefinitionError`."""
+    name = f"{connector_id}_{decl.action}"
+    where = decl.func.__qualname__
+    if not _TOOL_NAME_RE.match(name):
+        raise DefinitionError(f"tool name {name!r} ({where}) must match {TOOL_NAME_PATTERN}")
+    if not _TOOL_NAME_RE.match(decl.group):
+        raise DefinitionError(f"tool group {decl.group!r} ({where}) must match {TOOL_NAME_PATTERN}")
+    doc = inspect.cleandoc(decl.func.__doc__ or "")
+    description = decl.description or doc
+    if not description:
+        raise DefinitionError(f"tool {name} ({where}) needs a description or a docstring")
+    input_model = _input_model(name, decl.func)
+    output_schema, adapter, wraps = _output(decl.func)
+    return ToolSpec(
+        name=name,
+        action=decl.action,
+        title=decl.title or decl.action.replace("_", " ").capitalize(),
+        description=description,
+        group=decl.group,
+        annotations=decl.annotations,
+        scopes=decl.scopes,
+        input_model=input_model,
+        input_schema=_clean_schema(input_model.model_json_schema()),
+        output_schema=output_schema,
+        func=decl.func,
+        output_adapter=adapter,
+        wraps_output=wraps,
+    )
+
+
+def function_parameters(func: Callable[..., Any], skip: int = 2) -> list[inspect.Parameter]:
+    """The parameters after `self` and the context."""
+    params = list(inspect.signature(func).parameters.values())[skip:]
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise DefinitionError(f"{func.__qualname__}: *args and **kwargs are not allowed in tools")
+    return params
+
+
+def arguments_model(model_name: str, func: Callable[..., Any], skip: int = 2) -> type[BaseModel]:
+    """A pydantic model of a function's parameters (after `self` and the context)."""
+    try:
+        hints = get_type_hints(func, include_extras=True)
+    except Exception as exc:  # unresolved forward references
+        raise DefinitionError(f"{func.__qualname__}: cannot resolve annotations ({exc})") from exc
+    fields: dict[str, Any] = {}
+    for p in function_parameters(func, skip):
+        if p.name not in hints:
+            raise DefinitionError(f"{func.__qualname__}: parameter {p.name!r} needs a type annotation")
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[p.name] = (hints[p.name], default)
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=False)
+    model_name = "".join(part.capitalize() for part in model_name.split("_")) + "Arguments"
+    return create_model(model_name, __config__=config, **fields)
+
+
+def _input_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+    try:
+        return arguments_model(name, func)
+    except DefinitionError:
+        raise
+    except Exception as exc:
+        raise DefinitionError(f"tool {name}: cannot build the input schema ({exc})") from exc
+
+
+def _output(func: Callable[..., Any]) -> tuple[dict[str, Any] | None, TypeAdapter[Any] | None, bool]:
+    hints = get_type_hints(func, include_extras=True)
+    ret = hints.get("return", inspect.Signature.empty)
+    if ret in (inspect.Signature.empty, None, type(None), ToolResult, str, Any):
+        return None, None, False
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(ret)
+        schema = _clean_schema(adapter.json_schema(mode="serialization"))
+    except Exception as exc:
+        raise DefinitionError(f"{func.__qualname__}: cannot build the output schema ({exc})") from exc
+    if schema.get("type") == "object":
+        return schema, adapter, False
+    defs = schema.pop("$defs", None)
+    wrapped: dict[str, Any] = {"type": "object", "properties": {"result": schema}, "required": ["result"]}
+    if defs:
+        wrapped["$defs"] = defs
+    return wrapped, adapter, True
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's generated `title` on the top-level object (noise for models)."""
+    schema = dict(schema)
+    schema.pop("title", None)
+    schema.setdefault("type", "object") if "properties" in schema else None
+    return schema

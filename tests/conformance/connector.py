@@ -1,0 +1,297 @@
+"""`ConformanceConnector`: the tools, resources and prompts the official MCP conformance suite calls.
+
+The suite (`@modelcontextprotocol/conformance`, `conformance server`) expects a server
+exposing fixed names (`test_simple_text`, `test://static-text`, `test_simple_prompt`, ...)
+with fixed behaviour; the expectations are in the scenario sources of the npm package.
+With connector id `test`, sagemcp's `{id}_{action}` naming yields exactly those names.
+
+This module uses only sagemcp's public core API and never imports the MCP SDK, as every
+connector must: if the suite passes through it, the adapter carries every kind of
+content, progress, logging, sampling and elicitation a connector can express.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Annotated, Any
+
+from pydantic import Field
+from sagemcp.auth import NoAuth
+from sagemcp.connector import Completion, Connector, ConnectorInfo
+from sagemcp.content import Audio, EmbeddedResource, Image, PromptMessage, ResourceContent, Text, ToolResult
+from sagemcp.context import ToolContext
+from sagemcp.prompts import prompt
+from sagemcp.resources import resource
+from sagemcp.tools import tool
+
+__all__ = ["ConformanceConnector"]
+
+# A 1x1 red PNG and a 1 ms, 8 kHz, 8-bit mono WAV of silence, base64-encoded.
+RED_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+SILENT_WAV = "UklGRiwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQgAAACAgICAgICAgA=="
+
+# The pause between the notifications of the logging and progress tools (the suite asks for ~50 ms),
+# so that the client sees them arrive one by one while the call is running.
+STEP_SECONDS = 0.05
+
+USER_INFO_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "username": {"type": "string", "description": "User's response"},
+        "email": {"type": "string", "description": "User's email address"},
+    },
+    "required": ["username", "email"],
+}
+
+# SEP-1034: a default value for every primitive type.
+DEFAULTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "description": "Your name", "default": "John Doe"},
+        "age": {"type": "integer", "description": "Your age", "default": 30},
+        "score": {"type": "number", "description": "Your score", "default": 95.5},
+        "status": {
+            "type": "string",
+            "description": "Your status",
+            "enum": ["active", "inactive", "pending"],
+            "default": "active",
+        },
+        "verified": {"type": "boolean", "description": "Whether you are verified", "default": True},
+    },
+}
+
+# SEP-1330: the five ways to express a choice.
+ENUMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "untitledSingle": {
+            "type": "string",
+            "description": "Untitled single-select",
+            "enum": ["option1", "option2", "option3"],
+        },
+        "titledSingle": {
+            "type": "string",
+            "description": "Titled single-select",
+            "oneOf": [
+                {"const": "value1", "title": "First Option"},
+                {"const": "value2", "title": "Second Option"},
+                {"const": "value3", "title": "Third Option"},
+            ],
+        },
+        "legacyEnum": {
+            "type": "string",
+            "description": "Legacy titled single-select (enumNames is deprecated)",
+            "enum": ["opt1", "opt2", "opt3"],
+            "enumNames": ["Option One", "Option Two", "Option Three"],
+        },
+        "untitledMulti": {
+            "type": "array",
+            "description": "Untitled multi-select",
+            "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+        },
+        "titledMulti": {
+            "type": "array",
+            "description": "Titled multi-select",
+            "items": {
+                "anyOf": [
+                    {"const": "value1", "title": "First Choice"},
+                    {"const": "value2", "title": "Second Choice"},
+                    {"const": "value3", "title": "Third Choice"},
+                ]
+            },
+        },
+    },
+}
+
+# Completion vocabularies: prompt argument values and template ids.
+PROMPT_SUGGESTIONS = ("paris", "park", "party", "test", "testing", "tested")
+TEMPLATE_ID_SUGGESTIONS = ("1", "2", "3", "42", "123")
+
+
+class ConformanceConnector(Connector):
+    """Every tool, resource, resource template, prompt and completion the conformance suite's server scenarios use."""
+
+    info = ConnectorInfo(
+        id="test",
+        title="MCP conformance",
+        description="The fixtures of the official MCP conformance suite; for testing sagemcp, not for production.",
+        version="1",
+    )
+    auth = (NoAuth(),)
+
+    # -- tools: content types ------------------------------------------------------------
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def simple_text(self, ctx: ToolContext) -> str:
+        """Return one fixed text content part."""
+        return "This is a simple text response for testing."
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def image_content(self, ctx: ToolContext) -> ToolResult:
+        """Return one image content part: a 1x1 red PNG."""
+        return ToolResult(content=[Image(data=RED_PIXEL_PNG, mime_type="image/png")])
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def audio_content(self, ctx: ToolContext) -> ToolResult:
+        """Return one audio content part: a very short silent WAV."""
+        return ToolResult(content=[Audio(data=SILENT_WAV, mime_type="audio/wav")])
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def embedded_resource(self, ctx: ToolContext) -> ToolResult:
+        """Return one embedded text resource, `test://embedded-resource`."""
+        embedded = ResourceContent(
+            uri="test://embedded-resource", mime_type="text/plain", text="This is an embedded resource content."
+        )
+        return ToolResult(content=[EmbeddedResource(embedded)])
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def multiple_content_types(self, ctx: ToolContext) -> ToolResult:
+        """Return three content parts: a text, a PNG image and an embedded JSON resource."""
+        data = ResourceContent(
+            uri="test://mixed-content-resource",
+            mime_type="application/json",
+            text=json.dumps({"test": "data", "value": 123}),
+        )
+        return ToolResult(
+            content=[
+                Text("Multiple content types test:"),
+                Image(data=RED_PIXEL_PNG, mime_type="image/png"),
+                EmbeddedResource(data),
+            ]
+        )
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def error_handling(self, ctx: ToolContext) -> ToolResult:
+        """Always fail: return a tool error (`isError: true`) with a message."""
+        return ToolResult(content=[Text("This tool intentionally returns an error for testing")], is_error=True)
+
+    # -- tools: notifications during a call ----------------------------------------------
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def tool_with_logging(self, ctx: ToolContext) -> str:
+        """Send three info-level log notifications, about 50 ms apart, then return a confirmation."""
+        await ctx.client.log("info", "Tool execution started", logger="conformance")
+        await asyncio.sleep(STEP_SECONDS)
+        await ctx.client.log("info", "Tool processing data", logger="conformance")
+        await asyncio.sleep(STEP_SECONDS)
+        await ctx.client.log("info", "Tool execution completed", logger="conformance")
+        return "Tool with logging executed successfully."
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def tool_with_progress(self, ctx: ToolContext) -> str:
+        """Report progress 0/100, 50/100 and 100/100, about 50 ms apart, then return a confirmation."""
+        await ctx.report_progress(0, 100, "Starting")
+        await asyncio.sleep(STEP_SECONDS)
+        await ctx.report_progress(50, 100, "Half way")
+        await asyncio.sleep(STEP_SECONDS)
+        await ctx.report_progress(100, 100, "Done")
+        return "Tool with progress executed successfully."
+
+    # -- tools: requests to the client ---------------------------------------------------
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def sampling(
+        self, ctx: ToolContext, prompt: Annotated[str, Field(description="The prompt to send to the client's LLM")]
+    ) -> str:
+        """Ask the client's LLM to answer `prompt` (sampling/createMessage) and return its answer."""
+        answer = await ctx.client.sample(prompt, max_tokens=100)
+        return f"LLM response: {answer.text if answer.text is not None else '(no text)'}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def elicitation(
+        self, ctx: ToolContext, message: Annotated[str, Field(description="The message to show the user")]
+    ) -> str:
+        """Ask the user for a username and an email address (elicitation/create) and return the answer."""
+        answer = await ctx.client.elicit(message, USER_INFO_SCHEMA)
+        return f"User response: action={answer.action}, content={json.dumps(answer.content)}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def elicitation_sep1034_defaults(self, ctx: ToolContext) -> str:
+        """Ask the user for a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034)."""
+        answer = await ctx.client.elicit("Please review and update the form fields with defaults", DEFAULTS_SCHEMA)
+        return f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def elicitation_sep1330_enums(self, ctx: ToolContext) -> str:
+        """Ask the user for a form with the five kinds of enum field of SEP-1330 (titled, untitled, legacy, multi)."""
+        answer = await ctx.client.elicit("Please select options from the enum fields", ENUMS_SCHEMA)
+        return f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}"
+
+    # -- resources -----------------------------------------------------------------------
+
+    @resource("test://static-text", name="static_text", title="Static text", mime_type="text/plain")
+    async def static_text(self, ctx: ToolContext) -> str:
+        """A fixed text resource."""
+        return "This is the content of the static text resource."
+
+    @resource("test://static-binary", name="static_binary", title="Static binary", mime_type="image/png")
+    async def static_binary(self, ctx: ToolContext) -> bytes:
+        """A fixed binary resource: a 1x1 red PNG."""
+        return base64.b64decode(RED_PIXEL_PNG)
+
+    @resource("test://watched-resource", name="watched_resource", title="Watched resource", mime_type="text/plain")
+    async def watched_resource(self, ctx: ToolContext) -> str:
+        """A text resource clients may subscribe to."""
+        return "This resource is watched for changes."
+
+    @resource("test://template/{id}/data", name="template_data", title="Data by id", mime_type="application/json")
+    async def template_data(self, ctx: ToolContext, id: str) -> str:
+        """JSON data for the `id` in the URI (a resource template)."""
+        return json.dumps({"id": id, "templateTest": True, "data": f"Data for ID: {id}"})
+
+    # -- prompts -------------------------------------------------------------------------
+
+    @prompt(title="Simple prompt")
+    async def simple_prompt(self, ctx: ToolContext) -> str:
+        """A prompt without arguments: one fixed user message."""
+        return "This is a simple prompt for testing."
+
+    @prompt(title="Prompt with arguments")
+    async def prompt_with_arguments(
+        self,
+        ctx: ToolContext,
+        arg1: Annotated[str, Field(description="First test argument")],
+        arg2: Annotated[str, Field(description="Second test argument")],
+    ) -> str:
+        """A prompt with two required arguments, substituted into its message."""
+        return f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+
+    @prompt(title="Prompt with an embedded resource")
+    async def prompt_with_embedded_resource(
+        self,
+        ctx: ToolContext,
+        resourceUri: Annotated[str, Field(description="URI of the resource to embed")],
+    ) -> list[PromptMessage]:
+        """A prompt embedding a text resource under the given URI, followed by an instruction."""
+        embedded = ResourceContent(
+            uri=resourceUri, mime_type="text/plain", text="Embedded resource content for testing."
+        )
+        return [
+            PromptMessage(role="user", content=EmbeddedResource(embedded)),
+            PromptMessage(role="user", content=Text("Please process the embedded resource above.")),
+        ]
+
+    @prompt(title="Prompt with an image")
+    async def prompt_with_image(self, ctx: ToolContext) -> list[PromptMessage]:
+        """A prompt with a PNG image followed by an instruction."""
+        return [
+            PromptMessage(role="user", content=Image(data=RED_PIXEL_PNG, mime_type="image/png")),
+            PromptMessage(role="user", content=Text("Please analyze the image above.")),
+        ]
+
+    # -- completion ----------------------------------------------------------------------
+
+    async def complete(
+        self, ctx: ToolContext, ref_type: str, ref_name: str, argument: str, value: str, context: dict[str, str]
+    ) -> Completion:
+        """Suggest prompt argument values and template ids starting with what was typed."""
+        if ref_type == "prompt" and ref_name == "test_prompt_with_arguments":
+            vocabulary: tuple[str, ...] = PROMPT_SUGGESTIONS
+        elif ref_type == "resource" and ref_name == "test://template/{id}/data" and argument == "id":
+            vocabulary = TEMPLATE_ID_SUGGESTIONS
+        else:
+            return Completion(values=[], total=0)
+        values = [v for v in vocabulary if v.startswith(value)]
+        return Completion(values=values, total=len(values), has_more=False)
