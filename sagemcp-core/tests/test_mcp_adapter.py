@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -83,6 +82,7 @@ def url(w: World, tenant: str, connector: str | None = "notes") -> str:
 async def test_lists_and_calls_tools_for_each_tenant(world: World, mode: str) -> None:
     for slug, token in (("acme", "tok-a"), ("globex", "tok-b")):
         async with client(url(world, slug), world.keys[slug], mode) as c:
+            assert c.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
             tools = {t.name: t for t in (await c.list_tools()).tools}
             # default groups are read and write: the admin group's tool is not listed
             assert set(tools) == {"notes_list_notes", "notes_get_note", "notes_create_note", "notes_crash", "notes_whoami"}
@@ -319,5 +319,3 @@ def test_anonymous_access_must_be_explicit() -> None:
 
         create_mcp_app(store, ConnectorRegistry([NotesConnector]), authenticator=AllowAnonymous(), allow_anonymous=True)
 
-
-_ = httpx2

@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        failure: SetupError | None = None
         try:
             wait_until_answering(url, server, SERVER_START_TIMEOUT)
             command = [node, cli, "server", "--url", url, "-o", str(results_dir)]
@@ -208,11 +209,12 @@ def main(argv: list[str] | None = None) -> int:
             print(completed.stderr, end="", file=sys.stderr)
             verdict = judge(completed.returncode, completed.stdout, results_dir, args.fail_on_warnings)
         except SetupError as exc:
-            stop(server)
-            print(f"error: {exc}\n--- server log ---\n{server_log.read_text(errors='replace')}", file=sys.stderr)
-            return 2
+            failure = exc
         finally:
             stop(server)
+        if failure is not None:
+            print(f"error: {failure}\n--- server log ---\n{server_log.read_text(errors='replace')}", file=sys.stderr)
+            return 2
 
         print("\n=== sagemcp verdict ===")
         for line in verdict.warnings:

@@ -11,11 +11,23 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from .models import Credential
 
-__all__ = ["ApiKey", "AuthScheme", "BasicAuth", "BearerToken", "NoAuth", "OAuth2", "TokenResponseHook"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "ApiKey",
+    "AuthScheme",
+    "BasicAuth",
+    "BearerToken",
+    "NoAuth",
+    "OAuth2",
+    "SelfRefreshingScheme",
+    "TokenResponseHook",
+]
 
 TokenResponseHook = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns a provider's token response into the standard shape (`access_token`, `refresh_token`,
@@ -123,3 +135,15 @@ class BasicAuth(AuthScheme):
             return {}
         raw = f"{credential.account or ''}:{credential.access_token.get_secret_value()}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+
+
+@runtime_checkable
+class SelfRefreshingScheme(Protocol):
+    """A scheme that renews its own short-lived tokens (e.g. GitHub App installation tokens).
+
+    `CredentialManager` calls `refresh_credential` under the same single-flight and
+    store lock as an OAuth refresh. It returns the credential with a new token and
+    `expires_at`; failures raise `TokenEndpointError`.
+    """
+
+    async def refresh_credential(self, credential: Credential, http: httpx.AsyncClient) -> Credential: ...

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .auth import OAuth2
+from .auth import AuthScheme, OAuth2, SelfRefreshingScheme
 from .errors import CredentialError, NotConnected, ReconnectRequired, RefreshFailed, TokenEndpointError
 from .models import Credential, CredentialStatus
 from .oauth import UNREACHABLE, OAuthFlows
@@ -87,7 +87,7 @@ class CredentialManager:
         self._check_usable(credential, connector_cls)
         if not credential.expires_within(self._margin):
             return credential
-        scheme = connector_cls.oauth2()
+        scheme = connector_cls.scheme_for(credential.kind)
         if scheme is None or not _refreshable(credential, scheme):
             if credential.expires_within(0):
                 raise ReconnectRequired(
@@ -124,7 +124,7 @@ class CredentialManager:
             )
 
     async def _single_flight(
-        self, tenant_id: str, provider: str, scheme: OAuth2, connector_cls: type[Connector]
+        self, tenant_id: str, provider: str, scheme: AuthScheme, connector_cls: type[Connector]
     ) -> Credential:
         key = (tenant_id, provider)
         while True:
@@ -151,7 +151,7 @@ class CredentialManager:
         return result
 
     async def _refresh(
-        self, tenant_id: str, provider: str, scheme: OAuth2, connector_cls: type[Connector]
+        self, tenant_id: str, provider: str, scheme: AuthScheme, connector_cls: type[Connector]
     ) -> Credential:
         async with self._store.lock_credential(tenant_id, provider) as latest:
             if latest is None:
@@ -165,14 +165,8 @@ class CredentialManager:
                         f"the {provider} token of this tenant expired and cannot be refreshed: reconnect {provider}"
                     )
                 return latest
-            app = await self._store.get_oauth_app(tenant_id, provider)
-            if app is None:
-                raise ReconnectRequired(
-                    f"the {provider} token of this tenant expired and cannot be refreshed because no {provider} "
-                    f"OAuth app is configured for the tenant: configure it, then reconnect {provider}"
-                )
             try:
-                new = await self._oauth.refresh(scheme, app, latest)
+                new = await self._exchange(tenant_id, provider, scheme, latest)
             except TokenEndpointError as exc:
                 self._report(provider, False)
                 return await self._refresh_refused(latest, exc)
@@ -181,6 +175,18 @@ class CredentialManager:
                 return new
             logger.info("another process updated the %s credential of tenant %s first", provider, tenant_id)
             return await self._winner(tenant_id, provider, connector_cls)
+
+    async def _exchange(self, tenant_id: str, provider: str, scheme: AuthScheme, latest: Credential) -> Credential:
+        """Get a fresh token: the OAuth refresh grant, or the scheme's own exchange (GitHub App tokens)."""
+        if not isinstance(scheme, OAuth2):
+            return await self._oauth.refresh_with_scheme(scheme, latest)
+        app = await self._store.get_oauth_app(tenant_id, provider)
+        if app is None:
+            raise ReconnectRequired(
+                f"the {provider} token of this tenant expired and cannot be refreshed because no {provider} "
+                f"OAuth app is configured for the tenant: configure it, then reconnect {provider}"
+            )
+        return await self._oauth.refresh(scheme, app, latest)
 
     async def _refresh_refused(self, latest: Credential, exc: TokenEndpointError) -> Credential:
         provider = latest.provider
@@ -222,8 +228,10 @@ class CredentialManager:
             logger.exception("the on_refresh callback failed")
 
 
-def _refreshable(credential: Credential, scheme: OAuth2) -> bool:
-    return credential.kind == "oauth2" and credential.refresh_token is not None and scheme.refreshable
+def _refreshable(credential: Credential, scheme: AuthScheme) -> bool:
+    if isinstance(scheme, OAuth2):
+        return credential.kind == "oauth2" and credential.refresh_token is not None and scheme.refreshable
+    return isinstance(scheme, SelfRefreshingScheme)
 
 
 def _transient(exc: TokenEndpointError) -> bool:

@@ -38,7 +38,7 @@ from authlib.oauth2.rfc7009 import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pydantic import SecretStr
 
-from .auth import OAuth2
+from .auth import OAuth2, SelfRefreshingScheme
 from .errors import OAuthError, OAuthStateError, TokenEndpointError
 from .models import Credential, OAuthApp
 
@@ -206,6 +206,18 @@ class OAuthFlows:
             requested=credential.scopes,
             previous=credential,
         )
+
+    async def refresh_with_scheme(self, scheme: SelfRefreshingScheme, credential: Credential) -> Credential:
+        """Renew a credential through a scheme's own exchange, with this object's HTTP settings."""
+        try:
+            async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client:
+                new = await scheme.refresh_credential(credential, client)
+        except httpx.HTTPError as exc:
+            raise TokenEndpointError(
+                f"the {credential.provider} token endpoint could not be reached ({type(exc).__name__})",
+                error=UNREACHABLE,
+            ) from None
+        return new.model_copy(update={"version": credential.version + 1})
 
     async def revoke(self, scheme: OAuth2, app: OAuthApp, credential: Credential) -> bool:
         """Revoke the credential at the provider (RFC 7009); False when the provider has no

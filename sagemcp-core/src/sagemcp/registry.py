@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from stevedore import ExtensionManager
+from stevedore import ExtensionManager, NamedExtensionManager
 
 from .connector import CORE_API, Connector
 from .errors import ConnectorNotFound, RegistryError
@@ -56,14 +56,15 @@ class ConnectorRegistry:
         def on_failure(_manager: Any, entry_point: Any, exc: BaseException) -> None:
             self._fail(entry_point.name, getattr(entry_point, "value", str(entry_point)), _describe(exc))
 
-        manager = ExtensionManager(
-            namespace=group,
-            invoke_on_load=False,
-            on_load_failure_callback=on_failure,
-        )
+        manager: ExtensionManager
+        if wanted is None:
+            manager = ExtensionManager(namespace=group, invoke_on_load=False, on_load_failure_callback=on_failure)
+        else:
+            # Only the named entry points are imported: an unrelated broken plugin cannot get in the way.
+            manager = NamedExtensionManager(
+                namespace=group, names=sorted(wanted), invoke_on_load=False, on_load_failure_callback=on_failure
+            )
         for ext in manager.extensions:
-            if wanted is not None and ext.name not in wanted:
-                continue
             target = getattr(ext.entry_point, "value", ext.name)
             try:
                 self._check(ext.plugin, ext.name)

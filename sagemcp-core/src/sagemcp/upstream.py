@@ -67,7 +67,7 @@ _sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
 _BACKOFF_BASE = 0.2
 _BACKOFF_CAP = 5.0
-_MESSAGE_LIMIT = 3000
+_MESSAGE_LIMIT = 300
 _ERROR_BODY_LIMIT = 64 * 1024
 _MIN_SECRET_LENGTH = 8
 _PUBLIC_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "content-type", "user-agent"})

@@ -16,9 +16,9 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http import EventStore
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -99,13 +99,11 @@ class McpApp:
     owns_upstream: bool
     _manager: StreamableHTTPSessionManager = field(init=False, repr=False)
     _sse: SseServerTransport = field(init=False, repr=False)
-    _security: TransportSecurityMiddleware = field(init=False, repr=False)
     _asgi: Starlette = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.server = self.handlers.build_server()
         security = self.settings.transport_security()
-        self._security = TransportSecurityMiddleware(security)
         self._manager = StreamableHTTPSessionManager(
             app=self.server,
             stateless=not self.settings.stateful,
@@ -164,8 +162,7 @@ class McpApp:
         await self._sse.handle_post_message(scope, receive, send)
 
     async def _websocket(self, ws: WebSocket) -> None:
-        error = await self._security.validate_request(Request(ws.scope), is_post=False)
-        if error is not None:
+        if not self._websocket_origin_allowed(ws):
             await ws.close(code=1008, reason="host or origin not allowed")
             return
         failure = await self._admit(ws.scope)
@@ -174,6 +171,14 @@ class McpApp:
             await ws.close(code=1008 if status in (401, 403) else 4404, reason=_close_reason(status))
             return
         await serve_websocket(self.server, ws)
+
+    def _websocket_origin_allowed(self, ws: WebSocket) -> bool:
+        """DNS-rebinding protection for WebSocket upgrades, with the same lists as the HTTP transports."""
+        settings = self.settings
+        host, origin = ws.headers.get("host"), ws.headers.get("origin")
+        if settings.allowed_hosts is not None and not _matches(host, settings.allowed_hosts):
+            return False
+        return origin is None or settings.allowed_origins is None or _matches(origin, settings.allowed_origins)
 
     # -- admission -----------------------------------------------------------------------
 
@@ -291,6 +296,16 @@ def create_mcp_app(
         upstream=upstream,
         owns_upstream=owns_upstream,
     )
+
+
+def _matches(value: str | None, patterns: list[str]) -> bool:
+    """`value` equals a pattern, or a `prefix:*` pattern matches any port."""
+    if value is None:
+        return False
+    for pattern in patterns:
+        if value == pattern or (pattern.endswith(":*") and value.rsplit(":", 1)[0] == pattern[:-2]):
+            return True
+    return False
 
 
 def _request_id(conn: HTTPConnection) -> str:

@@ -1,0 +1,104 @@
+"""Parameter types shared by the tools, and safe construction of GitHub API paths.
+
+Every value a caller gives that ends up in a URL path goes through `segment` (one
+path segment: `/` is encoded) or `file_path` (a repository path: `/` separates
+segments); both refuse empty, `.` and `..` segments, so no argument can climb out of
+the endpoint it was meant for.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from pydantic import Field
+from sagemcp.errors import InvalidArguments
+from sagemcp.pagination import MAX_CURSOR_LENGTH
+
+__all__ = [
+    "Cursor",
+    "IssueNumber",
+    "Limit",
+    "Owner",
+    "PullNumber",
+    "Ref",
+    "Repo",
+    "Username",
+    "file_path",
+    "repo_path",
+    "segment",
+]
+
+Owner = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Login of the user or organization that owns the repository, e.g. `octocat`.",
+    ),
+]
+Repo = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Repository name without the owner, e.g. `Hello-World`.",
+    ),
+]
+Username = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="A GitHub login (user name), e.g. `octocat`.",
+    ),
+]
+IssueNumber = Annotated[int, Field(ge=1, description="The issue number (as shown after `#`).")]
+PullNumber = Annotated[int, Field(ge=1, description="The pull request number (as shown after `#`).")]
+Ref = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        description="A branch name, tag name or commit SHA.",
+    ),
+]
+Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100 (default 20).")]
+Cursor = Annotated[
+    str | None,
+    Field(
+        max_length=MAX_CURSOR_LENGTH,
+        description="The `next_cursor` of the previous page, unchanged; omit it for the first page.",
+    ),
+]
+
+
+def segment(value: str | int, name: str = "value") -> str:
+    """`value` as one URL path segment, percent-encoded (`/` included)."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise InvalidArguments(
+            f"{name} {text!r} is not a valid name: give the real {name}", errors=[(name, "empty, '.' or '..'")]
+        )
+    return quote(text, safe="")
+
+
+def file_path(path: str, name: str = "path") -> str:
+    """A repository file path as URL path segments; leading and trailing slashes are dropped."""
+    parts = path.strip("/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise InvalidArguments(
+            f"{name} {path!r} is not a valid repository path: use a path like `src/app.py`, "
+            "without empty, '.' or '..' segments",
+            errors=[(name, "empty, '.' or '..' segment")],
+        )
+    return "/".join(quote(part, safe="") for part in parts)
+
+
+def repo_path(owner: str, repo: str, *rest: str | int) -> str:
+    """`/repos/{owner}/{repo}` followed by already-encoded `rest` segments."""
+    tail = "".join(f"/{part}" for part in rest)
+    return f"/repos/{segment(owner, 'owner')}/{segment(repo, 'repo')}{tail}"

@@ -1,0 +1,1271 @@
+"""The trimmed shapes the GitHub tools return: what a person or a model needs, not raw API JSON.
+
+Each model keeps identifiers, numbers, titles, states, logins, labels, dates (ISO 8601
+strings as GitHub sends them), web URLs and Markdown bodies, and has a `from_api`
+constructor that reads GitHub's JSON. Long text is cut by the tools with an explicit
+`[truncated ...]` marker; list results are `Page`s with `next_cursor`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sagemcp.pagination import Page
+
+from ._text import clip
+
+__all__ = [
+    "ActionResult",
+    "Branch",
+    "BranchList",
+    "CheckRun",
+    "CheckStatus",
+    "CodeScanningAlert",
+    "CodeScanningAlertList",
+    "CodeSearchHit",
+    "CodeSearchResult",
+    "Comment",
+    "CommentList",
+    "Commit",
+    "CommitDetail",
+    "CommitList",
+    "CommitSearchResult",
+    "Comparison",
+    "Contributor",
+    "ContributorList",
+    "DependabotAlert",
+    "DependabotAlertList",
+    "Diff",
+    "DirEntry",
+    "Event",
+    "EventList",
+    "FileChange",
+    "FileChangeList",
+    "FileCommit",
+    "FileContent",
+    "Issue",
+    "IssueLabels",
+    "IssueList",
+    "IssueSearchResult",
+    "Job",
+    "JobList",
+    "JobLogs",
+    "Label",
+    "LabelList",
+    "MergeResult",
+    "Notification",
+    "NotificationList",
+    "Organization",
+    "OrganizationList",
+    "PullRequest",
+    "PullRequestList",
+    "RateLimitStatus",
+    "RateLimits",
+    "Release",
+    "ReleaseAsset",
+    "ReleaseList",
+    "Repo",
+    "RepoList",
+    "RepoSearchResult",
+    "RepoStats",
+    "Review",
+    "ReviewComment",
+    "ReviewCommentList",
+    "ReviewList",
+    "ReviewersResult",
+    "StatusContext",
+    "Step",
+    "Tag",
+    "TagList",
+    "TokenInfo",
+    "TreeEntry",
+    "TreePage",
+    "User",
+    "UserList",
+    "UserSearchResult",
+    "UserStats",
+    "Workflow",
+    "WorkflowList",
+    "WorkflowRun",
+    "WorkflowRunList",
+]
+
+BODY_LIMIT = 20_000
+"""Characters of a Markdown body shown by a `get_*` tool."""
+LIST_BODY_LIMIT = 400
+"""Characters of a body shown per item of a list: enough to tell items apart."""
+PATCH_LIMIT = 4_000
+"""Characters of one file's patch inside a commit, comparison or pull-request file list."""
+
+
+def login(user: Any) -> str | None:
+    """The login of a GitHub user object, or None."""
+    return user.get("login") if isinstance(user, dict) else None
+
+
+def logins(users: Any) -> list[str]:
+    return [name for name in (login(u) for u in users or ()) if name]
+
+
+def label_names(labels: Any) -> list[str]:
+    names = []
+    for label in labels or ():
+        if isinstance(label, dict) and label.get("name"):
+            names.append(str(label["name"]))
+        elif isinstance(label, str):
+            names.append(label)
+    return names
+
+
+def repo_full_name(api_url: Any) -> str | None:
+    """`owner/name` from a `https://api.github.com/repos/owner/name` URL (GHES paths included)."""
+    if not isinstance(api_url, str) or "/repos/" not in api_url:
+        return None
+    parts = api_url.split("/repos/", 1)[1].split("/")
+    return "/".join(parts[:2]) if len(parts) >= 2 else None
+
+
+def body(text: Any, limit: int, hint: str) -> tuple[str | None, bool]:
+    return clip(text if isinstance(text, str) else None, limit, hint)
+
+
+# -- users and organizations --------------------------------------------------------------
+
+
+class User(BaseModel):
+    """A GitHub user or organization account."""
+
+    login: str
+    id: int | None = None
+    type: str | None = Field(default=None, description="User, Organization or Bot.")
+    name: str | None = None
+    company: str | None = None
+    location: str | None = None
+    email: str | None = None
+    bio: str | None = None
+    blog: str | None = None
+    public_repos: int | None = None
+    followers: int | None = None
+    following: int | None = None
+    created_at: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> User:
+        return cls(
+            login=data.get("login") or "",
+            id=data.get("id"),
+            type=data.get("type"),
+            name=data.get("name") or None,
+            company=data.get("company") or None,
+            location=data.get("location") or None,
+            email=data.get("email") or None,
+            bio=data.get("bio") or None,
+            blog=data.get("blog") or None,
+            public_repos=data.get("public_repos"),
+            followers=data.get("followers"),
+            following=data.get("following"),
+            created_at=data.get("created_at"),
+            url=data.get("html_url"),
+        )
+
+
+class UserList(Page[User]):
+    """A page of users."""
+
+
+class UserSearchResult(Page[User]):
+    """A page of user search results."""
+
+    total_count: int = 0
+    incomplete_results: bool = False
+
+
+class UserStats(BaseModel):
+    """Counts about one user, with stars and forks summed over their most recently pushed repositories."""
+
+    login: str
+    name: str | None = None
+    public_repos: int | None = None
+    followers: int | None = None
+    following: int | None = None
+    created_at: str | None = None
+    repos_counted: int = 0
+    total_stars: int = 0
+    total_forks: int = 0
+    top_languages: dict[str, int] = Field(default_factory=dict, description="Language -> number of repositories.")
+    most_starred: list[str] = Field(default_factory=list, description="Up to five `owner/name` with the most stars.")
+    note: str | None = None
+    url: str | None = None
+
+
+class Organization(BaseModel):
+    """A GitHub organization."""
+
+    login: str
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Organization:
+        org_login = data.get("login") or ""
+        return cls(
+            login=org_login,
+            id=data.get("id"),
+            name=data.get("name") or None,
+            description=data.get("description") or None,
+            url=data.get("html_url") or (f"https://github.com/{org_login}" if org_login else None),
+        )
+
+
+class OrganizationList(Page[Organization]):
+    """A page of organizations."""
+
+
+class Event(BaseModel):
+    """One entry of a user's activity feed."""
+
+    id: str
+    type: str | None = None
+    repo: str | None = None
+    created_at: str | None = None
+    summary: str | None = Field(default=None, description="What happened, in a few words.")
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Event:
+        payload = data.get("payload") or {}
+        kind = data.get("type") or ""
+        summary = None
+        if kind == "PushEvent":
+            summary = f"pushed {payload.get('size', len(payload.get('commits') or []))} commit(s) to {payload.get('ref')}"
+        elif kind in ("IssuesEvent", "PullRequestEvent"):
+            item = payload.get("issue") or payload.get("pull_request") or {}
+            summary = f"{payload.get('action')} #{item.get('number')}: {item.get('title')}"
+        elif kind == "IssueCommentEvent":
+            item = payload.get("issue") or {}
+            summary = f"commented on #{item.get('number')}: {item.get('title')}"
+        elif kind in ("CreateEvent", "DeleteEvent"):
+            verb = "created" if kind == "CreateEvent" else "deleted"
+            summary = f"{verb} {payload.get('ref_type')} {payload.get('ref') or ''}".strip()
+        elif payload.get("action"):
+            summary = str(payload.get("action"))
+        repo = data.get("repo") or {}
+        return cls(
+            id=str(data.get("id", "")),
+            type=kind or None,
+            repo=repo.get("name"),
+            created_at=data.get("created_at"),
+            summary=summary,
+        )
+
+
+class EventList(Page[Event]):
+    """A page of activity events, newest first."""
+
+
+# -- context ----------------------------------------------------------------------------
+
+
+class RateLimitStatus(BaseModel):
+    """One rate-limit bucket."""
+
+    resource: str
+    limit: int
+    remaining: int
+    used: int | None = None
+    reset_at: int | None = Field(default=None, description="Unix time when the bucket refills.")
+
+
+class RateLimits(BaseModel):
+    """The token's rate-limit buckets (core API, search, GraphQL, ...)."""
+
+    resources: list[RateLimitStatus]
+
+
+class TokenInfo(BaseModel):
+    """Who the token acts as, what it may do, and how much of the rate limit is left."""
+
+    login: str
+    token_type: str = Field(
+        description="classic (personal access or OAuth token with scopes), fine_grained_or_app (no scope header), "
+        "or unknown."
+    )
+    scopes: list[str] | None = Field(
+        default=None, description="Classic OAuth scopes granted (X-OAuth-Scopes); None when GitHub did not say."
+    )
+    rate_limit: int | None = None
+    rate_remaining: int | None = None
+    rate_reset_at: float | None = None
+    note: str | None = None
+
+
+# -- repositories ---------------------------------------------------------------------------
+
+
+class Repo(BaseModel):
+    """A repository."""
+
+    full_name: str
+    id: int | None = None
+    description: str | None = None
+    private: bool | None = None
+    visibility: str | None = None
+    fork: bool | None = None
+    archived: bool | None = None
+    default_branch: str | None = None
+    language: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    stars: int | None = None
+    forks: int | None = None
+    open_issues: int | None = Field(default=None, description="Open issues plus open pull requests.")
+    license: str | None = None
+    homepage: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    pushed_at: str | None = None
+    url: str | None = None
+    clone_url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Repo:
+        lic = data.get("license")
+        return cls(
+            full_name=data.get("full_name") or "",
+            id=data.get("id"),
+            description=data.get("description") or None,
+            private=data.get("private"),
+            visibility=data.get("visibility"),
+            fork=data.get("fork"),
+            archived=data.get("archived"),
+            default_branch=data.get("default_branch"),
+            language=data.get("language"),
+            topics=list(data.get("topics") or []),
+            stars=data.get("stargazers_count"),
+            forks=data.get("forks_count"),
+            open_issues=data.get("open_issues_count"),
+            license=(lic.get("spdx_id") or lic.get("name")) if isinstance(lic, dict) else None,
+            homepage=data.get("homepage") or None,
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+            pushed_at=data.get("pushed_at"),
+            url=data.get("html_url"),
+            clone_url=data.get("clone_url"),
+        )
+
+
+class RepoList(Page[Repo]):
+    """A page of repositories."""
+
+
+class RepoSearchResult(Page[Repo]):
+    """A page of repository search results, best match first."""
+
+    total_count: int = 0
+    incomplete_results: bool = False
+
+
+class RepoStats(BaseModel):
+    """Popularity, size, languages and recent commit activity of a repository."""
+
+    full_name: str
+    stars: int | None = None
+    forks: int | None = None
+    watchers: int | None = None
+    open_issues: int | None = None
+    size_kb: int | None = None
+    languages: dict[str, float] = Field(default_factory=dict, description="Language -> share of the code in percent.")
+    commits_last_52_weeks: int | None = None
+    commits_last_4_weeks: int | None = None
+    note: str | None = None
+    url: str | None = None
+
+
+class Contributor(BaseModel):
+    login: str
+    contributions: int
+    type: str | None = None
+
+
+class ContributorList(Page[Contributor]):
+    """A page of contributors, most commits first."""
+
+
+class DirEntry(BaseModel):
+    name: str
+    path: str
+    type: str = Field(description="file, dir, symlink or submodule.")
+    size: int | None = None
+
+
+class FileContent(BaseModel):
+    """A file's decoded text (or, for a directory, its entries).
+
+    Binary files are detected and not dumped; long files are cut with a marker
+    saying which line to continue from.
+    """
+
+    path: str
+    type: str = Field(description="file, dir, symlink or submodule.")
+    sha: str | None = Field(default=None, description="Blob SHA: pass it to update or delete the file.")
+    size: int | None = None
+    encoding: str | None = None
+    binary: bool = False
+    content: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    total_lines: int | None = None
+    truncated: bool = False
+    entries: list[DirEntry] | None = None
+    target: str | None = Field(default=None, description="Where a symlink points, or a submodule's URL.")
+    url: str | None = None
+    download_url: str | None = None
+    note: str | None = None
+
+
+class TreeEntry(BaseModel):
+    path: str
+    type: str = Field(description="blob (file), tree (directory) or commit (submodule).")
+    size: int | None = None
+
+
+class TreePage(Page[TreeEntry]):
+    """A page of a repository's file tree."""
+
+    sha: str | None = None
+    total_entries: int = 0
+    truncated_by_github: bool = Field(
+        default=False, description="GitHub cut the tree (over 100,000 entries or 7 MB): ask for a sub-path."
+    )
+
+
+class FileCommit(BaseModel):
+    """The result of writing or deleting a file: the new blob and the commit made."""
+
+    path: str
+    sha: str | None = Field(default=None, description="The file's new blob SHA (None after a delete).")
+    commit_sha: str | None = None
+    commit_message: str | None = None
+    commit_url: str | None = None
+    url: str | None = None
+
+
+class Branch(BaseModel):
+    name: str
+    sha: str | None = None
+    protected: bool | None = None
+    message: str | None = Field(default=None, description="Message of the head commit (get_branch only).")
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Branch:
+        commit = data.get("commit") or {}
+        inner = commit.get("commit") or {}
+        author = inner.get("author") or {}
+        links = data.get("_links") or {}
+        message = inner.get("message")
+        return cls(
+            name=data.get("name") or "",
+            sha=commit.get("sha"),
+            protected=data.get("protected"),
+            message=message.split("\n", 1)[0] if isinstance(message, str) else None,
+            author=login(commit.get("author")) or author.get("name"),
+            date=author.get("date"),
+            url=links.get("html") if isinstance(links, dict) else None,
+        )
+
+
+class BranchList(Page[Branch]):
+    """A page of branches."""
+
+
+class Tag(BaseModel):
+    name: str
+    sha: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Tag:
+        return cls(name=data.get("name") or "", sha=(data.get("commit") or {}).get("sha"))
+
+
+class TagList(Page[Tag]):
+    """A page of tags, newest first."""
+
+
+class Commit(BaseModel):
+    """A commit in a list: SHA, first line of the message, author, date."""
+
+    sha: str
+    message: str | None = None
+    author: str | None = Field(default=None, description="GitHub login when known, else the Git author name.")
+    date: str | None = None
+    repository: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Commit:
+        inner = data.get("commit") or {}
+        author = inner.get("author") or {}
+        message = inner.get("message")
+        repo = data.get("repository")
+        return cls(
+            sha=data.get("sha") or "",
+            message=message.split("\n", 1)[0] if isinstance(message, str) else None,
+            author=login(data.get("author")) or author.get("name"),
+            date=author.get("date"),
+            repository=repo.get("full_name") if isinstance(repo, dict) else None,
+            url=data.get("html_url"),
+        )
+
+
+class CommitList(Page[Commit]):
+    """A page of commits, newest first."""
+
+
+class CommitSearchResult(Page[Commit]):
+    """A page of commit search results."""
+
+    total_count: int = 0
+    incomplete_results: bool = False
+
+
+class FileChange(BaseModel):
+    """One changed file of a commit, comparison or pull request, with its patch (bounded)."""
+
+    filename: str
+    status: str | None = Field(default=None, description="added, removed, modified, renamed, copied, changed.")
+    additions: int = 0
+    deletions: int = 0
+    previous_filename: str | None = None
+    patch: str | None = Field(default=None, description="Unified diff of the file; absent for binary or huge files.")
+    patch_truncated: bool = False
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], patch_limit: int = PATCH_LIMIT) -> FileChange:
+        patch, cut = clip(data.get("patch"), patch_limit, "the full diff is in the file's blob URL or the PR diff")
+        return cls(
+            filename=data.get("filename") or "",
+            status=data.get("status"),
+            additions=data.get("additions") or 0,
+            deletions=data.get("deletions") or 0,
+            previous_filename=data.get("previous_filename"),
+            patch=patch,
+            patch_truncated=cut,
+        )
+
+
+class FileChangeList(Page[FileChange]):
+    """A page of changed files."""
+
+
+class CommitDetail(BaseModel):
+    """A commit with its full message, stats and changed files (patches bounded)."""
+
+    sha: str
+    message: str | None = None
+    author: str | None = None
+    author_email: str | None = None
+    date: str | None = None
+    committer: str | None = None
+    parents: list[str] = Field(default_factory=list)
+    additions: int | None = None
+    deletions: int | None = None
+    files: list[FileChange] = Field(default_factory=list)
+    files_omitted: int = Field(default=0, description="Changed files not shown (over the file cap).")
+    url: str | None = None
+
+
+class Comparison(BaseModel):
+    """How `head` differs from `base`: ahead/behind counts, commits and changed files (bounded)."""
+
+    base: str
+    head: str
+    status: str | None = Field(default=None, description="ahead, behind, identical or diverged.")
+    ahead_by: int | None = None
+    behind_by: int | None = None
+    total_commits: int | None = None
+    commits: list[Commit] = Field(default_factory=list)
+    commits_omitted: int = 0
+    files: list[FileChange] = Field(default_factory=list)
+    files_omitted: int = 0
+    url: str | None = None
+
+
+class ReleaseAsset(BaseModel):
+    name: str
+    size: int | None = None
+    download_count: int | None = None
+    url: str | None = None
+
+
+class Release(BaseModel):
+    """A release: tag, name, state, notes (Markdown, bounded) and assets."""
+
+    id: int
+    tag_name: str
+    name: str | None = None
+    draft: bool | None = None
+    prerelease: bool | None = None
+    author: str | None = None
+    target_commitish: str | None = None
+    created_at: str | None = None
+    published_at: str | None = None
+    body: str | None = None
+    body_truncated: bool = False
+    assets: list[ReleaseAsset] = Field(default_factory=list)
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], body_limit: int = BODY_LIMIT) -> Release:
+        text, cut = body(data.get("body"), body_limit, "use github_get_release for the full notes")
+        return cls(
+            id=data.get("id") or 0,
+            tag_name=data.get("tag_name") or "",
+            name=data.get("name") or None,
+            draft=data.get("draft"),
+            prerelease=data.get("prerelease"),
+            author=login(data.get("author")),
+            target_commitish=data.get("target_commitish"),
+            created_at=data.get("created_at"),
+            published_at=data.get("published_at"),
+            body=text,
+            body_truncated=cut,
+            assets=[
+                ReleaseAsset(
+                    name=a.get("name") or "",
+                    size=a.get("size"),
+                    download_count=a.get("download_count"),
+                    url=a.get("browser_download_url"),
+                )
+                for a in data.get("assets") or []
+            ],
+            url=data.get("html_url"),
+        )
+
+
+class ReleaseList(Page[Release]):
+    """A page of releases, newest first."""
+
+
+# -- issues -------------------------------------------------------------------------------
+
+
+class Label(BaseModel):
+    name: str
+    color: str | None = None
+    description: str | None = None
+
+
+class LabelList(Page[Label]):
+    """A page of a repository's labels."""
+
+
+class IssueLabels(BaseModel):
+    """The labels an issue or pull request has after the change."""
+
+    number: int
+    labels: list[str]
+
+
+class Issue(BaseModel):
+    """An issue (or, in search results, possibly a pull request)."""
+
+    number: int
+    title: str
+    state: str
+    state_reason: str | None = None
+    author: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    assignees: list[str] = Field(default_factory=list)
+    milestone: str | None = None
+    comments: int | None = None
+    locked: bool | None = None
+    is_pull_request: bool = False
+    repository: str | None = Field(default=None, description="`owner/name`, in search results.")
+    created_at: str | None = None
+    updated_at: str | None = None
+    closed_at: str | None = None
+    url: str | None = None
+    body: str | None = Field(default=None, description="Markdown; cut with a [truncated ...] marker when long.")
+    body_truncated: bool = False
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], body_limit: int = BODY_LIMIT, with_repository: bool = False) -> Issue:
+        text, cut = body(data.get("body"), body_limit, "use github_get_issue for the full text")
+        milestone = data.get("milestone")
+        return cls(
+            number=data.get("number") or 0,
+            title=data.get("title") or "",
+            state=data.get("state") or "",
+            state_reason=data.get("state_reason"),
+            author=login(data.get("user")),
+            labels=label_names(data.get("labels")),
+            assignees=logins(data.get("assignees")),
+            milestone=milestone.get("title") if isinstance(milestone, dict) else None,
+            comments=data.get("comments"),
+            locked=data.get("locked") or None,
+            is_pull_request="pull_request" in data,
+            repository=repo_full_name(data.get("repository_url")) if with_repository else None,
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+            closed_at=data.get("closed_at"),
+            url=data.get("html_url"),
+            body=text,
+            body_truncated=cut,
+        )
+
+
+class IssueList(Page[Issue]):
+    """A page of issues (pull requests left out), with `next_cursor` for the next page."""
+
+
+class IssueSearchResult(Page[Issue]):
+    """A page of issue and pull-request search results."""
+
+    total_count: int = 0
+    incomplete_results: bool = False
+
+
+class Comment(BaseModel):
+    """A comment on an issue or pull request."""
+
+    id: int
+    author: str | None = None
+    body: str | None = None
+    body_truncated: bool = False
+    created_at: str | None = None
+    updated_at: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], body_limit: int = BODY_LIMIT) -> Comment:
+        text, cut = body(data.get("body"), body_limit, "open the comment URL for the full text")
+        return cls(
+            id=data.get("id") or 0,
+            author=login(data.get("user")),
+            body=text,
+            body_truncated=cut,
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+            url=data.get("html_url"),
+        )
+
+
+class CommentList(Page[Comment]):
+    """A page of comments, oldest first."""
+
+
+# -- pull requests -----------------------------------------------------------------------
+
+
+class PullRequest(BaseModel):
+    """A pull request: branches, state, people, counts and description."""
+
+    number: int
+    title: str
+    state: str
+    draft: bool | None = None
+    merged: bool | None = None
+    mergeable: bool | None = None
+    mergeable_state: str | None = None
+    author: str | None = None
+    head: str | None = Field(default=None, description="Head branch (`owner:branch` for forks).")
+    head_sha: str | None = None
+    base: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    assignees: list[str] = Field(default_factory=list)
+    requested_reviewers: list[str] = Field(default_factory=list)
+    requested_teams: list[str] = Field(default_factory=list)
+    comments: int | None = None
+    review_comments: int | None = None
+    commits: int | None = None
+    additions: int | None = None
+    deletions: int | None = None
+    changed_files: int | None = None
+    merged_by: str | None = None
+    merge_commit_sha: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    closed_at: str | None = None
+    merged_at: str | None = None
+    url: str | None = None
+    body: str | None = Field(default=None, description="Markdown; cut with a [truncated ...] marker when long.")
+    body_truncated: bool = False
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], body_limit: int = BODY_LIMIT) -> PullRequest:
+        text, cut = body(data.get("body"), body_limit, "use github_get_pull_request for the full text")
+        head = data.get("head") or {}
+        base = data.get("base") or {}
+        head_repo = head.get("repo") or {}
+        base_repo = base.get("repo") or {}
+        head_label = head.get("ref")
+        if head_repo and base_repo and head_repo.get("full_name") != base_repo.get("full_name"):
+            head_label = head.get("label") or head_label
+        merged = data.get("merged")
+        if merged is None and "merged_at" in data:
+            merged = data.get("merged_at") is not None
+        return cls(
+            number=data.get("number") or 0,
+            title=data.get("title") or "",
+            state=data.get("state") or "",
+            draft=data.get("draft"),
+            merged=merged,
+            mergeable=data.get("mergeable"),
+            mergeable_state=data.get("mergeable_state"),
+            author=login(data.get("user")),
+            head=head_label,
+            head_sha=head.get("sha"),
+            base=base.get("ref"),
+            labels=label_names(data.get("labels")),
+            assignees=logins(data.get("assignees")),
+            requested_reviewers=logins(data.get("requested_reviewers")),
+            requested_teams=[t.get("slug") for t in data.get("requested_teams") or [] if t.get("slug")],
+            comments=data.get("comments"),
+            review_comments=data.get("review_comments"),
+            commits=data.get("commits"),
+            additions=data.get("additions"),
+            deletions=data.get("deletions"),
+            changed_files=data.get("changed_files"),
+            merged_by=login(data.get("merged_by")),
+            merge_commit_sha=data.get("merge_commit_sha") if merged else None,
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+            closed_at=data.get("closed_at"),
+            merged_at=data.get("merged_at"),
+            url=data.get("html_url"),
+            body=text,
+            body_truncated=cut,
+        )
+
+
+class PullRequestList(Page[PullRequest]):
+    """A page of pull requests."""
+
+
+class Diff(BaseModel):
+    """A unified diff, bounded; when cut, `note` says how to read the rest."""
+
+    text: str
+    truncated: bool = False
+    total_chars: int
+    note: str | None = None
+
+
+class Review(BaseModel):
+    """A pull-request review."""
+
+    id: int
+    author: str | None = None
+    state: str | None = Field(default=None, description="APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING.")
+    body: str | None = None
+    body_truncated: bool = False
+    commit_id: str | None = None
+    submitted_at: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Review:
+        text, cut = body(data.get("body"), BODY_LIMIT, "open the review URL for the full text")
+        return cls(
+            id=data.get("id") or 0,
+            author=login(data.get("user")),
+            state=data.get("state"),
+            body=text or None,
+            body_truncated=cut,
+            commit_id=data.get("commit_id"),
+            submitted_at=data.get("submitted_at"),
+            url=data.get("html_url"),
+        )
+
+
+class ReviewList(Page[Review]):
+    """A page of reviews, oldest first."""
+
+
+class ReviewComment(BaseModel):
+    """An inline review comment on a line of a pull request's diff."""
+
+    id: int
+    author: str | None = None
+    path: str | None = None
+    line: int | None = None
+    start_line: int | None = None
+    side: str | None = None
+    body: str | None = None
+    body_truncated: bool = False
+    in_reply_to: int | None = None
+    review_id: int | None = None
+    created_at: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ReviewComment:
+        text, cut = body(data.get("body"), BODY_LIMIT, "open the comment URL for the full text")
+        return cls(
+            id=data.get("id") or 0,
+            author=login(data.get("user")),
+            path=data.get("path"),
+            line=data.get("line") or data.get("original_line"),
+            start_line=data.get("start_line"),
+            side=data.get("side"),
+            body=text,
+            body_truncated=cut,
+            in_reply_to=data.get("in_reply_to_id"),
+            review_id=data.get("pull_request_review_id"),
+            created_at=data.get("created_at"),
+            url=data.get("html_url"),
+        )
+
+
+class ReviewCommentList(Page[ReviewComment]):
+    """A page of inline review comments."""
+
+
+class CheckRun(BaseModel):
+    name: str
+    status: str | None = None
+    conclusion: str | None = None
+    app: str | None = None
+    url: str | None = None
+
+
+class StatusContext(BaseModel):
+    context: str
+    state: str | None = None
+    description: str | None = None
+    url: str | None = None
+
+
+class CheckStatus(BaseModel):
+    """CI state of a pull request's head commit: check runs plus commit statuses, and one overall verdict."""
+
+    number: int | None = None
+    sha: str
+    overall: str = Field(description="success, failure, pending or none (no checks at all).")
+    total_check_runs: int = 0
+    failing: list[str] = Field(default_factory=list, description="Names of failed or errored checks and statuses.")
+    check_runs: list[CheckRun] = Field(default_factory=list)
+    statuses: list[StatusContext] = Field(default_factory=list)
+    note: str | None = None
+
+
+class MergeResult(BaseModel):
+    merged: bool
+    sha: str | None = None
+    message: str | None = None
+
+
+class ReviewersResult(BaseModel):
+    """Who is asked to review the pull request after the request."""
+
+    number: int
+    requested_reviewers: list[str]
+    requested_teams: list[str]
+    url: str | None = None
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+class CodeSearchHit(BaseModel):
+    path: str
+    repository: str | None = None
+    sha: str | None = None
+    fragments: list[str] = Field(default_factory=list, description="Matching snippets, when GitHub returns them.")
+    url: str | None = None
+
+
+class CodeSearchResult(Page[CodeSearchHit]):
+    """A page of code search results."""
+
+    total_count: int = 0
+    incomplete_results: bool = False
+
+
+# -- Actions -------------------------------------------------------------------------------
+
+
+class Workflow(BaseModel):
+    id: int
+    name: str
+    path: str | None = None
+    state: str | None = None
+    url: str | None = None
+
+
+class WorkflowList(Page[Workflow]):
+    """A page of workflows."""
+
+    total_count: int = 0
+
+
+class WorkflowRun(BaseModel):
+    """One run of a workflow."""
+
+    id: int
+    name: str | None = None
+    workflow_id: int | None = None
+    run_number: int | None = None
+    run_attempt: int | None = None
+    event: str | None = None
+    status: str | None = Field(default=None, description="queued, in_progress, completed, ...")
+    conclusion: str | None = Field(default=None, description="success, failure, cancelled, skipped, ... when completed.")
+    branch: str | None = None
+    head_sha: str | None = None
+    title: str | None = Field(default=None, description="The run's display title (often the commit message).")
+    actor: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> WorkflowRun:
+        return cls(
+            id=data.get("id") or 0,
+            name=data.get("name"),
+            workflow_id=data.get("workflow_id"),
+            run_number=data.get("run_number"),
+            run_attempt=data.get("run_attempt"),
+            event=data.get("event"),
+            status=data.get("status"),
+            conclusion=data.get("conclusion"),
+            branch=data.get("head_branch"),
+            head_sha=data.get("head_sha"),
+            title=data.get("display_title"),
+            actor=login(data.get("actor")),
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+            url=data.get("html_url"),
+        )
+
+
+class WorkflowRunList(Page[WorkflowRun]):
+    """A page of workflow runs, newest first."""
+
+    total_count: int = 0
+
+
+class Step(BaseModel):
+    number: int | None = None
+    name: str
+    status: str | None = None
+    conclusion: str | None = None
+
+
+class Job(BaseModel):
+    """A job of a workflow run, with its steps."""
+
+    id: int
+    run_id: int | None = None
+    name: str
+    status: str | None = None
+    conclusion: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    runner: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Job:
+        return cls(
+            id=data.get("id") or 0,
+            run_id=data.get("run_id"),
+            name=data.get("name") or "",
+            status=data.get("status"),
+            conclusion=data.get("conclusion"),
+            started_at=data.get("started_at"),
+            completed_at=data.get("completed_at"),
+            runner=data.get("runner_name"),
+            steps=[
+                Step(
+                    number=s.get("number"),
+                    name=s.get("name") or "",
+                    status=s.get("status"),
+                    conclusion=s.get("conclusion"),
+                )
+                for s in data.get("steps") or []
+            ],
+            url=data.get("html_url"),
+        )
+
+
+class JobList(Page[Job]):
+    """A page of jobs of a workflow run."""
+
+    total_count: int = 0
+
+
+class JobLogs(BaseModel):
+    """Where a job's log is, and which steps failed."""
+
+    job_id: int
+    name: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    failed_steps: list[str] = Field(default_factory=list)
+    log_url: str | None = Field(
+        default=None, description="Short-lived (about a minute), pre-signed download URL of the plain-text log."
+    )
+    log_tail: str | None = None
+    note: str | None = None
+    url: str | None = None
+
+
+class ActionResult(BaseModel):
+    """The outcome of a request GitHub accepts without returning the thing it starts."""
+
+    accepted: bool
+    message: str
+    url: str | None = None
+
+
+# -- notifications ------------------------------------------------------------------------
+
+
+class Notification(BaseModel):
+    """A notification thread of the authenticated user."""
+
+    id: str
+    reason: str | None = Field(default=None, description="Why you got it: mention, review_requested, assign, ...")
+    unread: bool | None = None
+    title: str | None = None
+    type: str | None = Field(default=None, description="Issue, PullRequest, Commit, Release, CheckSuite, ...")
+    repository: str | None = None
+    updated_at: str | None = None
+    url: str | None = Field(default=None, description="Web URL of the subject when it can be derived.")
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Notification:
+        subject = data.get("subject") or {}
+        repo = data.get("repository") or {}
+        return cls(
+            id=str(data.get("id", "")),
+            reason=data.get("reason"),
+            unread=data.get("unread"),
+            title=subject.get("title"),
+            type=subject.get("type"),
+            repository=repo.get("full_name"),
+            updated_at=data.get("updated_at"),
+            url=_web_url(subject.get("url"), repo.get("html_url")),
+        )
+
+
+def _web_url(api_url: Any, repo_html: Any) -> str | None:
+    """The web page of an issue, pull request or commit from its API URL (under the repository's page)."""
+    if not isinstance(api_url, str) or not isinstance(repo_html, str) or "/repos/" not in api_url:
+        return repo_html if isinstance(repo_html, str) else None
+    rest = api_url.split("/repos/", 1)[1].split("/")[2:]
+    if len(rest) == 2 and rest[0] in ("issues", "pulls", "commits", "releases"):
+        kind = {"pulls": "pull", "commits": "commit"}.get(rest[0], rest[0])
+        return f"{repo_html}/{kind}/{rest[1]}"
+    return repo_html
+
+
+class NotificationList(Page[Notification]):
+    """A page of notifications, most recently updated first."""
+
+
+# -- security -----------------------------------------------------------------------------
+
+
+class CodeScanningAlert(BaseModel):
+    """A code-scanning (CodeQL or third-party) alert."""
+
+    number: int
+    state: str | None = None
+    rule_id: str | None = None
+    rule: str | None = Field(default=None, description="What the rule checks.")
+    severity: str | None = None
+    security_severity: str | None = None
+    tool: str | None = None
+    path: str | None = None
+    start_line: int | None = None
+    message: str | None = None
+    ref: str | None = None
+    created_at: str | None = None
+    dismissed_reason: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> CodeScanningAlert:
+        rule = data.get("rule") or {}
+        instance = data.get("most_recent_instance") or {}
+        location = instance.get("location") or {}
+        message = (instance.get("message") or {}).get("text")
+        return cls(
+            number=data.get("number") or 0,
+            state=data.get("state"),
+            rule_id=rule.get("id"),
+            rule=rule.get("description") or rule.get("name"),
+            severity=rule.get("severity"),
+            security_severity=rule.get("security_severity_level"),
+            tool=(data.get("tool") or {}).get("name"),
+            path=location.get("path"),
+            start_line=location.get("start_line"),
+            message=clip(message, 1000, "open the alert URL")[0] if isinstance(message, str) else None,
+            ref=instance.get("ref"),
+            created_at=data.get("created_at"),
+            dismissed_reason=data.get("dismissed_reason"),
+            url=data.get("html_url"),
+        )
+
+
+class CodeScanningAlertList(Page[CodeScanningAlert]):
+    """A page of code-scanning alerts."""
+
+
+class DependabotAlert(BaseModel):
+    """A Dependabot alert: a vulnerable dependency and how to fix it."""
+
+    number: int
+    state: str | None = None
+    package: str | None = None
+    ecosystem: str | None = None
+    manifest: str | None = None
+    scope: str | None = Field(default=None, description="runtime or development.")
+    severity: str | None = None
+    summary: str | None = None
+    ghsa_id: str | None = None
+    cve_id: str | None = None
+    vulnerable_range: str | None = None
+    patched_version: str | None = None
+    created_at: str | None = None
+    fixed_at: str | None = None
+    dismissed_reason: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> DependabotAlert:
+        dep = data.get("dependency") or {}
+        pkg = dep.get("package") or {}
+        adv = data.get("security_advisory") or {}
+        vuln = data.get("security_vulnerability") or {}
+        patched = vuln.get("first_patched_version") or {}
+        return cls(
+            number=data.get("number") or 0,
+            state=data.get("state"),
+            package=pkg.get("name"),
+            ecosystem=pkg.get("ecosystem"),
+            manifest=dep.get("manifest_path"),
+            scope=dep.get("scope"),
+            severity=vuln.get("severity") or adv.get("severity"),
+            summary=adv.get("summary"),
+            ghsa_id=adv.get("ghsa_id"),
+            cve_id=adv.get("cve_id"),
+            vulnerable_range=vuln.get("vulnerable_version_range"),
+            patched_version=patched.get("identifier") if isinstance(patched, dict) else None,
+            created_at=data.get("created_at"),
+            fixed_at=data.get("fixed_at"),
+            dismissed_reason=data.get("dismissed_reason"),
+            url=data.get("html_url"),
+        )
+
+
+class DependabotAlertList(Page[DependabotAlert]):
+    """A page of Dependabot alerts."""

@@ -1,0 +1,183 @@
+"""The tables. Secrets are stored only as `SecretBox` tokens (`*_enc` columns) or hashes (`key_hash`, `state_hash`).
+
+Every row hangs off a tenant with `ON DELETE CASCADE`, so deleting a tenant deletes
+everything it owns. The Alembic migrations in `sagemcp_server/migrations` create
+exactly these tables; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "ApiKeyRow",
+    "AuditEventRow",
+    "Base",
+    "ConnectorRow",
+    "CredentialRow",
+    "OAuthAppRow",
+    "OAuthStateRow",
+    "TenantRow",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_ID = 32
+_TS = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _tenant_fk() -> Mapped[str]:
+    return mapped_column(String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+
+
+class TenantRow(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class ConnectorRow(Base):
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    connector_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(63), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    configuration: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    tool_policy: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    provider: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class OAuthAppRow(Base):
+    __tablename__ = "oauth_apps"
+
+    tenant_id: Mapped[str] = mapped_column(
+        String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    client_secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class CredentialRow(Base):
+    """One row per (tenant, provider), kept across disconnects so that `version` only ever grows.
+
+    A disconnected credential keeps its row with `deleted` set and its secrets wiped: a
+    refresh that started before the disconnect then loses its compare-and-swap against
+    whatever is stored later, instead of matching a restarted version number.
+    """
+
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("tenant_id", "provider"),)
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    access_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    token_type: Mapped[str] = mapped_column(String(32), nullable=False, default="Bearer")
+    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    account: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the (256-bit random) key is kept, looked up by a unique index."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(
+        String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    connector_id: Mapped[str | None] = mapped_column(
+        String(_ID), ForeignKey("connectors.id", ondelete="CASCADE"), nullable=True
+    )
+    platform_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(_TS, nullable=True)
+
+
+class OAuthStateRow(Base):
+    """A pending upstream authorization. The state is kept as a hash and the PKCE verifier encrypted."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    connector_id: Mapped[str | None] = mapped_column(String(_ID), nullable=True)
+    code_verifier_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    redirect_uri: Mapped[str] = mapped_column(Text, nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tenant_at", "tenant_id", "at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    connector_id: Mapped[str] = mapped_column(String(_ID), nullable=False)
+    connector_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    tool: Mapped[str] = mapped_column(String(128), nullable=False)
+    principal_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(32), nullable=False)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    duration_ms: Mapped[float] = mapped_column(Float, nullable=False)
+    request_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(_TS, nullable=False)

@@ -1,0 +1,99 @@
+"""Server settings, read from `SAGEMCP_*` environment variables (and CLI flags that override them).
+
+With nothing set, the server keeps everything in `./sagemcp.db` (SQLite) with a generated
+key file `secret.key` beside it, listens on 127.0.0.1:8000 and builds OAuth redirect URIs
+from that address. In production set at least `SAGEMCP_DATABASE_URL`,
+`SAGEMCP_SECRET_KEYS`, `SAGEMCP_ADMIN_KEY` and `SAGEMCP_PUBLIC_URL`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_FILE", "KEY_FILE_NAME", "Settings"]
+
+DEFAULT_DATABASE_FILE = "sagemcp.db"
+KEY_FILE_NAME = "secret.key"
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told. Environment variables are the names in upper case with `SAGEMCP_`."""
+
+    model_config = SettingsConfigDict(env_prefix="SAGEMCP_", extra="ignore", validate_default=True)
+
+    database_url: str | None = None
+    """`postgresql+asyncpg://user@host/db` or `sqlite+aiosqlite:///path.db`; default: SQLite in `data_dir`."""
+    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """PostgreSQL only: the schema to keep the tables in (sets `search_path`)."""
+    data_dir: Path = Path(".")
+    """Where the embedded SQLite database and its generated key file live."""
+    secret_keys: SecretStr | None = None
+    """Comma-separated key ring for secrets at rest; the first key encrypts. Default: the generated key file."""
+    admin_key: SecretStr | None = None
+    """The platform admin API key. Without it, one is created on first start and printed once."""
+    public_url: str | None = None
+    """The URL people and providers reach this server at (OAuth redirect URIs); default http://host:port."""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    auto_migrate: bool = True
+    """Upgrade the database schema when the server starts."""
+    cache_ttl: float = Field(default=5.0, ge=0, le=300)
+    """Seconds a process may serve cached tenants, connectors, credentials and API keys."""
+    oauth_state_ttl: float = Field(default=600.0, gt=0, le=3600)
+    mcp_stateful: bool = False
+    """Keep MCP sessions (sampling, elicitation, streamed progress); stateless JSON otherwise."""
+    allowed_hosts: list[str] | None = None
+    """Host header values accepted on the MCP endpoints (DNS-rebinding protection); None: no check."""
+    audit_flush_interval: float = Field(default=0.5, gt=0, le=60)
+    audit_buffer_size: int = Field(default=10_000, ge=10)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds to wait for a database connection (or a SQLite write lock) before giving up with a 503."""
+    shutdown_timeout: float = Field(default=15.0, ge=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("SAGEMCP_PUBLIC_URL must start with http:// or https://")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the database is the default SQLite file (so a key file may be generated beside it)."""
+        return self.database_url is None
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / DEFAULT_DATABASE_FILE).resolve()}"
+
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = self.host
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a bind address, not a choice to bind everywhere
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def key_file(self) -> Path | None:
+        """The generated key file next to a SQLite database, or None for other databases."""
+        url = self.resolved_database_url()
+        if not url.startswith("sqlite"):
+            return None
+        _, _, path = url.partition(":///")
+        if not path or path.startswith(":memory:"):
+            return None
+        return Path(path).parent / KEY_FILE_NAME
