@@ -104,7 +104,9 @@ def bench(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def soak(session: nox.Session) -> None:
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
-    session.run("python", "-m", "tests.soak", *session.posargs, env={"SAGEMCP_SOAK": os.environ.get("SAGEMCP_SOAK", "600")})
+    session.run(
+        "python", "-m", "tests.soak", *session.posargs, env={"SAGEMCP_SOAK": os.environ.get("SAGEMCP_SOAK", "600")}
+    )
 
 
 @nox.session(python="3.11")

@@ -9,6 +9,7 @@ import anyio
 import httpx
 import pytest
 from pydantic import SecretStr
+
 from sagemcp.auth import NoAuth, OAuth2
 from sagemcp.connector import Connector, ConnectorInfo
 from sagemcp.credentials import CredentialManager

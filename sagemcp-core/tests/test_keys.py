@@ -4,6 +4,7 @@ import hashlib
 import re
 
 import pytest
+
 from sagemcp.keys import api_key_matches, generate_api_key, hash_api_key
 
 

@@ -62,7 +62,9 @@ async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
     api = FakeNotesApi()
     events: list[AuditEvent] = []
     upstream = UpstreamClient(transport=httpx.MockTransport(api))
-    app = create_mcp_app(store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=settings, observer=events.append)
+    app = create_mcp_app(
+        store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=settings, observer=events.append
+    )
     async with serve(app) as base:
         yield World(base, store, api, keys, events, tenants, connectors)
     await upstream.aclose()
@@ -85,7 +87,13 @@ async def test_lists_and_calls_tools_for_each_tenant(world: World, mode: str) ->
             assert c.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
             tools = {t.name: t for t in (await c.list_tools()).tools}
             # default groups are read and write: the admin group's tool is not listed
-            assert set(tools) == {"notes_list_notes", "notes_get_note", "notes_create_note", "notes_crash", "notes_whoami"}
+            assert set(tools) == {
+                "notes_list_notes",
+                "notes_get_note",
+                "notes_create_note",
+                "notes_crash",
+                "notes_whoami",
+            }
             assert tools["notes_get_note"].annotations.read_only_hint is True
             assert tools["notes_create_note"].annotations.read_only_hint is False
             assert tools["notes_get_note"].input_schema["required"] == ["note_id"]
@@ -194,14 +202,18 @@ async def test_resources_prompts_and_completion(world: World) -> None:
         assert got.messages[0].content.text == "Summarize my notes about cats."
         import mcp_types as types
 
-        done = await c.complete(types.PromptReference(type="ref/prompt", name="notes_summarize"), {"name": "topic", "value": "b"})
+        done = await c.complete(
+            types.PromptReference(type="ref/prompt", name="notes_summarize"), {"name": "topic", "value": "b"}
+        )
         assert done.completion.values == ["beta"]
 
 
 # -- authentication and isolation --------------------------------------------------------
 
 
-async def raw_post(w: World, path: str, key: str | None, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
+async def raw_post(
+    w: World, path: str, key: str | None, body: object, headers: dict[str, str] | None = None
+) -> httpx.Response:
     h = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     if key:
         h["Authorization"] = f"Bearer {key}"
@@ -222,7 +234,9 @@ async def test_requests_without_a_valid_key_are_refused(world: World) -> None:
 
 
 async def test_a_tenant_key_cannot_reach_another_tenant(world: World) -> None:
-    r = await raw_post(world, "/globex/connectors/notes/mcp", world.keys["acme"], CALL, {"MCP-Protocol-Version": "2025-11-25"})
+    r = await raw_post(
+        world, "/globex/connectors/notes/mcp", world.keys["acme"], CALL, {"MCP-Protocol-Version": "2025-11-25"}
+    )
     assert r.status_code == 404
     assert "globex" not in json.dumps(world.events)
     # and the same answer as for a tenant that does not exist, so keys cannot probe for tenants
@@ -271,11 +285,15 @@ async def test_session_ids_are_bound_to_tenant_connector_and_caller(world: World
     ok = await raw_post(world, "/acme/connectors/notes/mcp", world.keys["acme"], CALL, headers)
     assert ok.status_code == 200 and "notes_get_note" in ok.text
     # another tenant's key on its own path, with acme's session id
-    assert (await raw_post(world, "/globex/connectors/notes/mcp", world.keys["globex"], CALL, headers)).status_code == 404
+    assert (
+        await raw_post(world, "/globex/connectors/notes/mcp", world.keys["globex"], CALL, headers)
+    ).status_code == 404
     # the admin key on acme's path: a different caller
     assert (await raw_post(world, "/acme/connectors/notes/mcp", world.keys["admin"], CALL, headers)).status_code == 404
     # the same key on another connector of the same tenant
-    assert (await raw_post(world, "/acme/connectors/notes-ro/mcp", world.keys["acme"], CALL, headers)).status_code == 404
+    assert (
+        await raw_post(world, "/acme/connectors/notes-ro/mcp", world.keys["acme"], CALL, headers)
+    ).status_code == 404
 
 
 @pytest.mark.parametrize("world", [McpSettings(stateful=True)], indirect=True)
@@ -302,7 +320,12 @@ async def test_malformed_json_rpc_gets_a_parse_error(world: World) -> None:
 
 
 async def test_oversized_body_is_refused(world: World) -> None:
-    big = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": {"a": "x" * (5 * 1024 * 1024)}}}
+    big = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "x", "arguments": {"a": "x" * (5 * 1024 * 1024)}},
+    }
     r = await raw_post(world, "/acme/connectors/notes/mcp", world.keys["acme"], big)
     assert r.status_code == 413
 
@@ -313,9 +336,8 @@ async def test_unknown_connector_and_inactive_tenant(world: World) -> None:
 
 
 def test_anonymous_access_must_be_explicit() -> None:
+    from sagemcp.mcp import AllowAnonymous
+
     store, *_ = build_store()
-    with pytest.raises(ValueError):
-        from sagemcp.mcp import AllowAnonymous
-
+    with pytest.raises(ValueError, match="not both"):
         create_mcp_app(store, ConnectorRegistry([NotesConnector]), authenticator=AllowAnonymous(), allow_anonymous=True)
-

@@ -75,7 +75,13 @@ async def test_websocket_serves_tools_one_message_per_frame(world: World) -> Non
         listed = await _ws_exchange(ws, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         assert "notes_get_note" in {t["name"] for t in listed["result"]["tools"]}
         called = await _ws_exchange(
-            ws, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "notes_get_note", "arguments": {"note_id": 2}}}
+            ws,
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "notes_get_note", "arguments": {"note_id": 2}},
+            },
         )
         assert called["result"]["structuredContent"] == {"id": 2, "title": "second"}
         await ws.send("{broken")
@@ -110,7 +116,9 @@ async def test_dns_rebinding_protection_when_configured() -> None:
     from ._support import free_port
 
     port = free_port()
-    app = create_mcp_app(store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=McpSettings.for_local_bind(port))
+    app = create_mcp_app(
+        store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=McpSettings.for_local_bind(port)
+    )
     async with serve(app, port) as base:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         headers = {
@@ -120,7 +128,9 @@ async def test_dns_rebinding_protection_when_configured() -> None:
         }
         async with httpx.AsyncClient(base_url=base) as http:
             ok = await http.post("/acme/connectors/notes/mcp", content=body, headers=headers)
-            evil = await http.post("/acme/connectors/notes/mcp", content=body, headers={**headers, "Host": "evil.example"})
+            evil = await http.post(
+                "/acme/connectors/notes/mcp", content=body, headers={**headers, "Host": "evil.example"}
+            )
             evil_origin = await http.post(
                 "/acme/connectors/notes/mcp", content=body, headers={**headers, "Origin": "http://evil.example"}
             )

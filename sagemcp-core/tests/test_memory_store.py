@@ -5,6 +5,7 @@ import time
 import anyio
 import pytest
 from pydantic import SecretStr
+
 from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
 from sagemcp.memory import MemoryStore
 from sagemcp.models import AuditEvent, ConnectorConfig, Credential, OAuthApp, Tenant

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from pydantic import SecretStr
+
 from sagemcp.auth import OAuth2
 from sagemcp.errors import OAuthError, OAuthStateError, TokenEndpointError
 from sagemcp.memory import MemoryStore

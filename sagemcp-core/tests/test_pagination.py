@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+
 from sagemcp.errors import InvalidArguments
 from sagemcp.pagination import MAX_CURSOR_LENGTH, Page, clamp_limit, decode_cursor, encode_cursor, next_link
 from sagemcp.upstream import UpstreamResponse

@@ -6,6 +6,7 @@ import hashlib
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from sagemcp.errors import CryptoError
 from sagemcp.secrets import SecretBox
 

@@ -18,6 +18,7 @@ import json
 from typing import Annotated, Any
 
 from pydantic import Field
+
 from sagemcp.auth import NoAuth
 from sagemcp.connector import Completion, Connector, ConnectorInfo
 from sagemcp.content import Audio, EmbeddedResource, Image, PromptMessage, ResourceContent, Text, ToolResult

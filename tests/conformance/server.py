@@ -22,12 +22,13 @@ from collections.abc import AsyncIterator
 import uvicorn
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.types import JSONRPCMessage
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
 from sagemcp.mcp import McpSettings, create_mcp_app
 from sagemcp.memory import MemoryStore
 from sagemcp.models import ConnectorConfig, Tenant
 from sagemcp.registry import ConnectorRegistry
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from .connector import ConformanceConnector
 

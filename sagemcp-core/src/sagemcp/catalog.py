@@ -26,7 +26,12 @@ def render_tools_markdown(cls: type[Connector]) -> str:
     default = cls.info.default_groups
     for group in cls.groups():
         on = default is None or group in default
-        lines += [f"### `{group}`{'' if on else ' (off by default)'}", "", "| Tool | Kind | Description |", "|---|---|---|"]
+        lines += [
+            f"### `{group}`{'' if on else ' (off by default)'}",
+            "",
+            "| Tool | Kind | Description |",
+            "|---|---|---|",
+        ]
         for spec in sorted((s for s in cls.tools.values() if s.group == group), key=lambda s: s.name):
             a = spec.annotations
             kind = "read" if a.read_only else ("write, destructive" if a.destructive else "write")
@@ -40,7 +45,9 @@ def render_tools_markdown(cls: type[Connector]) -> str:
         for group, scopes in sorted(oauth.scopes_by_group.items()):
             lines.append(f"| `{group}` | {', '.join(f'`{s}`' for s in scopes) or '-'} |")
         lines.append("")
-    kinds = ", ".join(f"`{s.kind}`" + (" (OAuth 2.0 authorization code)" if isinstance(s, OAuth2) else "") for s in cls.auth)
+    kinds = ", ".join(
+        f"`{s.kind}`" + (" (OAuth 2.0 authorization code)" if isinstance(s, OAuth2) else "") for s in cls.auth
+    )
     lines += [f"Credential kinds accepted: {kinds}.", ""]
     return "\n".join(lines)
 

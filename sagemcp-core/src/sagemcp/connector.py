@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .errors import UpstreamError
     from .upstream import UpstreamResponse
 
-__all__ = ["CORE_API", "Connector", "ConnectorInfo", "ConnectorSettings", "Completion"]
+__all__ = ["CORE_API", "Completion", "Connector", "ConnectorInfo", "ConnectorSettings"]
 
 CORE_API = 1
 """The connector API version of this core. A connector declaring another is refused by the registry."""

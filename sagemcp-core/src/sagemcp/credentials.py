@@ -178,8 +178,10 @@ class CredentialManager:
 
     async def _exchange(self, tenant_id: str, provider: str, scheme: AuthScheme, latest: Credential) -> Credential:
         """Get a fresh token: the OAuth refresh grant, or the scheme's own exchange (GitHub App tokens)."""
-        if not isinstance(scheme, OAuth2):
+        if isinstance(scheme, SelfRefreshingScheme):
             return await self._oauth.refresh_with_scheme(scheme, latest)
+        if not isinstance(scheme, OAuth2):
+            raise ReconnectRequired(f"the {provider} credential cannot be renewed: reconnect {provider}")
         app = await self._store.get_oauth_app(tenant_id, provider)
         if app is None:
             raise ReconnectRequired(

@@ -10,8 +10,8 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -20,9 +20,9 @@ __all__ = [
     "SLUG_PATTERN",
     "ApiKeyRecord",
     "AuditEvent",
+    "ConnectorConfig",
     "Credential",
     "CredentialStatus",
-    "ConnectorConfig",
     "OAuthApp",
     "Principal",
     "Tenant",
@@ -41,7 +41,7 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Model(BaseModel):
@@ -102,7 +102,7 @@ class ConnectorConfig(_Model):
         return value
 
 
-class CredentialStatus(str, Enum):
+class CredentialStatus(StrEnum):
     ACTIVE = "active"
     RECONNECT_REQUIRED = "reconnect_required"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -51,7 +51,7 @@ def prompt(*, name: str | None = None, title: str | None = None, description: st
     """Declare an async connector method as an MCP prompt."""
 
     def decorate(func: F) -> F:
-        if not inspect.iscoroutinefunction(func):
+        if not inspect.iscoroutinefunction(cast(Any, func)):
             raise DefinitionError(f"prompt {func.__qualname__} must be an async function")
         decl = _PromptDecl(
             name=name or func.__name__,

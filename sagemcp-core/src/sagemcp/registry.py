@@ -56,7 +56,7 @@ class ConnectorRegistry:
         def on_failure(_manager: Any, entry_point: Any, exc: BaseException) -> None:
             self._fail(entry_point.name, getattr(entry_point, "value", str(entry_point)), _describe(exc))
 
-        manager: ExtensionManager
+        manager: ExtensionManager[Any]
         if wanted is None:
             manager = ExtensionManager(namespace=group, invoke_on_load=False, on_load_failure_callback=on_failure)
         else:

@@ -11,7 +11,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 from .errors import DefinitionError
@@ -58,7 +58,7 @@ def resource(
     """Declare an async connector method as an MCP resource (or template, when `uri` has `{params}`)."""
 
     def decorate(func: F) -> F:
-        if not inspect.iscoroutinefunction(func):
+        if not inspect.iscoroutinefunction(cast(Any, func)):
             raise DefinitionError(f"resource {func.__qualname__} must be an async function")
         params = tuple(_PLACEHOLDER.findall(uri))
         accepted = list(inspect.signature(func).parameters)[2:]

@@ -11,7 +11,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, cast, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
@@ -122,7 +122,7 @@ def tool(
         raise DefinitionError("a read-only tool cannot be destructive")
 
     def decorate(func: F) -> F:
-        if not inspect.iscoroutinefunction(func):
+        if not inspect.iscoroutinefunction(cast(Any, func)):
             raise DefinitionError(f"tool {func.__qualname__} must be an async function")
         annotations = ToolAnnotations(
             read_only=read_only,

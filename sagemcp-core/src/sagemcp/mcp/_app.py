@@ -31,7 +31,7 @@ from ..registry import ConnectorRegistry
 from ..store import TenantStore
 from ..upstream import UpstreamClient
 from ._auth import AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator
-from ._handlers import HandlerSettings, Handlers, ToolCallObserver
+from ._handlers import Handlers, HandlerSettings, ToolCallObserver
 from ._resolve import CallScope, Resolver
 from ._websocket import serve_websocket
 
@@ -196,10 +196,7 @@ class McpApp:
             view = await self.resolver.view(slug)
             if not principal.can_use(view.tenant.id):
                 return 404, _error_body(f"Tenant {slug!r} not found or not accessible with this key.")
-            if connector_key is not None:
-                targets = [view.target(connector_key)]
-            else:
-                targets = list(view.targets)
+            targets = [view.target(connector_key)] if connector_key is not None else list(view.targets)
             if principal.connector_id is not None:
                 if connector_key is not None and targets[0].config.id != principal.connector_id:
                     return 403, _error_body("This key is limited to another connector of this tenant.")

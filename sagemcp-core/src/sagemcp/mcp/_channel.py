@@ -42,6 +42,6 @@ class SessionChannel:
 
     async def elicit(self, message: str, schema: dict[str, Any]) -> ElicitResult:
         result = await self._session.elicit_form(
-            message, cast(types.ElicitRequestedSchema, schema), related_request_id=self._request_id
+            message, schema, related_request_id=self._request_id
         )
         return ElicitResult(action=result.action, content=dict(result.content) if result.content else None)

@@ -14,7 +14,10 @@ from ..prompts import PromptSpec
 from ..resources import ResourceSpec
 from ..tools import ToolSpec
 
-TRUNCATION_MARKER = "\n\n[truncated: {shown} of {total} characters shown. Ask for less (a smaller limit, a narrower query) or page with the cursor.]"
+TRUNCATION_MARKER = (
+    "\n\n[truncated: {shown} of {total} characters shown. "
+    "Ask for less (a smaller limit, a narrower query) or page with the cursor.]"
+)
 
 
 def tool_to_mcp(spec: ToolSpec, served_name: str) -> types.Tool:
@@ -92,7 +95,9 @@ def resource_value_to_contents(
             out.append(resource_contents_to_mcp(item))
         elif isinstance(item, bytes):
             blob = base64.b64encode(item).decode("ascii")
-            out.append(types.BlobResourceContents(uri=uri, mime_type=mime_type or "application/octet-stream", blob=blob))
+            out.append(
+                types.BlobResourceContents(uri=uri, mime_type=mime_type or "application/octet-stream", blob=blob)
+            )
         elif isinstance(item, str):
             out.append(types.TextResourceContents(uri=uri, mime_type=mime_type or "text/plain", text=item))
         else:

@@ -21,7 +21,6 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from pydantic import ValidationError
 
-from ..connector import Connector
 from ..context import ToolContext
 from ..errors import (
     CredentialError,
@@ -99,14 +98,18 @@ class Handlers:
 
     # -- tools ---------------------------------------------------------------------------
 
-    async def list_tools(self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
         cs = _scope(ctx)
         tools: list[types.Tool] = []
         for target in cs.targets:
             tools.extend(target.mcp_tools(cs.tenant_wide))
         return types.ListToolsResult(tools=tools)
 
-    async def call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
         cs = _scope(ctx)
         started = time.perf_counter()
         target, spec = _find_tool(cs, params.name)
@@ -149,9 +152,7 @@ class Handlers:
         except SageMCPError as exc:
             raise _Handled(error_result(exc.message), "error", exc.code) from None
         except Exception:
-            logger.exception(
-                "tool %s failed (request %s, tenant %s)", spec.name, cs.request_id, cs.tenant.slug
-            )
+            logger.exception("tool %s failed (request %s, tenant %s)", spec.name, cs.request_id, cs.tenant.slug)
             message = f"{spec.name} failed with an internal error. Reference: {cs.request_id}."
             raise _Handled(error_result(message), "error", "internal_error") from None
 
@@ -237,7 +238,9 @@ class Handlers:
                 kwargs = spec.match(uri)
                 if kwargs is None:
                     continue
-                value = await self._guarded(cs, f"resource {uri}", self._call_with_context(ctx, cs, target, spec.func, kwargs))
+                value = await self._guarded(
+                    cs, f"resource {uri}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
+                )
                 return types.ReadResourceResult(contents=resource_value_to_contents(value, uri, spec.mime_type))
         raise MCPError(code=-32002, message=f"Resource not found: {uri}", data={"uri": uri})
 
@@ -256,7 +259,9 @@ class Handlers:
         cs = _scope(ctx)
         return types.ListPromptsResult(prompts=[p for t in cs.targets for p in t.mcp_prompts(cs.tenant_wide)])
 
-    async def get_prompt(self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    async def get_prompt(
+        self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
         cs = _scope(ctx)
         for target in cs.targets:
             for spec in target.cls.prompts.values():
@@ -268,11 +273,17 @@ class Handlers:
                     detail = "; ".join(f"{p}: {m}" for p, m in validation_errors(exc))
                     raise MCPError(code=types.INVALID_PARAMS, message=f"Invalid prompt arguments: {detail}") from None
                 kwargs = {n: getattr(model, n) for n in type(model).model_fields}
-                value = await self._guarded(cs, f"prompt {params.name}", self._call_with_context(ctx, cs, target, spec.func, kwargs))
-                return types.GetPromptResult(description=spec.description or None, messages=prompt_messages_to_mcp(value))
+                value = await self._guarded(
+                    cs, f"prompt {params.name}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
+                )
+                return types.GetPromptResult(
+                    description=spec.description or None, messages=prompt_messages_to_mcp(value)
+                )
         raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
 
-    async def complete(self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams) -> types.CompleteResult:
+    async def complete(
+        self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
         cs = _scope(ctx)
         ref = params.ref
         context_args = dict(params.context.arguments or {}) if params.context else {}
@@ -290,7 +301,9 @@ class Handlers:
             completion = await self._guarded(
                 cs,
                 "completion",
-                target.instance.complete(tctx, ref_type, ref_name, params.argument.name, params.argument.value, context_args),
+                target.instance.complete(
+                    tctx, ref_type, ref_name, params.argument.name, params.argument.value, context_args
+                ),
             )
             values = completion.values[:100]
             return types.CompleteResult(
@@ -298,7 +311,9 @@ class Handlers:
             )
         return types.CompleteResult(completion=types.Completion(values=[], total=0, has_more=False))
 
-    async def set_logging_level(self, ctx: ServerRequestContext[Any], params: types.SetLevelRequestParams) -> types.EmptyResult:
+    async def set_logging_level(
+        self, ctx: ServerRequestContext[Any], params: types.SetLevelRequestParams
+    ) -> types.EmptyResult:
         _scope(ctx)
         return types.EmptyResult()
 
@@ -308,7 +323,12 @@ class Handlers:
         return await self._tool_context(ctx, cs, target)
 
     async def _call_with_context(
-        self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target, func: Callable[..., Any], kwargs: dict[str, Any]
+        self,
+        ctx: ServerRequestContext[Any],
+        cs: CallScope,
+        target: Target,
+        func: Callable[..., Any],
+        kwargs: dict[str, Any],
     ) -> Any:
         tctx = await self._tool_context(ctx, cs, target)
         return await func(target.instance, tctx, **kwargs)
@@ -399,5 +419,3 @@ def _upstream_message(exc: UpstreamError, target: Target) -> str:
     if isinstance(exc, UpstreamForbidden) and exc.missing_scopes:
         text += f" Missing scope(s): {', '.join(exc.missing_scopes)}; reconnect {title} with them."
     return text
-
-

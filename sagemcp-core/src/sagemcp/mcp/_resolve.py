@@ -44,7 +44,9 @@ class Target:
     def mcp_tools(self, wide: bool) -> list[types.Tool]:
         tools = self._mcp_tools.get(wide)
         if tools is None:
-            tools = self._mcp_tools[wide] = [tool_to_mcp(s, self.served_name(s.name, wide)) for s in self.tools.values()]
+            tools = self._mcp_tools[wide] = [
+                tool_to_mcp(s, self.served_name(s.name, wide)) for s in self.tools.values()
+            ]
         return tools
 
     def mcp_resources(self) -> list[types.Resource]:

@@ -7,6 +7,7 @@ caller) once, before it is accepted; every message then carries that binding.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from typing import Any
@@ -66,11 +67,8 @@ async def serve_websocket(server: Server[Any], ws: WebSocket) -> None:
             await server.run(read_stream, write_stream, server.create_initialization_options())
         finally:
             tg.cancel_scope.cancel()
-    with anyio.CancelScope(shield=True):
-        try:
-            await ws.close()
-        except RuntimeError:
-            pass
+    with anyio.CancelScope(shield=True), contextlib.suppress(RuntimeError):
+        await ws.close()
 
 
 def _parse_error(text: str) -> str | None:

@@ -1,0 +1,35 @@
+"""Test helpers for connector authors: contract checks, offline tool calls, cassettes, API descriptions.
+
+- `assert_connector_valid(MyConnector)` / `check_connector`: names, descriptions, schemas,
+  annotations, groups, auth schemes, resource URIs and base URL, with a fix for each problem.
+- `await call_tool(MyConnector, "my_list_things", {...}, handler=...)`: one tool call as the
+  platform runs it, against an `httpx.MockTransport`, returning the MCP-visible result and
+  every upstream request.
+- `vcr_config(cassette_dir)`: vcrpy recording "once" locally and replaying only in CI, with
+  credentials scrubbed from headers, query strings and bodies.
+- `OpenAPIValidator.from_file(spec).validate_request(request)`: the request is one the
+  vendor's OpenAPI 3.x / Swagger 2.0 description allows.
+
+Needs the `testing` extra (`pip install "sagemcp-core[testing]"`) for vcrpy, jsonschema and PyYAML.
+"""
+
+from .calls import ToolCall, call_tool, fake_credential
+from .cassettes import REDACTED, scrub_request, scrub_response, scrub_text, vcr_config
+from .contract import assert_connector_valid, check_connector
+from .openapi import ContractViolation, OpenAPIValidator, Operation
+
+__all__ = [
+    "REDACTED",
+    "ContractViolation",
+    "OpenAPIValidator",
+    "Operation",
+    "ToolCall",
+    "assert_connector_valid",
+    "call_tool",
+    "check_connector",
+    "fake_credential",
+    "scrub_request",
+    "scrub_response",
+    "scrub_text",
+    "vcr_config",
+]

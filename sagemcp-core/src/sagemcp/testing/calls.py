@@ -132,7 +132,7 @@ async def call_tool(
         except SageMCPError as exc:
             return ToolCall(None, None, exc.message, True, exc, recorder.requests)
     result = tool_value_to_result(spec, value, max_result_chars)
-    text = "\n".join(part.text for part in result.content if getattr(part, "type", None) == "text")
+    text = "\n".join(str(getattr(part, "text", "")) for part in result.content if part.type == "text")
     return ToolCall(value, result.structured_content, text, bool(result.is_error), None, recorder.requests)
 
 

@@ -262,4 +262,3 @@ def _fix_content_length(headers: dict[str, Any], length: int) -> None:
     for name in headers:
         if name.lower() == "content-length":
             headers[name] = [str(length)]
-

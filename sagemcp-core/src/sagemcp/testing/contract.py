@@ -112,7 +112,10 @@ def _check_tool(connector_id: str, spec: ToolSpec) -> Iterator[str]:
             "say what the tool does and when to use it (docstring or @tool description=)."
         )
     if not isinstance(spec.group, str) or not _GROUP_RE.match(spec.group):
-        yield f"{tool}: the tool has no valid group ({spec.group!r}); pass @tool(group='read'), matching {TOOL_NAME_PATTERN}."
+        yield (
+            f"{tool}: the tool has no valid group ({spec.group!r}); "
+            f"pass @tool(group='read') or similar, matching {TOOL_NAME_PATTERN}."
+        )
     yield from _check_annotations(tool, spec.annotations)
     yield from _check_schema(tool, "input", spec.input_schema)
     if spec.output_schema is not None:
