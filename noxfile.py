@@ -111,6 +111,6 @@ def soak(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
-    session.install("mkdocs>=1.6,<2", *_editable(*PACKAGES))
+    session.install("mkdocs>=1.6,<2", "pymdown-extensions>=10,<11", *_editable(*PACKAGES))
     session.run("python", "-m", "docs.gen")
     session.run("mkdocs", "build", "--strict")

@@ -290,11 +290,14 @@ class TokenInfo(BaseModel):
 
     login: str
     token_type: str = Field(
-        description="classic (personal access or OAuth token with scopes), fine_grained_or_app (no scope header), "
-        "or unknown."
+        description="classic (classic personal access or OAuth App token: has scopes), fine_grained (fine-grained "
+        "personal access token or GitHub App user token: permissions instead of scopes), or github_app_installation."
     )
     scopes: list[str] | None = Field(
         default=None, description="Classic OAuth scopes granted (X-OAuth-Scopes); None when GitHub did not say."
+    )
+    permissions: dict[str, str] | None = Field(
+        default=None, description="A GitHub App installation's permissions (resource -> read/write)."
     )
     rate_limit: int | None = None
     rate_remaining: int | None = None

@@ -14,12 +14,11 @@ Needs the `testing` extra (`pip install "sagemcp-core[testing]"`) for vcrpy, jso
 """
 
 from .calls import ToolCall, call_tool, fake_credential
-from .cassettes import REDACTED, scrub_request, scrub_response, scrub_text, vcr_config
+from .cassettes import scrub_request, scrub_response, scrub_text, vcr_config
 from .contract import assert_connector_valid, check_connector
 from .openapi import ContractViolation, OpenAPIValidator, Operation
 
 __all__ = [
-    "REDACTED",
     "ContractViolation",
     "OpenAPIValidator",
     "Operation",

@@ -1,0 +1,900 @@
+"""`SqlStore`: core's `TenantStore` on SQLAlchemy 2.0 (async), plus the management the admin API needs.
+
+It matches the semantics of core's `MemoryStore`. Secrets are encrypted with `SecretBox`,
+each bound to its row and column (the `context`), so a ciphertext copied elsewhere does
+not decrypt. API keys are kept as SHA-256 hashes and found through a unique index.
+
+Token refresh across processes: on PostgreSQL `lock_credential` holds `SELECT ... FOR
+UPDATE` on the credential row in a transaction, and a `swap_credential` made while
+holding it runs on that same connection and commits, which releases the lock. SQLite
+has no row locks; there the lock excludes callers of this process only, which is right
+for SQLite's one-machine deployments but not for several processes on one file (the
+compare-and-swap still keeps the newest credential; a second refresh may then happen).
+
+Database failures (no connection, timeouts) become `DatabaseUnavailable`, which the
+API answers with 503; the pool reconnects by itself once the database is back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextvars
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+
+import anyio
+from pydantic import SecretStr
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
+from sagemcp.keys import api_key_matches, generate_api_key, hash_api_key
+from sagemcp.models import (
+    ApiKeyRecord,
+    AuditEvent,
+    ConnectorConfig,
+    Credential,
+    CredentialStatus,
+    OAuthApp,
+    Principal,
+    Tenant,
+    ToolPolicy,
+    new_id,
+    utcnow,
+)
+from sagemcp.oauth import PendingAuthorization
+from sagemcp.secrets import SecretBox
+
+from .engine import is_sqlite
+from .models import ApiKeyRow, AuditEventRow, ConnectorRow, CredentialRow, OAuthAppRow, OAuthStateRow, TenantRow
+
+__all__ = ["DatabaseUnavailable", "Duplicate", "InvalidValue", "Page", "SqlStore", "Stamped"]
+
+logger = logging.getLogger("sagemcp_server.store")
+
+T = TypeVar("T")
+_Key = tuple[str, str]
+
+
+class Duplicate(StoreError):
+    """A row with the same unique key exists (tenant slug, connector name)."""
+
+    code = "conflict"
+
+
+class InvalidValue(StoreError):
+    """The database refused a value (too long, out of range)."""
+
+    code = "invalid_value"
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached or did not answer in time."""
+
+    code = "database_unavailable"
+
+
+@dataclass(frozen=True)
+class Stamped(Generic[T]):
+    """A core model with the row's timestamps, for the admin API."""
+
+    item: T
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+def encode_cursor(data: Sequence[Any]) -> str:
+    raw = json.dumps(list(data), separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any] | None:
+    """The values inside a cursor made by `encode_cursor`, or None if it is not one."""
+    try:
+        if len(cursor) > 512:
+            return None
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not isinstance(data, list) or len(data) != length or not all(isinstance(v, str) for v in data):
+        return None
+    return data
+
+
+class SqlStore:
+    """Tenants, connectors, OAuth apps, credentials, API keys, OAuth states and audit events in SQL."""
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+        self.engine = engine
+        self.box = box
+        self._sqlite = is_sqlite(engine)
+        self._locks: dict[_Key, anyio.Lock] = {}
+        self._held: contextvars.ContextVar[dict[_Key, AsyncConnection] | None] = contextvars.ContextVar(
+            f"sagemcp_credential_locks_{id(self)}", default=None
+        )
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (IntegrityError, StoreError):
+            raise
+        except DataError as exc:
+            raise InvalidValue("the database refused a value (too long or out of range)") from exc
+        except (DBAPIError, PoolTimeout, OSError, TimeoutError) as exc:
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            raise DatabaseUnavailable("the database is unavailable; try again shortly") from exc
+        except SQLAlchemyError as exc:
+            logger.warning("database error: %s", type(exc).__name__)
+            raise DatabaseUnavailable("the database failed the request; try again shortly") from exc
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(), self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(), self.engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        """Raise `DatabaseUnavailable` unless the database answers."""
+        async with self._read() as conn:
+            await conn.execute(select(1))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- tenants -------------------------------------------------------------------------
+
+    @staticmethod
+    def _tenant(row: Any) -> Tenant:
+        return Tenant(id=row.id, slug=row.slug, name=row.name, active=row.active)
+
+    def _stamped_tenant(self, row: Any) -> Stamped[Tenant]:
+        return Stamped(self._tenant(row), _aware(row.created_at), _aware(row.updated_at))
+
+    async def get_tenant(self, slug: str) -> Tenant | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
+        return self._tenant(row) if row is not None else None
+
+    async def get_tenant_by_id(self, tenant_id: str) -> Tenant | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(TenantRow).where(TenantRow.id == tenant_id))).first()
+        return self._tenant(row) if row is not None else None
+
+    async def get_tenant_record(self, slug: str) -> Stamped[Tenant] | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
+        return self._stamped_tenant(row) if row is not None else None
+
+    async def create_tenant(self, slug: str, name: str = "", active: bool = True) -> Stamped[Tenant]:
+        tenant = Tenant(slug=slug, name=name, active=active)
+        now = utcnow()
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    insert(TenantRow).values(
+                        id=tenant.id, slug=slug, name=name, active=active, created_at=now, updated_at=now
+                    )
+                )
+        except IntegrityError:
+            raise Duplicate(f"a tenant with slug {slug!r} already exists") from None
+        return Stamped(tenant, now, now)
+
+    async def list_tenants(
+        self, *, limit: int = 100, after: str | None = None, only_id: str | None = None
+    ) -> Page[Stamped[Tenant]]:
+        query = select(TenantRow).order_by(TenantRow.slug).limit(limit + 1)
+        if after is not None:
+            query = query.where(TenantRow.slug > after)
+        if only_id is not None:
+            query = query.where(TenantRow.id == only_id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        items = [self._stamped_tenant(r) for r in rows[:limit]]
+        return Page(items, items[-1].item.slug if len(rows) > limit else None)
+
+    async def update_tenant(
+        self, tenant_id: str, *, name: str | None = None, active: bool | None = None
+    ) -> Stamped[Tenant] | None:
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if name is not None:
+            values["name"] = name
+        if active is not None:
+            values["active"] = active
+        async with self._write() as conn:
+            await conn.execute(update(TenantRow).where(TenantRow.id == tenant_id).values(**values))
+            row = (await conn.execute(select(TenantRow).where(TenantRow.id == tenant_id))).first()
+        return self._stamped_tenant(row) if row is not None else None
+
+    async def delete_tenant(self, tenant_id: str) -> bool:
+        """Delete a tenant and, through the foreign keys, every row it owns."""
+        async with self._write() as conn:
+            result = await conn.execute(delete(TenantRow).where(TenantRow.id == tenant_id))
+        return bool(result.rowcount)
+
+    async def count_tenants(self) -> int:
+        async with self._read() as conn:
+            return int((await conn.execute(select(func.count()).select_from(TenantRow))).scalar_one())
+
+    # -- connectors ----------------------------------------------------------------------
+
+    @staticmethod
+    def _connector(row: Any) -> ConnectorConfig:
+        return ConnectorConfig(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            connector_type=row.connector_type,
+            name=row.name,
+            description=row.description,
+            enabled=row.enabled,
+            configuration=dict(row.configuration or {}),
+            tool_policy=ToolPolicy.model_validate(row.tool_policy or {}),
+            provider=row.provider,
+        )
+
+    def _stamped_connector(self, row: Any) -> Stamped[ConnectorConfig]:
+        return Stamped(self._connector(row), _aware(row.created_at), _aware(row.updated_at))
+
+    def _connector_query(self, tenant_id: str, connector_id: str) -> Select[Any]:
+        return select(ConnectorRow).where(
+            ConnectorRow.tenant_id == tenant_id, or_(ConnectorRow.id == connector_id, ConnectorRow.name == connector_id)
+        )
+
+    async def get_connector(self, tenant_id: str, connector_id: str) -> ConnectorConfig | None:
+        record = await self.get_connector_record(tenant_id, connector_id)
+        return record.item if record is not None else None
+
+    async def get_connector_record(self, tenant_id: str, connector_id: str) -> Stamped[ConnectorConfig] | None:
+        async with self._read() as conn:
+            rows = (await conn.execute(self._connector_query(tenant_id, connector_id))).all()
+        # An id match wins over a name match (a name could look like another connector's id).
+        rows.sort(key=lambda r: r.id != connector_id)
+        return self._stamped_connector(rows[0]) if rows else None
+
+    async def list_connectors(self, tenant_id: str) -> list[ConnectorConfig]:
+        return [r.item for r in await self.list_connector_records(tenant_id)]
+
+    async def list_connector_records(self, tenant_id: str) -> list[Stamped[ConnectorConfig]]:
+        query = select(ConnectorRow).where(ConnectorRow.tenant_id == tenant_id).order_by(ConnectorRow.name)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [self._stamped_connector(r) for r in rows]
+
+    async def add_connector(self, cfg: ConnectorConfig) -> Stamped[ConnectorConfig]:
+        now = utcnow()
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    insert(ConnectorRow).values(
+                        id=cfg.id,
+                        tenant_id=cfg.tenant_id,
+                        connector_type=cfg.connector_type,
+                        name=cfg.name,
+                        description=cfg.description,
+                        enabled=cfg.enabled,
+                        configuration=cfg.configuration,
+                        tool_policy=cfg.tool_policy.model_dump(mode="json"),
+                        provider=cfg.provider,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            if await self.get_tenant_by_id(cfg.tenant_id) is None:
+                raise TenantNotFound(f"no tenant with id {cfg.tenant_id!r}") from None
+            raise Duplicate(f"the tenant already has a connector named {cfg.name!r}") from None
+        return Stamped(cfg, now, now)
+
+    async def replace_connector(self, cfg: ConnectorConfig) -> Stamped[ConnectorConfig] | None:
+        """Store new values for an existing connector (same id and tenant); None if it is gone."""
+        try:
+            async with self._write() as conn:
+                result = await conn.execute(
+                    update(ConnectorRow)
+                    .where(ConnectorRow.id == cfg.id, ConnectorRow.tenant_id == cfg.tenant_id)
+                    .values(
+                        name=cfg.name,
+                        description=cfg.description,
+                        enabled=cfg.enabled,
+                        configuration=cfg.configuration,
+                        tool_policy=cfg.tool_policy.model_dump(mode="json"),
+                        provider=cfg.provider,
+                        updated_at=utcnow(),
+                    )
+                )
+                if not result.rowcount:
+                    return None
+                row = (await conn.execute(select(ConnectorRow).where(ConnectorRow.id == cfg.id))).one()
+        except IntegrityError:
+            raise Duplicate(f"the tenant already has a connector named {cfg.name!r}") from None
+        return self._stamped_connector(row)
+
+    async def delete_connector(self, tenant_id: str, connector_id: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(ConnectorRow).where(ConnectorRow.tenant_id == tenant_id, ConnectorRow.id == connector_id)
+            )
+        return bool(result.rowcount)
+
+    # -- OAuth apps ----------------------------------------------------------------------
+
+    @staticmethod
+    def _app_context(tenant_id: str, provider: str) -> str:
+        return f"oauth_app:{tenant_id}:{provider}:client_secret"
+
+    def _oauth_app(self, row: Any) -> OAuthApp:
+        secret = None
+        if row.client_secret_enc is not None:
+            secret = SecretStr(
+                self.box.decrypt(row.client_secret_enc, context=self._app_context(row.tenant_id, row.provider))
+            )
+        return OAuthApp(
+            tenant_id=row.tenant_id,
+            provider=row.provider,
+            client_id=row.client_id,
+            client_secret=secret,
+            extra=dict(row.extra or {}),
+        )
+
+    async def get_oauth_app(self, tenant_id: str, provider: str) -> OAuthApp | None:
+        record = await self.get_oauth_app_record(tenant_id, provider)
+        return record.item if record is not None else None
+
+    async def get_oauth_app_record(self, tenant_id: str, provider: str) -> Stamped[OAuthApp] | None:
+        query = select(OAuthAppRow).where(OAuthAppRow.tenant_id == tenant_id, OAuthAppRow.provider == provider)
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return Stamped(self._oauth_app(row), _aware(row.created_at), _aware(row.updated_at))
+
+    async def put_oauth_app(self, app: OAuthApp) -> Stamped[OAuthApp]:
+        """Store the tenant's registration with a provider, replacing any other."""
+        now = utcnow()
+        secret = None
+        if app.client_secret is not None:
+            secret = self.box.encrypt(
+                app.client_secret.get_secret_value(), context=self._app_context(app.tenant_id, app.provider)
+            )
+        values = {"client_id": app.client_id, "client_secret_enc": secret, "extra": app.extra, "updated_at": now}
+        where = (OAuthAppRow.tenant_id == app.tenant_id, OAuthAppRow.provider == app.provider)
+        for attempt in range(2):
+            try:
+                async with self._write() as conn:
+                    result = await conn.execute(update(OAuthAppRow).where(*where).values(**values))
+                    if not result.rowcount:
+                        await conn.execute(
+                            insert(OAuthAppRow).values(
+                                tenant_id=app.tenant_id, provider=app.provider, created_at=now, **values
+                            )
+                        )
+                    row = (await conn.execute(select(OAuthAppRow).where(*where))).one()
+                return Stamped(app, _aware(row.created_at), _aware(row.updated_at))
+            except IntegrityError:
+                if attempt or await self.get_tenant_by_id(app.tenant_id) is None:
+                    raise TenantNotFound(f"no tenant with id {app.tenant_id!r}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def delete_oauth_app(self, tenant_id: str, provider: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(OAuthAppRow).where(OAuthAppRow.tenant_id == tenant_id, OAuthAppRow.provider == provider)
+            )
+        return bool(result.rowcount)
+
+    # -- credentials ---------------------------------------------------------------------
+
+    @staticmethod
+    def _cred_context(tenant_id: str, provider: str, column: str) -> str:
+        return f"credential:{tenant_id}:{provider}:{column}"
+
+    def _credential(self, row: Any) -> Credential:
+        ctx = self._cred_context
+        refresh = None
+        if row.refresh_token_enc is not None:
+            refresh = SecretStr(
+                self.box.decrypt(row.refresh_token_enc, context=ctx(row.tenant_id, row.provider, "refresh_token"))
+            )
+        return Credential(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            provider=row.provider,
+            kind=row.kind,
+            access_token=SecretStr(
+                self.box.decrypt(row.access_token_enc, context=ctx(row.tenant_id, row.provider, "access_token"))
+            ),
+            refresh_token=refresh,
+            token_type=row.token_type,
+            expires_at=row.expires_at,
+            scopes=list(row.scopes or []),
+            account=row.account,
+            extra=dict(row.extra or {}),
+            status=CredentialStatus(row.status),
+            version=row.version,
+        )
+
+    def _credential_values(self, cred: Credential) -> dict[str, Any]:
+        ctx = self._cred_context
+        refresh = None
+        if cred.refresh_token is not None:
+            refresh = self.box.encrypt(
+                cred.refresh_token.get_secret_value(), context=ctx(cred.tenant_id, cred.provider, "refresh_token")
+            )
+        return {
+            "kind": cred.kind,
+            "access_token_enc": self.box.encrypt(
+                cred.access_token.get_secret_value(), context=ctx(cred.tenant_id, cred.provider, "access_token")
+            ),
+            "refresh_token_enc": refresh,
+            "token_type": cred.token_type,
+            "expires_at": cred.expires_at,
+            "scopes": list(cred.scopes),
+            "account": cred.account,
+            "extra": cred.extra,
+            "status": cred.status.value,
+            "deleted": False,
+            "updated_at": utcnow(),
+        }
+
+    def _live_credential(self, tenant_id: str, provider: str) -> Select[Any]:
+        return select(CredentialRow).where(
+            CredentialRow.tenant_id == tenant_id,
+            CredentialRow.provider == provider,
+            CredentialRow.deleted.is_(False),
+        )
+
+    async def get_credential(self, tenant_id: str, provider: str) -> Credential | None:
+        record = await self.get_credential_record(tenant_id, provider)
+        return record.item if record is not None else None
+
+    async def get_credential_record(self, tenant_id: str, provider: str) -> Stamped[Credential] | None:
+        async with self._read() as conn:
+            row = (await conn.execute(self._live_credential(tenant_id, provider))).first()
+        if row is None:
+            return None
+        return Stamped(self._credential(row), _aware(row.created_at), _aware(row.updated_at))
+
+    async def list_credentials(self, tenant_id: str) -> list[Credential]:
+        query = select(CredentialRow).where(CredentialRow.tenant_id == tenant_id, CredentialRow.deleted.is_(False))
+        async with self._read() as conn:
+            rows = (await conn.execute(query.order_by(CredentialRow.provider))).all()
+        return [self._credential(r) for r in rows]
+
+    async def put_credential(self, cred: Credential) -> Credential:
+        """Store `cred` as the tenant's credential for its provider, replacing any other (never a duplicate).
+
+        The stored version is higher than every version stored before for that tenant
+        and provider, so a refresh that started earlier loses its compare-and-swap.
+        """
+        values = self._credential_values(cred)
+        where = (CredentialRow.tenant_id == cred.tenant_id, CredentialRow.provider == cred.provider)
+        bumped = func.max(CredentialRow.version + 1, cred.version) if self._sqlite else func.greatest(
+            CredentialRow.version + 1, cred.version
+        )
+        for attempt in range(2):
+            try:
+                async with self._write() as conn:
+                    # Write first: on SQLite a read-then-write transaction can fail to take the write lock.
+                    result = await conn.execute(
+                        update(CredentialRow)
+                        .where(*where)
+                        .values(version=bumped, **values)
+                        .returning(CredentialRow.id, CredentialRow.version)
+                    )
+                    found = result.first()
+                    if found is None:
+                        await conn.execute(
+                            insert(CredentialRow).values(
+                                id=cred.id,
+                                tenant_id=cred.tenant_id,
+                                provider=cred.provider,
+                                version=max(cred.version, 1),
+                                created_at=values["updated_at"],
+                                **values,
+                            )
+                        )
+                        return cred.model_copy(update={"version": max(cred.version, 1)})
+                return cred.model_copy(update={"id": found.id, "version": found.version})
+            except IntegrityError:
+                # Two first-time writers raced on the unique (tenant, provider); the loser updates instead.
+                if attempt or await self.get_tenant_by_id(cred.tenant_id) is None:
+                    raise TenantNotFound(f"no tenant with id {cred.tenant_id!r}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def delete_credential(self, tenant_id: str, provider: str) -> bool:
+        """Forget the credential (its secrets are wiped, its version kept); False if there was none."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(CredentialRow)
+                .where(
+                    CredentialRow.tenant_id == tenant_id,
+                    CredentialRow.provider == provider,
+                    CredentialRow.deleted.is_(False),
+                )
+                .values(
+                    deleted=True,
+                    access_token_enc=None,
+                    refresh_token_enc=None,
+                    version=CredentialRow.version + 1,
+                    updated_at=utcnow(),
+                )
+            )
+        return bool(result.rowcount)
+
+    @asynccontextmanager
+    async def lock_credential(self, tenant_id: str, provider: str) -> AsyncIterator[Credential | None]:
+        key = (tenant_id, provider)
+        if self._sqlite:
+            lock = self._locks.setdefault(key, anyio.Lock())
+            async with lock:
+                yield await self.get_credential(tenant_id, provider)
+            return
+        async with self._errors(), self.engine.connect() as conn:
+            await conn.begin()
+            row = (await conn.execute(self._live_credential(tenant_id, provider).with_for_update())).first()
+            held = dict(self._held.get() or {})
+            held[key] = conn
+            token = self._held.set(held)
+            try:
+                yield self._credential(row) if row is not None else None
+            finally:
+                self._held.reset(token)
+                if conn.in_transaction():
+                    await conn.rollback()
+
+    async def swap_credential(self, expected_version: int, new: Credential) -> bool:
+        if new.version != expected_version + 1:
+            raise ValueError(f"a swapped credential must have version {expected_version + 1}, not {new.version}")
+        statement = (
+            update(CredentialRow)
+            .where(
+                CredentialRow.tenant_id == new.tenant_id,
+                CredentialRow.provider == new.provider,
+                CredentialRow.version == expected_version,
+                CredentialRow.deleted.is_(False),
+            )
+            .values(version=new.version, **self._credential_values(new))
+        )
+        held = (self._held.get() or {}).get((new.tenant_id, new.provider))
+        if held is not None:
+            # We hold the row lock on this connection: update there and commit, which releases the lock.
+            async with self._errors():
+                result = await held.execute(statement)
+                await held.commit()
+            return bool(result.rowcount)
+        async with self._write() as conn:
+            result = await conn.execute(statement)
+        return bool(result.rowcount)
+
+    # -- pending OAuth authorizations ----------------------------------------------------
+
+    @staticmethod
+    def _state_context(state_hash: str) -> str:
+        return f"oauth_state:{state_hash}:code_verifier"
+
+    async def save_oauth_state(self, pending: PendingAuthorization) -> None:
+        """Keep a pending authorization until `take_oauth_state`; expired ones are dropped here."""
+        digest = _state_hash(pending.state)
+        verifier = None
+        if pending.code_verifier is not None:
+            verifier = self.box.encrypt(pending.code_verifier, context=self._state_context(digest))
+        try:
+            async with self._write() as conn:
+                await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.expires_at < time.time() - 60))
+                await conn.execute(
+                    insert(OAuthStateRow).values(
+                        state_hash=digest,
+                        tenant_id=pending.tenant_id,
+                        provider=pending.provider,
+                        connector_id=pending.connector_id,
+                        code_verifier_enc=verifier,
+                        redirect_uri=pending.redirect_uri,
+                        scopes=list(pending.scopes),
+                        expires_at=pending.expires_at,
+                        created_at=pending.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise StoreError("an OAuth state with this value is already pending") from None
+
+    async def take_oauth_state(self, state: str) -> PendingAuthorization | None:
+        """Remove and return the pending authorization for a state; None if unknown or already taken.
+
+        One `DELETE ... RETURNING`: of two callbacks with the same state, exactly one gets it.
+        """
+        digest = _state_hash(state)
+        async with self._write() as conn:
+            row = (
+                await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.state_hash == digest).returning(OAuthStateRow))
+            ).first()
+        if row is None:
+            return None
+        verifier = None
+        if row.code_verifier_enc is not None:
+            verifier = self.box.decrypt(row.code_verifier_enc, context=self._state_context(digest))
+        return PendingAuthorization(
+            state=state,
+            tenant_id=row.tenant_id,
+            provider=row.provider,
+            connector_id=row.connector_id,
+            code_verifier=verifier,
+            redirect_uri=row.redirect_uri,
+            scopes=tuple(row.scopes or ()),
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+        )
+
+    # -- API keys ------------------------------------------------------------------------
+
+    @staticmethod
+    def _api_key(row: Any) -> ApiKeyRecord:
+        return ApiKeyRecord(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            name=row.name,
+            prefix=row.prefix,
+            key_hash=row.key_hash,
+            scopes=frozenset(row.scopes or ()),
+            connector_id=row.connector_id,
+            created_at=_aware(row.created_at),
+            revoked=row.revoked,
+        )
+
+    async def create_api_key(
+        self,
+        tenant_id: str | None,
+        *,
+        name: str = "",
+        scopes: Iterable[str] = frozenset({"mcp"}),
+        connector_id: str | None = None,
+        platform_admin: bool = False,
+    ) -> tuple[str, ApiKeyRecord]:
+        """Create a key; return the raw key (show it once, it is not kept) and the stored record."""
+        if platform_admin != (tenant_id is None):
+            raise ValueError("a platform admin key has no tenant, and every other key needs one")
+        if platform_admin and connector_id is not None:
+            raise ValueError("a platform admin key cannot be limited to a connector")
+        if connector_id is not None and tenant_id is not None:
+            cfg = await self.get_connector(tenant_id, connector_id)
+            if cfg is None or cfg.id != connector_id:
+                raise ConnectorNotFound(f"the tenant has no connector with id {connector_id!r}")
+        raw, key_hash, prefix = generate_api_key()
+        record = ApiKeyRecord(
+            tenant_id=tenant_id,
+            name=name,
+            prefix=prefix,
+            key_hash=key_hash,
+            scopes=frozenset(scopes),
+            connector_id=connector_id,
+        )
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    insert(ApiKeyRow).values(
+                        id=record.id,
+                        tenant_id=tenant_id,
+                        name=name,
+                        prefix=prefix,
+                        key_hash=key_hash,
+                        scopes=sorted(record.scopes),
+                        connector_id=connector_id,
+                        platform_admin=platform_admin,
+                        revoked=False,
+                        created_at=record.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise TenantNotFound("the tenant or connector was deleted meanwhile") from None
+        return raw, record
+
+    async def list_api_keys(self, tenant_id: str | None) -> list[ApiKeyRecord]:
+        """The key records of a tenant (None: the platform admin keys), revoked ones included."""
+        query = select(ApiKeyRow).where(
+            ApiKeyRow.tenant_id.is_(None) if tenant_id is None else ApiKeyRow.tenant_id == tenant_id
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(query.order_by(ApiKeyRow.created_at, ApiKeyRow.id))).all()
+        return [self._api_key(r) for r in rows]
+
+    async def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(ApiKeyRow).where(ApiKeyRow.id == key_id))).first()
+        return self._api_key(row) if row is not None else None
+
+    async def revoke_api_key(self, key_id: str, tenant_id: str | None = None) -> bool:
+        """Revoke a key by id (only the tenant's when `tenant_id` is given); False if there is no such key."""
+        query = update(ApiKeyRow).where(ApiKeyRow.id == key_id)
+        if tenant_id is not None:
+            query = query.where(ApiKeyRow.tenant_id == tenant_id)
+        async with self._write() as conn:
+            result = await conn.execute(query.values(revoked=True, revoked_at=utcnow()))
+        return bool(result.rowcount)
+
+    async def count_platform_admin_keys(self) -> int:
+        query = select(func.count()).select_from(ApiKeyRow).where(
+            ApiKeyRow.platform_admin.is_(True), ApiKeyRow.revoked.is_(False)
+        )
+        async with self._read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def verify_api_key(self, raw_key: str) -> Principal | None:
+        if not raw_key or len(raw_key) > 512:
+            return None
+        key_hash = hash_api_key(raw_key)
+        async with self._read() as conn:
+            row = (await conn.execute(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))).first()
+        if row is None or row.revoked or not api_key_matches(raw_key, row.key_hash):
+            return None
+        return Principal(
+            id=row.id,
+            kind="platform_admin" if row.platform_admin else "api_key",
+            tenant_id=row.tenant_id,
+            scopes=frozenset(row.scopes or ()),
+            connector_id=row.connector_id,
+            name=row.name,
+        )
+
+    # -- audit ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _audit_values(event: AuditEvent) -> dict[str, Any]:
+        return event.model_dump()
+
+    async def record_audit(self, event: AuditEvent) -> None:
+        await self.record_audits([event])
+
+    async def record_audits(self, events: Sequence[AuditEvent]) -> int:
+        """Insert a batch of audit events; events of tenants deleted meanwhile are dropped. Returns the count kept."""
+        if not events:
+            return 0
+        try:
+            async with self._write() as conn:
+                await conn.execute(insert(AuditEventRow), [self._audit_values(e) for e in events])
+            return len(events)
+        except IntegrityError:
+            kept = 0
+            for event in events:
+                try:
+                    async with self._write() as conn:
+                        await conn.execute(insert(AuditEventRow).values(**self._audit_values(event)))
+                    kept += 1
+                except IntegrityError:
+                    continue
+            return kept
+
+    async def list_audit(
+        self,
+        tenant_id: str,
+        *,
+        limit: int = 50,
+        cursor: tuple[datetime, str] | None = None,
+        connector_id: str | None = None,
+        tool: str | None = None,
+        outcome: str | None = None,
+    ) -> Page[AuditEvent]:
+        """The tenant's audit events, newest first; `cursor` is the (at, id) of the last event seen."""
+        query = select(AuditEventRow).where(AuditEventRow.tenant_id == tenant_id)
+        if connector_id is not None:
+            query = query.where(AuditEventRow.connector_id == connector_id)
+        if tool is not None:
+            query = query.where(AuditEventRow.tool == tool)
+        if outcome is not None:
+            query = query.where(AuditEventRow.outcome == outcome)
+        if cursor is not None:
+            at, event_id = cursor
+            query = query.where(
+                or_(AuditEventRow.at < at, and_(AuditEventRow.at == at, AuditEventRow.id < event_id))
+            )
+        query = query.order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc()).limit(limit + 1)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        items = [
+            AuditEvent(
+                id=r.id,
+                tenant_id=r.tenant_id,
+                connector_id=r.connector_id,
+                connector_type=r.connector_type,
+                tool=r.tool,
+                principal_id=r.principal_id,
+                outcome=r.outcome,
+                error_code=r.error_code,
+                duration_ms=r.duration_ms,
+                request_id=r.request_id,
+                at=_aware(r.at),
+            )
+            for r in rows[:limit]
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = encode_cursor([last.at.isoformat(), last.id])
+        return Page(items, next_cursor)
+
+    # -- key rotation --------------------------------------------------------------------
+
+    async def rotate_secrets(self, batch: int = 200) -> int:
+        """Re-encrypt every stored secret under the first key of the ring; returns how many changed.
+
+        Values already under the first key are left alone, so running it twice is harmless,
+        and a run that stopped half-way can simply be started again.
+        """
+        changed = 0
+        changed += await self._rotate(
+            OAuthAppRow,
+            (OAuthAppRow.tenant_id, OAuthAppRow.provider),
+            {"client_secret_enc": lambda k: self._app_context(k[0], k[1])},
+            batch,
+        )
+        changed += await self._rotate(
+            CredentialRow,
+            (CredentialRow.tenant_id, CredentialRow.provider),
+            {
+                "access_token_enc": lambda k: self._cred_context(k[0], k[1], "access_token"),
+                "refresh_token_enc": lambda k: self._cred_context(k[0], k[1], "refresh_token"),
+            },
+            batch,
+        )
+        changed += await self._rotate(
+            OAuthStateRow,
+            (OAuthStateRow.state_hash,),
+            {"code_verifier_enc": lambda k: self._state_context(k[0])},
+            batch,
+        )
+        return changed
+
+    async def _rotate(self, table: Any, keys: tuple[Any, ...], columns: dict[str, Any], batch: int) -> int:
+        changed = 0
+        cols = [getattr(table, name) for name in columns]
+        async with self._read() as conn:
+            rows = (await conn.execute(select(*keys, *cols))).all()
+        pending: list[tuple[tuple[Any, ...], dict[str, str], dict[str, str]]] = []
+        for row in rows:
+            key = tuple(row[: len(keys)])
+            updates: dict[str, str] = {}
+            originals: dict[str, str] = {}
+            for offset, (name, context) in enumerate(columns.items()):
+                value = row[len(keys) + offset]
+                if value is not None and self.box.needs_rotation(value):
+                    updates[name] = self.box.rotate(value, context=context(key))
+                    originals[name] = value
+            if updates:
+                pending.append((key, updates, originals))
+        for start in range(0, len(pending), batch):
+            async with self._write() as conn:
+                for key, updates, originals in pending[start : start + batch]:
+                    where = [k == v for k, v in zip(keys, key, strict=True)]
+                    # Only replace the value we read, so a concurrent writer's newer secret is never clobbered.
+                    guards = [getattr(table, name) == value for name, value in originals.items()]
+                    result = await conn.execute(update(table).where(*where, *guards).values(**updates))
+                    changed += len(updates) if result.rowcount else 0
+        return changed
