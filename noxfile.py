@@ -16,7 +16,13 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in ROOT.glob("sagemcp-*") if (p / "pyproject.toml").exists())
 CONNECTORS = [p for p in PACKAGES if p.startswith("sagemcp-connector-")]
-TEST_DEPS = ["pytest>=8,<10", "pytest-asyncio>=0.24,<2", "hypothesis>=6.100,<7", "uvicorn>=0.30,<1"]
+TEST_DEPS = [
+    "pytest>=8,<10",
+    "pytest-asyncio>=0.24,<2",
+    "hypothesis>=6.100,<7",
+    "uvicorn>=0.30,<1",
+    "websockets>=13,<18",
+]
 TOOLS_DIR = ROOT / ".tools"
 
 nox.options.sessions = ["lint", "typecheck", "tests", "e2e", "conformance"]

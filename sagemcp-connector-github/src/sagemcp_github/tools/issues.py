@@ -1,0 +1,255 @@
+"""`issues` tools: issues, their comments and labels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from sagemcp.context import ToolContext
+from sagemcp.errors import InvalidArguments
+from sagemcp.tools import tool
+
+from .._pagination import next_cursor, page_params
+from .._params import Cursor, IssueNumber, Limit, Owner, Repo, repo_path, segment
+from .._scopes import SCOPES_BY_GROUP
+from ..models import (
+    LIST_BODY_LIMIT,
+    Comment,
+    CommentList,
+    Issue,
+    IssueLabels,
+    IssueList,
+    Label,
+    LabelList,
+    label_names,
+)
+from ._common import json_list, json_object
+
+__all__ = ["IssuesTools"]
+
+_SCOPES = SCOPES_BY_GROUP["issues"]
+
+Labels = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100)]],
+    Field(max_length=100, description="Label names, e.g. [\"bug\", \"help wanted\"]."),
+]
+Markdown = Annotated[str, Field(max_length=65_536, description="Text in GitHub-flavoured Markdown.")]
+
+
+class IssuesTools:
+    """Tools for issues, comments and labels."""
+
+    @tool(read_only=True, group="issues", scopes=_SCOPES)
+    async def list_issues(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        state: Annotated[Literal["open", "closed", "all"], Field(description="Which issues, by state.")] = "open",
+        labels: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=20, description="Only issues with all of these labels."),
+        ] = None,
+        assignee: Annotated[
+            str | None,
+            Field(max_length=100, description="Only issues assigned to this login; `none` for unassigned, `*` for any."),
+        ] = None,
+        creator: Annotated[str | None, Field(max_length=100, description="Only issues opened by this login.")] = None,
+        mentioned: Annotated[str | None, Field(max_length=100, description="Only issues mentioning this login.")] = None,
+        since: Annotated[
+            str | None, Field(max_length=40, description="Only issues updated after this ISO 8601 time.")
+        ] = None,
+        sort: Annotated[Literal["created", "updated", "comments"], Field(description="Sort key.")] = "created",
+        direction: Annotated[Literal["asc", "desc"], Field(description="Sort direction.")] = "desc",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> IssueList:
+        """List a repository's issues, filtered by state, labels, assignee, creator or mention.
+
+        Returns number, title, state, author, labels, assignees, comment count, dates, URL and the
+        start of each body (use github_get_issue for the full text). Pull requests are left out
+        (use github_list_pull_requests), so a page can hold fewer than `limit` issues; follow
+        `next_cursor` for more. For queries across repositories use github_search_issues.
+        """
+        params: dict[str, Any] = {
+            "state": state,
+            "labels": ",".join(labels) if labels else None,
+            "assignee": assignee,
+            "creator": creator,
+            "mentioned": mentioned,
+            "since": since,
+            "sort": sort,
+            "direction": direction,
+            **page_params(limit, cursor),
+        }
+        response = await ctx.http.get(repo_path(owner, repo, "issues"), params=params)
+        items = [Issue.from_api(i, body_limit=LIST_BODY_LIMIT) for i in json_list(response) if "pull_request" not in i]
+        return IssueList(items=items, next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="issues", scopes=_SCOPES)
+    async def get_issue(self, ctx: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber) -> Issue:
+        """Get one issue with its full Markdown body, labels, assignees, milestone, state and dates.
+
+        Also works for a pull request's number (then `is_pull_request` is true; use
+        github_get_pull_request for branches and merge state). Comments: github_list_issue_comments.
+        """
+        response = await ctx.http.get(repo_path(owner, repo, "issues", issue_number))
+        return Issue.from_api(json_object(response))
+
+    @tool(read_only=False, group="issues", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_issue(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        title: Annotated[str, Field(min_length=1, max_length=256, description="The issue title.")],
+        body: Annotated[str | None, Field(max_length=65_536, description="The description in Markdown.")] = None,
+        labels: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=100, description="Label names to set (only people with push access can set them)."),
+        ] = None,
+        assignees: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=10, description="Logins to assign."),
+        ] = None,
+        milestone: Annotated[int | None, Field(ge=1, description="Milestone number to attach.")] = None,
+    ) -> Issue:
+        """Open a new issue in a repository, optionally with labels, assignees and a milestone.
+
+        Returns the created issue with its number and URL.
+        """
+        payload: dict[str, Any] = {"title": title}
+        for key, value in (("body", body), ("labels", labels), ("assignees", assignees), ("milestone", milestone)):
+            if value is not None:
+                payload[key] = value
+        response = await ctx.http.post(repo_path(owner, repo, "issues"), json=payload)
+        return Issue.from_api(json_object(response))
+
+    @tool(read_only=False, group="issues", destructive=True, idempotent=True, scopes=_SCOPES)
+    async def update_issue(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        issue_number: IssueNumber,
+        title: Annotated[str | None, Field(min_length=1, max_length=256, description="New title.")] = None,
+        body: Annotated[str | None, Field(max_length=65_536, description="New body (replaces the old one).")] = None,
+        state: Annotated[Literal["open", "closed"] | None, Field(description="Close or reopen the issue.")] = None,
+        state_reason: Annotated[
+            Literal["completed", "not_planned", "duplicate", "reopened"] | None,
+            Field(description="Why the state changed (with `state`)."),
+        ] = None,
+        labels: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=100, description="The complete new label set (replaces all labels; [] removes all)."),
+        ] = None,
+        assignees: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=10, description="The complete new assignee list (replaces it; [] unassigns all)."),
+        ] = None,
+        milestone: Annotated[int | None, Field(ge=0, description="Milestone number; 0 removes the milestone.")] = None,
+    ) -> Issue:
+        """Change an issue: title, body, state (close/reopen with a reason), labels, assignees or milestone.
+
+        Only the fields given change; `labels` and `assignees` replace the current lists (to add
+        labels without removing others use github_add_issue_labels). Returns the updated issue.
+        """
+        payload: dict[str, Any] = {}
+        for key, value in (
+            ("title", title),
+            ("body", body),
+            ("state", state),
+            ("state_reason", state_reason),
+            ("labels", labels),
+            ("assignees", assignees),
+        ):
+            if value is not None:
+                payload[key] = value
+        if milestone is not None:
+            payload["milestone"] = milestone or None
+        if not payload:
+            raise InvalidArguments("nothing to change: give at least one field to update", errors=[("title", "missing")])
+        response = await ctx.http.patch(repo_path(owner, repo, "issues", issue_number), json=payload)
+        return Issue.from_api(json_object(response))
+
+    @tool(read_only=True, group="issues", scopes=_SCOPES)
+    async def list_issue_comments(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        issue_number: IssueNumber,
+        since: Annotated[
+            str | None, Field(max_length=40, description="Only comments updated after this ISO 8601 time.")
+        ] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> CommentList:
+        """List the comments on an issue or pull request (the conversation, not inline review comments), oldest first.
+
+        Returns author, Markdown body, dates and URL of each comment.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "issues", issue_number, "comments"),
+            params={"since": since, **page_params(limit, cursor)},
+        )
+        return CommentList(items=[Comment.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response))
+
+    @tool(read_only=False, group="issues", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def add_issue_comment(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber, body: Markdown
+    ) -> Comment:
+        """Add a comment to an issue or to a pull request's conversation.
+
+        For comments on specific lines of a pull request use github_create_pull_request_review.
+        Returns the new comment with its URL.
+        """
+        response = await ctx.http.post(
+            repo_path(owner, repo, "issues", issue_number, "comments"), json={"body": body}
+        )
+        return Comment.from_api(json_object(response))
+
+    @tool(read_only=True, group="issues", scopes=_SCOPES)
+    async def list_labels(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 50, cursor: Cursor = None
+    ) -> LabelList:
+        """List the labels defined in a repository (name, colour, description).
+
+        Use it to pick existing label names before labelling issues or pull requests.
+        """
+        response = await ctx.http.get(repo_path(owner, repo, "labels"), params=page_params(limit, cursor))
+        items = [
+            Label(name=lab.get("name") or "", color=lab.get("color"), description=lab.get("description") or None)
+            for lab in json_list(response)
+        ]
+        return LabelList(items=items, next_cursor=next_cursor(response))
+
+    @tool(read_only=False, group="issues", destructive=False, idempotent=True, scopes=_SCOPES)
+    async def add_issue_labels(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber, labels: Labels
+    ) -> IssueLabels:
+        """Add labels to an issue or pull request, keeping the labels it already has.
+
+        Labels that do not exist yet are created. Returns the full label list afterwards.
+        """
+        if not labels:
+            raise InvalidArguments("give at least one label", errors=[("labels", "empty")])
+        response = await ctx.http.post(
+            repo_path(owner, repo, "issues", issue_number, "labels"), json={"labels": labels}
+        )
+        return IssueLabels(number=issue_number, labels=label_names(json_list(response)))
+
+    @tool(read_only=False, group="issues", destructive=True, idempotent=True, scopes=_SCOPES)
+    async def remove_issue_label(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        issue_number: IssueNumber,
+        label: Annotated[str, Field(min_length=1, max_length=100, description="The label name to remove.")],
+    ) -> IssueLabels:
+        """Remove one label from an issue or pull request. Returns the labels that remain."""
+        response = await ctx.http.delete(
+            repo_path(owner, repo, "issues", issue_number, "labels", segment(label, "label"))
+        )
+        return IssueLabels(number=issue_number, labels=label_names(json_list(response)))

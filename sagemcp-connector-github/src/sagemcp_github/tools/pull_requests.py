@@ -1,0 +1,425 @@
+"""`pull_requests` tools: reading, reviewing, creating, updating and merging pull requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sagemcp.context import ToolContext
+from sagemcp.errors import InvalidArguments
+from sagemcp.tools import tool
+
+from .._pagination import next_cursor, page_params
+from .._params import Cursor, Limit, Owner, PullNumber, Repo, repo_path
+from .._scopes import SCOPES_BY_GROUP
+from .._text import clip
+from ..models import (
+    LIST_BODY_LIMIT,
+    CheckRun,
+    CheckStatus,
+    Diff,
+    FileChangeList,
+    MergeResult,
+    PullRequest,
+    PullRequestList,
+    Review,
+    ReviewComment,
+    ReviewCommentList,
+    ReviewersResult,
+    ReviewList,
+    StatusContext,
+    logins,
+)
+from ._common import bounded_files, json_list, json_object
+
+__all__ = ["InlineComment", "PullRequestsTools"]
+
+_SCOPES = SCOPES_BY_GROUP["pull_requests"]
+
+DIFF_CHAR_LIMIT = 60_000
+"""Characters of a pull request's diff shown (about 15,000 tokens)."""
+_FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"})
+
+
+class InlineComment(BaseModel):
+    """A review comment on one line (or a range of lines) of the pull request's diff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=1024, description="File path, as in the diff.")
+    body: str = Field(min_length=1, max_length=65_536, description="The comment in Markdown.")
+    line: int = Field(ge=1, description="Line number in the file (the last line, for a range).")
+    side: Literal["LEFT", "RIGHT"] = Field(
+        default="RIGHT", description="RIGHT for the new version (added or unchanged lines), LEFT for deleted lines."
+    )
+    start_line: int | None = Field(default=None, ge=1, description="First line of a multi-line comment.")
+    start_side: Literal["LEFT", "RIGHT"] | None = Field(default=None, description="Side of `start_line`.")
+
+
+class PullRequestsTools:
+    """Tools for pull requests."""
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def list_pull_requests(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        state: Annotated[Literal["open", "closed", "all"], Field(description="Which pull requests, by state.")] = "open",
+        head: Annotated[
+            str | None, Field(max_length=255, description="Only from this head, as `user:branch` or `org:branch`.")
+        ] = None,
+        base: Annotated[str | None, Field(max_length=255, description="Only into this base branch.")] = None,
+        sort: Annotated[
+            Literal["created", "updated", "popularity", "long-running"], Field(description="Sort key.")
+        ] = "created",
+        direction: Annotated[Literal["asc", "desc"], Field(description="Sort direction.")] = "desc",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PullRequestList:
+        """List a repository's pull requests, filtered by state, head or base branch.
+
+        Returns number, title, state, draft flag, author, branches, labels, requested reviewers,
+        dates, URL and the start of each description. For details, diff and checks use
+        github_get_pull_request, github_get_pull_request_diff and github_get_pull_request_status.
+        """
+        params = {"state": state, "head": head, "base": base, "sort": sort, "direction": direction}
+        response = await ctx.http.get(repo_path(owner, repo, "pulls"), params={**params, **page_params(limit, cursor)})
+        items = [PullRequest.from_api(p, body_limit=LIST_BODY_LIMIT) for p in json_list(response)]
+        return PullRequestList(items=items, next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def get_pull_request(self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> PullRequest:
+        """Get one pull request: full description, branches and head SHA, merge state, mergeability, reviewers and size.
+
+        `mergeable` may be null while GitHub computes it; ask again a moment later.
+        """
+        response = await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))
+        return PullRequest.from_api(json_object(response))
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def get_pull_request_diff(self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> Diff:
+        """Get a pull request's changes as one unified diff, cut at about 60,000 characters with a marker.
+
+        Use it to review the code. For a large pull request, github_list_pull_request_files pages
+        through the changes file by file.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "pulls", pull_number), headers={"Accept": "application/vnd.github.diff"}
+        )
+        text = response.text
+        shown, cut = clip(text, DIFF_CHAR_LIMIT, "use github_list_pull_request_files to read the rest file by file")
+        return Diff(
+            text=shown or "",
+            truncated=cut,
+            total_chars=len(text),
+            note="The diff was cut; github_list_pull_request_files pages through every file's patch." if cut else None,
+        )
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def list_pull_request_files(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        limit: Annotated[int, Field(ge=1, le=100, description="Files per page, 1-100 (default 20).")] = 20,
+        cursor: Cursor = None,
+    ) -> FileChangeList:
+        """List the files a pull request changes, with status, line counts and each file's patch.
+
+        Patches are bounded per file and per page (marked `patch_truncated`). GitHub lists at most
+        3,000 files per pull request.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "pulls", pull_number, "files"), params=page_params(limit, cursor)
+        )
+        files, _ = bounded_files(json_list(response))
+        return FileChangeList(items=files, next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def list_pull_request_reviews(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber, limit: Limit = 20, cursor: Cursor = None
+    ) -> ReviewList:
+        """List the reviews of a pull request, oldest first: reviewer, verdict (APPROVED, CHANGES_REQUESTED,
+        COMMENTED, ...), summary text and date.
+
+        Inline comments of the reviews are listed by github_list_pull_request_review_comments.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "pulls", pull_number, "reviews"), params=page_params(limit, cursor)
+        )
+        return ReviewList(items=[Review.from_api(r) for r in json_list(response)], next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def list_pull_request_review_comments(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber, limit: Limit = 20, cursor: Cursor = None
+    ) -> ReviewCommentList:
+        """List the inline review comments of a pull request (comments on lines of the diff), oldest first.
+
+        Returns file path, line, author, body and the comment it replies to. The general
+        conversation is listed by github_list_issue_comments.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "pulls", pull_number, "comments"), params=page_params(limit, cursor)
+        )
+        return ReviewCommentList(
+            items=[ReviewComment.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response)
+        )
+
+    @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
+    async def get_pull_request_status(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber
+    ) -> CheckStatus:
+        """Get the CI status of a pull request's head commit: one overall verdict, the failing checks,
+        and every check run and commit status.
+
+        Use it to tell whether a pull request is green before merging, or which check to
+        investigate (then github_list_workflow_runs and github_get_job_logs).
+        """
+        pull = json_object(await ctx.http.get(repo_path(owner, repo, "pulls", pull_number)))
+        sha = (pull.get("head") or {}).get("sha")
+        if not isinstance(sha, str) or not sha:
+            raise InvalidArguments(f"pull request #{pull_number} has no head commit", errors=[("pull_number", "no head")])
+        checks_response = await ctx.http.get(
+            repo_path(owner, repo, "commits", sha, "check-runs"), params={"per_page": 100}
+        )
+        checks = json_object(checks_response)
+        statuses = json_object(await ctx.http.get(repo_path(owner, repo, "commits", sha, "status")))
+        runs = [
+            CheckRun(
+                name=c.get("name") or "",
+                status=c.get("status"),
+                conclusion=c.get("conclusion"),
+                app=(c.get("app") or {}).get("name"),
+                url=c.get("html_url") or c.get("details_url"),
+            )
+            for c in checks.get("check_runs") or []
+            if isinstance(c, dict)
+        ]
+        contexts = [
+            StatusContext(
+                context=s.get("context") or "",
+                state=s.get("state"),
+                description=s.get("description"),
+                url=s.get("target_url"),
+            )
+            for s in statuses.get("statuses") or []
+            if isinstance(s, dict)
+        ]
+        failing = [r.name for r in runs if r.conclusion in _FAILED]
+        failing += [s.context for s in contexts if s.state in ("failure", "error")]
+        pending = any(r.status != "completed" for r in runs) or any(s.state == "pending" for s in contexts)
+        if failing:
+            overall = "failure"
+        elif pending:
+            overall = "pending"
+        elif runs or contexts:
+            overall = "success"
+        else:
+            overall = "none"
+        total = checks.get("total_count") or len(runs)
+        note = None
+        if isinstance(total, int) and total > len(runs):
+            note = f"Only the first {len(runs)} of {total} check runs are shown."
+        return CheckStatus(
+            number=pull_number,
+            sha=sha,
+            overall=overall,
+            total_check_runs=total if isinstance(total, int) else len(runs),
+            failing=failing,
+            check_runs=runs,
+            statuses=contexts,
+            note=note,
+        )
+
+    @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_pull_request(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        title: Annotated[str, Field(min_length=1, max_length=256, description="The pull request title.")],
+        head: Annotated[
+            str,
+            Field(min_length=1, max_length=255, description="Branch with the changes (`user:branch` from a fork)."),
+        ],
+        base: Annotated[str, Field(min_length=1, max_length=255, description="Branch to merge into, e.g. `main`.")],
+        body: Annotated[str | None, Field(max_length=65_536, description="Description in Markdown.")] = None,
+        draft: Annotated[bool, Field(description="Open it as a draft.")] = False,
+        maintainer_can_modify: Annotated[
+            bool, Field(description="Let maintainers push to the head branch (fork pull requests).")
+        ] = True,
+    ) -> PullRequest:
+        """Open a pull request from `head` into `base`. Returns the new pull request with its number and URL.
+
+        The head branch must exist and differ from the base (github_create_branch and
+        github_create_or_update_file make one).
+        """
+        payload: dict[str, Any] = {
+            "title": title,
+            "head": head,
+            "base": base,
+            "draft": draft,
+            "maintainer_can_modify": maintainer_can_modify,
+        }
+        if body is not None:
+            payload["body"] = body
+        response = await ctx.http.post(repo_path(owner, repo, "pulls"), json=payload)
+        return PullRequest.from_api(json_object(response))
+
+    @tool(read_only=False, group="pull_requests", destructive=True, idempotent=True, scopes=_SCOPES)
+    async def update_pull_request(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        title: Annotated[str | None, Field(min_length=1, max_length=256, description="New title.")] = None,
+        body: Annotated[str | None, Field(max_length=65_536, description="New description (replaces it).")] = None,
+        state: Annotated[Literal["open", "closed"] | None, Field(description="Close or reopen it.")] = None,
+        base: Annotated[str | None, Field(max_length=255, description="New base branch.")] = None,
+        maintainer_can_modify: Annotated[
+            bool | None, Field(description="Let maintainers push to the head branch.")
+        ] = None,
+    ) -> PullRequest:
+        """Change a pull request's title, description, base branch or state (close/reopen without merging).
+
+        Only the fields given change. Returns the updated pull request.
+        """
+        payload = {
+            key: value
+            for key, value in (
+                ("title", title),
+                ("body", body),
+                ("state", state),
+                ("base", base),
+                ("maintainer_can_modify", maintainer_can_modify),
+            )
+            if value is not None
+        }
+        if not payload:
+            raise InvalidArguments("nothing to change: give at least one field to update", errors=[("title", "missing")])
+        response = await ctx.http.patch(repo_path(owner, repo, "pulls", pull_number), json=payload)
+        return PullRequest.from_api(json_object(response))
+
+    @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def merge_pull_request(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        merge_method: Annotated[
+            Literal["merge", "squash", "rebase"], Field(description="Merge commit, squash, or rebase.")
+        ] = "merge",
+        commit_title: Annotated[str | None, Field(max_length=256, description="Title of the merge commit.")] = None,
+        commit_message: Annotated[
+            str | None, Field(max_length=65_536, description="Extra detail for the merge commit message.")
+        ] = None,
+        sha: Annotated[
+            str | None,
+            Field(
+                pattern=r"^[0-9a-f]{40}$",
+                description="Merge only if the head is still this SHA (protects against new pushes).",
+            ),
+        ] = None,
+    ) -> MergeResult:
+        """Merge a pull request with a merge commit, squash or rebase. Returns the merge commit SHA.
+
+        Fails (405/409) when the pull request is not mergeable: checks failing, reviews missing,
+        conflicts, or the head moved past `sha`. Check first with github_get_pull_request_status.
+        """
+        payload = {
+            key: value
+            for key, value in (
+                ("merge_method", merge_method),
+                ("commit_title", commit_title),
+                ("commit_message", commit_message),
+                ("sha", sha),
+            )
+            if value is not None
+        }
+        response = await ctx.http.put(
+            repo_path(owner, repo, "pulls", pull_number, "merge"), json=payload, idempotent=False
+        )
+        data = json_object(response)
+        return MergeResult(merged=bool(data.get("merged")), sha=data.get("sha"), message=data.get("message"))
+
+    @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_pull_request_review(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        event: Annotated[
+            Literal["APPROVE", "REQUEST_CHANGES", "COMMENT"] | None,
+            Field(description="The verdict; omit to leave the review pending (a draft only you can see)."),
+        ] = None,
+        body: Annotated[
+            str | None, Field(max_length=65_536, description="Summary comment (required for REQUEST_CHANGES, COMMENT).")
+        ] = None,
+        comments: Annotated[
+            list[InlineComment] | None,
+            Field(max_length=50, description="Inline comments on lines of the diff."),
+        ] = None,
+        commit_id: Annotated[
+            str | None,
+            Field(pattern=r"^[0-9a-f]{40}$", description="Commit to review; defaults to the latest head commit."),
+        ] = None,
+    ) -> Review:
+        """Review a pull request: approve, request changes or comment, with a summary and inline comments on lines.
+
+        Inline comments name a file `path` and a `line` of the new version (side RIGHT) or of
+        the old version (side LEFT). You cannot approve your own pull request.
+        """
+        if event in ("REQUEST_CHANGES", "COMMENT") and not body and not comments:
+            raise InvalidArguments(f"a {event} review needs a body or inline comments", errors=[("body", "missing")])
+        payload: dict[str, Any] = {}
+        if event:
+            payload["event"] = event
+        if body is not None:
+            payload["body"] = body
+        if commit_id:
+            payload["commit_id"] = commit_id
+        if comments:
+            payload["comments"] = [c.model_dump(exclude_none=True) for c in comments]
+        response = await ctx.http.post(repo_path(owner, repo, "pulls", pull_number, "reviews"), json=payload)
+        return Review.from_api(json_object(response))
+
+    @tool(read_only=False, group="pull_requests", destructive=False, idempotent=True, scopes=_SCOPES)
+    async def request_reviewers(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        reviewers: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=15, description="Logins of people to ask for a review."),
+        ] = None,
+        team_reviewers: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=15, description="Slugs of teams (of the repository's organization) to ask."),
+        ] = None,
+    ) -> ReviewersResult:
+        """Ask people or teams to review a pull request. Returns everyone whose review is now requested."""
+        if not reviewers and not team_reviewers:
+            raise InvalidArguments("give reviewers or team_reviewers", errors=[("reviewers", "missing")])
+        payload: dict[str, Any] = {}
+        if reviewers:
+            payload["reviewers"] = reviewers
+        if team_reviewers:
+            payload["team_reviewers"] = team_reviewers
+        response = await ctx.http.post(
+            repo_path(owner, repo, "pulls", pull_number, "requested_reviewers"), json=payload, idempotent=True
+        )
+        data = json_object(response)
+        return ReviewersResult(
+            number=data.get("number") or pull_number,
+            requested_reviewers=logins(data.get("requested_reviewers")),
+            requested_teams=[t.get("slug") for t in data.get("requested_teams") or [] if t.get("slug")],
+            url=data.get("html_url"),
+        )
+

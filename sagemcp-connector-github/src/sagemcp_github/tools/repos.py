@@ -1,0 +1,739 @@
+"""`repos` tools: repositories, file contents and trees, branches, commits, tags and releases."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from sagemcp.context import ToolContext
+from sagemcp.errors import InvalidArguments
+from sagemcp.tools import tool
+
+from .._pagination import next_cursor, offset_cursor, page_params, read_offset
+from .._params import Cursor, Limit, Owner, Ref, Repo, file_path, repo_path, segment
+from .._scopes import SCOPES_BY_GROUP
+from .._text import clip, decode_text
+from ..models import (
+    LIST_BODY_LIMIT,
+    Branch,
+    BranchList,
+    Commit,
+    CommitDetail,
+    CommitList,
+    Comparison,
+    Contributor,
+    ContributorList,
+    DirEntry,
+    FileCommit,
+    FileContent,
+    Release,
+    ReleaseList,
+    RepoList,
+    RepoStats,
+    Tag,
+    TagList,
+    TreeEntry,
+    TreePage,
+    login,
+)
+from ..models import Repo as RepoModel
+from ._common import bounded_files, json_list, json_object
+
+__all__ = ["ReposTools"]
+
+_SCOPES = SCOPES_BY_GROUP["repos"]
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+
+FILE_CHAR_LIMIT = 40_000
+"""Characters of a file shown by one `get_file_content` call (about 10,000 tokens)."""
+RAW_FETCH_LIMIT = 5 * 1024 * 1024
+"""Files over 1 MB come without content; up to this size they are fetched raw, beyond it only described."""
+DIR_ENTRY_LIMIT = 300
+COMMIT_FILE_LIMIT = 50
+COMPARE_COMMIT_LIMIT = 50
+
+Path = Annotated[
+    str,
+    Field(min_length=1, max_length=1024, description="Path of the file in the repository, e.g. `src/app.py`."),
+]
+OptionalRef = Annotated[
+    str | None,
+    Field(max_length=255, description="Branch, tag or commit SHA; omit for the default branch."),
+]
+Branchname = Annotated[str | None, Field(max_length=255, description="Branch to commit to; omit for the default branch.")]
+Message = Annotated[str, Field(min_length=1, max_length=10_000, description="The commit message.")]
+
+
+class ReposTools:
+    """Tools for repositories and their contents."""
+
+    # -- repositories --------------------------------------------------------------------
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def list_repositories(
+        self,
+        ctx: ToolContext,
+        org: Annotated[
+            str | None, Field(max_length=100, description="List this organization's repositories instead.")
+        ] = None,
+        username: Annotated[
+            str | None, Field(max_length=100, description="List this user's public repositories instead.")
+        ] = None,
+        sort: Annotated[
+            Literal["created", "updated", "pushed", "full_name"],
+            Field(description="Order: recently created, updated or pushed first, or by name."),
+        ] = "updated",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> RepoList:
+        """List repositories: those the connected account can access (its own, collaborations and
+        organization memberships), or those of one organization (`org`) or user (`username`).
+
+        Use it to find a repository's exact `owner` and `name` before other calls; to find
+        repositories by topic or text, use github_search_repositories. Returns name, description,
+        visibility, default branch, language, stars and dates, with `next_cursor` for more.
+        """
+        if org and username:
+            raise InvalidArguments("give org or username, not both", errors=[("org", "conflicts with username")])
+        params: dict[str, Any] = {"sort": sort, **page_params(limit, cursor)}
+        if org:
+            path = f"/orgs/{segment(org, 'org')}/repos"
+        elif username:
+            path = f"/users/{segment(username, 'username')}/repos"
+        else:
+            path = "/user/repos"
+        response = await ctx.http.get(path, params=params)
+        return RepoList(
+            items=[RepoModel.from_api(r) for r in json_list(response)], next_cursor=next_cursor(response)
+        )
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_repository(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoModel:
+        """Get one repository: description, visibility, default branch, language, topics, license,
+        stars, forks, open issue count and dates.
+
+        Use it to learn the default branch or whether a repository is archived or a fork.
+        """
+        response = await ctx.http.get(repo_path(owner, repo))
+        return RepoModel.from_api(json_object(response))
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_repo_stats(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoStats:
+        """Get a repository's statistics: stars, forks, watchers, open issues, size, language
+        breakdown in percent, and commits in the last 4 and 52 weeks.
+
+        Use it to judge a project's popularity and activity. GitHub computes commit statistics
+        lazily: if `note` says they are being computed, call again a few seconds later.
+        """
+        info = json_object(await ctx.http.get(repo_path(owner, repo)))
+        languages = json_object(await ctx.http.get(repo_path(owner, repo, "languages")))
+        total = sum(v for v in languages.values() if isinstance(v, int)) or 1
+        shares = {
+            name: round(100 * size / total, 1)
+            for name, size in sorted(languages.items(), key=lambda kv: -kv[1])
+            if isinstance(size, int)
+        }
+        stats = RepoStats(
+            full_name=info.get("full_name") or f"{owner}/{repo}",
+            stars=info.get("stargazers_count"),
+            forks=info.get("forks_count"),
+            watchers=info.get("subscribers_count"),
+            open_issues=info.get("open_issues_count"),
+            size_kb=info.get("size"),
+            languages=shares,
+            url=info.get("html_url"),
+        )
+        participation = await ctx.http.get(repo_path(owner, repo, "stats", "participation"))
+        if participation.status == 200 and participation.content.strip():
+            weekly = participation.json().get("all") if isinstance(participation.json(), dict) else None
+            if isinstance(weekly, list) and all(isinstance(n, int) for n in weekly):
+                stats.commits_last_52_weeks = sum(weekly)
+                stats.commits_last_4_weeks = sum(weekly[-4:])
+        else:
+            stats.note = "GitHub is still computing commit statistics for this repository; call again in a few seconds."
+        return stats
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def list_contributors(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ContributorList:
+        """List a repository's contributors, most commits first, with their commit counts.
+
+        Use it to find who works on a project. Anonymous contributors are left out.
+        """
+        response = await ctx.http.get(repo_path(owner, repo, "contributors"), params=page_params(limit, cursor))
+        if response.status == 204 or not response.content.strip():
+            return ContributorList(items=[])
+        items = [
+            Contributor(login=c.get("login") or "", contributions=c.get("contributions") or 0, type=c.get("type"))
+            for c in json_list(response)
+        ]
+        return ContributorList(items=items, next_cursor=next_cursor(response))
+
+    # -- contents --------------------------------------------------------------------------
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_file_content(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        path: Annotated[
+            str,
+            Field(
+                max_length=1024,
+                description="File or directory path in the repository, e.g. `src/app.py`; empty for the root.",
+            ),
+        ] = "",
+        ref: OptionalRef = None,
+        start_line: Annotated[
+            int, Field(ge=1, description="First line to show (1-based), to continue a file that was cut.")
+        ] = 1,
+    ) -> FileContent:
+        """Read a file from a repository as text, or list a directory.
+
+        Files are decoded from base64; binary files (images, archives, ...) are detected and only
+        described. Text beyond about 40,000 characters is cut with a `[truncated ...]` marker naming
+        the `start_line` to continue from. Also returns the blob `sha`, needed to update or delete
+        the file. For a whole repository's layout use github_get_repository_tree.
+        """
+        where = repo_path(owner, repo, "contents", file_path(path)) if path.strip("/") else repo_path(
+            owner, repo, "contents"
+        )
+        response = await ctx.http.get(where, params={"ref": ref})
+        data = response.json()
+        if isinstance(data, list):
+            return _directory(path, data)
+        if not isinstance(data, dict):
+            data = json_object(response)
+        kind = data.get("type") or "file"
+        common: dict[str, Any] = {
+            "path": data.get("path") or path,
+            "type": kind,
+            "sha": data.get("sha"),
+            "size": data.get("size"),
+            "url": data.get("html_url"),
+            "download_url": data.get("download_url"),
+        }
+        if kind == "symlink":
+            return FileContent(**common, target=data.get("target"))
+        if kind == "submodule":
+            return FileContent(**common, target=data.get("submodule_git_url"))
+        raw = await _file_bytes(ctx, where, ref, data)
+        if raw is None:
+            size = data.get("size") or 0
+            return FileContent(
+                **common,
+                encoding=data.get("encoding"),
+                truncated=True,
+                note=f"The file is {size:,} bytes, too large to show here; download it from download_url, "
+                "or search inside it with github_search_code.",
+            )
+        text = decode_text(raw)
+        if text is None:
+            return FileContent(
+                **common,
+                binary=True,
+                note=f"Binary file ({len(raw):,} bytes); its content is not shown. Download it from download_url.",
+            )
+        return _text_window(FileContent(**common), text, start_line)
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_repository_tree(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        ref: OptionalRef = None,
+        path_prefix: Annotated[
+            str | None,
+            Field(max_length=1024, description="Only entries under this directory, e.g. `src/`."),
+        ] = None,
+        recursive: Annotated[bool, Field(description="Include every level (true) or only the top level.")] = True,
+        limit: Annotated[int, Field(ge=1, le=500, description="Entries per page, 1-500 (default 200).")] = 200,
+        cursor: Cursor = None,
+    ) -> TreePage:
+        """List the files and directories of a repository at a branch, tag or commit (the Git tree).
+
+        Use it to see a project's layout or find a file's path before reading it with
+        github_get_file_content. Returns paths with type (blob = file, tree = directory) and size,
+        paged with `next_cursor`; narrow big repositories with `path_prefix`.
+        """
+        offset = read_offset(cursor)
+        tree_ref = segment(ref or "HEAD", "ref")
+        response = await ctx.http.get(
+            repo_path(owner, repo, "git", "trees", tree_ref), params={"recursive": "1" if recursive else None}
+        )
+        data = json_object(response)
+        entries = [e for e in data.get("tree") or [] if isinstance(e, dict)]
+        prefix = (path_prefix or "").strip("/")
+        if prefix:
+            entries = [e for e in entries if str(e.get("path", "")).startswith(prefix + "/") or e.get("path") == prefix]
+        window = entries[offset : offset + limit]
+        return TreePage(
+            items=[TreeEntry(path=e.get("path") or "", type=e.get("type") or "", size=e.get("size")) for e in window],
+            next_cursor=offset_cursor(offset + limit, len(entries)),
+            sha=data.get("sha"),
+            total_entries=len(entries),
+            truncated_by_github=bool(data.get("truncated")),
+        )
+
+    @tool(read_only=False, group="repos", destructive=True, idempotent=False, scopes=_SCOPES)
+    async def create_or_update_file(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        path: Path,
+        content: Annotated[str, Field(max_length=1_000_000, description="The complete new text of the file.")],
+        message: Message,
+        branch: Branchname = None,
+        sha: Annotated[
+            str | None,
+            Field(
+                pattern=r"^[0-9a-f]{40}$",
+                description="Blob SHA of the file being replaced (from github_get_file_content); required to "
+                "update an existing file, omitted to create a new one.",
+            ),
+        ] = None,
+    ) -> FileCommit:
+        """Create a file, or replace an existing file's whole content, in one commit.
+
+        To update, pass the current blob `sha` from github_get_file_content (GitHub refuses a stale
+        one, so concurrent edits are not lost). Changing files under `.github/workflows` needs the
+        `workflow` scope. Returns the new blob SHA and the commit.
+        """
+        payload: dict[str, Any] = {
+            "message": message,
+            "content": base64.b64encode(content.encode("utf-8")).decode("ascii"),
+        }
+        if branch:
+            payload["branch"] = branch
+        if sha:
+            payload["sha"] = sha
+        response = await ctx.http.put(
+            repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False
+        )
+        return _file_commit(path, json_object(response))
+
+    @tool(read_only=False, group="repos", destructive=True, idempotent=False, scopes=_SCOPES)
+    async def delete_file(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        path: Path,
+        message: Message,
+        sha: Annotated[
+            str,
+            Field(pattern=r"^[0-9a-f]{40}$", description="Blob SHA of the file (from github_get_file_content)."),
+        ],
+        branch: Branchname = None,
+    ) -> FileCommit:
+        """Delete a file from a branch in one commit.
+
+        The current blob `sha` (from github_get_file_content) must be given, so a file changed in the
+        meantime is not deleted by mistake. Returns the commit that removed it.
+        """
+        payload: dict[str, Any] = {"message": message, "sha": sha}
+        if branch:
+            payload["branch"] = branch
+        response = await ctx.http.delete(
+            repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False
+        )
+        result = _file_commit(path, json_object(response))
+        return result.model_copy(update={"sha": None, "url": None})
+
+    # -- branches -----------------------------------------------------------------------
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def list_branches(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        protected: Annotated[
+            bool | None, Field(description="Only protected (true) or unprotected (false) branches.")
+        ] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> BranchList:
+        """List a repository's branches with their head commit SHA and protection.
+
+        Use it to find a branch name before reading files or opening a pull request.
+        """
+        params: dict[str, Any] = {**page_params(limit, cursor)}
+        if protected is not None:
+            params["protected"] = "true" if protected else "false"
+        response = await ctx.http.get(repo_path(owner, repo, "branches"), params=params)
+        return BranchList(items=[Branch.from_api(b) for b in json_list(response)], next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_branch(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        branch: Annotated[str, Field(min_length=1, max_length=255, description="The branch name, e.g. `main`.")],
+    ) -> Branch:
+        """Get one branch: its head commit (SHA, first line of the message, author, date) and protection."""
+        response = await ctx.http.get(repo_path(owner, repo, "branches", segment(branch, "branch")))
+        return Branch.from_api(json_object(response))
+
+    @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_branch(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        branch: Annotated[
+            str, Field(min_length=1, max_length=255, description="Name of the new branch, e.g. `fix/login-bug`.")
+        ],
+        from_ref: Annotated[
+            str | None,
+            Field(max_length=255, description="Branch, tag or commit SHA to start from; omit for the default branch."),
+        ] = None,
+    ) -> Branch:
+        """Create a new branch starting at another branch, tag or commit (default: the default branch's head).
+
+        Use it before committing changes meant for a pull request. Fails if the branch exists.
+        """
+        if from_ref and _SHA_RE.match(from_ref):
+            sha = from_ref
+        else:
+            found = await ctx.http.get(
+                repo_path(owner, repo, "commits", segment(from_ref or "HEAD", "from_ref")),
+                headers={"Accept": "application/vnd.github.sha"},
+            )
+            sha = found.text.strip()
+            if not _SHA_RE.match(sha):
+                raise InvalidArguments(
+                    f"could not resolve {from_ref or 'the default branch'!r} to a commit", errors=[("from_ref", "unknown")]
+                )
+        name = branch.removeprefix("refs/heads/")
+        response = await ctx.http.post(
+            repo_path(owner, repo, "git", "refs"), json={"ref": f"refs/heads/{name}", "sha": sha}
+        )
+        data = json_object(response)
+        return Branch(name=name, sha=(data.get("object") or {}).get("sha") or sha, protected=False)
+
+    # -- commits ------------------------------------------------------------------------
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def list_commits(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        ref: OptionalRef = None,
+        path: Annotated[str | None, Field(max_length=1024, description="Only commits touching this path.")] = None,
+        author: Annotated[
+            str | None, Field(max_length=255, description="Only commits by this GitHub login or email address.")
+        ] = None,
+        since: Annotated[
+            str | None, Field(max_length=40, description="Only commits after this ISO 8601 time, e.g. 2024-01-31T00:00:00Z.")
+        ] = None,
+        until: Annotated[str | None, Field(max_length=40, description="Only commits before this ISO 8601 time.")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> CommitList:
+        """List commits of a branch (default: the default branch), newest first, optionally only
+        those touching a path, by an author, or within a time window.
+
+        Returns SHA, first line of the message, author and date; use github_get_commit for the
+        full message and changes.
+        """
+        params = {"sha": ref, "path": path, "author": author, "since": since, "until": until, **page_params(limit, cursor)}
+        response = await ctx.http.get(repo_path(owner, repo, "commits"), params=params)
+        return CommitList(items=[Commit.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_commit(self, ctx: ToolContext, owner: Owner, repo: Repo, ref: Ref) -> CommitDetail:
+        """Get one commit: full message, author, parents, line counts and changed files with their diffs.
+
+        Patches are bounded (per file and in total, marked `patch_truncated`); at most 50 files are
+        listed (`files_omitted` counts the rest).
+        """
+        response = await ctx.http.get(repo_path(owner, repo, "commits", segment(ref, "ref")))
+        data = json_object(response)
+        inner = data.get("commit") or {}
+        author = inner.get("author") or {}
+        stats = data.get("stats") or {}
+        files, omitted = bounded_files(
+            [f for f in data.get("files") or [] if isinstance(f, dict)], max_files=COMMIT_FILE_LIMIT
+        )
+        message, _ = clip(inner.get("message"), 10_000, "the message is very long")
+        return CommitDetail(
+            sha=data.get("sha") or "",
+            message=message,
+            author=login(data.get("author")) or author.get("name"),
+            author_email=author.get("email"),
+            date=author.get("date"),
+            committer=login(data.get("committer")) or (inner.get("committer") or {}).get("name"),
+            parents=[p.get("sha") for p in data.get("parents") or [] if isinstance(p, dict) and p.get("sha")],
+            additions=stats.get("additions"),
+            deletions=stats.get("deletions"),
+            files=files,
+            files_omitted=omitted,
+            url=data.get("html_url"),
+        )
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def compare_commits(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        base: Annotated[str, Field(min_length=1, max_length=255, description="The base branch, tag or SHA.")],
+        head: Annotated[
+            str,
+            Field(min_length=1, max_length=255, description="The head branch, tag or SHA (`user:branch` for a fork)."),
+        ],
+    ) -> Comparison:
+        """Compare two branches, tags or commits: whether `head` is ahead, behind, identical or
+        diverged from `base`, the commits in between and the changed files with bounded diffs.
+
+        Use it to review what a branch would bring into another. At most 50 commits and 50 files
+        are listed (`commits_omitted`, `files_omitted` count the rest).
+        """
+        basehead = f"{segment(base, 'base')}...{segment(head, 'head')}"
+        response = await ctx.http.get(repo_path(owner, repo, "compare", basehead))
+        data = json_object(response)
+        commits = [c for c in data.get("commits") or [] if isinstance(c, dict)]
+        files, omitted = bounded_files(
+            [f for f in data.get("files") or [] if isinstance(f, dict)], max_files=COMMIT_FILE_LIMIT
+        )
+        total = data.get("total_commits")
+        shown = commits[-COMPARE_COMMIT_LIMIT:]  # the newest ones
+        return Comparison(
+            base=base,
+            head=head,
+            status=data.get("status"),
+            ahead_by=data.get("ahead_by"),
+            behind_by=data.get("behind_by"),
+            total_commits=total,
+            commits=[Commit.from_api(c) for c in shown],
+            commits_omitted=(total if isinstance(total, int) else len(commits)) - len(shown),
+            files=files,
+            files_omitted=omitted,
+            url=data.get("html_url"),
+        )
+
+    # -- tags and releases -----------------------------------------------------------------
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def list_tags(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 20, cursor: Cursor = None
+    ) -> TagList:
+        """List a repository's Git tags, newest first, with the commit SHA each points to."""
+        response = await ctx.http.get(repo_path(owner, repo, "tags"), params=page_params(limit, cursor))
+        return TagList(items=[Tag.from_api(t) for t in json_list(response)], next_cursor=next_cursor(response))
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def list_releases(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 10, cursor: Cursor = None
+    ) -> ReleaseList:
+        """List a repository's releases, newest first: tag, name, draft/prerelease, dates, assets
+        and the start of the release notes (use github_get_release for the full notes)."""
+        response = await ctx.http.get(repo_path(owner, repo, "releases"), params=page_params(limit, cursor))
+        return ReleaseList(
+            items=[Release.from_api(r, body_limit=LIST_BODY_LIMIT) for r in json_list(response)],
+            next_cursor=next_cursor(response),
+        )
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def get_release(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        tag: Annotated[str | None, Field(max_length=255, description="The release's tag, e.g. `v1.2.0`.")] = None,
+        release_id: Annotated[int | None, Field(ge=1, description="The release's numeric id.")] = None,
+    ) -> Release:
+        """Get one release with its full notes (Markdown) and assets: by `tag`, by `release_id`,
+        or, with neither, the latest published release (not a draft or prerelease)."""
+        if tag and release_id:
+            raise InvalidArguments("give tag or release_id, not both", errors=[("tag", "conflicts with release_id")])
+        if tag:
+            path = repo_path(owner, repo, "releases", "tags", segment(tag, "tag"))
+        elif release_id:
+            path = repo_path(owner, repo, "releases", release_id)
+        else:
+            path = repo_path(owner, repo, "releases", "latest")
+        return Release.from_api(json_object(await ctx.http.get(path)))
+
+    @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_release(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        tag_name: Annotated[str, Field(min_length=1, max_length=255, description="Tag to release, e.g. `v1.2.0`.")],
+        name: Annotated[str | None, Field(max_length=1000, description="Release title; defaults to the tag.")] = None,
+        body: Annotated[str | None, Field(max_length=125_000, description="Release notes in Markdown.")] = None,
+        target_commitish: Annotated[
+            str | None,
+            Field(max_length=255, description="Branch or SHA to tag if the tag does not exist yet (default branch)."),
+        ] = None,
+        draft: Annotated[bool, Field(description="Create an unpublished draft.")] = False,
+        prerelease: Annotated[bool, Field(description="Mark it as a prerelease.")] = False,
+        generate_release_notes: Annotated[
+            bool, Field(description="Let GitHub write notes from the merged pull requests (added after `body`).")
+        ] = False,
+    ) -> Release:
+        """Create a release (and its tag, if it does not exist yet) with Markdown notes.
+
+        Publishing a release notifies watchers; use `draft` to prepare one for review first.
+        """
+        payload: dict[str, Any] = {
+            "tag_name": tag_name,
+            "draft": draft,
+            "prerelease": prerelease,
+            "generate_release_notes": generate_release_notes,
+        }
+        for key, value in (("name", name), ("body", body), ("target_commitish", target_commitish)):
+            if value is not None:
+                payload[key] = value
+        response = await ctx.http.post(repo_path(owner, repo, "releases"), json=payload)
+        return Release.from_api(json_object(response))
+
+    # -- creating repositories -------------------------------------------------------------
+
+    @tool(read_only=False, group="repos", destructive=False, idempotent=True, scopes=_SCOPES)
+    async def fork_repository(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        organization: Annotated[
+            str | None, Field(max_length=100, description="Fork into this organization instead of your account.")
+        ] = None,
+        name: Annotated[str | None, Field(max_length=100, description="Name of the fork (default: the same).")] = None,
+        default_branch_only: Annotated[bool, Field(description="Copy only the default branch.")] = False,
+    ) -> RepoModel:
+        """Fork a repository into your account or an organization; if the fork exists, GitHub returns it.
+
+        Forking happens in the background: the fork may take a few seconds to be ready.
+        """
+        payload: dict[str, Any] = {"default_branch_only": default_branch_only}
+        if organization:
+            payload["organization"] = organization
+        if name:
+            payload["name"] = name
+        response = await ctx.http.post(repo_path(owner, repo, "forks"), json=payload, idempotent=True)
+        return RepoModel.from_api(json_object(response))
+
+    @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_repository(
+        self,
+        ctx: ToolContext,
+        name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Name.")],
+        org: Annotated[
+            str | None, Field(max_length=100, description="Create it in this organization instead of your account.")
+        ] = None,
+        description: Annotated[str | None, Field(max_length=350, description="Short description.")] = None,
+        private: Annotated[bool, Field(description="Make it private.")] = True,
+        auto_init: Annotated[bool, Field(description="Create an initial commit with a README.")] = True,
+    ) -> RepoModel:
+        """Create a new repository in your account or in an organization (private by default).
+
+        Returns the new repository with its URL and default branch.
+        """
+        payload: dict[str, Any] = {"name": name, "private": private, "auto_init": auto_init}
+        if description:
+            payload["description"] = description
+        path = f"/orgs/{segment(org, 'org')}/repos" if org else "/user/repos"
+        response = await ctx.http.post(path, json=payload)
+        return RepoModel.from_api(json_object(response))
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _directory(path: str, data: list[Any]) -> FileContent:
+    entries = [
+        DirEntry(name=e.get("name") or "", path=e.get("path") or "", type=e.get("type") or "", size=e.get("size"))
+        for e in data
+        if isinstance(e, dict)
+    ]
+    shown = entries[:DIR_ENTRY_LIMIT]
+    note = None
+    if len(entries) > len(shown):
+        note = (
+            f"[truncated: {len(entries) - len(shown)} more entries of {len(entries)}; "
+            "use github_get_repository_tree with path_prefix to page through them]"
+        )
+    return FileContent(path=path.strip("/"), type="dir", entries=shown, truncated=note is not None, note=note)
+
+
+async def _file_bytes(ctx: ToolContext, where: str, ref: str | None, data: dict[str, Any]) -> bytes | None:
+    """The file's bytes: decoded from the JSON answer, fetched raw for 1-5 MB files, None when too large."""
+    content = data.get("content")
+    if data.get("encoding") == "base64" and isinstance(content, str):
+        return base64.b64decode(content)
+    size = data.get("size") or 0
+    if size == 0:
+        return b""
+    if size > RAW_FETCH_LIMIT:
+        return None
+    raw = await ctx.http.get(where, params={"ref": ref}, headers={"Accept": "application/vnd.github.raw+json"})
+    return raw.content
+
+
+def _text_window(result: FileContent, text: str, start_line: int) -> FileContent:
+    lines = text.splitlines(keepends=True)
+    total = len(lines)
+    if total and start_line > total:
+        raise InvalidArguments(
+            f"start_line {start_line} is past the end of the file ({total} lines)",
+            errors=[("start_line", f"the file has {total} lines")],
+        )
+    begin = start_line - 1
+    used = 0
+    end = begin
+    while end < total and (used + len(lines[end]) <= FILE_CHAR_LIMIT or end == begin):
+        used += len(lines[end])
+        end += 1
+    shown = "".join(lines[begin:end])
+    cut_line = False
+    if len(shown) > FILE_CHAR_LIMIT:  # one enormous line (minified code, data)
+        shown = shown[:FILE_CHAR_LIMIT]
+        cut_line = True
+    truncated = end < total or cut_line
+    if truncated:
+        if end < total:
+            marker = f"[truncated: showed lines {start_line}-{end} of {total}; call again with start_line={end + 1} for more]"
+        else:
+            marker = f"[truncated: line {start_line} is {len(lines[begin]):,} characters long; showed the first {FILE_CHAR_LIMIT:,}]"
+        shown = shown.rstrip("\n") + "\n" + marker
+    return result.model_copy(
+        update={
+            "encoding": "utf-8",
+            "content": shown,
+            "start_line": start_line if total else None,
+            "end_line": end if total else None,
+            "total_lines": total,
+            "truncated": truncated,
+        }
+    )
+
+
+def _file_commit(path: str, data: dict[str, Any]) -> FileCommit:
+    content = data.get("content") or {}
+    commit = data.get("commit") or {}
+    message = commit.get("message")
+    return FileCommit(
+        path=content.get("path") or path.strip("/"),
+        sha=content.get("sha"),
+        commit_sha=commit.get("sha"),
+        commit_message=message.split("\n", 1)[0] if isinstance(message, str) else None,
+        commit_url=commit.get("html_url"),
+        url=content.get("html_url"),
+    )

@@ -1,0 +1,74 @@
+"""Who may call the admin API, and on which tenant.
+
+`Authorization: Bearer <API key>`. The platform admin key (`SAGEMCP_ADMIN_KEY`, or one
+stored hashed) may do everything. A tenant key with scope `admin` manages its own
+tenant only: for any other tenant the answer is the same 404 as for a tenant that
+does not exist, so a key cannot even learn which other tenants exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from starlette.requests import HTTPConnection, Request
+
+from sagemcp.mcp import bearer_token
+from sagemcp.models import Principal, Tenant
+
+from ..db.store import Stamped
+from .errors import ApiError
+from .routing import Context, Operation
+
+__all__ = ["EnvAdminAuthenticator", "authenticate", "tenant_for"]
+
+ENV_ADMIN_ID = "platform-admin"
+
+
+class EnvAdminAuthenticator:
+    """Recognises the platform admin key given in `SAGEMCP_ADMIN_KEY` (only its hash is kept in memory)."""
+
+    def __init__(self, raw_key: str) -> None:
+        self._digest = hashlib.sha256(raw_key.encode("utf-8")).digest()
+        self.principal = Principal(
+            id=ENV_ADMIN_ID, kind="platform_admin", scopes=frozenset({"admin", "mcp"}), name="SAGEMCP_ADMIN_KEY"
+        )
+
+    async def authenticate(self, conn: HTTPConnection) -> Principal | None:
+        token = bearer_token(conn)
+        if token is None or len(token) > 512:
+            return None
+        if hmac.compare_digest(hashlib.sha256(token.encode("utf-8")).digest(), self._digest):
+            return self.principal
+        return None
+
+
+async def authenticate(request: Request, op: Operation) -> Principal:
+    """The caller of an admin operation; 401 without a valid key, 403 without the needed scope."""
+    if op.access == "public":
+        return Principal(id="anonymous", kind="anonymous")
+    principal = await request.app.state.services.authenticator.authenticate(request)
+    if principal is None or principal.kind == "anonymous":
+        raise ApiError(401, "not_authenticated", "Send a valid API key: Authorization: Bearer <key>.")
+    if principal.kind == "platform_admin":
+        return principal
+    if op.access == "platform":
+        raise ApiError(403, "platform_admin_required", "Only the platform admin key can do this.")
+    if "admin" not in principal.scopes:
+        raise ApiError(403, "insufficient_scope", "This key lacks the `admin` scope needed for the admin API.")
+    return principal
+
+
+def _hidden(slug: str) -> ApiError:
+    return ApiError(404, "tenant_not_found", f"Tenant {slug!r} not found or not accessible with this key.")
+
+
+async def tenant_for(ctx: Context, slug: str | None = None) -> Stamped[Tenant]:
+    """The tenant named in the path, if the caller may manage it; 404 otherwise (never another tenant's data)."""
+    slug = slug if slug is not None else ctx.path["slug"]
+    record = await ctx.services.store.get_tenant_record(slug)
+    if record is None:
+        raise _hidden(slug)
+    if not ctx.is_platform_admin and ctx.principal.tenant_id != record.item.id:
+        raise _hidden(slug)
+    return record

@@ -1,0 +1,358 @@
+"""Request and response bodies of the HTTP API. The OpenAPI document is generated from these models.
+
+Request models refuse unknown fields, so a typo is an error rather than silently ignored.
+Secrets (client secrets, tokens) appear only in request models, as write-only strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from sagemcp.models import SLUG_PATTERN, ToolPolicy
+
+__all__ = [
+    "CONNECTOR_TYPE_PATTERN",
+    "PROVIDER_PATTERN",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyList",
+    "ApiKeyOut",
+    "AuditEventOut",
+    "AuditPage",
+    "AuditQuery",
+    "AuthSchemeOut",
+    "AuthorizeRequest",
+    "AuthorizeResponse",
+    "ConnectorCreate",
+    "ConnectorList",
+    "ConnectorOut",
+    "ConnectorToolsOut",
+    "ConnectorTypeOut",
+    "ConnectorTypesOut",
+    "ConnectorUpdate",
+    "CredentialOut",
+    "CredentialPut",
+    "ErrorResponse",
+    "ListQuery",
+    "LoadFailureOut",
+    "OAuthAppOut",
+    "OAuthAppPut",
+    "TenantCreate",
+    "TenantList",
+    "TenantOut",
+    "TenantUpdate",
+    "ToolAnnotationsOut",
+    "ToolOut",
+    "ToolPolicy",
+]
+
+CONNECTOR_TYPE_PATTERN = r"^[a-z][a-z0-9]{0,31}$"
+PROVIDER_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+KEY_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=63, examples=["acme"])]
+Name = Annotated[str, Field(max_length=200)]
+Description = Annotated[str, Field(max_length=2000)]
+Provider = Annotated[str, Field(pattern=PROVIDER_PATTERN, max_length=64, examples=["github"])]
+Scope = Annotated[str, Field(min_length=1, max_length=200)]
+ToolName = Annotated[str, Field(min_length=1, max_length=128)]
+Configuration = Annotated[dict[str, Any], Field(description="Validated by the connector type's Config model.")]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class ErrorDetail(_Response):
+    field: str | None = Field(description="The offending field, dotted (`configuration.site`), if any.")
+    message: str
+
+
+class ErrorBody(_Response):
+    code: str = Field(description="Stable, machine-readable error code.", examples=["invalid_configuration"])
+    message: str = Field(description="What went wrong and what to do next.")
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(_Response):
+    error: ErrorBody
+    request_id: str
+
+
+# -- tenants --------------------------------------------------------------------------------
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=512, description="`next_cursor` of the previous page.")
+
+
+class TenantCreate(_Request):
+    slug: Slug = Field(description="Lowercase letters, digits and hyphens; unique; used in URLs.")
+    name: Name = ""
+    active: bool = True
+
+
+class TenantUpdate(_Request):
+    name: Name | None = None
+    active: bool | None = Field(default=None, description="Inactive tenants' MCP endpoints refuse every call.")
+
+
+class TenantOut(_Response):
+    id: str
+    slug: str
+    name: str
+    active: bool
+    mcp_url: str = Field(description="The tenant-wide MCP endpoint (all enabled connectors).")
+    created_at: datetime
+    updated_at: datetime
+
+
+class TenantList(_Response):
+    items: list[TenantOut]
+    next_cursor: str | None
+
+
+# -- connectors -----------------------------------------------------------------------------
+
+
+class ConnectorCreate(_Request):
+    connector_type: str = Field(pattern=CONNECTOR_TYPE_PATTERN, description="An installed connector type id.")
+    name: Slug = Field(description="Unique within the tenant; usable instead of the id in URLs.")
+    description: Description = ""
+    enabled: bool = True
+    configuration: Configuration = Field(default_factory=dict)
+    tool_policy: ToolPolicy = Field(default_factory=ToolPolicy)
+    provider: Provider | None = Field(
+        default=None, description="Credential provider key; default: the connector type's own provider."
+    )
+
+
+class ConnectorUpdate(_Request):
+    name: Slug | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+    configuration: Configuration | None = None
+    tool_policy: ToolPolicy | None = None
+    provider: Provider | None = None
+
+
+class ConnectorOut(_Response):
+    id: str
+    connector_type: str
+    name: str
+    description: str
+    enabled: bool
+    configuration: dict[str, Any]
+    tool_policy: ToolPolicy
+    provider: str = Field(description="The credential provider this connector uses.")
+    installed: bool = Field(description="Whether the connector type is installed on this server.")
+    mcp_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConnectorList(_Response):
+    items: list[ConnectorOut]
+
+
+class ToolAnnotationsOut(_Response):
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool
+
+
+class ToolOut(_Response):
+    name: str
+    title: str
+    description: str
+    group: str
+    enabled: bool = Field(description="Whether the connector's tool policy lets the tool be listed and called.")
+    annotations: ToolAnnotationsOut
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+
+
+class ConnectorToolsOut(_Response):
+    connector_id: str
+    connector_type: str
+    items: list[ToolOut]
+
+
+# -- OAuth apps and credentials -------------------------------------------------------------
+
+
+class OAuthAppPut(_Request):
+    client_id: str = Field(min_length=1, max_length=512)
+    client_secret: SecretStr | None = Field(
+        default=None,
+        max_length=4096,
+        description="Write-only. Omit to keep the stored secret; null to remove it (a public client).",
+    )
+    extra: dict[str, Any] = Field(default_factory=dict, description="Provider-specific, non-secret settings.")
+
+
+class OAuthAppOut(_Response):
+    provider: str
+    client_id: str
+    has_client_secret: bool
+    extra: dict[str, Any]
+    redirect_uri: str = Field(description="Register this redirect URI with the provider.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class CredentialPut(_Request):
+    kind: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{0,31}$",
+        description="The auth scheme (bearer, api_key, basic, ...); default: the provider's token scheme.",
+    )
+    token: SecretStr = Field(min_length=1, max_length=16384, description="Write-only: the PAT, bot token or API key.")
+    account: str | None = Field(default=None, max_length=512, description="Who the token acts as (login, email).")
+    scopes: list[Scope] = Field(default_factory=list, max_length=200)
+    expires_at: datetime | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, description="Provider data that is not secret.")
+
+
+class CredentialOut(_Response):
+    provider: str
+    kind: str
+    account: str | None
+    scopes: list[str]
+    expires_at: datetime | None
+    status: Literal["active", "expired", "reconnect_required"]
+    has_refresh_token: bool
+    extra: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- API keys -------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(_Request):
+    name: Name = ""
+    scopes: list[Literal["admin", "mcp"]] = Field(
+        default_factory=lambda: ["mcp"],
+        min_length=1,
+        max_length=2,
+        description="`mcp`: use the tenant's MCP endpoints; `admin`: manage the tenant.",
+    )
+    connector_id: str | None = Field(
+        default=None, max_length=63, description="Limit the key's MCP use to one connector (id or name)."
+    )
+
+
+class ApiKeyOut(_Response):
+    id: str
+    name: str
+    prefix: str = Field(description="The first characters of the key, to tell keys apart.")
+    scopes: list[str]
+    connector_id: str | None
+    created_at: datetime
+    revoked: bool
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The API key. Shown only in this response: store it now.")
+
+
+class ApiKeyList(_Response):
+    items: list[ApiKeyOut]
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=512)
+    connector_id: str | None = Field(default=None, max_length=63)
+    tool: ToolName | None = None
+    outcome: Literal["ok", "error", "denied", "invalid", "upstream_error"] | None = None
+
+
+class AuditEventOut(_Response):
+    id: str
+    connector_id: str
+    connector_type: str
+    tool: str
+    principal_id: str
+    outcome: str
+    error_code: str | None
+    duration_ms: float
+    request_id: str
+    at: datetime
+
+
+class AuditPage(_Response):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+# -- connector types ------------------------------------------------------------------------
+
+
+class AuthSchemeOut(_Response):
+    kind: str
+    description: str
+    authorize_url: str | None = None
+    scopes: list[str] | None = None
+    revocable: bool = False
+
+
+class ConnectorTypeOut(_Response):
+    id: str
+    title: str
+    description: str
+    homepage: str
+    version: str
+    provider: str
+    auth: list[AuthSchemeOut]
+    groups: list[str]
+    default_groups: list[str] | None
+    config_schema: dict[str, Any]
+    tools: list[ToolOut]
+
+
+class LoadFailureOut(_Response):
+    name: str
+    target: str
+    reason: str
+
+
+class ConnectorTypesOut(_Response):
+    items: list[ConnectorTypeOut]
+    failures: list[LoadFailureOut]
+
+
+# -- OAuth ----------------------------------------------------------------------------------
+
+
+class AuthorizeRequest(_Request):
+    connector_id: str | None = Field(
+        default=None, max_length=63, description="Request the scopes this connector's tool policy needs."
+    )
+    scopes: list[Scope] | None = Field(default=None, max_length=100, description="Extra scopes to request.")
+
+
+class AuthorizeResponse(_Response):
+    authorization_url: str = Field(description="Send the user here; the provider redirects back to redirect_uri.")
+    redirect_uri: str
+    expires_at: datetime = Field(description="The authorization must be completed before this time.")

@@ -1,0 +1,1 @@
+"""Connectors that ship with the server (just `demo`, a no-credential connector to try things out)."""

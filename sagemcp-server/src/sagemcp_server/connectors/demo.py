@@ -1,0 +1,58 @@
+"""`demo`: a connector that needs no account anywhere, so a fresh server has tools to list and call.
+
+`sagemcp serve --demo` adds it to the `demo` tenant. Its tools do not leave the server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from sagemcp.auth import NoAuth
+from sagemcp.connector import Connector, ConnectorInfo
+from sagemcp.context import ToolContext
+from sagemcp.tools import tool
+
+__all__ = ["DemoConnector"]
+
+
+class Sum(BaseModel):
+    a: float
+    b: float
+    sum: float
+
+
+class ServerTime(BaseModel):
+    utc: str = Field(description="The server's time in ISO 8601, UTC.")
+    unix: float
+
+
+class DemoConnector(Connector):
+    info = ConnectorInfo(
+        id="demo",
+        title="Demo",
+        description="Tools that need no upstream account: echo text, add numbers, tell the time.",
+        homepage="https://github.com/sagemcp/sagemcp",
+        version="0.1.0",
+    )
+    auth = (NoAuth(),)
+
+    @tool(read_only=True, group="basics", open_world=False)
+    async def echo(
+        self, ctx: ToolContext, text: Annotated[str, Field(max_length=10_000, description="The text to return.")]
+    ) -> str:
+        """Return the text unchanged (a quick check that the connection works)."""
+        return text
+
+    @tool(read_only=True, group="basics", open_world=False)
+    async def add(self, ctx: ToolContext, a: float, b: float) -> Sum:
+        """Add two numbers."""
+        return Sum(a=a, b=b, sum=a + b)
+
+    @tool(read_only=True, group="basics", open_world=False)
+    async def server_time(self, ctx: ToolContext) -> ServerTime:
+        """The current time on the server, in UTC."""
+        now = datetime.now(timezone.utc)
+        return ServerTime(utc=now.isoformat(), unix=now.timestamp())
