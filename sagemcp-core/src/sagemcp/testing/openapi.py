@@ -794,8 +794,12 @@ def _errors(validator: Draft202012Validator, value: Any) -> list[str]:
     out = []
     for error in sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]):
         chosen: ValidationError = error
-        if error.context:
-            chosen = best_match(error.context) or error
+        while chosen.context:
+            # Skip the `null` branch a nullable schema was wrapped in: the other branch says what is wrong.
+            branches = [e for e in chosen.context if not (e.validator == "type" and e.validator_value == "null")]
+            chosen = best_match(branches or chosen.context) or chosen
+            if chosen.validator not in ("anyOf", "oneOf"):
+                break
         path = "".join(f"/{p}" for p in chosen.absolute_path)
         out.append(f"{path}: {chosen.message}" if path else f": {chosen.message}")
     return out

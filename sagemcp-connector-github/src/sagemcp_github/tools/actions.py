@@ -1,0 +1,244 @@
+"""`actions` tools: GitHub Actions workflows, runs, jobs and logs; re-running, dispatching and cancelling."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import httpx
+from pydantic import Field
+from sagemcp.context import ToolContext
+from sagemcp.tools import tool
+
+from .._pagination import next_cursor, page_params
+from .._params import Cursor, Limit, Owner, Repo, repo_path, segment
+from .._scopes import SCOPES_BY_GROUP
+from ..models import ActionResult, Job, JobList, JobLogs, Workflow, WorkflowList, WorkflowRun, WorkflowRunList
+from ._common import json_list, json_object
+
+__all__ = ["ActionsTools"]
+
+_SCOPES = SCOPES_BY_GROUP["actions"]
+
+RunId = Annotated[int, Field(ge=1, description="The workflow run id (from github_list_workflow_runs).")]
+WorkflowRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        description="The workflow's numeric id or its file name, e.g. `ci.yml`.",
+    ),
+]
+
+
+class ActionsTools:
+    """Tools for GitHub Actions."""
+
+    @tool(read_only=True, group="actions", scopes=_SCOPES)
+    async def list_workflows(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 20, cursor: Cursor = None
+    ) -> WorkflowList:
+        """List a repository's GitHub Actions workflows: id, name, file path and state (active or disabled)."""
+        response = await ctx.http.get(repo_path(owner, repo, "actions", "workflows"), params=page_params(limit, cursor))
+        data = json_object(response)
+        items = [
+            Workflow(
+                id=w.get("id") or 0,
+                name=w.get("name") or "",
+                path=w.get("path"),
+                state=w.get("state"),
+                url=w.get("html_url"),
+            )
+            for w in json_list(response, "workflows")
+        ]
+        return WorkflowList(items=items, next_cursor=next_cursor(response), total_count=data.get("total_count") or 0)
+
+    @tool(read_only=True, group="actions", scopes=_SCOPES)
+    async def list_workflow_runs(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        workflow: Annotated[
+            str | None,
+            Field(max_length=255, description="Only runs of this workflow (numeric id or file name, e.g. `ci.yml`)."),
+        ] = None,
+        branch: Annotated[str | None, Field(max_length=255, description="Only runs for this branch.")] = None,
+        status: Annotated[
+            Literal[
+                "completed",
+                "in_progress",
+                "queued",
+                "requested",
+                "waiting",
+                "pending",
+                "success",
+                "failure",
+                "cancelled",
+                "skipped",
+                "timed_out",
+                "action_required",
+            ]
+            | None,
+            Field(description="Only runs with this status or conclusion."),
+        ] = None,
+        event: Annotated[
+            str | None, Field(max_length=100, description="Only runs triggered by this event, e.g. `push`.")
+        ] = None,
+        actor: Annotated[str | None, Field(max_length=100, description="Only runs started by this login.")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> WorkflowRunList:
+        """List workflow runs of a repository (or of one workflow), newest first, with status and conclusion.
+
+        Use it to find failing CI runs; then github_list_workflow_jobs and github_get_job_logs show
+        what failed.
+        """
+        if workflow:
+            path = repo_path(owner, repo, "actions", "workflows", segment(workflow, "workflow"), "runs")
+        else:
+            path = repo_path(owner, repo, "actions", "runs")
+        params = {"branch": branch, "status": status, "event": event, "actor": actor, **page_params(limit, cursor)}
+        response = await ctx.http.get(path, params=params)
+        data = json_object(response)
+        return WorkflowRunList(
+            items=[WorkflowRun.from_api(r) for r in json_list(response, "workflow_runs")],
+            next_cursor=next_cursor(response),
+            total_count=data.get("total_count") or 0,
+        )
+
+    @tool(read_only=True, group="actions", scopes=_SCOPES)
+    async def get_workflow_run(self, ctx: ToolContext, owner: Owner, repo: Repo, run_id: RunId) -> WorkflowRun:
+        """Get one workflow run: workflow, trigger event, branch, commit, status, conclusion, attempt and dates."""
+        response = await ctx.http.get(repo_path(owner, repo, "actions", "runs", run_id))
+        return WorkflowRun.from_api(json_object(response))
+
+    @tool(read_only=True, group="actions", scopes=_SCOPES)
+    async def list_workflow_jobs(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        run_id: RunId,
+        filter: Annotated[  # noqa: A002 - GitHub's parameter name
+            Literal["latest", "all"], Field(description="Jobs of the latest attempt only, or of every attempt.")
+        ] = "latest",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> JobList:
+        """List the jobs of a workflow run with their status, conclusion and steps.
+
+        Use it to see which job and step failed; read the job's log with github_get_job_logs.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "actions", "runs", run_id, "jobs"),
+            params={"filter": filter, **page_params(limit, cursor)},
+        )
+        data = json_object(response)
+        return JobList(
+            items=[Job.from_api(j) for j in json_list(response, "jobs")],
+            next_cursor=next_cursor(response),
+            total_count=data.get("total_count") or 0,
+        )
+
+    @tool(read_only=True, group="actions", scopes=_SCOPES)
+    async def get_job_logs(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        job_id: Annotated[int, Field(ge=1, description="The job id (from github_list_workflow_jobs).")],
+    ) -> JobLogs:
+        """Get where a workflow job's log is, and which of its steps failed.
+
+        Returns the job's status, the names of failed steps and `log_url`, a pre-signed link to
+        the plain-text log that expires after about a minute. The log itself is not read: GitHub
+        serves it from a storage host, and this connector sends nothing to hosts other than the
+        GitHub API.
+        """
+        job = json_object(await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id)))
+        details = Job.from_api(job)
+        # GitHub answers 302 with a pre-signed URL on a storage host. The redirect is not followed: the
+        # bound client sends the tenant's token only to the API host, and reading the log would need a
+        # separate unauthenticated request, which core does not offer to connectors yet.
+        response = await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id, "logs"), allow_error_status=(302,))
+        location = response.headers.get("location")
+        log_url: str | None = None
+        if location:
+            try:
+                target = httpx.URL(response.url).join(location)
+            except httpx.InvalidURL:
+                target = None
+            if target is not None and target.scheme == "https":
+                log_url = str(target)
+        failed = [s.name for s in details.steps if s.conclusion in ("failure", "timed_out", "cancelled")]
+        if log_url:
+            note = "Download log_url within a minute (it expires); the failed steps show where to look."
+        else:
+            note = "GitHub did not return a log location (logs expire after the retention period)."
+        return JobLogs(
+            job_id=job_id,
+            name=details.name,
+            status=details.status,
+            conclusion=details.conclusion,
+            failed_steps=failed,
+            log_url=log_url,
+            note=note,
+            url=details.url,
+        )
+
+    @tool(read_only=False, group="actions", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def rerun_workflow_run(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        run_id: RunId,
+        failed_only: Annotated[bool, Field(description="Re-run only the failed jobs (and what depends on them).")] = False,
+        enable_debug_logging: Annotated[bool, Field(description="Turn on step debug logging.")] = False,
+    ) -> ActionResult:
+        """Re-run a completed workflow run, all of it or only its failed jobs, as a new attempt.
+
+        Each call starts another attempt. Follow it with github_get_workflow_run.
+        """
+        action = "rerun-failed-jobs" if failed_only else "rerun"
+        await ctx.http.post(
+            repo_path(owner, repo, "actions", "runs", run_id, action), json={"enable_debug_logging": enable_debug_logging}
+        )
+        what = "failed jobs of run" if failed_only else "run"
+        return ActionResult(accepted=True, message=f"Re-run of the {what} {run_id} requested.")
+
+    @tool(read_only=False, group="actions", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def run_workflow(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        workflow: WorkflowRef,
+        ref: Annotated[str, Field(min_length=1, max_length=255, description="Branch or tag to run it on.")],
+        inputs: Annotated[
+            dict[str, str | int | bool] | None,
+            Field(max_length=25, description="Values for the workflow's `workflow_dispatch` inputs."),
+        ] = None,
+    ) -> ActionResult:
+        """Start a workflow that has a `workflow_dispatch` trigger, on a branch or tag, with inputs.
+
+        Each call starts a new run. Find it afterwards with github_list_workflow_runs (event
+        `workflow_dispatch`).
+        """
+        payload: dict[str, Any] = {"ref": ref}
+        if inputs:
+            payload["inputs"] = inputs
+        response = await ctx.http.post(
+            repo_path(owner, repo, "actions", "workflows", segment(workflow, "workflow"), "dispatches"), json=payload
+        )
+        data: Any = response.json() if response.content.strip() else {}
+        run_id = data.get("workflow_run_id") if isinstance(data, dict) else None
+        url = data.get("html_url") if isinstance(data, dict) else None
+        message = f"Workflow {workflow} dispatched on {ref}" + (f" as run {run_id}." if run_id else ".")
+        return ActionResult(accepted=True, message=message, url=url)
+
+    @tool(read_only=False, group="actions", destructive=True, idempotent=True, scopes=_SCOPES)
+    async def cancel_workflow_run(self, ctx: ToolContext, owner: Owner, repo: Repo, run_id: RunId) -> ActionResult:
+        """Cancel a queued or running workflow run; its unfinished jobs stop."""
+        await ctx.http.post(repo_path(owner, repo, "actions", "runs", run_id, "cancel"))
+        return ActionResult(accepted=True, message=f"Cancellation of run {run_id} requested.")
