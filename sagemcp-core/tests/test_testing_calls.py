@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import pytest
@@ -146,7 +146,10 @@ async def test_upstream_404_is_an_error_result_with_the_adapter_text() -> None:
 
 async def test_check_response_hook_is_applied() -> None:
     call = await call_tool(
-        Demo, "demo_get_issue", {"number": 1}, handler=lambda r: httpx.Response(200, json={"ok": False, "error": "nope"})
+        Demo,
+        "demo_get_issue",
+        {"number": 1},
+        handler=lambda r: httpx.Response(200, json={"ok": False, "error": "nope"}),
     )
     assert call.is_error and isinstance(call.error, UpstreamBadRequest)
     assert "demo said nope" in call.text
@@ -218,9 +221,11 @@ async def test_api_key_in_query_and_no_auth() -> None:
             """Ping the service to check the key works."""
             return (await ctx.http.get("ping")).text
 
-    class Open(Keyed):
+    class Open(Connector):
         info = ConnectorInfo(id="open", title="Open", description="An API without credentials.")
         auth = (NoAuth(),)
+        base_url = "https://api.open.example"
+        ping = Keyed.ping
 
     call = await call_tool(Keyed, "keyed_ping", handler=lambda r: httpx.Response(200, text="pong"))
     assert call.text == "pong"

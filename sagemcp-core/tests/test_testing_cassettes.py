@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -28,7 +29,18 @@ NOTION_LEGACY = "secret_" + "Zx8Qp3Lm9Rt2Vw7Yb4Nc6Jd1Kf5Gh0Sa2Ue"
 NOTION = "ntn_" + "4567890123456Abcdefghijklmnopqrstuvwxyz0123"
 JWT = "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 OPAQUE = "s3cr3t-opaque-value-9f8e7d"
-TOKENS = [GITHUB_PAT, GITHUB_OAUTH, GITHUB_FINE, SLACK_BOT, SLACK_USER, SLACK_REFRESH, GOOGLE, NOTION_LEGACY, NOTION, JWT]
+TOKENS = [
+    GITHUB_PAT,
+    GITHUB_OAUTH,
+    GITHUB_FINE,
+    SLACK_BOT,
+    SLACK_USER,
+    SLACK_REFRESH,
+    GOOGLE,
+    NOTION_LEGACY,
+    NOTION,
+    JWT,
+]
 
 
 @pytest.mark.parametrize("token", TOKENS)
@@ -107,7 +119,7 @@ def test_scrub_response_headers_and_json_body() -> None:
         "description": f"created with {GITHUB_PAT}",
     }
     raw = json.dumps(body).encode()
-    response = {
+    response: dict[str, Any] = {
         "status": {"code": 200, "message": "OK"},
         "headers": {
             "Content-Type": ["application/json; charset=utf-8"],
@@ -188,7 +200,9 @@ def _exchange(base: str) -> httpx.Response:
         )
 
 
-def test_record_then_replay_without_secrets(server: ThreadingHTTPServer, tmp_path: Path, monkeypatch) -> None:
+def test_record_then_replay_without_secrets(
+    server: ThreadingHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     with vcr_config(tmp_path).use_cassette("token_exchange") as cassette:

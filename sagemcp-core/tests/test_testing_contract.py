@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from sagemcp import ConnectorInfo, OAuth2, resource, tool
 from sagemcp.auth import ApiKey
 from sagemcp.connector import Connector
-from sagemcp.tools import ToolAnnotations, ToolSpec
 from sagemcp.testing import assert_connector_valid, check_connector
+from sagemcp.tools import ToolAnnotations, ToolSpec
 
 
 class Thing(BaseModel):
@@ -152,7 +152,9 @@ def test_output_schema_must_be_valid_and_an_object() -> None:
     assert "output schema is not a valid JSON Schema" in only_problem(
         broken(tools=with_tool("good_get_thing", output_schema=bad))
     )
-    only_problem(broken(tools=with_tool("good_get_thing", output_schema={"type": "string"})), "output schema", "'string'")
+    only_problem(
+        broken(tools=with_tool("good_get_thing", output_schema={"type": "string"})), "output schema", "'string'"
+    )
 
 
 def test_every_parameter_needs_a_description() -> None:

@@ -48,7 +48,10 @@ OAS3: dict[str, Any] = {
             "Owner": {"type": "object", "required": ["login"], "properties": {"login": {"type": "string"}}},
         },
         "requestBodies": {
-            "NewItem": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewItem"}}}}
+            "NewItem": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewItem"}}},
+            }
         },
     },
     "paths": {
@@ -79,7 +82,12 @@ OAS3: dict[str, Any] = {
             "get": {
                 "operationId": "files/get",
                 "parameters": [
-                    {"name": "owner", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z]+$"}},
+                    {
+                        "name": "owner",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[a-z]+$"},
+                    },
                     {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
                 ],
             }
@@ -119,6 +127,7 @@ SWAGGER2: dict[str, Any] = {
                 "name": {"type": "string"},
                 "size": {"type": "integer", "x-nullable": True},
                 "parent": {"$ref": "#/definitions/Thing"},
+                "tags": {"type": "array", "items": [{"type": "string"}, {"type": "integer"}]},
             },
         }
     },
@@ -184,7 +193,9 @@ def get(url: str, **kwargs: Any) -> httpx.Request:
 
 def test_valid_request_returns_the_operation(oas3: OpenAPIValidator) -> None:
     op = oas3.validate_request(get("https://api.example.com/v1/items/42"))
-    assert op == Operation(method="GET", path="/items/{item_id}", operation_id="items/get", path_params={"item_id": "42"})
+    assert op == Operation(
+        method="GET", path="/items/{item_id}", operation_id="items/get", path_params={"item_id": "42"}
+    )
     assert oas3.validate_request(httpx.Request("DELETE", "https://api.example.com/v1/items/42")).deprecated
 
 
@@ -206,7 +217,9 @@ def test_literal_segments_win_over_templates(oas3: OpenAPIValidator) -> None:
 
 
 def test_base_path_prefix_with_placeholder(oas3: OpenAPIValidator) -> None:
-    op = oas3.validate_request(get("https://gw.example.com/ex/items/abc-123/items/7"), base_path_prefix="/ex/items/{site}")
+    op = oas3.validate_request(
+        get("https://gw.example.com/ex/items/abc-123/items/7"), base_path_prefix="/ex/items/{site}"
+    )
     assert op.operation_id == "items/get" and op.path_params == {"item_id": "7"}
 
 
@@ -230,7 +243,9 @@ def test_bad_path_parameters(oas3: OpenAPIValidator) -> None:
 
 
 def test_query_parameters_are_coerced_and_checked(oas3: OpenAPIValidator) -> None:
-    oas3.validate_request(get("https://api.example.com/v1/items", params={"limit": 50, "state": "open", "archived": True}))
+    oas3.validate_request(
+        get("https://api.example.com/v1/items", params={"limit": 50, "state": "open", "archived": True})
+    )
     oas3.validate_request(get("https://api.example.com/v1/items?tags=1,2,3"))
     oas3.validate_request(get("https://api.example.com/v1/items?tags=1&tags=2"))
     oas3.validate_request(get("https://api.example.com/v1/items?api_key=k"))  # a security scheme's parameter
@@ -295,7 +310,10 @@ def test_body_presence_and_content_type(oas3: OpenAPIValidator) -> None:
     form = httpx.Request("POST", "https://api.example.com/v1/items", data={"title": "x"})
     assert "Content-Type 'application/x-www-form-urlencoded' is not accepted" in violation(oas3, form)
     assert "the body is not valid JSON" in violation(
-        oas3, httpx.Request("POST", "https://api.example.com/v1/items", content=b"{", headers={"content-type": "application/json"})
+        oas3,
+        httpx.Request(
+            "POST", "https://api.example.com/v1/items", content=b"{", headers={"content-type": "application/json"}
+        ),
     )
     assert "sends a body (2 bytes) but the operation takes none" in violation(
         oas3, httpx.Request("GET", "https://api.example.com/v1/items/1", content=b"{}")
@@ -345,8 +363,14 @@ def test_swagger_query_and_path(swagger: OpenAPIValidator) -> None:
 
 def test_swagger_body_parameter(swagger: OpenAPIValidator) -> None:
     url = "https://chat.example.com/api/things/T1"
-    swagger.validate_request(httpx.Request("PUT", url, json={"name": "a", "size": None, "parent": {"name": "b"}}))
-    message = violation(swagger, httpx.Request("PUT", "https://chat.example.com/api/things/X1", json={"parent": {"name": 3}}))
+    thing = {"name": "a", "size": None, "parent": {"name": "b"}, "tags": ["x", 2]}
+    swagger.validate_request(httpx.Request("PUT", url, json=thing))
+    assert "body/tags/1: True is not of type" in violation(
+        swagger, httpx.Request("PUT", url, json={"name": "a", "tags": ["x", True]})
+    )
+    message = violation(
+        swagger, httpx.Request("PUT", "https://chat.example.com/api/things/X1", json={"parent": {"name": 3}})
+    )
     assert "path parameter 'id': 'X1' does not match '^T[0-9]+$'" in message
     assert "body: 'name' is a required property" in message
     assert "body/parent/name: 3 is not of type 'string'" in message
@@ -388,8 +412,12 @@ def test_github_connector_subset() -> None:
     assert op.operation_id == "issues/list-for-repo" and op.path_params == {"owner": "o", "repo": "r"}
     message = violation(github, get("https://api.github.com/repos/o/r/issues?state=bogus"))
     assert "query parameter 'state': 'bogus' is not one of ['open', 'closed', 'all']" in message
-    assert "unknown query parameter 'limit'" in violation(github, get("https://api.github.com/repos/o/r/issues?limit=5"))
-    create_issue = httpx.Request("POST", "https://api.github.com/repos/o/r/issues", json={"title": "t", "labels": ["bug"]})
+    assert "unknown query parameter 'limit'" in violation(
+        github, get("https://api.github.com/repos/o/r/issues?limit=5")
+    )
+    create_issue = httpx.Request(
+        "POST", "https://api.github.com/repos/o/r/issues", json={"title": "t", "labels": ["bug"]}
+    )
     assert github.validate_request(create_issue).operation_id == "issues/create"
     assert "body: 'title' is a required property" in violation(
         github, httpx.Request("POST", "https://api.github.com/repos/o/r/issues", json={"body": "no title"})

@@ -36,9 +36,7 @@ def validate_api_url(value: str) -> str:
         raise ValueError(f"api_url {text!r} is not a valid URL ({exc})") from None
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
-        raise ValueError(
-            "api_url must be an absolute https URL such as https://api.github.com or https://HOST/api/v3"
-        )
+        raise ValueError("api_url must be an absolute https URL such as https://api.github.com or https://HOST/api/v3")
     if parts.username is not None or parts.password is not None:
         raise ValueError("api_url must not contain a user name or password: the token is stored as a credential")
     if parts.query or parts.fragment or text.endswith(("?", "#")):

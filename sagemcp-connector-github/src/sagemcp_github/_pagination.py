@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from sagemcp.errors import InvalidArguments
 from sagemcp.pagination import clamp_limit, decode_cursor, encode_cursor
 from sagemcp.upstream import UpstreamResponse
@@ -48,7 +49,9 @@ def page_params(limit: int | None, cursor: str | None, *, maximum: int = MAX_PER
             raise _bad_cursor(f"{key} must be a short string")
         params[key] = value
     per_page = params.get("per_page")
-    params["per_page"] = min(per_page, maximum) if isinstance(per_page, int) else clamp_limit(limit, DEFAULT_LIMIT, maximum)
+    params["per_page"] = (
+        min(per_page, maximum) if isinstance(per_page, int) else clamp_limit(limit, DEFAULT_LIMIT, maximum)
+    )
     return params
 
 

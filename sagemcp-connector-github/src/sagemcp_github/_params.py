@@ -12,6 +12,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from pydantic import Field
+
 from sagemcp.errors import InvalidArguments
 from sagemcp.pagination import MAX_CURSOR_LENGTH
 

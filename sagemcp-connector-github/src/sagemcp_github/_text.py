@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["clip", "decode_text", "is_binary", "tail"]
+__all__ = ["clip", "decode_text", "is_binary"]
 
 _SNIFF = 8192
 
@@ -19,20 +19,6 @@ def clip(text: str | None, limit: int, hint: str = "") -> tuple[str | None, bool
     marker = f"[truncated: {more:,} more characters of {len(text):,}"
     marker += f"; {hint}]" if hint else "]"
     return f"{cut}\n{marker}", True
-
-
-def tail(text: str, limit: int, hint: str = "") -> tuple[str, bool]:
-    """The last `limit` characters of `text`, starting at a line boundary, with a marker for what was left out."""
-    if len(text) <= limit:
-        return text, False
-    cut = text[-limit:]
-    newline = cut.find("\n")
-    if 0 <= newline < limit * 0.2:
-        cut = cut[newline + 1 :]
-    skipped = len(text) - len(cut)
-    marker = f"[truncated: the first {skipped:,} characters of {len(text):,} are left out"
-    marker += f"; {hint}]" if hint else "]"
-    return f"{marker}\n{cut}", True
 
 
 def is_binary(data: bytes) -> bool:

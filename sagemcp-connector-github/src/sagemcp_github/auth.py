@@ -30,6 +30,7 @@ from urllib.parse import quote
 import authlib.deprecate  # noqa: F401  (imported first: it installs an "always" filter for its own warning)
 import httpx
 from pydantic import SecretStr
+
 from sagemcp.auth import AuthScheme
 from sagemcp.errors import ReconnectRequired, RefreshFailed
 from sagemcp.models import Credential
@@ -78,7 +79,9 @@ class GitHubAppAuth(AuthScheme):
         issued = int(time.time() if now is None else now) - _CLOCK_SKEW
         payload = {"iat": issued, "exp": issued + _CLOCK_SKEW + _JWT_LIFETIME, "iss": str(app_id)}
         try:
-            token: bytes = jwt.encode({"alg": "RS256", "typ": "JWT"}, payload, credential.refresh_token.get_secret_value())
+            token: bytes = jwt.encode(
+                {"alg": "RS256", "typ": "JWT"}, payload, credential.refresh_token.get_secret_value()
+            )
         except (JoseError, ValueError, TypeError) as exc:
             raise ReconnectRequired(
                 f"the private key stored for GitHub App {app_id} is not a usable RSA key in PEM format "
@@ -115,7 +118,7 @@ class GitHubAppAuth(AuthScheme):
             ) from None
         if response.status_code in (401, 403, 404, 422):
             reason = {
-                401: "GitHub did not accept the app's JWT: check the App ID and that the private key belongs to the app",
+                401: "GitHub did not accept the app's JWT: check the App ID, and that the private key is the app's",
                 403: "the app may not create tokens for this installation (suspended, or permissions not accepted)",
                 404: "the installation does not exist: the app was uninstalled, or the installation ID is wrong",
                 422: "GitHub rejected the token request",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+
 from sagemcp.pagination import Page
 
 from ._text import clip
@@ -207,6 +208,10 @@ class Organization(BaseModel):
     id: int | None = None
     name: str | None = None
     description: str | None = None
+    location: str | None = None
+    blog: str | None = None
+    public_repos: int | None = None
+    created_at: str | None = None
     url: str | None = None
 
     @classmethod
@@ -240,7 +245,9 @@ class Event(BaseModel):
         kind = data.get("type") or ""
         summary = None
         if kind == "PushEvent":
-            summary = f"pushed {payload.get('size', len(payload.get('commits') or []))} commit(s) to {payload.get('ref')}"
+            summary = (
+                f"pushed {payload.get('size', len(payload.get('commits') or []))} commit(s) to {payload.get('ref')}"
+            )
         elif kind in ("IssuesEvent", "PullRequestEvent"):
             item = payload.get("issue") or payload.get("pull_request") or {}
             summary = f"{payload.get('action')} #{item.get('number')}: {item.get('title')}"
@@ -1017,7 +1024,9 @@ class WorkflowRun(BaseModel):
     run_attempt: int | None = None
     event: str | None = None
     status: str | None = Field(default=None, description="queued, in_progress, completed, ...")
-    conclusion: str | None = Field(default=None, description="success, failure, cancelled, skipped, ... when completed.")
+    conclusion: str | None = Field(
+        default=None, description="success, failure, cancelled, skipped, ... when completed."
+    )
     branch: str | None = None
     head_sha: str | None = None
     title: str | None = Field(default=None, description="The run's display title (often the commit message).")
@@ -1115,7 +1124,6 @@ class JobLogs(BaseModel):
     log_url: str | None = Field(
         default=None, description="Short-lived (about a minute), pre-signed download URL of the plain-text log."
     )
-    log_tail: str | None = None
     note: str | None = None
     url: str | None = None
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from pydantic import Field
+
 from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
@@ -119,7 +120,7 @@ class ActionsTools:
         owner: Owner,
         repo: Repo,
         run_id: RunId,
-        filter: Annotated[  # noqa: A002 - GitHub's parameter name
+        filter: Annotated[
             Literal["latest", "all"], Field(description="Jobs of the latest attempt only, or of every attempt.")
         ] = "latest",
         limit: Limit = 20,
@@ -151,16 +152,20 @@ class ActionsTools:
         """Get where a workflow job's log is, and which of its steps failed.
 
         Returns the job's status, the names of failed steps and `log_url`, a pre-signed link to
-        the plain-text log that expires after about a minute. The log itself is not read: GitHub
-        serves it from a storage host, and this connector sends nothing to hosts other than the
-        GitHub API.
+        the plain-text log that expires after about a minute. The log text itself is not fetched:
+        GitHub serves it from a separate storage host, and this connector only talks to the
+        configured GitHub API host.
         """
         job = json_object(await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id)))
         details = Job.from_api(job)
         # GitHub answers 302 with a pre-signed URL on a storage host. The redirect is not followed: the
-        # bound client sends the tenant's token only to the API host, and reading the log would need a
-        # separate unauthenticated request, which core does not offer to connectors yet.
-        response = await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id, "logs"), allow_error_status=(302,))
+        # bound client sends the tenant's token only to the API host (never to the storage host), and
+        # fetching a URL chosen by the upstream without a token needs an egress-checked request from
+        # core (on GitHub Enterprise Server the tenant controls the upstream, so the Location could
+        # point anywhere, including internal hosts). Until core offers one, the link is returned.
+        response = await ctx.http.get(
+            repo_path(owner, repo, "actions", "jobs", job_id, "logs"), allow_error_status=(302,)
+        )
         location = response.headers.get("location")
         log_url: str | None = None
         if location:
@@ -193,7 +198,9 @@ class ActionsTools:
         owner: Owner,
         repo: Repo,
         run_id: RunId,
-        failed_only: Annotated[bool, Field(description="Re-run only the failed jobs (and what depends on them).")] = False,
+        failed_only: Annotated[
+            bool, Field(description="Re-run only the failed jobs (and what depends on them).")
+        ] = False,
         enable_debug_logging: Annotated[bool, Field(description="Turn on step debug logging.")] = False,
     ) -> ActionResult:
         """Re-run a completed workflow run, all of it or only its failed jobs, as a new attempt.
@@ -202,7 +209,8 @@ class ActionsTools:
         """
         action = "rerun-failed-jobs" if failed_only else "rerun"
         await ctx.http.post(
-            repo_path(owner, repo, "actions", "runs", run_id, action), json={"enable_debug_logging": enable_debug_logging}
+            repo_path(owner, repo, "actions", "runs", run_id, action),
+            json={"enable_debug_logging": enable_debug_logging},
         )
         what = "failed jobs of run" if failed_only else "run"
         return ActionResult(accepted=True, message=f"Re-run of the {what} {run_id} requested.")

@@ -41,8 +41,9 @@ class ContextTools:
             response = await ctx.http.get("/rate_limit")
             core = json_object(response).get("resources", {}).get("core", {})
             permissions = credential.extra.get("permissions")
+            extra = credential.extra
             return TokenInfo(
-                login=f"GitHub App {credential.extra.get('app_id')} (installation {credential.extra.get('installation_id')})",
+                login=f"GitHub App {extra.get('app_id')} (installation {extra.get('installation_id')})",
                 token_type="github_app_installation",
                 permissions={str(k): str(v) for k, v in permissions.items()} if isinstance(permissions, dict) else None,
                 rate_limit=core.get("limit"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
+
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
 from sagemcp.tools import tool
@@ -31,7 +32,7 @@ _SCOPES = SCOPES_BY_GROUP["issues"]
 
 Labels = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]],
-    Field(max_length=100, description="Label names, e.g. [\"bug\", \"help wanted\"]."),
+    Field(max_length=100, description='Label names, e.g. ["bug", "help wanted"].'),
 ]
 Markdown = Annotated[str, Field(max_length=65_536, description="Text in GitHub-flavoured Markdown.")]
 
@@ -52,10 +53,14 @@ class IssuesTools:
         ] = None,
         assignee: Annotated[
             str | None,
-            Field(max_length=100, description="Only issues assigned to this login; `none` for unassigned, `*` for any."),
+            Field(
+                max_length=100, description="Only issues assigned to this login; `none` for unassigned, `*` for any."
+            ),
         ] = None,
         creator: Annotated[str | None, Field(max_length=100, description="Only issues opened by this login.")] = None,
-        mentioned: Annotated[str | None, Field(max_length=100, description="Only issues mentioning this login.")] = None,
+        mentioned: Annotated[
+            str | None, Field(max_length=100, description="Only issues mentioning this login.")
+        ] = None,
         since: Annotated[
             str | None, Field(max_length=40, description="Only issues updated after this ISO 8601 time.")
         ] = None,
@@ -168,7 +173,9 @@ class IssuesTools:
         if milestone is not None:
             payload["milestone"] = milestone or None
         if not payload:
-            raise InvalidArguments("nothing to change: give at least one field to update", errors=[("title", "missing")])
+            raise InvalidArguments(
+                "nothing to change: give at least one field to update", errors=[("title", "missing")]
+            )
         response = await ctx.http.patch(repo_path(owner, repo, "issues", issue_number), json=payload)
         return Issue.from_api(json_object(response))
 
@@ -204,9 +211,7 @@ class IssuesTools:
         For comments on specific lines of a pull request use github_create_pull_request_review.
         Returns the new comment with its URL.
         """
-        response = await ctx.http.post(
-            repo_path(owner, repo, "issues", issue_number, "comments"), json={"body": body}
-        )
+        response = await ctx.http.post(repo_path(owner, repo, "issues", issue_number, "comments"), json={"body": body})
         return Comment.from_api(json_object(response))
 
     @tool(read_only=True, group="issues", scopes=_SCOPES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
 from sagemcp.tools import tool
@@ -65,7 +66,9 @@ class PullRequestsTools:
         ctx: ToolContext,
         owner: Owner,
         repo: Repo,
-        state: Annotated[Literal["open", "closed", "all"], Field(description="Which pull requests, by state.")] = "open",
+        state: Annotated[
+            Literal["open", "closed", "all"], Field(description="Which pull requests, by state.")
+        ] = "open",
         head: Annotated[
             str | None, Field(max_length=255, description="Only from this head, as `user:branch` or `org:branch`.")
         ] = None,
@@ -89,7 +92,9 @@ class PullRequestsTools:
         return PullRequestList(items=items, next_cursor=next_cursor(response))
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
-    async def get_pull_request(self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> PullRequest:
+    async def get_pull_request(
+        self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber
+    ) -> PullRequest:
         """Get one pull request: full description, branches and head SHA, merge state, mergeability, reviewers and size.
 
         `mergeable` may be null while GitHub computes it; ask again a moment later.
@@ -139,7 +144,13 @@ class PullRequestsTools:
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
     async def list_pull_request_reviews(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber, limit: Limit = 20, cursor: Cursor = None
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> ReviewList:
         """List the reviews of a pull request, oldest first: reviewer, verdict (APPROVED, CHANGES_REQUESTED,
         COMMENTED, ...), summary text and date.
@@ -153,7 +164,13 @@ class PullRequestsTools:
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
     async def list_pull_request_review_comments(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber, limit: Limit = 20, cursor: Cursor = None
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        pull_number: PullNumber,
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> ReviewCommentList:
         """List the inline review comments of a pull request (comments on lines of the diff), oldest first.
 
@@ -180,7 +197,9 @@ class PullRequestsTools:
         pull = json_object(await ctx.http.get(repo_path(owner, repo, "pulls", pull_number)))
         sha = (pull.get("head") or {}).get("sha")
         if not isinstance(sha, str) or not sha:
-            raise InvalidArguments(f"pull request #{pull_number} has no head commit", errors=[("pull_number", "no head")])
+            raise InvalidArguments(
+                f"pull request #{pull_number} has no head commit", errors=[("pull_number", "no head")]
+            )
         checks_response = await ctx.http.get(
             repo_path(owner, repo, "commits", sha, "check-runs"), params={"per_page": 100}
         )
@@ -299,7 +318,9 @@ class PullRequestsTools:
             if value is not None
         }
         if not payload:
-            raise InvalidArguments("nothing to change: give at least one field to update", errors=[("title", "missing")])
+            raise InvalidArguments(
+                "nothing to change: give at least one field to update", errors=[("title", "missing")]
+            )
         response = await ctx.http.patch(repo_path(owner, repo, "pulls", pull_number), json=payload)
         return PullRequest.from_api(json_object(response))
 
@@ -422,4 +443,3 @@ class PullRequestsTools:
             requested_teams=[t.get("slug") for t in data.get("requested_teams") or [] if t.get("slug")],
             url=data.get("html_url"),
         )
-

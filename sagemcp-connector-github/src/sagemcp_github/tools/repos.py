@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
+
 from sagemcp.context import ToolContext
-from sagemcp.errors import InvalidArguments
+from sagemcp.errors import InvalidArguments, UpstreamBadResponse
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, offset_cursor, page_params, read_offset
@@ -62,7 +64,9 @@ OptionalRef = Annotated[
     str | None,
     Field(max_length=255, description="Branch, tag or commit SHA; omit for the default branch."),
 ]
-Branchname = Annotated[str | None, Field(max_length=255, description="Branch to commit to; omit for the default branch.")]
+Branchname = Annotated[
+    str | None, Field(max_length=255, description="Branch to commit to; omit for the default branch.")
+]
 Message = Annotated[str, Field(min_length=1, max_length=10_000, description="The commit message.")]
 
 
@@ -105,9 +109,7 @@ class ReposTools:
         else:
             path = "/user/repos"
         response = await ctx.http.get(path, params=params)
-        return RepoList(
-            items=[RepoModel.from_api(r) for r in json_list(response)], next_cursor=next_cursor(response)
-        )
+        return RepoList(items=[RepoModel.from_api(r) for r in json_list(response)], next_cursor=next_cursor(response))
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repository(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoModel:
@@ -188,10 +190,11 @@ class ReposTools:
         path: Annotated[
             str,
             Field(
+                min_length=1,
                 max_length=1024,
-                description="File or directory path in the repository, e.g. `src/app.py`; empty for the root.",
+                description="File or directory path in the repository, e.g. `src/app.py` or `docs`.",
             ),
-        ] = "",
+        ],
         ref: OptionalRef = None,
         start_line: Annotated[
             int, Field(ge=1, description="First line to show (1-based), to continue a file that was cut.")
@@ -202,11 +205,9 @@ class ReposTools:
         Files are decoded from base64; binary files (images, archives, ...) are detected and only
         described. Text beyond about 40,000 characters is cut with a `[truncated ...]` marker naming
         the `start_line` to continue from. Also returns the blob `sha`, needed to update or delete
-        the file. For a whole repository's layout use github_get_repository_tree.
+        the file. For the top level or the whole layout of a repository use github_get_repository_tree.
         """
-        where = repo_path(owner, repo, "contents", file_path(path)) if path.strip("/") else repo_path(
-            owner, repo, "contents"
-        )
+        where = repo_path(owner, repo, "contents", file_path(path))
         response = await ctx.http.get(where, params={"ref": ref})
         data = response.json()
         if isinstance(data, list):
@@ -415,7 +416,8 @@ class ReposTools:
             sha = found.text.strip()
             if not _SHA_RE.match(sha):
                 raise InvalidArguments(
-                    f"could not resolve {from_ref or 'the default branch'!r} to a commit", errors=[("from_ref", "unknown")]
+                    f"could not resolve {from_ref or 'the default branch'!r} to a commit",
+                    errors=[("from_ref", "unknown")],
                 )
         name = branch.removeprefix("refs/heads/")
         response = await ctx.http.post(
@@ -438,9 +440,12 @@ class ReposTools:
             str | None, Field(max_length=255, description="Only commits by this GitHub login or email address.")
         ] = None,
         since: Annotated[
-            str | None, Field(max_length=40, description="Only commits after this ISO 8601 time, e.g. 2024-01-31T00:00:00Z.")
+            str | None,
+            Field(max_length=40, description="Only commits after this ISO 8601 time, e.g. 2024-01-31T00:00:00Z."),
         ] = None,
-        until: Annotated[str | None, Field(max_length=40, description="Only commits before this ISO 8601 time.")] = None,
+        until: Annotated[
+            str | None, Field(max_length=40, description="Only commits before this ISO 8601 time.")
+        ] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> CommitList:
@@ -450,7 +455,14 @@ class ReposTools:
         Returns SHA, first line of the message, author and date; use github_get_commit for the
         full message and changes.
         """
-        params = {"sha": ref, "path": path, "author": author, "since": since, "until": until, **page_params(limit, cursor)}
+        params = {
+            "sha": ref,
+            "path": path,
+            "author": author,
+            "since": since,
+            "until": until,
+            **page_params(limit, cursor),
+        }
         response = await ctx.http.get(repo_path(owner, repo, "commits"), params=params)
         return CommitList(items=[Commit.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response))
 
@@ -677,7 +689,13 @@ async def _file_bytes(ctx: ToolContext, where: str, ref: str | None, data: dict[
     """The file's bytes: decoded from the JSON answer, fetched raw for 1-5 MB files, None when too large."""
     content = data.get("content")
     if data.get("encoding") == "base64" and isinstance(content, str):
-        return base64.b64decode(content)
+        try:
+            return base64.b64decode(content)
+        except binascii.Error:
+            raise UpstreamBadResponse(
+                f"GitHub returned the content of {data.get('path')!r} as invalid base64; try again later",
+                provider="github",
+            ) from None
     size = data.get("size") or 0
     if size == 0:
         return b""
@@ -709,9 +727,15 @@ def _text_window(result: FileContent, text: str, start_line: int) -> FileContent
     truncated = end < total or cut_line
     if truncated:
         if end < total:
-            marker = f"[truncated: showed lines {start_line}-{end} of {total}; call again with start_line={end + 1} for more]"
+            marker = (
+                f"[truncated: showed lines {start_line}-{end} of {total}; "
+                f"call again with start_line={end + 1} for more]"
+            )
         else:
-            marker = f"[truncated: line {start_line} is {len(lines[begin]):,} characters long; showed the first {FILE_CHAR_LIMIT:,}]"
+            marker = (
+                f"[truncated: line {start_line} is {len(lines[begin]):,} characters long; "
+                f"showed the first {FILE_CHAR_LIMIT:,}]"
+            )
         shown = shown.rstrip("\n") + "\n" + marker
     return result.model_copy(
         update={

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
+
 from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
@@ -41,7 +42,7 @@ _FRAGMENT_CHARS = 300
 Order = Annotated[Literal["desc", "asc"], Field(description="Sort order (with `sort`).")]
 
 
-def Query(example: str) -> Any:  # noqa: N802 - reads like a type in the signatures below
+def Query(example: str) -> Any:
     return Field(
         min_length=1,
         max_length=256,
@@ -150,7 +151,8 @@ class SearchTools:
         data = json_object(response)
         return IssueSearchResult(
             items=[
-                Issue.from_api(i, body_limit=LIST_BODY_LIMIT, with_repository=True) for i in json_list(response, "items")
+                Issue.from_api(i, body_limit=LIST_BODY_LIMIT, with_repository=True)
+                for i in json_list(response, "items")
             ],
             next_cursor=next_cursor(response),
             total_count=data.get("total_count") or 0,

@@ -41,7 +41,5 @@ class SessionChannel:
         return SamplingResult(role=result.role, text=text, model=result.model, stop_reason=result.stop_reason)
 
     async def elicit(self, message: str, schema: dict[str, Any]) -> ElicitResult:
-        result = await self._session.elicit_form(
-            message, schema, related_request_id=self._request_id
-        )
+        result = await self._session.elicit_form(message, schema, related_request_id=self._request_id)
         return ElicitResult(action=result.action, content=dict(result.content) if result.content else None)

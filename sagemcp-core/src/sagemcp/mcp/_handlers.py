@@ -24,16 +24,12 @@ from pydantic import ValidationError
 from ..context import ToolContext
 from ..errors import (
     CredentialError,
-    DefinitionError,
     InvalidArguments,
     LookupFailed,
-    ReadOnlyViolation,
     SageMCPError,
-    ToolDisabled,
     UpstreamError,
-    UpstreamForbidden,
-    UpstreamRateLimited,
 )
+from ..execution import bind_upstream, policy_error, upstream_error_text
 from ..models import AuditEvent, Credential
 from ..tools import ToolSpec, validation_errors
 from ..upstream import UpstreamClient
@@ -134,7 +130,8 @@ class Handlers:
         arguments: dict[str, Any] | None,
     ) -> types.CallToolResult:
         if spec.name not in target.tools:
-            raise _Handled(_policy_error(cs, target, spec), "denied", _policy_exc(target, spec).code)
+            refusal = policy_error(target.cls, target.config, spec)
+            raise _Handled(error_result(refusal.message), "denied", refusal.code)
         try:
             kwargs = spec.validate_arguments(arguments)
         except InvalidArguments as exc:
@@ -146,7 +143,9 @@ class Handlers:
         except UpstreamError as exc:
             if exc.status == 401:
                 self.resolver.invalidate_credential(cs.tenant.id, target.config.provider or target.cls.provider_id())
-            raise _Handled(error_result(_upstream_message(exc, target)), "upstream_error", exc.code) from None
+            raise _Handled(
+                error_result(upstream_error_text(exc, target.cls.info.title)), "upstream_error", exc.code
+            ) from None
         except (CredentialError, InvalidArguments, LookupFailed) as exc:
             raise _Handled(error_result(exc.message), "error", exc.code) from None
         except SageMCPError as exc:
@@ -174,24 +173,7 @@ class Handlers:
         )
 
     def _http(self, target: Target, credential: Credential | None) -> Any:
-        cls = target.cls
-        scheme = cls.scheme_for(credential.kind) if credential is not None else None
-        headers = dict(target.instance.upstream_headers(target.settings, credential))
-        params: dict[str, str] = {}
-        if scheme is not None:
-            headers.update(scheme.headers(credential))
-            params.update(scheme.query(credential))
-        base_url = cls.api_base_url(target.settings)
-        if not base_url:
-            # A connector without an upstream (base_url defaults to "") must still be callable.
-            return _NoUpstream(cls.info.id)
-        return self.upstream.bind(
-            base_url=base_url,
-            provider=cls.info.id,
-            headers=headers,
-            params=params,
-            error_hook=target.instance.check_response,
-        )
+        return bind_upstream(self.upstream, target.cls, target.instance, target.settings, credential)
 
     def _observe(
         self, cs: CallScope, target: Target, spec: ToolSpec, outcome: str, code: str | None, started: float
@@ -348,24 +330,6 @@ class Handlers:
             raise MCPError(code=types.INTERNAL_ERROR, message=f"{what} failed. Reference: {cs.request_id}.") from None
 
 
-class _NoUpstream:
-    """`ctx.http` of a connector that declares no base URL: any use is a definition error, explained."""
-
-    def __init__(self, connector_id: str) -> None:
-        self._connector_id = connector_id
-
-    def __repr__(self) -> str:
-        return f"<no upstream: connector {self._connector_id} has no base_url>"
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise DefinitionError(
-            f"connector {self._connector_id!r} declares no base_url, so ctx.http cannot send requests; "
-            "set base_url on the connector class or override api_base_url()"
-        )
-
-
 class _Handled(Exception):
     """Carries an error result out of `_run_tool` with its audit outcome."""
 
@@ -392,30 +356,3 @@ def _find_tool(cs: CallScope, name: str) -> tuple[Target, ToolSpec]:
         if spec is not None:
             return target, spec
     raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
-
-
-def _policy_exc(target: Target, spec: ToolSpec) -> SageMCPError:
-    if target.config.tool_policy.read_only and not spec.read_only:
-        return ReadOnlyViolation(
-            f"{spec.name} changes data in {target.cls.info.title}, and connector {target.config.name!r} is read-only. "
-            "An administrator can turn read-only mode off in the connector's tool policy."
-        )
-    return ToolDisabled(
-        f"{spec.name} is disabled for connector {target.config.name!r} by its tool policy "
-        f"(group {spec.group!r}). An administrator can enable it in the connector's tool policy."
-    )
-
-
-def _policy_error(cs: CallScope, target: Target, spec: ToolSpec) -> types.CallToolResult:
-    return error_result(_policy_exc(target, spec).message)
-
-
-def _upstream_message(exc: UpstreamError, target: Target) -> str:
-    title = target.cls.info.title
-    status = f" (HTTP {exc.status})" if exc.status else ""
-    text = f"{title} error{status}: {exc.message}"
-    if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
-        text += f" Retry after {int(exc.retry_after + 0.999)} s."
-    if isinstance(exc, UpstreamForbidden) and exc.missing_scopes:
-        text += f" Missing scope(s): {', '.join(exc.missing_scopes)}; reconnect {title} with them."
-    return text

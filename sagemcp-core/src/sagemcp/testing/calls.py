@@ -14,17 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import BaseModel
 
 from ..connector import Connector
 from ..context import ToolContext
 from ..errors import InvalidArguments, SageMCPError, ToolNotFound, UpstreamError
+from ..execution import bind_upstream, policy_error, upstream_error_text
 from ..mcp._convert import tool_value_to_result
-from ..mcp._handlers import _policy_exc, _upstream_message
-from ..mcp._resolve import Target
 from ..models import ConnectorConfig, Credential, Principal, Tenant, ToolPolicy
 from ..tools import ToolSpec
-from ..upstream import BoundClient, UpstreamClient
+from ..upstream import UpstreamClient
 
 __all__ = ["Handler", "ToolCall", "call_tool", "fake_credential"]
 
@@ -87,7 +85,7 @@ async def call_tool(
     settings = connector_cls.parse_config(config or {})
     if credential is None:
         credential = fake_credential(connector_cls)
-    tenant = Tenant(slug=TEST_TENANT, name="Test tenant")
+    tenant = Tenant(id=TEST_TENANT, slug=TEST_TENANT, name="Test tenant")
     connector_config = ConnectorConfig(
         tenant_id=tenant.id,
         connector_type=connector_cls.info.id,
@@ -97,11 +95,10 @@ async def call_tool(
     )
     instance = connector_cls()
     enabled = {s.name: s for s in connector_cls.enabled_tools(policy)}
-    target = Target(connector_config, connector_cls, instance, settings, enabled)
     recorder = _RecordingTransport(handler)
 
     if spec.name not in enabled:
-        exc = _policy_exc(target, spec)
+        exc = policy_error(connector_cls, connector_config, spec)
         return ToolCall(None, None, exc.message, True, exc, recorder.requests)
     try:
         kwargs = spec.validate_arguments(arguments)
@@ -118,7 +115,7 @@ async def call_tool(
                 connector=connector_config,
                 config=settings,
                 credential=credential,
-                http=_bind(upstream, connector_cls, instance, settings, credential),
+                http=bind_upstream(upstream, connector_cls, instance, settings, credential),
                 principal=Principal(id="test", kind="api_key", tenant_id=tenant.id, scopes=frozenset({"mcp"})),
                 request_id=TEST_REQUEST_ID,
                 logger=logging.LoggerAdapter(
@@ -128,7 +125,9 @@ async def call_tool(
             )
             value = await spec.func(instance, ctx, **kwargs)
         except UpstreamError as exc:
-            return ToolCall(None, None, _upstream_message(exc, target), True, exc, recorder.requests)
+            return ToolCall(
+                None, None, upstream_error_text(exc, connector_cls.info.title), True, exc, recorder.requests
+            )
         except SageMCPError as exc:
             return ToolCall(None, None, exc.message, True, exc, recorder.requests)
     result = tool_value_to_result(spec, value, max_result_chars)
@@ -156,29 +155,6 @@ def _find(cls: type[Connector], name: str) -> ToolSpec:
         known = ", ".join(sorted(cls.tools)) or "none"
         raise ToolNotFound(f"{cls.__qualname__} has no tool {name!r}; its tools: {known}")
     return spec
-
-
-def _bind(
-    upstream: UpstreamClient,
-    cls: type[Connector],
-    instance: Connector,
-    settings: BaseModel,
-    credential: Credential | None,
-) -> BoundClient:
-    # Mirrors sagemcp.mcp._handlers.Handlers._http; keep the two in step.
-    scheme = cls.scheme_for(credential.kind) if credential is not None else None
-    headers = dict(instance.upstream_headers(settings, credential))
-    params: dict[str, str] = {}
-    if scheme is not None:
-        headers.update(scheme.headers(credential))
-        params.update(scheme.query(credential))
-    return upstream.bind(
-        base_url=cls.api_base_url(settings),
-        provider=cls.info.id,
-        headers=headers,
-        params=params,
-        error_hook=instance.check_response,
-    )
 
 
 async def _no_sleep(seconds: float) -> None:

@@ -10,8 +10,9 @@ raises `ContractViolation`, an `AssertionError`, so it reads like any failed tes
 OpenAPI schemas are turned into JSON Schema Draft 2020-12 lazily, one operation at a
 time: local `$ref`s (nested, recursive) become `$defs`, OpenAPI 3.0 `nullable` and
 Swagger's `x-nullable` become a `null` type, boolean `exclusiveMinimum` becomes
-numeric. Formats are not asserted. Header and cookie parameters are not checked
-(authentication and client headers are the transport's business).
+numeric, and Swagger's list-valued `items` becomes `anyOf`. Formats are not asserted.
+Header and cookie parameters are not checked (authentication and client headers are
+the transport's business).
 """
 
 from __future__ import annotations
@@ -653,7 +654,10 @@ class _SchemaConverter:
             if key in _SCHEMA_MAPS and isinstance(value, Mapping):
                 out[key] = {k: self._node(v, refs) for k, v in value.items()}
             elif key == "items" and isinstance(value, list):
-                out["prefixItems"] = [self._node(v, refs) for v in value]  # Swagger-era tuple form
+                # Swagger 2 has no tuples; descriptions that list item schemas (Slack) mean "any of these".
+                branches = [self._node(v, refs) for v in value]
+                if branches:
+                    out["items"] = branches[0] if len(branches) == 1 else {"anyOf": branches}
             elif key == "items" or (key in _SCHEMA_ONE and isinstance(value, Mapping | bool)):
                 out[key] = self._node(value, refs)
             elif key in _SCHEMA_LISTS and isinstance(value, list):

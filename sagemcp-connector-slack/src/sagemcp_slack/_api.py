@@ -1,0 +1,94 @@
+"""Calling Slack Web API methods with the encoding each one wants.
+
+- Reads go as `GET /<method>?...` (query string): idempotent, so core may retry them
+  on 429 (after `Retry-After`) and on dropped connections.
+- Writes go as `POST /<method>` with a JSON body, `Content-Type: application/json;
+  charset=utf-8` (without the charset Slack adds a `missing_charset` warning) and the
+  token in the `Authorization` header (Slack does not read it from JSON bodies). They
+  are never retried.
+- A few methods only take form fields (`files.getUploadURLExternal`,
+  `files.completeUploadExternal`): `write_form` posts `application/x-www-form-urlencoded`.
+
+`ok: false` answers never get here as data: the connector's `check_response` turns them
+into `UpstreamError`s first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sagemcp.context import ToolContext
+from sagemcp.errors import UpstreamBadResponse
+from sagemcp.upstream import UpstreamResponse
+
+from ._config import SlackConfig
+
+__all__ = ["JSON_CONTENT_TYPE", "config_of", "read", "write", "write_form"]
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def config_of(ctx: ToolContext) -> SlackConfig:
+    """The call's configuration as a `SlackConfig` (core validated it with `SlackConnector.Config`)."""
+    config = ctx.config
+    if not isinstance(config, SlackConfig):  # pragma: no cover - core always passes the parsed Config
+        config = SlackConfig.model_validate(config.model_dump())
+    return config
+
+
+def _query(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            out[key] = ",".join(str(item) for item in value)
+        else:
+            out[key] = value
+    return out
+
+
+def _data(response: UpstreamResponse, method: str) -> dict[str, Any]:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise UpstreamBadResponse(
+            f"Slack answered {method} with JSON that is not an object; try again later.",
+            status=response.status,
+            provider="slack",
+        )
+    return data
+
+
+async def read(ctx: ToolContext, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Call a read method with GET and return its JSON object."""
+    response = await ctx.http.get(f"/{method}", params=_query(params))
+    return _data(response, method)
+
+
+async def read_response(
+    ctx: ToolContext, method: str, params: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], UpstreamResponse]:
+    """Like `read`, and the response too (for headers such as `X-OAuth-Scopes`)."""
+    response = await ctx.http.get(f"/{method}", params=_query(params))
+    return _data(response, method), response
+
+
+async def write(ctx: ToolContext, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Call a write method with a JSON body (never retried) and return its JSON object."""
+    payload = {key: value for key, value in body.items() if value is not None}
+    response = await ctx.http.post(
+        f"/{method}",
+        content=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        headers={"Content-Type": JSON_CONTENT_TYPE},
+    )
+    return _data(response, method)
+
+
+async def write_form(ctx: ToolContext, method: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Call a method that takes form fields only (never retried) and return its JSON object."""
+    response = await ctx.http.post(f"/{method}", data=_query(fields))
+    return _data(response, method)

@@ -1,0 +1,1 @@
+"""The admin API: pydantic schemas, one module per resource, errors and authentication."""

@@ -1,0 +1,318 @@
+"""`create_app(settings)`: the Starlette application an operator runs.
+
+It composes core (the MCP adapter, credentials, OAuth flows), the installed connectors
+and the SQL store. Routes:
+
+- `/api/v1/admin/...` and `/api/v1/oauth/...`: the admin API and the OAuth routes;
+- `/api/v1/openapi.json`: their OpenAPI document;
+- `/api/v1/{tenant}/mcp`, `/api/v1/{tenant}/connectors/{connector}/mcp` (and `.../sse`, `.../ws`): core's MCP app;
+- `/healthz` (process up), `/readyz` (database reachable, schema current), `/metrics` (Prometheus).
+
+The lifespan upgrades the schema (unless `SAGEMCP_AUTO_MIGRATE=false`), runs the MCP
+session manager and the audit writer, and on shutdown writes the remaining audit
+events and closes the pools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sagemcp.credentials import CredentialManager
+from sagemcp.mcp import ApiKeyAuthenticator, CallerAuthenticator, ChainAuthenticator, McpSettings, create_mcp_app
+from sagemcp.models import AuditEvent
+from sagemcp.oauth import OAuthFlows
+from sagemcp.registry import ConnectorRegistry
+from sagemcp.secrets import SecretBox
+from sagemcp.upstream import UpstreamClient
+
+from . import __version__
+from .api import api_keys, audit, connector_types, connectors, credentials, oauth_apps, tenants
+from .api.auth import EnvAdminAuthenticator, authenticate
+from .api.errors import error_response, handle_exception
+from .api.routing import Operation, route_for
+from .auditlog import AuditBuffer
+from .db.engine import create_engine
+from .db.migrate import current_revision, head_revision, upgrade
+from .db.store import DatabaseUnavailable, SqlStore
+from .keyring import load_secret_box
+from .logging import request_id_var
+from .metrics import CONTENT_TYPE_LATEST, Metrics
+from .oauth_routes import OPERATIONS as OAUTH_OPERATIONS
+from .oauth_routes import callback_route
+from .openapi import build_openapi
+from .services import Services
+from .settings import Settings
+
+__all__ = ["OPERATIONS", "create_app", "create_app_from_env"]
+
+logger = logging.getLogger("sagemcp_server")
+access_logger = logging.getLogger("sagemcp_server.access")
+
+OPERATIONS: list[Operation] = [
+    *tenants.OPERATIONS,
+    *connectors.OPERATIONS,
+    *oauth_apps.OPERATIONS,
+    *credentials.OPERATIONS,
+    *api_keys.OPERATIONS,
+    *audit.OPERATIONS,
+    *connector_types.OPERATIONS,
+    *OAUTH_OPERATIONS,
+]
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class ObservabilityMiddleware:
+    """Request ids, the access log (paths only, never query strings) and HTTP metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id")
+        if given and _REQUEST_ID_RE.match(given):
+            request_id = given
+        else:
+            request_id = uuid.uuid4().hex
+            # Core's MCP layer reads the id from this header: give it ours so that both log the same id.
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"x-request-id"]
+            scope["headers"].append((b"x-request-id", request_id.encode()))
+        token = request_id_var.set(request_id)
+        path: str = scope["path"]
+        mcp = path.startswith("/api/v1/") and not path.startswith(("/api/v1/admin/", "/api/v1/oauth/")) and (
+            path.endswith(("/mcp", "/sse", "/ws", "/messages/"))
+        )
+        if mcp:
+            self.metrics.mcp_connections.inc()
+        status = 101 if scope["type"] == "websocket" else 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            if mcp:
+                self.metrics.mcp_connections.dec()
+            route = scope.get("route")
+            label = scope.get("root_path", "") + route.path if route is not None and hasattr(route, "path") else "unmatched"
+            method = scope.get("method", "WS")
+            self.metrics.observe_request(method, label, status, seconds)
+            level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
+            access_logger.log(
+                level, "%s %s %s %.1fms", method, path, status, seconds * 1000,
+                extra={"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 2)},
+            )  # fmt: skip
+            request_id_var.reset(token)
+
+
+def _mcp_settings(settings: Settings) -> McpSettings:
+    hosts = settings.allowed_hosts
+    if hosts is None and settings.host in ("127.0.0.1", "localhost", "::1"):
+        # A server bound to loopback only answers requests addressed to loopback (DNS-rebinding protection).
+        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"]
+        public = httpx.URL(settings.resolved_public_url())
+        hosts.append(public.netloc.decode("ascii"))
+    origins = None
+    if hosts is not None:
+        origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return McpSettings(
+        stateful=settings.mcp_stateful,
+        cache_ttl=settings.cache_ttl,
+        allowed_hosts=hosts,
+        allowed_origins=origins,
+        server_version=__version__,
+    )
+
+
+def build_services(
+    settings: Settings,
+    *,
+    registry: ConnectorRegistry | None = None,
+    box: SecretBox | None = None,
+    oauth_transport: httpx.AsyncBaseTransport | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    engine = create_engine(
+        settings.resolved_database_url(), schema=settings.database_schema, pool_size=settings.db_pool_size,
+        timeout=settings.db_timeout,
+    )  # fmt: skip
+    box = box or load_secret_box(settings)
+    store = SqlStore(engine, box)
+    registry = registry if registry is not None else ConnectorRegistry.from_entry_points()
+    metrics = Metrics()
+    flows = OAuthFlows(transport=oauth_transport, state_ttl=settings.oauth_state_ttl)
+    credential_manager = CredentialManager(store, flows, on_refresh=metrics.refresh)
+    upstream = UpstreamClient(transport=upstream_transport, on_response=metrics.upstream)
+    api_keys_auth = ApiKeyAuthenticator(store, ttl=settings.cache_ttl)
+    chain: list[CallerAuthenticator] = []
+    if settings.admin_key is not None and settings.admin_key.get_secret_value():
+        chain.append(EnvAdminAuthenticator(settings.admin_key.get_secret_value()))
+    chain.append(api_keys_auth)
+    authenticator = ChainAuthenticator(chain)
+    audit_buffer = AuditBuffer(
+        store, interval=settings.audit_flush_interval, maxsize=settings.audit_buffer_size,
+        on_drop=lambda n: metrics.audit_dropped.inc(n),
+    )  # fmt: skip
+
+    def observe(event: AuditEvent) -> None:
+        metrics.tool_call(event)
+        audit_buffer(event)
+
+    mcp = create_mcp_app(
+        store, registry, authenticator=authenticator, credentials=credential_manager, upstream=upstream,
+        settings=_mcp_settings(settings), observer=observe,
+    )  # fmt: skip
+    manager = getattr(mcp, "_manager", None)
+    metrics.count_sessions(lambda: len(getattr(manager, "_server_instances", ())))
+    return Services(
+        settings=settings, engine=engine, store=store, box=box, registry=registry, flows=flows,
+        credentials=credential_manager, upstream=upstream, api_keys=api_keys_auth, authenticator=authenticator,
+        mcp=mcp, metrics=metrics, audit=audit_buffer,
+    )  # fmt: skip
+
+
+async def _migrate(services: Services, deadline: float = 30.0) -> None:
+    """Upgrade the schema, waiting up to `deadline` seconds for the database to come up."""
+    started = time.monotonic()
+    delay = 0.5
+    while True:
+        try:
+            before, after = await upgrade(services.engine)
+        except (OSError, TimeoutError, DatabaseUnavailable) as exc:
+            problem: BaseException = exc
+        except Exception as exc:
+            if "connect" not in type(exc).__name__.lower() and not isinstance(exc.__cause__, OSError):
+                raise
+            problem = exc
+        else:
+            if before != after:
+                logger.info("database schema upgraded from %s to %s", before or "empty", after)
+            return
+        if time.monotonic() - started > deadline:
+            raise RuntimeError(f"the database is not reachable ({type(problem).__name__}); check SAGEMCP_DATABASE_URL")
+        logger.warning("waiting for the database (%s)", type(problem).__name__)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: ConnectorRegistry | None = None,
+    box: SecretBox | None = None,
+    oauth_transport: httpx.AsyncBaseTransport | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The server application. `registry` defaults to the installed connectors (entry points);
+    the transports replace the network towards OAuth providers and upstream APIs (tests)."""
+    settings = settings or Settings()
+    services = build_services(
+        settings, registry=registry, box=box, oauth_transport=oauth_transport, upstream_transport=upstream_transport
+    )
+    openapi_doc = build_openapi(OPERATIONS, version=__version__)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await _migrate(services)
+        writer = asyncio.create_task(services.audit.run(), name="sagemcp-audit-writer")
+        try:
+            async with services.mcp.lifespan():
+                logger.info("sagemcp server ready", extra={"connectors": ",".join(services.registry.ids())})
+                yield
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            try:
+                await services.audit.flush()
+            except Exception as exc:
+                logger.warning("%d audit events could not be written at shutdown (%s)", len(services.audit),
+                               type(exc).__name__)  # fmt: skip
+            await services.upstream.aclose()
+            await services.engine.dispose()
+            logger.info("sagemcp server stopped")
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await services.store.ping()
+            revision = await current_revision(services.engine)
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "reason": f"database unreachable ({type(exc).__name__})"},
+                                status_code=503)  # fmt: skip
+        head = head_revision()
+        if revision != head:
+            return JSONResponse({"status": "unavailable", "reason": f"schema at {revision or 'nothing'}, needs {head}; "
+                                 "run `sagemcp db upgrade`"}, status_code=503)  # fmt: skip
+        return JSONResponse({"status": "ready", "revision": revision})
+
+    async def metrics(request: Request) -> Response:
+        return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_doc)
+
+    admin_paths = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.full_path) + "$") for op in OPERATIONS]
+
+    async def not_found(request: Request) -> Response:
+        if any(p.match(request.url.path) for p in admin_paths):
+            return error_response(405, "method_not_allowed", f"{request.method} is not allowed here.")
+        return error_response(404, "not_found", "No such endpoint.")
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        *[route_for(op, authenticate) for op in OPERATIONS],
+        callback_route(),
+        *extra_routes,
+        Route("/api/v1/admin/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/v1/oauth/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Mount("/api/v1", app=services.mcp),
+    ]
+    handlers: dict[Any, Any] = {Exception: handle_exception, HTTPException: handle_exception}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app.state.services = services
+    app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """The app from `SAGEMCP_*` environment variables (`uvicorn --factory sagemcp_server.app:create_app_from_env`)."""
+    return create_app(Settings())

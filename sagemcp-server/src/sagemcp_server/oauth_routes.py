@@ -1,0 +1,180 @@
+"""Connecting a tenant's account at an upstream provider with OAuth (authorization code + PKCE).
+
+`POST /api/v1/oauth/{slug}/{provider}/authorize` returns the provider's authorization
+URL. Its `state` is random, single-use, expires after `SAGEMCP_OAUTH_STATE_TTL` seconds
+(10 minutes) and is stored server-side (hashed, with the encrypted PKCE verifier),
+bound to the tenant, the provider and the redirect URI. The redirect URI is built from
+`SAGEMCP_PUBLIC_URL`, never from request headers.
+
+`GET /api/v1/oauth/callback/{provider}` takes the state (one atomic delete, so a
+replayed or duplicate callback finds nothing), exchanges the code, stores the
+encrypted credential in place of the old one, and shows a small result page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import datetime, timezone
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from sagemcp.connector import Connector
+from sagemcp.errors import OAuthError, OAuthStateError, StoreError, TokenEndpointError
+from sagemcp.oauth import UNREACHABLE
+
+from .api import params
+from .api.auth import tenant_for
+from .api.errors import ApiError
+from .api.providers import classes_for_provider
+from .api.routing import Context, Operation
+from .api.schemas import AuthorizeRequest, AuthorizeResponse
+from .services import Services
+
+__all__ = ["OPERATIONS", "callback_route"]
+
+logger = logging.getLogger("sagemcp_server.oauth")
+
+_ERROR_CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
+    services = ctx.services
+    tenant = (await tenant_for(ctx)).item
+    provider = ctx.path["provider"]
+    classes = [c for c in await classes_for_provider(ctx, tenant, provider) if c.oauth2() is not None]
+    if not classes:
+        raise ApiError(422, "oauth_not_supported", f"No installed {provider} connector uses OAuth.",
+                       [("provider", "no OAuth scheme")])  # fmt: skip
+    configs = [
+        c for c in await services.store.list_connectors(tenant.id)
+        if c.connector_type in services.registry
+        and (c.provider or services.registry.get(c.connector_type).provider_id()) == provider
+    ]  # fmt: skip
+    connector_id = None
+    if body.connector_id is not None:
+        chosen = next((c for c in configs if body.connector_id in (c.id, c.name)), None)
+        if chosen is None:
+            raise ApiError(422, "unknown_connector",
+                           f"Tenant {tenant.slug!r} has no {provider} connector {body.connector_id!r}.",
+                           [("connector_id", "not found")])  # fmt: skip
+        configs, connector_id = [chosen], chosen.id
+    cls: type[Connector] = services.registry.get(configs[0].connector_type) if configs else classes[0]
+    scheme = cls.oauth2()
+    if scheme is None:
+        raise ApiError(422, "oauth_not_supported", f"The {cls.info.id} connector does not use OAuth.")
+    app = await services.store.get_oauth_app(tenant.id, provider)
+    if app is None:
+        raise ApiError(409, "oauth_app_missing",
+                       f"Configure the tenant's {provider} OAuth app first: PUT /api/v1/admin/tenants/{tenant.slug}"
+                       f"/oauth-apps/{provider}, with the redirect URI {services.redirect_uri(provider)}.")  # fmt: skip
+    scopes: list[str] = []
+    for cfg in configs or [None]:
+        kind = services.registry.get(cfg.connector_type) if cfg is not None else cls
+        groups = cfg.tool_policy.groups if cfg is not None else None
+        if groups is None and kind.info.default_groups is not None:
+            groups = list(kind.info.default_groups)
+        found = kind.oauth2()
+        scopes.extend((found or scheme).scopes_for(groups))
+    scopes.extend(body.scopes or [])
+    url, pending = services.flows.begin(
+        scheme, app, tenant_id=tenant.id, provider=provider, redirect_uri=services.redirect_uri(provider),
+        scopes=list(dict.fromkeys(scopes)), connector_id=connector_id,
+    )  # fmt: skip
+    await services.store.save_oauth_state(pending)
+    logger.info("OAuth authorization started", extra={"tenant": tenant.slug, "provider": provider})
+    return AuthorizeResponse(
+        authorization_url=url,
+        redirect_uri=pending.redirect_uri,
+        expires_at=datetime.fromtimestamp(pending.expires_at, timezone.utc),
+    )
+
+
+def _page(status: int, title: str, message: str) -> HTMLResponse:
+    body = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{t}</title>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        "<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}</style>"
+        "</head><body><h1>{t}</h1><p>{m}</p></body></html>"
+    ).format(t=html.escape(title), m=html.escape(message))
+    headers = {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def _failed(status: int, message: str) -> HTMLResponse:
+    return _page(status, "Connection failed", message)
+
+
+async def callback(request: Request) -> Response:
+    services: Services = request.app.state.services
+    provider = str(request.path_params["provider"])
+    if not re.match(params.PROVIDER.pattern, provider):
+        return _failed(404, "Unknown provider.")
+    query = request.query_params
+    state = query.get("state", "")
+    if not state or len(state) > 512:
+        return _failed(400, "The provider's answer has no state. Start connecting again from the admin console.")
+    try:
+        pending = await services.store.take_oauth_state(state)
+    except StoreError:
+        return _failed(503, "The server cannot reach its database right now. Try connecting again in a minute.")
+    if pending is None:
+        return _failed(400, "This authorization is unknown or was already used. Start connecting again.")
+    if pending.provider != provider:
+        return _failed(400, f"This authorization was started for another provider than {provider}. Start again.")
+    error = query.get("error")
+    if error:
+        code = error if _ERROR_CODE_RE.match(error) else "error"
+        logger.info("provider refused the authorization", extra={"provider": provider, "error": code})
+        return _failed(400, f"{provider} did not authorize the connection ({code}). Start connecting again.")
+    try:
+        tenant = await services.store.get_tenant_by_id(pending.tenant_id)
+        app = await services.store.get_oauth_app(pending.tenant_id, provider)
+        if tenant is None or app is None:
+            return _failed(400, f"The tenant or its {provider} OAuth app was removed meanwhile.")
+        classes = [c for c in services.providers().get(provider, []) if c.oauth2() is not None]
+        if pending.connector_id is not None:
+            cfg = await services.store.get_connector(tenant.id, pending.connector_id)
+            if cfg is not None and cfg.connector_type in services.registry:
+                classes.insert(0, services.registry.get(cfg.connector_type))
+        scheme = next((c.oauth2() for c in classes if c.oauth2() is not None), None)
+        if scheme is None:
+            return _failed(400, f"No installed {provider} connector uses OAuth any more.")
+        credential = await services.flows.complete(
+            scheme, app, pending, code=query.get("code", ""), state=state, tenant_id=pending.tenant_id,
+            provider=provider,
+        )  # fmt: skip
+        await services.store.put_credential(credential)
+    except OAuthStateError as exc:
+        return _failed(400, exc.message)
+    except TokenEndpointError as exc:
+        logger.warning("code exchange failed", extra={"provider": provider, "error": exc.error, "status": exc.status})
+        return _failed(502 if exc.error == UNREACHABLE else 400, exc.message)
+    except OAuthError as exc:
+        return _failed(400, exc.message)
+    except StoreError:
+        return _failed(503, "The server cannot reach its database right now. Try connecting again in a minute.")
+    services.credential_changed(tenant.slug, tenant.id, provider)
+    logger.info("OAuth connection completed", extra={"tenant": tenant.slug, "provider": provider})
+    who = f" as {credential.account}" if credential.account else ""
+    return _page(200, "Connected", f"{provider} is connected for {tenant.name or tenant.slug}{who}. You can close this page.")
+
+
+def callback_route() -> Route:
+    return Route("/api/v1/oauth/callback/{provider}", callback, methods=["GET"], name="oauthCallback")
+
+
+OPERATIONS = [
+    Operation("POST", "/oauth/{slug}/{provider}/authorize", "authorizeOAuth",
+              "Start connecting a provider account: returns the provider's authorization URL", "oauth", authorize,
+              AuthorizeResponse, body=AuthorizeRequest, body_required=False,
+              params={"slug": params.SLUG, "provider": params.PROVIDER}),
+]  # fmt: skip
