@@ -1,4 +1,4 @@
-"""Representative arguments for every tool, used by the contract tests (one entry per tool, enforced).
+"""Representative arguments for every tool, used by the contract tests (every tool at least once, enforced).
 
 Each case uses most of the tool's optional parameters, so that the request it sends
 exercises the query string and body the connector builds, not only the happy path.
@@ -11,7 +11,7 @@ from typing import Any
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 REPO: dict[str, Any] = {"owner": "octocat", "repo": "Hello-World"}
 
-CASES: dict[str, dict[str, Any]] = {
+_MAIN: dict[str, dict[str, Any]] = {
     # context
     "github_get_me": {},
     "github_check_token_scopes": {},
@@ -187,7 +187,6 @@ CASES: dict[str, dict[str, Any]] = {
     "github_list_code_scanning_alerts": {
         **REPO,
         "state": "open",
-        "severity": "high",
         "ref": "refs/heads/main",
         "tool_name": "CodeQL",
         "limit": 10,
@@ -210,3 +209,24 @@ CASES: dict[str, dict[str, Any]] = {
     "github_get_user_activity": {"username": "octocat", "limit": 10},
     "github_get_user_stats": {"username": "octocat"},
 }
+
+_VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    ("github_list_repositories", {"org": "octo-org", "sort": "full_name"}),
+    ("github_list_repositories", {"username": "octocat"}),
+    ("github_get_file_content", {**REPO, "path": "docs"}),
+    ("github_create_branch", {**REPO, "branch": "fix/typo", "from_ref": SHA}),
+    ("github_create_branch", {**REPO, "branch": "fix/typo"}),
+    ("github_get_release", {**REPO, "release_id": 1}),
+    ("github_get_release", {**REPO}),
+    ("github_create_repository", {"name": "new-repo", "private": False, "auto_init": False}),
+    ("github_list_workflow_runs", {**REPO, "branch": "main"}),
+    ("github_rerun_workflow_run", {**REPO, "run_id": 30433642}),
+    ("github_run_workflow", {**REPO, "workflow": "1234", "ref": "v1.0.0"}),
+    ("github_list_notifications", {**REPO}),
+    ("github_mark_all_notifications_read", {**REPO}),
+    ("github_list_organizations", {}),
+    ("github_get_user_activity", {}),
+]
+
+CASES: list[tuple[str, dict[str, Any]]] = [*_MAIN.items(), *_VARIANTS]
+"""(tool name, arguments) pairs: every tool's main case, then variants reaching its other endpoints."""

@@ -25,7 +25,7 @@ from sagemcp.upstream import UpstreamResponse
 
 from ._config import SlackConfig
 
-__all__ = ["JSON_CONTENT_TYPE", "config_of", "read", "write", "write_form"]
+__all__ = ["JSON_CONTENT_TYPE", "config_of", "obj", "read", "read_response", "write", "write_form"]
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -36,6 +36,11 @@ def config_of(ctx: ToolContext) -> SlackConfig:
     if not isinstance(config, SlackConfig):  # pragma: no cover - core always passes the parsed Config
         config = SlackConfig.model_validate(config.model_dump())
     return config
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (Slack's optional nested objects)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _query(params: Mapping[str, Any] | None) -> dict[str, Any]:

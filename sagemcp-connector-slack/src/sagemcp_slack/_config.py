@@ -14,6 +14,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
+
 from sagemcp.connector import ConnectorSettings
 
 __all__ = ["ALLOW_ENTRY_PATTERN", "DEFAULT_API_URL", "SlackConfig", "validate_api_url"]

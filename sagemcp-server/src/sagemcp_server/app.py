@@ -306,7 +306,7 @@ def create_app(
         Route("/api/v1/oauth/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Mount("/api/v1", app=services.mcp),
     ]
-    handlers: dict[Any, Any] = {Exception: handle_exception, HTTPException: handle_exception}
+    handlers: dict[Any, Any] = {HTTPException: handle_exception}
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.services = services
     app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)

@@ -21,6 +21,7 @@ __all__ = [
     "JsonFormatter",
     "TextFormatter",
     "configure_logging",
+    "quiet_noisy_loggers",
     "current_request_id",
     "redact",
     "request_id_var",
@@ -123,6 +124,18 @@ def configure_logging(fmt: Literal["auto", "json", "text"] = "auto", level: str 
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
-    # These log full URLs at INFO, and an upstream API may take a key in its query string.
-    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "aiosqlite", "asyncio"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    quiet_noisy_loggers()
+
+
+NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "aiosqlite", "asyncio", "sqlalchemy.engine")
+
+
+def quiet_noisy_loggers() -> None:
+    """Keep third-party loggers that print URLs, SQL parameters or request lines at WARNING.
+
+    httpx logs full URLs at INFO (an upstream API may take a key in its query string,
+    and an OAuth callback URL carries the code); aiosqlite logs statements with their
+    parameters at DEBUG (encrypted secrets, key hashes).
+    """
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

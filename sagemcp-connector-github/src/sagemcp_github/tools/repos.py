@@ -414,6 +414,8 @@ class ReposTools:
                 headers={"Accept": "application/vnd.github.sha"},
             )
             sha = found.text.strip()
+            if sha.startswith("{"):  # a full commit object, if the media type was not honoured
+                sha = str(json_object(found).get("sha") or "")
             if not _SHA_RE.match(sha):
                 raise InvalidArguments(
                     f"could not resolve {from_ref or 'the default branch'!r} to a commit",

@@ -34,10 +34,6 @@ class SecurityTools:
         state: Annotated[
             Literal["open", "closed", "dismissed", "fixed"] | None, Field(description="Only alerts in this state.")
         ] = "open",
-        severity: Annotated[
-            Literal["critical", "high", "medium", "low", "warning", "note", "error"] | None,
-            Field(description="Only alerts of this severity."),
-        ] = None,
         ref: Annotated[
             str | None,
             Field(max_length=255, description="Git ref, e.g. `refs/heads/main` (default branch if omitted)."),
@@ -50,11 +46,11 @@ class SecurityTools:
     ) -> CodeScanningAlertList:
         """List code-scanning alerts (CodeQL and other analysers) of a repository: rule, severity, file and line.
 
-        Needs code scanning enabled on the repository and the `security_events` scope.
+        Needs code scanning enabled on the repository and the `security_events` scope. Each alert
+        carries its severity; GitHub's description of this endpoint has no severity filter.
         """
         params: dict[str, Any] = {
             "state": state,
-            "severity": severity,
             "ref": ref,
             "tool_name": tool_name,
             **page_params(limit, cursor),

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from sagemcp.models import Principal
 
-from .errors import ApiError, validation_details
+from .errors import ApiError, handle_exception, validation_details
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -113,6 +113,12 @@ def route_for(op: Operation, authenticate: Callable[[Request, Operation], Awaita
     compiled = {name: re.compile(p.pattern) for name, p in op.params.items()}
 
     async def endpoint(request: Request) -> Response:
+        try:
+            return await run(request)
+        except Exception as exc:
+            return await handle_exception(request, exc)
+
+    async def run(request: Request) -> Response:
         principal = await authenticate(request, op)
         path = {k: str(v) for k, v in request.path_params.items()}
         for name, regex in compiled.items():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 
-from sagemcp.models import Tenant
+from sagemcp.models import SLUG_PATTERN, Tenant
 
 from ..db.store import Stamped
 from . import params
@@ -37,7 +38,10 @@ def _encode(slug: str) -> str:
 
 def _decode(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        slug = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode("utf-8")
+        if not re.match(SLUG_PATTERN, slug):
+            raise ValueError(slug)
+        return slug
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ApiError(422, "invalid_cursor", "The cursor is not one this API returned.", [("cursor", "invalid")]) from None
 

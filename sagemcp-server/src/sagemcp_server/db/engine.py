@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -29,6 +30,9 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
         if parsed.get_driver_name() != "aiosqlite":
             raise ValueError("SQLite URLs must use the aiosqlite driver: sqlite+aiosqlite:///path/to/file.db")
         connect_args["timeout"] = timeout
+        database = parsed.database or ""
+        if database and not database.startswith(":memory:") and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     elif backend == "postgresql":
         if parsed.get_driver_name() != "asyncpg":
             raise ValueError("PostgreSQL URLs must use the asyncpg driver: postgresql+asyncpg://user@host/db")

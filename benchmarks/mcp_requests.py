@@ -1,0 +1,171 @@
+"""The exact HTTP requests the load generator sends, and a check that each one succeeds.
+
+A 2026-07-28 request is self-contained: the body's `params._meta` carries the
+protocol version and client capabilities (and client info), and the headers repeat
+the version, the method and, for `tools/call`, the tool name (`MCP-Protocol-Version`,
+`Mcp-Method`, `Mcp-Name`, plus an `Mcp-Param-*` header for every argument whose
+schema declares `x-mcp-header`), exactly as the SDK's inbound classifier
+(`mcp.shared.inbound.classify_inbound_request`) requires. A 2025-11-25 request is
+plain JSON-RPC with `MCP-Protocol-Version`; with a session, it also carries the
+`Mcp-Session-Id` that an `initialize` handshake returned.
+
+`verify` sends a request once and checks that the answer is a successful JSON-RPC
+result of the right shape (a benchmark of error responses would be worthless).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .targets._fixtures import ISSUE_NUMBER, MCP_PATH, OWNER, REPO
+
+MODERN = "2026-07-28"
+HANDSHAKE = "2025-11-25"
+TOOL = "github_get_issue"
+ARGUMENTS = {"owner": OWNER, "repo": REPO, "issue_number": ISSUE_NUMBER}
+CLIENT_INFO = {"name": "sagemcp-bench", "version": "1.0"}
+ACCEPT = "application/json, text/event-stream"
+
+
+class VerificationError(RuntimeError):
+    """A target answered a benchmark request with something other than the expected success."""
+
+
+@dataclass
+class HttpRequest:
+    headers: dict[str, str]
+    body: bytes
+    path: str = MCP_PATH
+    expect: str = ""
+    """A substring every successful response body contains (checked by the wrk script too)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def spec(self) -> bytes:
+        """The request as the wrk script reads it: header lines, a blank line, the body."""
+        head = "".join(f"{k}: {v}\n" for k, v in self.headers.items())
+        return head.encode() + b"\n" + self.body
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _param_headers(catalog: list[dict[str, Any]], name: str, arguments: dict[str, Any]) -> dict[str, str]:
+    """`Mcp-Param-*` headers for the tool's `x-mcp-header` annotations, as the SDK client would send them."""
+    from mcp.shared.inbound import find_invalid_x_mcp_header, mcp_param_headers, x_mcp_header_map
+
+    schema = next((t.get("inputSchema") for t in catalog if t.get("name") == name), None)
+    if schema is None or find_invalid_x_mcp_header(schema) is not None:
+        return {}
+    return mcp_param_headers(x_mcp_header_map(schema), arguments)
+
+
+def build(
+    method: str, era: str, api_key: str, catalog: list[dict[str, Any]], session_id: str | None = None
+) -> HttpRequest:
+    """The request for one cell: `method` is `tools/list` or `tools/call`, `era` a protocol version."""
+    params: dict[str, Any] = {}
+    if method == "tools/call":
+        params = {"name": TOOL, "arguments": ARGUMENTS}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": ACCEPT,
+        "Authorization": f"Bearer {api_key}",
+        "MCP-Protocol-Version": era,
+    }
+    if era == MODERN:
+        params["_meta"] = {
+            "io.modelcontextprotocol/protocolVersion": MODERN,
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
+        }
+        headers["Mcp-Method"] = method
+        if method == "tools/call":
+            headers["Mcp-Name"] = TOOL
+            headers.update(_param_headers(catalog, TOOL, ARGUMENTS))
+    if session_id is not None:
+        headers["Mcp-Session-Id"] = session_id
+    body = _dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    expect = '"structuredContent"' if method == "tools/call" else f'"name":"{TOOL}"'
+    return HttpRequest(headers=headers, body=body, expect=expect)
+
+
+def send(port: int, request: HttpRequest, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", request.path, body=request.body, headers=request.headers)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def decode(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """The JSON-RPC response in a JSON or SSE answer."""
+    if headers.get("content-type", "").startswith("text/event-stream"):
+        for line in body.decode().splitlines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:].strip() or "null")
+                if isinstance(message, dict) and ("result" in message or "error" in message):
+                    return message
+        raise VerificationError(f"no JSON-RPC response in the SSE stream: {body[:300]!r}")
+    return json.loads(body)
+
+
+def open_session(port: int, api_key: str) -> str:
+    """`initialize` + `notifications/initialized` on 2025-11-25; returns the `Mcp-Session-Id`."""
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": ACCEPT,
+        "Authorization": f"Bearer {api_key}",
+        "MCP-Protocol-Version": HANDSHAKE,
+    }
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {"protocolVersion": HANDSHAKE, "capabilities": {}, "clientInfo": CLIENT_INFO},
+    }
+    status, got, body = send(port, HttpRequest(headers=headers, body=_dumps(init)))
+    session_id = got.get("mcp-session-id")
+    if status != 200 or not session_id:
+        raise VerificationError(f"initialize answered {status} without a session id: {body[:300]!r}")
+    message = decode(got, body)
+    if "result" not in message:
+        raise VerificationError(f"initialize failed: {message}")
+    note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    status, _, body = send(port, HttpRequest(headers={**headers, "Mcp-Session-Id": session_id}, body=_dumps(note)))
+    if status not in (200, 202):
+        raise VerificationError(f"notifications/initialized answered {status}: {body[:300]!r}")
+    return session_id
+
+
+def verify(port: int, request: HttpRequest, method: str, tool_count: int | None = None) -> int:
+    """Send `request` once; raise `VerificationError` unless it is a successful result. Returns the body size."""
+    status, headers, body = send(port, request)
+    if status != 200:
+        raise VerificationError(f"HTTP {status}: {body[:500]!r}")
+    message = decode(headers, body)
+    if "error" in message or "result" not in message:
+        raise VerificationError(f"JSON-RPC error: {json.dumps(message)[:500]}")
+    result = message["result"]
+    if method == "tools/call":
+        if result.get("isError"):
+            raise VerificationError(f"the tool answered an error: {json.dumps(result)[:500]}")
+        structured = result.get("structuredContent") or {}
+        if structured.get("number") != ISSUE_NUMBER:
+            raise VerificationError(f"unexpected tool result: {json.dumps(result)[:500]}")
+    else:
+        names = [t.get("name") for t in result.get("tools", [])]
+        if TOOL not in names:
+            raise VerificationError(f"{TOOL} is not listed: {names[:10]}")
+        if tool_count is not None and len(names) != tool_count:
+            raise VerificationError(f"{len(names)} tools listed, the catalog has {tool_count}")
+    if request.expect.encode() not in body:
+        raise VerificationError(f"the response lacks {request.expect!r}, which the wrk script checks")
+    if b'"isError":true' in body:
+        raise VerificationError("the response contains isError:true")
+    return len(body)

@@ -1,0 +1,71 @@
+-- wrk script for the sagemcp benchmark: POST one prepared MCP request, check every answer,
+-- and print the results as one JSON line.
+--
+--   wrk -t1 -c32 -d10s -s benchmarks/wrk/mcp.lua http://127.0.0.1:PORT/PATH -- SPEC_FILE EXPECT
+--
+-- SPEC_FILE holds the request as `benchmarks.mcp_requests.HttpRequest.spec()` writes it:
+-- one "Name: value" header per line, a blank line, then the body (sent as is).
+-- EXPECT is a substring every successful response body contains. A response counts as
+-- bad when its status is not 200, it lacks EXPECT or a JSON-RPC "result" member, or it
+-- carries "isError":true; the harness rejects a run with any bad response.
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local f = assert(io.open(args[1], "rb"))
+  local text = f:read("*a")
+  f:close()
+  local split = string.find(text, "\n\n", 1, true)
+  local head, body = string.sub(text, 1, split - 1), string.sub(text, split + 2)
+  local headers = {}
+  for line in string.gmatch(head, "[^\n]+") do
+    local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
+  expect = args[2] or ""
+  bad = 0
+  sample = ""
+  prepared = wrk.format("POST", nil, headers, body)
+end
+
+function request()
+  return prepared
+end
+
+function response(status, headers, body)
+  if status ~= 200
+    or (expect ~= "" and not string.find(body, expect, 1, true))
+    or not string.find(body, '"result":', 1, true)
+    or string.find(body, '"isError":true', 1, true) then
+    bad = bad + 1
+    if sample == "" then
+      sample = tostring(status) .. " " .. string.sub(body, 1, 200)
+    end
+  end
+end
+
+local function escape(s)
+  return (string.gsub(s, '[%c"\\]', function(c) return string.format("\\u%04x", string.byte(c)) end))
+end
+
+function done(summary, latency, requests)
+  local total_bad, first = 0, ""
+  for _, thread in ipairs(threads) do
+    total_bad = total_bad + (thread:get("bad") or 0)
+    local s = thread:get("sample") or ""
+    if first == "" then first = s end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"bad":%d,"bad_sample":"%s",' ..
+    '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"p50":%d,"p90":%d,"p99":%d,"p999":%d}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout, total_bad, escape(first),
+    latency.min, latency.mean, latency.max, latency.stdev,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
+end

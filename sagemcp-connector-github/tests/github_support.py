@@ -1,0 +1,133 @@
+"""Test helpers: GitHub's API description, the recorded fixtures, and a fake GitHub that replays them.
+
+The description is `shared/specs/github/api.github.com.json.gz`, beside the repository
+(CI clones the repository with `shared/` next to it). It is loaded once per session.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sagemcp.testing import ContractViolation, OpenAPIValidator, Operation
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "github"
+SPEC_FILE = SPEC_DIR / "api.github.com.json.gz"
+OCTOKIT_COMPARE = "/repos/{owner}/{repo}/compare/{base}...{head}"
+"""A path Octokit adds to its build of the description; GitHub's own has only `.../compare/{basehead}`."""
+
+API = "https://api.github.com"
+
+Responder = Callable[[httpx.Request], httpx.Response]
+
+
+@cache
+def load_fixture(name: str) -> dict[str, Any]:
+    """A recorded response by name (`issues/get`, `pulls/get.diff`, ...); see fixtures/_build.py."""
+    path = FIXTURES / (name.replace("/", "__") + ".json")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def fixture_body(name: str) -> Any:
+    return json.loads(json.dumps(load_fixture(name)["body"]))  # a fresh copy
+
+
+def fixture_response(
+    name: str, *, status: int | None = None, headers: Mapping[str, str] | None = None, body: Any = ...
+) -> httpx.Response:
+    """The recorded response `name` as an `httpx.Response`, optionally with another status, headers or body."""
+    fixture = load_fixture(name)
+    all_headers = {**fixture.get("headers", {}), **(headers or {})}
+    code = status if status is not None else fixture["status"]
+    if body is not ...:
+        return httpx.Response(code, json=body, headers=all_headers)
+    if fixture.get("text") is not None:
+        return httpx.Response(code, text=fixture["text"], headers=all_headers)
+    if fixture.get("body") is None:
+        return httpx.Response(code, headers=all_headers)
+    return httpx.Response(code, json=fixture_body(name), headers=all_headers)
+
+
+def load_description() -> OpenAPIValidator:
+    if not SPEC_FILE.exists():
+        raise FileNotFoundError(
+            f"GitHub's API description is missing at {SPEC_FILE}: clone the repository with shared/ beside it"
+        )
+    document = json.loads(gzip.decompress(SPEC_FILE.read_bytes()))
+    # Octokit's extra path would shadow the official operation for `base...head` paths; drop it so the
+    # contract tests check requests against GitHub's own `GET /repos/{owner}/{repo}/compare/{basehead}`.
+    document["paths"].pop(OCTOKIT_COMPARE, None)
+    return OpenAPIValidator(document, source="api.github.com.json.gz")
+
+
+class FakeGitHub:
+    """Answers each request with the recorded response of the operation it matches.
+
+    With a `validator`, every request is first checked against GitHub's description
+    (a request it does not describe fails the test). `responses` maps an operation id to
+    a fixture name or a function of the request, replacing the default fixture.
+    """
+
+    MEDIA_FIXTURES = {
+        ("pulls/get", "application/vnd.github.diff"): "pulls/get.diff",
+        ("repos/get-commit", "application/vnd.github.sha"): "repos/get-commit.sha",
+    }
+
+    def __init__(
+        self,
+        validator: OpenAPIValidator,
+        responses: Mapping[str, str | Responder] | None = None,
+        *,
+        base_path_prefix: str | None = None,
+    ) -> None:
+        self.validator = validator
+        self.responses = dict(responses or {})
+        self.base_path_prefix = base_path_prefix
+        self.operations: list[Operation] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        operation = self.validator.validate_request(request, base_path_prefix=self.base_path_prefix)
+        _check_whole_path(operation, request, self.base_path_prefix)
+        self.operations.append(operation)
+        op_id = operation.operation_id or ""
+        chosen = self.responses.get(op_id)
+        if callable(chosen):
+            return chosen(request)
+        if chosen is None:
+            accept = request.headers.get("accept", "")
+            chosen = self.MEDIA_FIXTURES.get((op_id, accept), op_id)
+        return fixture_response(chosen)
+
+    @property
+    def operation_ids(self) -> list[str | None]:
+        return [op.operation_id for op in self.operations]
+
+
+MULTI_SEGMENT_PARAMS = frozenset({"path"})
+"""Path parameters GitHub documents as holding slashes (`/repos/{owner}/{repo}/contents/{path}`)."""
+
+
+def _check_whole_path(operation: Operation, request: httpx.Request, prefix: str | None) -> None:
+    """Refuse a match that swallowed several path segments into a parameter that cannot hold them.
+
+    `OpenAPIValidator` lets any last `{param}` take the rest of the path, so without this
+    check `GET /repos/o/r/anything` would pass as `GET /repos/{owner}/{repo}`.
+    """
+    segments = [s for s in request.url.raw_path.decode("ascii").split("?", 1)[0].split("/") if s]
+    if prefix:
+        segments = segments[len([s for s in prefix.split("/") if s]) :]
+    template = [s for s in operation.path.split("/") if s]
+    last = template[-1].strip("{}") if template else ""
+    if len(segments) != len(template) and last not in MULTI_SEGMENT_PARAMS:
+        raise ContractViolation(
+            f"no operation describes {request.method} {request.url.path}: it matched {operation.path} only by "
+            f"putting several path segments into {{{last}}}"
+        )

@@ -1,0 +1,182 @@
+"""GitHub App installation tokens: JWT signing, the token request, refresh results and failures."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import warnings
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sagemcp.errors import ReconnectRequired, RefreshFailed
+from sagemcp.models import Credential
+
+from sagemcp_github import GitHubAppAuth
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.jose import jwt
+
+EXPIRES = "2030-01-01T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def key_pair() -> tuple[str, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
+
+
+def app_credential(private_key: str, **extra: object) -> Credential:
+    return Credential(
+        tenant_id="acme",
+        provider="github",
+        kind="github_app",
+        access_token="placeholder",
+        refresh_token=private_key,
+        expires_at=0,
+        extra={"app_id": 12345, "installation_id": 67890, **extra},
+        version=3,
+    )
+
+
+def client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def test_refresh_exchanges_a_signed_jwt_for_an_installation_token(key_pair: tuple[str, bytes]) -> None:
+    private, public = key_pair
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = {
+            "token": "ghs_new_installation_token",
+            "expires_at": EXPIRES,
+            "permissions": {"issues": "write", "contents": "read"},
+            "repository_selection": "selected",
+        }
+        return httpx.Response(201, json=body)
+
+    before = time.time()
+    async with client(handler) as http:
+        refreshed = await GitHubAppAuth().refresh_credential(app_credential(private), http)
+
+    (request,) = seen
+    assert request.method == "POST"
+    assert str(request.url) == "https://api.github.com/app/installations/67890/access_tokens"
+    assert request.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    assert request.headers["Accept"] == "application/vnd.github+json"
+    scheme, token = request.headers["Authorization"].split(" ", 1)
+    assert scheme == "Bearer"
+    claims = jwt.decode(token, public)
+    assert claims.header["alg"] == "RS256"
+    assert claims["iss"] == "12345"
+    assert claims["iat"] <= before and claims["exp"] - claims["iat"] <= 600
+    assert claims["exp"] > before + 300
+
+    assert refreshed.access_token.get_secret_value() == "ghs_new_installation_token"
+    assert refreshed.expires_at == datetime(2030, 1, 1, 12, tzinfo=timezone.utc).timestamp()
+    assert refreshed.version == 4
+    assert refreshed.refresh_token is not None and refreshed.refresh_token.get_secret_value() == private
+    assert refreshed.extra["permissions"] == {"issues": "write", "contents": "read"}
+    assert refreshed.extra["app_id"] == 12345
+    assert GitHubAppAuth().headers(refreshed) == {"Authorization": "Bearer ghs_new_installation_token"}
+
+
+async def test_refresh_uses_the_enterprise_server_url(key_pair: tuple[str, bytes]) -> None:
+    urls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        return httpx.Response(201, json={"token": "ghs_x", "expires_at": EXPIRES})
+
+    credential = app_credential(key_pair[0], api_url="https://github.example.com/api/v3/")
+    async with client(handler) as http:
+        await GitHubAppAuth().refresh_credential(credential, http)
+    assert urls == ["https://github.example.com/api/v3/app/installations/67890/access_tokens"]
+
+
+@pytest.mark.parametrize(("status", "reason"), [(401, "JWT"), (403, "suspended"), (404, "uninstalled"), (422, "rejected")])
+async def test_refusals_need_a_reconnect(key_pair: tuple[str, bytes], status: int, reason: str) -> None:
+    async with client(lambda request: httpx.Response(status, json={"message": "nope"})) as http:
+        with pytest.raises(ReconnectRequired, match=reason) as caught:
+            await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+    assert "67890" in caught.value.message
+    assert "BEGIN" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        lambda request: httpx.Response(502, text="bad gateway"),
+        lambda request: httpx.Response(201, json={"no": "token"}),
+        lambda request: httpx.Response(201, text="not json"),
+    ],
+)
+async def test_passing_failures_can_be_retried(
+    key_pair: tuple[str, bytes], handler: Callable[[httpx.Request], httpx.Response]
+) -> None:
+    async with client(handler) as http:
+        with pytest.raises(RefreshFailed):
+            await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+
+
+async def test_network_errors_can_be_retried(key_pair: tuple[str, bytes]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with client(handler) as http:
+        with pytest.raises(RefreshFailed, match="could not reach GitHub"):
+            await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+
+
+async def test_a_missing_expiry_falls_back_to_an_hour(key_pair: tuple[str, bytes]) -> None:
+    async with client(lambda request: httpx.Response(201, json={"token": "ghs_x"})) as http:
+        refreshed = await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+    assert refreshed.expires_at is not None
+    assert 3500 < refreshed.expires_at - time.time() <= 3600
+
+
+@pytest.mark.parametrize(
+    ("credential", "message"),
+    [
+        (lambda key: app_credential("not a key"), "not a usable RSA key"),
+        (lambda key: app_credential(key).model_copy(update={"refresh_token": None}), "no private key"),
+        (lambda key: app_credential(key, app_id=""), "app_id"),
+        (lambda key: app_credential(key, installation_id=None), "installation_id"),
+        (lambda key: app_credential(key, api_url="http://github.example.com"), "api_url"),
+    ],
+)
+async def test_unusable_credentials_need_a_reconnect(
+    key_pair: tuple[str, bytes], credential: Callable[[str], Credential], message: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request may be sent")
+
+    async with client(handler) as http:
+        with pytest.raises(ReconnectRequired, match=message):
+            await GitHubAppAuth().refresh_credential(credential(key_pair[0]), http)
+
+
+def test_headers_without_a_credential() -> None:
+    assert GitHubAppAuth().headers(None) == {}
+    assert GitHubAppAuth.kind == "github_app"
+
+
+def test_jwt_is_valid_for_at_most_ten_minutes(key_pair: tuple[str, bytes]) -> None:
+    private, public = key_pair
+    token = GitHubAppAuth().app_jwt(app_credential(private), now=1_700_000_000)
+    claims = jwt.decode(token, public)
+    assert claims["iat"] == 1_700_000_000 - 60
+    assert claims["exp"] - claims["iat"] == 600
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": "RS256", "typ": "JWT"}

@@ -1,0 +1,93 @@
+"""Argument types shared by the tools: each one validated, and described for the model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from ._pagination import MAX_LIMIT
+from ._time import TS_PATTERN, WINDOW_PATTERN
+
+__all__ = [
+    "ChannelArg",
+    "CursorArg",
+    "EmojiArg",
+    "LimitArg",
+    "MarkdownArg",
+    "TimeArg",
+    "TsArg",
+    "UserArg",
+    "WindowArg",
+]
+
+CHANNEL_PATTERN = r"^\s*([CGD][A-Z0-9]{2,30}|#[^\s#,<>|]{1,80})\s*$"
+USER_PATTERN = r"^\s*([UWB][A-Z0-9]{2,30}|@[^\s,<>|]{1,80}|[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+)\s*$"
+
+ChannelArg = Annotated[
+    str,
+    Field(
+        pattern=CHANNEL_PATTERN,
+        description="Channel id (C0123ABCD, or D... for a DM) or #channel-name.",
+        examples=["C0123ABCD", "#general"],
+    ),
+]
+UserArg = Annotated[
+    str,
+    Field(
+        pattern=USER_PATTERN,
+        description="User id (U0123ABCD), @handle, or email address.",
+        examples=["U0123ABCD", "@alice", "alice@example.com"],
+    ),
+]
+TsArg = Annotated[
+    str,
+    Field(
+        pattern=TS_PATTERN,
+        description="Message timestamp (`ts`) as returned by the history, thread or search tools.",
+        examples=["1714564800.000100"],
+    ),
+]
+WindowArg = Annotated[
+    str | None,
+    Field(
+        default=None,
+        pattern=WINDOW_PATTERN,
+        description="How far back from now: 30m, 12h, 1d, 7d, 30d, 2w... Leave out for no lower bound.",
+        examples=["1d", "7d", "30d"],
+    ),
+]
+TimeArg = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=40,
+        description="A date (2024-05-01), an ISO 8601 date-time, or a Slack timestamp.",
+    ),
+]
+LimitArg = Annotated[
+    int | None,
+    Field(default=None, ge=1, le=MAX_LIMIT, description=f"Items per page (default 20, at most {MAX_LIMIT})."),
+]
+CursorArg = Annotated[
+    str | None,
+    Field(default=None, max_length=8192, description="next_cursor from the previous page; leave out to start."),
+]
+MarkdownArg = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40_000,
+        description=(
+            "Message text in Markdown (converted to Slack mrkdwn). Mention people as <@U0123ABCD>, channels as "
+            "<#C0123ABCD>, everyone here as <!here>."
+        ),
+    ),
+]
+EmojiArg = Annotated[
+    str,
+    Field(
+        pattern=r"^:?[a-z0-9_+'\-]{1,100}(::skin-tone-[2-6])?:?$",
+        description="Emoji name, with or without colons (thumbsup, :white_check_mark:).",
+    ),
+]

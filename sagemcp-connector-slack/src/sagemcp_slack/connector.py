@@ -1,0 +1,146 @@
+"""`SlackConnector`: Slack's Web API as MCP tools, for many tenants at once.
+
+The class holds no state: each call gets its tenant's configuration (`SlackConfig`),
+credential and a client bound to the configured API URL in its `ToolContext`.
+
+Authentication: Slack's OAuth v2 (bot scopes for the enabled tool groups; token
+rotation is followed when the Slack app enables it), or a bot token (`xoxb-`) or user
+token (`xoxp-`) stored directly. Slack answers failures with HTTP 200 and `ok: false`:
+`check_response` maps them (see `_errors`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from sagemcp.auth import AuthScheme, BearerToken, OAuth2
+from sagemcp.connector import Connector, ConnectorInfo
+from sagemcp.errors import UpstreamError
+from sagemcp.upstream import UpstreamResponse
+
+from . import __version__
+from ._config import DEFAULT_API_URL, SlackConfig
+from ._errors import slack_error
+from ._oauth import slack_token_response
+from .tools import (
+    BookmarkTools,
+    CanvasTools,
+    CanvasWriteTools,
+    ConversationTools,
+    FileWriteTools,
+    PinTools,
+    SearchTools,
+    UserTools,
+    WorkspaceTools,
+    WriteTools,
+)
+
+__all__ = ["BOT_SCOPES_BY_GROUP", "DEFAULT_GROUPS", "USER_SCOPES_BY_GROUP", "SlackConfig", "SlackConnector"]
+
+_CONVERSATION_READ = ("channels:read", "groups:read", "im:read", "mpim:read")
+
+ALWAYS_SCOPES = ("users:read",)
+"""Requested whatever the groups: names of authors and mentions are resolved with users.info."""
+
+BOT_SCOPES_BY_GROUP: dict[str, tuple[str, ...]] = {
+    "conversations": (
+        *_CONVERSATION_READ,
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "mpim:history",
+        "reactions:read",
+    ),
+    "users": ("users:read", "users:read.email", "usergroups:read"),
+    "pins": ("pins:read",),
+    "bookmarks": ("bookmarks:read",),
+    "canvases": ("files:read",),
+    "workspace": ("team:read",),
+    # Write tools read the target channel (conversations.info) to check allowed_channels.
+    "write": (
+        "chat:write",
+        "im:write",
+        "mpim:write",
+        "reactions:write",
+        "pins:write",
+        "bookmarks:write",
+        *_CONVERSATION_READ,
+    ),
+    "files_write": ("files:write", *_CONVERSATION_READ),
+    "canvases_write": ("canvases:write", *_CONVERSATION_READ),
+}
+"""Bot-token scopes per tool group: the OAuth flow requests those of the enabled groups."""
+
+USER_SCOPES_BY_GROUP: dict[str, tuple[str, ...]] = {"search": ("search:read",)}
+"""Scopes only a user token can hold (Slack has no bot scope for search)."""
+
+DEFAULT_GROUPS = ("conversations", "users", "search", "pins", "bookmarks", "canvases", "workspace")
+"""Read-only groups, on for a new tenant; `write`, `files_write` and `canvases_write` must be enabled."""
+
+
+class SlackConnector(
+    ConversationTools,
+    SearchTools,
+    UserTools,
+    PinTools,
+    BookmarkTools,
+    CanvasTools,
+    WorkspaceTools,
+    WriteTools,
+    FileWriteTools,
+    CanvasWriteTools,
+    Connector,
+):
+    """Slack: channels, history and threads, search, messages, DMs, reactions, users, pins, bookmarks,
+    canvases and file uploads."""
+
+    info = ConnectorInfo(
+        id="slack",
+        title="Slack",
+        description=(
+            "Read channels, threads and DMs, search messages, look people and user groups up, and (when enabled) "
+            "post, reply, edit, schedule, react, pin, bookmark, create canvases and upload files in a Slack workspace."
+        ),
+        homepage="https://api.slack.com/web",
+        version=__version__,
+        default_groups=DEFAULT_GROUPS,
+    )
+    auth: ClassVar[tuple[AuthScheme, ...]] = (
+        OAuth2(
+            description=(
+                "Slack OAuth v2: installs the Slack app in the workspace with the bot scopes of the enabled tool "
+                "groups. Token rotation is followed when the app enables it."
+            ),
+            authorize_url="https://slack.com/oauth/v2/authorize",
+            token_url="https://slack.com/api/oauth.v2.access",
+            revoke_url="https://slack.com/api/auth.revoke",
+            scopes=ALWAYS_SCOPES,
+            scopes_by_group=BOT_SCOPES_BY_GROUP,
+            # Slack documents a confidential-client flow for oauth.v2.access (client secret, preferably
+            # with HTTP Basic); PKCE is not part of it.
+            pkce=False,
+            token_auth_method="client_secret_basic",
+            scope_separator=",",
+            scope_param="scope",
+            token_response_hook=slack_token_response,
+        ),
+        BearerToken(
+            description=(
+                "A Slack bot token (xoxb-...) or user token (xoxp-...) from the app's OAuth & Permissions page. "
+                "Search needs a user token with search:read."
+            )
+        ),
+    )
+    Config = SlackConfig
+    base_url = DEFAULT_API_URL
+
+    @classmethod
+    def api_base_url(cls, config: BaseModel) -> str:
+        """The tenant's `api_url` (Slack's own by default; a local fake Slack in development)."""
+        return config.api_url if isinstance(config, SlackConfig) else DEFAULT_API_URL
+
+    def check_response(self, response: UpstreamResponse) -> UpstreamError | None:
+        """Slack's `ok: false` (HTTP 200) and 429 answers as upstream errors."""
+        return slack_error(response)

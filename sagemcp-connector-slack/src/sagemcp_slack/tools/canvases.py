@@ -1,0 +1,77 @@
+"""Group `canvases`: reading a canvas as Markdown (read-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from sagemcp.context import ToolContext
+from sagemcp.errors import InvalidArguments
+from sagemcp.tools import tool
+
+from .. import _api
+from .._api import obj
+from .._convert import clip
+from .._files import file_client
+from .._html import html_to_markdown
+from .._resolve import Names, user_label
+from .._time import ts_to_iso
+from ..models import Canvas
+
+__all__ = ["CANVAS_ID", "CanvasTools"]
+
+CANVAS_ID = Annotated[
+    str,
+    Field(pattern=r"^F[A-Z0-9]{2,30}$", description="Canvas id (F0123ABCD), as in the canvas's link."),
+]
+CANVAS_TEXT_LIMIT = 40_000
+_CANVAS_TYPES = frozenset({"quip", "canvas"})
+
+
+def _is_canvas(file: dict[str, Any]) -> bool:
+    return str(file.get("filetype") or "") in _CANVAS_TYPES or str(file.get("pretty_type") or "") == "Canvas"
+
+
+class CanvasTools:
+    """Reading canvases."""
+
+    @tool(read_only=True, group="canvases", scopes=("files:read",))
+    async def canvases_read(self, ctx: ToolContext, canvas_id: CANVAS_ID) -> Canvas:
+        """Read a canvas: its title, owner, dates, link and content as Markdown.
+
+        Use it for canvases linked in messages or channel headers (their id starts with F).
+        """
+        data = await _api.read(ctx, "files.info", {"file": canvas_id})
+        file = obj(data.get("file"))
+        if file and not _is_canvas(file):
+            raise InvalidArguments(
+                f"{canvas_id} is a file of type {file.get('pretty_type') or file.get('filetype')}, not a canvas",
+                errors=[("canvas_id", "not a canvas")],
+            )
+        names = Names(ctx)
+        owner = file.get("user")
+        if isinstance(owner, str):
+            await names.resolve_users([owner])
+        markdown: str | None = None
+        cut = False
+        url = file.get("url_private_download") or file.get("url_private")
+        if isinstance(url, str) and url:
+            client, target = file_client(ctx, url, authenticated=True)
+            response = await client.get(target)
+            content_type = response.headers.get("content-type", "")
+            text = response.text
+            if "html" in content_type or text.lstrip().startswith("<"):
+                text = html_to_markdown(text)
+            markdown, cut = clip(text, CANVAS_TEXT_LIMIT, "open the canvas in Slack for the rest")
+        known = names.users.get(owner) if isinstance(owner, str) else None
+        return Canvas(
+            id=canvas_id,
+            title=file.get("title") if isinstance(file.get("title"), str) else None,
+            created=ts_to_iso(file.get("created")),
+            updated=ts_to_iso(file.get("updated") or file.get("created")),
+            owner=(user_label(known) if known else owner) if isinstance(owner, str) else None,
+            permalink=file.get("permalink") if isinstance(file.get("permalink"), str) else None,
+            markdown=markdown,
+            truncated=cut,
+        )

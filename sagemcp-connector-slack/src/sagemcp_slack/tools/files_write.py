@@ -1,0 +1,138 @@
+"""Group `files_write`: uploading a file with Slack's two-step external upload.
+
+`files.upload` was retired by Slack (new apps lost it in 2024, every app on 2025-11-12).
+The current flow, modelled from Slack's documentation:
+
+1. `files.getUploadURLExternal` (form fields `filename`, `length`) returns `upload_url`
+   and `file_id`;
+2. the bytes are POSTed to `upload_url` (on files.slack.com) with no token: the URL
+   authorizes the upload (see `_files.file_client` for how that host is reached);
+3. `files.completeUploadExternal` (form fields; `files` is a JSON-encoded array of
+   `{"id", "title"}`) finishes the upload and, with `channel_id`, shares the file.
+
+Both API steps are sent as form bodies: that is the encoding Slack documents for them
+and the one Slack's own SDKs use (`files` as a JSON string inside the form).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated
+
+from pydantic import Field
+
+from sagemcp.context import ToolContext
+from sagemcp.errors import InvalidArguments, UpstreamBadResponse
+from sagemcp.tools import tool
+
+from .. import _api
+from .._files import file_client
+from .._guard import ensure_writable
+from .._mrkdwn import to_mrkdwn
+from .._params import ChannelArg, TsArg
+from .._resolve import Names
+from ..models import UploadedFile
+
+__all__ = ["FileWriteTools"]
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+"""Largest file accepted through a tool argument (the MCP message carries it whole)."""
+
+
+class FileWriteTools:
+    """Uploading files."""
+
+    @tool(read_only=False, group="files_write", scopes=("files:write",))
+    async def files_upload(
+        self,
+        ctx: ToolContext,
+        filename: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=255,
+                pattern=r"^[^/\\\x00-\x1f]+$",
+                description="File name with extension, e.g. report.csv.",
+            ),
+        ],
+        content: Annotated[
+            str | None, Field(description="The file's text (UTF-8). Give this or content_base64.")
+        ] = None,
+        content_base64: Annotated[
+            str | None, Field(description="The file's bytes, base64-encoded, for binary files.")
+        ] = None,
+        title: Annotated[str | None, Field(max_length=255, description="Title shown in Slack.")] = None,
+        channel: Annotated[
+            ChannelArg | None, Field(description="Share the file in this channel; leave out to keep it private.")
+        ] = None,
+        thread_ts: Annotated[TsArg | None, Field(description="Share it as a reply in this thread.")] = None,
+        initial_comment: Annotated[
+            str | None, Field(max_length=4000, description="Message posted with the file (Markdown).")
+        ] = None,
+    ) -> UploadedFile:
+        """Upload a file (text or base64 bytes, up to 5 MB) and optionally share it in a channel or thread.
+
+        Returns the file id, title and permalink.
+        """
+        if (content is None) == (content_base64 is None):
+            raise InvalidArguments(
+                "give exactly one of content (text) and content_base64 (bytes)",
+                errors=[("content", "give content or content_base64")],
+            )
+        if thread_ts and not channel:
+            raise InvalidArguments("thread_ts needs channel", errors=[("thread_ts", "needs channel")])
+        if content is not None:
+            data = content.encode("utf-8")
+        else:
+            try:
+                data = base64.b64decode(content_base64 or "", validate=True)
+            except (binascii.Error, ValueError):
+                raise InvalidArguments(
+                    "content_base64 is not valid base64", errors=[("content_base64", "not base64")]
+                ) from None
+        if not data:
+            raise InvalidArguments("the file is empty", errors=[("content", "empty")])
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InvalidArguments(
+                f"the file is {len(data):,} bytes, over the {MAX_UPLOAD_BYTES:,}-byte limit of this tool",
+                errors=[("content", "too large")],
+            )
+        channel_id: str | None = None
+        if channel:
+            names = Names(ctx)
+            channel_id = await names.channel_id(channel)
+            await ensure_writable(ctx, names, channel_id)
+
+        ticket = await _api.write_form(ctx, "files.getUploadURLExternal", {"filename": filename, "length": len(data)})
+        upload_url, file_id = ticket.get("upload_url"), ticket.get("file_id")
+        if not isinstance(upload_url, str) or not isinstance(file_id, str):
+            raise UpstreamBadResponse(
+                "Slack's files.getUploadURLExternal answer has no upload_url or file_id; try again later.",
+                provider="slack",
+            )
+        client, target = file_client(ctx, upload_url, authenticated=False)
+        await client.post(target, content=data, headers={"Content-Type": "application/octet-stream"})
+
+        done = await _api.write_form(
+            ctx,
+            "files.completeUploadExternal",
+            {
+                "files": json.dumps([{"id": file_id, "title": title or filename}], separators=(",", ":")),
+                "channel_id": channel_id,
+                "thread_ts": thread_ts,
+                "initial_comment": to_mrkdwn(initial_comment) if initial_comment else None,
+            },
+        )
+        files = [f for f in done.get("files") or () if isinstance(f, dict)]
+        info = next((f for f in files if f.get("id") == file_id), files[0] if files else {"id": file_id})
+        size = info.get("size")
+        return UploadedFile(
+            id=str(info.get("id") or file_id),
+            title=info.get("title") if isinstance(info.get("title"), str) else title or filename,
+            name=info.get("name") if isinstance(info.get("name"), str) else filename,
+            permalink=info.get("permalink") if isinstance(info.get("permalink"), str) else None,
+            channel=channel_id,
+            size=size if isinstance(size, int) else len(data),
+        )

@@ -1,0 +1,177 @@
+"""Group `users`: people and user groups (read-only)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field
+
+from sagemcp.context import ToolContext
+from sagemcp.errors import InvalidArguments, LookupFailed
+from sagemcp.tools import tool
+
+from .. import _api
+from .._convert import user_from, usergroup_from
+from .._pagination import make_cursor, page_size, read_cursor, slack_next_cursor
+from .._params import CursorArg, LimitArg, UserArg
+from .._resolve import Names
+from ..models import Member, MemberPage, User, UserGroupPage, UserPage
+
+__all__ = ["UserTools"]
+
+_USERGROUP_ID_RE = re.compile(r"^S[A-Z0-9]{2,30}$")
+
+
+def _offset(state: dict[str, object] | None) -> int:
+    value = state.get("o") if state else 0
+    return value if isinstance(value, int) else 0
+
+
+class UserTools:
+    """Looking people and user groups up."""
+
+    @tool(read_only=True, group="users", scopes=("users:read",))
+    async def users_list(
+        self,
+        ctx: ToolContext,
+        include_bots: Annotated[bool, Field(description="Include bot users and apps.")] = False,
+        include_deactivated: Annotated[bool, Field(description="Include deactivated accounts.")] = False,
+        limit: LimitArg = None,
+        cursor: CursorArg = None,
+    ) -> UserPage:
+        """List the workspace's people: id, @handle, display and real name, title, email (if permitted).
+
+        Use it to browse members; to find one person use slack_users_lookup_by_handle or
+        slack_users_lookup_by_email. Bots and deactivated accounts are left out unless asked
+        for, so a page may hold fewer than `limit` people; follow next_cursor for more.
+        """
+        state = read_cursor(cursor, "users_list")
+        data = await _api.read(
+            ctx, "users.list", {"limit": page_size(limit), "cursor": state.get("c") if state else None}
+        )
+        users = []
+        for member in data.get("members") or ():
+            if not isinstance(member, dict):
+                continue
+            if (member.get("is_bot") or member.get("id") == "USLACKBOT") and not include_bots:
+                continue
+            if member.get("deleted") and not include_deactivated:
+                continue
+            users.append(user_from(member))
+        following = slack_next_cursor(data)
+        return UserPage(items=users, next_cursor=make_cursor("users_list", c=following) if following else None)
+
+    @tool(read_only=True, group="users", scopes=("users:read",))
+    async def users_info(self, ctx: ToolContext, user: UserArg) -> User:
+        """Get one person's profile by user id, @handle or email: names, title, email, time zone, status."""
+        names = Names(ctx)
+        user_id = await names.user_id(user)
+        if user_id not in names.users:
+            data = await _api.read(ctx, "users.info", {"user": user_id})
+            names.remember_user(data.get("user"))
+        return user_from(names.users.get(user_id) or {"id": user_id})
+
+    @tool(read_only=True, group="users", scopes=("users:read", "users:read.email"))
+    async def users_lookup_by_email(
+        self,
+        ctx: ToolContext,
+        email: Annotated[
+            str,
+            Field(
+                pattern=r"^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$",
+                max_length=254,
+                description="The person's email address.",
+            ),
+        ],
+    ) -> User:
+        """Find a person by email address (needs the users:read.email scope)."""
+        data = await _api.read(ctx, "users.lookupByEmail", {"email": email.strip()})
+        user = data.get("user")
+        if not isinstance(user, dict):
+            raise LookupFailed(f"no Slack user has the email address {email}")
+        return user_from(user)
+
+    @tool(read_only=True, group="users", scopes=("users:read",))
+    async def users_lookup_by_handle(
+        self,
+        ctx: ToolContext,
+        handle: Annotated[
+            str,
+            Field(
+                pattern=r"^@?[^\s,<>|@]{1,80}$",
+                description="The @handle (with or without '@'); a display name or full name also matches.",
+            ),
+        ],
+    ) -> User:
+        """Find a person by @handle: the handle first, then display name, then full name.
+
+        Reads the member list (up to 10,000 people), so prefer user ids when you have them.
+        """
+        names = Names(ctx)
+        return user_from(await names.find_user(handle))
+
+    @tool(read_only=True, group="users", scopes=("usergroups:read",))
+    async def usergroups_list(
+        self,
+        ctx: ToolContext,
+        include_disabled: Annotated[bool, Field(description="Include disabled user groups.")] = False,
+        limit: LimitArg = None,
+        cursor: CursorArg = None,
+    ) -> UserGroupPage:
+        """List user groups (@team handles): id, handle, name, description and member count."""
+        state = read_cursor(cursor, "usergroups_list")
+        start = _offset(state)
+        size = page_size(limit)
+        data = await _api.read(ctx, "usergroups.list", {"include_count": True, "include_disabled": include_disabled})
+        groups = [usergroup_from(g) for g in data.get("usergroups") or () if isinstance(g, dict)]
+        page = groups[start : start + size]
+        more = start + size < len(groups)
+        return UserGroupPage(items=page, next_cursor=make_cursor("usergroups_list", o=start + size) if more else None)
+
+    @tool(read_only=True, group="users", scopes=("usergroups:read", "users:read"))
+    async def usergroups_users_list(
+        self,
+        ctx: ToolContext,
+        usergroup: Annotated[
+            str,
+            Field(
+                pattern=r"^\s*(S[A-Z0-9]{2,30}|@[^\s,<>|@]{1,80})\s*$",
+                description="User group id (S0123ABCD) or its @handle.",
+            ),
+        ],
+        limit: LimitArg = None,
+        cursor: CursorArg = None,
+    ) -> MemberPage:
+        """List the members of a user group, with display names."""
+        state = read_cursor(cursor, "usergroup_members")
+        start = _offset(state)
+        size = page_size(limit)
+        group_id = usergroup.strip()
+        if not _USERGROUP_ID_RE.match(group_id):
+            wanted = group_id.lstrip("@").lower()
+            data = await _api.read(ctx, "usergroups.list", {"include_disabled": False})
+            match = next(
+                (
+                    g
+                    for g in data.get("usergroups") or ()
+                    if isinstance(g, dict) and str(g.get("handle", "")).lower() == wanted
+                ),
+                None,
+            )
+            if match is None:
+                raise LookupFailed(f"no user group has the handle @{wanted}; list them with slack_usergroups_list")
+            group_id = str(match["id"])
+        data = await _api.read(ctx, "usergroups.users.list", {"usergroup": group_id})
+        ids = [u for u in data.get("users") or () if isinstance(u, str)]
+        if start > len(ids):
+            raise InvalidArguments("cursor is past the end of the list", errors=[("cursor", "past the end")])
+        page = ids[start : start + size]
+        names = Names(ctx)
+        await names.resolve_users(page)
+        known = names.user_names()
+        more = start + size < len(ids)
+        return MemberPage(
+            items=[Member(id=i, name=known.get(i)) for i in page],
+            next_cursor=make_cursor("usergroup_members", o=start + size) if more else None,
+        )

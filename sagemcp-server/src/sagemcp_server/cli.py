@@ -1,0 +1,598 @@
+"""`sagemcp`: run the server and manage it from the command line.
+
+Management commands work on the database directly (no running server needed) and go
+through the same code as the admin API, so they validate the same way and `--json`
+prints exactly what the API would return. Output is for people by default.
+
+    sagemcp serve [--demo]              run the server (upgrades the database first)
+    sagemcp db upgrade                  upgrade the database schema
+    sagemcp tenant create|list|delete
+    sagemcp connector add|list|remove
+    sagemcp key create|list|revoke
+    sagemcp connectors                  installed connector types and load failures
+    sagemcp keys rotate|generate        the key ring that encrypts secrets at rest
+    sagemcp oauth-app set               a tenant's OAuth client for a provider
+    sagemcp credential set              a tenant's token for a provider (PAT, bot token, API key)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from . import __version__
+from .settings import Settings
+
+__all__ = ["main"]
+
+
+class CliError(Exception):
+    def __init__(self, message: str, body: Any = None, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.body = body
+        self.code = code
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def _emit(args: argparse.Namespace, data: Any, human: Callable[[Any], str]) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        text = human(data)
+        if text:
+            print(text)
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# -- settings and the in-process API ----------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+        raise CliError(f"invalid settings: {problems}") from None
+
+
+class _Api:
+    """The admin API in-process, called with a one-off platform admin key that never leaves memory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._key = "cli_" + secrets.token_urlsafe(32)
+        self.settings = settings.model_copy(update={"admin_key": SecretStr(self._key)})
+
+    async def __aenter__(self) -> _Api:
+        import httpx
+
+        from .app import _migrate, create_app
+        from .keyring import KeyRingError
+
+        try:
+            self.app = create_app(self.settings)
+        except (KeyRingError, ValueError) as exc:
+            raise CliError(str(exc)) from None
+        self.services = self.app.state.services
+        if self.settings.auto_migrate:
+            try:
+                await _migrate(self.services, deadline=5.0)
+            except RuntimeError as exc:
+                await self.services.engine.dispose()
+                raise CliError(str(exc)) from None
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://127.0.0.1",
+            headers={"Authorization": f"Bearer {self._key}"},
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+        await self.services.upstream.aclose()
+        await self.services.engine.dispose()
+
+    async def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        response = await self.client.request(method, "/api/v1" + path, json=body, params=params)
+        data = response.json() if response.content else None
+        if response.status_code >= 400:
+            error = (data or {}).get("error", {}) if isinstance(data, dict) else {}
+            message = error.get("message", f"HTTP {response.status_code}")
+            details = "; ".join(f"{d.get('field') or '-'}: {d.get('message')}" for d in error.get("details", []))
+            raise CliError(f"{message}" + (f" ({details})" if details else ""), body=data)
+        return data
+
+
+def _run_api(args: argparse.Namespace, work: Callable[[_Api], Any]) -> Any:
+    async def go() -> Any:
+        async with _Api(_settings(args)) as api:
+            return await work(api)
+
+    return asyncio.run(go())
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .logging import configure_logging
+
+    settings = _settings(
+        args, host=args.host, port=args.port, workers=args.workers, log_format=args.log_format,
+        log_level=args.log_level, public_url=args.public_url,
+        auto_migrate=False if args.no_migrate else None,
+    )  # fmt: skip
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(_prepare(settings, demo=args.demo))
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "server_header": False,
+        "lifespan": "on",
+    }
+    if settings.workers > 1:
+        # Workers build the app from the environment: hand them our settings that way.
+        for name, value in settings.model_dump(exclude_none=True, mode="json").items():
+            if isinstance(value, list):
+                value = json.dumps(value)
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            os.environ[f"SAGEMCP_{name.upper()}"] = str(value)
+        if settings.admin_key is not None:
+            os.environ["SAGEMCP_ADMIN_KEY"] = settings.admin_key.get_secret_value()
+        if settings.secret_keys is not None:
+            os.environ["SAGEMCP_SECRET_KEYS"] = settings.secret_keys.get_secret_value()
+        uvicorn.run("sagemcp_server.app:create_app_from_env", factory=True, workers=settings.workers, **common)
+        return
+    from .app import create_app
+
+    uvicorn.run(create_app(settings), **common)
+
+
+async def _prepare(settings: Settings, *, demo: bool) -> None:
+    """Key file, schema, first admin key and demo tenant, before the server (and its workers) start."""
+    from sagemcp.registry import ConnectorRegistry
+
+    from .app import _migrate, build_services
+    from .bootstrap import client_configs, ensure_admin_key, ensure_demo
+    from .keyring import KeyRingError
+
+    try:
+        services = build_services(settings, registry=ConnectorRegistry.from_entry_points() if demo else ConnectorRegistry())
+    except KeyRingError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if settings.auto_migrate:
+            await _migrate(services)
+        raw = await ensure_admin_key(services.store, settings)
+        out = sys.stdout
+        if raw is not None:
+            print("\n" + "=" * 72, file=out)
+            print("Created the platform admin API key (shown only now; store it safely):\n", file=out)
+            print(f"    {raw}\n", file=out)
+            print("Use it as `Authorization: Bearer <key>` on /api/v1/admin/..., or set SAGEMCP_ADMIN_KEY.", file=out)
+            print("=" * 72 + "\n", file=out)
+        if demo:
+            setup = await ensure_demo(services.store, services.registry, settings.resolved_public_url())
+            print(f"\nDemo tenant '{setup.slug}' with connectors: {', '.join(setup.connectors) or '(none)'}", file=out)
+            print(f"MCP URL: {setup.mcp_url}", file=out)
+            if setup.key is None:
+                print("The demo MCP key was created on an earlier start and cannot be shown again;\n"
+                      "create another with: sagemcp key create --tenant demo --name laptop", file=out)  # fmt: skip
+            else:
+                print(f"MCP API key (shown only now): {setup.key}\n", file=out)
+                for client, text in client_configs(setup.mcp_url, setup.key).items():
+                    print(f"--- {client} ---\n{text}\n", file=out)
+            out.flush()
+    finally:
+        await services.upstream.aclose()
+        await services.engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from .db import create_engine, upgrade
+
+    settings = _settings(args)
+
+    async def go() -> tuple[str | None, str]:
+        engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
+        try:
+            return await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        before, after = asyncio.run(go())
+    except OSError as exc:
+        raise CliError(f"the database is not reachable: {exc}") from None
+    data = {"from": before, "to": after}
+    _emit(args, data, lambda d: f"database at {d['to']}" + ("" if d["from"] == d["to"] else f" (was {d['from'] or 'empty'})"))
+
+
+def cmd_db_current(args: argparse.Namespace) -> None:
+    from .db import create_engine, current_revision, head_revision
+
+    settings = _settings(args)
+
+    async def go() -> str | None:
+        engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    data = {"current": asyncio.run(go()), "head": head_revision()}
+    _emit(args, data, lambda d: f"current: {d['current'] or '(empty)'}\nhead:    {d['head']}")
+
+
+def cmd_tenant_create(args: argparse.Namespace) -> None:
+    data = _run_api(args, lambda api: api.call("POST", "/admin/tenants", {"slug": args.slug, "name": args.name or ""}))
+    _emit(args, data, lambda d: f"created tenant {d['slug']} ({d['id']})\nMCP URL: {d['mcp_url']}")
+
+
+def cmd_tenant_list(args: argparse.Namespace) -> None:
+    async def work(api: _Api) -> Any:
+        items: list[Any] = []
+        cursor = None
+        while True:
+            page = await api.call("GET", "/admin/tenants", params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+            items.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return {"items": items}
+
+    data = _run_api(args, work)
+    _emit(args, data, lambda d: _table([(t["slug"], t["name"], "yes" if t["active"] else "no", t["id"]) for t in d["items"]],
+                                       ["SLUG", "NAME", "ACTIVE", "ID"]))  # fmt: skip
+
+
+def cmd_tenant_delete(args: argparse.Namespace) -> None:
+    if not args.yes:
+        raise CliError(f"deleting tenant {args.slug!r} deletes all its connectors, credentials and keys; add --yes", code=2)
+    _run_api(args, lambda api: api.call("DELETE", f"/admin/tenants/{args.slug}"))
+    _emit(args, {"deleted": args.slug}, lambda d: f"deleted tenant {d['deleted']}")
+
+
+def _json_arg(text: str | None, what: str) -> Any:
+    if text is None:
+        return None
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise CliError(f"{what} is not valid JSON") from None
+
+
+def cmd_connector_add(args: argparse.Namespace) -> None:
+    policy: dict[str, Any] = {"read_only": args.read_only}
+    if args.groups:
+        policy["groups"] = [g.strip() for g in args.groups.split(",") if g.strip()]
+    if args.exclude:
+        policy["exclude_tools"] = [t.strip() for t in args.exclude.split(",") if t.strip()]
+    body = {
+        "connector_type": args.type,
+        "name": args.name or args.type,
+        "description": args.description or "",
+        "configuration": _json_arg(args.config, "--config") or {},
+        "tool_policy": policy,
+    }
+    data = _run_api(args, lambda api: api.call("POST", f"/admin/tenants/{args.tenant}/connectors", body))
+    _emit(args, data, lambda d: f"added connector {d['name']} ({d['id']}) of type {d['connector_type']}\nMCP URL: {d['mcp_url']}")
+
+
+def cmd_connector_list(args: argparse.Namespace) -> None:
+    data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/connectors"))
+    _emit(args, data, lambda d: _table(
+        [(c["name"], c["connector_type"], "yes" if c["enabled"] else "no", c["id"]) for c in d["items"]],
+        ["NAME", "TYPE", "ENABLED", "ID"]))  # fmt: skip
+
+
+def cmd_connector_remove(args: argparse.Namespace) -> None:
+    _run_api(args, lambda api: api.call("DELETE", f"/admin/tenants/{args.tenant}/connectors/{args.connector}"))
+    _emit(args, {"removed": args.connector}, lambda d: f"removed connector {d['removed']}")
+
+
+def cmd_key_create(args: argparse.Namespace) -> None:
+    if args.platform_admin:
+        if args.tenant or args.connector:
+            raise CliError("a platform admin key belongs to no tenant or connector", code=2)
+
+        async def admin(api: _Api) -> Any:
+            raw, record = await api.services.store.create_api_key(
+                None, name=args.name or "platform admin", scopes={"admin", "mcp"}, platform_admin=True
+            )
+            return {"id": record.id, "name": record.name, "prefix": record.prefix, "scopes": sorted(record.scopes),
+                    "connector_id": None, "created_at": record.created_at.isoformat(), "revoked": False, "key": raw}  # fmt: skip
+
+        data = _run_api(args, admin)
+    else:
+        if not args.tenant:
+            raise CliError("name the tenant with --tenant (or create a --platform-admin key)", code=2)
+        body = {"name": args.name or "", "scopes": args.scope or ["mcp"], "connector_id": args.connector}
+        data = _run_api(args, lambda api: api.call("POST", f"/admin/tenants/{args.tenant}/api-keys", body))
+    _emit(args, data, lambda d: f"created API key {d['id']} (scopes: {', '.join(d['scopes'])})\n"
+                                f"key (shown only now): {d['key']}")  # fmt: skip
+
+
+def cmd_key_list(args: argparse.Namespace) -> None:
+    data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/api-keys"))
+    _emit(args, data, lambda d: _table(
+        [(k["id"], k["name"], k["prefix"] + "...", ",".join(k["scopes"]), k["connector_id"] or "",
+          "revoked" if k["revoked"] else "active") for k in d["items"]],
+        ["ID", "NAME", "PREFIX", "SCOPES", "CONNECTOR", "STATUS"]))  # fmt: skip
+
+
+def cmd_key_revoke(args: argparse.Namespace) -> None:
+    async def work(api: _Api) -> Any:
+        if args.tenant:
+            return await api.call("DELETE", f"/admin/tenants/{args.tenant}/api-keys/{args.key_id}")
+        if not await api.services.store.revoke_api_key(args.key_id):
+            raise CliError(f"no API key {args.key_id!r}")
+        return None
+
+    _run_api(args, work)
+    _emit(args, {"revoked": args.key_id}, lambda d: f"revoked API key {d['revoked']}")
+
+
+def cmd_connectors(args: argparse.Namespace) -> None:
+    from sagemcp.registry import ConnectorRegistry
+
+    from .api.connector_types import describe
+
+    registry = ConnectorRegistry.from_entry_points()
+    data = {
+        "items": [describe(cls).model_dump(mode="json") for cls in registry],
+        "failures": [{"name": f.name, "target": f.target, "reason": f.reason} for f in registry.failures],
+    }
+
+    def human(d: Any) -> str:
+        text = _table([(c["id"], c["title"], c["version"], ",".join(a["kind"] for a in c["auth"]), len(c["tools"]))
+                       for c in d["items"]], ["ID", "TITLE", "VERSION", "AUTH", "TOOLS"])  # fmt: skip
+        if d["failures"]:
+            text += "\n\nFailed to load:\n" + "\n".join(f"  {f['name']} ({f['target']}): {f['reason']}" for f in d["failures"])
+        return text
+
+    _emit(args, data, human)
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> None:
+    from sagemcp.secrets import SecretBox
+
+    key = SecretBox.generate_key()
+    _emit(args, {"key": key}, lambda d: d["key"])
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> None:
+    from sagemcp.secrets import SecretBox
+
+    from .db import SqlStore, create_engine
+    from .keyring import read_key_file, write_key_file
+
+    settings = _settings(args)
+    path = None
+    if settings.secret_keys is not None and settings.secret_keys.get_secret_value().strip():
+        try:
+            box = SecretBox.from_env_value(settings.secret_keys.get_secret_value())
+        except ValueError as exc:
+            raise CliError(f"SAGEMCP_SECRET_KEYS is not usable: {exc}") from None
+        ring = list(box.key_ids)
+    else:
+        path = settings.key_file()
+        if path is None or not path.exists():
+            raise CliError("no key ring: set SAGEMCP_SECRET_KEYS (new key first, then the old ones)")
+        old = read_key_file(path)
+        new_keys = [SecretBox.generate_key(), *old]
+        write_key_file(path, new_keys)  # the new key is in the ring before anything is encrypted with it
+        box = SecretBox(new_keys)
+        ring = list(box.key_ids)
+
+    async def go() -> int:
+        engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
+        try:
+            return await SqlStore(engine, box).rotate_secrets()
+        finally:
+            await engine.dispose()
+
+    changed = asyncio.run(go())
+    dropped = False
+    if path is not None and args.drop_old:
+        write_key_file(path, read_key_file(path)[:1])
+        dropped = True
+    data = {"re_encrypted": changed, "encrypting_key": ring[0], "key_ids": ring[:1] if dropped else ring,
+            "key_file": str(path) if path else None, "old_keys_dropped": dropped}  # fmt: skip
+
+    def human(d: Any) -> str:
+        lines = [f"re-encrypted {d['re_encrypted']} secrets under key {d['encrypting_key']}"]
+        if d["key_file"]:
+            lines.append(f"key file {d['key_file']} now holds: {', '.join(d['key_ids'])}")
+            lines.append("restart running servers so that they encrypt with the new key"
+                         + ("" if dropped else "; then run `sagemcp keys rotate --drop-old` to forget the old keys"))  # fmt: skip
+        else:
+            lines.append("everything is under the first key of SAGEMCP_SECRET_KEYS: you may now remove the others")
+        return "\n".join(lines)
+
+    _emit(args, data, human)
+
+
+def _secret_arg(value: str | None, from_stdin: bool, what: str) -> str | None:
+    if from_stdin:
+        text = sys.stdin.readline().strip()
+        if not text:
+            raise CliError(f"no {what} on standard input")
+        return text
+    return value
+
+
+def cmd_oauth_app_set(args: argparse.Namespace) -> None:
+    body: dict[str, Any] = {"client_id": args.client_id}
+    secret = _secret_arg(args.client_secret, args.client_secret_stdin, "client secret")
+    if secret is not None:
+        body["client_secret"] = secret
+    if args.extra:
+        body["extra"] = _json_arg(args.extra, "--extra")
+    data = _run_api(args, lambda api: api.call("PUT", f"/admin/tenants/{args.tenant}/oauth-apps/{args.provider}", body))
+    _emit(args, data, lambda d: f"{d['provider']} OAuth app set for {args.tenant} (client id {d['client_id']}, "
+                                f"secret {'stored' if d['has_client_secret'] else 'none'})\n"
+                                f"register this redirect URI with {d['provider']}: {d['redirect_uri']}")  # fmt: skip
+
+
+def cmd_credential_set(args: argparse.Namespace) -> None:
+    token = _secret_arg(args.token, args.token_stdin, "token")
+    if not token:
+        raise CliError("give the token with --token-stdin (or --token)", code=2)
+    body: dict[str, Any] = {"token": token}
+    if args.kind:
+        body["kind"] = args.kind
+    if args.account:
+        body["account"] = args.account
+    data = _run_api(args, lambda api: api.call("PUT", f"/admin/tenants/{args.tenant}/credentials/{args.provider}", body))
+    _emit(args, data, lambda d: f"{d['provider']} {d['kind']} credential stored for {args.tenant} ({d['status']})")
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    common.add_argument("--database-url", default=argparse.SUPPRESS, help="overrides SAGEMCP_DATABASE_URL")
+
+    parser = argparse.ArgumentParser(prog="sagemcp", description="The sagemcp server and its management commands.",
+                                     parents=[common])  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"sagemcp-server {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(parent: Any, name: str, func: Callable[[argparse.Namespace], None], help_text: str) -> Any:
+        p = parent.add_parser(name, help=help_text, description=help_text, parents=[common])
+        p.set_defaults(func=func)
+        return p
+
+    serve = command(sub, "serve", cmd_serve, "run the server")
+    serve.add_argument("--host", help="bind address (SAGEMCP_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (SAGEMCP_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (SAGEMCP_WORKERS, default 1)")
+    serve.add_argument("--log-format", choices=["auto", "json", "text"], help="SAGEMCP_LOG_FORMAT")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="SAGEMCP_LOG_LEVEL")
+    serve.add_argument("--public-url", help="URL the server is reached at (SAGEMCP_PUBLIC_URL)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the database schema on start")
+    serve.add_argument("--demo", action="store_true", help="ensure a demo tenant with an MCP key and print client setup")
+
+    db = sub.add_parser("db", help="the database schema").add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    command(db, "upgrade", cmd_db_upgrade, "upgrade the database schema to the newest revision")
+    command(db, "current", cmd_db_current, "show the schema revision")
+
+    tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant_command", required=True, metavar="COMMAND")
+    p = command(tenant, "create", cmd_tenant_create, "create a tenant")
+    p.add_argument("slug")
+    p.add_argument("--name")
+    command(tenant, "list", cmd_tenant_list, "list tenants")
+    p = command(tenant, "delete", cmd_tenant_delete, "delete a tenant and everything it owns")
+    p.add_argument("slug")
+    p.add_argument("--yes", action="store_true", help="confirm")
+
+    conn = sub.add_parser("connector", help="a tenant's connectors").add_subparsers(
+        dest="connector_command", required=True, metavar="COMMAND")  # fmt: skip
+    p = command(conn, "add", cmd_connector_add, "add a connector to a tenant")
+    p.add_argument("type", help="connector type (see `sagemcp connectors`)")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--name", help="default: the type")
+    p.add_argument("--description")
+    p.add_argument("--config", help="configuration as JSON (or @file.json)")
+    p.add_argument("--read-only", action="store_true", help="only read-only tools may be called")
+    p.add_argument("--groups", help="comma-separated tool groups to enable")
+    p.add_argument("--exclude", help="comma-separated tools to disable")
+    p = command(conn, "list", cmd_connector_list, "list a tenant's connectors")
+    p.add_argument("--tenant", required=True)
+    p = command(conn, "remove", cmd_connector_remove, "remove a connector")
+    p.add_argument("connector", help="connector id or name")
+    p.add_argument("--tenant", required=True)
+
+    key = sub.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True, metavar="COMMAND")
+    p = command(key, "create", cmd_key_create, "create an API key (shown once)")
+    p.add_argument("--tenant")
+    p.add_argument("--name")
+    p.add_argument("--scope", action="append", choices=["mcp", "admin"], help="repeatable; default mcp")
+    p.add_argument("--connector", help="limit MCP use to one connector")
+    p.add_argument("--platform-admin", action="store_true", help="a key that can do everything")
+    p = command(key, "list", cmd_key_list, "list a tenant's API keys")
+    p.add_argument("--tenant", required=True)
+    p = command(key, "revoke", cmd_key_revoke, "revoke an API key")
+    p.add_argument("key_id")
+    p.add_argument("--tenant")
+
+    command(sub, "connectors", cmd_connectors, "installed connector types and load failures")
+
+    keys = sub.add_parser("keys", help="the secret key ring").add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    p = command(keys, "rotate", cmd_keys_rotate, "re-encrypt every stored secret under the newest key")
+    p.add_argument("--drop-old", action="store_true", help="key file only: forget the old keys afterwards")
+    command(keys, "generate", cmd_keys_generate, "print a new random key for SAGEMCP_SECRET_KEYS")
+
+    oauth = sub.add_parser("oauth-app", help="tenants' OAuth clients").add_subparsers(
+        dest="oauth_command", required=True, metavar="COMMAND")  # fmt: skip
+    p = command(oauth, "set", cmd_oauth_app_set, "set a tenant's OAuth client for a provider")
+    p.add_argument("provider")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--client-id", required=True)
+    p.add_argument("--client-secret", help="prefer --client-secret-stdin: arguments are visible to other users")
+    p.add_argument("--client-secret-stdin", action="store_true")
+    p.add_argument("--extra", help="provider settings as JSON")
+
+    cred = sub.add_parser("credential", help="tenants' upstream tokens").add_subparsers(
+        dest="credential_command", required=True, metavar="COMMAND")  # fmt: skip
+    p = command(cred, "set", cmd_credential_set, "store a token (PAT, bot token, API key) for a provider")
+    p.add_argument("provider")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--kind", help="bearer, api_key, basic... (default: the provider's token scheme)")
+    p.add_argument("--token", help="prefer --token-stdin: arguments are visible to other users")
+    p.add_argument("--token-stdin", action="store_true")
+    p.add_argument("--account", help="who the token acts as")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.json = getattr(args, "json", False)
+    try:
+        args.func(args)
+    except CliError as exc:
+        if args.json and exc.body is not None:
+            print(json.dumps(exc.body, indent=2))
+        print(f"sagemcp: error: {exc.message}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
