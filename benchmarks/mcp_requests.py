@@ -45,8 +45,20 @@ class HttpRequest:
 
     def spec(self) -> bytes:
         """The request as the wrk script reads it: header lines, a blank line, the body."""
-        head = "".join(f"{k}: {v}\n" for k, v in self.headers.items())
+        head = "" if self.path == MCP_PATH else f":path: {self.path}\n"
+        head += "".join(f"{k}: {v}\n" for k, v in self.headers.items())
         return head.encode() + b"\n" + self.body
+
+
+def specs(requests: list[HttpRequest]) -> bytes:
+    """Several requests for the wrk script to send round-robin."""
+    return b"\n\x1e\n".join(r.spec() for r in requests)
+
+
+def for_tenant(request: HttpRequest, tenant: str, api_key: str, connector: str = "github") -> HttpRequest:
+    """The same request addressed to another tenant's connector, with that tenant's API key."""
+    headers = {**request.headers, "Authorization": f"Bearer {api_key}"}
+    return HttpRequest(headers, request.body, f"/api/v1/{tenant}/connectors/{connector}/mcp", request.expect)
 
 
 def _dumps(value: Any) -> bytes:

@@ -181,7 +181,9 @@ class Running:
     ready_seconds: float
 
 
-def launch(target: Target, stateful: bool, ctx: Context) -> Running:
+def launch(target: Target, stateful: bool, ctx: Context, *, cache_ttl: float | None = None, tenants: int = 1,
+           connectors: int = 1, ready_timeout: float = 120.0) -> Running:  # fmt: skip
+    """Start a target pinned to the server CPU and wait until it serves; `tenants`/`connectors` size a MemoryStore."""
     port = free_port()
     common = ["--port", str(port), "--upstream", ctx.upstream_url, "--loop", ctx.loop, "--http", ctx.http]
     if stateful:
@@ -191,18 +193,20 @@ def launch(target: Target, stateful: bool, ctx: Context) -> Running:
     if target.kind in ("floor", "sdk"):
         cmd = [*py, f"benchmarks.targets.{target.kind}", *common, "--catalog", str(ctx.catalog_path)]
         proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir)
-        ready = wait_ready(proc, port, "/", need_ok=False)
+        ready = wait_ready(proc, port, "/", need_ok=False, timeout=ready_timeout)
         return Running(proc, port, "no-auth-on-this-target", ready)
     if target.name.startswith("sagemcp-core"):
         cmd = [*py, "benchmarks.targets.sagemcp_core", *common]
+        if cache_ttl is not None:
+            cmd += ["--cache-ttl", str(cache_ttl)]
         if target.store == "memory":
             keys_file = ctx.workdir / f"keys-{name}.json"
             keys_file.unlink(missing_ok=True)
-            cmd += ["--keys-out", str(keys_file)]
+            cmd += ["--keys-out", str(keys_file), "--tenants", str(tenants), "--connectors", str(connectors)]
         else:
             cmd += ["--store", ctx.databases[target.store], "--secret-keys", ctx.secret_keys]
         proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir)
-        ready = wait_ready(proc, port, "/healthz", need_ok=True)
+        ready = wait_ready(proc, port, "/healthz", need_ok=True, timeout=ready_timeout)
         if target.store == "memory":
             key = json.loads(keys_file.read_text())[TENANT]
         else:
@@ -220,9 +224,11 @@ def launch(target: Target, stateful: bool, ctx: Context) -> Running:
         "SAGEMCP_MCP_STATEFUL": "true" if stateful else "false",
         "SAGEMCP_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
+    if cache_ttl is not None:
+        env["SAGEMCP_CACHE_TTL"] = str(cache_ttl)
     cmd = [sys.executable, "-c", "import sys; from sagemcp_server.cli import main; sys.exit(main())", "serve"]
     proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir, env=env)
-    ready = wait_ready(proc, port, "/readyz", need_ok=True, timeout=120)
+    ready = wait_ready(proc, port, "/readyz", need_ok=True, timeout=ready_timeout)
     return Running(proc, port, ctx.keys[target.store], ready)
 
 

@@ -4,7 +4,9 @@
 --   wrk -t1 -c32 -d10s -s benchmarks/wrk/mcp.lua http://127.0.0.1:PORT/PATH -- SPEC_FILE EXPECT
 --
 -- SPEC_FILE holds the request as `benchmarks.mcp_requests.HttpRequest.spec()` writes it:
--- one "Name: value" header per line, a blank line, then the body (sent as is).
+-- one "Name: value" header per line, a blank line, then the body (sent as is). A line
+-- ":path: /other/path" overrides the URL's path. Several requests may follow each other,
+-- separated by a line "\x1e" (ASCII record separator); they are then sent round-robin.
 -- EXPECT is a substring every successful response body contains. A response counts as
 -- bad when its status is not 200, it lacks EXPECT or a JSON-RPC "result" member, or it
 -- carries "isError":true; the harness rejects a run with any bad response.
@@ -15,25 +17,46 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local function prepare(text)
+  local split = string.find(text, "\n\n", 1, true)
+  local head, body = string.sub(text, 1, split - 1), string.sub(text, split + 2)
+  local headers, path = {}, nil
+  for line in string.gmatch(head, "[^\n]+") do
+    local p = string.match(line, "^:path:%s*(.*)$")
+    if p then
+      path = p
+    else
+      local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
+  end
+  return wrk.format("POST", path, headers, body)
+end
+
 function init(args)
   local f = assert(io.open(args[1], "rb"))
   local text = f:read("*a")
   f:close()
-  local split = string.find(text, "\n\n", 1, true)
-  local head, body = string.sub(text, 1, split - 1), string.sub(text, split + 2)
-  local headers = {}
-  for line in string.gmatch(head, "[^\n]+") do
-    local name, value = string.match(line, "^([^:]+):%s*(.*)$")
-    headers[name] = value
+  prepared = {}
+  local start = 1
+  while true do
+    local at = string.find(text, "\n\30\n", start, true)
+    if not at then
+      table.insert(prepared, prepare(string.sub(text, start)))
+      break
+    end
+    table.insert(prepared, prepare(string.sub(text, start, at - 1)))
+    start = at + 3
   end
   expect = args[2] or ""
   bad = 0
   sample = ""
-  prepared = wrk.format("POST", nil, headers, body)
+  counter = 0
 end
 
 function request()
-  return prepared
+  counter = counter + 1
+  return prepared[(counter % #prepared) + 1]
 end
 
 function response(status, headers, body)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from github_support import FakeGitHub, Responder, load_description
+
 from sagemcp.testing import OpenAPIValidator
 
 

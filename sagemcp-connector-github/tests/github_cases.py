@@ -150,11 +150,20 @@ _MAIN: dict[str, dict[str, Any]] = {
             {"path": "file.md", "line": 10, "start_line": 8, "side": "RIGHT", "start_side": "RIGHT", "body": "Nit"},
         ],
     },
-    "github_request_reviewers": {**REPO, "pull_number": 1347, "reviewers": ["octocat"], "team_reviewers": ["justice-league"]},
+    "github_request_reviewers": {
+        **REPO,
+        "pull_number": 1347,
+        "reviewers": ["octocat"],
+        "team_reviewers": ["justice-league"],
+    },
     # search
     "github_search_repositories": {"query": "tetris language:assembly", "sort": "stars", "order": "desc", "limit": 5},
     "github_search_code": {"query": "addClass in:file language:js repo:jquery/jquery", "limit": 5},
-    "github_search_issues": {"query": "windows label:bug language:python state:open", "sort": "created", "order": "asc"},
+    "github_search_issues": {
+        "query": "windows label:bug language:python state:open",
+        "sort": "created",
+        "order": "asc",
+    },
     "github_search_commits": {"query": "repo:octocat/Spoon-Knife css", "sort": "author-date", "order": "desc"},
     "github_search_users": {"query": "tom repos:>42 followers:>1000", "sort": "followers"},
     # actions

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from sagemcp.testing import ContractViolation, OpenAPIValidator, Operation
 
 TESTS = Path(__file__).resolve().parent

@@ -7,15 +7,15 @@ import json
 import time
 import warnings
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from sagemcp.errors import ReconnectRequired, RefreshFailed
 from sagemcp.models import Credential
-
 from sagemcp_github import GitHubAppAuth
 
 with warnings.catch_warnings():
@@ -84,7 +84,7 @@ async def test_refresh_exchanges_a_signed_jwt_for_an_installation_token(key_pair
     assert claims["exp"] > before + 300
 
     assert refreshed.access_token.get_secret_value() == "ghs_new_installation_token"
-    assert refreshed.expires_at == datetime(2030, 1, 1, 12, tzinfo=timezone.utc).timestamp()
+    assert refreshed.expires_at == datetime(2030, 1, 1, 12, tzinfo=UTC).timestamp()
     assert refreshed.version == 4
     assert refreshed.refresh_token is not None and refreshed.refresh_token.get_secret_value() == private
     assert refreshed.extra["permissions"] == {"issues": "write", "contents": "read"}
@@ -105,7 +105,9 @@ async def test_refresh_uses_the_enterprise_server_url(key_pair: tuple[str, bytes
     assert urls == ["https://github.example.com/api/v3/app/installations/67890/access_tokens"]
 
 
-@pytest.mark.parametrize(("status", "reason"), [(401, "JWT"), (403, "suspended"), (404, "uninstalled"), (422, "rejected")])
+@pytest.mark.parametrize(
+    ("status", "reason"), [(401, "JWT"), (403, "suspended"), (404, "uninstalled"), (422, "rejected")]
+)
 async def test_refusals_need_a_reconnect(key_pair: tuple[str, bytes], status: int, reason: str) -> None:
     async with client(lambda request: httpx.Response(status, json={"message": "nope"})) as http:
         with pytest.raises(ReconnectRequired, match=reason) as caught:

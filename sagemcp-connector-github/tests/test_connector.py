@@ -9,6 +9,7 @@ import httpx
 import pytest
 from github_support import fixture_response
 from pydantic import ValidationError
+
 from sagemcp.auth import BearerToken, OAuth2
 from sagemcp.models import Credential, ToolPolicy
 from sagemcp.registry import ConnectorRegistry

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from github_cases import CASES
 from github_support import FakeGitHub
+
 from sagemcp.testing import ContractViolation, OpenAPIValidator, call_tool
 from sagemcp_github import GitHubConnector
 from sagemcp_github.tools import issues as issues_tools
@@ -58,7 +59,9 @@ async def test_compare_uses_the_official_basehead_operation(github_description: 
         ("GET", "https://api.github.com/no/such/thing"),
     ],
 )
-def test_an_undescribed_endpoint_fails_the_contract(github_description: OpenAPIValidator, method: str, url: str) -> None:
+def test_an_undescribed_endpoint_fails_the_contract(
+    github_description: OpenAPIValidator, method: str, url: str
+) -> None:
     fake = FakeGitHub(github_description)
     with pytest.raises(ContractViolation, match="no operation"):
         fake(httpx.Request(method, url))

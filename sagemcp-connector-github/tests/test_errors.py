@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from github_support import fixture_response
+
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -23,7 +24,6 @@ from sagemcp.errors import (
 )
 from sagemcp.models import Credential
 from sagemcp.testing import call_tool
-
 from sagemcp_github import GitHubConnector
 
 REPO = {"owner": "octocat", "repo": "Hello-World"}
@@ -50,7 +50,9 @@ async def get_issue(handler: Callable[[httpx.Request], httpx.Response]):  # type
 
 
 async def test_401_says_to_reconnect() -> None:
-    result = await get_issue(answers(httpx.Response(401, json={"message": "Bad credentials", "documentation_url": DOCS})))
+    result = await get_issue(
+        answers(httpx.Response(401, json={"message": "Bad credentials", "documentation_url": DOCS}))
+    )
     assert result.is_error
     assert isinstance(result.error, UpstreamAuthError)
     assert "401" in result.text and "Bad credentials" in result.text and "reconnect" in result.text
@@ -60,7 +62,10 @@ async def test_401_says_to_reconnect() -> None:
 async def test_403_names_the_missing_scope() -> None:
     response = httpx.Response(
         403,
-        json={"message": "You need at least read:org scope or user scope to list your organizations.", "documentation_url": DOCS},
+        json={
+            "message": "You need at least read:org scope or user scope to list your organizations.",
+            "documentation_url": DOCS,
+        },
         headers={"X-OAuth-Scopes": "repo", "X-Accepted-OAuth-Scopes": "read:org"},
     )
     result = await call_tool(
@@ -128,7 +133,9 @@ async def test_primary_rate_limit_exhausted() -> None:
 
 
 async def test_429_is_rate_limited() -> None:
-    result = await get_issue(answers(httpx.Response(429, json={"message": "Too many requests"}, headers={"Retry-After": "90"})))
+    result = await get_issue(
+        answers(httpx.Response(429, json={"message": "Too many requests"}, headers={"Retry-After": "90"}))
+    )
     assert isinstance(result.error, UpstreamRateLimited)
     assert result.error.retry_after == 90
 
@@ -203,7 +210,9 @@ async def test_reads_are_retried_on_a_gateway_error() -> None:
 
 async def test_409_empty_repository() -> None:
     response = httpx.Response(409, json={"message": "Git Repository is empty.", "documentation_url": DOCS})
-    result = await call_tool(GitHubConnector, "github_list_commits", REPO, handler=answers(response), credential=CREDENTIAL)
+    result = await call_tool(
+        GitHubConnector, "github_list_commits", REPO, handler=answers(response), credential=CREDENTIAL
+    )
     assert isinstance(result.error, UpstreamConflict)
     assert "Git Repository is empty." in result.text
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 from github_support import fixture_body, fixture_response, load_fixture
-from sagemcp.testing import call_tool
 
+from sagemcp.testing import call_tool
 from sagemcp_github import GitHubConnector
 from sagemcp_github.models import BODY_LIMIT, LIST_BODY_LIMIT
 
@@ -90,7 +90,9 @@ async def test_list_bodies_are_cut_with_a_marker() -> None:
 
 
 async def test_empty_issue_list() -> None:
-    result = await call_tool(GitHubConnector, "github_list_issues", REPO, handler=lambda request: httpx.Response(200, json=[]))
+    result = await call_tool(
+        GitHubConnector, "github_list_issues", REPO, handler=lambda request: httpx.Response(200, json=[])
+    )
     assert not result.is_error
     assert result.structured == {"items": [], "truncated": False}
 
@@ -122,7 +124,9 @@ async def test_get_issue_bounds_a_huge_body() -> None:
     body = result.structured["body"]  # type: ignore[index]
     assert result.structured["body_truncated"] is True  # type: ignore[index]
     assert len(body) < BODY_LIMIT + 200
-    assert body.endswith(f"[truncated: {BODY_LIMIT * 2:,} more characters of {BODY_LIMIT * 3:,}; use github_get_issue for the full text]")
+    assert body.endswith(
+        f"[truncated: {BODY_LIMIT * 2:,} more characters of {BODY_LIMIT * 3:,}; use github_get_issue for the full text]"
+    )
 
 
 async def test_create_issue_sends_only_given_fields() -> None:
@@ -185,7 +189,10 @@ async def test_comments() -> None:
 
 async def test_labels() -> None:
     listed = await call_tool(
-        GitHubConnector, "github_list_labels", REPO, handler=lambda request: fixture_response("issues/list-labels-for-repo")
+        GitHubConnector,
+        "github_list_labels",
+        REPO,
+        handler=lambda request: fixture_response("issues/list-labels-for-repo"),
     )
     assert listed.structured["items"][0]["name"] == "bug"  # type: ignore[index]
     added = await call_tool(

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from github_support import fixture_body, fixture_response
-from sagemcp.testing import call_tool
 
+from sagemcp.testing import call_tool
 from sagemcp_github import GitHubConnector
 from sagemcp_github.tools.pull_requests import DIFF_CHAR_LIMIT
 
@@ -18,7 +18,9 @@ PR = {**REPO, "pull_number": 1347}
 
 
 async def test_get_pull_request_is_trimmed() -> None:
-    result = await call_tool(GitHubConnector, "github_get_pull_request", PR, handler=lambda r: fixture_response("pulls/get"))
+    result = await call_tool(
+        GitHubConnector, "github_get_pull_request", PR, handler=lambda r: fixture_response("pulls/get")
+    )
     data = result.structured
     assert data is not None
     assert data["number"] == 1347 and data["title"] == "Amazing new feature" and data["state"] == "open"
@@ -35,7 +37,9 @@ async def test_fork_heads_are_shown_with_their_owner() -> None:
     pull = fixture_body("pulls/get")
     pull["head"]["label"] = "someone:patch-1"
     pull["head"]["repo"] = dict(pull["head"]["repo"], full_name="someone/Hello-World")
-    result = await call_tool(GitHubConnector, "github_get_pull_request", PR, handler=lambda r: httpx.Response(200, json=pull))
+    result = await call_tool(
+        GitHubConnector, "github_get_pull_request", PR, handler=lambda r: httpx.Response(200, json=pull)
+    )
     assert result.structured["head"] == "someone:patch-1"  # type: ignore[index]
 
 
@@ -75,7 +79,10 @@ async def test_files_with_bounded_patches() -> None:
 
 async def test_reviews_and_review_comments() -> None:
     reviews = await call_tool(
-        GitHubConnector, "github_list_pull_request_reviews", PR, handler=lambda r: fixture_response("pulls/list-reviews")
+        GitHubConnector,
+        "github_list_pull_request_reviews",
+        PR,
+        handler=lambda r: fixture_response("pulls/list-reviews"),
     )
     (review,) = reviews.structured["items"]  # type: ignore[index]
     assert review["author"] == "octocat" and review["state"] == "APPROVED"
@@ -100,7 +107,10 @@ async def test_review_with_inline_comments() -> None:
         ],
     }
     result = await call_tool(
-        GitHubConnector, "github_create_pull_request_review", args, handler=lambda r: fixture_response("pulls/create-review")
+        GitHubConnector,
+        "github_create_pull_request_review",
+        args,
+        handler=lambda r: fixture_response("pulls/create-review"),
     )
     assert json.loads(result.request.content) == {
         "event": "REQUEST_CHANGES",
@@ -145,7 +155,13 @@ def status_handler(check_runs: list[dict[str, Any]], statuses: list[dict[str, An
 
 
 def run(name: str, status: str = "completed", conclusion: str | None = "success") -> dict[str, Any]:
-    return {"name": name, "status": status, "conclusion": conclusion, "html_url": f"https://ci/{name}", "app": {"name": "GitHub Actions"}}
+    return {
+        "name": name,
+        "status": status,
+        "conclusion": conclusion,
+        "html_url": f"https://ci/{name}",
+        "app": {"name": "GitHub Actions"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -189,7 +205,10 @@ async def test_create_update_and_merge() -> None:
         "maintainer_can_modify": True,
     }
     updated = await call_tool(
-        GitHubConnector, "github_update_pull_request", {**PR, "state": "closed"}, handler=lambda r: fixture_response("pulls/update")
+        GitHubConnector,
+        "github_update_pull_request",
+        {**PR, "state": "closed"},
+        handler=lambda r: fixture_response("pulls/update"),
     )
     assert json.loads(updated.request.content) == {"state": "closed"}
     merged = await call_tool(

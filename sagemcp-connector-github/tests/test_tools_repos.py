@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from github_support import fixture_body, fixture_response
-from sagemcp.testing import call_tool
 
+from sagemcp.testing import call_tool
 from sagemcp_github import GitHubConnector
 from sagemcp_github.tools._common import PATCH_BUDGET
 from sagemcp_github.tools.repos import FILE_CHAR_LIMIT, RAW_FETCH_LIMIT
@@ -27,7 +27,9 @@ def file_answer(text: bytes, **fields: Any) -> httpx.Response:
 
 async def read(path: str = "README.md", **arguments: Any):  # type: ignore[no-untyped-def]
     handler = arguments.pop("handler")
-    return await call_tool(GitHubConnector, "github_get_file_content", {**REPO, "path": path, **arguments}, handler=handler)
+    return await call_tool(
+        GitHubConnector, "github_get_file_content", {**REPO, "path": path, **arguments}, handler=handler
+    )
 
 
 # -- file contents ---------------------------------------------------------------------------
@@ -46,8 +48,12 @@ async def test_file_content_is_decoded() -> None:
 
 
 async def test_ref_and_path_are_encoded() -> None:
-    result = await read("docs/my notes/ä.md", ref="feature/x", handler=lambda request: fixture_response("repos/get-content"))
-    assert result.request.url.raw_path == b"/repos/octocat/Hello-World/contents/docs/my%20notes/%C3%A4.md?ref=feature%2Fx"
+    result = await read(
+        "docs/my notes/ä.md", ref="feature/x", handler=lambda request: fixture_response("repos/get-content")
+    )
+    assert (
+        result.request.url.raw_path == b"/repos/octocat/Hello-World/contents/docs/my%20notes/%C3%A4.md?ref=feature%2Fx"
+    )
 
 
 async def test_binary_files_are_detected_not_dumped() -> None:
@@ -231,7 +237,10 @@ async def test_create_branch_resolves_the_start_point_then_creates_the_ref() -> 
         return fixture_response("git/create-ref")
 
     result = await call_tool(
-        GitHubConnector, "github_create_branch", {**REPO, "branch": "fix/typo", "from_ref": "release/1.x"}, handler=handler
+        GitHubConnector,
+        "github_create_branch",
+        {**REPO, "branch": "fix/typo", "from_ref": "release/1.x"},
+        handler=handler,
     )
     get, post = result.requests
     assert get.url.raw_path == b"/repos/octocat/Hello-World/commits/release%2F1.x"
@@ -245,7 +254,13 @@ async def test_create_branch_resolves_the_start_point_then_creates_the_ref() -> 
 async def test_get_commit_bounds_files_and_patches() -> None:
     commit = fixture_body("repos/get-commit")
     commit["files"] = [
-        {"filename": f"f{i}.py", "status": "modified", "additions": 1, "deletions": 1, "patch": "@@ -1 +1 @@\n" + "+x\n" * 700}
+        {
+            "filename": f"f{i}.py",
+            "status": "modified",
+            "additions": 1,
+            "deletions": 1,
+            "patch": "@@ -1 +1 @@\n" + "+x\n" * 700,
+        }
         for i in range(80)
     ]
     result = await call_tool(
@@ -334,7 +349,10 @@ async def test_list_repositories_chooses_the_endpoint(arguments: dict[str, str],
 
 async def test_list_repositories_org_or_user() -> None:
     result = await call_tool(
-        GitHubConnector, "github_list_repositories", {"org": "a", "username": "b"}, handler=lambda r: httpx.Response(500)
+        GitHubConnector,
+        "github_list_repositories",
+        {"org": "a", "username": "b"},
+        handler=lambda r: httpx.Response(500),
     )
     assert result.is_error and "not both" in result.text
 
@@ -349,7 +367,10 @@ async def test_list_repositories_org_or_user() -> None:
 )
 async def test_get_release(arguments: dict[str, Any], path: str) -> None:
     result = await call_tool(
-        GitHubConnector, "github_get_release", {**REPO, **arguments}, handler=lambda r: fixture_response("repos/get-release")
+        GitHubConnector,
+        "github_get_release",
+        {**REPO, **arguments},
+        handler=lambda r: fixture_response("repos/get-release"),
     )
     assert result.request.url.path == path
     data = result.structured

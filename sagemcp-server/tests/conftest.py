@@ -32,7 +32,7 @@ from sagemcp_server.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import CLIENT_ID, CLIENT_SECRET, FakeConnector, FakeProvider, TokenOnlyConnector  # noqa: E402
+from helpers import CLIENT_ID, CLIENT_SECRET, FakeConnector, FakeProvider, TokenOnlyConnector
 
 POSTGRES_URL = os.environ.get("SAGEMCP_TEST_POSTGRES_URL")
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -90,7 +90,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield Database("sqlite", f"sqlite+aiosqlite:///{path}")
         return
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need SAGEMCP_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "PostgreSQL tests need SAGEMCP_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
     schema = request.getfixturevalue("_postgres_schema")
 
     async def truncate() -> None:
@@ -147,8 +149,9 @@ class Server:
     def client(self, key: str | None = None, **headers: str) -> httpx.AsyncClient:
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://127.0.0.1:8000",
-                                 headers=headers)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://127.0.0.1:8000", headers=headers
+        )
 
     async def tenant(self, slug: str) -> dict[str, Any]:
         r = await self.admin.post("/api/v1/admin/tenants", json={"slug": slug, "name": slug.title()})
@@ -163,15 +166,19 @@ class Server:
         assert r.status_code == 201, r.text
         return str(r.json()["key"])
 
-    async def connector(self, slug: str, connector_type: str = "demo", name: str | None = None, **extra: Any) -> dict[str, Any]:
+    async def connector(
+        self, slug: str, connector_type: str = "demo", name: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         body = {"connector_type": connector_type, "name": name or connector_type, **extra}
         r = await self.admin.post(f"/api/v1/admin/tenants/{slug}/connectors", json=body)
         assert r.status_code == 201, r.text
         return dict(r.json())
 
     async def oauth_app(self, slug: str) -> None:
-        r = await self.admin.put(f"/api/v1/admin/tenants/{slug}/oauth-apps/fake",
-                                 json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+        r = await self.admin.put(
+            f"/api/v1/admin/tenants/{slug}/oauth-apps/fake",
+            json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        )
         assert r.status_code == 200, r.text
 
     async def connect_oauth(self, slug: str, client: httpx.AsyncClient | None = None) -> httpx.Response:
@@ -226,8 +233,11 @@ async def running(settings: Settings, registry: ConnectorRegistry, provider: Fak
     transport = httpx.ASGITransport(app=provider.app())
     app = create_app(settings, registry=registry, oauth_transport=transport, upstream_transport=transport)
     async with lifespan_in_task(app):
-        admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000",
-                                  headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        admin = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://127.0.0.1:8000",
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        )
         async with admin:
             yield Server(app, admin, provider, transport)
 
@@ -241,7 +251,9 @@ async def server(settings: Settings, registry: ConnectorRegistry, provider: Fake
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
 
 
-async def mcp_call(client: httpx.AsyncClient, path: str, method: str, params: dict[str, Any] | None = None) -> httpx.Response:
+async def mcp_call(
+    client: httpx.AsyncClient, path: str, method: str, params: dict[str, Any] | None = None
+) -> httpx.Response:
     body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method}
     if params is not None:
         body["params"] = params

@@ -107,8 +107,13 @@ class FakeProvider:
         self.access_tokens[access] = account
         self.refresh_tokens[refresh] = account
         self.issued += [access, refresh]
-        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
-                "expires_in": self.expires_in, "scope": "read write"}
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "scope": "read write",
+        }
 
     def app(self) -> Starlette:
         async def authorize(request: Request) -> Response:
@@ -116,8 +121,12 @@ class FakeProvider:
             if q.get("client_id") != CLIENT_ID:
                 return JSONResponse({"error": "invalid_client"}, status_code=400)
             code = "fake-code-" + secrets.token_hex(8)
-            self.codes[code] = {"challenge": q.get("code_challenge"), "method": q.get("code_challenge_method"),
-                                "redirect_uri": q.get("redirect_uri"), "scope": q.get("scope")}
+            self.codes[code] = {
+                "challenge": q.get("code_challenge"),
+                "method": q.get("code_challenge_method"),
+                "redirect_uri": q.get("redirect_uri"),
+                "scope": q.get("scope"),
+            }
             self.issued.append(code)
             target = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]})
             return RedirectResponse(target, status_code=302)
@@ -132,19 +141,24 @@ class FakeProvider:
             if form.get("grant_type") == "authorization_code":
                 grant = self.codes.pop(str(form.get("code")), None)
                 if grant is None:
-                    return JSONResponse({"error": "invalid_grant", "error_description": "unknown code"}, status_code=400)
+                    return JSONResponse(
+                        {"error": "invalid_grant", "error_description": "unknown code"}, status_code=400
+                    )
                 if grant["redirect_uri"] != form.get("redirect_uri"):
-                    return JSONResponse({"error": "invalid_grant", "error_description": "redirect_uri"}, status_code=400)
+                    return JSONResponse(
+                        {"error": "invalid_grant", "error_description": "redirect_uri"}, status_code=400
+                    )
                 verifier = str(form.get("code_verifier", ""))
                 if grant["method"] != "S256" or s256(verifier) != grant["challenge"]:
-                    return JSONResponse({"error": "invalid_grant", "error_description": "PKCE verification failed"},
-                                        status_code=400)
+                    return JSONResponse(
+                        {"error": "invalid_grant", "error_description": "PKCE verification failed"}, status_code=400
+                    )
                 return JSONResponse({**self.new_tokens("octocat"), "account": "octocat"})
             if form.get("grant_type") == "refresh_token":
+                self.refresh_count += 1  # every attempt counts, refused ones too
                 account = self.refresh_tokens.pop(str(form.get("refresh_token")), None)
                 if account is None:
                     return JSONResponse({"error": "invalid_grant"}, status_code=400)
-                self.refresh_count += 1
                 if self.refresh_delay:
                     await anyio.sleep(self.refresh_delay)
                 return JSONResponse(self.new_tokens(account))
@@ -166,8 +180,12 @@ class FakeProvider:
         async def count(request: Request) -> Response:
             return JSONResponse({"refresh_count": self.refresh_count})
 
-        return Starlette(routes=[
-            Route("/authorize", authorize), Route("/token", token, methods=["POST"]),
-            Route("/revoke", revoke, methods=["POST"]), Route("/api/whoami", whoami),
-            Route("/_count", count),
-        ])
+        return Starlette(
+            routes=[
+                Route("/authorize", authorize),
+                Route("/token", token, methods=["POST"]),
+                Route("/revoke", revoke, methods=["POST"]),
+                Route("/api/whoami", whoami),
+                Route("/_count", count),
+            ]
+        )

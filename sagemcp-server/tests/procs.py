@@ -25,7 +25,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start(args: list[str], env: dict[str, str], log_dir: Path, name: str, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def start(
+    args: list[str], env: dict[str, str], log_dir: Path, name: str, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     out = open(log_dir / f"{name}.out", "wb")  # noqa: SIM115 - closed with the process
     err = open(log_dir / f"{name}.err", "wb")  # noqa: SIM115
     return subprocess.Popen([sys.executable, *args], env=env, stdout=out, stderr=err, cwd=cwd)
@@ -35,7 +37,9 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], log_dir: Path, name: st
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"{name} exited with {proc.returncode}:\n{(log_dir / f'{name}.err').read_text()[-3000:]}")
+            raise AssertionError(
+                f"{name} exited with {proc.returncode}:\n{(log_dir / f'{name}.err').read_text()[-3000:]}"
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from conftest import Server, mcp_call
 from helpers import CLIENT_SECRET
@@ -12,8 +12,14 @@ from test_api_tenants import assert_error
 
 async def test_connector_lifecycle(server: Server) -> None:
     await server.tenant("acme")
-    created = await server.connector("acme", "fake", "gh", description="Our fake", configuration={"site": "https://x.test"},
-                                     tool_policy={"read_only": True})
+    created = await server.connector(
+        "acme",
+        "fake",
+        "gh",
+        description="Our fake",
+        configuration={"site": "https://x.test"},
+        tool_policy={"read_only": True},
+    )
     assert created["provider"] == "fake" and created["installed"] is True
     assert created["mcp_url"] == f"https://sagemcp.test/api/v1/acme/connectors/{created['id']}/mcp"
     base = "/api/v1/admin/tenants/acme/connectors"
@@ -26,10 +32,15 @@ async def test_connector_lifecycle(server: Server) -> None:
     by_name = {t["name"]: t for t in tools}
     assert by_name["fake_whoami"]["enabled"] is True
     assert by_name["fake_delete_thing"]["enabled"] is False  # read-only mode
-    assert by_name["fake_delete_thing"]["annotations"] == {"read_only": False, "destructive": True, "idempotent": False,
-                                                           "open_world": True}
-    r = await server.admin.patch(f"{base}/gh", json={"tool_policy": {"groups": ["read", "write"]}, "enabled": False,
-                                                     "name": "github"})
+    assert by_name["fake_delete_thing"]["annotations"] == {
+        "read_only": False,
+        "destructive": True,
+        "idempotent": False,
+        "open_world": True,
+    }
+    r = await server.admin.patch(
+        f"{base}/gh", json={"tool_policy": {"groups": ["read", "write"]}, "enabled": False, "name": "github"}
+    )
     assert r.status_code == 200 and r.json()["enabled"] is False and r.json()["name"] == "github"
     tools = (await server.admin.get(f"{base}/github/tools")).json()["items"]
     assert all(t["enabled"] for t in tools)
@@ -43,14 +54,18 @@ async def test_connector_failures(server: Server) -> None:
     base = "/api/v1/admin/tenants/acme/connectors"
     r = await server.admin.post(base, json={"connector_type": "nope", "name": "x"})
     assert_error(r, 422, "unknown_connector_type")
-    r = await server.admin.post(base, json={"connector_type": "fake", "name": "x", "configuration": {"site": "http://x"}})
+    r = await server.admin.post(
+        base, json={"connector_type": "fake", "name": "x", "configuration": {"site": "http://x"}}
+    )
     body = assert_error(r, 422, "invalid_configuration")
     assert body["error"]["details"][0]["field"] == "configuration.site"
     r = await server.admin.post(base, json={"connector_type": "fake", "name": "x", "configuration": {"bogus": 1}})
     assert_error(r, 422, "invalid_configuration")
     r = await server.admin.post(base, json={"connector_type": "fake", "name": "x", "tool_policy": {"groups": ["nope"]}})
     assert_error(r, 422, "invalid_tool_policy")
-    r = await server.admin.post(base, json={"connector_type": "fake", "name": "x", "tool_policy": {"exclude_tools": ["x"]}})
+    r = await server.admin.post(
+        base, json={"connector_type": "fake", "name": "x", "tool_policy": {"exclude_tools": ["x"]}}
+    )
     assert_error(r, 422, "invalid_tool_policy")
     r = await server.admin.post(base, json={"connector_type": "fake", "name": "Bad Name"})
     assert_error(r, 422, "invalid_body")
@@ -58,7 +73,9 @@ async def test_connector_failures(server: Server) -> None:
     assert_error(await server.admin.post(base, json={"connector_type": "fake", "name": "x"}), 409, "conflict")
     await server.connector("acme", "demo", "y")
     assert_error(await server.admin.patch(f"{base}/y", json={"name": "x"}), 409, "conflict")
-    assert_error(await server.admin.patch(f"{base}/x", json={"configuration": {"site": 3}}), 422, "invalid_configuration")
+    assert_error(
+        await server.admin.patch(f"{base}/x", json={"configuration": {"site": 3}}), 422, "invalid_configuration"
+    )
     assert_error(await server.admin.get("/api/v1/admin/tenants/ghost/connectors"), 404, "tenant_not_found")
 
 
@@ -68,7 +85,10 @@ async def test_oauth_app_secret_is_write_only(server: Server) -> None:
     path = "/api/v1/admin/tenants/acme/oauth-apps/fake"
     r = await server.admin.get(path)
     assert r.status_code == 200
-    assert r.json()["has_client_secret"] is True and r.json()["redirect_uri"] == "https://sagemcp.test/api/v1/oauth/callback/fake"
+    assert (
+        r.json()["has_client_secret"] is True
+        and r.json()["redirect_uri"] == "https://sagemcp.test/api/v1/oauth/callback/fake"
+    )
     assert CLIENT_SECRET not in r.text
     r = await server.admin.put(path, json={"client_id": "other"})  # secret omitted: kept
     assert r.json()["has_client_secret"] is True and r.json()["client_id"] == "other"
@@ -77,10 +97,16 @@ async def test_oauth_app_secret_is_write_only(server: Server) -> None:
     assert (await server.admin.delete(path)).status_code == 204
     assert_error(await server.admin.get(path), 404, "oauth_app_not_found")
     assert_error(await server.admin.delete(path), 404, "oauth_app_not_found")
-    assert_error(await server.admin.put("/api/v1/admin/tenants/acme/oauth-apps/unknown", json={"client_id": "x"}), 422,
-                 "unknown_provider")
-    assert_error(await server.admin.put("/api/v1/admin/tenants/acme/oauth-apps/tokenonly", json={"client_id": "x"}), 422,
-                 "oauth_not_supported")
+    assert_error(
+        await server.admin.put("/api/v1/admin/tenants/acme/oauth-apps/unknown", json={"client_id": "x"}),
+        422,
+        "unknown_provider",
+    )
+    assert_error(
+        await server.admin.put("/api/v1/admin/tenants/acme/oauth-apps/tokenonly", json={"client_id": "x"}),
+        422,
+        "oauth_not_supported",
+    )
     assert_error(await server.admin.put(path, json={}), 422, "invalid_body")
 
 
@@ -88,9 +114,10 @@ async def test_token_credentials(server: Server) -> None:
     await server.tenant("acme")
     await server.connector("acme", "tokenonly")
     path = "/api/v1/admin/tenants/acme/credentials/tokenonly"
-    expires = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
-    r = await server.admin.put(path, json={"token": "pat-secret-value-1", "account": "bot", "scopes": ["repo"],
-                                           "expires_at": expires})
+    expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    r = await server.admin.put(
+        path, json={"token": "pat-secret-value-1", "account": "bot", "scopes": ["repo"], "expires_at": expires}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["kind"] == "bearer" and r.json()["status"] == "active" and r.json()["account"] == "bot"
     assert "pat-secret-value-1" not in r.text
@@ -107,8 +134,10 @@ async def test_token_credentials(server: Server) -> None:
     assert_error(await server.admin.get(path), 404, "credential_not_found")
     assert_error(await server.admin.delete(path), 404, "credential_not_found")
     assert_error(await server.admin.put(path, json={"token": ""}), 422)
-    assert_error(await server.admin.put(path, json={"token": "x", "kind": "api_key"}), 422, "unsupported_credential_kind")
-    past = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    assert_error(
+        await server.admin.put(path, json={"token": "x", "kind": "api_key"}), 422, "unsupported_credential_kind"
+    )
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert_error(await server.admin.put(path, json={"token": "x", "expires_at": past}), 422, "expired_token")
     assert_error(await server.admin.put("/api/v1/admin/tenants/acme/credentials/demo", json={"token": "x"}), 422)
 
@@ -167,11 +196,15 @@ async def test_audit_trail(server: Server) -> None:
     key = await server.key("acme", ["mcp"])
     async with server.client(key) as client:
         for i in range(3):
-            r = await mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "demo_echo", "arguments": {"text": str(i)}})
+            r = await mcp_call(
+                client, "/api/v1/acme/mcp", "tools/call", {"name": "demo_echo", "arguments": {"text": str(i)}}
+            )
             assert r.json()["result"]["isError"] is False
         r = await mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "demo_add", "arguments": {"a": "x"}})
         assert r.json()["result"]["isError"] is True
-        r = await mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "fake_delete_thing", "arguments": {"thing_id": 1}})
+        r = await mcp_call(
+            client, "/api/v1/acme/mcp", "tools/call", {"name": "fake_delete_thing", "arguments": {"thing_id": 1}}
+        )
         assert r.json()["result"]["isError"] is True
     for _ in range(100):
         page = (await server.admin.get("/api/v1/admin/tenants/acme/audit")).json()
@@ -179,8 +212,13 @@ async def test_audit_trail(server: Server) -> None:
             break
         await asyncio.sleep(0.05)
     outcomes = [(e["tool"], e["outcome"]) for e in page["items"]]
-    assert outcomes == [("fake_delete_thing", "denied"), ("demo_add", "invalid"), ("demo_echo", "ok"),
-                        ("demo_echo", "ok"), ("demo_echo", "ok")]
+    assert outcomes == [
+        ("fake_delete_thing", "denied"),
+        ("demo_add", "invalid"),
+        ("demo_echo", "ok"),
+        ("demo_echo", "ok"),
+        ("demo_echo", "ok"),
+    ]
     assert "x" not in [e.get("arguments") for e in page["items"]]  # arguments are never recorded
     seen, cursor = [], None
     while True:
@@ -193,8 +231,9 @@ async def test_audit_trail(server: Server) -> None:
     assert len(seen) == len(set(seen)) == 5
     r = await server.admin.get("/api/v1/admin/tenants/acme/audit", params={"outcome": "ok", "limit": 50})
     assert len(r.json()["items"]) == 3
-    assert_error(await server.admin.get("/api/v1/admin/tenants/acme/audit", params={"cursor": "garbage"}), 422,
-                 "invalid_cursor")
+    assert_error(
+        await server.admin.get("/api/v1/admin/tenants/acme/audit", params={"cursor": "garbage"}), 422, "invalid_cursor"
+    )
     assert_error(await server.admin.get("/api/v1/admin/tenants/acme/audit", params={"limit": 100000}), 422)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Server
 
 
@@ -65,7 +64,9 @@ async def test_reserved_and_duplicate_slugs(server: Server) -> None:
 
 
 async def test_bad_bodies(server: Server) -> None:
-    r = await server.admin.post("/api/v1/admin/tenants", content=b"{not json", headers={"Content-Type": "application/json"})
+    r = await server.admin.post(
+        "/api/v1/admin/tenants", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert_error(r, 400, "invalid_json")
     assert_error(await server.admin.post("/api/v1/admin/tenants", content=b""), 400, "invalid_json")
     assert_error(await server.admin.post("/api/v1/admin/tenants", json=[1, 2]), 422)
@@ -117,7 +118,9 @@ async def test_delete_tenant_deletes_everything_and_revokes(server: Server) -> N
 
     async with server.services.engine.connect() as conn:
         for table in ("connectors", "credentials", "oauth_apps", "api_keys", "oauth_states", "audit_events"):
-            count = (await conn.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})).scalar()
+            count = (
+                await conn.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id})
+            ).scalar()
             assert count == 0, table
     async with server.client(key) as client:
         assert (await client.post("/api/v1/acme/mcp", json={})).status_code == 401

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Database
+
 from sagemcp.secrets import SecretBox
 from sagemcp_server.cli import main
 
@@ -78,16 +78,21 @@ def test_connectors_command_lists_types_and_failures(env: Database, capsys: pyte
     assert "demo" in run(capsys, "connectors")
 
 
-def test_credential_oauth_app_and_key_rotation(env: Database, capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch, secret_key: str) -> None:
-    pytest.importorskip("sagemcp_github", reason="needs a connector with token and OAuth schemes (sagemcp-connector-github)")
+def test_credential_oauth_app_and_key_rotation(
+    env: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret_key: str
+) -> None:
+    pytest.importorskip(
+        "sagemcp_github", reason="needs a connector with token and OAuth schemes (sagemcp-connector-github)"
+    )
     run(capsys, "tenant", "create", "acme")
     run(capsys, "connector", "add", "github", "--tenant", "acme")
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("ghp_secret_token_value\n"))
     out = run(capsys, "credential", "set", "github", "--tenant", "acme", "--token-stdin", "--account", "octocat")
     assert "credential stored" in out and "ghp_secret_token_value" not in out
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("client-secret-value\n"))
-    app = run_json(capsys, "oauth-app", "set", "github", "--tenant", "acme", "--client-id", "cid", "--client-secret-stdin")
+    app = run_json(
+        capsys, "oauth-app", "set", "github", "--tenant", "acme", "--client-id", "cid", "--client-secret-stdin"
+    )
     assert app["has_client_secret"] is True and "client-secret-value" not in json.dumps(app)
     new_key = SecretBox.generate_key()
     monkeypatch.setenv("SAGEMCP_SECRET_KEYS", f"{new_key},{secret_key}")

@@ -12,15 +12,20 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-
 from procs import clean_env, free_port, start, stop, wait_ready
 
 pytestmark = pytest.mark.e2e
 
 
 def cli(env: dict[str, str], cwd: Path, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "sagemcp_server.cli", *args, "--json"], env=env, cwd=cwd,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "sagemcp_server.cli", *args, "--json"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -49,7 +54,7 @@ async def test_fresh_machine_to_listing_tools(tmp_path: Path) -> None:
             async with Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
                 assert len((await client.list_tools()).tools) == 3
         async with httpx2.AsyncClient(timeout=30) as http:
-            with pytest.raises(Exception):  # noqa: B017 - no key: the SDK surfaces the 401
+            with pytest.raises(Exception):
                 async with Client(streamable_http_client(url, http_client=http)) as client:
                     await client.list_tools()
     finally:
@@ -61,3 +66,31 @@ async def test_fresh_machine_to_listing_tools(tmp_path: Path) -> None:
     assert any(r["message"] == "sagemcp server stopped" for r in records)
     everything = "\n".join(logs)
     assert key not in everything and key[:20] not in everything
+
+
+def test_serve_demo_prints_url_key_and_client_configs(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(SAGEMCP_LOG_FORMAT="json")
+    outputs = []
+    for run in range(2):
+        proc = start(
+            ["-m", "sagemcp_server.cli", "serve", "--demo", "--port", str(port)],
+            env,
+            tmp_path,
+            f"demo{run}",
+            cwd=tmp_path,
+        )
+        try:
+            wait_ready(port, proc, tmp_path, f"demo{run}")
+        finally:
+            stop(proc)
+        outputs.append((tmp_path / f"demo{run}.out").read_text())
+    first, second = outputs
+    url = f"http://127.0.0.1:{port}/api/v1/demo/mcp"
+    assert f"MCP URL: {url}" in first and f"MCP URL: {url}" in second
+    key = first.split("MCP API key (shown only now): ")[1].split()[0]
+    assert f'claude mcp add --transport http sagemcp-demo {url} --header "Authorization: Bearer {key}"' in first
+    for client in ("Claude Desktop", "Cursor", "VS Code"):
+        assert client in first
+    assert key not in second and "cannot be shown again" in second
+    assert "platform admin API key" in first and "platform admin API key" not in second

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 import pytest
-
 from conftest import MCP_HEADERS, Server, mcp_call
+
 from sagemcp_server.app import OPERATIONS
 
 BODIES: dict[str, Any] = {
@@ -30,7 +30,9 @@ async def _setup(server: Server) -> dict[str, Any]:
         await server.connector(slug, "fake")
         await server.connector(slug, "tokenonly")
         await server.oauth_app(slug)
-        r = await server.admin.put(f"/api/v1/admin/tenants/{slug}/credentials/tokenonly", json={"token": f"pat-{slug}-token"})
+        r = await server.admin.put(
+            f"/api/v1/admin/tenants/{slug}/credentials/tokenonly", json={"token": f"pat-{slug}-token"}
+        )
         assert r.status_code == 200
         r = await server.admin.post(f"/api/v1/admin/tenants/{slug}/api-keys", json={"scopes": ["admin", "mcp"]})
         world[slug] = {"tenant": tenant, "demo": demo, "key": r.json()["key"], "key_id": r.json()["id"]}
@@ -42,9 +44,13 @@ def _provider(op: Any) -> str:
 
 
 async def _snapshot(server: Server, slug: str) -> list[str]:
-    paths = [f"/api/v1/admin/tenants/{slug}", f"/api/v1/admin/tenants/{slug}/connectors",
-             f"/api/v1/admin/tenants/{slug}/api-keys", f"/api/v1/admin/tenants/{slug}/oauth-apps/fake",
-             f"/api/v1/admin/tenants/{slug}/credentials/tokenonly"]  # fmt: skip
+    paths = [
+        f"/api/v1/admin/tenants/{slug}",
+        f"/api/v1/admin/tenants/{slug}/connectors",
+        f"/api/v1/admin/tenants/{slug}/api-keys",
+        f"/api/v1/admin/tenants/{slug}/oauth-apps/fake",
+        f"/api/v1/admin/tenants/{slug}/credentials/tokenonly",
+    ]
     return [(await server.admin.get(p)).text for p in paths]
 
 
@@ -52,17 +58,29 @@ async def _snapshot(server: Server, slug: str) -> list[str]:
 async def test_tenant_key_cannot_touch_another_tenant(server: Server, op: Any) -> None:
     world = await _setup(server)
     before = await _snapshot(server, "bbb")
-    values = {"slug": "bbb", "connector_id": world["bbb"]["demo"]["id"], "provider": _provider(op), "key_id": world["bbb"]["key_id"]}
+    values = {
+        "slug": "bbb",
+        "connector_id": world["bbb"]["demo"]["id"],
+        "provider": _provider(op),
+        "key_id": world["bbb"]["key_id"],
+    }
     path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], op.full_path)
     async with server.client(world["aaa"]["key"]) as intruder:
         kwargs = {"json": BODIES.get(op.operation_id, {})} if op.body is not None else {}
         r = await intruder.request(op.method, path, **kwargs)
     assert r.status_code in (403, 404), (op.operation_id, r.status_code, r.text)
     assert world["bbb"]["tenant"]["id"] not in r.text
-    assert world["bbb"]["demo"]["id"] not in r.text or r.status_code == 404 and "connector" not in r.json()["error"]["code"]
+    assert world["bbb"]["demo"]["id"] not in r.text or (
+        r.status_code == 404 and "connector" not in r.json()["error"]["code"]
+    )
     assert await _snapshot(server, "bbb") == before
     # The same call on the key's own tenant is allowed (the 404 above was isolation, not a broken route).
-    own = {"slug": "aaa", "connector_id": world["aaa"]["demo"]["id"], "provider": _provider(op), "key_id": world["aaa"]["key_id"]}
+    own = {
+        "slug": "aaa",
+        "connector_id": world["aaa"]["demo"]["id"],
+        "provider": _provider(op),
+        "key_id": world["aaa"]["key_id"],
+    }
     path = re.sub(r"\{(\w+)\}", lambda m: own[m.group(1)], op.full_path)
     if op.access == "admin" and op.operation_id not in ("revokeApiKey",):
         async with server.client(world["aaa"]["key"]) as owner:
@@ -82,7 +100,11 @@ async def test_mcp_endpoints_are_isolated(server: Server) -> None:
     world = await _setup(server)
     b = world["bbb"]
     async with server.client(world["aaa"]["key"]) as intruder:
-        for path in ("/api/v1/bbb/mcp", f"/api/v1/bbb/connectors/{b['demo']['id']}/mcp", "/api/v1/bbb/connectors/demo/mcp"):
+        for path in (
+            "/api/v1/bbb/mcp",
+            f"/api/v1/bbb/connectors/{b['demo']['id']}/mcp",
+            "/api/v1/bbb/connectors/demo/mcp",
+        ):
             r = await mcp_call(intruder, path, "tools/list")
             assert r.status_code == 404, r.text
             assert "tools" not in r.text

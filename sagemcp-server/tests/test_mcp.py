@@ -25,14 +25,16 @@ async def test_concurrent_calls_with_an_expired_token_refresh_once(server: Serve
     server.services.mcp.resolver.invalidate()
     server.provider.refresh_delay = 0.2
     async with server.client(key) as client:
-        results = await asyncio.gather(*[
-            mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "fake_whoami"}) for _ in range(8)
-        ])
+        results = await asyncio.gather(
+            *[mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "fake_whoami"}) for _ in range(8)]
+        )
     assert all(r.json()["result"]["structuredContent"] == {"login": "octocat"} for r in results), results[0].text
     assert server.provider.refresh_count == 1
     fresh = await store.get_credential(tenant.id, "fake")
     assert fresh.version > cred.version and not fresh.expires_within(60)
-    assert 'sagemcp_token_refreshes_total{outcome="ok",provider="fake"} 1.0' in (await server.admin.get("/metrics")).text
+    assert (
+        'sagemcp_token_refreshes_total{outcome="ok",provider="fake"} 1.0' in (await server.admin.get("/metrics")).text
+    )
 
 
 async def test_policy_changes_apply_at_once(server: Server) -> None:
@@ -43,8 +45,9 @@ async def test_policy_changes_apply_at_once(server: Server) -> None:
         assert {t["name"] for t in r.json()["result"]["tools"]} == {"fake_whoami"}  # default groups: read
         r = await mcp_call(client, path, "tools/call", {"name": "fake_delete_thing", "arguments": {"thing_id": 1}})
         assert r.json()["result"]["isError"] is True and "disabled" in r.text
-        patch = await server.admin.patch("/api/v1/admin/tenants/acme/connectors/fake",
-                                         json={"tool_policy": {"groups": ["read", "write"]}})
+        patch = await server.admin.patch(
+            "/api/v1/admin/tenants/acme/connectors/fake", json={"tool_policy": {"groups": ["read", "write"]}}
+        )
         assert patch.status_code == 200
         r = await mcp_call(client, path, "tools/call", {"name": "fake_delete_thing", "arguments": {"thing_id": 1}})
         assert r.json()["result"]["isError"] is False
@@ -69,10 +72,20 @@ async def test_request_id_and_metrics(server: Server) -> None:
     await server.connector("acme", "demo")
     key = await server.key("acme", ["mcp"])
     async with server.client(key) as client:
-        r = await client.post("/api/v1/acme/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                                                        "params": {"name": "demo_echo", "arguments": {"text": "hi"}}},
-                              headers={"Accept": "application/json, text/event-stream",
-                                       "MCP-Protocol-Version": "2025-11-25", "X-Request-ID": "req-123"})
+        r = await client.post(
+            "/api/v1/acme/mcp",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "demo_echo", "arguments": {"text": "hi"}},
+            },
+            headers={
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": "2025-11-25",
+                "X-Request-ID": "req-123",
+            },
+        )
         assert r.headers["x-request-id"] == "req-123"
     metrics = (await server.admin.get("/metrics")).text
     assert 'sagemcp_tool_calls_total{connector_type="demo",outcome="ok",tool="demo_echo"} 1.0' in metrics

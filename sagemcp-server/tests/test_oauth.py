@@ -6,7 +6,6 @@ import asyncio
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import Server, running
 from test_api_tenants import assert_error
 
@@ -45,9 +44,11 @@ async def test_full_flow_stores_an_encrypted_credential(server: Server) -> None:
     # the connected account works through MCP
     key = await server.key("acme", ["mcp"])
     async with server.client(key) as client:
-        r = await client.post("/api/v1/acme/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                                                        "params": {"name": "fake_whoami"}},
-                              headers={"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"})
+        r = await client.post(
+            "/api/v1/acme/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "fake_whoami"}},
+            headers={"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"},
+        )
     assert r.json()["result"]["structuredContent"] == {"login": "octocat"}
 
 
@@ -114,7 +115,9 @@ async def test_provider_error_fails(server: Server) -> None:
     await _ready(server)
     _, query = await _start(server)
     async with server.client() as browser:
-        r = await browser.get("/api/v1/oauth/callback/fake", params={"state": query["state"][0], "error": "access_denied"})
+        r = await browser.get(
+            "/api/v1/oauth/callback/fake", params={"state": query["state"][0], "error": "access_denied"}
+        )
         assert r.status_code == 400 and "access_denied" in r.text
         r = await browser.get("/api/v1/oauth/callback/fake", params={"state": query["state"][0], "code": "x"})
         assert r.status_code == 400  # the state was consumed by the error
@@ -139,13 +142,16 @@ async def test_authorize_failures(server: Server) -> None:
     assert_error(await server.admin.post("/api/v1/oauth/acme/tokenonly/authorize"), 422, "oauth_not_supported")
     assert_error(await server.admin.post("/api/v1/oauth/ghost/fake/authorize", json={}), 404, "tenant_not_found")
     await server.oauth_app("acme")
-    assert_error(await server.admin.post("/api/v1/oauth/acme/fake/authorize", json={"connector_id": "x"}), 422,
-                 "unknown_connector")
+    assert_error(
+        await server.admin.post("/api/v1/oauth/acme/fake/authorize", json={"connector_id": "x"}),
+        422,
+        "unknown_connector",
+    )
     async with server.client() as anonymous:
         assert_error(await anonymous.post("/api/v1/oauth/acme/fake/authorize", json={}), 401)
 
 
-@pytest.mark.parametrize("groups,expected", [(["read"], {"read"}), (["read", "write"], {"read", "write"})])
+@pytest.mark.parametrize(("groups", "expected"), [(["read"], {"read"}), (["read", "write"], {"read", "write"})])
 async def test_scopes_follow_the_tool_policy(server: Server, groups: list[str], expected: set[str]) -> None:
     await server.tenant("acme")
     await server.connector("acme", "fake", tool_policy={"groups": groups})

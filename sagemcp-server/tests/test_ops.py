@@ -10,9 +10,9 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import ADMIN_KEY, Database, Server, lifespan_in_task, mcp_call
 from sqlalchemy.engine.url import make_url
 
-from conftest import ADMIN_KEY, Database, Server, lifespan_in_task, mcp_call
 from sagemcp_server.app import create_app
 from sagemcp_server.db import create_engine, current_revision, head_revision, upgrade
 from sagemcp_server.db.models import Base
@@ -103,14 +103,21 @@ async def test_database_outage_gives_503_and_recovers(database: Database, settin
     proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = create_app(settings.model_copy(update={"database_url": proxied, "db_timeout": 2.0, "cache_ttl": 0.0}),
-                     registry=registry)
+    app = create_app(
+        settings.model_copy(update={"database_url": proxied, "db_timeout": 2.0, "cache_ttl": 0.0}), registry=registry
+    )
     async with lifespan_in_task(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000",
-                                     headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://127.0.0.1:8000",
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        ) as client:
             assert (await client.post("/api/v1/admin/tenants", json={"slug": "acme"})).status_code == 201
-            assert (await client.post("/api/v1/admin/tenants/acme/connectors",
-                                      json={"connector_type": "demo", "name": "demo"})).status_code == 201
+            assert (
+                await client.post(
+                    "/api/v1/admin/tenants/acme/connectors", json={"connector_type": "demo", "name": "demo"}
+                )
+            ).status_code == 201
             await proxy.stop()
             r = await client.get("/api/v1/admin/tenants")
             assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable"

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import TABLES, Database, Server, mcp_call, running
+from helpers import CLIENT_SECRET
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from conftest import TABLES, Database, Server, mcp_call, running
-from helpers import CLIENT_SECRET
 from sagemcp.secrets import SecretBox
 from sagemcp_server.logging import JsonFormatter, TextFormatter, quiet_noisy_loggers, redact
 
@@ -28,8 +28,11 @@ async def _everything(server: Server) -> list[str]:
     location = await server.follow_authorize(auth_url)
     async with server.client() as browser:
         assert (await browser.get(location)).status_code == 200
-    assert (await server.admin.put("/api/v1/admin/tenants/acme/credentials/tokenonly",
-                                   json={"token": "pat-very-secret-token-42"})).status_code == 200  # fmt: skip
+    assert (
+        await server.admin.put(
+            "/api/v1/admin/tenants/acme/credentials/tokenonly", json={"token": "pat-very-secret-token-42"}
+        )
+    ).status_code == 200
     key = await server.key("acme", ["mcp", "admin"])
     async with server.client(key) as client:
         for name in ("fake_whoami", "tokenonly_whoami"):
@@ -42,8 +45,16 @@ async def _everything(server: Server) -> list[str]:
 
     query = parse_qs(urlsplit(location).query)
     verifier = server.provider.token_requests[0]["code_verifier"]
-    return [*server.provider.issued, CLIENT_SECRET, "pat-very-secret-token-42", key, "smcp_" + "A" * 43,
-            query["state"][0], query["code"][0], verifier]  # fmt: skip
+    return [
+        *server.provider.issued,
+        CLIENT_SECRET,
+        "pat-very-secret-token-42",
+        key,
+        "smcp_" + "A" * 43,
+        query["state"][0],
+        query["code"][0],
+        verifier,
+    ]
 
 
 async def test_no_secret_in_a_raw_database_dump(server: Server, database: Database) -> None:
@@ -107,7 +118,7 @@ async def test_no_secret_in_any_log_line(server: Server, captured: io.StringIO) 
 
 def test_redact_patterns() -> None:
     key = "smcp_" + "b" * 43
-    line = f"Authorization: Bearer abcdefghijkl key={key} ?code=xyz&state=abc {{\"access_token\": \"t0k3n\"}}"
+    line = f'Authorization: Bearer abcdefghijkl key={key} ?code=xyz&state=abc {{"access_token": "t0k3n"}}'
     cleaned = redact(line)
     for secret in ("abcdefghijkl", key, "xyz", "abc&", "t0k3n"):
         assert secret not in cleaned
@@ -127,12 +138,13 @@ async def test_key_rotation_reencrypts_everything(server: Server, settings, regi
     only_new = store.__class__(server.services.engine, SecretBox([new_key]))
     after = await only_new.get_credential(tenant.id, "fake")
     assert after.access_token.get_secret_value() == before.access_token.get_secret_value()
-    assert (await only_new.get_credential(tenant.id, "tokenonly")).access_token.get_secret_value() == "pat-very-secret-token-42"
+    assert (
+        await only_new.get_credential(tenant.id, "tokenonly")
+    ).access_token.get_secret_value() == "pat-very-secret-token-42"
     assert (await only_new.get_oauth_app(tenant.id, "fake")).client_secret.get_secret_value() == CLIENT_SECRET
     # and a server started with only the new key serves the tenant
     await server.services.engine.dispose()
-    async with running(settings.model_copy(update={"secret_keys": SecretStr(new_key)}), registry,
-                       provider) as fresh:
+    async with running(settings.model_copy(update={"secret_keys": SecretStr(new_key)}), registry, provider) as fresh:
         key = await fresh.key("acme", ["mcp"])
         async with fresh.client(key) as client:
             r = await mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "tokenonly_whoami"})

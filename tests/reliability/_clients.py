@@ -66,7 +66,9 @@ def modern_message(method: str, params: dict[str, Any] | None = None, rid: Any =
 
 
 def modern_headers(message: dict[str, Any]) -> dict[str, str]:
-    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": str(message.get("method"))}
+    method = str(message.get("method"))
+    safe = method.isascii() and method.isprintable()
+    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method if safe else encode_header_value(method)}
     name_key = NAME_PARAM.get(str(message.get("method")))
     params = message.get("params")
     if name_key and isinstance(params, dict) and isinstance(params.get(name_key), str):

@@ -17,6 +17,7 @@ from sagemcp.errors import InvalidArguments
 from sagemcp.pagination import MAX_CURSOR_LENGTH
 
 __all__ = [
+    "SMALL_PAGE",
     "Cursor",
     "IssueNumber",
     "Limit",
@@ -24,6 +25,7 @@ __all__ = [
     "PullNumber",
     "Ref",
     "Repo",
+    "SmallLimit",
     "Username",
     "file_path",
     "repo_path",
@@ -68,6 +70,9 @@ Ref = Annotated[
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100 (default 20).")]
+SMALL_PAGE = 50
+SmallLimit = Annotated[int, Field(ge=1, le=SMALL_PAGE, description="Items per page, 1-50 (default 20).")]
+"""For lists of large items (bodies, many fields): 50 of them stay well under 25,000 tokens."""
 Cursor = Annotated[
     str | None,
     Field(

@@ -98,6 +98,15 @@ LIST_BODY_LIMIT = 400
 """Characters of a body shown per item of a list: enough to tell items apart."""
 PATCH_LIMIT = 4_000
 """Characters of one file's patch inside a commit, comparison or pull-request file list."""
+SHORT_TEXT_LIMIT = 350
+"""Characters of a description or bio (GitHub allows 350 for a repository description)."""
+PAGE_BODY_BUDGET = 30_000
+"""Characters of comment and review bodies in one page, shared among its items."""
+
+
+def page_body_limit(count: int) -> int:
+    """Characters each of `count` comment bodies may keep: the page budget shared out, 300 to 4,000 each."""
+    return max(300, min(4_000, PAGE_BODY_BUDGET // max(count, 1)))
 
 
 def login(user: Any) -> str | None:
@@ -131,6 +140,13 @@ def body(text: Any, limit: int, hint: str) -> tuple[str | None, bool]:
     return clip(text if isinstance(text, str) else None, limit, hint)
 
 
+def short(text: Any) -> str | None:
+    """A description, bio or similar one-liner, empty as None and bounded."""
+    if not isinstance(text, str) or not text:
+        return None
+    return clip(text, SHORT_TEXT_LIMIT)[0]
+
+
 # -- users and organizations --------------------------------------------------------------
 
 
@@ -162,7 +178,7 @@ class User(BaseModel):
             company=data.get("company") or None,
             location=data.get("location") or None,
             email=data.get("email") or None,
-            bio=data.get("bio") or None,
+            bio=short(data.get("bio")),
             blog=data.get("blog") or None,
             public_repos=data.get("public_repos"),
             followers=data.get("followers"),
@@ -221,7 +237,7 @@ class Organization(BaseModel):
             login=org_login,
             id=data.get("id"),
             name=data.get("name") or None,
-            description=data.get("description") or None,
+            description=short(data.get("description")),
             url=data.get("html_url") or (f"https://github.com/{org_login}" if org_login else None),
         )
 
@@ -345,7 +361,7 @@ class Repo(BaseModel):
         return cls(
             full_name=data.get("full_name") or "",
             id=data.get("id"),
-            description=data.get("description") or None,
+            description=short(data.get("description")),
             private=data.get("private"),
             visibility=data.get("visibility"),
             fork=data.get("fork"),
@@ -879,8 +895,8 @@ class Review(BaseModel):
     url: str | None = None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Review:
-        text, cut = body(data.get("body"), BODY_LIMIT, "open the review URL for the full text")
+    def from_api(cls, data: dict[str, Any], body_limit: int = BODY_LIMIT) -> Review:
+        text, cut = body(data.get("body"), body_limit, "open the review URL for the full text")
         return cls(
             id=data.get("id") or 0,
             author=login(data.get("user")),
@@ -914,8 +930,8 @@ class ReviewComment(BaseModel):
     url: str | None = None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> ReviewComment:
-        text, cut = body(data.get("body"), BODY_LIMIT, "open the comment URL for the full text")
+    def from_api(cls, data: dict[str, Any], body_limit: int = BODY_LIMIT) -> ReviewComment:
+        text, cut = body(data.get("body"), body_limit, "open the comment URL for the full text")
         return cls(
             id=data.get("id") or 0,
             author=login(data.get("user")),

@@ -46,7 +46,8 @@ T = TypeVar("T")
 
 def _bad(reason: str) -> InvalidArguments:
     return InvalidArguments(
-        "cursor is not valid: pass the next_cursor of the previous page unchanged, or leave it out to start over",
+        f"cursor is not valid ({reason}): pass the next_cursor of the previous page of the same tool unchanged, "
+        "or leave it out to start over",
         errors=[("cursor", reason)],
     )
 

@@ -37,7 +37,14 @@ from .tools import (
     WriteTools,
 )
 
-__all__ = ["BOT_SCOPES_BY_GROUP", "DEFAULT_GROUPS", "USER_SCOPES_BY_GROUP", "SlackConfig", "SlackConnector"]
+__all__ = [
+    "ALWAYS_SCOPES",
+    "BOT_SCOPES_BY_GROUP",
+    "DEFAULT_GROUPS",
+    "USER_SCOPES_BY_GROUP",
+    "SlackConfig",
+    "SlackConnector",
+]
 
 _CONVERSATION_READ = ("channels:read", "groups:read", "im:read", "mpim:read")
 

@@ -51,7 +51,7 @@ from .db.engine import create_engine
 from .db.migrate import current_revision, head_revision, upgrade
 from .db.store import DatabaseUnavailable, SqlStore
 from .keyring import load_secret_box
-from .logging import request_id_var
+from .logging import configure_logging, request_id_var
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .oauth_routes import OPERATIONS as OAUTH_OPERATIONS
 from .oauth_routes import callback_route
@@ -100,8 +100,10 @@ class ObservabilityMiddleware:
             scope["headers"].append((b"x-request-id", request_id.encode()))
         token = request_id_var.set(request_id)
         path: str = scope["path"]
-        mcp = path.startswith("/api/v1/") and not path.startswith(("/api/v1/admin/", "/api/v1/oauth/")) and (
-            path.endswith(("/mcp", "/sse", "/ws", "/messages/"))
+        mcp = (
+            path.startswith("/api/v1/")
+            and not path.startswith(("/api/v1/admin/", "/api/v1/oauth/"))
+            and (path.endswith(("/mcp", "/sse", "/ws", "/messages/")))
         )
         if mcp:
             self.metrics.mcp_connections.inc()
@@ -125,14 +127,21 @@ class ObservabilityMiddleware:
             if mcp:
                 self.metrics.mcp_connections.dec()
             route = scope.get("route")
-            label = scope.get("root_path", "") + route.path if route is not None and hasattr(route, "path") else "unmatched"
+            label = (
+                scope.get("root_path", "") + route.path if route is not None and hasattr(route, "path") else "unmatched"
+            )
             method = scope.get("method", "WS")
             self.metrics.observe_request(method, label, status, seconds)
             level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
             access_logger.log(
-                level, "%s %s %s %.1fms", method, path, status, seconds * 1000,
+                level,
+                "%s %s %s %.1fms",
+                method,
+                path,
+                status,
+                seconds * 1000,
                 extra={"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 2)},
-            )  # fmt: skip
+            )
             request_id_var.reset(token)
 
 
@@ -164,9 +173,11 @@ def build_services(
     upstream_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Services:
     engine = create_engine(
-        settings.resolved_database_url(), schema=settings.database_schema, pool_size=settings.db_pool_size,
+        settings.resolved_database_url(),
+        schema=settings.database_schema,
+        pool_size=settings.db_pool_size,
         timeout=settings.db_timeout,
-    )  # fmt: skip
+    )
     box = box or load_secret_box(settings)
     store = SqlStore(engine, box)
     registry = registry if registry is not None else ConnectorRegistry.from_entry_points()
@@ -181,25 +192,42 @@ def build_services(
     chain.append(api_keys_auth)
     authenticator = ChainAuthenticator(chain)
     audit_buffer = AuditBuffer(
-        store, interval=settings.audit_flush_interval, maxsize=settings.audit_buffer_size,
+        store,
+        interval=settings.audit_flush_interval,
+        maxsize=settings.audit_buffer_size,
         on_drop=lambda n: metrics.audit_dropped.inc(n),
-    )  # fmt: skip
+    )
 
     def observe(event: AuditEvent) -> None:
         metrics.tool_call(event)
         audit_buffer(event)
 
     mcp = create_mcp_app(
-        store, registry, authenticator=authenticator, credentials=credential_manager, upstream=upstream,
-        settings=_mcp_settings(settings), observer=observe,
-    )  # fmt: skip
+        store,
+        registry,
+        authenticator=authenticator,
+        credentials=credential_manager,
+        upstream=upstream,
+        settings=_mcp_settings(settings),
+        observer=observe,
+    )
     manager = getattr(mcp, "_manager", None)
     metrics.count_sessions(lambda: len(getattr(manager, "_server_instances", ())))
     return Services(
-        settings=settings, engine=engine, store=store, box=box, registry=registry, flows=flows,
-        credentials=credential_manager, upstream=upstream, api_keys=api_keys_auth, authenticator=authenticator,
-        mcp=mcp, metrics=metrics, audit=audit_buffer,
-    )  # fmt: skip
+        settings=settings,
+        engine=engine,
+        store=store,
+        box=box,
+        registry=registry,
+        flows=flows,
+        credentials=credential_manager,
+        upstream=upstream,
+        api_keys=api_keys_auth,
+        authenticator=authenticator,
+        mcp=mcp,
+        metrics=metrics,
+        audit=audit_buffer,
+    )
 
 
 async def _migrate(services: Services, deadline: float = 30.0) -> None:
@@ -259,8 +287,9 @@ def create_app(
             try:
                 await services.audit.flush()
             except Exception as exc:
-                logger.warning("%d audit events could not be written at shutdown (%s)", len(services.audit),
-                               type(exc).__name__)  # fmt: skip
+                logger.warning(
+                    "%d audit events could not be written at shutdown (%s)", len(services.audit), type(exc).__name__
+                )
             await services.upstream.aclose()
             await services.engine.dispose()
             logger.info("sagemcp server stopped")
@@ -273,12 +302,18 @@ def create_app(
             await services.store.ping()
             revision = await current_revision(services.engine)
         except Exception as exc:
-            return JSONResponse({"status": "unavailable", "reason": f"database unreachable ({type(exc).__name__})"},
-                                status_code=503)  # fmt: skip
+            return JSONResponse(
+                {"status": "unavailable", "reason": f"database unreachable ({type(exc).__name__})"}, status_code=503
+            )
         head = head_revision()
         if revision != head:
-            return JSONResponse({"status": "unavailable", "reason": f"schema at {revision or 'nothing'}, needs {head}; "
-                                 "run `sagemcp db upgrade`"}, status_code=503)  # fmt: skip
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "reason": f"schema at {revision or 'nothing'}, needs {head}; run `sagemcp db upgrade`",
+                },
+                status_code=503,
+            )
         return JSONResponse({"status": "ready", "revision": revision})
 
     async def metrics(request: Request) -> Response:
@@ -315,4 +350,6 @@ def create_app(
 
 def create_app_from_env() -> Starlette:
     """The app from `SAGEMCP_*` environment variables (`uvicorn --factory sagemcp_server.app:create_app_from_env`)."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)  # each worker process configures its own logging
+    return create_app(settings)

@@ -6,9 +6,11 @@ terminal; they are never logged and only their hashes are stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
+from sagemcp.models import ConnectorConfig
 from sagemcp.registry import ConnectorRegistry
 
 from .db.store import Duplicate, SqlStore
@@ -30,8 +32,9 @@ async def ensure_admin_key(store: SqlStore, settings: Settings) -> str | None:
         return None
     if await store.count_platform_admin_keys() or await store.count_tenants():
         return None
-    raw, _ = await store.create_api_key(None, name="platform admin (first start)", scopes={"admin", "mcp"},
-                                        platform_admin=True)  # fmt: skip
+    raw, _ = await store.create_api_key(
+        None, name="platform admin (first start)", scopes={"admin", "mcp"}, platform_admin=True
+    )
     return raw
 
 
@@ -55,13 +58,11 @@ async def ensure_demo(store: SqlStore, registry: ConnectorRegistry, public_url: 
             assert record is not None
     tenant = record.item
     if "demo" in registry and await store.get_connector(tenant.id, "demo") is None:
-        from sagemcp.models import ConnectorConfig
-
-        try:
-            await store.add_connector(ConnectorConfig(tenant_id=tenant.id, connector_type="demo", name="demo",
-                                                      description="Tools that need no account"))  # fmt: skip
-        except Duplicate:
-            pass
+        demo = ConnectorConfig(
+            tenant_id=tenant.id, connector_type="demo", name="demo", description="Tools that need no account"
+        )
+        with contextlib.suppress(Duplicate):
+            await store.add_connector(demo)
     key = None
     existing = [k for k in await store.list_api_keys(tenant.id) if k.name == DEMO_KEY_NAME and not k.revoked]
     if not existing:

@@ -142,10 +142,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from .logging import configure_logging
 
     settings = _settings(
-        args, host=args.host, port=args.port, workers=args.workers, log_format=args.log_format,
-        log_level=args.log_level, public_url=args.public_url,
+        args,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_format=args.log_format,
+        log_level=args.log_level,
+        public_url=args.public_url,
         auto_migrate=False if args.no_migrate else None,
-    )  # fmt: skip
+    )
     configure_logging(settings.log_format, settings.log_level)
     asyncio.run(_prepare(settings, demo=args.demo))
     common: dict[str, Any] = {
@@ -185,7 +190,9 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
     from .keyring import KeyRingError
 
     try:
-        services = build_services(settings, registry=ConnectorRegistry.from_entry_points() if demo else ConnectorRegistry())
+        services = build_services(
+            settings, registry=ConnectorRegistry.from_entry_points() if demo else ConnectorRegistry()
+        )
     except KeyRingError as exc:
         raise CliError(str(exc)) from None
     try:
@@ -204,8 +211,11 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
             print(f"\nDemo tenant '{setup.slug}' with connectors: {', '.join(setup.connectors) or '(none)'}", file=out)
             print(f"MCP URL: {setup.mcp_url}", file=out)
             if setup.key is None:
-                print("The demo MCP key was created on an earlier start and cannot be shown again;\n"
-                      "create another with: sagemcp key create --tenant demo --name laptop", file=out)  # fmt: skip
+                print(
+                    "The demo MCP key was created on an earlier start and cannot be shown again;\n"
+                    "create another with: sagemcp key create --tenant demo --name laptop",
+                    file=out,
+                )
             else:
                 print(f"MCP API key (shown only now): {setup.key}\n", file=out)
                 for client, text in client_configs(setup.mcp_url, setup.key).items():
@@ -233,7 +243,11 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
     except OSError as exc:
         raise CliError(f"the database is not reachable: {exc}") from None
     data = {"from": before, "to": after}
-    _emit(args, data, lambda d: f"database at {d['to']}" + ("" if d["from"] == d["to"] else f" (was {d['from'] or 'empty'})"))
+    _emit(
+        args,
+        data,
+        lambda d: f"database at {d['to']}" + ("" if d["from"] == d["to"] else f" (was {d['from'] or 'empty'})"),
+    )
 
 
 def cmd_db_current(args: argparse.Namespace) -> None:
@@ -262,20 +276,30 @@ def cmd_tenant_list(args: argparse.Namespace) -> None:
         items: list[Any] = []
         cursor = None
         while True:
-            page = await api.call("GET", "/admin/tenants", params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+            page = await api.call(
+                "GET", "/admin/tenants", params={"limit": 500, **({"cursor": cursor} if cursor else {})}
+            )
             items.extend(page["items"])
             cursor = page["next_cursor"]
             if not cursor:
                 return {"items": items}
 
     data = _run_api(args, work)
-    _emit(args, data, lambda d: _table([(t["slug"], t["name"], "yes" if t["active"] else "no", t["id"]) for t in d["items"]],
-                                       ["SLUG", "NAME", "ACTIVE", "ID"]))  # fmt: skip
+    _emit(
+        args,
+        data,
+        lambda d: _table(
+            [(t["slug"], t["name"], "yes" if t["active"] else "no", t["id"]) for t in d["items"]],
+            ["SLUG", "NAME", "ACTIVE", "ID"],
+        ),
+    )
 
 
 def cmd_tenant_delete(args: argparse.Namespace) -> None:
     if not args.yes:
-        raise CliError(f"deleting tenant {args.slug!r} deletes all its connectors, credentials and keys; add --yes", code=2)
+        raise CliError(
+            f"deleting tenant {args.slug!r} deletes all its connectors, credentials and keys; add --yes", code=2
+        )
     _run_api(args, lambda api: api.call("DELETE", f"/admin/tenants/{args.slug}"))
     _emit(args, {"deleted": args.slug}, lambda d: f"deleted tenant {d['deleted']}")
 
@@ -306,14 +330,23 @@ def cmd_connector_add(args: argparse.Namespace) -> None:
         "tool_policy": policy,
     }
     data = _run_api(args, lambda api: api.call("POST", f"/admin/tenants/{args.tenant}/connectors", body))
-    _emit(args, data, lambda d: f"added connector {d['name']} ({d['id']}) of type {d['connector_type']}\nMCP URL: {d['mcp_url']}")
+    _emit(
+        args,
+        data,
+        lambda d: f"added connector {d['name']} ({d['id']}) of type {d['connector_type']}\nMCP URL: {d['mcp_url']}",
+    )
 
 
 def cmd_connector_list(args: argparse.Namespace) -> None:
     data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/connectors"))
-    _emit(args, data, lambda d: _table(
-        [(c["name"], c["connector_type"], "yes" if c["enabled"] else "no", c["id"]) for c in d["items"]],
-        ["NAME", "TYPE", "ENABLED", "ID"]))  # fmt: skip
+    _emit(
+        args,
+        data,
+        lambda d: _table(
+            [(c["name"], c["connector_type"], "yes" if c["enabled"] else "no", c["id"]) for c in d["items"]],
+            ["NAME", "TYPE", "ENABLED", "ID"],
+        ),
+    )
 
 
 def cmd_connector_remove(args: argparse.Namespace) -> None:
@@ -330,8 +363,16 @@ def cmd_key_create(args: argparse.Namespace) -> None:
             raw, record = await api.services.store.create_api_key(
                 None, name=args.name or "platform admin", scopes={"admin", "mcp"}, platform_admin=True
             )
-            return {"id": record.id, "name": record.name, "prefix": record.prefix, "scopes": sorted(record.scopes),
-                    "connector_id": None, "created_at": record.created_at.isoformat(), "revoked": False, "key": raw}  # fmt: skip
+            return {
+                "id": record.id,
+                "name": record.name,
+                "prefix": record.prefix,
+                "scopes": sorted(record.scopes),
+                "connector_id": None,
+                "created_at": record.created_at.isoformat(),
+                "revoked": False,
+                "key": raw,
+            }
 
         data = _run_api(args, admin)
     else:
@@ -339,16 +380,33 @@ def cmd_key_create(args: argparse.Namespace) -> None:
             raise CliError("name the tenant with --tenant (or create a --platform-admin key)", code=2)
         body = {"name": args.name or "", "scopes": args.scope or ["mcp"], "connector_id": args.connector}
         data = _run_api(args, lambda api: api.call("POST", f"/admin/tenants/{args.tenant}/api-keys", body))
-    _emit(args, data, lambda d: f"created API key {d['id']} (scopes: {', '.join(d['scopes'])})\n"
-                                f"key (shown only now): {d['key']}")  # fmt: skip
+    _emit(
+        args,
+        data,
+        lambda d: f"created API key {d['id']} (scopes: {', '.join(d['scopes'])})\nkey (shown only now): {d['key']}",
+    )
 
 
 def cmd_key_list(args: argparse.Namespace) -> None:
     data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/api-keys"))
-    _emit(args, data, lambda d: _table(
-        [(k["id"], k["name"], k["prefix"] + "...", ",".join(k["scopes"]), k["connector_id"] or "",
-          "revoked" if k["revoked"] else "active") for k in d["items"]],
-        ["ID", "NAME", "PREFIX", "SCOPES", "CONNECTOR", "STATUS"]))  # fmt: skip
+    _emit(
+        args,
+        data,
+        lambda d: _table(
+            [
+                (
+                    k["id"],
+                    k["name"],
+                    k["prefix"] + "...",
+                    ",".join(k["scopes"]),
+                    k["connector_id"] or "",
+                    "revoked" if k["revoked"] else "active",
+                )
+                for k in d["items"]
+            ],
+            ["ID", "NAME", "PREFIX", "SCOPES", "CONNECTOR", "STATUS"],
+        ),
+    )
 
 
 def cmd_key_revoke(args: argparse.Namespace) -> None:
@@ -375,10 +433,17 @@ def cmd_connectors(args: argparse.Namespace) -> None:
     }
 
     def human(d: Any) -> str:
-        text = _table([(c["id"], c["title"], c["version"], ",".join(a["kind"] for a in c["auth"]), len(c["tools"]))
-                       for c in d["items"]], ["ID", "TITLE", "VERSION", "AUTH", "TOOLS"])  # fmt: skip
+        text = _table(
+            [
+                (c["id"], c["title"], c["version"], ",".join(a["kind"] for a in c["auth"]), len(c["tools"]))
+                for c in d["items"]
+            ],
+            ["ID", "TITLE", "VERSION", "AUTH", "TOOLS"],
+        )
         if d["failures"]:
-            text += "\n\nFailed to load:\n" + "\n".join(f"  {f['name']} ({f['target']}): {f['reason']}" for f in d["failures"])
+            text += "\n\nFailed to load:\n" + "\n".join(
+                f"  {f['name']} ({f['target']}): {f['reason']}" for f in d["failures"]
+            )
         return text
 
     _emit(args, data, human)
@@ -427,15 +492,22 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     if path is not None and args.drop_old:
         write_key_file(path, read_key_file(path)[:1])
         dropped = True
-    data = {"re_encrypted": changed, "encrypting_key": ring[0], "key_ids": ring[:1] if dropped else ring,
-            "key_file": str(path) if path else None, "old_keys_dropped": dropped}  # fmt: skip
+    data = {
+        "re_encrypted": changed,
+        "encrypting_key": ring[0],
+        "key_ids": ring[:1] if dropped else ring,
+        "key_file": str(path) if path else None,
+        "old_keys_dropped": dropped,
+    }
 
     def human(d: Any) -> str:
         lines = [f"re-encrypted {d['re_encrypted']} secrets under key {d['encrypting_key']}"]
         if d["key_file"]:
             lines.append(f"key file {d['key_file']} now holds: {', '.join(d['key_ids'])}")
-            lines.append("restart running servers so that they encrypt with the new key"
-                         + ("" if dropped else "; then run `sagemcp keys rotate --drop-old` to forget the old keys"))  # fmt: skip
+            lines.append(
+                "restart running servers so that they encrypt with the new key"
+                + ("" if dropped else "; then run `sagemcp keys rotate --drop-old` to forget the old keys")
+            )
         else:
             lines.append("everything is under the first key of SAGEMCP_SECRET_KEYS: you may now remove the others")
         return "\n".join(lines)
@@ -460,9 +532,15 @@ def cmd_oauth_app_set(args: argparse.Namespace) -> None:
     if args.extra:
         body["extra"] = _json_arg(args.extra, "--extra")
     data = _run_api(args, lambda api: api.call("PUT", f"/admin/tenants/{args.tenant}/oauth-apps/{args.provider}", body))
-    _emit(args, data, lambda d: f"{d['provider']} OAuth app set for {args.tenant} (client id {d['client_id']}, "
-                                f"secret {'stored' if d['has_client_secret'] else 'none'})\n"
-                                f"register this redirect URI with {d['provider']}: {d['redirect_uri']}")  # fmt: skip
+    _emit(
+        args,
+        data,
+        lambda d: (
+            f"{d['provider']} OAuth app set for {args.tenant} (client id {d['client_id']}, "
+            f"secret {'stored' if d['has_client_secret'] else 'none'})\n"
+            f"register this redirect URI with {d['provider']}: {d['redirect_uri']}"
+        ),
+    )
 
 
 def cmd_credential_set(args: argparse.Namespace) -> None:
@@ -474,7 +552,9 @@ def cmd_credential_set(args: argparse.Namespace) -> None:
         body["kind"] = args.kind
     if args.account:
         body["account"] = args.account
-    data = _run_api(args, lambda api: api.call("PUT", f"/admin/tenants/{args.tenant}/credentials/{args.provider}", body))
+    data = _run_api(
+        args, lambda api: api.call("PUT", f"/admin/tenants/{args.tenant}/credentials/{args.provider}", body)
+    )
     _emit(args, data, lambda d: f"{d['provider']} {d['kind']} credential stored for {args.tenant} ({d['status']})")
 
 
@@ -486,8 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     common.add_argument("--database-url", default=argparse.SUPPRESS, help="overrides SAGEMCP_DATABASE_URL")
 
-    parser = argparse.ArgumentParser(prog="sagemcp", description="The sagemcp server and its management commands.",
-                                     parents=[common])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="sagemcp", description="The sagemcp server and its management commands.", parents=[common]
+    )
     parser.add_argument("--version", action="version", version=f"sagemcp-server {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -504,13 +585,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="SAGEMCP_LOG_LEVEL")
     serve.add_argument("--public-url", help="URL the server is reached at (SAGEMCP_PUBLIC_URL)")
     serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the database schema on start")
-    serve.add_argument("--demo", action="store_true", help="ensure a demo tenant with an MCP key and print client setup")
+    serve.add_argument(
+        "--demo", action="store_true", help="ensure a demo tenant with an MCP key and print client setup"
+    )
 
-    db = sub.add_parser("db", help="the database schema").add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db = sub.add_parser("db", help="the database schema").add_subparsers(
+        dest="db_command", required=True, metavar="COMMAND"
+    )
     command(db, "upgrade", cmd_db_upgrade, "upgrade the database schema to the newest revision")
     command(db, "current", cmd_db_current, "show the schema revision")
 
-    tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant_command", required=True, metavar="COMMAND")
+    tenant = sub.add_parser("tenant", help="tenants").add_subparsers(
+        dest="tenant_command", required=True, metavar="COMMAND"
+    )
     p = command(tenant, "create", cmd_tenant_create, "create a tenant")
     p.add_argument("slug")
     p.add_argument("--name")
@@ -520,7 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="confirm")
 
     conn = sub.add_parser("connector", help="a tenant's connectors").add_subparsers(
-        dest="connector_command", required=True, metavar="COMMAND")  # fmt: skip
+        dest="connector_command", required=True, metavar="COMMAND"
+    )
     p = command(conn, "add", cmd_connector_add, "add a connector to a tenant")
     p.add_argument("type", help="connector type (see `sagemcp connectors`)")
     p.add_argument("--tenant", required=True)
@@ -551,13 +639,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     command(sub, "connectors", cmd_connectors, "installed connector types and load failures")
 
-    keys = sub.add_parser("keys", help="the secret key ring").add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    keys = sub.add_parser("keys", help="the secret key ring").add_subparsers(
+        dest="keys_command", required=True, metavar="COMMAND"
+    )
     p = command(keys, "rotate", cmd_keys_rotate, "re-encrypt every stored secret under the newest key")
     p.add_argument("--drop-old", action="store_true", help="key file only: forget the old keys afterwards")
     command(keys, "generate", cmd_keys_generate, "print a new random key for SAGEMCP_SECRET_KEYS")
 
     oauth = sub.add_parser("oauth-app", help="tenants' OAuth clients").add_subparsers(
-        dest="oauth_command", required=True, metavar="COMMAND")  # fmt: skip
+        dest="oauth_command", required=True, metavar="COMMAND"
+    )
     p = command(oauth, "set", cmd_oauth_app_set, "set a tenant's OAuth client for a provider")
     p.add_argument("provider")
     p.add_argument("--tenant", required=True)
@@ -567,7 +658,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extra", help="provider settings as JSON")
 
     cred = sub.add_parser("credential", help="tenants' upstream tokens").add_subparsers(
-        dest="credential_command", required=True, metavar="COMMAND")  # fmt: skip
+        dest="credential_command", required=True, metavar="COMMAND"
+    )
     p = command(cred, "set", cmd_credential_set, "store a token (PAT, bot token, API key) for a provider")
     p.add_argument("provider")
     p.add_argument("--tenant", required=True)

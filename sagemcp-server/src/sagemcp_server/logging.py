@@ -14,15 +14,15 @@ import json
 import logging
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 __all__ = [
     "JsonFormatter",
     "TextFormatter",
     "configure_logging",
-    "quiet_noisy_loggers",
     "current_request_id",
+    "quiet_noisy_loggers",
     "redact",
     "request_id_var",
 ]
@@ -77,7 +77,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -127,7 +127,16 @@ def configure_logging(fmt: Literal["auto", "json", "text"] = "auto", level: str 
     quiet_noisy_loggers()
 
 
-NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "aiosqlite", "asyncio", "sqlalchemy.engine")
+NOISY_LOGGERS = (
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "httpcore2",
+    "aiosqlite",
+    "asyncio",
+    "sqlalchemy.engine",
+    "alembic.runtime.plugins",
+)
 
 
 def quiet_noisy_loggers() -> None:

@@ -27,24 +27,35 @@ class Metrics:
             "sagemcp_http_requests", "HTTP requests served.", ["method", "route", "status"], registry=r
         )
         self.request_seconds = Histogram(
-            "sagemcp_http_request_duration_seconds", "HTTP request latency.", ["method", "route"],
-            buckets=_LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
+            "sagemcp_http_request_duration_seconds",
+            "HTTP request latency.",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.tool_calls = Counter(
             "sagemcp_tool_calls", "MCP tool calls.", ["connector_type", "tool", "outcome"], registry=r
         )
         self.tool_seconds = Histogram(
-            "sagemcp_tool_call_duration_seconds", "MCP tool call latency.", ["connector_type", "tool"],
-            buckets=_LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
+            "sagemcp_tool_call_duration_seconds",
+            "MCP tool call latency.",
+            ["connector_type", "tool"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.upstream_responses = Counter(
-            "sagemcp_upstream_responses", "Upstream HTTP attempts by status ('none': no answer).",
-            ["provider", "method", "status"], registry=r,
-        )  # fmt: skip
+            "sagemcp_upstream_responses",
+            "Upstream HTTP attempts by status ('none': no answer).",
+            ["provider", "method", "status"],
+            registry=r,
+        )
         self.upstream_seconds = Histogram(
-            "sagemcp_upstream_request_duration_seconds", "Upstream request latency.", ["provider"],
-            buckets=_LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
+            "sagemcp_upstream_request_duration_seconds",
+            "Upstream request latency.",
+            ["provider"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.token_refreshes = Counter(
             "sagemcp_token_refreshes", "Upstream token refreshes.", ["provider", "outcome"], registry=r
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from sagemcp.connector import Connector
 from sagemcp.errors import OAuthError, OAuthStateError, StoreError, TokenEndpointError
+from sagemcp.models import ConnectorConfig
 from sagemcp.oauth import UNREACHABLE
 
 from .api import params
@@ -47,20 +48,28 @@ async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
     provider = ctx.path["provider"]
     classes = [c for c in await classes_for_provider(ctx, tenant, provider) if c.oauth2() is not None]
     if not classes:
-        raise ApiError(422, "oauth_not_supported", f"No installed {provider} connector uses OAuth.",
-                       [("provider", "no OAuth scheme")])  # fmt: skip
+        raise ApiError(
+            422,
+            "oauth_not_supported",
+            f"No installed {provider} connector uses OAuth.",
+            [("provider", "no OAuth scheme")],
+        )
     configs = [
-        c for c in await services.store.list_connectors(tenant.id)
+        c
+        for c in await services.store.list_connectors(tenant.id)
         if c.connector_type in services.registry
         and (c.provider or services.registry.get(c.connector_type).provider_id()) == provider
-    ]  # fmt: skip
+    ]
     connector_id = None
     if body.connector_id is not None:
         chosen = next((c for c in configs if body.connector_id in (c.id, c.name)), None)
         if chosen is None:
-            raise ApiError(422, "unknown_connector",
-                           f"Tenant {tenant.slug!r} has no {provider} connector {body.connector_id!r}.",
-                           [("connector_id", "not found")])  # fmt: skip
+            raise ApiError(
+                422,
+                "unknown_connector",
+                f"Tenant {tenant.slug!r} has no {provider} connector {body.connector_id!r}.",
+                [("connector_id", "not found")],
+            )
         configs, connector_id = [chosen], chosen.id
     cls: type[Connector] = services.registry.get(configs[0].connector_type) if configs else classes[0]
     scheme = cls.oauth2()
@@ -68,11 +77,15 @@ async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
         raise ApiError(422, "oauth_not_supported", f"The {cls.info.id} connector does not use OAuth.")
     app = await services.store.get_oauth_app(tenant.id, provider)
     if app is None:
-        raise ApiError(409, "oauth_app_missing",
-                       f"Configure the tenant's {provider} OAuth app first: PUT /api/v1/admin/tenants/{tenant.slug}"
-                       f"/oauth-apps/{provider}, with the redirect URI {services.redirect_uri(provider)}.")  # fmt: skip
+        raise ApiError(
+            409,
+            "oauth_app_missing",
+            f"Configure the tenant's {provider} OAuth app first: PUT /api/v1/admin/tenants/{tenant.slug}"
+            f"/oauth-apps/{provider}, with the redirect URI {services.redirect_uri(provider)}.",
+        )
     scopes: list[str] = []
-    for cfg in configs or [None]:
+    targets: list[ConnectorConfig | None] = [*configs] if configs else [None]
+    for cfg in targets:
         kind = services.registry.get(cfg.connector_type) if cfg is not None else cls
         groups = cfg.tool_policy.groups if cfg is not None else None
         if groups is None and kind.info.default_groups is not None:
@@ -81,25 +94,30 @@ async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
         scopes.extend((found or scheme).scopes_for(groups))
     scopes.extend(body.scopes or [])
     url, pending = services.flows.begin(
-        scheme, app, tenant_id=tenant.id, provider=provider, redirect_uri=services.redirect_uri(provider),
-        scopes=list(dict.fromkeys(scopes)), connector_id=connector_id,
-    )  # fmt: skip
+        scheme,
+        app,
+        tenant_id=tenant.id,
+        provider=provider,
+        redirect_uri=services.redirect_uri(provider),
+        scopes=list(dict.fromkeys(scopes)),
+        connector_id=connector_id,
+    )
     await services.store.save_oauth_state(pending)
     logger.info("OAuth authorization started", extra={"tenant": tenant.slug, "provider": provider})
     return AuthorizeResponse(
         authorization_url=url,
         redirect_uri=pending.redirect_uri,
-        expires_at=datetime.fromtimestamp(pending.expires_at, timezone.utc),
+        expires_at=datetime.fromtimestamp(pending.expires_at, UTC),
     )
 
 
 def _page(status: int, title: str, message: str) -> HTMLResponse:
     body = (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{t}</title>"
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        "<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}</style>"
-        "</head><body><h1>{t}</h1><p>{m}</p></body></html>"
-    ).format(t=html.escape(title), m=html.escape(message))
+        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body></html>"
+    )
     headers = {
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
@@ -149,9 +167,14 @@ async def callback(request: Request) -> Response:
         if scheme is None:
             return _failed(400, f"No installed {provider} connector uses OAuth any more.")
         credential = await services.flows.complete(
-            scheme, app, pending, code=query.get("code", ""), state=state, tenant_id=pending.tenant_id,
+            scheme,
+            app,
+            pending,
+            code=query.get("code", ""),
+            state=state,
+            tenant_id=pending.tenant_id,
             provider=provider,
-        )  # fmt: skip
+        )
         await services.store.put_credential(credential)
     except OAuthStateError as exc:
         return _failed(400, exc.message)
@@ -165,7 +188,9 @@ async def callback(request: Request) -> Response:
     services.credential_changed(tenant.slug, tenant.id, provider)
     logger.info("OAuth connection completed", extra={"tenant": tenant.slug, "provider": provider})
     who = f" as {credential.account}" if credential.account else ""
-    return _page(200, "Connected", f"{provider} is connected for {tenant.name or tenant.slug}{who}. You can close this page.")
+    return _page(
+        200, "Connected", f"{provider} is connected for {tenant.name or tenant.slug}{who}. You can close this page."
+    )
 
 
 def callback_route() -> Route:
@@ -173,8 +198,16 @@ def callback_route() -> Route:
 
 
 OPERATIONS = [
-    Operation("POST", "/oauth/{slug}/{provider}/authorize", "authorizeOAuth",
-              "Start connecting a provider account: returns the provider's authorization URL", "oauth", authorize,
-              AuthorizeResponse, body=AuthorizeRequest, body_required=False,
-              params={"slug": params.SLUG, "provider": params.PROVIDER}),
-]  # fmt: skip
+    Operation(
+        "POST",
+        "/oauth/{slug}/{provider}/authorize",
+        "authorizeOAuth",
+        "Start connecting a provider account: returns the provider's authorization URL",
+        "oauth",
+        authorize,
+        AuthorizeResponse,
+        body=AuthorizeRequest,
+        body_required=False,
+        params={"slug": params.SLUG, "provider": params.PROVIDER},
+    ),
+]

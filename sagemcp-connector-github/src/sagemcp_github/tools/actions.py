@@ -123,7 +123,7 @@ class ActionsTools:
         filter: Annotated[
             Literal["latest", "all"], Field(description="Jobs of the latest attempt only, or of every attempt.")
         ] = "latest",
-        limit: Limit = 20,
+        limit: Annotated[int, Field(ge=1, le=30, description="Jobs per page, 1-30 (default 10).")] = 10,
         cursor: Cursor = None,
     ) -> JobList:
         """List the jobs of a workflow run with their status, conclusion and steps.
@@ -132,7 +132,7 @@ class ActionsTools:
         """
         response = await ctx.http.get(
             repo_path(owner, repo, "actions", "runs", run_id, "jobs"),
-            params={"filter": filter, **page_params(limit, cursor)},
+            params={"filter": filter, **page_params(limit, cursor, maximum=30)},
         )
         data = json_object(response)
         return JobList(

@@ -11,7 +11,7 @@ from sagemcp.errors import InvalidArguments
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, IssueNumber, Limit, Owner, Repo, repo_path, segment
+from .._params import SMALL_PAGE, Cursor, IssueNumber, Limit, Owner, Repo, SmallLimit, repo_path, segment
 from .._scopes import SCOPES_BY_GROUP
 from ..models import (
     LIST_BODY_LIMIT,
@@ -23,6 +23,8 @@ from ..models import (
     Label,
     LabelList,
     label_names,
+    page_body_limit,
+    short,
 )
 from ._common import json_list, json_object
 
@@ -66,7 +68,7 @@ class IssuesTools:
         ] = None,
         sort: Annotated[Literal["created", "updated", "comments"], Field(description="Sort key.")] = "created",
         direction: Annotated[Literal["asc", "desc"], Field(description="Sort direction.")] = "desc",
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> IssueList:
         """List a repository's issues, filtered by state, labels, assignee, creator or mention.
@@ -85,7 +87,7 @@ class IssuesTools:
             "since": since,
             "sort": sort,
             "direction": direction,
-            **page_params(limit, cursor),
+            **page_params(limit, cursor, maximum=SMALL_PAGE),
         }
         response = await ctx.http.get(repo_path(owner, repo, "issues"), params=params)
         items = [Issue.from_api(i, body_limit=LIST_BODY_LIMIT) for i in json_list(response) if "pull_request" not in i]
@@ -189,7 +191,7 @@ class IssuesTools:
         since: Annotated[
             str | None, Field(max_length=40, description="Only comments updated after this ISO 8601 time.")
         ] = None,
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> CommentList:
         """List the comments on an issue or pull request (the conversation, not inline review comments), oldest first.
@@ -198,9 +200,13 @@ class IssuesTools:
         """
         response = await ctx.http.get(
             repo_path(owner, repo, "issues", issue_number, "comments"),
-            params={"since": since, **page_params(limit, cursor)},
+            params={"since": since, **page_params(limit, cursor, maximum=SMALL_PAGE)},
         )
-        return CommentList(items=[Comment.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response))
+        comments = json_list(response)
+        limit_each = page_body_limit(len(comments))
+        return CommentList(
+            items=[Comment.from_api(c, body_limit=limit_each) for c in comments], next_cursor=next_cursor(response)
+        )
 
     @tool(read_only=False, group="issues", destructive=False, idempotent=False, scopes=_SCOPES)
     async def add_issue_comment(
@@ -224,7 +230,7 @@ class IssuesTools:
         """
         response = await ctx.http.get(repo_path(owner, repo, "labels"), params=page_params(limit, cursor))
         items = [
-            Label(name=lab.get("name") or "", color=lab.get("color"), description=lab.get("description") or None)
+            Label(name=lab.get("name") or "", color=lab.get("color"), description=short(lab.get("description")))
             for lab in json_list(response)
         ]
         return LabelList(items=items, next_cursor=next_cursor(response))

@@ -11,7 +11,7 @@ from sagemcp.errors import InvalidArguments
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, Limit, Owner, PullNumber, Repo, repo_path
+from .._params import SMALL_PAGE, Cursor, Owner, PullNumber, Repo, SmallLimit, repo_path
 from .._scopes import SCOPES_BY_GROUP
 from .._text import clip
 from ..models import (
@@ -30,6 +30,7 @@ from ..models import (
     ReviewList,
     StatusContext,
     logins,
+    page_body_limit,
 )
 from ._common import bounded_files, json_list, json_object
 
@@ -77,7 +78,7 @@ class PullRequestsTools:
             Literal["created", "updated", "popularity", "long-running"], Field(description="Sort key.")
         ] = "created",
         direction: Annotated[Literal["asc", "desc"], Field(description="Sort direction.")] = "desc",
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> PullRequestList:
         """List a repository's pull requests, filtered by state, head or base branch.
@@ -87,7 +88,9 @@ class PullRequestsTools:
         github_get_pull_request, github_get_pull_request_diff and github_get_pull_request_status.
         """
         params = {"state": state, "head": head, "base": base, "sort": sort, "direction": direction}
-        response = await ctx.http.get(repo_path(owner, repo, "pulls"), params={**params, **page_params(limit, cursor)})
+        response = await ctx.http.get(
+            repo_path(owner, repo, "pulls"), params={**params, **page_params(limit, cursor, maximum=SMALL_PAGE)}
+        )
         items = [PullRequest.from_api(p, body_limit=LIST_BODY_LIMIT) for p in json_list(response)]
         return PullRequestList(items=items, next_cursor=next_cursor(response))
 
@@ -149,18 +152,23 @@ class PullRequestsTools:
         owner: Owner,
         repo: Repo,
         pull_number: PullNumber,
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> ReviewList:
-        """List the reviews of a pull request, oldest first: reviewer, verdict (APPROVED, CHANGES_REQUESTED,
-        COMMENTED, ...), summary text and date.
+        """List the reviews of a pull request, oldest first: reviewer, verdict, summary text and date.
 
-        Inline comments of the reviews are listed by github_list_pull_request_review_comments.
+        Verdicts are APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING. The inline
+        comments of the reviews are listed by github_list_pull_request_review_comments.
         """
         response = await ctx.http.get(
-            repo_path(owner, repo, "pulls", pull_number, "reviews"), params=page_params(limit, cursor)
+            repo_path(owner, repo, "pulls", pull_number, "reviews"),
+            params=page_params(limit, cursor, maximum=SMALL_PAGE),
         )
-        return ReviewList(items=[Review.from_api(r) for r in json_list(response)], next_cursor=next_cursor(response))
+        reviews = json_list(response)
+        limit_each = page_body_limit(len(reviews))
+        return ReviewList(
+            items=[Review.from_api(r, body_limit=limit_each) for r in reviews], next_cursor=next_cursor(response)
+        )
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
     async def list_pull_request_review_comments(
@@ -169,7 +177,7 @@ class PullRequestsTools:
         owner: Owner,
         repo: Repo,
         pull_number: PullNumber,
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> ReviewCommentList:
         """List the inline review comments of a pull request (comments on lines of the diff), oldest first.
@@ -178,21 +186,25 @@ class PullRequestsTools:
         conversation is listed by github_list_issue_comments.
         """
         response = await ctx.http.get(
-            repo_path(owner, repo, "pulls", pull_number, "comments"), params=page_params(limit, cursor)
+            repo_path(owner, repo, "pulls", pull_number, "comments"),
+            params=page_params(limit, cursor, maximum=SMALL_PAGE),
         )
+        comments = json_list(response)
+        limit_each = page_body_limit(len(comments))
         return ReviewCommentList(
-            items=[ReviewComment.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response)
+            items=[ReviewComment.from_api(c, body_limit=limit_each) for c in comments],
+            next_cursor=next_cursor(response),
         )
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
     async def get_pull_request_status(
         self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber
     ) -> CheckStatus:
-        """Get the CI status of a pull request's head commit: one overall verdict, the failing checks,
-        and every check run and commit status.
+        """Get the CI status of a pull request: one overall verdict, the failing checks, and every check and status.
 
-        Use it to tell whether a pull request is green before merging, or which check to
-        investigate (then github_list_workflow_runs and github_get_job_logs).
+        Covers the check runs and commit statuses of the head commit. Use it to tell whether a
+        pull request is green before merging, or which check to investigate (then
+        github_list_workflow_runs and github_get_job_logs).
         """
         pull = json_object(await ctx.http.get(repo_path(owner, repo, "pulls", pull_number)))
         sha = (pull.get("head") or {}).get("sha")

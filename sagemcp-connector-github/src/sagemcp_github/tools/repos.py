@@ -14,7 +14,7 @@ from sagemcp.errors import InvalidArguments, UpstreamBadResponse
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, offset_cursor, page_params, read_offset
-from .._params import Cursor, Limit, Owner, Ref, Repo, file_path, repo_path, segment
+from .._params import SMALL_PAGE, Cursor, Limit, Owner, Ref, Repo, SmallLimit, file_path, repo_path, segment
 from .._scopes import SCOPES_BY_GROUP
 from .._text import clip, decode_text
 from ..models import (
@@ -89,19 +89,19 @@ class ReposTools:
             Literal["created", "updated", "pushed", "full_name"],
             Field(description="Order: recently created, updated or pushed first, or by name."),
         ] = "updated",
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> RepoList:
-        """List repositories: those the connected account can access (its own, collaborations and
-        organization memberships), or those of one organization (`org`) or user (`username`).
+        """List the repositories the connected account can access, or those of one organization or user.
 
-        Use it to find a repository's exact `owner` and `name` before other calls; to find
+        Without `org` or `username`: the account's own repositories, collaborations and
+        organization memberships. Use it to find a repository's exact `owner` and `name` before other calls; to find
         repositories by topic or text, use github_search_repositories. Returns name, description,
         visibility, default branch, language, stars and dates, with `next_cursor` for more.
         """
         if org and username:
             raise InvalidArguments("give org or username, not both", errors=[("org", "conflicts with username")])
-        params: dict[str, Any] = {"sort": sort, **page_params(limit, cursor)}
+        params: dict[str, Any] = {"sort": sort, **page_params(limit, cursor, maximum=SMALL_PAGE)}
         if org:
             path = f"/orgs/{segment(org, 'org')}/repos"
         elif username:
@@ -113,8 +113,7 @@ class ReposTools:
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repository(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoModel:
-        """Get one repository: description, visibility, default branch, language, topics, license,
-        stars, forks, open issue count and dates.
+        """Get one repository: description, visibility, default branch, language, topics, license, counts and dates.
 
         Use it to learn the default branch or whether a repository is archived or a fork.
         """
@@ -123,10 +122,10 @@ class ReposTools:
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repo_stats(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoStats:
-        """Get a repository's statistics: stars, forks, watchers, open issues, size, language
-        breakdown in percent, and commits in the last 4 and 52 weeks.
+        """Get a repository's statistics: stars, forks, watchers, open issues, size, languages and commit activity.
 
-        Use it to judge a project's popularity and activity. GitHub computes commit statistics
+        Languages are shares of the code in percent; activity is the commit count of the last 4
+        and 52 weeks. Use it to judge a project's popularity and activity. GitHub computes commit statistics
         lazily: if `note` says they are being computed, call again a few seconds later.
         """
         info = json_object(await ctx.http.get(repo_path(owner, repo)))
@@ -451,8 +450,7 @@ class ReposTools:
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> CommitList:
-        """List commits of a branch (default: the default branch), newest first, optionally only
-        those touching a path, by an author, or within a time window.
+        """List commits of a branch (default: the default branch), newest first, filtered by path, author or time.
 
         Returns SHA, first line of the message, author and date; use github_get_commit for the
         full message and changes.
@@ -511,10 +509,10 @@ class ReposTools:
             Field(min_length=1, max_length=255, description="The head branch, tag or SHA (`user:branch` for a fork)."),
         ],
     ) -> Comparison:
-        """Compare two branches, tags or commits: whether `head` is ahead, behind, identical or
-        diverged from `base`, the commits in between and the changed files with bounded diffs.
+        """Compare two branches, tags or commits: ahead/behind counts, the commits between them and the changed files.
 
-        Use it to review what a branch would bring into another. At most 50 commits and 50 files
+        Says whether `head` is ahead of, behind, identical to or diverged from `base`; diffs are
+        bounded. Use it to review what a branch would bring into another. At most 50 commits and 50 files
         are listed (`commits_omitted`, `files_omitted` count the rest).
         """
         basehead = f"{segment(base, 'base')}...{segment(head, 'head')}"
@@ -552,11 +550,15 @@ class ReposTools:
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def list_releases(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 10, cursor: Cursor = None
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: SmallLimit = 10, cursor: Cursor = None
     ) -> ReleaseList:
-        """List a repository's releases, newest first: tag, name, draft/prerelease, dates, assets
-        and the start of the release notes (use github_get_release for the full notes)."""
-        response = await ctx.http.get(repo_path(owner, repo, "releases"), params=page_params(limit, cursor))
+        """List a repository's releases, newest first: tag, name, draft/prerelease flags, dates and assets.
+
+        Each item has the start of the release notes; github_get_release has the full notes.
+        """
+        response = await ctx.http.get(
+            repo_path(owner, repo, "releases"), params=page_params(limit, cursor, maximum=SMALL_PAGE)
+        )
         return ReleaseList(
             items=[Release.from_api(r, body_limit=LIST_BODY_LIMIT) for r in json_list(response)],
             next_cursor=next_cursor(response),
@@ -571,8 +573,11 @@ class ReposTools:
         tag: Annotated[str | None, Field(max_length=255, description="The release's tag, e.g. `v1.2.0`.")] = None,
         release_id: Annotated[int | None, Field(ge=1, description="The release's numeric id.")] = None,
     ) -> Release:
-        """Get one release with its full notes (Markdown) and assets: by `tag`, by `release_id`,
-        or, with neither, the latest published release (not a draft or prerelease)."""
+        """Get one release with its full notes (Markdown) and assets, by tag, by id, or the latest one.
+
+        With neither `tag` nor `release_id`, returns the latest published release (not a draft or
+        prerelease).
+        """
         if tag and release_id:
             raise InvalidArguments("give tag or release_id, not both", errors=[("tag", "conflicts with release_id")])
         if tag:

@@ -15,7 +15,7 @@ from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, Limit
+from .._params import SMALL_PAGE, Cursor, Limit, SmallLimit
 from .._scopes import SCOPES_BY_GROUP
 from .._text import clip
 from ..models import (
@@ -50,9 +50,11 @@ def Query(example: str) -> Any:
     )
 
 
-def search_params(query: str, sort: str | None, order: str, limit: int | None, cursor: str | None) -> dict[str, Any]:
+def search_params(
+    query: str, sort: str | None, order: str, limit: int | None, cursor: str | None, maximum: int = 100
+) -> dict[str, Any]:
     """The query string of a GitHub search request."""
-    return {"q": query, "sort": sort, "order": order if sort else None, **page_params(limit, cursor)}
+    return {"q": query, "sort": sort, "order": order if sort else None, **page_params(limit, cursor, maximum=maximum)}
 
 
 class SearchTools:
@@ -68,7 +70,7 @@ class SearchTools:
             Field(description="Sort key; omit for best match."),
         ] = None,
         order: Order = "desc",
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> RepoSearchResult:
         """Search repositories by name, description, topic, language, stars and other qualifiers.
@@ -76,7 +78,9 @@ class SearchTools:
         Use it to discover projects; `org:NAME` or `user:NAME` limits it to one account. Returns
         repositories with description, language, stars and URL, and the total match count.
         """
-        response = await ctx.http.get("/search/repositories", params=search_params(query, sort, order, limit, cursor))
+        response = await ctx.http.get(
+            "/search/repositories", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
+        )
         data = json_object(response)
         return RepoSearchResult(
             items=[RepoModel.from_api(r) for r in json_list(response, "items")],
@@ -138,7 +142,7 @@ class SearchTools:
             Field(description="Sort key; omit for best match."),
         ] = None,
         order: Order = "desc",
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> IssueSearchResult:
         """Search issues and pull requests across repositories (add `is:issue` or `is:pr` to get one kind).
@@ -147,7 +151,9 @@ class SearchTools:
         `review-requested:@me`. Returns number, repository, title, state, author, labels, dates and
         the start of each body.
         """
-        response = await ctx.http.get("/search/issues", params=search_params(query, sort, order, limit, cursor))
+        response = await ctx.http.get(
+            "/search/issues", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
+        )
         data = json_object(response)
         return IssueSearchResult(
             items=[

@@ -10,7 +10,7 @@ from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, Limit, Owner, Repo, repo_path
+from .._params import SMALL_PAGE, Cursor, Limit, Owner, Repo, SmallLimit, repo_path
 from .._scopes import SCOPES_BY_GROUP
 from ..models import CodeScanningAlert, CodeScanningAlertList, DependabotAlert, DependabotAlertList
 from ._common import json_list, json_object
@@ -87,7 +87,7 @@ class SecurityTools:
         scope: Annotated[
             Literal["development", "runtime"] | None, Field(description="Only development or runtime dependencies.")
         ] = None,
-        limit: Limit = 20,
+        limit: SmallLimit = 20,
         cursor: Cursor = None,
     ) -> DependabotAlertList:
         """List Dependabot alerts of a repository: vulnerable package, severity, advisory and the fixed version.
@@ -100,7 +100,7 @@ class SecurityTools:
             "severity": severity,
             "ecosystem": ecosystem,
             "scope": scope,
-            **page_params(limit, cursor),
+            **page_params(limit, cursor, maximum=SMALL_PAGE),
         }
         response = await ctx.http.get(repo_path(owner, repo, "dependabot", "alerts"), params=params)
         return DependabotAlertList(

@@ -131,8 +131,8 @@ class UsersTools:
     async def get_user_stats(self, ctx: ToolContext, username: Username) -> UserStats:
         """Get statistics for a user: followers, public repositories, total stars and forks, top languages.
 
-        Stars, forks and languages are summed over their 100 most recently pushed public
-        repositories that they own (`repos_counted` says how many).
+        Stars, forks and languages are summed over the 100 public repositories they own that were
+        pushed to most recently, forks left out (`repos_counted` says how many were counted).
         """
         user = json_object(await ctx.http.get(f"/users/{segment(username, 'username')}"))
         response = await ctx.http.get(

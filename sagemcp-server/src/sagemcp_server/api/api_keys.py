@@ -23,9 +23,14 @@ logger = logging.getLogger("sagemcp_server.api")
 
 def _out(record: ApiKeyRecord) -> ApiKeyOut:
     return ApiKeyOut(
-        id=record.id, name=record.name, prefix=record.prefix, scopes=sorted(record.scopes),
-        connector_id=record.connector_id, created_at=record.created_at, revoked=record.revoked,
-    )  # fmt: skip
+        id=record.id,
+        name=record.name,
+        prefix=record.prefix,
+        scopes=sorted(record.scopes),
+        connector_id=record.connector_id,
+        created_at=record.created_at,
+        revoked=record.revoked,
+    )
 
 
 async def create_api_key(ctx: Context, body: ApiKeyCreate) -> ApiKeyCreated:
@@ -34,8 +39,12 @@ async def create_api_key(ctx: Context, body: ApiKeyCreate) -> ApiKeyCreated:
     if body.connector_id is not None:
         cfg = await ctx.services.store.get_connector(tenant.id, body.connector_id)
         if cfg is None:
-            raise ApiError(422, "unknown_connector", f"Tenant {tenant.slug!r} has no connector {body.connector_id!r}.",
-                           [("connector_id", "not found")])  # fmt: skip
+            raise ApiError(
+                422,
+                "unknown_connector",
+                f"Tenant {tenant.slug!r} has no connector {body.connector_id!r}.",
+                [("connector_id", "not found")],
+            )
         connector_id = cfg.id
     raw, record = await ctx.services.store.create_api_key(
         tenant.id, name=body.name, scopes=set(body.scopes), connector_id=connector_id
@@ -61,10 +70,37 @@ _P = {"slug": params.SLUG}
 _BASE = "/admin/tenants/{slug}/api-keys"
 
 OPERATIONS = [
-    Operation("POST", _BASE, "createApiKey", "Create an API key (shown once)", "api-keys", create_api_key,
-              ApiKeyCreated, 201, body=ApiKeyCreate, params=_P),
-    Operation("GET", _BASE, "listApiKeys", "List a tenant's API keys (never the keys)", "api-keys", list_api_keys,
-              ApiKeyList, params=_P),
-    Operation("DELETE", _BASE + "/{key_id}", "revokeApiKey", "Revoke an API key (effective at once)", "api-keys",
-              revoke_api_key, None, 204, params={"slug": params.SLUG, "key_id": params.KEY_ID}),
-]  # fmt: skip
+    Operation(
+        "POST",
+        _BASE,
+        "createApiKey",
+        "Create an API key (shown once)",
+        "api-keys",
+        create_api_key,
+        ApiKeyCreated,
+        201,
+        body=ApiKeyCreate,
+        params=_P,
+    ),
+    Operation(
+        "GET",
+        _BASE,
+        "listApiKeys",
+        "List a tenant's API keys (never the keys)",
+        "api-keys",
+        list_api_keys,
+        ApiKeyList,
+        params=_P,
+    ),
+    Operation(
+        "DELETE",
+        _BASE + "/{key_id}",
+        "revokeApiKey",
+        "Revoke an API key (effective at once)",
+        "api-keys",
+        revoke_api_key,
+        None,
+        204,
+        params={"slug": params.SLUG, "key_id": params.KEY_ID},
+    ),
+]

@@ -21,7 +21,9 @@ def _cursor(value: str) -> tuple[datetime, str]:
             raise ValueError
         return datetime.fromisoformat(data[0]), data[1]
     except ValueError:
-        raise ApiError(422, "invalid_cursor", "The cursor is not one this API returned.", [("cursor", "invalid")]) from None
+        raise ApiError(
+            422, "invalid_cursor", "The cursor is not one this API returned.", [("cursor", "invalid")]
+        ) from None
 
 
 async def list_audit(ctx: Context, query: AuditQuery) -> AuditPage:
@@ -45,6 +47,15 @@ async def list_audit(ctx: Context, query: AuditQuery) -> AuditPage:
 
 
 OPERATIONS = [
-    Operation("GET", "/admin/tenants/{slug}/audit", "listAuditEvents", "Tool-call audit events, newest first",
-              "audit", list_audit, AuditPage, query=AuditQuery, params={"slug": params.SLUG}),
-]  # fmt: skip
+    Operation(
+        "GET",
+        "/admin/tenants/{slug}/audit",
+        "listAuditEvents",
+        "Tool-call audit events, newest first",
+        "audit",
+        list_audit,
+        AuditPage,
+        query=AuditQuery,
+        params={"slug": params.SLUG},
+    ),
+]

@@ -17,6 +17,7 @@ from sagemcp.mcp import bearer_token
 from sagemcp.models import Principal, Tenant
 
 from ..db.store import Stamped
+from ..services import Services
 from .errors import ApiError
 from .routing import Context, Operation
 
@@ -47,7 +48,8 @@ async def authenticate(request: Request, op: Operation) -> Principal:
     """The caller of an admin operation; 401 without a valid key, 403 without the needed scope."""
     if op.access == "public":
         return Principal(id="anonymous", kind="anonymous")
-    principal = await request.app.state.services.authenticator.authenticate(request)
+    services: Services = request.app.state.services
+    principal = await services.authenticator.authenticate(request)
     if principal is None or principal.kind == "anonymous":
         raise ApiError(401, "not_authenticated", "Send a valid API key: Authorization: Bearer <key>.")
     if principal.kind == "platform_admin":

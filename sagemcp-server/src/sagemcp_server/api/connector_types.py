@@ -17,18 +17,30 @@ def describe(cls: type[Connector]) -> ConnectorTypeOut:
     auth = []
     for scheme in cls.auth:
         if isinstance(scheme, OAuth2):
-            auth.append(AuthSchemeOut(kind=scheme.kind, description=scheme.description,
-                                      authorize_url=scheme.authorize_url, scopes=scheme.scopes_for(None),
-                                      revocable=bool(scheme.revoke_url)))  # fmt: skip
+            auth.append(
+                AuthSchemeOut(
+                    kind=scheme.kind,
+                    description=scheme.description,
+                    authorize_url=scheme.authorize_url,
+                    scopes=scheme.scopes_for(None),
+                    revocable=bool(scheme.revoke_url),
+                )
+            )
         else:
             auth.append(AuthSchemeOut(kind=scheme.kind, description=scheme.description))
     return ConnectorTypeOut(
-        id=info.id, title=info.title, description=info.description, homepage=info.homepage, version=info.version,
-        provider=cls.provider_id(), auth=auth, groups=cls.groups(),
+        id=info.id,
+        title=info.title,
+        description=info.description,
+        homepage=info.homepage,
+        version=info.version,
+        provider=cls.provider_id(),
+        auth=auth,
+        groups=cls.groups(),
         default_groups=list(info.default_groups) if info.default_groups is not None else None,
         config_schema=cls.Config.model_json_schema(),
         tools=[tool_out(cls, spec, None) for spec in cls.tools.values()],
-    )  # fmt: skip
+    )
 
 
 async def list_connector_types(ctx: Context) -> ConnectorTypesOut:
@@ -40,7 +52,13 @@ async def list_connector_types(ctx: Context) -> ConnectorTypesOut:
 
 
 OPERATIONS = [
-    Operation("GET", "/admin/connector-types", "listConnectorTypes",
-              "Installed connector types with their tools and auth schemes, and load failures", "connector-types",
-              list_connector_types, ConnectorTypesOut),
-]  # fmt: skip
+    Operation(
+        "GET",
+        "/admin/connector-types",
+        "listConnectorTypes",
+        "Installed connector types with their tools and auth schemes, and load failures",
+        "connector-types",
+        list_connector_types,
+        ConnectorTypesOut,
+    ),
+]

@@ -35,10 +35,11 @@ def connector_class(ctx: Context, connector_type: str) -> type[Connector]:
     if connector_type not in ctx.services.registry:
         installed = ", ".join(ctx.services.registry.ids()) or "none"
         raise ApiError(
-            422, "unknown_connector_type",
+            422,
+            "unknown_connector_type",
             f"Connector type {connector_type!r} is not installed on this server (installed: {installed}).",
             [("connector_type", "not installed")],
-        )  # fmt: skip
+        )
     return ctx.services.registry.get(connector_type)
 
 
@@ -63,9 +64,11 @@ def _check_configuration(cls: type[Connector], configuration: dict[str, Any]) ->
         cls.parse_config(configuration)
     except ValidationError as exc:
         raise ApiError(
-            422, "invalid_configuration", f"The configuration is not valid for the {cls.info.id} connector.",
+            422,
+            "invalid_configuration",
+            f"The configuration is not valid for the {cls.info.id} connector.",
             validation_details(exc, "configuration"),
-        ) from None  # fmt: skip
+        ) from None
     return configuration
 
 
@@ -81,21 +84,35 @@ def _check_policy(cls: type[Connector], policy: ToolPolicy) -> ToolPolicy:
                 problems.append((f"tool_policy.{field}", f"{cls.info.id} has no tool {name!r}"))
     if problems:
         known = ", ".join(sorted(groups)) or "none"
-        raise ApiError(422, "invalid_tool_policy", f"The tool policy names unknown groups or tools (groups: {known}).",
-                       problems[:20])  # fmt: skip
+        raise ApiError(
+            422,
+            "invalid_tool_policy",
+            f"The tool policy names unknown groups or tools (groups: {known}).",
+            problems[:20],
+        )
     return policy
 
 
 def connector_out(ctx: Context, tenant: Tenant, record: Stamped[ConnectorConfig]) -> ConnectorOut:
     cfg = record.item
     installed = cfg.connector_type in ctx.services.registry
-    provider = cfg.provider or (ctx.services.registry.get(cfg.connector_type).provider_id() if installed else cfg.connector_type)
+    provider = cfg.provider or (
+        ctx.services.registry.get(cfg.connector_type).provider_id() if installed else cfg.connector_type
+    )
     return ConnectorOut(
-        id=cfg.id, connector_type=cfg.connector_type, name=cfg.name, description=cfg.description,
-        enabled=cfg.enabled, configuration=cfg.configuration, tool_policy=cfg.tool_policy, provider=provider,
-        installed=installed, mcp_url=ctx.services.mcp_url(tenant.slug, cfg.id),
-        created_at=record.created_at, updated_at=record.updated_at,
-    )  # fmt: skip
+        id=cfg.id,
+        connector_type=cfg.connector_type,
+        name=cfg.name,
+        description=cfg.description,
+        enabled=cfg.enabled,
+        configuration=cfg.configuration,
+        tool_policy=cfg.tool_policy,
+        provider=provider,
+        installed=installed,
+        mcp_url=ctx.services.mcp_url(tenant.slug, cfg.id),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 async def _connector(ctx: Context, tenant: Tenant) -> Stamped[ConnectorConfig]:
@@ -170,8 +187,11 @@ async def list_tools(ctx: Context) -> ConnectorToolsOut:
     tenant = (await tenant_for(ctx)).item
     cfg = (await _connector(ctx, tenant)).item
     if cfg.connector_type not in ctx.services.registry:
-        raise ApiError(409, "connector_type_not_installed",
-                       f"Connector type {cfg.connector_type!r} is not installed on this server; install it to see its tools.")  # fmt: skip
+        raise ApiError(
+            409,
+            "connector_type_not_installed",
+            f"Connector type {cfg.connector_type!r} is not installed on this server; install it to see its tools.",
+        )
     cls = ctx.services.registry.get(cfg.connector_type)
     return ConnectorToolsOut(
         connector_id=cfg.id,
@@ -185,18 +205,68 @@ _PC = {"slug": params.SLUG, "connector_id": params.CONNECTOR}
 _BASE = "/admin/tenants/{slug}/connectors"
 
 OPERATIONS = [
-    Operation("POST", _BASE, "createConnector", "Add a connector to a tenant", "connectors", create_connector,
-              ConnectorOut, 201, body=ConnectorCreate, params=_P),
-    Operation("GET", _BASE, "listConnectors", "List a tenant's connectors", "connectors", list_connectors,
-              ConnectorList, params=_P),
-    Operation("GET", _BASE + "/{connector_id}", "getConnector", "Read a connector (by id or name)", "connectors",
-              get_connector, ConnectorOut, params=_PC),
-    Operation("PATCH", _BASE + "/{connector_id}", "updateConnector",
-              "Change a connector's name, description, configuration, tool policy or enabled state", "connectors",
-              update_connector, ConnectorOut, body=ConnectorUpdate, params=_PC),
-    Operation("DELETE", _BASE + "/{connector_id}", "deleteConnector", "Remove a connector", "connectors",
-              delete_connector, None, 204, params=_PC),
-    Operation("GET", _BASE + "/{connector_id}/tools", "listConnectorTools",
-              "Every tool of the connector, with its enabled state and annotations", "connectors", list_tools,
-              ConnectorToolsOut, params=_PC),
-]  # fmt: skip
+    Operation(
+        "POST",
+        _BASE,
+        "createConnector",
+        "Add a connector to a tenant",
+        "connectors",
+        create_connector,
+        ConnectorOut,
+        201,
+        body=ConnectorCreate,
+        params=_P,
+    ),
+    Operation(
+        "GET",
+        _BASE,
+        "listConnectors",
+        "List a tenant's connectors",
+        "connectors",
+        list_connectors,
+        ConnectorList,
+        params=_P,
+    ),
+    Operation(
+        "GET",
+        _BASE + "/{connector_id}",
+        "getConnector",
+        "Read a connector (by id or name)",
+        "connectors",
+        get_connector,
+        ConnectorOut,
+        params=_PC,
+    ),
+    Operation(
+        "PATCH",
+        _BASE + "/{connector_id}",
+        "updateConnector",
+        "Change a connector's name, description, configuration, tool policy or enabled state",
+        "connectors",
+        update_connector,
+        ConnectorOut,
+        body=ConnectorUpdate,
+        params=_PC,
+    ),
+    Operation(
+        "DELETE",
+        _BASE + "/{connector_id}",
+        "deleteConnector",
+        "Remove a connector",
+        "connectors",
+        delete_connector,
+        None,
+        204,
+        params=_PC,
+    ),
+    Operation(
+        "GET",
+        _BASE + "/{connector_id}/tools",
+        "listConnectorTools",
+        "Every tool of the connector, with its enabled state and annotations",
+        "connectors",
+        list_tools,
+        ConnectorToolsOut,
+        params=_PC,
+    ),
+]

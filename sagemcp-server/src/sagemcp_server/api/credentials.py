@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC
 
 from sagemcp.connector import Connector
 from sagemcp.models import Credential, CredentialStatus
@@ -34,16 +35,22 @@ def credential_status(cred: Credential) -> str:
 
 
 def _out(record: Stamped[Credential]) -> CredentialOut:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     cred = record.item
-    expires = datetime.fromtimestamp(cred.expires_at, timezone.utc) if cred.expires_at is not None else None
+    expires = datetime.fromtimestamp(cred.expires_at, UTC) if cred.expires_at is not None else None
     return CredentialOut(
-        provider=cred.provider, kind=cred.kind, account=cred.account, scopes=cred.scopes, expires_at=expires,
+        provider=cred.provider,
+        kind=cred.kind,
+        account=cred.account,
+        scopes=cred.scopes,
+        expires_at=expires,
         status=credential_status(cred),  # type: ignore[arg-type]
-        has_refresh_token=cred.refresh_token is not None, extra=cred.extra,
-        created_at=record.created_at, updated_at=record.updated_at,
-    )  # fmt: skip
+        has_refresh_token=cred.refresh_token is not None,
+        extra=cred.extra,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 def _token_kinds(classes: list[type[Connector]]) -> list[str]:
@@ -63,15 +70,25 @@ async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
     kind = body.kind or (kinds[0] if kinds else None)
     if kind is None or kind not in kinds:
         accepted = ", ".join(kinds) or "none (use the OAuth flow)"
-        raise ApiError(422, "unsupported_credential_kind",
-                       f"{provider} connectors accept these token kinds: {accepted}.", [("kind", "not accepted")])  # fmt: skip
+        raise ApiError(
+            422,
+            "unsupported_credential_kind",
+            f"{provider} connectors accept these token kinds: {accepted}.",
+            [("kind", "not accepted")],
+        )
     expires_at = body.expires_at.timestamp() if body.expires_at is not None else None
     if expires_at is not None and expires_at <= time.time():
         raise ApiError(422, "expired_token", "expires_at is in the past.", [("expires_at", "in the past")])
     cred = Credential(
-        tenant_id=tenant.id, provider=provider, kind=kind, access_token=body.token, account=body.account,
-        scopes=list(body.scopes), expires_at=expires_at, extra=body.extra,
-    )  # fmt: skip
+        tenant_id=tenant.id,
+        provider=provider,
+        kind=kind,
+        access_token=body.token,
+        account=body.account,
+        scopes=list(body.scopes),
+        expires_at=expires_at,
+        extra=body.extra,
+    )
     await ctx.services.store.put_credential(cred)
     ctx.services.credential_changed(tenant.slug, tenant.id, provider)
     logger.info("credential stored", extra={"tenant": tenant.slug, "provider": provider, "kind": kind})
@@ -112,10 +129,36 @@ _P = {"slug": params.SLUG, "provider": params.PROVIDER}
 _PATH = "/admin/tenants/{slug}/credentials/{provider}"
 
 OPERATIONS = [
-    Operation("PUT", _PATH, "putCredential", "Store a token-type credential (PAT, bot token, API token)",
-              "credentials", put_credential, CredentialOut, body=CredentialPut, params=_P),
-    Operation("GET", _PATH, "getCredential", "Read a credential's metadata (never the token)", "credentials",
-              get_credential, CredentialOut, params=_P),
-    Operation("DELETE", _PATH, "deleteCredential", "Disconnect: revoke at the provider where supported, then delete",
-              "credentials", delete_credential, None, 204, params=_P),
-]  # fmt: skip
+    Operation(
+        "PUT",
+        _PATH,
+        "putCredential",
+        "Store a token-type credential (PAT, bot token, API token)",
+        "credentials",
+        put_credential,
+        CredentialOut,
+        body=CredentialPut,
+        params=_P,
+    ),
+    Operation(
+        "GET",
+        _PATH,
+        "getCredential",
+        "Read a credential's metadata (never the token)",
+        "credentials",
+        get_credential,
+        CredentialOut,
+        params=_P,
+    ),
+    Operation(
+        "DELETE",
+        _PATH,
+        "deleteCredential",
+        "Disconnect: revoke at the provider where supported, then delete",
+        "credentials",
+        delete_credential,
+        None,
+        204,
+        params=_P,
+    ),
+]

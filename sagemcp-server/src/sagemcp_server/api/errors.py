@@ -108,8 +108,9 @@ def from_exception(exc: BaseException) -> ApiError:
         message = "No such endpoint." if exc.status_code == 404 else str(exc.detail)
         return ApiError(exc.status_code, code, message, headers=dict(exc.headers or {}))
     if isinstance(exc, DatabaseUnavailable):
-        return ApiError(503, exc.code, "The database is unavailable right now; try again shortly.",
-                        headers={"Retry-After": "5"})
+        return ApiError(
+            503, exc.code, "The database is unavailable right now; try again shortly.", headers={"Retry-After": "5"}
+        )
     if isinstance(exc, Duplicate):
         return ApiError(409, "conflict", exc.message)
     if isinstance(exc, ConcurrentUpdate):

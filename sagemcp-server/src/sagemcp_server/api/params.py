@@ -9,7 +9,9 @@ from .schemas import PROVIDER_PATTERN
 
 SLUG = PathParam(SLUG_PATTERN, 63, "a tenant slug is 1-63 lowercase letters, digits or hyphens", "acme")
 CONNECTOR = PathParam(
-    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", 63, "a connector id or name (lowercase letters, digits, hyphens)",
+    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    63,
+    "a connector id or name (lowercase letters, digits, hyphens)",
     "github",
 )
 PROVIDER = PathParam(PROVIDER_PATTERN, 64, "a provider id is lowercase letters, digits, '_' or '-'", "github")

@@ -21,7 +21,10 @@ async def classes_for_provider(ctx: Context, tenant: Tenant, provider: str) -> l
                 found.append(cls)
     if not found:
         known = ", ".join(sorted(ctx.services.providers())) or "none"
-        raise ApiError(422, "unknown_provider",
-                       f"No installed connector uses the provider {provider!r} (providers: {known}).",
-                       [("provider", "unknown")])  # fmt: skip
+        raise ApiError(
+            422,
+            "unknown_provider",
+            f"No installed connector uses the provider {provider!r} (providers: {known}).",
+            [("provider", "unknown")],
+        )
     return found

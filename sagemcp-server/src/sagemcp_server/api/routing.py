@@ -125,7 +125,9 @@ def route_for(op: Operation, authenticate: Callable[[Request, Operation], Awaita
             value = path.get(name, "")
             if len(value) > op.params[name].max_length or not regex.match(value):
                 raise ApiError(
-                    422, f"invalid_{name}", f"{name} {value[:80]!r} is not valid: {op.params[name].description}",
+                    422,
+                    f"invalid_{name}",
+                    f"{name} {value[:80]!r} is not valid: {op.params[name].description}",
                     [(name, "does not match " + op.params[name].pattern)],
                 )
         kwargs: dict[str, Any] = {}

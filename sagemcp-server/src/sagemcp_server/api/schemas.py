@@ -247,7 +247,7 @@ class CredentialOut(_Response):
 class ApiKeyCreate(_Request):
     name: Name = ""
     scopes: list[Literal["admin", "mcp"]] = Field(
-        default_factory=lambda: ["mcp"],
+        default=["mcp"],
         min_length=1,
         max_length=2,
         description="`mcp`: use the tenant's MCP endpoints; `admin`: manage the tenant.",

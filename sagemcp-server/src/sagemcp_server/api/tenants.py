@@ -27,9 +27,14 @@ RESERVED_SLUGS = frozenset({"admin", "oauth", "api", "healthz", "readyz", "metri
 def tenant_out(ctx: Context, record: Stamped[Tenant]) -> TenantOut:
     t = record.item
     return TenantOut(
-        id=t.id, slug=t.slug, name=t.name, active=t.active, mcp_url=ctx.services.mcp_url(t.slug),
-        created_at=record.created_at, updated_at=record.updated_at,
-    )  # fmt: skip
+        id=t.id,
+        slug=t.slug,
+        name=t.name,
+        active=t.active,
+        mcp_url=ctx.services.mcp_url(t.slug),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 def _encode(slug: str) -> str:
@@ -43,12 +48,16 @@ def _decode(cursor: str) -> str:
             raise ValueError(slug)
         return slug
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(422, "invalid_cursor", "The cursor is not one this API returned.", [("cursor", "invalid")]) from None
+        raise ApiError(
+            422, "invalid_cursor", "The cursor is not one this API returned.", [("cursor", "invalid")]
+        ) from None
 
 
 async def create_tenant(ctx: Context, body: TenantCreate) -> TenantOut:
     if body.slug in RESERVED_SLUGS:
-        raise ApiError(422, "reserved_slug", f"The slug {body.slug!r} is reserved; choose another.", [("slug", "reserved")])
+        raise ApiError(
+            422, "reserved_slug", f"The slug {body.slug!r} is reserved; choose another.", [("slug", "reserved")]
+        )
     record = await ctx.services.store.create_tenant(body.slug, body.name, body.active)
     ctx.services.tenant_changed(body.slug)
     logger.info("tenant created", extra={"tenant": body.slug})
@@ -72,7 +81,9 @@ async def get_tenant(ctx: Context) -> TenantOut:
 async def update_tenant(ctx: Context, body: TenantUpdate) -> TenantOut:
     record = await tenant_for(ctx)
     if body.active is not None and body.active != record.item.active and not ctx.is_platform_admin:
-        raise ApiError(403, "platform_admin_required", "Only the platform admin key can activate or deactivate a tenant.")
+        raise ApiError(
+            403, "platform_admin_required", "Only the platform admin key can activate or deactivate a tenant."
+        )
     updated = await ctx.services.store.update_tenant(record.item.id, name=body.name, active=body.active)
     if updated is None:
         raise ApiError(404, "tenant_not_found", f"Tenant {record.item.slug!r} was deleted meanwhile.")
@@ -95,7 +106,9 @@ async def delete_tenant(ctx: Context) -> None:
         except Exception as exc:  # revocation is best effort: the tenant goes anyway
             logger.warning("revoking %s for tenant %s failed: %s", credential.provider, tenant.slug, type(exc).__name__)
             revoked = False
-        logger.info("upstream token %s", "revoked" if revoked else "not revoked", extra={"provider": credential.provider})
+        logger.info(
+            "upstream token %s", "revoked" if revoked else "not revoked", extra={"provider": credential.provider}
+        )
     await services.store.delete_tenant(tenant.id)
     services.tenant_changed(tenant.slug)
     services.keys_changed()
@@ -103,15 +116,59 @@ async def delete_tenant(ctx: Context) -> None:
 
 
 OPERATIONS = [
-    Operation("POST", "/admin/tenants", "createTenant", "Create a tenant", "tenants", create_tenant,
-              TenantOut, 201, body=TenantCreate, access="platform"),
-    Operation("GET", "/admin/tenants", "listTenants", "List tenants (a tenant key sees its own)", "tenants",
-              list_tenants, TenantList, query=ListQuery),
-    Operation("GET", "/admin/tenants/{slug}", "getTenant", "Read a tenant", "tenants", get_tenant, TenantOut,
-              params={"slug": params.SLUG}),
-    Operation("PATCH", "/admin/tenants/{slug}", "updateTenant", "Rename, activate or deactivate a tenant", "tenants",
-              update_tenant, TenantOut, body=TenantUpdate, params={"slug": params.SLUG}),
-    Operation("DELETE", "/admin/tenants/{slug}", "deleteTenant",
-              "Delete a tenant, everything it owns, and revoke its upstream tokens", "tenants", delete_tenant,
-              None, 204, params={"slug": params.SLUG}, access="platform"),
-]  # fmt: skip
+    Operation(
+        "POST",
+        "/admin/tenants",
+        "createTenant",
+        "Create a tenant",
+        "tenants",
+        create_tenant,
+        TenantOut,
+        201,
+        body=TenantCreate,
+        access="platform",
+    ),
+    Operation(
+        "GET",
+        "/admin/tenants",
+        "listTenants",
+        "List tenants (a tenant key sees its own)",
+        "tenants",
+        list_tenants,
+        TenantList,
+        query=ListQuery,
+    ),
+    Operation(
+        "GET",
+        "/admin/tenants/{slug}",
+        "getTenant",
+        "Read a tenant",
+        "tenants",
+        get_tenant,
+        TenantOut,
+        params={"slug": params.SLUG},
+    ),
+    Operation(
+        "PATCH",
+        "/admin/tenants/{slug}",
+        "updateTenant",
+        "Rename, activate or deactivate a tenant",
+        "tenants",
+        update_tenant,
+        TenantOut,
+        body=TenantUpdate,
+        params={"slug": params.SLUG},
+    ),
+    Operation(
+        "DELETE",
+        "/admin/tenants/{slug}",
+        "deleteTenant",
+        "Delete a tenant, everything it owns, and revoke its upstream tokens",
+        "tenants",
+        delete_tenant,
+        None,
+        204,
+        params={"slug": params.SLUG},
+        access="platform",
+    ),
+]

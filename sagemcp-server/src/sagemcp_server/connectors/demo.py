@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -54,5 +54,5 @@ class DemoConnector(Connector):
     @tool(read_only=True, group="basics", open_world=False)
     async def server_time(self, ctx: ToolContext) -> ServerTime:
         """The current time on the server, in UTC."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return ServerTime(utc=now.isoformat(), unix=now.timestamp())

@@ -88,9 +88,7 @@ class ConnectorRow(Base):
 class OAuthAppRow(Base):
     __tablename__ = "oauth_apps"
 
-    tenant_id: Mapped[str] = mapped_column(
-        String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[str] = mapped_column(String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(512), nullable=False)
     client_secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -49,7 +49,6 @@ from sagemcp.models import (
     Principal,
     Tenant,
     ToolPolicy,
-    new_id,
     utcnow,
 )
 from sagemcp.oauth import PendingAuthorization
@@ -100,7 +99,7 @@ class Page(Generic[T]):
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _state_hash(state: str) -> str:
@@ -498,8 +497,10 @@ class SqlStore:
         """
         values = self._credential_values(cred)
         where = (CredentialRow.tenant_id == cred.tenant_id, CredentialRow.provider == cred.provider)
-        bumped = func.max(CredentialRow.version + 1, cred.version) if self._sqlite else func.greatest(
-            CredentialRow.version + 1, cred.version
+        bumped = (
+            func.max(CredentialRow.version + 1, cred.version)
+            if self._sqlite
+            else func.greatest(CredentialRow.version + 1, cred.version)
         )
         for attempt in range(2):
             try:
@@ -635,7 +636,9 @@ class SqlStore:
         digest = _state_hash(state)
         async with self._write() as conn:
             row = (
-                await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.state_hash == digest).returning(OAuthStateRow))
+                await conn.execute(
+                    delete(OAuthStateRow).where(OAuthStateRow.state_hash == digest).returning(OAuthStateRow)
+                )
             ).first()
         if row is None:
             return None
@@ -741,8 +744,10 @@ class SqlStore:
         return bool(result.rowcount)
 
     async def count_platform_admin_keys(self) -> int:
-        query = select(func.count()).select_from(ApiKeyRow).where(
-            ApiKeyRow.platform_admin.is_(True), ApiKeyRow.revoked.is_(False)
+        query = (
+            select(func.count())
+            .select_from(ApiKeyRow)
+            .where(ApiKeyRow.platform_admin.is_(True), ApiKeyRow.revoked.is_(False))
         )
         async with self._read() as conn:
             return int((await conn.execute(query)).scalar_one())
@@ -812,9 +817,7 @@ class SqlStore:
             query = query.where(AuditEventRow.outcome == outcome)
         if cursor is not None:
             at, event_id = cursor
-            query = query.where(
-                or_(AuditEventRow.at < at, and_(AuditEventRow.at == at, AuditEventRow.id < event_id))
-            )
+            query = query.where(or_(AuditEventRow.at < at, and_(AuditEventRow.at == at, AuditEventRow.id < event_id)))
         query = query.order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc()).limit(limit + 1)
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()

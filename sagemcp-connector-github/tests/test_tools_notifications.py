@@ -1,0 +1,89 @@
+"""Notifications and security alerts."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from github_support import fixture_response
+
+from sagemcp.testing import call_tool
+from sagemcp_github import GitHubConnector
+
+REPO = {"owner": "octocat", "repo": "Hello-World"}
+
+
+async def test_list_notifications() -> None:
+    result = await call_tool(
+        GitHubConnector,
+        "github_list_notifications",
+        {"limit": 50},
+        handler=lambda r: fixture_response("activity/list-notifications-for-authenticated-user"),
+    )
+    assert dict(result.request.url.params) == {"per_page": "50"}
+    item = result.structured["items"][0]  # type: ignore[index]
+    assert item == {
+        "id": "1",
+        "reason": "subscribed",
+        "unread": True,
+        "title": "Greetings",
+        "type": "Issue",
+        "repository": "octocat/Hello-World",
+        "updated_at": "2014-11-07T22:01:45Z",
+        "url": "https://github.com/octocat/Hello-World/issues/123",
+    }
+
+
+async def test_notifications_page_size_is_at_most_50() -> None:
+    result = await call_tool(
+        GitHubConnector, "github_list_notifications", {"limit": 51}, handler=lambda r: httpx.Response(500)
+    )
+    assert result.is_error and result.requests == []
+
+
+async def test_owner_and_repo_go_together() -> None:
+    result = await call_tool(
+        GitHubConnector, "github_list_notifications", {"owner": "octocat"}, handler=lambda r: httpx.Response(500)
+    )
+    assert result.is_error and "owner and repo" in result.text
+
+
+async def test_mark_read() -> None:
+    one = await call_tool(
+        GitHubConnector, "github_mark_notification_read", {"thread_id": "42"}, handler=lambda r: httpx.Response(205)
+    )
+    assert one.request.method == "PATCH" and one.request.url.path == "/notifications/threads/42"
+    everything = await call_tool(
+        GitHubConnector,
+        "github_mark_all_notifications_read",
+        {"last_read_at": "2024-01-01T00:00:00Z"},
+        handler=lambda r: fixture_response("activity/mark-notifications-as-read"),
+    )
+    assert json.loads(everything.request.content) == {"read": True, "last_read_at": "2024-01-01T00:00:00Z"}
+    assert "background" in everything.structured["message"]  # type: ignore[index]
+
+
+async def test_code_scanning_alerts() -> None:
+    result = await call_tool(
+        GitHubConnector,
+        "github_list_code_scanning_alerts",
+        REPO,
+        handler=lambda r: fixture_response("code-scanning/list-alerts-for-repo"),
+    )
+    assert result.request.url.params["state"] == "open"
+    alert = result.structured["items"][0]  # type: ignore[index]
+    assert alert["number"] == 4 and alert["rule_id"] == "js/zipslip" and alert["tool"] == "CodeQL"
+    assert alert["path"] == "spec-main/api-session-spec.ts" and alert["start_line"] == 917
+
+
+async def test_dependabot_alerts() -> None:
+    result = await call_tool(
+        GitHubConnector,
+        "github_list_dependabot_alerts",
+        {**REPO, "severity": "high"},
+        handler=lambda r: fixture_response("dependabot/list-alerts-for-repo"),
+    )
+    alert = result.structured["items"][0]  # type: ignore[index]
+    assert alert["package"] == "django" and alert["ecosystem"] == "pip" and alert["severity"] == "high"
+    assert alert["ghsa_id"] == "GHSA-rf4j-j272-fj86" and alert["patched_version"] == "2.0.2"
+    assert alert["vulnerable_range"] == ">= 2.0.0, < 2.0.2" and alert["manifest"] == "path/to/requirements.txt"

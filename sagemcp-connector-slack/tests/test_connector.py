@@ -1,0 +1,315 @@
+"""The connector class: contract checks, entry point, tool groups, auth schemes, OAuth v2 and configuration."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from sagemcp import ConnectorRegistry, OAuthApp, OAuthFlows
+from sagemcp.auth import BearerToken, OAuth2
+from sagemcp.errors import TokenEndpointError
+from sagemcp.models import Credential
+from sagemcp.testing import assert_connector_valid
+from sagemcp_slack import SlackConfig, SlackConnector
+from sagemcp_slack.connector import ALWAYS_SCOPES, BOT_SCOPES_BY_GROUP, DEFAULT_GROUPS, USER_SCOPES_BY_GROUP
+
+WRITE_GROUPS = {"write", "files_write", "canvases_write"}
+
+# CONNECTORS.md's Slack baseline and target capabilities, and the tool that covers each.
+CAPABILITIES = {
+    "conversations_history": "slack_conversations_history",
+    "conversations_replies": "slack_conversations_replies",
+    "conversations_add_message": "slack_chat_post_message",
+    "conversations_search_messages": "slack_search_messages",
+    "conversations_list": "slack_conversations_list",
+    "conversations_info": "slack_conversations_info",
+    "users_list": "slack_users_list",
+    "users_info": "slack_users_info",
+    "users_lookup_by_email": "slack_users_lookup_by_email",
+    "reactions_add": "slack_reactions_add",
+    "reactions_remove": "slack_reactions_remove",
+    "auth_test": "slack_auth_test",
+    "reply in thread": "slack_chat_post_reply",
+    "update own message": "slack_chat_update",
+    "delete own message": "slack_chat_delete",
+    "schedule message": "slack_chat_schedule_message",
+    "permalink": "slack_chat_get_permalink",
+    "open a DM": "slack_conversations_open",
+    "send to a user": "slack_chat_send_dm",
+    "channel lookup by #name": "slack_conversations_find",
+    "user lookup by @handle": "slack_users_lookup_by_handle",
+    "user groups": "slack_usergroups_list",
+    "pins": "slack_pins_list",
+    "bookmarks": "slack_bookmarks_list",
+    "canvas create": "slack_canvases_create",
+    "canvas read": "slack_canvases_read",
+    "file upload": "slack_files_upload",
+}
+
+
+def oauth() -> OAuth2:
+    scheme = SlackConnector.oauth2()
+    assert scheme is not None
+    return scheme
+
+
+def test_contract_checks_pass() -> None:
+    assert_connector_valid(SlackConnector)
+
+
+def test_entry_point_loads_the_class() -> None:
+    registry = ConnectorRegistry.from_entry_points(["slack"])
+    assert registry.failures == []
+    assert registry.get("slack") is SlackConnector
+
+
+def test_tool_count_and_capabilities() -> None:
+    assert len(SlackConnector.tools) >= 20
+    for capability, name in CAPABILITIES.items():
+        assert name in SlackConnector.tools, f"{capability} is not covered by {name}"
+
+
+def test_write_groups_are_off_by_default() -> None:
+    assert set(DEFAULT_GROUPS) == set(SlackConnector.groups()) - WRITE_GROUPS
+    assert SlackConnector.info.default_groups == DEFAULT_GROUPS
+    for spec in SlackConnector.tools.values():
+        if spec.group not in WRITE_GROUPS:
+            assert spec.read_only, f"{spec.name} changes Slack but sits in the default-on group {spec.group}"
+
+
+def test_write_tools_declare_truthful_hints() -> None:
+    tools = SlackConnector.tools
+    assert not tools["slack_chat_post_message"].read_only
+    assert not tools["slack_chat_post_message"].annotations.idempotent
+    assert tools["slack_chat_delete"].annotations.destructive
+    assert tools["slack_chat_update"].annotations.destructive
+    assert not tools["slack_reactions_add"].annotations.destructive
+    assert tools["slack_reactions_add"].annotations.idempotent
+    assert not tools["slack_files_upload"].read_only
+    assert not tools["slack_canvases_create"].read_only
+    assert tools["slack_conversations_history"].read_only
+
+
+def test_every_tool_scope_is_requested_for_its_group() -> None:
+    for spec in SlackConnector.tools.values():
+        granted = set(ALWAYS_SCOPES) | set(BOT_SCOPES_BY_GROUP.get(spec.group, ()))
+        granted |= set(USER_SCOPES_BY_GROUP.get(spec.group, ()))
+        missing = set(spec.scopes) - granted
+        assert not missing, f"{spec.name} needs {missing}, which group {spec.group} does not request"
+
+
+def test_oauth_v2_endpoints_and_quirks() -> None:
+    scheme = oauth()
+    assert scheme.authorize_url == "https://slack.com/oauth/v2/authorize"
+    assert scheme.token_url == "https://slack.com/api/oauth.v2.access"
+    assert scheme.scope_separator == ","
+    assert scheme.token_auth_method == "client_secret_basic"
+    assert scheme.token_response_hook is not None
+    assert any(isinstance(s, BearerToken) for s in SlackConnector.auth)
+
+
+def test_scopes_follow_enabled_groups() -> None:
+    scheme = oauth()
+    defaults = scheme.scopes_for(list(DEFAULT_GROUPS))
+    assert "channels:history" in defaults
+    assert "users:read" in defaults
+    assert "chat:write" not in defaults
+    assert "files:write" not in defaults
+    assert "chat:write" in scheme.scopes_for(["write"])
+    assert "canvases:write" in scheme.scopes_for(["canvases_write"])
+
+
+APP = OAuthApp(tenant_id="t1", provider="slack", client_id="123.456", client_secret="app-secret")  # type: ignore[arg-type]
+
+V2_RESPONSE = {
+    "ok": True,
+    "access_token": "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+    "token_type": "bot",
+    "scope": "users:read,channels:read,channels:history",
+    "bot_user_id": "U0KRQLJ9H",
+    "app_id": "A0KRD7HC3",
+    "team": {"name": "Slack Softball Team", "id": "T9TK3CUKW"},
+    "enterprise": None,
+    "is_enterprise_install": False,
+    "authed_user": {
+        "id": "U1234",
+        "scope": "search:read",
+        "access_token": "xoxp-1234-secret-user",
+        "token_type": "user",
+    },
+}
+
+
+async def exchange(response: dict[str, object], status: int = 200) -> tuple[Credential, list[httpx.Request]]:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(status, json=response)
+
+    flows = OAuthFlows(transport=httpx.MockTransport(handler))
+    _, pending = flows.begin(
+        oauth(), APP, tenant_id="t1", provider="slack", redirect_uri="https://mcp.example/cb", scopes=["users:read"]
+    )
+    credential = await flows.complete(
+        oauth(), APP, pending, code="the-code", state=pending.state, tenant_id="t1", provider="slack"
+    )
+    return credential, sent
+
+
+def test_authorization_url_uses_v2_and_comma_scopes() -> None:
+    flows = OAuthFlows()
+    scopes = oauth().scopes_for(["conversations"])
+    url, pending = flows.begin(
+        oauth(), APP, tenant_id="t1", provider="slack", redirect_uri="https://mcp.example/cb", scopes=scopes
+    )
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://slack.com/oauth/v2/authorize"
+    assert query["scope"] == [",".join(scopes)]
+    assert query["client_id"] == ["123.456"]
+    assert "code_challenge" not in query
+    assert pending.code_verifier is None
+
+
+async def test_code_exchange_keeps_the_bot_token_and_never_the_user_token() -> None:
+    credential, sent = await exchange(V2_RESPONSE)
+    assert credential.access_token.get_secret_value() == V2_RESPONSE["access_token"]
+    assert credential.scopes == ["users:read", "channels:read", "channels:history"]
+    assert credential.extra["team_id"] == "T9TK3CUKW"
+    assert credential.extra["bot_user_id"] == "U0KRQLJ9H"
+    assert credential.extra["authed_user_id"] == "U1234"
+    assert credential.extra["token_type"] == "bot"
+    assert credential.extra["user_token_not_stored"] is True
+    assert credential.account == "Slack Softball Team (bot)"
+    dumped = json.dumps(credential.model_dump(mode="json")) + str(credential.refresh_token)
+    assert "xoxp-1234-secret-user" not in dumped
+    # Slack asks for the client credentials with HTTP Basic on oauth.v2.access.
+    (request,) = sent
+    assert str(request.url) == "https://slack.com/api/oauth.v2.access"
+    expected = "Basic " + base64.b64encode(b"123.456:app-secret").decode()
+    assert request.headers["authorization"] == expected
+    assert parse_qs(request.content.decode())["code"] == ["the-code"]
+
+
+async def test_user_only_installation_keeps_the_nested_user_token() -> None:
+    response = {
+        "ok": True,
+        "app_id": "A0KRD7HC3",
+        "team": {"id": "T9TK3CUKW", "name": "Softball"},
+        "authed_user": {
+            "id": "U1234",
+            "scope": "search:read,channels:history",
+            "access_token": "xoxp-1234-user",
+            "token_type": "user",
+        },
+    }
+    credential, _ = await exchange(response)
+    assert credential.access_token.get_secret_value() == "xoxp-1234-user"
+    assert credential.scopes == ["search:read", "channels:history"]
+    assert credential.extra["token_type"] == "user"
+
+
+async def test_token_rotation_refresh_tokens_and_expiry() -> None:
+    rotating = {**V2_RESPONSE, "refresh_token": "xoxe-1-first-refresh", "expires_in": 43200}
+    rotating["access_token"] = "xoxe.xoxb-1-first-access"
+    credential, _ = await exchange(rotating)
+    assert credential.refresh_token is not None
+    assert credential.refresh_token.get_secret_value() == "xoxe-1-first-refresh"
+    assert credential.expires_at is not None and abs(credential.expires_at - (time.time() + 43200)) < 60
+
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            200,
+            json={
+                "ok": True,
+                "access_token": "xoxe.xoxb-1-second-access",
+                "refresh_token": "xoxe-1-second-refresh",
+                "expires_in": 43200,
+                "token_type": "bot",
+                "scope": "users:read,channels:read",
+                "team": {"id": "T9TK3CUKW", "name": "Slack Softball Team"},
+            },
+        )
+
+    renewed = await OAuthFlows(transport=httpx.MockTransport(handler)).refresh(oauth(), APP, credential)
+    body = parse_qs(sent[0].content.decode())
+    assert body["grant_type"] == ["refresh_token"]
+    assert body["refresh_token"] == ["xoxe-1-first-refresh"]
+    assert renewed.access_token.get_secret_value() == "xoxe.xoxb-1-second-access"
+    assert renewed.refresh_token is not None
+    assert renewed.refresh_token.get_secret_value() == "xoxe-1-second-refresh"
+    assert renewed.version == credential.version + 1
+    assert renewed.extra["bot_user_id"] == "U0KRQLJ9H"  # kept from the first exchange
+
+
+async def test_ok_false_token_answer_is_a_token_endpoint_error() -> None:
+    with pytest.raises(TokenEndpointError) as caught:
+        await exchange({"ok": False, "error": "invalid_code"})
+    assert caught.value.error == "invalid_code"
+    assert "invalid_code" in caught.value.message
+
+
+def test_bearer_tokens_are_sent_as_authorization_headers() -> None:
+    scheme = SlackConnector.scheme_for("bearer")
+    assert scheme is not None
+    credential = Credential(tenant_id="t", provider="slack", kind="bearer", access_token="xoxb-test-1")  # type: ignore[arg-type]
+    assert scheme.headers(credential) == {"Authorization": "Bearer xoxb-test-1"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://slack.com/api", "https://slack.com/api/", "http://127.0.0.1:8080/api", "http://localhost:9000/api"],
+)
+def test_api_url_accepted(url: str) -> None:
+    config = SlackConnector.parse_config({"api_url": url})
+    assert SlackConnector.api_base_url(config) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://slack.com/api",
+        "ftp://slack.com/api",
+        "https://10.0.0.5/api",
+        "https://169.254.169.254/latest",
+        "https://192.168.1.1/api",
+        "https://user:pass@slack.com/api",
+        "https://slack.com/api?x=1",
+        "https://slack.com/api#frag",
+        "https://slack.com/../api",
+        "slack.com/api",
+    ],
+)
+def test_api_url_refused(url: str) -> None:
+    with pytest.raises(ValidationError):
+        SlackConnector.parse_config({"api_url": url})
+
+
+def test_default_config() -> None:
+    config = SlackConnector.parse_config({})
+    assert isinstance(config, SlackConfig)
+    assert SlackConnector.api_base_url(config) == "https://slack.com/api"
+    assert config.allowed_channels == []
+
+
+def test_allowed_channels_are_normalised_and_checked() -> None:
+    config = SlackConfig(allowed_channels=["#General", "C012AB3CD", "@Alice", "U0123ABCD", "#general"])
+    assert config.allowed_channels == ["#general", "C012AB3CD", "@alice", "U0123ABCD"]
+    for bad in ("general", "#with space", "c012ab3cd", "<#C1>", ""):
+        with pytest.raises(ValidationError):
+            SlackConfig(allowed_channels=[bad])
+
+
+def test_unknown_configuration_keys_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        SlackConnector.parse_config({"alowed_channels": ["#general"]})

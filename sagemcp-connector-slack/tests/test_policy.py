@@ -1,0 +1,44 @@
+"""Tool policy at call time: read-only mode and default groups refuse write tools before any request."""
+
+from __future__ import annotations
+
+import pytest
+from slack_fake import FakeSlack, run
+from tool_calls import READ_CALLS, WRITE_CALLS, prepared
+
+from sagemcp.errors import ReadOnlyViolation, ToolDisabled
+from sagemcp.models import ToolPolicy
+from sagemcp_slack import SlackConnector
+
+READ_ONLY = ToolPolicy(groups=SlackConnector.groups(), read_only=True)
+
+
+@pytest.mark.parametrize("tool", sorted(WRITE_CALLS))
+async def test_read_only_mode_blocks_every_write_tool(slack: FakeSlack, tool: str) -> None:
+    call = await run(slack, tool, prepared(slack, tool), policy=READ_ONLY)
+    assert call.is_error
+    assert isinstance(call.error, ReadOnlyViolation)
+    assert "read-only" in call.text
+    assert slack.requests == []
+
+
+@pytest.mark.parametrize("tool", sorted(READ_CALLS))
+async def test_read_only_mode_keeps_read_tools(slack: FakeSlack, tool: str) -> None:
+    call = await run(slack, tool, prepared(slack, tool), policy=READ_ONLY)
+    assert not call.is_error, call.text
+
+
+async def test_new_tenants_get_no_write_tools(slack: FakeSlack) -> None:
+    call = await run(slack, "slack_chat_post_message", {"channel": "C012AB3CD", "text": "x"}, policy=ToolPolicy())
+    assert call.is_error and isinstance(call.error, ToolDisabled)
+    assert slack.requests == []
+    enabled = {s.name for s in SlackConnector.enabled_tools(ToolPolicy())}
+    assert enabled == set(READ_CALLS) - {"slack_chat_scheduled_messages_list"}
+
+
+async def test_enabling_the_write_group(slack: FakeSlack) -> None:
+    policy = ToolPolicy(groups=["conversations", "write"])
+    call = await run(slack, "slack_chat_post_message", {"channel": "C012AB3CD", "text": "x"}, policy=policy)
+    assert not call.is_error, call.text
+    upload = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"}, policy=policy)
+    assert upload.is_error and isinstance(upload.error, ToolDisabled)

@@ -1,0 +1,115 @@
+"""Group `files_write`: the two-step upload (files.getUploadURLExternal, upload, files.completeUploadExternal).
+
+Neither method is in the 2020 description (which still has the retired files.upload):
+their requests are checked against tests/schemas/, written from Slack's documentation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import parse_qs
+
+import httpx
+from slack_fake import FakeSlack, fixture, run
+
+UPLOAD_PATH = "/upload/v1/CwABAAAAXAoAAAAAAAAA"
+
+
+async def test_upload_text_file_and_share_it(slack: FakeSlack) -> None:
+    slack.on_file(UPLOAD_PATH, httpx.Response(200, text="OK - 7"))
+    slack.on(
+        "files.completeUploadExternal",
+        {
+            "ok": True,
+            "files": [
+                {
+                    "id": "F07ABCDEF12",
+                    "title": "Q2",
+                    "name": "report.csv",
+                    "permalink": "https://example.slack.com/files/U1/F07ABCDEF12/report.csv",
+                    "size": 7,
+                }
+            ],
+        },
+    )
+    call = await run(
+        slack,
+        "slack_files_upload",
+        {
+            "filename": "report.csv",
+            "content": "a,b\n1,2",
+            "title": "Q2",
+            "channel": "C012AB3CD",
+            "thread_ts": "1714564800.000100",
+            "initial_comment": "**Numbers** for Q2",
+        },
+    )
+    assert not call.is_error, call.text
+    ticket, upload, complete = slack.requests
+    assert ticket.method == "POST" and ticket.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(ticket.content.decode()) == {"filename": ["report.csv"], "length": ["7"]}
+    # The bytes go to the returned URL, without the token.
+    assert (upload.method, str(upload.url)) == ("POST", f"https://files.slack.com{UPLOAD_PATH}")
+    assert "authorization" not in upload.headers
+    assert upload.content == b"a,b\n1,2"
+    fields = parse_qs(complete.content.decode())
+    assert json.loads(fields["files"][0]) == [{"id": "F07ABCDEF12", "title": "Q2"}]
+    assert fields["channel_id"] == ["C012AB3CD"]
+    assert fields["thread_ts"] == ["1714564800.000100"]
+    assert fields["initial_comment"] == ["*Numbers* for Q2"]
+    assert slack.contract.checked == {
+        "files.getUploadURLExternal": "schema",
+        "files.completeUploadExternal": "schema",
+    }
+    assert call.structured == {
+        "id": "F07ABCDEF12",
+        "title": "Q2",
+        "name": "report.csv",
+        "permalink": "https://example.slack.com/files/U1/F07ABCDEF12/report.csv",
+        "channel": "C012AB3CD",
+        "size": 7,
+    }
+
+
+async def test_upload_binary_private_file(slack: FakeSlack) -> None:
+    slack.on_file(UPLOAD_PATH, httpx.Response(200, text="OK"))
+    data = bytes(range(256))
+    call = await run(
+        slack, "slack_files_upload", {"filename": "blob.bin", "content_base64": base64.b64encode(data).decode()}
+    )
+    assert not call.is_error, call.text
+    assert slack.requests[1].content == data
+    fields = parse_qs(slack.requests[2].content.decode())
+    assert set(fields) == {"files"}
+
+
+async def test_upload_argument_checks_send_nothing(slack: FakeSlack) -> None:
+    for args, text in [
+        ({"filename": "a.txt"}, "exactly one of content"),
+        ({"filename": "a.txt", "content": "x", "content_base64": "eA=="}, "exactly one of content"),
+        ({"filename": "a.txt", "content_base64": "not base64!"}, "not valid base64"),
+        ({"filename": "a.txt", "content": "x", "thread_ts": "1714564800.000100"}, "thread_ts needs channel"),
+        ({"filename": "../etc/passwd", "content": "x"}, "filename"),
+    ]:
+        call = await run(slack, "slack_files_upload", args)
+        assert call.is_error and text in call.text, call.text
+    assert slack.requests == []
+
+
+async def test_upload_url_off_slack_is_refused(slack: FakeSlack) -> None:
+    ticket = fixture("files.getUploadURLExternal")
+    ticket["upload_url"] = "http://files.slack.com/upload/v1/x"  # plain http
+    slack.on("files.getUploadURLExternal", ticket)
+    call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
+    assert call.is_error and "not a Slack host" in call.text
+    assert slack.methods() == ["files.getUploadURLExternal"]
+    assert len(slack.requests) == 1
+
+
+async def test_failed_upload_stops_before_completion(slack: FakeSlack) -> None:
+    slack.on_file(UPLOAD_PATH, httpx.Response(500, text="boom"))
+    call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
+    assert call.is_error
+    assert slack.methods() == ["files.getUploadURLExternal"]
+    assert len(slack.requests) == 2  # not retried: a POST

@@ -1,0 +1,393 @@
+"""Tenant isolation, property-based: random tenants, connectors, keys and credentials, then random
+requests over every MCP transport (Streamable HTTP in both eras, stateful sessions with swapped session
+ids, legacy SSE, WebSocket) with every mix of key, path and session id.
+
+For each request an oracle (`_world.admit`) says what the failure table of docs/architecture.md requires:
+the exact refusal, or exactly which tenant, connectors, caller and credential the answer must be about.
+Whatever the outcome, no answer may contain another tenant's ids or credential fingerprints, and every
+request the fake upstream receives carries the credential of the tenant on the request path.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from sagemcp import ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
+from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
+
+from . import _clients as c
+from ._fake_upstream import FakeUpstream
+from ._support import ScanningApp, fingerprint, make_probe_connector, serve
+from ._world import Admitted, KeySpec, Refused, World, admit, build, expected_tools, foreign_markers, identity_of, worlds
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+class SwitchableStore:
+    """Delegates to the current world's `MemoryStore`, so one pair of servers serves every example."""
+
+    def __init__(self) -> None:
+        self.current = MemoryStore()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)
+
+
+@dataclass
+class Rig:
+    store: SwitchableStore
+    apps: list[McpApp]
+    fake: FakeUpstream
+    stateless: str
+    stateful: str
+    http: httpx.AsyncClient
+    world: World = field(default_factory=lambda: World([], []))
+    nonces: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """nonce -> (tenant id, token expected) for every fetch the oracle admitted."""
+
+    def new_world(self, world: World) -> World:
+        self.store.current = MemoryStore()
+        for app in self.apps:  # the documented way to make store changes visible at once
+            app.resolver.invalidate()
+            app.authenticator.invalidate()  # type: ignore[attr-defined]
+        build(world, self.store.current, self.fake.url)
+        self.world = world
+        self.fake.seen.clear()
+        self.nonces.clear()
+        return world
+
+    def check_upstream(self) -> None:
+        """Every request the upstream saw carried the token of the tenant the call was admitted for."""
+        for seen in self.fake.seen:
+            nonce = seen.path.rsplit("/", 1)[-1]
+            assert nonce in self.nonces, f"unexpected upstream request {seen.method} {seen.path}"
+            tenant_id, token = self.nonces[nonce]
+            assert seen.token == token, f"the upstream got another credential than tenant {tenant_id}'s"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def rig() -> AsyncIterator[Rig]:
+    store = SwitchableStore()
+    registry = ConnectorRegistry([make_probe_connector()])
+    async with FakeUpstream() as fake:
+        upstream = UpstreamClient(timeout=5, retry_deadline=5)
+        stateless = create_mcp_app(store, registry, upstream=upstream, settings=McpSettings())  # type: ignore[arg-type]
+        stateful = create_mcp_app(store, registry, upstream=upstream, settings=McpSettings(stateful=True))  # type: ignore[arg-type]
+        async with (
+            serve(ScanningApp(stateless, "isolation-stateless")) as a,
+            serve(ScanningApp(stateful, "isolation-stateful")) as b,
+            httpx.AsyncClient(timeout=30) as http,
+        ):
+            yield Rig(store, [stateless, stateful], fake, a, b, http)
+        await upstream.aclose()
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    slug: str
+    connector: str | None
+    key: KeySpec | None
+
+    def path(self, suffix: str = "mcp") -> str:
+        if self.connector is None:
+            return f"/{self.slug}/{suffix}"
+        return f"/{self.slug}/connectors/{self.connector}/{suffix}"
+
+
+@st.composite
+def targets(draw: st.DrawFn, world: World) -> Target:
+    """Half the time a coherent request (a key of the path's tenant, or the admin's, on one of its connectors
+    or its tenant-wide path), half the time any mix of tenant, connector and key at all."""
+    tenants = world.tenants
+    if draw(st.booleans()):
+        index = draw(st.integers(0, len(tenants) - 1))
+        tenant = tenants[index]
+        own = [k for k in world.keys if k.tenant == index or k.tenant is None]
+        good = [k for k in own if k.stored and not k.revoked and "mcp" in k.scopes]
+        if draw(st.integers(0, 4)):
+            own = good
+        names: list[str | None] = [None] + [x for conn in tenant.connectors for x in (conn.name, conn.id)]
+        return Target(tenant.slug, draw(st.sampled_from(names)), draw(st.sampled_from(own)))
+    slug = draw(st.sampled_from([t.slug for t in tenants] + ["nobody-here"]))
+    connector_choices: list[str | None] = [None, "no-such-connector"]
+    for t in tenants:
+        for conn in t.connectors:
+            connector_choices += [conn.name, conn.id]
+    connector = draw(st.sampled_from(connector_choices))
+    key = draw(st.sampled_from([*world.keys, None]))
+    return Target(slug, connector, key)
+
+
+ACTIONS = st.sampled_from(["list", "whoami", "fetch", "resource", "prompt"])
+
+
+def build_action(rig: Rig, action: str, expect: Admitted | Refused, pick: int) -> tuple[str, dict[str, Any]]:
+    """The JSON-RPC method and params of an action; tool and prompt names follow the path's prefixes."""
+    target = None
+    if isinstance(expect, Admitted) and expect.targets:
+        target = expect.targets[pick % len(expect.targets)]
+    prefix = expect.prefixes[target.id] if target is not None and isinstance(expect, Admitted) else ""
+    if action == "list":
+        return "tools/list", {}
+    if action == "resource":
+        return "resources/read", {"uri": "probe://whoami"}
+    if action == "prompt":
+        return "prompts/get", {"name": f"{prefix}probe_hello", "arguments": {}}
+    arguments: dict[str, Any] = {}
+    if action == "fetch":
+        nonce = secrets.token_hex(8)
+        arguments = {"path": f"whoami/{nonce}"}
+        if isinstance(expect, Admitted) and target is not None:
+            rig.nonces[nonce] = (expect.tenant.id, expect.tenant.tokens.get(target.provider) or "")
+    return "tools/call", {"name": f"{prefix}probe_{action}", "arguments": arguments}
+
+
+def check(
+    rig: Rig,
+    expect: Admitted | Refused,
+    method: str,
+    params: dict[str, Any],
+    status: int,
+    message: dict[str, Any] | None,
+    text: str,
+    request_paths: list[str],
+    *,
+    ok_status: int = 200,
+) -> None:
+    """The answer matches the oracle, and carries nothing of another tenant."""
+    event(f"{method}: " + (f"refused {expect.status}" if isinstance(expect, Refused) else "admitted"))
+    given_in_request = {part for p in request_paths for part in p.split("/") if part}
+    foreign = foreign_markers(rig.world, expect if isinstance(expect, Admitted) else None) - given_in_request
+    keys = {k.record_id for k in rig.world.keys if k.record_id} - {
+        expect.key.record_id if isinstance(expect, Admitted) else ""
+    }
+    for marker in foreign | keys:
+        assert marker not in text, f"answer carries a foreign marker {marker}: {text[:400]}"
+    if isinstance(expect, Refused):
+        if expect.soft:
+            assert status in (403, 404), (expect, status, text[:300])
+        else:
+            assert status == expect.status, (expect, status, text[:300])
+        assert message is None or "result" not in message, text[:300]
+        return
+    assert message is not None, text[:300]
+    if "error" in message and status != ok_status:
+        # 2026-07-28 answers JSON-RPC errors with the HTTP status of the SDK's table (400 for -32602...).
+        assert status == ERROR_CODE_HTTP_STATUS.get(message["error"]["code"]), (expect, status, text[:300])
+    else:
+        assert status == ok_status, (expect, status, text[:300])
+    check_admitted(rig, expect, method, params, message)
+
+
+def check_admitted(rig: Rig, a: Admitted, method: str, params: dict[str, Any], message: dict[str, Any]) -> None:
+    result, error = message.get("result"), message.get("error")
+    if method == "tools/list":
+        assert error is None, message
+        assert {t["name"] for t in result["tools"]} == expected_tools(a)
+        return
+    if not a.targets:
+        assert error is not None, message  # nothing is served on this path for this key
+        return
+    if method == "resources/read":
+        if error is not None:  # the first target's provider is not connected
+            first = a.targets[0]
+            assert a.tenant.tokens.get(first.provider) is None and "not connected" in error["message"], message
+            return
+        identity = json.loads(result["contents"][0]["text"])
+        identity.pop("credential_version")
+        assert identity == identity_of(a, a.targets[0])
+        return
+    name = params["name"]
+    target = next(t for t in a.targets if name.startswith(a.prefixes[t.id]) and name[len(a.prefixes[t.id]) :] in (
+        "probe_hello", "probe_whoami", "probe_fetch"))
+    connected = a.tenant.tokens.get(target.provider) is not None
+    if method == "prompts/get":
+        if not connected:
+            assert error is not None and "not connected" in error["message"], message
+            return
+        identity = json.loads(result["messages"][0]["content"]["text"].removeprefix("identity "))
+        identity.pop("credential_version")
+        assert identity == identity_of(a, target)
+        return
+    assert error is None, message
+    if not connected:
+        assert result["isError"] and "not connected" in result["content"][0]["text"], message
+        return
+    assert not result.get("isError"), message
+    structured = result["structuredContent"]
+    identity = structured["identity"] if "identity" in structured else structured
+    identity = {k: v for k, v in identity.items() if k != "credential_version"}
+    assert identity == identity_of(a, target)
+    if "upstream" in structured:
+        assert structured["upstream"]["fp"] == fingerprint(a.tenant.tokens[target.provider])
+
+
+# -- the properties ---------------------------------------------------------------------------------
+
+
+@given(world=worlds(), data=st.data())
+async def test_streamable_http_never_crosses_tenants(rig: Rig, world: World, data: st.DataObject) -> None:
+    """Both protocol eras, stateless and stateful servers; modern requests with someone else's session id."""
+    rig.new_world(world)
+    for _ in range(data.draw(st.integers(1, 5))):
+        t = data.draw(targets(world))
+        era = data.draw(st.sampled_from(["modern", "handshake"]))
+        base = data.draw(st.sampled_from([rig.stateless, rig.stateful])) if era == "modern" else rig.stateless
+        expect = admit(world, t.slug, t.connector, t.key)
+        method, params = build_action(rig, data.draw(ACTIONS), expect, data.draw(st.integers(0, 5)))
+        key = t.key.raw if t.key else None
+        if era == "modern":
+            headers = {"Mcp-Session-Id": secrets.token_hex(16)} if data.draw(st.booleans()) else {}
+            reply = await c.call_modern(rig.http, base + t.path(), key, method, params, headers=headers)
+        else:
+            reply = await c.call_handshake(rig.http, base + t.path(), key, method, params)
+        check(rig, expect, method, params, reply.status, reply.body, reply.text, [t.path()])
+    rig.check_upstream()
+
+
+@given(world=worlds(), data=st.data())
+async def test_stateful_sessions_are_bound_to_tenant_connector_and_caller(
+    rig: Rig, world: World, data: st.DataObject
+) -> None:
+    """A session opened by one (tenant, connector, key) is used with another: only the same binding works."""
+    rig.new_world(world)
+    for _ in range(data.draw(st.integers(1, 3))):
+        opener = data.draw(targets(world))
+        same = data.draw(st.booleans())
+        user = opener if same else data.draw(targets(world))
+        opened = admit(world, opener.slug, opener.connector, opener.key)
+        url = rig.stateful + opener.path()
+        init, session = await c.open_session(rig.http, url, opener.key.raw if opener.key else None)
+        if isinstance(opened, Refused):
+            check(rig, opened, "initialize", {}, init.status, init.body, init.text, [opener.path()])
+            assert session is None
+        else:
+            assert init.status == 200 and session, init.text
+        choice = data.draw(st.sampled_from(["opened", "opened", "bogus", "none"]))
+        sid = {"opened": session, "bogus": secrets.token_hex(16), "none": None}[choice]
+        expect = admit(world, user.slug, user.connector, user.key)
+        method, params = build_action(rig, data.draw(ACTIONS), expect, data.draw(st.integers(0, 5)))
+        key = user.key.raw if user.key else None
+        reply = await c.call_handshake(rig.http, rig.stateful + user.path(), key, method, params, session=sid)
+        paths = [opener.path(), user.path()]
+        if isinstance(expect, Refused):
+            check(rig, expect, method, params, reply.status, reply.body, reply.text, paths)
+        elif sid is None:
+            check(rig, Refused(400, "no session id"), method, params, reply.status, reply.body, reply.text, paths)
+        elif sid == session and isinstance(opened, Admitted) and opened.binding == expect.binding:
+            check(rig, expect, method, params, reply.status, reply.body, reply.text, paths)
+        else:
+            check(rig, Refused(404, "session of another binding"), method, params, reply.status, reply.body, reply.text, paths)
+        if session:
+            headers = {"Mcp-Session-Id": session, **c.auth(opener.key.raw if opener.key else None)}
+            await rig.http.delete(url, headers=headers)
+    rig.check_upstream()
+
+
+@given(world=worlds(), data=st.data())
+async def test_legacy_sse_never_crosses_tenants(rig: Rig, world: World, data: st.DataObject) -> None:
+    """The stream is opened by one (tenant, connector, key); messages are posted by another, on its own path."""
+    rig.new_world(world)
+    opener = data.draw(targets(world))
+    same = data.draw(st.booleans())
+    poster = opener if same else data.draw(targets(world))
+    opened = admit(world, opener.slug, opener.connector, opener.key)
+    base = data.draw(st.sampled_from([rig.stateless, rig.stateful]))
+    opener_key = opener.key.raw if opener.key else None
+    async with c.sse_session(rig.http, base + opener.path("sse"), opener_key) as sse:
+        if isinstance(opened, Refused):
+            body = await sse.response.aread()
+            check(rig, opened, "sse", {}, sse.status, json.loads(body), body.decode(), [opener.path("sse")])
+            return
+        assert sse.status == 200
+        init = await sse.handshake(opener_key)
+        assert init is not None and "result" in init
+        assert sse.endpoint is not None
+        session_id = sse.endpoint.split("session_id=", 1)[1]
+        expect = admit(world, poster.slug, poster.connector, poster.key)
+        method, params = build_action(rig, data.draw(ACTIONS), expect, data.draw(st.integers(0, 5)))
+        message = c.request(method, params)
+        endpoint = base + poster.path("messages/") + f"?session_id={session_id}"
+        r = await sse.send(message, poster.key.raw if poster.key else None, endpoint)
+        paths = [opener.path(), poster.path()]
+        if isinstance(expect, Refused):
+            check(rig, expect, method, params, r.status_code, r.json(), r.text, paths)
+        elif opened.binding != expect.binding:
+            check(rig, Refused(404, "session of another binding"), method, params, r.status_code, None, r.text, paths)
+        else:
+            assert r.status_code == 202, r.text
+            reply = await sse.wait_for(message["id"])
+            check(rig, expect, method, params, 200, reply, json.dumps(reply), paths)
+        # The opener's stream still works, and never carried an answer to a refused message.
+        status, pong = await sse.call("ping", None, opener_key)
+        assert status == 202 and pong is not None and pong["result"] == {}
+        if isinstance(expect, Refused) or opened.binding != expect.binding:
+            assert all(m.get("id") != message["id"] for m in sse.messages)
+        for m in sse.messages:
+            check_foreign(rig, opened, json.dumps(m), paths)
+    rig.check_upstream()
+
+
+def check_foreign(rig: Rig, a: Admitted, text: str, paths: list[str]) -> None:
+    given_in_request = {part for p in paths for part in p.split("/") if part}
+    for marker in foreign_markers(rig.world, a) - given_in_request:
+        assert marker not in text, f"stream carries a foreign marker {marker}: {text[:300]}"
+
+
+@given(world=worlds(), data=st.data())
+async def test_websocket_never_crosses_tenants(rig: Rig, world: World, data: st.DataObject) -> None:
+    rig.new_world(world)
+    for _ in range(data.draw(st.integers(1, 3))):
+        t = data.draw(targets(world))
+        expect = admit(world, t.slug, t.connector, t.key)
+        query_key = data.draw(st.booleans())
+        key = t.key.raw if t.key else None
+        base = data.draw(st.sampled_from([rig.stateless, rig.stateful]))
+        if isinstance(expect, Refused):
+            # A refused upgrade is closed before it is accepted: HTTP 403, whatever the reason.
+            assert await c.ws_status(base, t.path("ws"), key, query_key=query_key) == 403
+            continue
+        async with c.ws_connect(base, t.path("ws"), key, query_key=query_key) as ws:
+            init = await c.ws_handshake(ws)
+            assert "result" in init
+            for _ in range(data.draw(st.integers(1, 3))):
+                method, params = build_action(rig, data.draw(ACTIONS), expect, data.draw(st.integers(0, 5)))
+                reply = await c.ws_exchange(ws, c.request(method, params))
+                check(rig, expect, method, params, 200, reply, json.dumps(reply), [t.path("ws")])
+    rig.check_upstream()
+
+
+# -- the documented refusal for inactive tenants ------------------------------------------------------
+
+
+async def test_defect_an_inactive_tenant_is_revealed_to_another_tenants_key(rig: Rig) -> None:
+    """DEFECT (core, sagemcp.mcp._app.McpApp._admit): the failure table says a key of another tenant gets
+    404, the same answer as an unknown tenant, so keys cannot probe for tenants. For an *inactive* tenant,
+    `Resolver.view()` raises `TenantInactive` before the key is checked against the tenant, and another
+    tenant's key gets 403 "tenant 'globex' is inactive": the tenant's existence and state leak."""
+    store = MemoryStore()
+    rig.store.current = store
+    for app in rig.apps:
+        app.resolver.invalidate()
+    acme = store.add_tenant(Tenant(slug="acme"))
+    store.add_tenant(Tenant(slug="globex", active=False))
+    key, _ = store.create_api_key(acme.id)
+    unknown = await c.call_modern(rig.http, rig.stateless + "/nobody/mcp", key, "tools/list", {})
+    inactive = await c.call_modern(rig.http, rig.stateless + "/globex/mcp", key, "tools/list", {})
+    assert unknown.status == 404
+    assert "inactive" not in inactive.text
+    assert inactive.status == 404, f"another tenant's key learns that globex exists: {inactive.status} {inactive.text}"
