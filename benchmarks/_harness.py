@@ -143,15 +143,20 @@ class Proc:
         return ""
 
 
-def start(name: str, cmd: list[str], *, cpu: int | None, pinning: Pinning, logdir: Path,
-          env: dict[str, str] | None = None) -> Proc:  # fmt: skip
+def start(
+    name: str, cmd: list[str], *, cpu: int | None, pinning: Pinning, logdir: Path, env: dict[str, str] | None = None
+) -> Proc:
     log = logdir / f"{name}.log"
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     handle = log.open("ab")
-    popen = subprocess.Popen(  # noqa: S603 - our own commands
-        pinning.prefix(cpu) + cmd, stdout=handle, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT,
+    popen = subprocess.Popen(
+        pinning.prefix(cpu) + cmd,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=full_env,
+        cwd=ROOT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     handle.close()
     return Proc(name, popen, log)
 
@@ -211,21 +216,40 @@ def ensure_wrk(install: bool) -> str:
         return found
     if install and shutil.which("apt-get") and os.geteuid() == 0:
         print("wrk not found: installing it with apt-get ...", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=False)  # noqa: S607
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)  # noqa: S607
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
         found = wrk_path()
         if found:
             return found
     raise HarnessError(WRK_HELP)
 
 
-def run_wrk(port: int, path: str, spec: Path, expect: str, *, connections: int, duration: float,
-            pinning: Pinning, timeout_s: int = 10) -> dict[str, Any]:  # fmt: skip
-    cmd = pinning.prefix(pinning.load) + [
-        ensure_wrk(False), "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={timeout_s}s",
-        "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}{path}", "--", str(spec), expect,
-    ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + timeout_s + 30, check=False)  # noqa: S603
+def run_wrk(
+    port: int,
+    path: str,
+    spec: Path,
+    expect: str,
+    *,
+    connections: int,
+    duration: float,
+    pinning: Pinning,
+    timeout_s: int = 10,
+) -> dict[str, Any]:
+    cmd = [
+        *pinning.prefix(pinning.load),
+        ensure_wrk(False),
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        f"--timeout={timeout_s}s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}{path}",
+        "--",
+        str(spec),
+        expect,
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + timeout_s + 30, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):
             return json.loads(line[len("WRK_JSON ") :])
@@ -241,7 +265,7 @@ def _version(dist: str) -> str | None:
 
 def _first_line(cmd: list[str]) -> str:
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     text = (out.stdout or out.stderr).strip()
@@ -284,9 +308,26 @@ def _uvicorn_impl(loop: str, http_impl: str) -> dict[str, str]:
 def machine(loop: str = "auto", http_impl: str = "auto") -> dict[str, Any]:
     import importlib.util
 
-    dists = ["mcp", "sagemcp-core", "sagemcp-server", "sagemcp-connector-github", "starlette", "uvicorn", "httpx",
-             "httpcore", "anyio", "sniffio", "pydantic", "pydantic-core", "sqlalchemy", "aiosqlite", "asyncpg",
-             "uvloop", "httptools", "prometheus-client"]  # fmt: skip
+    dists = [
+        "mcp",
+        "sagemcp-core",
+        "sagemcp-server",
+        "sagemcp-connector-github",
+        "starlette",
+        "uvicorn",
+        "httpx",
+        "httpcore",
+        "anyio",
+        "sniffio",
+        "pydantic",
+        "pydantic-core",
+        "sqlalchemy",
+        "aiosqlite",
+        "asyncpg",
+        "uvloop",
+        "httptools",
+        "prometheus-client",
+    ]
     os_name = "unknown"
     with contextlib.suppress(OSError):
         for line in Path("/etc/os-release").read_text().splitlines():

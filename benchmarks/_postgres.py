@@ -53,7 +53,8 @@ def cluster(pinning: Pinning, url: str | None = None) -> Iterator[str]:
         yield url
         return
     initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    assert initdb and pg_ctl
+    if initdb is None or pg_ctl is None:
+        raise RuntimeError(unavailable_reason() or "PostgreSQL binaries not found")
     as_user: list[str] = []
     workdir = Path(tempfile.mkdtemp(prefix="sagemcp-bench-pg-"))
     if os.geteuid() == 0:
@@ -61,16 +62,50 @@ def cluster(pinning: Pinning, url: str | None = None) -> Iterator[str]:
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = workdir / "data", free_port()
     try:
-        subprocess.run([*as_user, initdb, "-D", str(data), "-U", "bench", "--auth=trust", "-E", "UTF8"],  # noqa: S603
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*as_user, initdb, "-D", str(data), "-U", "bench", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
         options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run([*pinning.prefix(pinning.load), *as_user, pg_ctl, "-D", str(data), "-o", options,  # noqa: S603
-                        "-l", str(workdir / "pg.log"), "-w", "start"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                *pinning.prefix(pinning.load),
+                *as_user,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(workdir / "pg.log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         time.sleep(0.2)
-        subprocess.run([*as_user, _binary("createdb") or "createdb", "-h", "127.0.0.1", "-p", str(port),  # noqa: S603
-                        "-U", "bench", "sagemcp"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                *as_user,
+                _binary("createdb") or "createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "bench",
+                "sagemcp",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql+asyncpg://bench@127.0.0.1:{port}/sagemcp"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],  # noqa: S603
-                       check=False, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -37,13 +37,30 @@ def _frame_module(frame: str) -> str:
 
 
 def _group(path: str) -> str:
-    for marker, name in (("/sagemcp/", "sagemcp-core"), ("/sagemcp_server/", "sagemcp-server"),
-                         ("/sagemcp_github/", "sagemcp-github"), ("/mcp/", "mcp SDK"), ("/mcp_types/", "mcp SDK"),
-                         ("/pydantic", "pydantic"), ("/starlette/", "starlette"), ("/uvicorn/", "uvicorn"),
-                         ("/h11/", "h11"), ("/httpx/", "httpx"), ("/httpcore/", "httpcore"), ("/anyio/", "anyio"),
-                         ("/sqlalchemy/", "sqlalchemy"), ("/aiosqlite/", "aiosqlite"), ("/asyncpg/", "asyncpg"), ("/prometheus_client/", "prometheus"),
-                         ("/asyncio/", "asyncio"), ("/json/", "json"), ("/logging/", "logging"),
-                         ("importlib", "importlib"), ("/traceback.py", "traceback"), ("/ast.py", "traceback")):  # fmt: skip
+    for marker, name in (
+        ("/sagemcp/", "sagemcp-core"),
+        ("/sagemcp_server/", "sagemcp-server"),
+        ("/sagemcp_github/", "sagemcp-github"),
+        ("/mcp/", "mcp SDK"),
+        ("/mcp_types/", "mcp SDK"),
+        ("/pydantic", "pydantic"),
+        ("/starlette/", "starlette"),
+        ("/uvicorn/", "uvicorn"),
+        ("/h11/", "h11"),
+        ("/httpx/", "httpx"),
+        ("/httpcore/", "httpcore"),
+        ("/anyio/", "anyio"),
+        ("/sqlalchemy/", "sqlalchemy"),
+        ("/aiosqlite/", "aiosqlite"),
+        ("/asyncpg/", "asyncpg"),
+        ("/prometheus_client/", "prometheus"),
+        ("/asyncio/", "asyncio"),
+        ("/json/", "json"),
+        ("/logging/", "logging"),
+        ("importlib", "importlib"),
+        ("/traceback.py", "traceback"),
+        ("/ast.py", "traceback"),
+    ):
         if marker in path:
             return name
     return "other"
@@ -126,12 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     catalog = tool_catalog(connector_class()[0])
     (workdir / "catalog.json").write_text(json.dumps(catalog))
     port = free_port()
-    upstream = start("fake-upstream", [sys.executable, "-m", "benchmarks.targets.fake_upstream", "--port", str(port)],
-                     cpu=pinning.load, pinning=pinning, logdir=workdir)  # fmt: skip
+    upstream = start(
+        "fake-upstream",
+        [sys.executable, "-m", "benchmarks.targets.fake_upstream", "--port", str(port)],
+        cpu=pinning.load,
+        pinning=pinning,
+        logdir=workdir,
+    )
     try:
         wait_ready(upstream, port, "/__stats", need_ok=True)
-        ctx = Context(workdir, pinning, f"http://127.0.0.1:{port}", port, workdir / "catalog.json", catalog,
-                      "auto", "auto")  # fmt: skip
+        ctx = Context(
+            workdir, pinning, f"http://127.0.0.1:{port}", port, workdir / "catalog.json", catalog, "auto", "auto"
+        )
         stateful = args.era.endswith("-session")
         with _databases([target], ctx, argparse.Namespace(postgres_url=None)) as problems:
             if problems:
@@ -144,24 +167,52 @@ def main(argv: list[str] | None = None) -> int:
                 mr.verify(running.port, request, args.method, len(catalog))
                 spec = workdir / "request.req"
                 spec.write_bytes(request.spec())
-                run_wrk(running.port, MCP_PATH, spec, request.expect, connections=args.concurrency, duration=2,
-                        pinning=pinning)  # fmt: skip
+                run_wrk(
+                    running.port,
+                    MCP_PATH,
+                    spec,
+                    request.expect,
+                    connections=args.concurrency,
+                    duration=2,
+                    pinning=pinning,
+                )
                 result: dict[str, object] = {}
 
                 def load() -> None:
-                    result.update(run_wrk(running.port, MCP_PATH, spec, request.expect,
-                                          connections=args.concurrency, duration=args.seconds + 2, pinning=pinning))
+                    result.update(
+                        run_wrk(
+                            running.port,
+                            MCP_PATH,
+                            spec,
+                            request.expect,
+                            connections=args.concurrency,
+                            duration=args.seconds + 2,
+                            pinning=pinning,
+                        )
+                    )
 
                 thread = threading.Thread(target=load)
                 thread.start()
                 time.sleep(1)
-                raw, svg = workdir / "profile.raw", workdir / "profile.svg"
-                base = [*pinning.prefix(pinning.load), py_spy, "record", "-p", str(running.proc.pid), "-r",
-                        str(args.rate), "-d", str(int(args.seconds)), "--threads"]  # fmt: skip
-                subprocess.run([*base, "-f", "raw", "-o", str(raw)], capture_output=True, check=True)  # noqa: S603
+                raw = workdir / "profile.raw"
+                base = [
+                    *pinning.prefix(pinning.load),
+                    py_spy,
+                    "record",
+                    "-p",
+                    str(running.proc.pid),
+                    "-r",
+                    str(args.rate),
+                    "-d",
+                    str(int(args.seconds)),
+                    "--threads",
+                ]
+                subprocess.run([*base, "-f", "raw", "-o", str(raw)], capture_output=True, check=True)
                 thread.join()
-                print(f"{args.target} {args.era} {args.method} c{args.concurrency}: "
-                      f"{result.get('requests', 0)} calls in {args.seconds + 2:.0f} s under profiling")  # fmt: skip
+                print(
+                    f"{args.target} {args.era} {args.method} c{args.concurrency}: "
+                    f"{result.get('requests', 0)} calls in {args.seconds + 2:.0f} s under profiling"
+                )
                 print(report(raw, args.top))
                 print(f"\nraw stacks: {raw}  (flame graph: py-spy record ... -f flamegraph, or speedscope)")
             finally:

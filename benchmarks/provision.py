@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+
 from sagemcp import ConnectorConfig, Credential, MemoryStore, Tenant
 
 from .targets._connector import connector_configuration
@@ -43,14 +44,15 @@ def populate_memory(
     for i in range(tenants):
         tenant = Tenant(slug=slug(i), name=f"Tenant {i}")
         cfgs = [
-            ConnectorConfig(tenant_id=tenant.id, connector_type=connector_type, name=connector_name(j),
-                            configuration=config)
+            ConnectorConfig(
+                tenant_id=tenant.id, connector_type=connector_type, name=connector_name(j), configuration=config
+            )
             for j in range(connectors)
-        ]  # fmt: skip
+        ]
         if bulk:
-            store._tenants[tenant.id] = tenant  # noqa: SLF001 - see the docstring
+            store._tenants[tenant.id] = tenant
             for cfg in cfgs:
-                store._connectors[cfg.id] = cfg  # noqa: SLF001
+                store._connectors[cfg.id] = cfg
         else:
             store.add_tenant(tenant)
             for cfg in cfgs:
@@ -81,9 +83,10 @@ async def populate_sql(
             tenant = (await store.create_tenant(slug(i), name=f"Tenant {i}")).item
             for j in range(connectors):
                 await store.add_connector(
-                    ConnectorConfig(tenant_id=tenant.id, connector_type=connector_type, name=connector_name(j),
-                                    configuration=config)
-                )  # fmt: skip
+                    ConnectorConfig(
+                        tenant_id=tenant.id, connector_type=connector_type, name=connector_name(j), configuration=config
+                    )
+                )
             await store.put_credential(
                 Credential(tenant_id=tenant.id, provider=PROVIDER, kind="bearer", access_token=UPSTREAM_TOKEN)
             )
@@ -110,9 +113,9 @@ def read_keys(path: Path, timeout: float = 120.0) -> dict[str, str]:
 def sql_available() -> str | None:
     """None when the server's SQL store can be imported, else why not."""
     try:
-        import sagemcp_server.db.engine  # type: ignore[import-not-found]  # noqa: F401
-        import sagemcp_server.db.migrate  # type: ignore[import-not-found]  # noqa: F401
+        import sagemcp_server.db.engine  # type: ignore[import-not-found]
+        import sagemcp_server.db.migrate  # type: ignore[import-not-found]
         import sagemcp_server.db.store  # type: ignore[import-not-found]  # noqa: F401
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"sagemcp_server's SQL store cannot be imported ({type(exc).__name__}: {exc})"
     return None

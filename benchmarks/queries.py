@@ -50,8 +50,9 @@ class QueryCounter:
 
 def _upstream() -> httpx.MockTransport:
     body = issue_bytes()
-    return httpx.MockTransport(lambda request: httpx.Response(200, content=body,
-                                                              headers={"Content-Type": "application/json"}))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+    )
 
 
 @contextlib.asynccontextmanager
@@ -60,28 +61,35 @@ async def build(url: str, secret_keys: str, ttl: float) -> AsyncIterator[tuple[A
     try:
         from sagemcp_server.app import create_app  # type: ignore[import-not-found]
         from sagemcp_server.settings import Settings  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001
+    except Exception:
         create_app = None
     if create_app is not None:
-        settings = Settings(database_url=url, secret_keys=secret_keys, cache_ttl=ttl, log_level="warning",
-                            auto_migrate=False)  # fmt: skip
+        settings = Settings(
+            database_url=url, secret_keys=secret_keys, cache_ttl=ttl, log_level="warning", auto_migrate=False
+        )
         app = create_app(settings, upstream_transport=_upstream())
         engine = app.state.services.engine
         label = "sagemcp_server.app.create_app (reference server app, in-process)"
     else:
+        from starlette.applications import Starlette
+        from starlette.routing import Mount
+
         from sagemcp import ConnectorRegistry, UpstreamClient
         from sagemcp.mcp import McpSettings, create_mcp_app
         from sagemcp.secrets import SecretBox
         from sagemcp_server.db.engine import create_engine  # type: ignore[import-not-found]
         from sagemcp_server.db.store import SqlStore  # type: ignore[import-not-found]
-        from starlette.applications import Starlette
-        from starlette.routing import Mount
 
         engine = create_engine(url)
         store = SqlStore(engine, SecretBox.from_env_value(secret_keys))
         upstream = UpstreamClient(transport=_upstream())
-        mcp_app = create_mcp_app(store, ConnectorRegistry([connector_class()[0]]), upstream=upstream,
-                                 settings=McpSettings(cache_ttl=ttl), observer=lambda e: None)  # fmt: skip
+        mcp_app = create_mcp_app(
+            store,
+            ConnectorRegistry([connector_class()[0]]),
+            upstream=upstream,
+            settings=McpSettings(cache_ttl=ttl),
+            observer=lambda e: None,
+        )
 
         @contextlib.asynccontextmanager
         async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -103,14 +111,25 @@ async def _post(client: httpx.AsyncClient, request: mr.HttpRequest) -> dict[str,
 
 
 async def _session(client: httpx.AsyncClient, key: str) -> str:
-    headers = {"Content-Type": "application/json", "Accept": mr.ACCEPT, "Authorization": f"Bearer {key}",
-               "MCP-Protocol-Version": mr.HANDSHAKE}  # fmt: skip
-    init = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": {"protocolVersion": mr.HANDSHAKE, "capabilities": {}, "clientInfo": mr.CLIENT_INFO}}  # fmt: skip
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": mr.ACCEPT,
+        "Authorization": f"Bearer {key}",
+        "MCP-Protocol-Version": mr.HANDSHAKE,
+    }
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {"protocolVersion": mr.HANDSHAKE, "capabilities": {}, "clientInfo": mr.CLIENT_INFO},
+    }
     response = await client.post(MCP_PATH, json=init, headers=headers)
     session = response.headers["mcp-session-id"]
-    await client.post(MCP_PATH, json={"jsonrpc": "2.0", "method": "notifications/initialized"},
-                      headers={**headers, "Mcp-Session-Id": session})  # fmt: skip
+    await client.post(
+        MCP_PATH,
+        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+        headers={**headers, "Mcp-Session-Id": session},
+    )
     return session
 
 
@@ -146,8 +165,12 @@ async def count(calls: int, stateful: bool) -> dict[str, Any]:
                                 await _post(client, request)
                             steady = counter.reads()[before:]
                             name = f"{era}{'-session' if stateful else ''} {method}"
-                            out["cells"][name] = {"first_call_queries": first, "steady_queries": len(steady),
-                                                  "steady_calls": calls, "examples": sorted(set(steady))[:5]}  # fmt: skip
+                            out["cells"][name] = {
+                                "first_call_queries": first,
+                                "steady_queries": len(steady),
+                                "steady_calls": calls,
+                                "examples": sorted(set(steady))[:5],
+                            }
                 audit = [s for s in counter.statements if "audit" in s.lower()]
                 out["audit_statements"] = len(audit)
                 return out
@@ -166,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, cell in result["cells"].items():
             ok = cell["steady_queries"] == 0
             failed |= not ok
-            print(f"  {'ok  ' if ok else 'FAIL'} {name:32s} first call {cell['first_call_queries']:2d} queries; "
-                  f"next {cell['steady_calls']} calls: {cell['steady_queries']} queries {cell['examples'] or ''}")
+            print(
+                f"  {'ok  ' if ok else 'FAIL'} {name:32s} first call {cell['first_call_queries']:2d} queries; "
+                f"next {cell['steady_calls']} calls: {cell['steady_queries']} queries {cell['examples'] or ''}"
+            )
         print(f"  audit writer: {result['audit_statements']} batched statements in all")
     return 1 if failed else 0
 

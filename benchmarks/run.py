@@ -98,13 +98,24 @@ def all_targets() -> list[Target]:
         Target("sdk", "sdk", "MCP SDK low-level Server, stateless JSON (SSE when stateful), same upstream GET"),
         Target("sagemcp-core", "sagemcp", f"{core}; MemoryStore", "memory"),
         Target("sagemcp-core-sqlite", "sagemcp", f"{core}; the server's SqlStore on SQLite", "sqlite", sql),
-        Target("sagemcp-core-postgres", "sagemcp", f"{core}; the server's SqlStore on PostgreSQL", "postgres",
-               sql or pg),
-        Target("sagemcp-server-sqlite", "sagemcp", f"`sagemcp serve` (reference server), SQLite; {connector}",
-               "sqlite", server),
-        Target("sagemcp-server-postgres", "sagemcp", f"`sagemcp serve` (reference server), PostgreSQL; {connector}",
-               "postgres", server or pg),
-    ]  # fmt: skip
+        Target(
+            "sagemcp-core-postgres", "sagemcp", f"{core}; the server's SqlStore on PostgreSQL", "postgres", sql or pg
+        ),
+        Target(
+            "sagemcp-server-sqlite",
+            "sagemcp",
+            f"`sagemcp serve` (reference server), SQLite; {connector}",
+            "sqlite",
+            server,
+        ),
+        Target(
+            "sagemcp-server-postgres",
+            "sagemcp",
+            f"`sagemcp serve` (reference server), PostgreSQL; {connector}",
+            "postgres",
+            server or pg,
+        ),
+    ]
 
 
 # -- cells -----------------------------------------------------------------------------------
@@ -181,8 +192,16 @@ class Running:
     ready_seconds: float
 
 
-def launch(target: Target, stateful: bool, ctx: Context, *, cache_ttl: float | None = None, tenants: int = 1,
-           connectors: int = 1, ready_timeout: float = 120.0) -> Running:  # fmt: skip
+def launch(
+    target: Target,
+    stateful: bool,
+    ctx: Context,
+    *,
+    cache_ttl: float | None = None,
+    tenants: int = 1,
+    connectors: int = 1,
+    ready_timeout: float = 120.0,
+) -> Running:
     """Start a target pinned to the server CPU and wait until it serves; `tenants`/`connectors` size a MemoryStore."""
     port = free_port()
     common = ["--port", str(port), "--upstream", ctx.upstream_url, "--loop", ctx.loop, "--http", ctx.http]
@@ -207,10 +226,7 @@ def launch(target: Target, stateful: bool, ctx: Context, *, cache_ttl: float | N
             cmd += ["--store", ctx.databases[target.store], "--secret-keys", ctx.secret_keys]
         proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir)
         ready = wait_ready(proc, port, "/healthz", need_ok=True, timeout=ready_timeout)
-        if target.store == "memory":
-            key = json.loads(keys_file.read_text())[TENANT]
-        else:
-            key = ctx.keys[target.store]
+        key = json.loads(keys_file.read_text())[TENANT] if target.store == "memory" else ctx.keys[target.store]
         return Running(proc, port, key, ready)
     # the reference server, configured the way an operator configures it: environment variables
     env = {
@@ -240,8 +256,9 @@ def measure(cell: Cell, running: Running, spec: Path, expect: str, duration: flo
     proc = running.proc
     peak_reset = proc.reset_peak()
     cpu0, busy0, up0 = proc.cpu_seconds(), cpu_busy(), upstream_count(ctx)
-    wrk = run_wrk(running.port, MCP_PATH, spec, expect, connections=cell.concurrency, duration=duration,
-                  pinning=ctx.pinning)  # fmt: skip
+    wrk = run_wrk(
+        running.port, MCP_PATH, spec, expect, connections=cell.concurrency, duration=duration, pinning=ctx.pinning
+    )
     cpu1, busy1, up1 = proc.cpu_seconds(), cpu_busy(), upstream_count(ctx)
     requests = max(1, wrk["requests"])
     seconds = wrk["duration_us"] / 1e6
@@ -276,8 +293,14 @@ def measure(cell: Cell, running: Running, spec: Path, expect: str, duration: flo
     return run
 
 
-def run_server_cells(target: Target, stateful: bool, cells: list[Cell], ctx: Context, args: argparse.Namespace,
-                     starts: list[dict[str, Any]]) -> None:  # fmt: skip
+def run_server_cells(
+    target: Target,
+    stateful: bool,
+    cells: list[Cell],
+    ctx: Context,
+    args: argparse.Namespace,
+    starts: list[dict[str, Any]],
+) -> None:
     try:
         running = launch(target, stateful, ctx)
     except HarnessError as exc:
@@ -285,8 +308,14 @@ def run_server_cells(target: Target, stateful: bool, cells: list[Cell], ctx: Con
             cell.failures.append(f"server did not start: {exc}")
         print(f"  ! {target.name}: {exc}", flush=True)
         return
-    starts.append({"target": target.name, "stateful": stateful, "ready_seconds": running.ready_seconds,
-                   "rss_mb_at_ready": running.proc.rss_mb()})  # fmt: skip
+    starts.append(
+        {
+            "target": target.name,
+            "stateful": stateful,
+            "ready_seconds": running.ready_seconds,
+            "rss_mb_at_ready": running.proc.rss_mb(),
+        }
+    )
     try:
         for cell in cells:
             try:
@@ -296,14 +325,24 @@ def run_server_cells(target: Target, stateful: bool, cells: list[Cell], ctx: Con
                 spec = ctx.workdir / f"{cell.id.replace('/', '_')}.req"
                 spec.write_bytes(request.spec())
                 if args.warmup > 0:
-                    run_wrk(running.port, MCP_PATH, spec, request.expect, connections=cell.concurrency,
-                            duration=args.warmup, pinning=ctx.pinning)  # fmt: skip
+                    run_wrk(
+                        running.port,
+                        MCP_PATH,
+                        spec,
+                        request.expect,
+                        connections=cell.concurrency,
+                        duration=args.warmup,
+                        pinning=ctx.pinning,
+                    )
                 run = measure(cell, running, spec, request.expect, args.duration, ctx)
                 cell.runs.append(run)
                 flag = f"  INVALID: {run['invalid']}" if "invalid" in run else ""
-                print(f"  {cell.id:52s} {run['calls_per_s']:8.0f} calls/s  p50 {run['p50_ms']:7.2f} ms  "
-                      f"p99 {run['p99_ms']:7.2f} ms  cpu {run['cpu_ms_per_call']:6.2f} ms/call  "
-                      f"rss {run['peak_rss_mb']:6.1f} MB{flag}", flush=True)  # fmt: skip
+                print(
+                    f"  {cell.id:52s} {run['calls_per_s']:8.0f} calls/s  p50 {run['p50_ms']:7.2f} ms  "
+                    f"p99 {run['p99_ms']:7.2f} ms  cpu {run['cpu_ms_per_call']:6.2f} ms/call  "
+                    f"rss {run['peak_rss_mb']:6.1f} MB{flag}",
+                    flush=True,
+                )
             except (mr.VerificationError, HarnessError, OSError, ValueError) as exc:
                 cell.failures.append(f"{type(exc).__name__}: {exc}")
                 print(f"  ! {cell.id}: {type(exc).__name__}: {exc}", flush=True)
@@ -329,6 +368,7 @@ def summarize(cell: Cell) -> dict[str, Any]:
     out: dict[str, Any] = {"valid_runs": len(valid), "runs": len(cell.runs)}
     for key in ("calls_per_s", "p50_ms", "p99_ms", "cpu_ms_per_call", "peak_rss_mb"):
         out[key] = _stats([r[key] for r in valid])
+    out["foreign_cpu"] = _stats([r["foreign_cpu_on_server_core"] for r in valid if "foreign_cpu_on_server_core" in r])
     return out
 
 
@@ -359,9 +399,13 @@ def checks(ratio_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         for key, value in row.items():
             if key.endswith("_over_sdk"):
-                out.append({"check": f"{key.removesuffix('_over_sdk')} tools/call {row['era']} c32 >= "
-                                     f"{TARGET_RATIO} x sdk", "value": round(value, 3),
-                            "pass": value >= TARGET_RATIO})  # fmt: skip
+                out.append(
+                    {
+                        "check": f"{key.removesuffix('_over_sdk')} tools/call {row['era']} c32 >= {TARGET_RATIO} x sdk",
+                        "value": round(value, 3),
+                        "pass": value >= TARGET_RATIO,
+                    }
+                )
     return out
 
 
@@ -375,6 +419,11 @@ def _fmt(stat: dict[str, float] | None, digits: int = 0, spread: bool = True) ->
     if not spread or stat["min"] == stat["max"]:
         return f.format(stat["median"])
     return f"{f.format(stat['median'])} ({f.format(stat['min'])}–{f.format(stat['max'])})"
+
+
+def _busy(stat: dict[str, float] | None) -> str:
+    """Other processes' share of the server's CPU during the measurement (0 on an idle machine)."""
+    return "" if stat is None else f"{100 * stat['max']:.0f} %"
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -399,6 +448,16 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{tuple(round(x, 2) for x in doc['loadavg_end'])}",
         f"- git {m['git']['commit'][:12]}{' (with uncommitted changes)' if m['git']['dirty'] else ''}",
         "",
+    ]
+    foreign = [c["summary"]["foreign_cpu"]["max"] for c in doc["cells"] if c["summary"].get("foreign_cpu")]
+    if foreign and max(foreign) > 0.05:
+        lines += [
+            "",
+            f"> **Noisy machine**: other processes used up to {100 * max(foreign):.0f} % of the server's CPU "
+            "during measurements (column `busy`); these figures are not comparable with an idle machine's.",
+            "",
+        ]
+    lines += [
         "## Targets",
         "",
     ]
@@ -412,44 +471,65 @@ def markdown(doc: dict[str, Any]) -> str:
     else:
         lines.append("No tools/call c32 cells with both sagemcp and SDK results.")
     lines += ["", "## Results", ""]
-    lines += ["calls/s, latency and CPU: median over repeats (min–max). CPU ms/call: server process CPU time "
-              "divided by calls. Peak RSS: VmHWM of the server during the measurement.", ""]  # fmt: skip
+    lines += [
+        "calls/s, latency and CPU: median over repeats (min–max). CPU ms/call: server process CPU time "
+        "divided by calls. Peak RSS: VmHWM of the server during the measurement. bytes: the response body. "
+        "busy: the most CPU other processes took on the server's core during a repeat.",
+        "",
+    ]
     cells = doc["cells"]
     for era in ERAS:
         for method in METHODS:
             group = [c for c in cells if c["era"] == era and c["method"] == method]
             if not group:
                 continue
-            lines += [f"### {method}, {era}", "",
-                      "| target | conc. | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MB | vs SDK | bytes |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+            lines += [
+                f"### {method}, {era}",
+                "",
+                "| target | conc. | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MB | vs SDK | bytes | busy |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            ]
             for c in sorted(group, key=lambda c: (c["concurrency"], c["target_order"])):
                 s = c["summary"]
                 vs = c.get("vs_sdk")
                 if s["calls_per_s"] is None:
                     why = "; ".join(c["failures"])[:160] or "no valid run"
-                    lines.append(f"| {c['target']} | {c['concurrency']} | failed: {why} | | | | | | |")
+                    lines.append(f"| {c['target']} | {c['concurrency']} | failed: {why} | | | | | | | |")
                     continue
                 lines.append(
                     f"| {c['target']} | {c['concurrency']} | {_fmt(s['calls_per_s'])} | {_fmt(s['p50_ms'], 2)} | "
                     f"{_fmt(s['p99_ms'], 2)} | {_fmt(s['cpu_ms_per_call'], 2)} | "
                     f"{_fmt(s['peak_rss_mb'], 0, spread=False)} | {'' if vs is None else f'{vs:.2f}'} | "
-                    f"{c['response_bytes'] or ''} |"
+                    f"{c['response_bytes'] or ''} | {_busy(s.get('foreign_cpu'))} |"
                 )
             lines.append("")
-    lines += ["## Ratios (median calls/s)", "", "| era | method | conc. | SDK / floor | sagemcp target / SDK |",
-              "|---|---|---:|---:|---|"]  # fmt: skip
+    lines += [
+        "## Ratios (median calls/s)",
+        "",
+        "| era | method | conc. | SDK / floor | sagemcp target / SDK |",
+        "|---|---|---:|---:|---|",
+    ]
     for r in doc["ratios"]:
         sag = ", ".join(f"{k.removesuffix('_over_sdk')} {v:.2f}" for k, v in r.items() if k.endswith("_over_sdk"))
         sof = f"{r['sdk_over_floor']:.2f}" if "sdk_over_floor" in r else "–"
         lines.append(f"| {r['era']} | {r['method']} | {r['concurrency']} | {sof} | {sag} |")
     if doc["starts"]:
-        lines += ["", "## Server start", "", "| target | stateful | start to ready s | RSS at ready MB |",
-                  "|---|---|---:|---:|"]  # fmt: skip
-        lines += [f"| {x['target']} | {x['stateful']} | {x['ready_seconds']:.2f} | {x['rss_mb_at_ready']:.0f} |"
-                  for x in doc["starts"]]  # fmt: skip
-    lines += ["", "Reproduce: `nox -s bench` (or `python -m benchmarks.run`). What the numbers mean: "
-              "docs/performance.md.", ""]  # fmt: skip
+        lines += [
+            "",
+            "## Server start",
+            "",
+            "| target | stateful | start to ready s | RSS at ready MB |",
+            "|---|---|---:|---:|",
+        ]
+        lines += [
+            f"| {x['target']} | {x['stateful']} | {x['ready_seconds']:.2f} | {x['rss_mb_at_ready']:.0f} |"
+            for x in doc["starts"]
+        ]
+    lines += [
+        "",
+        "Reproduce: `nox -s bench` (or `python -m benchmarks.run`). What the numbers mean: docs/performance.md.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -462,8 +542,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="seconds measured per cell and repeat (default 10)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per cell and repeat (default 3)")
     p.add_argument("--repeats", type=int, help="repeats (default 3)")
-    p.add_argument("--only", action="append", default=[], metavar="GLOB",
-                   help="cell ids to run, e.g. 'sdk/*/tools-call/c32' (repeatable)")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="cell ids to run, e.g. 'sdk/*/tools-call/c32' (repeatable)",
+    )
     p.add_argument("--targets", help="comma-separated target names (default: every available target)")
     p.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)), help="default 1,32")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
@@ -517,13 +602,26 @@ def main(argv: list[str] | None = None) -> int:
     catalog_path = workdir / "catalog.json"
     catalog_path.write_text(json.dumps(catalog))
     upstream_port = free_port()
-    upstream = start("fake-upstream", [sys.executable, "-m", "benchmarks.targets.fake_upstream", "--port",
-                     str(upstream_port)], cpu=pinning.load, pinning=pinning, logdir=workdir)  # fmt: skip
+    upstream = start(
+        "fake-upstream",
+        [sys.executable, "-m", "benchmarks.targets.fake_upstream", "--port", str(upstream_port)],
+        cpu=pinning.load,
+        pinning=pinning,
+        logdir=workdir,
+    )
     starts: list[dict[str, Any]] = []
     try:
         wait_ready(upstream, upstream_port, "/__stats", need_ok=True)
-        ctx = Context(workdir, pinning, f"http://127.0.0.1:{upstream_port}", upstream_port, catalog_path, catalog,
-                      args.loop, args.http)  # fmt: skip
+        ctx = Context(
+            workdir,
+            pinning,
+            f"http://127.0.0.1:{upstream_port}",
+            upstream_port,
+            catalog_path,
+            catalog,
+            args.loop,
+            args.http,
+        )
         used = {t.name: t for t in targets if any(c.target == t.name for c in cells)}
         with _databases(used.values(), ctx, args) as problems:
             for name, reason in problems.items():
@@ -552,11 +650,26 @@ def main(argv: list[str] | None = None) -> int:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": info,
         "loadavg_end": os.getloadavg(),
-        "settings": {"quick": args.quick, "duration": args.duration, "warmup": args.warmup, "repeats": args.repeats,
-                     "concurrency": list(concurrency), "only": args.only, "pinning": pinning.describe(),
-                     "catalog_tools": len(catalog)},  # fmt: skip
-        "targets": [{"name": t.name, "kind": t.kind, "description": t.description, "store": t.store,
-                     "unavailable": t.unavailable} for t in targets],  # fmt: skip
+        "settings": {
+            "quick": args.quick,
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "repeats": args.repeats,
+            "concurrency": list(concurrency),
+            "only": args.only,
+            "pinning": pinning.describe(),
+            "catalog_tools": len(catalog),
+        },
+        "targets": [
+            {
+                "name": t.name,
+                "kind": t.kind,
+                "description": t.description,
+                "store": t.store,
+                "unavailable": t.unavailable,
+            }
+            for t in targets
+        ],
         "cells": [],
         "ratios": ratio_rows,
         "checks": checks(ratio_rows),
@@ -566,10 +679,22 @@ def main(argv: list[str] | None = None) -> int:
         s = summaries[c.id]
         sdk = sdk_lookup.get((c.era, c.method, c.concurrency))
         vs = s["calls_per_s"]["median"] / sdk["median"] if (s["calls_per_s"] and sdk) else None
-        doc["cells"].append({"id": c.id, "target": c.target, "target_order": order[c.target], "era": c.era,
-                             "method": c.method, "concurrency": c.concurrency, "stateful": c.stateful,
-                             "response_bytes": c.response_bytes, "summary": s, "vs_sdk": vs, "runs": c.runs,
-                             "failures": c.failures})  # fmt: skip
+        doc["cells"].append(
+            {
+                "id": c.id,
+                "target": c.target,
+                "target_order": order[c.target],
+                "era": c.era,
+                "method": c.method,
+                "concurrency": c.concurrency,
+                "stateful": c.stateful,
+                "response_bytes": c.response_bytes,
+                "summary": s,
+                "vs_sdk": vs,
+                "runs": c.runs,
+                "failures": c.failures,
+            }
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{started:%Y-%m-%dT%H%M%S}{'-quick' if args.quick else ''}"
     (args.out / f"{stem}.json").write_text(json.dumps(doc, indent=2) + "\n")
@@ -615,7 +740,7 @@ class _databases:
                 print(f"provisioned {store} in {time.monotonic() - started:.1f} s", flush=True)
                 self.ctx.databases[store] = url
                 self.ctx.keys[store] = keys[TENANT]
-            except Exception as exc:  # noqa: BLE001 - a missing database skips its targets, with the reason
+            except Exception as exc:
                 reason = f"could not provision {store}: {type(exc).__name__}: {exc}"
                 print(f"  ! {reason}", flush=True)
                 problems.update({t.name: reason for t in self.targets if t.store == store})

@@ -52,14 +52,18 @@ class World:
 
 def choose_target(preference: str) -> Target:
     targets = {t.name: t for t in all_targets()}
-    order = {"auto": ["sagemcp-server-sqlite", "sagemcp-core-sqlite", "sagemcp-core"],
-             "server": ["sagemcp-server-sqlite"], "sqlite": ["sagemcp-core-sqlite"],
-             "memory": ["sagemcp-core"]}[preference]  # fmt: skip
+    order = {
+        "auto": ["sagemcp-server-sqlite", "sagemcp-core-sqlite", "sagemcp-core"],
+        "server": ["sagemcp-server-sqlite"],
+        "sqlite": ["sagemcp-core-sqlite"],
+        "memory": ["sagemcp-core"],
+    }[preference]
     for name in order:
         if targets[name].unavailable is None:
             return targets[name]
-    raise HarnessError(f"no target available for --store {preference}: "
-                       + "; ".join(f"{n}: {targets[n].unavailable}" for n in order))  # fmt: skip
+    raise HarnessError(
+        f"no target available for --store {preference}: " + "; ".join(f"{n}: {targets[n].unavailable}" for n in order)
+    )
 
 
 def provision(ctx: Context, target: Target, tenants: int, connectors: int, name: str) -> dict[str, str]:
@@ -75,23 +79,26 @@ def provision(ctx: Context, target: Target, tenants: int, connectors: int, name:
     return keys
 
 
-def start_server(world: World, db: str, *, tenants: int, connectors: int, ttl: float | None = None,
-                 stateful: bool = False) -> tuple[Running, dict[str, str]]:  # fmt: skip
+def start_server(
+    world: World, db: str, *, tenants: int, connectors: int, ttl: float | None = None, stateful: bool = False
+) -> tuple[Running, dict[str, str]]:
     ctx = world.ctx
     if world.target.store != "memory":
         ctx.databases["sqlite"] = ctx.databases[f"sqlite:{db}"]
         ctx.keys["sqlite"] = ctx.keys[f"sqlite:{db}"]
         running = launch(world.target, stateful, ctx, cache_ttl=ttl)
         return running, world.keys if db == "big" else {TENANT: running.api_key}
-    running = launch(world.target, stateful, ctx, cache_ttl=ttl, tenants=tenants, connectors=connectors,
-                     ready_timeout=600)  # fmt: skip
+    running = launch(
+        world.target, stateful, ctx, cache_ttl=ttl, tenants=tenants, connectors=connectors, ready_timeout=600
+    )
     name = f"{world.target.name}{'-stateful' if stateful else ''}"
     keys = json.loads((ctx.workdir / f"keys-{name}.json").read_text())
     return running, keys
 
 
-def throughput(running: Running, keys: dict[str, str], tenants: list[str], ctx: Context, duration: float,
-               label: str) -> dict[str, Any]:  # fmt: skip
+def throughput(
+    running: Running, keys: dict[str, str], tenants: list[str], ctx: Context, duration: float, label: str
+) -> dict[str, Any]:
     base = mr.build("tools/call", mr.MODERN, keys[TENANT], ctx.catalog)
     requests = [mr.for_tenant(base, t, keys[t]) for t in tenants]
     for request in requests[:3]:
@@ -106,8 +113,12 @@ def throughput(running: Running, keys: dict[str, str], tenants: list[str], ctx: 
         raise HarnessError(f"{label}: bad responses or errors: {wrk['bad']} {wrk['errors']} {wrk['bad_sample']}")
     rate = wrk["requests"] / (wrk["duration_us"] / 1e6)
     print(f"  {label:40s} {rate:8.0f} calls/s  p99 {wrk['latency_us']['p99'] / 1000:7.2f} ms", flush=True)
-    return {"calls_per_s": rate, "p50_ms": wrk["latency_us"]["p50"] / 1000, "p99_ms": wrk["latency_us"]["p99"] / 1000,
-            "tenants": len(tenants)}  # fmt: skip
+    return {
+        "calls_per_s": rate,
+        "p50_ms": wrk["latency_us"]["p50"] / 1000,
+        "p99_ms": wrk["latency_us"]["p99"] / 1000,
+        "tenants": len(tenants),
+    }
 
 
 class KeepAlive:
@@ -135,8 +146,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def expired_first_calls(running: Running, keys: dict[str, str], tenants: list[str], ctx: Context,
-                        ttl: float) -> dict[str, Any]:  # fmt: skip
+def expired_first_calls(
+    running: Running, keys: dict[str, str], tenants: list[str], ctx: Context, ttl: float
+) -> dict[str, Any]:
     base = mr.build("tools/call", mr.MODERN, keys[TENANT], ctx.catalog)
     requests = [mr.for_tenant(base, t, keys[t]) for t in tenants]
     client = KeepAlive(running.port)
@@ -149,12 +161,19 @@ def expired_first_calls(running: Running, keys: dict[str, str], tenants: list[st
         client.close()
 
     def stats(values: list[float]) -> dict[str, float]:
-        return {"n": len(values), "p50_ms": statistics.median(values), "p99_ms": _pct(values, 99),
-                "max_ms": max(values)}  # fmt: skip
+        return {
+            "n": len(values),
+            "p50_ms": statistics.median(values),
+            "p99_ms": _pct(values, 99),
+            "max_ms": max(values),
+        }
 
     out = {"ttl_s": ttl, "never_seen": stats(cold), "warm": stats(warm), "expired": stats(expired)}
-    print(f"  first call after expiry: p50 {out['expired']['p50_ms']:.2f} ms, p99 {out['expired']['p99_ms']:.2f} ms "
-          f"(warm p50 {out['warm']['p50_ms']:.2f} ms)", flush=True)  # fmt: skip
+    print(
+        f"  first call after expiry: p50 {out['expired']['p50_ms']:.2f} ms, p99 {out['expired']['p99_ms']:.2f} ms "
+        f"(warm p50 {out['warm']['p50_ms']:.2f} ms)",
+        flush=True,
+    )
     return out
 
 
@@ -170,8 +189,9 @@ def _growth(samples: list[dict[str, float]]) -> dict[str, float]:
     return {"second_half_growth_mb": ys[-1] - ys[0], "slope_kb_per_1000_calls": slope * 1024 * 1000}
 
 
-def flatness(running: Running, keys: dict[str, str], tenants: list[str], ctx: Context, calls: int,
-             chunk_s: float) -> dict[str, Any]:  # fmt: skip
+def flatness(
+    running: Running, keys: dict[str, str], tenants: list[str], ctx: Context, calls: int, chunk_s: float
+) -> dict[str, Any]:
     call = mr.build("tools/call", mr.MODERN, keys[TENANT], ctx.catalog)
     listing = mr.build("tools/list", mr.HANDSHAKE, keys[TENANT], ctx.catalog)
     requests = []
@@ -190,10 +210,18 @@ def flatness(running: Running, keys: dict[str, str], tenants: list[str], ctx: Co
             raise HarnessError(f"flatness: bad responses or errors: {wrk['bad']} {wrk['errors']} {wrk['bad_sample']}")
         done += wrk["requests"]
         samples.append({"calls": done, "rss_mb": running.proc.rss_mb(), "t": time.monotonic() - started})
-    out = {"calls": done, "tenants": len(tenants), "samples": samples, **_growth(samples),
-           "peak_rss_mb": running.proc.peak_rss_mb()}  # fmt: skip
-    print(f"  {done} calls over {len(tenants)} tenants: RSS {samples[0]['rss_mb']:.0f} -> {samples[-1]['rss_mb']:.0f} MB,"
-          f" second half {out['second_half_growth_mb']:+.1f} MB", flush=True)  # fmt: skip
+    out = {
+        "calls": done,
+        "tenants": len(tenants),
+        "samples": samples,
+        **_growth(samples),
+        "peak_rss_mb": running.proc.peak_rss_mb(),
+    }
+    print(
+        f"  {done} calls over {len(tenants)} tenants: RSS {samples[0]['rss_mb']:.0f} -> {samples[-1]['rss_mb']:.0f} MB,"
+        f" second half {out['second_half_growth_mb']:+.1f} MB",
+        flush=True,
+    )
     return out
 
 
@@ -205,16 +233,22 @@ def session_churn(running: Running, keys: dict[str, str], ctx: Context, sessions
         request = mr.build("tools/call", mr.HANDSHAKE, key, ctx.catalog, session)
         mr.verify(running.port, request, "tools/call")
         conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
-        conn.request("DELETE", MCP_PATH, headers={"Authorization": f"Bearer {key}", "Mcp-Session-Id": session,
-                                                  "MCP-Protocol-Version": mr.HANDSHAKE})  # fmt: skip
+        conn.request(
+            "DELETE",
+            MCP_PATH,
+            headers={"Authorization": f"Bearer {key}", "Mcp-Session-Id": session, "MCP-Protocol-Version": mr.HANDSHAKE},
+        )
         conn.getresponse().read()
         conn.close()
         if i % max(1, sessions // 20) == 0:
             samples.append({"sessions": i, "rss_mb": running.proc.rss_mb()})
     half = samples[len(samples) // 2 :]
     out = {"sessions": sessions, "samples": samples, "second_half_growth_mb": half[-1]["rss_mb"] - half[0]["rss_mb"]}
-    print(f"  {sessions} sessions opened, used and deleted: RSS {samples[0]['rss_mb']:.0f} -> "
-          f"{samples[-1]['rss_mb']:.0f} MB", flush=True)  # fmt: skip
+    print(
+        f"  {sessions} sessions opened, used and deleted: RSS {samples[0]['rss_mb']:.0f} -> "
+        f"{samples[-1]['rss_mb']:.0f} MB",
+        flush=True,
+    )
     return out
 
 
@@ -224,14 +258,25 @@ def markdown(doc: dict[str, Any]) -> str:
     if s["quick"]:
         lines += ["> **Trial run** (--quick): not a publishable result.", ""]
     m = doc["machine"]
-    lines += [f"Target: `{doc['target']}` ({doc['target_description']}). Machine: {m['cpu_model']}, {m['cpus']} CPUs, "
-              f"Python {m['python']}, uvicorn {m['uvicorn']['loop']}/{m['uvicorn']['http']}. {s['tenants']} tenants x "
-              f"{s['connectors']} connectors. Load average at start {tuple(round(x, 2) for x in m['loadavg_start'])}.",
-              "", "| check | value | target | |", "|---|---:|---:|---|"]  # fmt: skip
+    lines += [
+        f"Target: `{doc['target']}` ({doc['target_description']}). Machine: {m['cpu_model']}, {m['cpus']} CPUs, "
+        f"Python {m['python']}, uvicorn {m['uvicorn']['loop']}/{m['uvicorn']['http']}. {s['tenants']} tenants x "
+        f"{s['connectors']} connectors. Load average at start {tuple(round(x, 2) for x in m['loadavg_start'])}.",
+        "",
+        "| check | value | target | |",
+        "|---|---:|---:|---|",
+    ]
     for c in doc["checks"]:
         lines.append(f"| {c['check']} | {c['value']} | {c['target']} | {'pass' if c['pass'] else '**FAIL**'} |")
-    lines += ["", "## Details", "", "```json", json.dumps({k: v for k, v in r.items() if k != "flat"}, indent=2),
-              "```", ""]  # fmt: skip
+    lines += [
+        "",
+        "## Details",
+        "",
+        "```json",
+        json.dumps({k: v for k, v in r.items() if k != "flat"}, indent=2),
+        "```",
+        "",
+    ]
     if "flat" in r:
         lines += ["RSS over calls (flatness):", "", "| calls | RSS MB |", "|---:|---:|"]
         lines += [f"| {x['calls']} | {x['rss_mb']:.1f} |" for x in r["flat"]["samples"]]
@@ -276,14 +321,20 @@ def main(argv: list[str] | None = None) -> int:
     catalog = tool_catalog(connector_class()[0])
     (workdir / "catalog.json").write_text(json.dumps(catalog))
     port = free_port()
-    upstream = start("fake-upstream", [sys.executable, "-m", "benchmarks.targets.fake_upstream", "--port", str(port)],
-                     cpu=pinning.load, pinning=pinning, logdir=workdir)  # fmt: skip
+    upstream = start(
+        "fake-upstream",
+        [sys.executable, "-m", "benchmarks.targets.fake_upstream", "--port", str(port)],
+        cpu=pinning.load,
+        pinning=pinning,
+        logdir=workdir,
+    )
     results: dict[str, Any] = {}
     print(f"target {target.name}: {target.description}", flush=True)
     try:
         wait_ready(upstream, port, "/__stats", need_ok=True)
-        ctx = Context(workdir, pinning, f"http://127.0.0.1:{port}", port, workdir / "catalog.json", catalog,
-                      "auto", "auto")  # fmt: skip
+        ctx = Context(
+            workdir, pinning, f"http://127.0.0.1:{port}", port, workdir / "catalog.json", catalog, "auto", "auto"
+        )
         world = World(ctx, target, {})
         provision(ctx, target, 1, 1, "single")
         world.keys = provision(ctx, target, tenants, args.connectors, "big")
@@ -300,8 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         world.keys = keys
         try:
             results["start"] = {"ready_s": running.ready_seconds, "rss_mb_at_ready": running.proc.rss_mb()}
-            print(f"  start to ready {running.ready_seconds:.2f} s, RSS {results['start']['rss_mb_at_ready']:.0f} MB",
-                  flush=True)  # fmt: skip
+            print(
+                f"  start to ready {running.ready_seconds:.2f} s, RSS {results['start']['rss_mb_at_ready']:.0f} MB",
+                flush=True,
+            )
             results["big_one"] = throughput(running, keys, [TENANT], ctx, duration, f"one tenant ({tenants} in store)")
             hot_set = [slug(i) for i in range(hot)]
             results["big_hot"] = throughput(running, keys, hot_set, ctx, duration, f"{hot} tenants round-robin")
@@ -338,35 +391,73 @@ def main(argv: list[str] | None = None) -> int:
         upstream.stop()
 
     checks = [
-        {"check": "start to ready (s)", "value": round(results["start"]["ready_s"], 2), "target": f"< {TARGETS['ready_s']}",
-         "pass": results["start"]["ready_s"] < TARGETS["ready_s"]},
-        {"check": "peak RSS (MB)", "value": round(results["peak_rss_mb"], 1), "target": f"< {TARGETS['rss_mb']:.0f}",
-         "pass": results["peak_rss_mb"] < TARGETS["rss_mb"]},
-        {"check": "throughput, one tenant of many / single-tenant store",
-         "value": round(results["big_one"]["calls_per_s"] / results["single"]["calls_per_s"], 3),
-         "target": f">= {TARGETS['throughput_ratio']}",
-         "pass": results["big_one"]["calls_per_s"] >= TARGETS["throughput_ratio"] * results["single"]["calls_per_s"]},
-        {"check": f"throughput, {hot} tenants round-robin / single-tenant store",
-         "value": round(results["big_hot"]["calls_per_s"] / results["single"]["calls_per_s"], 3),
-         "target": f">= {TARGETS['throughput_ratio']}",
-         "pass": results["big_hot"]["calls_per_s"] >= TARGETS["throughput_ratio"] * results["single"]["calls_per_s"]},
-        {"check": "first call after cache expiry, p99 (ms)", "value": round(results["expired"]["expired"]["p99_ms"], 2),
-         "target": f"< {TARGETS['expired_p99_ms']:.0f}",
-         "pass": results["expired"]["expired"]["p99_ms"] < TARGETS["expired_p99_ms"]},
-        {"check": f"RSS growth over the second half of {results['flat']['calls']} calls (MB)",
-         "value": round(results["flat"]["second_half_growth_mb"], 1), "target": "< 5",
-         "pass": results["flat"]["second_half_growth_mb"] < 5},
-    ]  # fmt: skip
+        {
+            "check": "start to ready (s)",
+            "value": round(results["start"]["ready_s"], 2),
+            "target": f"< {TARGETS['ready_s']}",
+            "pass": results["start"]["ready_s"] < TARGETS["ready_s"],
+        },
+        {
+            "check": "peak RSS (MB)",
+            "value": round(results["peak_rss_mb"], 1),
+            "target": f"< {TARGETS['rss_mb']:.0f}",
+            "pass": results["peak_rss_mb"] < TARGETS["rss_mb"],
+        },
+        {
+            "check": "throughput, one tenant of many / single-tenant store",
+            "value": round(results["big_one"]["calls_per_s"] / results["single"]["calls_per_s"], 3),
+            "target": f">= {TARGETS['throughput_ratio']}",
+            "pass": results["big_one"]["calls_per_s"] >= TARGETS["throughput_ratio"] * results["single"]["calls_per_s"],
+        },
+        {
+            "check": f"throughput, {hot} tenants round-robin / single-tenant store",
+            "value": round(results["big_hot"]["calls_per_s"] / results["single"]["calls_per_s"], 3),
+            "target": f">= {TARGETS['throughput_ratio']}",
+            "pass": results["big_hot"]["calls_per_s"] >= TARGETS["throughput_ratio"] * results["single"]["calls_per_s"],
+        },
+        {
+            "check": "first call after cache expiry, p99 (ms)",
+            "value": round(results["expired"]["expired"]["p99_ms"], 2),
+            "target": f"< {TARGETS['expired_p99_ms']:.0f}",
+            "pass": results["expired"]["expired"]["p99_ms"] < TARGETS["expired_p99_ms"],
+        },
+        {
+            "check": f"RSS growth over the second half of {results['flat']['calls']} calls (MB)",
+            "value": round(results["flat"]["second_half_growth_mb"], 1),
+            "target": "< 5",
+            "pass": results["flat"]["second_half_growth_mb"] < 5,
+        },
+    ]
     if "sessions" in results:
-        checks.append({"check": f"RSS growth over the second half of {sessions} sessions (MB)",
-                       "value": round(results["sessions"]["second_half_growth_mb"], 1), "target": "< 5",
-                       "pass": results["sessions"]["second_half_growth_mb"] < 5})  # fmt: skip
-    doc = {"started": started.isoformat(timespec="seconds"), "machine": info, "target": target.name,
-           "target_description": target.description,
-           "settings": {"quick": args.quick, "tenants": tenants, "connectors": args.connectors, "duration": duration,
-                        "hot": hot, "expired": expired_n, "ttl": args.ttl, "flat_calls": flat_calls, "spread": spread,
-                        "sessions": sessions, "pinning": pinning.describe()},
-           "results": results, "checks": checks}  # fmt: skip
+        checks.append(
+            {
+                "check": f"RSS growth over the second half of {sessions} sessions (MB)",
+                "value": round(results["sessions"]["second_half_growth_mb"], 1),
+                "target": "< 5",
+                "pass": results["sessions"]["second_half_growth_mb"] < 5,
+            }
+        )
+    doc = {
+        "started": started.isoformat(timespec="seconds"),
+        "machine": info,
+        "target": target.name,
+        "target_description": target.description,
+        "settings": {
+            "quick": args.quick,
+            "tenants": tenants,
+            "connectors": args.connectors,
+            "duration": duration,
+            "hot": hot,
+            "expired": expired_n,
+            "ttl": args.ttl,
+            "flat_calls": flat_calls,
+            "spread": spread,
+            "sessions": sessions,
+            "pinning": pinning.describe(),
+        },
+        "results": results,
+        "checks": checks,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"scale-{started:%Y-%m-%dT%H%M%S}{'-quick' if args.quick else ''}"
     (args.out / f"{stem}.json").write_text(json.dumps(doc, indent=2) + "\n")

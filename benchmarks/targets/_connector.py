@@ -17,14 +17,22 @@ from sagemcp.connector import Connector as _ConnectorBase
 
 Owner = Annotated[
     str,
-    Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-          description="Login of the user or organization that owns the repository, e.g. `octocat`."),
-]  # fmt: skip
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Login of the user or organization that owns the repository, e.g. `octocat`.",
+    ),
+]
 Repo = Annotated[
     str,
-    Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
-          description="Repository name without the owner, e.g. `Hello-World`."),
-]  # fmt: skip
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Repository name without the owner, e.g. `Hello-World`.",
+    ),
+]
 IssueNumber = Annotated[int, Field(ge=1, description="The issue number (as shown after `#`).")]
 
 
@@ -103,7 +111,7 @@ def connector_class() -> tuple[type[_ConnectorBase], str]:
     """The connector to benchmark and a label saying which one it is."""
     try:
         from sagemcp_github.connector import GitHubConnector  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - not installed yet, or broken: fall back, and say so
+    except Exception:
         return BenchGitHubConnector, "benchmarks.targets._connector.BenchGitHubConnector (stand-in)"
     return GitHubConnector, "sagemcp_github.GitHubConnector"
 

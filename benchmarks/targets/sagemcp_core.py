@@ -64,7 +64,7 @@ class _Counters:
 def _metrics() -> tuple[Any, str]:
     try:
         from sagemcp_server.metrics import Metrics  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001
+    except Exception:
         return _Counters(), "in-process counters (sagemcp_server not importable)"
     return Metrics(), "sagemcp_server.metrics.Metrics (Prometheus)"
 

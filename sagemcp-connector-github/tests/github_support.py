@@ -24,8 +24,6 @@ SPEC_FILE = SPEC_DIR / "api.github.com.json.gz"
 OCTOKIT_COMPARE = "/repos/{owner}/{repo}/compare/{base}...{head}"
 """A path Octokit adds to its build of the description; GitHub's own has only `.../compare/{basehead}`."""
 
-API = "https://api.github.com"
-
 Responder = Callable[[httpx.Request], httpx.Response]
 
 

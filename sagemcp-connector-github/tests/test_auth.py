@@ -14,9 +14,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sagemcp.errors import ReconnectRequired, RefreshFailed
-from sagemcp.models import Credential
-from sagemcp_github import GitHubAppAuth
+from sagemcp.credentials import CredentialManager
+from sagemcp.errors import ReconnectRequired, RefreshFailed, TokenEndpointError
+from sagemcp.memory import MemoryStore
+from sagemcp.models import Credential, CredentialStatus, Tenant
+from sagemcp.oauth import BAD_RESPONSE, UNREACHABLE, OAuthFlows
+from sagemcp_github import GitHubAppAuth, GitHubConnector
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -85,7 +88,7 @@ async def test_refresh_exchanges_a_signed_jwt_for_an_installation_token(key_pair
 
     assert refreshed.access_token.get_secret_value() == "ghs_new_installation_token"
     assert refreshed.expires_at == datetime(2030, 1, 1, 12, tzinfo=UTC).timestamp()
-    assert refreshed.version == 4
+    assert refreshed.version == 3  # the caller (core's CredentialManager) sets the new version
     assert refreshed.refresh_token is not None and refreshed.refresh_token.get_secret_value() == private
     assert refreshed.extra["permissions"] == {"issues": "write", "contents": "read"}
     assert refreshed.extra["app_id"] == 12345
@@ -106,39 +109,54 @@ async def test_refresh_uses_the_enterprise_server_url(key_pair: tuple[str, bytes
 
 
 @pytest.mark.parametrize(
-    ("status", "reason"), [(401, "JWT"), (403, "suspended"), (404, "uninstalled"), (422, "rejected")]
+    ("status", "reason", "error"),
+    [
+        (401, "JWT", "invalid_grant"),
+        (403, "suspended", "invalid_grant"),
+        (404, "uninstalled", "invalid_grant"),
+        (422, "rejected", "invalid_request"),
+    ],
 )
-async def test_refusals_need_a_reconnect(key_pair: tuple[str, bytes], status: int, reason: str) -> None:
+async def test_refusals_are_token_endpoint_errors(
+    key_pair: tuple[str, bytes], status: int, reason: str, error: str
+) -> None:
     async with client(lambda request: httpx.Response(status, json={"message": "nope"})) as http:
-        with pytest.raises(ReconnectRequired, match=reason) as caught:
+        with pytest.raises(TokenEndpointError, match=reason) as caught:
             await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+    assert caught.value.error == error and caught.value.status == status
     assert "67890" in caught.value.message
     assert "BEGIN" not in caught.value.message
 
 
 @pytest.mark.parametrize(
-    "handler",
+    ("handler", "error", "status"),
     [
-        lambda request: httpx.Response(502, text="bad gateway"),
-        lambda request: httpx.Response(201, json={"no": "token"}),
-        lambda request: httpx.Response(201, text="not json"),
+        (lambda request: httpx.Response(502, text="bad gateway"), None, 502),
+        (lambda request: httpx.Response(429, json={"message": "slow down"}), None, 429),
+        (lambda request: httpx.Response(201, json={"no": "token"}), BAD_RESPONSE, 201),
+        (lambda request: httpx.Response(201, text="not json"), BAD_RESPONSE, 201),
     ],
 )
-async def test_passing_failures_can_be_retried(
-    key_pair: tuple[str, bytes], handler: Callable[[httpx.Request], httpx.Response]
+async def test_other_failures(
+    key_pair: tuple[str, bytes],
+    handler: Callable[[httpx.Request], httpx.Response],
+    error: str | None,
+    status: int,
 ) -> None:
     async with client(handler) as http:
-        with pytest.raises(RefreshFailed):
+        with pytest.raises(TokenEndpointError) as caught:
             await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+    assert (caught.value.error, caught.value.status) == (error, status)
 
 
-async def test_network_errors_can_be_retried(key_pair: tuple[str, bytes]) -> None:
+async def test_network_errors_are_unreachable(key_pair: tuple[str, bytes]) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
     async with client(handler) as http:
-        with pytest.raises(RefreshFailed, match="could not reach GitHub"):
+        with pytest.raises(TokenEndpointError, match="could not reach GitHub") as caught:
             await GitHubAppAuth().refresh_credential(app_credential(key_pair[0]), http)
+    assert caught.value.error == UNREACHABLE
 
 
 async def test_a_missing_expiry_falls_back_to_an_hour(key_pair: tuple[str, bytes]) -> None:
@@ -182,3 +200,53 @@ def test_jwt_is_valid_for_at_most_ten_minutes(key_pair: tuple[str, bytes]) -> No
     assert claims["exp"] - claims["iat"] == 600
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header == {"alg": "RS256", "typ": "JWT"}
+
+
+# -- through core's CredentialManager ----------------------------------------------------------
+
+
+def store_with_app_credential(private_key: str) -> tuple[MemoryStore, str]:
+    store = MemoryStore()
+    tenant = store.add_tenant(Tenant(slug="acme"))
+    store.put_credential(app_credential(private_key).model_copy(update={"tenant_id": tenant.id}))
+    return store, tenant.id
+
+
+async def test_credential_manager_renews_an_expired_installation_token(key_pair: tuple[str, bytes]) -> None:
+    store, tenant_id = store_with_app_credential(key_pair[0])
+    calls: list[str] = []
+
+    def github(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(201, json={"token": f"ghs_token_{len(calls)}", "expires_at": EXPIRES})
+
+    manager = CredentialManager(store, OAuthFlows(transport=httpx.MockTransport(github)))
+    first = await manager.get(tenant_id, "github", GitHubConnector)
+    again = await manager.get(tenant_id, "github", GitHubConnector)
+
+    assert calls == ["/app/installations/67890/access_tokens"]  # renewed once, then reused
+    assert first is not None and first.access_token.get_secret_value() == "ghs_token_1"
+    assert again is not None and again.access_token.get_secret_value() == "ghs_token_1"
+    stored = await store.get_credential(tenant_id, "github")
+    assert stored is not None and stored.access_token.get_secret_value() == "ghs_token_1"
+    assert stored.version > 3 and stored.kind == "github_app"
+
+
+async def test_credential_manager_marks_an_uninstalled_app_for_reconnection(key_pair: tuple[str, bytes]) -> None:
+    store, tenant_id = store_with_app_credential(key_pair[0])
+    flows = OAuthFlows(
+        transport=httpx.MockTransport(lambda request: httpx.Response(404, json={"message": "Not Found"}))
+    )
+    with pytest.raises(ReconnectRequired):
+        await CredentialManager(store, flows).get(tenant_id, "github", GitHubConnector)
+    stored = await store.get_credential(tenant_id, "github")
+    assert stored is not None and stored.status == CredentialStatus.RECONNECT_REQUIRED
+
+
+async def test_credential_manager_keeps_the_credential_on_a_passing_failure(key_pair: tuple[str, bytes]) -> None:
+    store, tenant_id = store_with_app_credential(key_pair[0])
+    flows = OAuthFlows(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
+    with pytest.raises(RefreshFailed):
+        await CredentialManager(store, flows).get(tenant_id, "github", GitHubConnector)
+    stored = await store.get_credential(tenant_id, "github")
+    assert stored is not None and stored.status == CredentialStatus.ACTIVE

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from github_cases import CASES
 from github_support import FakeGitHub
-from sagemcp.testing import OpenAPIValidator, call_tool
 
+from sagemcp.testing import OpenAPIValidator, call_tool
 from sagemcp_github import GitHubConnector
 
 MAX_CHARS = 80_000

@@ -69,7 +69,18 @@ async def test_plain_http_log_locations_are_not_passed_on() -> None:
     )
     data = result.structured
     assert data is not None and "log_url" not in data
-    assert "did not return a log location" in data["note"]
+    assert "did not return an https log location" in data["note"]
+
+
+async def test_expired_logs_are_explained() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/logs"):
+            return httpx.Response(410, json={"message": "Gone"})
+        return fixture_response("actions/get-job-for-workflow-run")
+
+    result = await call_tool(GitHubConnector, "github_get_job_logs", {**REPO, "job_id": 1}, handler=handler)
+    assert not result.is_error
+    assert "no longer has this job's log" in result.structured["note"]  # type: ignore[index]
 
 
 async def test_runs_and_jobs() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from slack_fake import SPEC_FILE, Contract, FakeSlack
+from slack_support import SPEC_FILE, Contract, FakeSlack
 
 from sagemcp.testing import OpenAPIValidator
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from slack_fake import FakeSlack, run
-from tool_calls import GENERAL, WRITE_CALLS, WRITE_METHODS, prepared
+from slack_cases import GENERAL, WRITE_CALLS, WRITE_METHODS, prepared
+from slack_support import FakeSlack, run
 
 from sagemcp.errors import AccessDenied
 from sagemcp_slack import SlackConnector

@@ -313,3 +313,18 @@ def test_allowed_channels_are_normalised_and_checked() -> None:
 def test_unknown_configuration_keys_are_refused() -> None:
     with pytest.raises(ValidationError):
         SlackConnector.parse_config({"alowed_channels": ["#general"]})
+
+
+async def test_revocation_posts_the_token_to_auth_revoke() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"ok": True, "revoked": True})
+
+    credential = Credential(tenant_id="t1", provider="slack", access_token="xoxb-to-revoke")  # type: ignore[arg-type]
+    revoked = await OAuthFlows(transport=httpx.MockTransport(handler)).revoke(oauth(), APP, credential)
+    assert revoked is True
+    (request,) = sent
+    assert str(request.url) == "https://slack.com/api/auth.revoke"
+    assert parse_qs(request.content.decode())["token"] == ["xoxb-to-revoke"]

@@ -2,7 +2,7 @@
 
 The fake Slack (Starlette under uvicorn, in this test's event loop) records every request
 and checks it against Slack's API description like the other tests. The server is
-`tests/e2e_server.py`, run with this Python as a subprocess; it loads the connector
+`tests/_e2e_server.py`, run with this Python as a subprocess; it loads the connector
 through its entry point. Every wait is bounded and the process is always terminated.
 """
 
@@ -25,7 +25,7 @@ import pytest
 import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from slack_fake import Contract, fixture
+from slack_support import Contract, fixture
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -35,7 +35,7 @@ from sagemcp.testing import OpenAPIValidator
 
 pytestmark = pytest.mark.e2e
 
-SERVER = Path(__file__).resolve().parent / "e2e_server.py"
+SERVER = Path(__file__).resolve().parent / "_e2e_server.py"
 TOKEN = "xoxb-test-e2e-0000000000-abcdefabcdef"
 START_TIMEOUT = 30.0
 
@@ -122,7 +122,7 @@ async def serve(app: Any) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def sagemcp_server(slack_url: str) -> AsyncIterator[tuple[str, str]]:
-    """Start e2e_server.py; yield its base URL and the tenant API key; always stop it."""
+    """Start _e2e_server.py; yield its base URL and the tenant API key; always stop it."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(SERVER), "--slack-url", slack_url, "--port", str(port)],

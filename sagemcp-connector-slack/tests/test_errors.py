@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from slack_fake import FakeSlack, run
+from slack_support import FakeSlack, run
 
 from sagemcp.errors import (
     UpstreamAuthError,

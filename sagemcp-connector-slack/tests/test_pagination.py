@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from slack_fake import FakeSlack, fixture, run
+from slack_support import FakeSlack, fixture, run
 
 from sagemcp.pagination import decode_cursor, encode_cursor
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from slack_fake import FakeSlack, run
-from tool_calls import READ_CALLS, WRITE_CALLS, prepared
+from slack_cases import READ_CALLS, WRITE_CALLS, prepared
+from slack_support import FakeSlack, run
 
 from sagemcp.errors import ReadOnlyViolation, ToolDisabled
 from sagemcp.models import ToolPolicy

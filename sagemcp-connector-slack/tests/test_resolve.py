@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from slack_fake import Contract, FakeSlack, run
+from slack_support import Contract, FakeSlack, run
 
 import sagemcp_slack._convert as convert_module
 import sagemcp_slack._guard as guard_module

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from slack_fake import FIXTURES, FakeSlack, fixture, run
+from slack_support import FIXTURES, FakeSlack, fixture, run
 
 DOWNLOAD = "/files-pri/T012AB3C4-F1234ABCD/download/canvas"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from slack_fake import FakeSlack, fixture, run
+from slack_support import FakeSlack, fixture, run
 
 GENERAL = "C012AB3CD"
 

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 import httpx
-from slack_fake import FakeSlack, fixture, run
+import pytest
+from slack_support import FakeSlack, fixture, run
+
+from sagemcp.errors import UpstreamBadResponse
+from sagemcp_slack import SlackConfig
+from sagemcp_slack._files import check_file_url
 
 UPLOAD_PATH = "/upload/v1/CwABAAAAXAoAAAAAAAAA"
 
@@ -113,3 +119,29 @@ async def test_failed_upload_stops_before_completion(slack: FakeSlack) -> None:
     assert call.is_error
     assert slack.methods() == ["files.getUploadURLExternal"]
     assert len(slack.requests) == 2  # not retried: a POST
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://files.slack.com/upload/v1/abc", True),
+        ("https://slack.com/upload", True),
+        ("https://files.slack.com:443/upload", True),
+        ("http://127.0.0.1:8080/upload/v1/abc", True),  # the configured api_url's origin (a dev fake)
+        ("http://files.slack.com/upload", False),
+        ("https://files.slack.com:8443/upload", False),
+        ("https://slack.com.evil.example/upload", False),
+        ("https://evilslack.com/upload", False),
+        ("https://user:pw@files.slack.com/upload", False),
+        ("http://127.0.0.1:9999/upload", False),
+        ("https://169.254.169.254/latest/meta-data", False),
+        ("not a url", False),
+    ],
+)
+def test_file_hosts(url: str, allowed: bool) -> None:
+    ctx = SimpleNamespace(config=SlackConfig(api_url="http://127.0.0.1:8080/api"))
+    if allowed:
+        assert str(check_file_url(ctx, url))  # type: ignore[arg-type]
+    else:
+        with pytest.raises(UpstreamBadResponse):
+            check_file_url(ctx, url)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_fake import FakeSlack, run
+from slack_support import FakeSlack, run
 
 
 async def test_pins_list(slack: FakeSlack) -> None:

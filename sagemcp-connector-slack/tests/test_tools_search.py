@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from slack_fake import FakeSlack, fixture, run
+from slack_support import FakeSlack, fixture, run
 
 
 def pages(total_pages: int) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_fake import FakeSlack, fixture, run
+from slack_support import FakeSlack, fixture, run
 
 
 def members(*users: dict[str, object], next_cursor: str = "") -> dict[str, object]:

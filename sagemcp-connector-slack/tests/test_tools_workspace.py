@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from slack_fake import FakeSlack, fixture, run
+from slack_support import FakeSlack, fixture, run
 
 
 async def test_auth_test_reports_identity_and_scopes(slack: FakeSlack) -> None:

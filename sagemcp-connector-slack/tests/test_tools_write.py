@@ -6,7 +6,7 @@ import json
 import time
 
 import httpx
-from slack_fake import FakeSlack, fixture, run
+from slack_support import FakeSlack, fixture, run
 
 GENERAL = "C012AB3CD"
 

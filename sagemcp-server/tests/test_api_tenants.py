@@ -124,3 +124,20 @@ async def test_delete_tenant_deletes_everything_and_revokes(server: Server) -> N
             assert count == 0, table
     async with server.client(key) as client:
         assert (await client.post("/api/v1/acme/mcp", json={})).status_code == 401
+
+
+async def test_text_no_database_stores_is_refused(server: Server) -> None:
+    r = await server.admin.post("/api/v1/admin/tenants", content=b'{"slug": "ok", "name": "a\\u0000b"}')
+    assert_error(r, 422, "invalid_body")
+    r = await server.admin.post("/api/v1/admin/tenants", content=b'{"slug": "ok", "name": "\\udbef"}')
+    assert_error(r, 422, "invalid_body")
+    assert_error(await server.admin.get("/api/v1/admin/tenants", params={"cursor": "a\x00"}), 422, "invalid_query")
+    await server.tenant("acme")
+    key = await server.key("acme", ["mcp"])
+    async with server.client(key) as client:
+        r = await client.post("/api/v1/acme%00/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        assert r.status_code == 404
+        r = await client.post(
+            "/api/v1/acme/connectors/x%00y/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        )
+        assert r.status_code == 404

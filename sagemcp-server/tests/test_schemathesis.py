@@ -79,7 +79,7 @@ def test_api_conforms_to_its_schema(live_url: str) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+            max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
         )
         def check(case) -> None:  # type: ignore[no-untyped-def]
             case.call_and_validate(

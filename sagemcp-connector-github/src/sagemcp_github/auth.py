@@ -14,8 +14,14 @@ kind `github_app`:
 `GitHubAppAuth.refresh_credential` signs a ten-minute RS256 JWT with the private key
 (Authlib's `jose`), posts it to `/app/installations/{installation_id}/access_tokens`,
 and returns the credential with the new token (valid for one hour) and its expiry.
-Core's `CredentialManager` calls it under its per-credential lock before the token
-expires; it is also usable on its own with any `httpx.AsyncClient`.
+It implements core's `SelfRefreshingScheme`: `CredentialManager` calls it under its
+single-flight and store lock before the token expires, and sets the new `version`.
+
+Failures: GitHub's refusals raise `TokenEndpointError` (`invalid_grant` when the app
+or installation is not accepted, so the manager marks the credential for reconnection;
+the HTTP status for passing failures, which it retries later). A credential that cannot
+work as stored (no app id, installation id or usable private key) raises
+`ReconnectRequired` at once, with what to fix, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ import httpx
 from pydantic import SecretStr
 
 from sagemcp.auth import AuthScheme
-from sagemcp.errors import ReconnectRequired, RefreshFailed
+from sagemcp.errors import ReconnectRequired, TokenEndpointError
 from sagemcp.models import Credential
+from sagemcp.oauth import BAD_RESPONSE, UNREACHABLE
 
 with warnings.catch_warnings():
     # authlib.jose warns that it will move to joserfc in Authlib 2; it is the documented API until then.
@@ -51,6 +58,12 @@ _CLOCK_SKEW = 60
 """Seconds the JWT's issue time is backdated, for clocks slightly ahead of GitHub's."""
 _FALLBACK_LIFETIME = 3600.0
 _API_VERSION = "2022-11-28"
+_REFUSALS = {
+    401: "GitHub did not accept the app's JWT: check the App ID, and that the private key is the app's",
+    403: "the app may not create tokens for this installation (suspended, or permissions not accepted)",
+    404: "the installation does not exist: the app was uninstalled, or the installation ID is wrong",
+    422: "GitHub rejected the token request",
+}
 
 
 @dataclass(frozen=True)
@@ -90,10 +103,10 @@ class GitHubAppAuth(AuthScheme):
         return token.decode("ascii")
 
     async def refresh_credential(self, credential: Credential, http: httpx.AsyncClient) -> Credential:
-        """A new installation token for `credential`; the returned credential has `version` one higher.
+        """`credential` with a new installation token and its expiry (the version is left to the caller).
 
-        Raises `ReconnectRequired` when GitHub refuses the app or installation (the
-        stored data must change) and `RefreshFailed` when it may work later.
+        Raises `TokenEndpointError` when GitHub refuses or fails, `ReconnectRequired` when
+        the stored credential lacks what the exchange needs.
         """
         app_id = _required(credential, "app_id")
         installation_id = _required(credential, "installation_id")
@@ -112,25 +125,21 @@ class GitHubAppAuth(AuthScheme):
         try:
             response = await http.post(url, headers=headers)
         except httpx.HTTPError as exc:
-            raise RefreshFailed(
-                f"could not reach GitHub to renew the installation token of {where} ({type(exc).__name__}); "
-                "try again shortly"
+            raise TokenEndpointError(
+                f"could not reach GitHub to renew the installation token of {where} ({type(exc).__name__})",
+                error=UNREACHABLE,
             ) from None
-        if response.status_code in (401, 403, 404, 422):
-            reason = {
-                401: "GitHub did not accept the app's JWT: check the App ID, and that the private key is the app's",
-                403: "the app may not create tokens for this installation (suspended, or permissions not accepted)",
-                404: "the installation does not exist: the app was uninstalled, or the installation ID is wrong",
-                422: "GitHub rejected the token request",
-            }[response.status_code]
-            raise ReconnectRequired(
-                f"GitHub refused an installation token for {where} ({response.status_code}): {reason}; "
-                "update the GitHub App credential for this tenant"
+        status = response.status_code
+        if status in _REFUSALS:
+            raise TokenEndpointError(
+                f"GitHub refused an installation token for {where} ({status}): {_REFUSALS[status]}; "
+                "update the GitHub App credential for this tenant",
+                error="invalid_grant" if status != 422 else "invalid_request",
+                status=status,
             )
-        if response.status_code != 201 and not response.is_success:
-            raise RefreshFailed(
-                f"GitHub answered {response.status_code} when renewing the installation token of {where}; "
-                "try again later"
+        if not response.is_success:
+            raise TokenEndpointError(
+                f"GitHub answered {status} when renewing the installation token of {where}", status=status
             )
         try:
             data: Any = response.json()
@@ -138,7 +147,9 @@ class GitHubAppAuth(AuthScheme):
             data = None
         token = data.get("token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
-            raise RefreshFailed(f"GitHub's answer for {where} held no installation token; try again later")
+            raise TokenEndpointError(
+                f"GitHub's answer for {where} held no installation token", error=BAD_RESPONSE, status=status
+            )
         extra = dict(credential.extra)
         if isinstance(data.get("permissions"), dict):
             extra["permissions"] = data["permissions"]
@@ -150,7 +161,6 @@ class GitHubAppAuth(AuthScheme):
                 "expires_at": _parse_expiry(data.get("expires_at")),
                 "token_type": "Bearer",
                 "extra": extra,
-                "version": credential.version + 1,
             }
         )
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import httpx
 
 from sagemcp.context import ToolContext
-from sagemcp.errors import UpstreamBadResponse, UpstreamUnavailable
-from sagemcp.upstream import BoundClient, UpstreamClient
+from sagemcp.errors import UpstreamBadResponse
+from sagemcp.upstream import BoundClient
 
 from ._api import config_of
 
@@ -55,23 +55,9 @@ def file_client(ctx: ToolContext, url: str, *, authenticated: bool) -> tuple[Bou
     Without `authenticated` the client sends no credential at all.
     """
     target = check_file_url(ctx, url)
-    upstream = _upstream(ctx)
     headers: dict[str, str] = {}
     if authenticated and ctx.credential is not None:
         # Both of the connector's schemes (OAuth2 and BearerToken) send `Authorization: Bearer`.
         headers["Authorization"] = f"Bearer {ctx.credential.access_token.get_secret_value()}"
     origin = f"{target.scheme}://{target.netloc.decode('ascii')}/"
-    return upstream.bind(base_url=origin, provider="slack", headers=headers), str(target)
-
-
-def _upstream(ctx: ToolContext) -> UpstreamClient:
-    # Core has no public way yet to get an unauthenticated client on another origin from a
-    # call's BoundClient (see the package README, "Core changes"); the bound client keeps its
-    # process-wide UpstreamClient in `_client`, and reusing it keeps the shared pool, the
-    # timeouts, the size cap and the error mapping (and the test transport).
-    upstream = getattr(ctx.http, "_client", None)
-    if not isinstance(upstream, UpstreamClient):
-        raise UpstreamUnavailable(
-            "this sagemcp core offers no client for Slack's file host; upgrade sagemcp-core", provider="slack"
-        )
-    return upstream
+    return ctx.http.for_origin(origin, headers=headers), str(target)

@@ -18,7 +18,7 @@ __all__ = ["mentioned_ids", "to_markdown", "to_mrkdwn"]
 
 _CODE_RE = re.compile(r"```[\s\S]*?```|`[^`\n]+`")
 _SLACK_TOKEN_RE = re.compile(r"<([^<>\s][^<>]*)>")
-_USER_ID_RE = re.compile(r"<@([UWB][A-Z0-9]+)(?:\|[^<>]*)?>")
+_USER_ID_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 _CHANNEL_ID_RE = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^<>]*))?>")
 
 _BOLD_RE = re.compile(r"(?<![\\\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")

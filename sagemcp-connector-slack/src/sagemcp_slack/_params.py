@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 CHANNEL_PATTERN = r"^\s*([CGD][A-Z0-9]{2,30}|#[^\s#,<>|]{1,80})\s*$"
-USER_PATTERN = r"^\s*([UWB][A-Z0-9]{2,30}|@[^\s,<>|]{1,80}|[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+)\s*$"
+USER_PATTERN = r"^\s*([UW][A-Z0-9]{2,30}|@[^\s,<>|]{1,80}|[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+)\s*$"
 
 ChannelArg = Annotated[
     str,

@@ -28,10 +28,10 @@ from sagemcp.errors import (
 from . import _api
 from ._api import obj
 
-__all__ = ["CHANNEL_ID_RE", "MAX_LOOKUPS", "Names", "user_label"]
+__all__ = ["CHANNEL_ID_RE", "MAX_LOOKUPS", "USER_ID_RE", "Names", "user_label"]
 
 CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
-USER_ID_RE = re.compile(r"^[UWB][A-Z0-9]{2,30}$")
+USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 MAX_LOOKUPS = 60
 """Distinct ids looked up one by one in a call; beyond that the ids are shown as they are."""
 SCAN_PAGES = 10

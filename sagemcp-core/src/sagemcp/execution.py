@@ -42,7 +42,8 @@ def policy_error(cls: type[Connector], config: ConnectorConfig, spec: ToolSpec) 
 
 def upstream_error_text(exc: UpstreamError, title: str) -> str:
     """The tool-result text for an upstream failure: status, the provider's message, what to do next."""
-    status = f" (HTTP {exc.status})" if exc.status else ""
+    # Some providers (Slack) report errors inside HTTP 200 answers: the status says nothing then.
+    status = f" (HTTP {exc.status})" if exc.status and exc.status >= 300 else ""
     text = f"{title} error{status}: {exc.message}"
     if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
         text += f" Retry after {int(exc.retry_after + 0.999)} s."

@@ -382,6 +382,23 @@ class BoundClient:
     def __repr__(self) -> str:
         return f"<BoundClient {self.provider} {self._base.scheme}://{self._base.netloc.decode()}>"
 
+    def for_origin(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        error_hook: ErrorHook | None = None,
+    ) -> BoundClient:
+        """A client for another origin on the same pool, sending only the `headers` given here.
+
+        For upstreams that hand out URLs on a second host (file storage, upload targets):
+        the call's credentials are never carried over; the caller decides what, if
+        anything, that host may receive.
+        """
+        return BoundClient(
+            self._client, base_url=base_url, provider=self.provider, headers=headers, error_hook=error_hook
+        )
+
     async def request(
         self,
         method: str,

@@ -164,9 +164,9 @@ class ActionsTools:
         # core (on GitHub Enterprise Server the tenant controls the upstream, so the Location could
         # point anywhere, including internal hosts). Until core offers one, the link is returned.
         response = await ctx.http.get(
-            repo_path(owner, repo, "actions", "jobs", job_id, "logs"), allow_error_status=(302,)
+            repo_path(owner, repo, "actions", "jobs", job_id, "logs"), allow_error_status=(302, 410)
         )
-        location = response.headers.get("location")
+        location = response.headers.get("location") if response.status == 302 else None
         log_url: str | None = None
         if location:
             try:
@@ -178,8 +178,10 @@ class ActionsTools:
         failed = [s.name for s in details.steps if s.conclusion in ("failure", "timed_out", "cancelled")]
         if log_url:
             note = "Download log_url within a minute (it expires); the failed steps show where to look."
+        elif response.status == 410:
+            note = "GitHub no longer has this job's log: it expired after the retention period or was deleted."
         else:
-            note = "GitHub did not return a log location (logs expire after the retention period)."
+            note = "GitHub did not return an https log location; open the job's url to read the log."
         return JobLogs(
             job_id=job_id,
             name=details.name,

@@ -27,6 +27,7 @@ from ..errors import (
     InvalidArguments,
     LookupFailed,
     SageMCPError,
+    UpstreamAuthError,
     UpstreamError,
 )
 from ..execution import bind_upstream, policy_error, upstream_error_text
@@ -141,7 +142,7 @@ class Handlers:
             value = await spec.func(target.instance, tctx, **kwargs)
             return tool_value_to_result(spec, value, self.settings.max_result_chars)
         except UpstreamError as exc:
-            if exc.status == 401:
+            if isinstance(exc, UpstreamAuthError):
                 self.resolver.invalidate_credential(cs.tenant.id, target.config.provider or target.cls.provider_id())
             raise _Handled(
                 error_result(upstream_error_text(exc, target.cls.info.title)), "upstream_error", exc.code

@@ -105,6 +105,25 @@ async def _read_json(request: Request, required: bool) -> Any:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
 
 
+def _bad_text(value: Any, depth: int = 0) -> bool:
+    """Whether `value` holds a string no database stores: a NUL character or an unpaired surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if depth > 64:
+        return False
+    if isinstance(value, dict):
+        return any(_bad_text(k, depth + 1) or _bad_text(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_bad_text(v, depth + 1) for v in value)
+    return False
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -131,6 +150,10 @@ def route_for(op: Operation, authenticate: Callable[[Request, Operation], Awaita
                     [(name, "does not match " + op.params[name].pattern)],
                 )
         kwargs: dict[str, Any] = {}
+        if _bad_text(list(request.query_params.values())):
+            raise ApiError(
+                422, "invalid_query", "Query parameters may not contain NUL or unpaired surrogate characters."
+            )
         if op.query is not None:
             try:
                 kwargs["query"] = op.query.model_validate(dict(request.query_params))
@@ -138,6 +161,8 @@ def route_for(op: Operation, authenticate: Callable[[Request, Operation], Awaita
                 raise ApiError(422, "invalid_query", "Invalid query parameters.", validation_details(exc)) from None
         if op.body is not None:
             data = await _read_json(request, op.body_required)
+            if _bad_text(data):
+                raise ApiError(422, "invalid_body", "Strings may not contain NUL or unpaired surrogate characters.")
             try:
                 kwargs["body"] = op.body.model_validate(data)
             except ValidationError as exc:

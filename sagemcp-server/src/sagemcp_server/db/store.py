@@ -23,6 +23,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
 from sagemcp.keys import api_key_matches, generate_api_key, hash_api_key
 from sagemcp.models import (
+    SLUG_PATTERN,
     ApiKeyRecord,
     AuditEvent,
     ConnectorConfig,
@@ -62,6 +64,7 @@ __all__ = ["DatabaseUnavailable", "Duplicate", "InvalidValue", "Page", "SqlStore
 logger = logging.getLogger("sagemcp_server.store")
 
 T = TypeVar("T")
+_SLUG_RE = re.compile(SLUG_PATTERN)
 _Key = tuple[str, str]
 
 
@@ -181,6 +184,8 @@ class SqlStore:
         return Stamped(self._tenant(row), _aware(row.created_at), _aware(row.updated_at))
 
     async def get_tenant(self, slug: str) -> Tenant | None:
+        if not _SLUG_RE.match(slug):
+            return None  # no such tenant can exist; and a NUL byte would upset PostgreSQL
         async with self._read() as conn:
             row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
         return self._tenant(row) if row is not None else None
@@ -191,6 +196,8 @@ class SqlStore:
         return self._tenant(row) if row is not None else None
 
     async def get_tenant_record(self, slug: str) -> Stamped[Tenant] | None:
+        if not _SLUG_RE.match(slug):
+            return None
         async with self._read() as conn:
             row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
         return self._stamped_tenant(row) if row is not None else None
@@ -274,6 +281,8 @@ class SqlStore:
         return record.item if record is not None else None
 
     async def get_connector_record(self, tenant_id: str, connector_id: str) -> Stamped[ConnectorConfig] | None:
+        if not _SLUG_RE.match(connector_id):
+            return None  # ids (32 hex digits) and names both match the slug pattern
         async with self._read() as conn:
             rows = (await conn.execute(self._connector_query(tenant_id, connector_id))).all()
         # An id match wins over a name match (a name could look like another connector's id).

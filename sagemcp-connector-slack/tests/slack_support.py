@@ -7,7 +7,7 @@ lacks are validated against the hand-written schemas in `tests/schemas/` (from S
 documentation). A request that breaks its description fails the test that sent it.
 
 Responses come from `tests/fixtures/<method>.json` (the description's own examples, or
-hand-written from Slack's documentation: each file says which in "source").
+hand-written from Slack's documentation: each file says which in `source` and `from`).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ Answer = dict[str, Any] | httpx.Response | Callable[[httpx.Request], "Answer"]
 def fixture(name: str) -> dict[str, Any]:
     """A fresh copy of the response in `tests/fixtures/<name>.json`."""
     document = json.loads((FIXTURES / f"{name}.json").read_text())
-    assert document.get("source"), f"fixture {name} does not say where it comes from"
-    return copy.deepcopy(document["response"])
+    assert document.get("source") in ("example", "documentation"), f"fixture {name} does not say where it comes from"
+    assert document.get("from"), f"fixture {name} does not say where it comes from"
+    return copy.deepcopy(document["body"])
 
 
 def slack_method(request: httpx.Request) -> str:

@@ -1,6 +1,6 @@
 """A real sagemcp MCP server for the end-to-end test, run as a separate process.
 
-    python tests/e2e_server.py --slack-url http://127.0.0.1:PORT/api --port PORT
+    python tests/_e2e_server.py --slack-url http://127.0.0.1:PORT/api --port PORT
 
 Builds the multi-tenant app from core (`MemoryStore`, `create_mcp_app`) with the Slack
 connector loaded through its entry point, for tenant `acme`:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from slack_fake import FIXTURES, FakeSlack, fixture
+from slack_support import FIXTURES, FakeSlack, fixture
 
 GENERAL = "C012AB3CD"
 TS = "1714564800.000100"
