@@ -8,14 +8,23 @@ response of that operation (GitHub's own example) into a successful result.
 
 from __future__ import annotations
 
+import importlib.util
+import json
+
 import httpx
 import pytest
 from github_cases import CASES
-from github_support import FakeGitHub
+from github_support import FIXTURES, SPEC_FILE, FakeGitHub
 
 from sagemcp.testing import ContractViolation, OpenAPIValidator, call_tool
 from sagemcp_github import GitHubConnector
 from sagemcp_github.tools import issues as issues_tools
+
+_spec = importlib.util.spec_from_file_location("github_fixture_builder", FIXTURES / "_build.py")
+assert _spec is not None and _spec.loader is not None
+_builder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_builder)
+build_fixtures = _builder.build
 
 CASE_IDS = [f"{name}-{i}" for i, (name, _) in enumerate(CASES)]
 
@@ -105,3 +114,16 @@ async def test_enterprise_server_paths_match_under_the_api_prefix(github_descrip
     assert not result.is_error, result.text
     assert str(result.request.url) == "https://github.example.com/api/v3/repos/octocat/Hello-World/issues/1347"
     assert fake.operation_ids == ["issues/get"]
+
+
+def test_recorded_fixtures_are_current_and_labelled() -> None:
+    """The fixtures are exactly what `tests/fixtures/_build.py` makes from the description, and say so."""
+    expected = build_fixtures(SPEC_FILE)
+    on_disk = {path.name: path.read_text(encoding="utf-8") for path in FIXTURES.glob("*.json")}
+    assert sorted(on_disk) == sorted(expected), "run: python tests/fixtures/_build.py"
+    for name, text in expected.items():
+        assert on_disk[name] == text, f"{name} is out of date: run python tests/fixtures/_build.py"
+        fixture = json.loads(text)
+        assert fixture["source"] in {"example", "example, adjusted", "derived"}
+        assert fixture["from"].startswith("shared/specs/github/api.github.com.json.gz")
+        assert fixture["source"] == "example" or fixture.get("notes")

@@ -424,3 +424,22 @@ def test_github_connector_subset() -> None:
     )
     contents = github.validate_request(get("https://api.github.com/repos/o/r/contents/docs/index.md?ref=main"))
     assert contents.operation_id == "repos/get-content" and contents.path_params["path"] == "docs/index.md"
+
+
+def test_only_named_parameters_may_span_segments() -> None:
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/repos/{owner}/{repo}": {"get": {"operationId": "repo", "responses": {"200": {"description": "ok"}}}},
+            "/repos/{owner}/{repo}/contents/{path}": {
+                "get": {"operationId": "contents", "responses": {"200": {"description": "ok"}}}
+            },
+        },
+    }
+    validator = OpenAPIValidator(doc)
+    assert validator.find_operation("GET", "/repos/o/r/anything") is None
+    found = validator.find_operation("GET", "/repos/o/r/contents/a/b/c.txt")
+    assert found is not None and found.path_params["path"] == "a/b/c.txt"
+    branches = OpenAPIValidator(doc, multi_segment_params=("repo",))
+    assert branches.find_operation("GET", "/repos/o/r/anything") is not None

@@ -150,3 +150,15 @@ async def test_key_rotation_reencrypts_everything(server: Server, settings, regi
             r = await mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "tokenonly_whoami"})
         assert r.json()["result"]["structuredContent"] == {"login": "token-user"}
     assert secrets
+
+
+async def test_wrong_key_ring_is_reported_not_leaked(server: Server, settings, registry, provider) -> None:
+    await server.tenant("acme")
+    await server.connector("acme", "tokenonly")
+    await server.admin.put("/api/v1/admin/tenants/acme/credentials/tokenonly", json={"token": "pat-kept-secret"})
+    await server.services.engine.dispose()
+    other = settings.model_copy(update={"secret_keys": SecretStr(SecretBox.generate_key())})
+    async with running(other, registry, provider) as wrong:
+        r = await wrong.admin.get("/api/v1/admin/tenants/acme/credentials/tokenonly")
+        assert r.status_code == 500 and r.json()["error"]["code"] == "crypto_error"
+        assert "SAGEMCP_SECRET_KEYS" in r.json()["error"]["message"] and "pat-kept-secret" not in r.text

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import secrets
 import sys
@@ -152,6 +153,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         auto_migrate=False if args.no_migrate else None,
     )
     configure_logging(settings.log_format, settings.log_level)
+    if settings.public_url is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("sagemcp_server").warning(
+            "SAGEMCP_PUBLIC_URL is not set: OAuth redirect URIs and printed URLs use %s; set it to the URL "
+            "users and providers reach this server at",
+            settings.resolved_public_url(),
+        )
     asyncio.run(_prepare(settings, demo=args.demo))
     common: dict[str, Any] = {
         "host": settings.host,

@@ -68,7 +68,8 @@ def current_request_id() -> str | None:
 
 
 _STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime", "request_id", "taskName"}
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "request_id", "taskName", "color_message"}
 )
 
 

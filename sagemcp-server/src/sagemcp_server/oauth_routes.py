@@ -185,6 +185,9 @@ async def callback(request: Request) -> Response:
         return _failed(400, exc.message)
     except StoreError:
         return _failed(503, "The server cannot reach its database right now. Try connecting again in a minute.")
+    except Exception:
+        logger.exception("the OAuth callback failed")
+        return _failed(500, "The server could not complete the connection. Try again, or ask the operator.")
     services.credential_changed(tenant.slug, tenant.id, provider)
     logger.info("OAuth connection completed", extra={"tenant": tenant.slug, "provider": provider})
     who = f" as {credential.account}" if credential.account else ""

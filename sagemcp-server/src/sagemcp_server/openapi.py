@@ -62,15 +62,10 @@ def build_openapi(operations: Sequence[Operation], *, version: str, server_url: 
             props = op.query.model_json_schema(ref_template=_REF).get("properties", {})
             for name, schema in props.items():
                 field = op.query.model_fields[name]
-                parameters.append(
-                    {
-                        "name": name,
-                        "in": "query",
-                        "required": False,
-                        "description": field.description or "",
-                        "schema": _query_schema(schema),
-                    }
-                )
+                param = {"name": name, "in": "query", "required": False, "schema": _query_schema(schema)}
+                if field.description:
+                    param["description"] = field.description
+                parameters.append(param)
         if parameters:
             item["parameters"] = parameters
         if op.body is not None:

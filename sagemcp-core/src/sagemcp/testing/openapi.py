@@ -23,7 +23,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,7 @@ _DROPPED = frozenset(
 )
 _DELIMITERS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|", "spaceDelimited": " ", "pipeDelimited": "|"}
 
-_cache: dict[tuple[str, int, int], OpenAPIValidator] = {}
+_cache: dict[tuple[str, int, int, tuple[str, ...]], OpenAPIValidator] = {}
 _cache_lock = threading.Lock()
 
 
@@ -152,7 +152,16 @@ def _split(path: str) -> list[str]:
 class OpenAPIValidator:
     """Validates `httpx.Request`s against one OpenAPI 3.x or Swagger 2.0 description."""
 
-    def __init__(self, document: Mapping[str, Any], *, source: str = "<description>") -> None:
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        source: str = "<description>",
+        multi_segment_params: Collection[str] = ("path",),
+    ) -> None:
+        """`multi_segment_params` names the last-segment path parameters that may hold slashes
+        (GitHub's contents `{path}`); any other parameter matches exactly one segment, so a
+        request to an undescribed sub-path never matches its parent operation."""
         if "discoveryVersion" in document:
             raise ValueError(f"{source} is a Google discovery document; only OpenAPI 3.x and Swagger 2.0 are supported")
         version = str(document.get("openapi") or document.get("swagger") or "")
@@ -180,7 +189,7 @@ class OpenAPIValidator:
                     continue
                 route = _Route(method.upper(), template, segments, item, op)
                 self._index.setdefault((route.method, len(segments)), []).append(route)
-                if segments and segments[-1].rank == 0:
+                if segments and segments[-1].rank == 0 and segments[-1].names[0] in multi_segment_params:
                     self._greedy.setdefault(route.method, []).append(route)
                 self._count += 1
         self._prefixes = self._server_prefixes()
@@ -193,15 +202,18 @@ class OpenAPIValidator:
         return self._count
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> OpenAPIValidator:
+    def from_file(
+        cls, path: str | os.PathLike[str], *, multi_segment_params: Collection[str] = ("path",)
+    ) -> OpenAPIValidator:
         """The validator for a `.json`, `.json.gz` or `.yaml`/`.yml` file; parsed once per process."""
         resolved = Path(path).resolve()
         stat = resolved.stat()
-        key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+        multi = tuple(sorted(multi_segment_params))
+        key = (str(resolved), stat.st_mtime_ns, stat.st_size, multi)
         with _cache_lock:
             found = _cache.get(key)
             if found is None:
-                found = _cache[key] = cls(_load(resolved), source=resolved.name)
+                found = _cache[key] = cls(_load(resolved), source=resolved.name, multi_segment_params=multi)
         return found
 
     def find_operation(self, method: str, path: str, *, base_path_prefix: str | None = None) -> Operation | None:

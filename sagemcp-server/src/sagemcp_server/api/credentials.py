@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sagemcp.connector import Connector
 from sagemcp.models import Credential, CredentialStatus
@@ -35,8 +35,6 @@ def credential_status(cred: Credential) -> str:
 
 
 def _out(record: Stamped[Credential]) -> CredentialOut:
-    from datetime import datetime
-
     cred = record.item
     expires = datetime.fromtimestamp(cred.expires_at, UTC) if cred.expires_at is not None else None
     return CredentialOut(

@@ -24,6 +24,7 @@ from sagemcp.errors import (
     AccessDenied,
     ConcurrentUpdate,
     ConnectorNotFound,
+    CryptoError,
     LookupFailed,
     NotAuthenticated,
     SageMCPError,
@@ -123,6 +124,14 @@ def from_exception(exc: BaseException) -> ApiError:
         return ApiError(401, exc.code, exc.message)
     if isinstance(exc, AccessDenied):
         return ApiError(403, exc.code, exc.message)
+    if isinstance(exc, CryptoError):
+        logger.error("a stored secret cannot be decrypted: %s", exc.message)
+        return ApiError(
+            500,
+            exc.code,
+            "A stored secret cannot be decrypted with the configured key ring; "
+            "the operator must check SAGEMCP_SECRET_KEYS (or the key file).",
+        )
     if isinstance(exc, StoreError):
         return ApiError(503, exc.code, "The store failed the request; try again shortly.")
     if isinstance(exc, SageMCPError):

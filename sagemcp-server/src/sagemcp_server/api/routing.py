@@ -43,7 +43,7 @@ class PathParam:
     example: str
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": self.pattern, "maxLength": self.max_length, "example": self.example}
+        return {"type": "string", "pattern": self.pattern, "maxLength": self.max_length, "examples": [self.example]}
 
 
 @dataclass
