@@ -33,7 +33,7 @@ nox.options.error_on_missing_interpreters = True
 def _editable(*names: str) -> list[str]:
     args: list[str] = []
     for name in names:
-        extras = "[testing]" if name == "sagemcp-core" else ""
+        extras = "[testing]" if name in ("sagemcp-core", "sagemcp-server") else ""
         args += ["-e", f"{ROOT / name}{extras}"]
     return args
 

@@ -133,16 +133,19 @@ class PgCluster:
         await upgrade(engine)
         self.store = SqlStore(engine, SecretBox([self.secret_key]))
         if through_proxy:
-            parts = httpx.URL(self.url.replace("postgresql+asyncpg", "http"))
-            self.proxy = TcpProxy(parts.host, parts.port or 5432)
+            from sqlalchemy.engine import make_url
+
+            parsed = make_url(self.url)
+            self.proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
             await self.proxy.start()
 
     def replica_url(self) -> str:
+        """The URL the replicas use: the database itself, or the proxy in front of it."""
         if self.proxy is None:
             return self.url
-        parts = httpx.URL(self.url.replace("postgresql+asyncpg", "http"))
-        netloc = parts.netloc.decode().replace(f"{parts.host}:{parts.port}" if parts.port else parts.host, f"127.0.0.1:{self.proxy.port}")
-        return str(parts.copy_with(netloc=netloc.encode())).replace("http", "postgresql+asyncpg", 1)
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).set(host="127.0.0.1", port=self.proxy.port).render_as_string(hide_password=False)
 
     def start(self, count: int, **settings: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAGEMCP_")}
@@ -247,4 +250,5 @@ class PgCluster:
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
         await admin.dispose()
-        shutil.rmtree(self.logdir, ignore_errors=True)
+        if not os.environ.get("RELIABILITY_KEEP_LOGS"):
+            shutil.rmtree(self.logdir, ignore_errors=True)

@@ -73,7 +73,7 @@ def no_new_leaks() -> Iterator[None]:
     assert not leaks, f"secrets leaked: {[(h.where, h.excerpt) for h in leaks[:5]]}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:

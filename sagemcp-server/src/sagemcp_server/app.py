@@ -211,8 +211,7 @@ def build_services(
         settings=_mcp_settings(settings),
         observer=observe,
     )
-    manager = getattr(mcp, "_manager", None)
-    metrics.count_sessions(lambda: len(getattr(manager, "_server_instances", ())))
+    metrics.count_sessions(lambda: mcp.open_sessions)
     return Services(
         settings=settings,
         engine=engine,

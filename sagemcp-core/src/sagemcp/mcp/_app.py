@@ -121,6 +121,12 @@ class McpApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
 
+    @property
+    def open_sessions(self) -> int:
+        """Stateful Streamable HTTP sessions open in this process (0 in stateless mode)."""
+        # The SDK's session manager exposes no count; its session table is the one source.
+        return len(self._manager._server_instances)
+
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         async with self._manager.run():
