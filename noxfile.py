@@ -14,7 +14,10 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-PACKAGES = sorted(p.name for p in ROOT.glob("sagemcp-*") if (p / "pyproject.toml").exists())
+# Core first: pip resolves the others' dependency on it from the local checkout.
+PACKAGES = sorted(
+    (p.name for p in ROOT.glob("sagemcp-*") if (p / "pyproject.toml").exists()), key=lambda n: (n != "sagemcp-core", n)
+)
 CONNECTORS = [p for p in PACKAGES if p.startswith("sagemcp-connector-")]
 TEST_DEPS = [
     "pytest>=8,<10",

@@ -203,12 +203,16 @@ class SseSession:
                     with contextlib.suppress(ValueError):
                         self.messages.append(json.loads(data))
 
-    async def send(self, message: Any, key: str | None, endpoint: str | None = None, *, raw: bytes | None = None) -> httpx.Response:
+    async def send(
+        self, message: Any, key: str | None, endpoint: str | None = None, *, raw: bytes | None = None
+    ) -> httpx.Response:
         content = raw if raw is not None else json.dumps(message).encode()
         headers = {"Content-Type": "application/json", **auth(key)}
         return await self.http.post(endpoint or self.endpoint or "", content=content, headers=headers)
 
-    async def call(self, method: str, params: dict[str, Any] | None, key: str | None) -> tuple[int, dict[str, Any] | None]:
+    async def call(
+        self, method: str, params: dict[str, Any] | None, key: str | None
+    ) -> tuple[int, dict[str, Any] | None]:
         message = request(method, params)
         r = await self.send(message, key)
         if r.status_code != 202:

@@ -165,7 +165,7 @@ class PgCluster:
             port = free_port()
             log = self.logdir / f"replica-{i}.log"
             with log.open("wb") as out:
-                proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                proc = subprocess.Popen(
                     [sys.executable, "-m", "tests.reliability._replica", str(port)],
                     cwd=ROOT,
                     env=env,
@@ -188,14 +188,16 @@ class PgCluster:
                         raise AssertionError(f"replica on {r.port} not ready:\n{r.log.read_text()[-3000:]}")
                     await asyncio.sleep(0.2)
 
-    def stop(self) -> None:
+    async def stop(self, timeout: float = 20.0) -> None:
+        """Terminate the replicas and wait for them without blocking the loop (the relay runs in it)."""
         for r in self.replicas:
             if r.proc.poll() is None:
                 r.proc.terminate()
+        deadline = time.monotonic() + timeout
         for r in self.replicas:
-            try:
-                r.proc.wait(20)
-            except subprocess.TimeoutExpired:
+            while r.proc.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if r.proc.poll() is None:
                 r.proc.kill()
                 r.proc.wait()
 
@@ -216,7 +218,7 @@ class PgCluster:
         pg_dump = shutil.which("pg_dump")
         if pg_dump:
             libpq = self.url.replace("postgresql+asyncpg://", "postgresql://")
-            dump = subprocess.run(  # noqa: S603
+            dump = subprocess.run(
                 [pg_dump, "--no-owner", "--schema", self.schema, libpq],
                 capture_output=True,
                 timeout=60,
@@ -231,20 +233,23 @@ class PgCluster:
                 )
             ).scalars()
             for table in list(tables):
-                rows = (await conn.execute(text(f'SELECT row_to_json(t)::text FROM "{self.schema}"."{table}" t'))).scalars()
+                rows = (
+                    await conn.execute(text(f'SELECT row_to_json(t)::text FROM "{self.schema}"."{table}" t'))
+                ).scalars()
                 for row in rows:
                     LEDGER.scan(row, f"db:{table}")
                     scanned += len(row)
         return scanned
 
     async def teardown(self) -> None:
-        self.stop()
+        await self.stop()
         if self.proxy is not None:
             await self.proxy.close()
         if self.store is not None:
             await self.store.close()
-        from sagemcp_server.db import create_engine
         from sqlalchemy import text
+
+        from sagemcp_server.db import create_engine
 
         admin = create_engine(self.url)
         async with admin.begin() as conn:

@@ -63,7 +63,7 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-class behave:  # noqa: N801 - a namespace of behaviour factories, read as `behave.json(...)`
+class behave:
     @staticmethod
     def json(status: int = 200, body: Any = None, headers: dict[str, str] | None = None) -> Behaviour:
         async def run(up: FakeUpstream, seen: Seen, w: asyncio.StreamWriter) -> None:
@@ -235,6 +235,8 @@ class FakeUpstream:
                 await behaviour(self, seen, writer)
         except (_Close, ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # shutting down: end quietly (a cancelled handler task makes asyncio log an error)
         finally:
             self._tasks.discard(task)
             with contextlib.suppress(Exception):

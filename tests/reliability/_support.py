@@ -25,6 +25,7 @@ import uvicorn
 from pydantic import BaseModel, Field
 
 from sagemcp import (
+    ApiKey,
     BearerToken,
     Connector,
     ConnectorInfo,
@@ -135,7 +136,9 @@ class ScanningApp:
         async def scanning_send(message: dict[str, Any]) -> None:
             kind = message["type"]
             if kind == "http.response.start":
-                headers = " ".join(f"{k.decode('latin-1')}: {v.decode('latin-1')}" for k, v in message.get("headers", []))
+                headers = " ".join(
+                    f"{k.decode('latin-1')}: {v.decode('latin-1')}" for k, v in message.get("headers", [])
+                )
                 self.ledger.scan(headers, where + " (headers)")
             elif kind == "http.response.body":
                 body = message.get("body", b"")
@@ -208,7 +211,9 @@ def _identity(ctx: ToolContext) -> Identity:
 
 
 def make_probe_connector(token_url: str = "http://127.0.0.1:9/token") -> type[Connector]:
-    """A fresh probe connector class; `token_url` is where its OAuth refreshes go (a fake token endpoint)."""
+    """A fresh probe connector class; `token_url` is where its OAuth refreshes go (a fake token endpoint).
+
+    It accepts bearer tokens, OAuth tokens and (for the secrets scan) API keys sent in the query string."""
 
     class ProbeConnector(Connector):
         """Answers with the identity it ran under; talks to a fake upstream for fault tests."""
@@ -217,6 +222,7 @@ def make_probe_connector(token_url: str = "http://127.0.0.1:9/token") -> type[Co
         auth = (
             BearerToken(),
             OAuth2(authorize_url="http://127.0.0.1:9/authorize", token_url=token_url, scopes=("read",)),
+            ApiKey(query_param="api_key"),
         )
         Config = ProbeConfig
 
@@ -299,7 +305,10 @@ def free_port() -> int:
 async def serve(app: Any, port: int | None = None, *, log_level: str = "warning", **config: Any) -> AsyncIterator[str]:
     """Run an ASGI app with uvicorn on 127.0.0.1 inside the current event loop; yield its base URL."""
     port = port or free_port()
-    cfg = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, lifespan="on", **config)
+    # log_config=None: uvicorn's records propagate to the root logger, where the secrets scan taps them.
+    cfg = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level=log_level, lifespan="on", log_config=None, **config
+    )
     server = uvicorn.Server(cfg)
     # A plain task, not a task group: pytest-asyncio runs fixture setup and teardown in different tasks.
     task = asyncio.ensure_future(server.serve())

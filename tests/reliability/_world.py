@@ -91,7 +91,11 @@ def worlds(draw: st.DrawFn, shadow_ids: bool = False) -> World:
                     provider=draw(st.sampled_from(["probe", f"probe{i}"])),
                 )
             )
-        tenants.append(TenantSpec(slug=slug, active=draw(st.sampled_from([True, True, True, True, True, False])), connectors=connectors))
+        tenants.append(
+            TenantSpec(
+                slug=slug, active=draw(st.sampled_from([True, True, True, True, True, False])), connectors=connectors
+            )
+        )
     # Now and then a connector is named with another connector's id (ids are valid names): the id must win.
     for t in tenants:
         if shadow_ids and len(t.connectors) > 1 and draw(st.integers(0, 5)) == 0:
@@ -211,7 +215,11 @@ def admit(world: World, slug: str, connector_key: str | None, key: KeySpec | Non
         return Refused(404, "inactive tenant of another tenant's key", soft=True, defect="inactive-tenant-probe")
     if not may:
         return Refused(404, "key of another tenant or without the mcp scope")
-    limited = world.tenants[key.tenant].connectors[key.connector].id if key.connector is not None and key.tenant is not None else None
+    limited = (
+        world.tenants[key.tenant].connectors[key.connector].id
+        if key.connector is not None and key.tenant is not None
+        else None
+    )
     all_servable = servable(tenant)
     counts = len(all_servable)
     prefixes = {c.id: (f"{c.name.replace('-', '_')}__" if counts > 1 else "") for c in all_servable}

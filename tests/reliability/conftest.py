@@ -47,6 +47,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not LEDGER.scanned_items:
+        return
+    sources = ", ".join(f"{count} {kind}" for kind, count in sorted(LEDGER.sources.items()))
+    terminalreporter.write_line(
+        f"secrets scan: {LEDGER.scanned_items} items ({sources}), {LEDGER.scanned_chars / 1e6:.1f} MB, "
+        f"{len(LEDGER.known)} known secrets, {len(LEDGER.hits)} found"
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def log_tap() -> Iterator[LogTap]:
     """Every log record of the session goes through the secret scan (INFO and up, as in production)."""

@@ -75,7 +75,9 @@ async def cluster(request: pytest.FixtureRequest, no_new_leaks: None) -> AsyncIt
         probe = make_probe_connector(token_url=fake.url + "token")
         tenant = store.add_tenant(Tenant(slug="acme"))
         store.add_connector(
-            ConnectorConfig(tenant_id=tenant.id, connector_type="probe", name="probe", configuration={"upstream": fake.url})
+            ConnectorConfig(
+                tenant_id=tenant.id, connector_type="probe", name="probe", configuration={"upstream": fake.url}
+            )
         )
         store.put_oauth_app(
             OAuthApp(tenant_id=tenant.id, provider="probe", client_id="client-1", client_secret=new_secret("cs"))
@@ -200,7 +202,9 @@ async def test_a_refused_refresh_marks_the_credential_and_says_reconnect(cluster
 @pytest.mark.parametrize("cluster", [{"mode": "server_error"}], indirect=True)
 async def test_a_provider_outage_during_refresh_keeps_the_credential(cluster: Cluster) -> None:
     replies = [await cluster.call(i % REPLICAS) for i in range(6)]
-    assert all(r.result["isError"] and "failed temporarily" in text_of(r) for r in replies), [text_of(r) for r in replies]
+    assert all(r.result["isError"] and "failed temporarily" in text_of(r) for r in replies), [
+        text_of(r) for r in replies
+    ]
     stored = cluster.credential()
     assert stored.status == CredentialStatus.ACTIVE and stored.version == 1, "a passing outage must not cost the grant"
     cluster.endpoint.mode = "ok"

@@ -125,12 +125,13 @@ async def test_a_database_restart_under_load_gives_503s_and_the_server_recovers(
         bucket = timeline.setdefault(int(o.at), {})
         label = "ok" if o.ok else f"{o.status}:{o.text[60:110]}"
         bucket[label] = bucket.get(label, 0) + 1
-    print("timeline", timeline, "slowest", max(o.seconds for o in outcomes))
     before = [o for o in outcomes if o.at < cut_at - started - 0.1]
     during = [o for o in outcomes if cut_at - started <= o.at < restore_at - started]
     after = [o for o in outcomes if o.at >= restore_at - started]
     assert before and all(o.ok for o in before), [o.text for o in before if not o.ok][:3]
-    assert all(o.status in (200, 503) for o in outcomes), {o.status: o.text for o in outcomes if o.status not in (200, 503)}
+    assert all(o.status in (200, 503) for o in outcomes), {
+        o.status: o.text for o in outcomes if o.status not in (200, 503)
+    }
     unavailable = [o for o in during if o.status == 503]
     assert unavailable, "the outage was never noticed (every answer came from caches?)"
     for o in during:
@@ -142,8 +143,10 @@ async def test_a_database_restart_under_load_gives_503s_and_the_server_recovers(
     assert ready_during == [503]
     # Recovery without a restart: the same processes, and the last 3 s all succeed.
     recovered = [o for o in after if o.at >= stop_at - started - 3.0]
-    assert recovered and all(o.ok for o in recovered), [o.text for o in recovered if not o.ok][:3]
-    assert [r.proc.pid for r in rig.cluster.replicas] == pids and all(r.proc.poll() is None for r in rig.cluster.replicas)
+    assert recovered and all(o.ok for o in recovered), ("not recovered; answers per second:", timeline)
+    assert [r.proc.pid for r in rig.cluster.replicas] == pids and all(
+        r.proc.poll() is None for r in rig.cluster.replicas
+    )
     first_ok = min((o.at for o in after if o.ok), default=None)
     assert first_ok is not None and first_ok - (restore_at - started) < 8.0
     async with httpx.AsyncClient(timeout=10) as http:
@@ -182,7 +185,7 @@ async def test_a_credential_write_is_all_or_nothing(rig: Rig) -> None:
     await direct.put_credential(generation(0))
     failures = successes = 0
     last_version = 0
-    rng = random.Random(7)  # noqa: S311 - test timing, not security
+    rng = random.Random(7)
 
     async def chaos(stop: anyio.Event) -> None:
         while not stop.is_set():
@@ -202,7 +205,9 @@ async def test_a_credential_write_is_all_or_nothing(rig: Rig) -> None:
                 else:  # the refresh path: row lock, then compare-and-swap on the held connection
                     async with through.lock_credential(tenant.id, "probe") as latest:
                         assert latest is not None
-                        await through.swap_credential(latest.version, new.model_copy(update={"version": latest.version + 1}))
+                        await through.swap_credential(
+                            latest.version, new.model_copy(update={"version": latest.version + 1})
+                        )
                 successes += 1
             except Exception:
                 failures += 1
@@ -219,6 +224,5 @@ async def test_a_credential_write_is_all_or_nothing(rig: Rig) -> None:
             assert stored.version >= last_version
             last_version = stored.version
         stop.set()
-    await proxy.restore() if proxy._server is None else None
     await through.close()
     assert successes > 10 and failures > 5, (successes, failures)  # both outcomes were exercised

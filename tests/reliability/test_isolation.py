@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS
 from hypothesis import event, given
 from hypothesis import strategies as st
+from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS
 
 from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
 from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
@@ -29,7 +29,18 @@ from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
 from . import _clients as c
 from ._fake_upstream import FakeUpstream
 from ._support import ScanningApp, fingerprint, make_probe_connector, new_secret, serve
-from ._world import Admitted, KeySpec, Refused, World, admit, build, expected_tools, foreign_markers, identity_of, worlds
+from ._world import (
+    Admitted,
+    KeySpec,
+    Refused,
+    World,
+    admit,
+    build,
+    expected_tools,
+    foreign_markers,
+    identity_of,
+    worlds,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -212,8 +223,12 @@ def check_admitted(rig: Rig, a: Admitted, method: str, params: dict[str, Any], m
         assert identity == identity_of(a, a.targets[0])
         return
     name = params["name"]
-    target = next(t for t in a.targets if name.startswith(a.prefixes[t.id]) and name[len(a.prefixes[t.id]) :] in (
-        "probe_hello", "probe_whoami", "probe_fetch"))
+    target = next(
+        t
+        for t in a.targets
+        if name.startswith(a.prefixes[t.id])
+        and name[len(a.prefixes[t.id]) :] in ("probe_hello", "probe_whoami", "probe_fetch")
+    )
     connected = a.tenant.tokens.get(target.provider) is not None
     if method == "prompts/get":
         if not connected:
@@ -229,7 +244,7 @@ def check_admitted(rig: Rig, a: Admitted, method: str, params: dict[str, Any], m
         return
     assert not result.get("isError"), message
     structured = result["structuredContent"]
-    identity = structured["identity"] if "identity" in structured else structured
+    identity = structured.get("identity", structured)
     identity = {k: v for k, v in identity.items() if k != "credential_version"}
     assert identity == identity_of(a, target)
     if "upstream" in structured:
@@ -291,7 +306,16 @@ async def test_stateful_sessions_are_bound_to_tenant_connector_and_caller(
         elif sid == session and isinstance(opened, Admitted) and opened.binding == expect.binding:
             check(rig, expect, method, params, reply.status, reply.body, reply.text, paths)
         else:
-            check(rig, Refused(404, "session of another binding"), method, params, reply.status, reply.body, reply.text, paths)
+            check(
+                rig,
+                Refused(404, "session of another binding"),
+                method,
+                params,
+                reply.status,
+                reply.body,
+                reply.text,
+                paths,
+            )
         if session:
             headers = {"Mcp-Session-Id": session, **c.auth(opener.key.raw if opener.key else None)}
             await rig.http.delete(url, headers=headers)

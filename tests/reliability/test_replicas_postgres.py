@@ -106,7 +106,9 @@ async def rig(postgres_url: str) -> AsyncIterator[Rig]:
             cluster.start(REPLICAS)
             await cluster.wait_ready()
             hooks = {"response": [_scan_response]}
-            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200), event_hooks=hooks) as http:
+            async with httpx.AsyncClient(
+                timeout=60, limits=httpx.Limits(max_connections=200), event_hooks=hooks
+            ) as http:
                 yield Rig(cluster, fake, endpoint, http, tenant.id)
         finally:
             await cluster.teardown()
@@ -174,7 +176,9 @@ async def test_a_refused_refresh_is_tried_once_and_marks_the_credential(rig: Rig
         for i in range(30):
             tg.start_soon(one, i)
     assert rig.endpoint.refreshes == 1
-    assert all(r.result["isError"] and "reconnect probe" in text_of(r) for r in replies), [text_of(r) for r in replies][:3]
+    assert all(r.result["isError"] and "reconnect probe" in text_of(r) for r in replies), [text_of(r) for r in replies][
+        :3
+    ]
     stored = await rig.cluster.store.get_credential(rig.tenant_id, "probe")
     assert stored.status == CredentialStatus.RECONNECT_REQUIRED
     status = await rig.admin(0, "GET", "/api/v1/admin/tenants/acme/credentials/probe")

@@ -205,9 +205,7 @@ async def test_429_with_a_retry_after_past_the_deadline_answers_at_once(rig: Rig
 
 
 async def test_a_retried_get_recovers_when_the_upstream_does(rig: Rig) -> None:
-    result, _, received = await run_fault(
-        rig, "GET", behave.json(503), behave.json(200, {"fp": "recovered"})
-    )
+    result, _, received = await run_fault(rig, "GET", behave.json(503), behave.json(200, {"fp": "recovered"}))
     assert not result.get("isError"), result
     assert result["structuredContent"]["upstream"] == {"fp": "recovered"}
     assert received == 2
