@@ -107,7 +107,7 @@ def conformance(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
-    session.run("python", "-m", "benchmarks.run", *session.posargs)
+    session.run("python", "-m", "benchmarks.run", *session.posargs, env={"SAGEMCP_BENCH_INSTALL_WRK": "1"})
 
 
 @nox.session(python="3.11")

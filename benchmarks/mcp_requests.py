@@ -41,11 +41,14 @@ class HttpRequest:
     path: str = MCP_PATH
     expect: str = ""
     """A substring every successful response body contains (checked by the wrk script too)."""
+    unique_ids: bool = False
+    """Give every request its own JSON-RPC id when replayed (needed within one session)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def spec(self) -> bytes:
         """The request as the wrk script reads it: header lines, a blank line, the body."""
         head = "" if self.path == MCP_PATH else f":path: {self.path}\n"
+        head += ":unique-ids: 1\n" if self.unique_ids else ""
         head += "".join(f"{k}: {v}\n" for k, v in self.headers.items())
         return head.encode() + b"\n" + self.body
 
@@ -58,7 +61,8 @@ def specs(requests: list[HttpRequest]) -> bytes:
 def for_tenant(request: HttpRequest, tenant: str, api_key: str, connector: str = "github") -> HttpRequest:
     """The same request addressed to another tenant's connector, with that tenant's API key."""
     headers = {**request.headers, "Authorization": f"Bearer {api_key}"}
-    return HttpRequest(headers, request.body, f"/api/v1/{tenant}/connectors/{connector}/mcp", request.expect)
+    path = f"/api/v1/{tenant}/connectors/{connector}/mcp"
+    return HttpRequest(headers, request.body, path, request.expect, request.unique_ids)
 
 
 def _dumps(value: Any) -> bytes:
@@ -102,7 +106,7 @@ def build(
         headers["Mcp-Session-Id"] = session_id
     body = _dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
     expect = '"structuredContent"' if method == "tools/call" else f'"name":"{TOOL}"'
-    return HttpRequest(headers=headers, body=body, expect=expect)
+    return HttpRequest(headers=headers, body=body, expect=expect, unique_ids=session_id is not None)
 
 
 def send(port: int, request: HttpRequest, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:

@@ -286,6 +286,14 @@ def measure(cell: Cell, running: Running, spec: Path, expect: str, duration: flo
     problems = [f"{k} errors: {v}" for k, v in wrk["errors"].items() if v]
     if wrk["bad"]:
         problems.append(f"{wrk['bad']} bad responses, e.g. {wrk['bad_sample']!r}")
+    # Little's law: with every connection busy, mean latency x throughput = connections. Much less means
+    # some connections stopped getting answers (stuck requests), which wrk does not count as errors.
+    occupancy = wrk["latency_us"]["mean"] / 1e6 * run["calls_per_s"]
+    run["occupancy"] = round(occupancy / cell.concurrency, 3)
+    # (Requests still in flight when wrk stops are not counted, which lowers the estimate when latency is a
+    # sizeable part of the run; the check is skipped then.)
+    if wrk["latency_us"]["mean"] / 1e6 < seconds / 4 and occupancy < 0.5 * cell.concurrency:
+        problems.append(f"only {occupancy:.1f} of {cell.concurrency} connections busy on average (stuck requests?)")
     if cell.method == "tools/call" and run["upstream_calls_per_call"] < 0.95:
         problems.append(f"only {run['upstream_calls_per_call']:.2f} upstream calls per tools/call")
     if problems:

@@ -7,6 +7,8 @@
 -- one "Name: value" header per line, a blank line, then the body (sent as is). A line
 -- ":path: /other/path" overrides the URL's path. Several requests may follow each other,
 -- separated by a line "\x1e" (ASCII record separator); they are then sent round-robin.
+-- A line ":unique-ids: 1" makes every request carry its own JSON-RPC id (the body's
+-- `"id":1` is replaced by a counter): requests in one MCP session must not share an id.
 -- EXPECT is a substring every successful response body contains. A response counts as
 -- bad when its status is not 200, it lacks EXPECT or a JSON-RPC "result" member, or it
 -- carries "isError":true; the harness rejects a run with any bad response.
@@ -15,22 +17,29 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id_base", #threads * 1000000000)
 end
 
 local function prepare(text)
   local split = string.find(text, "\n\n", 1, true)
   local head, body = string.sub(text, 1, split - 1), string.sub(text, split + 2)
-  local headers, path = {}, nil
+  local headers, path, unique = {}, nil, false
   for line in string.gmatch(head, "[^\n]+") do
     local p = string.match(line, "^:path:%s*(.*)$")
     if p then
       path = p
+    elseif string.match(line, "^:unique%-ids:") then
+      unique = true
     else
       local name, value = string.match(line, "^([^:]+):%s*(.*)$")
       headers[name] = value
     end
   end
-  return wrk.format("POST", path, headers, body)
+  if not unique then
+    return wrk.format("POST", path, headers, body)
+  end
+  local at = assert(string.find(body, '"id":1,', 1, true), "no \"id\":1, in the body")
+  return {path = path, headers = headers, before = string.sub(body, 1, at + 4), after = string.sub(body, at + 6)}
 end
 
 function init(args)
@@ -56,7 +65,11 @@ end
 
 function request()
   counter = counter + 1
-  return prepared[(counter % #prepared) + 1]
+  local r = prepared[(counter % #prepared) + 1]
+  if type(r) == "string" then
+    return r
+  end
+  return wrk.format("POST", r.path, r.headers, r.before .. tostring(id_base + counter) .. r.after)
 end
 
 function response(status, headers, body)

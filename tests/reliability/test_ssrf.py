@@ -55,7 +55,9 @@ BYPASSES = [
 
 @pytest.fixture
 def github() -> type:
-    module = pytest.importorskip("sagemcp_github", reason="the GitHub connector is the one with a configurable base URL")
+    module = pytest.importorskip(
+        "sagemcp_github", reason="the GitHub connector is the one with a configurable base URL"
+    )
     return module.GitHubConnector
 
 
@@ -76,15 +78,19 @@ def test_defect_github_base_url_checks_can_be_bypassed(github: type, url: str, w
     canonical dotted and IPv6 spellings, so other spellings of private and metadata addresses (which
     getaddrinfo resolves to exactly those addresses) pass; loopback is accepted on purpose, although
     the issue requires it refused (the platform's own admin API and database listen there)."""
-    with pytest.raises(ValidationError):
+    try:
         github.parse_config({"api_url": url})
-        pytest.fail(f"accepted {url} ({why})")
+    except ValidationError:
+        return
+    pytest.fail(f"accepted {url} ({why})")
 
 
 # -- core: where a call's credentials may go ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("base", ["file:///etc/passwd", "ftp://example.com/", "javascript:alert(1)", "//example.com/", "/relative"])
+@pytest.mark.parametrize(
+    "base", ["file:///etc/passwd", "ftp://example.com/", "javascript:alert(1)", "//example.com/", "/relative"]
+)
 async def test_core_refuses_base_urls_that_are_not_absolute_http(base: str) -> None:
     async with UpstreamClient() as client:
         with pytest.raises(ValueError, match="absolute http"):
@@ -98,7 +104,7 @@ async def test_a_tool_cannot_send_the_tenants_token_to_another_host() -> None:
             f"http://127.0.0.1:{other.port}/steal",
             f"//127.0.0.1:{other.port}/steal",
             f"https://127.0.0.1:{home.port}/v1/x",  # same host and port, another scheme
-            "http://localhost:{home.port}/v1/x".format(home=home),  # same address, another host name
+            f"http://localhost:{home.port}/v1/x",  # same address, another host name
         ):
             with pytest.raises(UpstreamBadResponse, match="refused to send"):
                 await bound.get(url)

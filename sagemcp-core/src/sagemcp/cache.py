@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+import anyio
 
 __all__ = ["TTLCache"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+@dataclass
+class _Load(Generic[V]):
+    done: anyio.Event = field(default_factory=anyio.Event)
+    value: V | None = None
+    error: Exception | None = None
+    finished: bool = False
 
 
 class TTLCache(Generic[K, V]):
@@ -25,6 +36,40 @@ class TTLCache(Generic[K, V]):
         self.maxsize = maxsize
         self._clock = clock
         self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._loads: dict[K, _Load[V]] = {}
+
+    async def get_or_load(self, key: K, loader: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The cached value, or `loader()`'s, loading each key once however many callers miss at once.
+
+        A None result is not cached. An error reaches every caller waiting for that load.
+        """
+        while True:
+            value = self.get(key)
+            if value is not None:
+                return value
+            load = self._loads.get(key)
+            if load is None:
+                break
+            await load.done.wait()
+            if load.error is not None:
+                raise load.error
+            if load.finished:
+                return load.value
+            # The loading caller was cancelled before it finished: load again.
+        load = self._loads[key] = _Load()
+        try:
+            value = await loader()
+        except Exception as exc:
+            load.error = exc
+            raise
+        else:
+            load.value, load.finished = value, True
+            if value is not None:
+                self.set(key, value)
+            return value
+        finally:
+            del self._loads[key]
+            load.done.set()
 
     def get(self, key: K) -> V | None:
         item = self._data.get(key)

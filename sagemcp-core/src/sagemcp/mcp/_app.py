@@ -18,7 +18,7 @@ from mcp.server.streamable_http import EventStore
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -257,7 +257,10 @@ class _Endpoint:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        await self.transport(scope, receive, send_with_id)
+        try:
+            await self.transport(scope, receive, send_with_id)
+        except ClientDisconnect:
+            logger.debug("client went away before its request was read (request %s)", request_id)
 
 
 def create_mcp_app(

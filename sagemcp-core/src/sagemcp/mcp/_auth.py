@@ -51,13 +51,7 @@ class ApiKeyAuthenticator:
         if token is None or len(token) > 512:
             return None
         digest = hashlib.sha256(token.encode()).hexdigest()
-        principal = self._cache.get(digest)
-        if principal is None:
-            principal = await self.store.verify_api_key(token)
-            if principal is None:
-                return None
-            self._cache.set(digest, principal)
-        return principal
+        return await self._cache.get_or_load(digest, lambda: self.store.verify_api_key(token))
 
     def invalidate(self) -> None:
         self._cache.invalidate()

@@ -123,10 +123,8 @@ class Resolver:
         self._creds.invalidate((tenant_id, provider))
 
     async def view(self, slug: str) -> TenantView:
-        view = self._views.get(slug)
-        if view is None:
-            view = await self._load(slug)
-            self._views.set(slug, view)
+        view = await self._views.get_or_load(slug, lambda: self._load(slug))
+        assert view is not None  # _load raises instead of returning None
         if not view.tenant.active:
             raise TenantInactive(f"tenant {slug!r} is inactive")
         return view
@@ -137,13 +135,13 @@ class Resolver:
             return None
         provider = target.config.provider or cls.provider_id()
         key = (tenant_id, provider)
-        cached = self._creds.get(key)
-        if cached is not None and not cached.expires_within(self.credentials.refresh_margin):
-            return cached
-        cred = await self.credentials.get(tenant_id, provider, cls)
-        if cred is not None:
-            self._creds.set(key, cred)
-        return cred
+        cached = await self._creds.get_or_load(key, lambda: self.credentials.get(tenant_id, provider, cls))
+        if cached is not None and cached.expires_within(self.credentials.refresh_margin):
+            # Due for refresh: the manager refreshes once, whoever asks.
+            cached = await self.credentials.get(tenant_id, provider, cls)
+            if cached is not None:
+                self._creds.set(key, cached)
+        return cached
 
     async def _load(self, slug: str) -> TenantView:
         tenant = await self.store.get_tenant(slug)

@@ -1,0 +1,83 @@
+"""TTLCache: expiry, LRU bound, and one load per key however many callers miss at once."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from sagemcp.cache import TTLCache
+
+
+def test_entries_expire_and_the_size_is_bounded() -> None:
+    now = [0.0]
+    cache: TTLCache[str, int] = TTLCache(ttl=5, maxsize=2, clock=lambda: now[0])
+    cache.set("a", 1)
+    cache.set("b", 2)
+    cache.get("a")
+    cache.set("c", 3)  # evicts b, the least recently used
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    now[0] = 5.0
+    assert cache.get("a") is None
+
+
+async def test_concurrent_misses_load_once() -> None:
+    cache: TTLCache[str, int] = TTLCache(ttl=60)
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0.05)
+        return 42
+
+    results: list[int | None] = []
+
+    async def one() -> None:
+        results.append(await cache.get_or_load("k", load))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(32):
+            tg.start_soon(one)
+    assert calls == 1
+    assert results == [42] * 32
+
+
+async def test_a_failed_load_reaches_every_waiter_and_is_not_cached() -> None:
+    cache: TTLCache[str, int] = TTLCache(ttl=60)
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0.02)
+        raise LookupError("gone")
+
+    errors: list[Exception] = []
+
+    async def one() -> None:
+        try:
+            await cache.get_or_load("k", load)
+        except LookupError as exc:
+            errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(one)
+    assert calls == 1 and len(errors) == 5
+    with pytest.raises(LookupError):
+        await cache.get_or_load("k", load)
+    assert calls == 2
+
+
+async def test_none_is_not_cached() -> None:
+    cache: TTLCache[str, int] = TTLCache(ttl=60)
+    calls = 0
+
+    async def load() -> int | None:
+        nonlocal calls
+        calls += 1
+        return None
+
+    assert await cache.get_or_load("k", load) is None
+    assert await cache.get_or_load("k", load) is None
+    assert calls == 2
