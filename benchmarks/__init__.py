@@ -4,3 +4,8 @@
 benchmarks.scale` checks 10,000 tenants and memory flatness; `python -m
 benchmarks.queries` counts database queries per call. See benchmarks/README.md.
 """
+
+import os as _os
+
+# Every target talks to a fake upstream on 127.0.0.1, which production configurations refuse.
+_os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")

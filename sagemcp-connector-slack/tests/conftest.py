@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# The tests (and the server processes they start) talk to local fake upstreams on 127.0.0.1,
+# which production configurations refuse; this is the operator's switch for development.
+os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
+
+
 import pytest
 from slack_support import SPEC_FILE, Contract, FakeSlack
 

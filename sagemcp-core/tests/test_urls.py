@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagemcp.urls import validate_api_url
+from sagemcp.urls import ALLOW_LOOPBACK_ENV, validate_api_url
 
 
 @pytest.mark.parametrize(
@@ -12,12 +12,25 @@ from sagemcp.urls import validate_api_url
     [
         ("https://api.github.com/", "https://api.github.com"),
         ("https://ghe.example.com/api/v3", "https://ghe.example.com/api/v3"),
+    ],
+)
+def test_accepted(url: str, normalised: str) -> None:
+    assert validate_api_url(url, example="https://api.example") == normalised
+
+
+@pytest.mark.parametrize(
+    ("url", "normalised"),
+    [
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://localhost:9000/api/", "http://localhost:9000/api"),
         ("https://[::1]:8443", "https://[::1]:8443"),
     ],
 )
-def test_accepted(url: str, normalised: str) -> None:
+def test_loopback_only_when_the_operator_allows_it(url: str, normalised: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOW_LOOPBACK_ENV, raising=False)
+    with pytest.raises(ValueError, match="this machine"):
+        validate_api_url(url, example="https://api.example")
+    monkeypatch.setenv(ALLOW_LOOPBACK_ENV, "1")
     assert validate_api_url(url, example="https://api.example") == normalised
 
 
@@ -34,8 +47,24 @@ def test_accepted(url: str, normalised: str) -> None:
         ("https://0.0.0.0", "non-public"),
         ("https://api.example/a/../b", "'..'"),
         ("https://api.example:99999", "not a valid URL"),
+        ("https://0xa9fea9fe/", "non-public address 169.254.169.254"),
+        ("https://2852039166/", "non-public address 169.254.169.254"),
+        ("https://169.254.43518/", "non-public address 169.254.169.254"),
+        ("https://10.1/", "non-public address 10.0.0.1"),
+        ("https://100.64.0.1/", "non-public"),
+        ("https://ghe.example/api/%2e%2e/admin", "'..'"),
     ],
 )
-def test_refused(url: str, reason: str) -> None:
+def test_refused(url: str, reason: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOW_LOOPBACK_ENV, raising=False)
     with pytest.raises(ValueError, match=reason):
+        validate_api_url(url, example="https://api.example")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://0177.0.0.1/", "https://127.1/", "https://localhost./", "http://localhost:5432/"]
+)
+def test_loopback_spellings_are_loopback(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOW_LOOPBACK_ENV, raising=False)
+    with pytest.raises(ValueError, match="this machine"):
         validate_api_url(url, example="https://api.example")

@@ -75,7 +75,7 @@ def worlds(draw: st.DrawFn, shadow_ids: bool = False) -> World:
     """2-4 tenants with 1-3 connectors each, keys of every kind, most providers connected.
 
     `shadow_ids` lets a connector take another connector's id as its name; core resolves such a path to
-    the wrong connector today (`test_defect_a_connector_name_shadows_another_connectors_id`)."""
+    the wrong connector today (`test_regression_a_connector_name_shadows_another_connectors_id`)."""
     n = draw(st.integers(min_value=2, max_value=4))
     slugs = draw(st.lists(NAMES, min_size=n, max_size=n, unique=True))
     tenants: list[TenantSpec] = []

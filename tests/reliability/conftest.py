@@ -20,7 +20,7 @@ settings.register_profile(
     "ci",
     max_examples=40,
     deadline=None,
-    derandomize=False,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     print_blob=True,
 )
@@ -28,6 +28,7 @@ settings.register_profile(
     "thorough",
     max_examples=400,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     print_blob=True,
 )

@@ -254,6 +254,29 @@ async def test_a_disconnected_credential_is_unused_on_every_replica_within_the_t
     assert not [s for s in late if s.token == token], "the disconnected token was still sent upstream"
 
 
+@pytest.mark.parametrize("cluster", [{"expires_in": 3600}], indirect=True)
+async def test_disabling_a_connector_or_a_tenant_reaches_every_replica_within_the_ttl(cluster: Cluster) -> None:
+    for replica in range(REPLICAS):
+        assert not (await cluster.call(replica, "probe_whoami", {})).result.get("isError")
+    cfg = await cluster.store.get_connector(cluster.tenant_id, "probe")
+    assert cfg is not None
+    cluster.store.add_connector(cfg.model_copy(update={"enabled": False}))
+    changed = time.monotonic()
+    for replica in range(REPLICAS):
+        took = await wait_until_refused(cluster, replica, changed, lambda r: r.status == 403)
+        assert took <= TTL + SLACK
+    cluster.store.add_connector(cfg)
+    tenant = await cluster.store.get_tenant("acme")
+    assert tenant is not None
+    await anyio.sleep(TTL + 0.2)
+    assert (await cluster.call(0, "probe_whoami", {})).status == 200
+    cluster.store.add_tenant(tenant.model_copy(update={"active": False}))
+    changed = time.monotonic()
+    for replica in range(REPLICAS):
+        took = await wait_until_refused(cluster, replica, changed, lambda r: r.status == 403)
+        assert took <= TTL + SLACK
+
+
 # -- WebSocket connections are admitted once --------------------------------------------------------------
 
 
@@ -262,8 +285,8 @@ async def _ws_call(ws: Any, name: str = "probe_whoami") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("cluster", [{"expires_in": 3600}], indirect=True)
-async def test_defect_an_open_websocket_outlives_the_revocation_of_its_key(cluster: Cluster) -> None:
-    """DEFECT (core, sagemcp.mcp._app.McpApp._websocket / _websocket.serve_websocket): a WebSocket is
+async def test_regression_an_open_websocket_outlives_the_revocation_of_its_key(cluster: Cluster) -> None:
+    """Regression, fixed (core, sagemcp.mcp._app.McpApp._websocket / _websocket.serve_websocket): a WebSocket is
     authenticated and resolved once, when it connects. After its key is revoked, an open connection keeps
     calling tools for as long as it stays open, on every replica: revocation does not take effect within
     the TTL for WebSocket clients."""
@@ -282,8 +305,8 @@ async def test_defect_an_open_websocket_outlives_the_revocation_of_its_key(clust
 
 
 @pytest.mark.parametrize("cluster", [{"expires_in": 3600}], indirect=True)
-async def test_defect_an_open_websocket_ignores_tool_policy_changes(cluster: Cluster) -> None:
-    """DEFECT (same place): the tool policy is captured when the WebSocket connects, so a tool disabled
+async def test_regression_an_open_websocket_ignores_tool_policy_changes(cluster: Cluster) -> None:
+    """Regression, fixed (same place): the tool policy is captured when the WebSocket connects, so a tool disabled
     afterwards stays callable on that connection, although the policy must hold at call time."""
     async with c.ws_connect(cluster.bases[0], cluster.path.replace("/mcp", "/ws"), cluster.key) as ws:
         await c.ws_handshake(ws)

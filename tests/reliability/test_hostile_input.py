@@ -442,10 +442,10 @@ async def test_hostile_websocket_frames(servers: Servers, frame: str | bytes) ->
         assert reply["result"]["structuredContent"]["tenant"] == "acme"
 
 
-async def test_defect_a_websocket_closed_by_its_client_logs_an_asgi_error(
+async def test_regression_a_websocket_closed_by_its_client_logs_an_asgi_error(
     servers: Servers, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """DEFECT (core, sagemcp.mcp._websocket.serve_websocket): when the client closes first (the normal end
+    """Regression, fixed (core, sagemcp.mcp._websocket.serve_websocket): when the client closes first (the normal end
     of a session), the final `ws.close()` raises `WebSocketDisconnect` (uvicorn's `ClientDisconnected`),
     which `contextlib.suppress(RuntimeError)` does not catch: uvicorn logs "Exception in ASGI application"
     with a traceback at ERROR for ordinary disconnects (seen about once per two connections in the soak)."""

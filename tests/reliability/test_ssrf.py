@@ -73,8 +73,8 @@ def test_public_https_base_urls_are_accepted(github: type, url: str) -> None:
 
 
 @pytest.mark.parametrize(("url", "why"), BYPASSES, ids=[b[1] for b in BYPASSES])
-def test_defect_github_base_url_checks_can_be_bypassed(github: type, url: str, why: str) -> None:
-    """DEFECT (sagemcp-connector-github, _config.validate_api_url): the address check reads only the
+def test_regression_github_base_url_checks_can_be_bypassed(github: type, url: str, why: str) -> None:
+    """Regression, fixed (sagemcp-connector-github, _config.validate_api_url): the address check reads only the
     canonical dotted and IPv6 spellings, so other spellings of private and metadata addresses (which
     getaddrinfo resolves to exactly those addresses) pass; loopback is accepted on purpose, although
     the issue requires it refused (the platform's own admin API and database listen there)."""

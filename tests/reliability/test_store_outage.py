@@ -120,10 +120,10 @@ async def test_an_outage_after_admission_is_a_clear_tool_error(rig: Rig) -> None
     assert "database is unavailable" in reply.result["content"][0]["text"]
 
 
-async def test_defect_a_store_outage_during_authentication_is_not_reported_as_one(
+async def test_regression_a_store_outage_during_authentication_is_not_reported_as_one(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """DEFECT (core, sagemcp.mcp._app.McpApp._admit): `authenticator.authenticate()` runs outside the
+    """Regression, fixed (core, sagemcp.mcp._app.McpApp._admit): `authenticator.authenticate()` runs outside the
     try/except that turns a `SageMCPError` from the store into "503: cannot reach its store". A store
     failure while verifying the key escapes to `_Endpoint`, which answers the generic "cannot serve this
     request right now" and logs an ERROR with a full traceback for every request of the outage."""
@@ -137,8 +137,8 @@ async def test_defect_a_store_outage_during_authentication_is_not_reported_as_on
     assert tracebacks == [], "an expected outage logs an ERROR traceback per request"
 
 
-async def test_defect_a_websocket_upgrade_during_a_store_outage_is_a_500(rig: Rig) -> None:
-    """DEFECT (core, sagemcp.mcp._app.McpApp._websocket): `_admit()` is awaited without any exception
+async def test_regression_a_websocket_upgrade_during_a_store_outage_is_a_500(rig: Rig) -> None:
+    """Regression, fixed (core, sagemcp.mcp._app.McpApp._websocket): `_admit()` is awaited without any exception
     handling, so the store's error escapes the ASGI app and uvicorn answers the upgrade with HTTP 500."""
     rig.store.down = True
     rig.cold()

@@ -134,7 +134,7 @@ CALLS = {
 }
 SIDE_EFFECTS = ("POST", "PATCH")
 """Requests with side effects that must never reach the upstream twice. The issue also names DELETE; core
-retries it today (see `test_defect_delete_*` below), so it is kept out of the shared parametrisation."""
+retries it today (see `test_regression_delete_*` below), so it is kept out of the shared parametrisation."""
 ALL_METHODS = ("GET", "POST", "PATCH", "PUT")
 
 
@@ -362,8 +362,8 @@ DELETE_FAULTS = {
 
 
 @pytest.mark.parametrize("fault", list(DELETE_FAULTS))
-async def test_defect_delete_is_sent_again_after_it_reached_the_upstream(rig: Rig, fault: str) -> None:
-    """DEFECT (core, sagemcp.upstream.IDEMPOTENT_METHODS): the issue requires that POST/PATCH/DELETE are never
+async def test_regression_delete_is_sent_again_after_it_reached_the_upstream(rig: Rig, fault: str) -> None:
+    """Regression, fixed (core, sagemcp.upstream.IDEMPOTENT_METHODS): the issue requires that POST/PATCH/DELETE are never
     sent twice unless they never reached the upstream; core treats DELETE as idempotent and sends it up to
     three times after a 429/502/503/504, a reset, a timeout or a truncated answer. Fails until fixed."""
     result, elapsed, received = await run_fault(rig, "DELETE", DELETE_FAULTS[fault]())

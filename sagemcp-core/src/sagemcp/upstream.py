@@ -60,7 +60,9 @@ __all__ = [
 
 logger = logging.getLogger("sagemcp.upstream")
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Methods retried once they may have reached the server. DELETE is not among them: a repeated delete
+# can remove something created in between; tools whose delete is safe to repeat pass idempotent=True.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "TRACE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 _sleep: Callable[[float], Awaitable[None]] = anyio.sleep
@@ -198,6 +200,18 @@ class RequestOptions(TypedDict, total=False):
     allow_error_status: Container[int]
 
 
+class _QueryRedactingFilter(logging.Filter):
+    """Strips query strings from URLs in httpx's request log: some upstreams take keys as query parameters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+_HTTPX_LOG_FILTER = _QueryRedactingFilter()
+
+
 class UpstreamClient:
     """One per process: one shared httpx.AsyncClient connection pool for every tenant's upstream calls.
 
@@ -224,6 +238,8 @@ class UpstreamClient:
             raise ValueError("max_retries must be 0 or more")
         if max_response_bytes < 1:
             raise ValueError("max_response_bytes must be at least 1")
+        if _HTTPX_LOG_FILTER not in logging.getLogger("httpx").filters:
+            logging.getLogger("httpx").addFilter(_HTTPX_LOG_FILTER)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_retries = max_retries

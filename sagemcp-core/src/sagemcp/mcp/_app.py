@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from ..credentials import CredentialManager
-from ..errors import AccessDenied, ConnectorDisabled, LookupFailed, SageMCPError, TenantInactive
+from ..errors import AccessDenied, LookupFailed, SageMCPError
 from ..oauth import OAuthFlows
 from ..registry import ConnectorRegistry
 from ..store import TenantStore
@@ -171,12 +171,25 @@ class McpApp:
         if not self._websocket_origin_allowed(ws):
             await ws.close(code=1008, reason="host or origin not allowed")
             return
-        failure = await self._admit(ws.scope)
+        failure = await self._admit_websocket(ws)
         if failure is not None:
-            status, _ = failure
-            await ws.close(code=1008 if status in (401, 403) else 4404, reason=_close_reason(status))
+            await ws.close(code=failure, reason=_close_reason(failure))
             return
-        await serve_websocket(self.server, ws)
+        await serve_websocket(
+            self.server, ws, readmit=lambda: self._admit_websocket(ws), readmit_after=self.settings.cache_ttl
+        )
+
+    async def _admit_websocket(self, ws: WebSocket) -> int | None:
+        """Admission for a WebSocket, as a close code: 1008 refused, 4404 not found, 1011 server trouble."""
+        try:
+            failure = await self._admit(ws.scope)
+        except Exception:
+            logger.exception("WebSocket admission failed (request %s)", ws.scope.get("state", {}).get("request_id"))
+            return 1011
+        if failure is None:
+            return None
+        status = failure[0]
+        return 1008 if status in (401, 403) else 4404 if status == 404 else 1011
 
     def _websocket_origin_allowed(self, ws: WebSocket) -> bool:
         """DNS-rebinding protection for WebSocket upgrades, with the same lists as the HTTP transports."""
@@ -189,35 +202,41 @@ class McpApp:
     # -- admission -----------------------------------------------------------------------
 
     async def _admit(self, scope: Scope) -> tuple[int, dict[str, Any]] | None:
-        """Authenticate and resolve; attach the `CallScope` and the session-binding user. Returns an error or None."""
+        """Authenticate and resolve; attach the `CallScope` and the session-binding user. Returns an error or None.
+
+        The order matters: a caller learns whether a tenant exists, is active or has a
+        connector only after its key is shown to grant access to that tenant.
+        """
         conn = HTTPConnection(scope)
         request_id = _request_id(conn)
         scope.setdefault("state", {})["request_id"] = request_id
-        principal = await self.authenticator.authenticate(conn)
-        if principal is None:
-            return 401, _error_body("Authentication required: send Authorization: Bearer <API key>.")
         slug = scope["path_params"]["tenant"]
         connector_key = scope["path_params"].get("connector")
+        hidden = 404, _error_body(f"Tenant {slug!r} not found or not accessible with this key.")
         try:
-            view = await self.resolver.view(slug)
+            principal = await self.authenticator.authenticate(conn)
+            if principal is None:
+                return 401, _error_body("Authentication required: send Authorization: Bearer <API key>.")
+            try:
+                view = await self.resolver.view(slug)
+            except LookupFailed:
+                return hidden
             if not principal.can_use(view.tenant.id):
-                return 404, _error_body(f"Tenant {slug!r} not found or not accessible with this key.")
+                return hidden
+            if not view.tenant.active:
+                return 403, _error_body(f"Tenant {slug!r} is inactive.")
             targets = [view.target(connector_key)] if connector_key is not None else list(view.targets)
             if principal.connector_id is not None:
                 if connector_key is not None and targets[0].config.id != principal.connector_id:
                     return 403, _error_body("This key is limited to another connector of this tenant.")
                 targets = [t for t in targets if t.config.id == principal.connector_id]
-        except (TenantInactive, ConnectorDisabled) as exc:
-            return 403, _error_body(exc.message)
         except LookupFailed as exc:
-            if principal.kind not in ("platform_admin", "anonymous") and principal.tenant_id is not None:
-                # Do not tell a key of one tenant whether another tenant exists.
-                return 404, _error_body(f"Tenant {slug!r} or connector not found or not accessible with this key.")
             return 404, _error_body(exc.message)
         except AccessDenied as exc:
             return 403, _error_body(exc.message)
-        except SageMCPError:
-            logger.exception("could not resolve tenant %s (request %s)", slug, request_id)
+        except SageMCPError as exc:
+            # The store is down or refused: expected during outages, so no traceback per request.
+            logger.warning("cannot admit request %s for tenant %s: %s", request_id, slug, exc.code)
             return 503, _error_body(f"The server cannot reach its store right now. Reference: {request_id}.")
         scope["sagemcp.call"] = CallScope(
             view=view, targets=targets, principal=principal, request_id=request_id, tenant_wide=connector_key is None
@@ -325,8 +344,8 @@ def _error_body(message: str, code: int = -32600) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
 
 
-def _close_reason(status: int) -> str:
-    return {401: "authentication required", 403: "forbidden", 404: "not found"}.get(status, "unavailable")
+def _close_reason(code: int) -> str:
+    return {1008: "not allowed", 4404: "not found"}.get(code, "unavailable")
 
 
 def error_response(status: int, message: str) -> Response:

@@ -24,14 +24,18 @@ class CallerAuthenticator(Protocol):
         ...
 
 
-def bearer_token(conn: HTTPConnection) -> str | None:
-    """The token of an `Authorization: Bearer` header (WebSocket clients may use `?api_key=` instead)."""
+def bearer_token(conn: HTTPConnection, *, query_param: str | None = None) -> str | None:
+    """The token of an `Authorization: Bearer` header.
+
+    `query_param` also accepts the token in the query string of WebSocket upgrades, for
+    browser clients that cannot set headers. Off by default: URLs end up in access logs.
+    """
     header = conn.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    if conn.scope.get("type") == "websocket":
-        return conn.query_params.get("api_key") or None
+    if query_param and conn.scope.get("type") == "websocket":
+        return conn.query_params.get(query_param) or None
     return None
 
 
@@ -42,12 +46,15 @@ class ApiKeyAuthenticator:
     `invalidate()`, and on other replicas within `ttl` seconds.
     """
 
-    def __init__(self, store: TenantStore, ttl: float = 5.0, maxsize: int = 50_000) -> None:
+    def __init__(
+        self, store: TenantStore, ttl: float = 5.0, maxsize: int = 50_000, *, websocket_query_param: str | None = None
+    ) -> None:
         self.store = store
+        self.websocket_query_param = websocket_query_param
         self._cache: TTLCache[str, Principal] = TTLCache(ttl, maxsize)
 
     async def authenticate(self, conn: HTTPConnection) -> Principal | None:
-        token = bearer_token(conn)
+        token = bearer_token(conn, query_param=self.websocket_query_param)
         if token is None or len(token) > 512:
             return None
         digest = hashlib.sha256(token.encode()).hexdigest()

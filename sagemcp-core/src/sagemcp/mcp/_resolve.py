@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ..cache import TTLCache
 from ..connector import Connector
 from ..credentials import CredentialManager
-from ..errors import ConnectorDisabled, ConnectorNotFound, TenantInactive, TenantNotFound
+from ..errors import ConnectorDisabled, ConnectorNotFound, TenantNotFound
 from ..models import ConnectorConfig, Credential, Principal, Tenant
 from ..registry import ConnectorRegistry
 from ..store import TenantStore
@@ -61,19 +61,26 @@ class Target:
 
 @dataclass
 class TenantView:
-    """A tenant and its servable connectors, as cached."""
+    """A tenant and its servable connectors, as cached. Connector ids win over names."""
 
     tenant: Tenant
     targets: list[Target]
-    by_key: dict[str, Target]
-    unavailable: dict[str, str]
-    """Connector id/name -> why it cannot be served (disabled, type not installed, bad configuration)."""
+    by_id: dict[str, Target]
+    by_name: dict[str, Target]
+    unavailable_ids: dict[str, str]
+    """Connector id -> why it cannot be served (disabled, type not installed, bad configuration)."""
+    unavailable_names: dict[str, str]
 
     def target(self, key: str) -> Target:
-        found = self.by_key.get(key)
+        found = self.by_id.get(key)
         if found is not None:
             return found
-        reason = self.unavailable.get(key)
+        reason = self.unavailable_ids.get(key)
+        if reason is None:
+            found = self.by_name.get(key)
+            if found is not None:
+                return found
+            reason = self.unavailable_names.get(key)
         if reason == "disabled":
             raise ConnectorDisabled(f"connector {key!r} is disabled for tenant {self.tenant.slug!r}")
         if reason is not None:
@@ -123,10 +130,9 @@ class Resolver:
         self._creds.invalidate((tenant_id, provider))
 
     async def view(self, slug: str) -> TenantView:
+        """The tenant's view, inactive or not: callers check access first, then `tenant.active`."""
         view = await self._views.get_or_load(slug, lambda: self._load(slug))
         assert view is not None  # _load raises instead of returning None
-        if not view.tenant.active:
-            raise TenantInactive(f"tenant {slug!r} is inactive")
         return view
 
     async def credential(self, tenant_id: str, target: Target) -> Credential | None:
@@ -149,11 +155,11 @@ class Resolver:
             raise TenantNotFound(f"tenant {slug!r} not found")
         configs = await self.store.list_connectors(tenant.id)
         targets: list[Target] = []
-        unavailable: dict[str, str] = {}
+        unavailable: dict[str, tuple[ConnectorConfig, str]] = {}
         for cfg in configs:
             reason = self._unavailable_reason(cfg)
             if reason is not None:
-                unavailable[cfg.id] = unavailable[cfg.name] = reason
+                unavailable[cfg.id] = (cfg, reason)
                 continue
             cls = self.registry.get(cfg.connector_type)
             settings = cls.parse_config(cfg.configuration)
@@ -165,10 +171,14 @@ class Resolver:
         for t in targets:
             if counts[t.cls.info.id] > 1:
                 t.wide_prefix = f"{t.config.name.replace('-', '_')}__"
-        by_key: dict[str, Target] = {}
-        for t in targets:
-            by_key[t.config.id] = by_key[t.config.name] = t
-        return TenantView(tenant=tenant, targets=targets, by_key=by_key, unavailable=unavailable)
+        return TenantView(
+            tenant=tenant,
+            targets=targets,
+            by_id={t.config.id: t for t in targets},
+            by_name={t.config.name: t for t in targets},
+            unavailable_ids={cid: reason for cid, (_, reason) in unavailable.items()},
+            unavailable_names={cfg.name: reason for cfg, reason in unavailable.values()},
+        )
 
     def _unavailable_reason(self, cfg: ConnectorConfig) -> str | None:
         if not cfg.enabled:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -26,7 +28,16 @@ SUBPROTOCOL = "mcp"
 MAX_FRAME_CHARS = 4 * 1024 * 1024
 
 
-async def serve_websocket(server: Server[Any], ws: WebSocket) -> None:
+async def serve_websocket(
+    server: Server[Any],
+    ws: WebSocket,
+    *,
+    readmit: Callable[[], Awaitable[int | None]] | None = None,
+    readmit_after: float = 5.0,
+) -> None:
+    """Serve one connection. Every `readmit_after` seconds the next message first re-runs admission
+    (`readmit` returns a close code to refuse), so a revoked key or a changed policy reaches open
+    connections as it reaches new requests."""
     offered = ws.scope.get("subprotocols") or []
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     read_writer, read_stream = create_context_streams[SessionMessage | Exception](16)
@@ -35,8 +46,15 @@ async def serve_websocket(server: Server[Any], ws: WebSocket) -> None:
     async def reader() -> None:
         try:
             async with read_writer:
+                admitted = time.monotonic()
                 while True:
                     text = await ws.receive_text()
+                    if readmit is not None and time.monotonic() - admitted >= readmit_after:
+                        refused = await readmit()
+                        if refused is not None:
+                            await ws.close(code=refused, reason="access changed")
+                            return
+                        admitted = time.monotonic()
                     reply = _parse_error(text)
                     if reply is not None:
                         await ws.send_text(reply)
@@ -67,7 +85,7 @@ async def serve_websocket(server: Server[Any], ws: WebSocket) -> None:
             await server.run(read_stream, write_stream, server.create_initialization_options())
         finally:
             tg.cancel_scope.cancel()
-    with anyio.CancelScope(shield=True), contextlib.suppress(RuntimeError):
+    with anyio.CancelScope(shield=True), contextlib.suppress(RuntimeError, WebSocketDisconnect):
         await ws.close()
 
 
