@@ -93,7 +93,14 @@ class FakeGitHub:
         self.base_path_prefix = base_path_prefix
         self.operations: list[Operation] = []
 
+    @staticmethod
+    def is_storage(request: httpx.Request) -> bool:
+        """Job logs live on GitHub's storage host, outside the REST API (and its description)."""
+        return request.url.host.endswith(".actions.githubusercontent.com")
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.is_storage(request):
+            return httpx.Response(200, text="##[group]Run actions/checkout@v2\nerror: build failed\n")
         operation = self.validator.validate_request(request, base_path_prefix=self.base_path_prefix)
         self.operations.append(operation)
         op_id = operation.operation_id or ""

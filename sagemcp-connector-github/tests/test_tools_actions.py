@@ -1,4 +1,4 @@
-"""GitHub Actions: runs, jobs, the job-log link (never followed with the token), re-run, dispatch, cancel."""
+"""GitHub Actions: runs, jobs, the job-log tail (fetched from storage without the token), re-run, dispatch, cancel."""
 
 from __future__ import annotations
 
@@ -14,8 +14,19 @@ REPO = {"owner": "octocat", "repo": "Hello-World"}
 STORAGE = "https://pipelines.actions.githubusercontent.com/ab1f3cCFPB34Nd6imvFxpGZH5hNlDp2wijMwl2gDoO0bcrrlJj"
 
 
+LOG_TEXT = "".join(f"2026-11-25T05:00:{i % 60:02d}Z step output line {i}\n" for i in range(2000))
+
+
+def storage_response(request: httpx.Request) -> httpx.Response:
+    """The storage host honours a suffix Range request with 206, as Azure blob storage does."""
+    wanted = int(request.headers["range"].removeprefix("bytes=-"))
+    return httpx.Response(206, content=LOG_TEXT.encode()[-wanted:], headers={"Content-Type": "text/plain"})
+
+
 def logs_handler(location: str | None, conclusion: str = "failure") -> object:
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host != "api.github.com":
+            return storage_response(request)
         if request.url.path.endswith("/logs"):
             headers = {"Location": location} if location else {}
             return httpx.Response(302, headers=headers)
@@ -27,28 +38,46 @@ def logs_handler(location: str | None, conclusion: str = "failure") -> object:
     return handler
 
 
-async def test_job_logs_return_the_signed_link_and_failed_steps() -> None:
-    result = await call_tool(
-        GitHubConnector,
-        "github_get_job_logs",
-        {**REPO, "job_id": 399444496},
-        handler=lambda request: fixture_response(
-            "actions/download-job-logs-for-workflow-run"
-            if request.url.path.endswith("/logs")
-            else "actions/get-job-for-workflow-run"
-        ),
-    )
+async def test_job_logs_return_the_tail_without_sending_the_token_to_storage() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host != "api.github.com":
+            return storage_response(request)
+        if request.url.path.endswith("/logs"):
+            return fixture_response("actions/download-job-logs-for-workflow-run")
+        return fixture_response("actions/get-job-for-workflow-run")
+
+    result = await call_tool(GitHubConnector, "github_get_job_logs", {**REPO, "job_id": 399444496}, handler=handler)
     data = result.structured
     assert data is not None
     assert data["log_url"].startswith(STORAGE)
     assert data["name"] == "build" and data["conclusion"] == "success"
     assert data["failed_steps"] == []
-    # Only the API host was contacted: the token never goes to the storage host.
-    assert {r.url.host for r in result.requests} == {"api.github.com"}
-    assert [r.url.path for r in result.requests] == [
+    tail = data["log_tail"]
+    assert tail.startswith("[truncated: earlier lines omitted]\n")
+    assert tail.endswith("step output line 1999\n") and "step output line 0\n" not in tail
+    assert len(tail) <= 20_100 and data["log_tail_truncated"] is True
+    api, logs, storage = result.requests
+    assert [api.url.path, logs.url.path] == [
         "/repos/octocat/Hello-World/actions/jobs/399444496",
         "/repos/octocat/Hello-World/actions/jobs/399444496/logs",
     ]
+    assert logs.headers["authorization"] == "Bearer test-token"
+    # The storage host gets the pre-signed URL and a Range header, never the tenant's token.
+    assert str(storage.url).startswith(STORAGE)
+    assert "authorization" not in storage.headers
+    assert storage.headers["range"] == "bytes=-20000"
+
+
+async def test_log_locations_on_non_public_addresses_are_not_fetched() -> None:
+    result = await call_tool(
+        GitHubConnector,
+        "github_get_job_logs",
+        {**REPO, "job_id": 1},
+        handler=logs_handler("https://169.254.169.254/latest/meta-data"),
+    )
+    data = result.structured
+    assert data is not None and "log_tail" not in data
+    assert {r.url.host for r in result.requests} == {"api.github.com"}
 
 
 async def test_failed_steps_are_named() -> None:

@@ -1130,13 +1130,15 @@ class JobList(Page[Job]):
 
 
 class JobLogs(BaseModel):
-    """Where a job's log is, and which steps failed."""
+    """The end of a job's log, where the whole log is, and which steps failed."""
 
     job_id: int
     name: str | None = None
     status: str | None = None
     conclusion: str | None = None
     failed_steps: list[str] = Field(default_factory=list)
+    log_tail: str | None = Field(default=None, description="The end of the plain-text log (about 20,000 characters).")
+    log_tail_truncated: bool = False
     log_url: str | None = Field(
         default=None, description="Short-lived (about a minute), pre-signed download URL of the plain-text log."
     )

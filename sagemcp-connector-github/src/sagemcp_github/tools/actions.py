@@ -8,7 +8,9 @@ import httpx
 from pydantic import Field
 
 from sagemcp.context import ToolContext
+from sagemcp.errors import UpstreamError
 from sagemcp.tools import tool
+from sagemcp.urls import validate_api_url
 
 from .._pagination import next_cursor, page_params
 from .._params import Cursor, Limit, Owner, Repo, repo_path, segment
@@ -149,20 +151,19 @@ class ActionsTools:
         repo: Repo,
         job_id: Annotated[int, Field(ge=1, description="The job id (from github_list_workflow_jobs).")],
     ) -> JobLogs:
-        """Get where a workflow job's log is, and which of its steps failed.
+        """Get the end of a workflow job's log, and which of its steps failed.
 
-        Returns the job's status, the names of failed steps and `log_url`, a pre-signed link to
-        the plain-text log that expires after about a minute. The log text itself is not fetched:
-        GitHub serves it from a separate storage host, and this connector only talks to the
-        configured GitHub API host.
+        Use it to find out why a job failed. Returns the job's status, the names of failed
+        steps, `log_tail` (the last lines of the plain-text log, at most about 20,000
+        characters, marked when cut) and `log_url`, a pre-signed link to the whole log that
+        expires after about a minute.
         """
         job = json_object(await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id)))
         details = Job.from_api(job)
-        # GitHub answers 302 with a pre-signed URL on a storage host. The redirect is not followed: the
-        # bound client sends the tenant's token only to the API host (never to the storage host), and
-        # fetching a URL chosen by the upstream without a token needs an egress-checked request from
-        # core (on GitHub Enterprise Server the tenant controls the upstream, so the Location could
-        # point anywhere, including internal hosts). Until core offers one, the link is returned.
+        # GitHub answers 302 with a pre-signed URL on a storage host. The redirect is not followed with the
+        # bound client (it sends the tenant's token only to the API host); the tail is fetched from the
+        # storage host without any credential, after the URL passes the same checks as a configured base
+        # URL (https, a public address), since on Enterprise Server the tenant controls the upstream.
         response = await ctx.http.get(
             repo_path(owner, repo, "actions", "jobs", job_id, "logs"), allow_error_status=(302, 410)
         )
@@ -176,8 +177,11 @@ class ActionsTools:
             if target is not None and target.scheme == "https":
                 log_url = str(target)
         failed = [s.name for s in details.steps if s.conclusion in ("failure", "timed_out", "cancelled")]
-        if log_url:
-            note = "Download log_url within a minute (it expires); the failed steps show where to look."
+        log_tail, cut = await _log_tail(ctx, log_url) if log_url else (None, False)
+        if log_tail is not None:
+            note = "log_tail is the end of the log" + (", cut at the front" if cut else "") + "; log_url expires soon."
+        elif log_url:
+            note = "The log could not be read here; download log_url within a minute (it expires)."
         elif response.status == 410:
             note = "GitHub no longer has this job's log: it expired after the retention period or was deleted."
         else:
@@ -188,6 +192,8 @@ class ActionsTools:
             status=details.status,
             conclusion=details.conclusion,
             failed_steps=failed,
+            log_tail=log_tail,
+            log_tail_truncated=cut,
             log_url=log_url,
             note=note,
             url=details.url,
@@ -252,3 +258,27 @@ class ActionsTools:
         """Cancel a queued or running workflow run; its unfinished jobs stop."""
         await ctx.http.post(repo_path(owner, repo, "actions", "runs", run_id, "cancel"))
         return ActionResult(accepted=True, message=f"Cancellation of run {run_id} requested.")
+
+
+LOG_TAIL_BYTES = 20_000
+
+
+async def _log_tail(ctx: ToolContext, url: str) -> tuple[str | None, bool]:
+    """The last `LOG_TAIL_BYTES` of a job log on GitHub's storage host, and whether the front was cut."""
+    try:
+        validate_api_url(url.split("?", 1)[0], example="https://pipelines.actions.githubusercontent.com/...")
+    except ValueError:
+        return None, False
+    target = httpx.URL(url)
+    storage = ctx.http.for_origin(f"{target.scheme}://{target.netloc.decode('ascii')}/")
+    try:
+        response = await storage.get(url, headers={"Range": f"bytes=-{LOG_TAIL_BYTES}"})
+    except UpstreamError:
+        return None, False
+    body = response.content
+    cut = response.status == 206 or len(body) > LOG_TAIL_BYTES
+    body = body[-LOG_TAIL_BYTES:]
+    text = body.decode("utf-8", errors="replace")
+    if cut and "\n" in text:
+        text = text.split("\n", 1)[1]  # start at a whole line
+    return ("[truncated: earlier lines omitted]\n" + text) if cut else text, cut
