@@ -72,9 +72,11 @@ def tests(session: nox.Session, package: str) -> None:
 
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
-    """Cross-package tests under tests/: real server processes and real MCP clients over sockets."""
+    """Cross-package tests under tests/ (real server processes, real MCP clients over sockets), and the
+    steady-state database query count of benchmarks/test_queries.py."""
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
-    _pytest(session, str(ROOT / "tests"), "--ignore", str(ROOT / "tests" / "conformance"))
+    tests = ROOT / "tests"
+    _pytest(session, str(tests), str(ROOT / "benchmarks" / "test_queries.py"), "--ignore", str(tests / "conformance"))
 
 
 def _conformance_tool(session: nox.Session) -> tuple[str, str]:
