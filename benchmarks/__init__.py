@@ -7,5 +7,11 @@ benchmarks.queries` counts database queries per call. See benchmarks/README.md.
 
 import os as _os
 
-# Every target talks to a fake upstream on 127.0.0.1, which production configurations refuse.
-_os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
+
+def allow_loopback_upstreams() -> None:
+    """Every target talks to a fake upstream on 127.0.0.1, which production configurations refuse.
+
+    Called by the command-line entry points only: importing the package (as the test
+    collector does) changes nothing.
+    """
+    _os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")

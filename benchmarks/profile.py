@@ -23,6 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from benchmarks import allow_loopback_upstreams
+
 from . import mcp_requests as mr
 from ._harness import HarnessError, Pinning, ensure_wrk, free_port, run_wrk, start, wait_ready
 from .run import Context, _databases, all_targets, launch
@@ -116,6 +118,7 @@ def report(raw: Path, top: int = 25) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    allow_loopback_upstreams()
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
     p.add_argument("--target", default="sagemcp-core")
     p.add_argument("--era", default="2026-07-28", choices=["2026-07-28", "2025-11-25", "2025-11-25-session"])

@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
+from benchmarks import allow_loopback_upstreams
+
 from . import mcp_requests as mr
 from .provision import populate_sql
 from .targets._connector import connector_class, tool_catalog
@@ -179,6 +181,7 @@ async def count(calls: int, stateful: bool) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    allow_loopback_upstreams()
     p = argparse.ArgumentParser(prog="python -m benchmarks.queries", description=__doc__.splitlines()[0])
     p.add_argument("--calls", type=int, default=200)
     args = p.parse_args(argv)

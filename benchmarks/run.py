@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import allow_loopback_upstreams
+
 from . import mcp_requests as mr
 from ._harness import (
     ROOT,
@@ -573,6 +575,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    allow_loopback_upstreams()
     args = parse(argv)
     try:
         ensure_wrk(args.install_wrk or os.environ.get("SAGEMCP_BENCH_INSTALL_WRK") == "1")

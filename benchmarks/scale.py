@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import allow_loopback_upstreams
+
 from . import mcp_requests as mr
 from ._harness import HarnessError, Pinning, ensure_wrk, free_port, machine, run_wrk, start, wait_ready
 from .provision import populate_sql, slug
@@ -284,6 +286,7 @@ def markdown(doc: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    allow_loopback_upstreams()
     p = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--store", default="auto", choices=["auto", "server", "sqlite", "memory"])

@@ -15,6 +15,12 @@ from .queries import count
 pytestmark = pytest.mark.skipif(sql_available() is not None, reason=str(sql_available()))
 
 
+@pytest.fixture(autouse=True)
+def _loopback_upstream(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fake upstream is on 127.0.0.1; allowed for this test only, not for the rest of the session.
+    monkeypatch.setenv("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
+
+
 @pytest.mark.parametrize("stateful", [False, True], ids=["stateless", "stateful"])
 async def test_no_database_query_per_call_in_the_steady_state(stateful: bool) -> None:
     result = await count(calls=50, stateful=stateful)
