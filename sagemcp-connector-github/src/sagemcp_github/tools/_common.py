@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from sagemcp.errors import UpstreamBadResponse
 from sagemcp.upstream import UpstreamResponse
 
+from .._pagination import next_cursor
 from ..models import PATCH_LIMIT, FileChange
 
 __all__ = ["PATCH_BUDGET", "bounded_files", "json_list", "json_object"]
@@ -62,3 +66,19 @@ def bounded_files(
                 change = change.model_copy(update={"patch": None, "patch_truncated": True})
         out.append(change)
     return out, len(files) - len(shown)
+
+
+SearchResultT = TypeVar("SearchResultT", bound=BaseModel)
+
+
+def search_result(
+    result_cls: type[SearchResultT], response: UpstreamResponse, item: Callable[[dict[str, Any]], Any]
+) -> SearchResultT:
+    """A search page: the converted `items`, the next cursor, GitHub's total and its incomplete flag."""
+    data = json_object(response)
+    return result_cls(
+        items=[item(i) for i in json_list(response, "items")],
+        next_cursor=next_cursor(response),
+        total_count=data.get("total_count") or 0,
+        incomplete_results=bool(data.get("incomplete_results")),
+    )

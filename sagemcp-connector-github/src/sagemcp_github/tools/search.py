@@ -31,7 +31,7 @@ from ..models import (
     UserSearchResult,
 )
 from ..models import Repo as RepoModel
-from ._common import json_list, json_object
+from ._common import json_list, json_object, search_result
 
 __all__ = ["SearchTools", "search_params"]
 
@@ -81,13 +81,7 @@ class SearchTools:
         response = await ctx.http.get(
             "/search/repositories", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
         )
-        data = json_object(response)
-        return RepoSearchResult(
-            items=[RepoModel.from_api(r) for r in json_list(response, "items")],
-            next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
-            incomplete_results=bool(data.get("incomplete_results")),
-        )
+        return search_result(RepoSearchResult, response, RepoModel.from_api)
 
     @tool(read_only=True, group="search", scopes=_SCOPES)
     async def search_code(
@@ -154,15 +148,10 @@ class SearchTools:
         response = await ctx.http.get(
             "/search/issues", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
         )
-        data = json_object(response)
-        return IssueSearchResult(
-            items=[
-                Issue.from_api(i, body_limit=LIST_BODY_LIMIT, with_repository=True)
-                for i in json_list(response, "items")
-            ],
-            next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
-            incomplete_results=bool(data.get("incomplete_results")),
+        return search_result(
+            IssueSearchResult,
+            response,
+            lambda i: Issue.from_api(i, body_limit=LIST_BODY_LIMIT, with_repository=True),
         )
 
     @tool(read_only=True, group="search", scopes=_SCOPES)
@@ -182,13 +171,7 @@ class SearchTools:
         Searches default branches only. Returns SHA, repository, first line of the message, author and date.
         """
         response = await ctx.http.get("/search/commits", params=search_params(query, sort, order, limit, cursor))
-        data = json_object(response)
-        return CommitSearchResult(
-            items=[Commit.from_api(c) for c in json_list(response, "items")],
-            next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
-            incomplete_results=bool(data.get("incomplete_results")),
-        )
+        return search_result(CommitSearchResult, response, Commit.from_api)
 
     @tool(read_only=True, group="search", scopes=_SCOPES)
     async def search_users(
@@ -208,10 +191,4 @@ class SearchTools:
         with github_get_user.
         """
         response = await ctx.http.get("/search/users", params=search_params(query, sort, order, limit, cursor))
-        data = json_object(response)
-        return UserSearchResult(
-            items=[User.from_api(u) for u in json_list(response, "items")],
-            next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
-            incomplete_results=bool(data.get("incomplete_results")),
-        )
+        return search_result(UserSearchResult, response, User.from_api)

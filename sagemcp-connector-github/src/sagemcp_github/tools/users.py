@@ -14,7 +14,7 @@ from .._pagination import next_cursor, page_params
 from .._params import Cursor, Limit, Username, segment
 from .._scopes import SCOPES_BY_GROUP
 from ..models import Event, EventList, Organization, OrganizationList, User, UserSearchResult, UserStats
-from ._common import json_list, json_object
+from ._common import json_list, json_object, search_result
 from .search import search_params
 
 __all__ = ["UsersTools"]
@@ -68,13 +68,7 @@ class UsersTools:
         response = await ctx.http.get(
             "/search/users", params=search_params(f"{email} in:email", None, "desc", limit, cursor)
         )
-        data = json_object(response)
-        return UserSearchResult(
-            items=[User.from_api(u) for u in json_list(response, "items")],
-            next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
-            incomplete_results=bool(data.get("incomplete_results")),
-        )
+        return search_result(UserSearchResult, response, User.from_api)
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def list_organizations(
