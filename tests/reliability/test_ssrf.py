@@ -53,6 +53,12 @@ BYPASSES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _production_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Loopback upstreams are an operator's development switch; these tests check the production rules.
+    monkeypatch.delenv("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", raising=False)
+
+
 @pytest.fixture
 def github() -> type:
     module = pytest.importorskip(
