@@ -54,7 +54,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    session.install("mypy>=1.11,<2", *_editable(*PACKAGES))
+    session.install("mypy>=1.11,<2", "types-PyYAML>=6,<7", *_editable(*PACKAGES))
     for name in PACKAGES:
         session.run("mypy", str(ROOT / name / "src"))
 
