@@ -894,9 +894,8 @@ def _load(path: Path) -> Mapping[str, Any]:
     if name.endswith((".yaml", ".yml")):
         import yaml
 
-        loader: Callable[..., Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         with path.open("rb") as fh:
-            data = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+            data = yaml.safe_load(fh)
     elif name.endswith(".gz"):
         with gzip.open(path, "rb") as fh:
             data = json.load(fh)
