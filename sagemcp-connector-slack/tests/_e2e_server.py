@@ -9,6 +9,8 @@ connector loaded through its entry point, for tenant `acme`:
 - `slack-rw`: every group enabled, writes limited to `#random` by `allowed_channels`;
 - `slack-ro`: every group enabled but read-only mode on.
 
+The tenant has a bot token (`slack`) and a user token (`slack:user`).
+
 It prints one JSON line with the tenant's API key, then serves until terminated.
 """
 
@@ -24,6 +26,7 @@ from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore,
 from sagemcp.mcp import create_mcp_app
 
 TOKEN = "xoxb-test-e2e-0000000000-abcdefabcdef"
+USER_TOKEN = "xoxp-test-e2e-0000000000-fedcbafedcba"
 
 
 def main() -> None:
@@ -62,6 +65,10 @@ def main() -> None:
         )
     )
     store.put_credential(Credential(tenant_id=tenant.id, provider="slack", kind="bearer", access_token=TOKEN))  # type: ignore[arg-type]
+    # The installing user's token, as OAuth stores it next to the bot token: search uses it.
+    store.put_credential(
+        Credential(tenant_id=tenant.id, provider="slack:user", kind="bearer", access_token=USER_TOKEN)  # type: ignore[arg-type]
+    )
     key, _ = store.create_api_key(tenant.id, name="e2e")
 
     app = create_mcp_app(store, registry)

@@ -15,6 +15,7 @@ from sagemcp import ConnectorRegistry, OAuthApp, OAuthFlows
 from sagemcp.auth import BearerToken, OAuth2
 from sagemcp.errors import TokenEndpointError
 from sagemcp.models import Credential
+from sagemcp.oauth import Authorization
 from sagemcp.testing import assert_connector_valid
 from sagemcp_slack import SlackConfig, SlackConnector
 from sagemcp_slack.connector import ALWAYS_SCOPES, BOT_SCOPES_BY_GROUP, DEFAULT_GROUPS, USER_SCOPES_BY_GROUP
@@ -146,7 +147,7 @@ V2_RESPONSE = {
 }
 
 
-async def exchange(response: dict[str, object], status: int = 200) -> tuple[Credential, list[httpx.Request]]:
+async def exchange(response: dict[str, object], status: int = 200) -> tuple[Authorization, list[httpx.Request]]:
     sent: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -157,10 +158,10 @@ async def exchange(response: dict[str, object], status: int = 200) -> tuple[Cred
     _, pending = flows.begin(
         oauth(), APP, tenant_id="t1", provider="slack", redirect_uri="https://mcp.example/cb", scopes=["users:read"]
     )
-    credential = await flows.complete(
+    result = await flows.complete(
         oauth(), APP, pending, code="the-code", state=pending.state, tenant_id="t1", provider="slack"
     )
-    return credential, sent
+    return result, sent
 
 
 def test_authorization_url_uses_v2_and_comma_scopes() -> None:
@@ -173,23 +174,49 @@ def test_authorization_url_uses_v2_and_comma_scopes() -> None:
     query = parse_qs(parts.query)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://slack.com/oauth/v2/authorize"
     assert query["scope"] == [",".join(scopes)]
+    assert "user_scope" not in query
     assert query["client_id"] == ["123.456"]
     assert "code_challenge" not in query
     assert pending.code_verifier is None
 
 
-async def test_code_exchange_keeps_the_bot_token_and_never_the_user_token() -> None:
-    credential, sent = await exchange(V2_RESPONSE)
+def test_authorization_url_asks_for_user_scopes_when_search_is_enabled() -> None:
+    flows = OAuthFlows()
+    scheme = oauth()
+    assert scheme.linked_scopes_for(["conversations"]) == {}
+    url, _ = flows.begin(
+        scheme,
+        APP,
+        tenant_id="t1",
+        provider="slack",
+        redirect_uri="https://mcp.example/cb",
+        scopes=scheme.scopes_for(list(DEFAULT_GROUPS)),
+        linked_scopes=scheme.linked_scopes_for(list(DEFAULT_GROUPS)),
+    )
+    query = parse_qs(urlsplit(url).query)
+    assert query["user_scope"] == ["search:read"]
+    assert "search:read" not in query["scope"][0].split(",")
+
+
+async def test_code_exchange_keeps_the_bot_token_and_the_user_token_as_linked() -> None:
+    result, sent = await exchange(V2_RESPONSE)
+    credential = result.credential
     assert credential.access_token.get_secret_value() == V2_RESPONSE["access_token"]
     assert credential.scopes == ["users:read", "channels:read", "channels:history"]
     assert credential.extra["team_id"] == "T9TK3CUKW"
     assert credential.extra["bot_user_id"] == "U0KRQLJ9H"
     assert credential.extra["authed_user_id"] == "U1234"
     assert credential.extra["token_type"] == "bot"
-    assert credential.extra["user_token_not_stored"] is True
     assert credential.account == "Slack Softball Team (bot)"
     dumped = json.dumps(credential.model_dump(mode="json")) + str(credential.refresh_token)
     assert "xoxp-1234-secret-user" not in dumped
+    user = result.linked["user"]
+    assert user.provider == "slack:user"
+    assert user.access_token.get_secret_value() == "xoxp-1234-secret-user"
+    assert user.scopes == ["search:read"]
+    assert user.extra["token_type"] == "user"
+    assert user.extra["authed_user_id"] == "U1234"
+    assert user.account == "Slack Softball Team (user)"
     # Slack asks for the client credentials with HTTP Basic on oauth.v2.access.
     (request,) = sent
     assert str(request.url) == "https://slack.com/api/oauth.v2.access"
@@ -210,7 +237,9 @@ async def test_user_only_installation_keeps_the_nested_user_token() -> None:
             "token_type": "user",
         },
     }
-    credential, _ = await exchange(response)
+    result, _ = await exchange(response)
+    credential = result.credential
+    assert result.linked == {}
     assert credential.access_token.get_secret_value() == "xoxp-1234-user"
     assert credential.scopes == ["search:read", "channels:history"]
     assert credential.extra["token_type"] == "user"
@@ -219,7 +248,18 @@ async def test_user_only_installation_keeps_the_nested_user_token() -> None:
 async def test_token_rotation_refresh_tokens_and_expiry() -> None:
     rotating = {**V2_RESPONSE, "refresh_token": "xoxe-1-first-refresh", "expires_in": 43200}
     rotating["access_token"] = "xoxe.xoxb-1-first-access"
-    credential, _ = await exchange(rotating)
+    rotating["authed_user"] = {
+        **V2_RESPONSE["authed_user"],  # type: ignore[dict-item]
+        "access_token": "xoxe.xoxp-1-user-access",
+        "refresh_token": "xoxe-1-user-refresh",
+        "expires_in": 43200,
+    }
+    result, _ = await exchange(rotating)
+    credential = result.credential
+    user = result.linked["user"]
+    assert user.refresh_token is not None
+    assert user.refresh_token.get_secret_value() == "xoxe-1-user-refresh"
+    assert user.expires_at is not None and abs(user.expires_at - (time.time() + 43200)) < 60
     assert credential.refresh_token is not None
     assert credential.refresh_token.get_secret_value() == "xoxe-1-first-refresh"
     assert credential.expires_at is not None and abs(credential.expires_at - (time.time() + 43200)) < 60
@@ -315,16 +355,34 @@ def test_unknown_configuration_keys_are_refused() -> None:
         SlackConnector.parse_config({"alowed_channels": ["#general"]})
 
 
-async def test_revocation_posts_the_token_to_auth_revoke() -> None:
+async def test_revocation_calls_auth_revoke_with_the_access_token() -> None:
     sent: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request)
         return httpx.Response(200, json={"ok": True, "revoked": True})
 
-    credential = Credential(tenant_id="t1", provider="slack", access_token="xoxb-to-revoke")  # type: ignore[arg-type]
+    # With token rotation the access token is what auth.revoke revokes, never the refresh token.
+    credential = Credential(
+        tenant_id="t1",
+        provider="slack",
+        access_token="xoxe.xoxb-to-revoke",  # type: ignore[arg-type]
+        refresh_token="xoxe-1-refresh",  # type: ignore[arg-type]
+    )
     revoked = await OAuthFlows(transport=httpx.MockTransport(handler)).revoke(oauth(), APP, credential)
     assert revoked is True
     (request,) = sent
     assert str(request.url) == "https://slack.com/api/auth.revoke"
-    assert parse_qs(request.content.decode())["token"] == ["xoxb-to-revoke"]
+    assert request.method == "POST"
+    assert request.headers["authorization"] == "Bearer xoxe.xoxb-to-revoke"
+    assert b"xoxe-1-refresh" not in request.content
+    assert "app-secret" not in request.headers["authorization"]
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "not_authed"])
+async def test_revocation_refused_with_ok_false_is_reported_as_not_revoked(error: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": False, "error": error})
+
+    credential = Credential(tenant_id="t1", provider="slack", access_token="xoxb-gone")  # type: ignore[arg-type]
+    assert await OAuthFlows(transport=httpx.MockTransport(handler)).revoke(oauth(), APP, credential) is False

@@ -37,6 +37,7 @@ pytestmark = pytest.mark.e2e
 
 SERVER = Path(__file__).resolve().parent / "_e2e_server.py"
 TOKEN = "xoxb-test-e2e-0000000000-abcdefabcdef"
+USER_TOKEN = "xoxp-test-e2e-0000000000-fedcbafedcba"
 START_TIMEOUT = 30.0
 
 HISTORY = {
@@ -178,6 +179,7 @@ async def test_history_through_a_real_server(contract_validator: OpenAPIValidato
                     "slack_conversations_history", {"channel": "C012AB3CD", "window": "7d", "limit": 2}
                 )
                 denied = await client.call_tool("slack_chat_post_message", {"channel": "C012AB3CD", "text": "x"})
+                found = await client.call_tool("slack_search_messages", {"query": "launch"})
 
             async with mcp_client(f"{base}/acme/connectors/slack-rw/mcp", key) as client:
                 outside = await client.call_tool("slack_chat_post_message", {"channel": "C012AB3CD", "text": "hi"})
@@ -200,6 +202,14 @@ async def test_history_through_a_real_server(contract_validator: OpenAPIValidato
     assert history.url.params["limit"] == "2"
     assert float(history.url.params["oldest"]) > 1_700_000_000
     assert fake.violations == []
+
+    # Search runs with the tenant's linked user token (its name lookups too); other tools with the bot token.
+    assert not found.is_error, found.content
+    (search,) = fake.sent("search.messages")
+    assert search.headers["authorization"] == f"Bearer {USER_TOKEN}"
+    assert {r.headers["authorization"] for r in fake.requests} == {f"Bearer {TOKEN}", f"Bearer {USER_TOKEN}"}
+    for method in ("conversations.history", "conversations.info"):
+        assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.sent(method)), method
 
     assert denied.is_error and "disabled" in denied.content[0].text
     assert outside.is_error and "allowed_channels" in outside.content[0].text

@@ -82,7 +82,7 @@ async def complete(
     flows: OAuthFlows, pending: PendingAuthorization, scheme: OAuth2 = SCHEME, app: OAuthApp = APP, **kwargs: Any
 ) -> Credential:
     args: dict[str, Any] = {"code": CODE, "state": pending.state, "tenant_id": "t1", "provider": "demo"}
-    return await flows.complete(scheme, app, pending, **{**args, **kwargs})
+    return (await flows.complete(scheme, app, pending, **{**args, **kwargs})).credential
 
 
 def old_credential(**fields: Any) -> Credential:

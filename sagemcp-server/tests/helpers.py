@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sagemcp.auth import BearerToken, OAuth2
+from sagemcp.auth import BearerToken, LinkedToken, OAuth2
 from sagemcp.connector import Connector, ConnectorInfo, ConnectorSettings
 from sagemcp.context import ToolContext
 from sagemcp.tools import tool
@@ -42,6 +42,14 @@ class FakeConfig(ConnectorSettings):
         return value
 
 
+def user_token_hook(raw: dict[str, Any]) -> dict[str, Any]:
+    """Like Slack's: a user token nested under `authed_user` becomes the linked `user` credential."""
+    data = {key: value for key, value in raw.items() if key != "authed_user"}
+    if isinstance(raw.get("authed_user"), dict):
+        data["linked"] = {"user": raw["authed_user"]}
+    return data
+
+
 class FakeConnector(Connector):
     info = ConnectorInfo(id="fake", title="Fake", description="A fake provider for tests.", default_groups=("read",))
     auth = (
@@ -51,6 +59,8 @@ class FakeConnector(Connector):
             revoke_url=FAKE_BASE + "/revoke",
             scopes=("read",),
             scopes_by_group={"write": ("write",)},
+            token_response_hook=user_token_hook,
+            linked_tokens=(LinkedToken("user", "user_scope", scopes_by_group={"search": ("search",)}),),
         ),
         BearerToken(),
     )
@@ -60,6 +70,13 @@ class FakeConnector(Connector):
     @tool(read_only=True, group="read")
     async def whoami(self, ctx: ToolContext) -> dict[str, Any]:
         """Who the credential acts as."""
+        response = await ctx.http.get("/whoami")
+        data: dict[str, Any] = response.json()
+        return data
+
+    @tool(read_only=True, group="search", token="user")
+    async def whoami_user(self, ctx: ToolContext) -> dict[str, Any]:
+        """Who the user credential acts as (the main one when there is none)."""
         response = await ctx.http.get("/whoami")
         data: dict[str, Any] = response.json()
         return data
@@ -126,6 +143,7 @@ class FakeProvider:
                 "method": q.get("code_challenge_method"),
                 "redirect_uri": q.get("redirect_uri"),
                 "scope": q.get("scope"),
+                "user_scope": q.get("user_scope"),
             }
             self.issued.append(code)
             target = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]})
@@ -153,7 +171,11 @@ class FakeProvider:
                     return JSONResponse(
                         {"error": "invalid_grant", "error_description": "PKCE verification failed"}, status_code=400
                     )
-                return JSONResponse({**self.new_tokens("octocat"), "account": "octocat"})
+                answer = {**self.new_tokens("octocat"), "account": "octocat"}
+                if grant["user_scope"]:
+                    user = {**self.new_tokens("octocat-user"), "scope": grant["user_scope"], "account": "octocat-user"}
+                    answer["authed_user"] = user
+                return JSONResponse(answer)
             if form.get("grant_type") == "refresh_token":
                 self.refresh_count += 1  # every attempt counts, refused ones too
                 account = self.refresh_tokens.pop(str(form.get("refresh_token")), None)

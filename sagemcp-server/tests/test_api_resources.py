@@ -43,7 +43,11 @@ async def test_connector_lifecycle(server: Server) -> None:
     )
     assert r.status_code == 200 and r.json()["enabled"] is False and r.json()["name"] == "github"
     tools = (await server.admin.get(f"{base}/github/tools")).json()["items"]
-    assert all(t["enabled"] for t in tools)
+    assert {t["name"]: t["enabled"] for t in tools} == {
+        "fake_whoami": True,
+        "fake_delete_thing": True,
+        "fake_whoami_user": False,  # group search is not enabled
+    }
     assert (await server.admin.delete(f"{base}/github")).status_code == 204
     assert_error(await server.admin.get(f"{base}/github"), 404, "connector_not_found")
     assert_error(await server.admin.delete(f"{base}/github"), 404, "connector_not_found")
@@ -244,6 +248,8 @@ async def test_connector_types(server: Server) -> None:
     assert set(items) == {"demo", "fake", "tokenonly"}
     fake = items["fake"]
     assert [a["kind"] for a in fake["auth"]] == ["oauth2", "bearer"] and fake["auth"][0]["revocable"] is True
-    assert {t["name"] for t in fake["tools"]} == {"fake_whoami", "fake_delete_thing"}
+    assert {t["name"] for t in fake["tools"]} == {"fake_whoami", "fake_delete_thing", "fake_whoami_user"}
+    assert {t["name"]: t["token"] for t in fake["tools"]}["fake_whoami_user"] == "user"
+    assert fake["auth"][0]["linked_tokens"] == [{"name": "user", "description": "", "scopes": ["search"]}]
     assert fake["config_schema"]["properties"]["site"]
     assert r.json()["failures"] == []

@@ -44,7 +44,8 @@ ERRORS: dict[str, tuple[type[UpstreamError], str]] = {
     "not_allowed_token_type": (
         UpstreamForbidden,
         "this method does not accept this kind of token; search.messages needs a user token (xoxp-) with the "
-        "search:read scope: store a user token for the tenant",
+        "search:read scope: reconnect Slack with the search tools enabled, or store a user token as the "
+        "tenant's slack:user credential",
     ),
     "team_access_not_granted": (UpstreamForbidden, "the token has no access to that workspace"),
     "ekm_access_denied": (UpstreamForbidden, "Slack administrators have suspended access to this content"),

@@ -9,16 +9,17 @@
  "authed_user": {"id": "U1234", "scope": "search:read", "access_token": "xoxp-...", "token_type": "user"}}
 ```
 
-The bot token is at the top; a user token, when user scopes were requested, is nested
-under `authed_user`. With token rotation enabled each token also has `refresh_token`
-and `expires_in` (12 hours), and a refresh (`grant_type=refresh_token`) answers with
-the renewed token at the top level whichever kind it is.
+The bot token is at the top; a user token, when user scopes were requested
+(`user_scope`), is nested under `authed_user`. With token rotation enabled each token
+also has `refresh_token` and `expires_in` (12 hours), and a refresh
+(`grant_type=refresh_token`) answers with the renewed token at the top level whichever
+kind it is.
 
-A credential holds one token. The hook keeps the bot token when there is one, else the
-user token (a user-only installation); a user token that comes alongside a bot token
-is not stored (it cannot be kept encrypted in the credential today) and `extra`
-records that it was left out. Non-secret facts (team, enterprise, app, bot user,
-installing user, token kind) go to `Credential.extra`.
+The hook returns the bot token as the main credential and the user token under
+`linked["user"]`: core stores it as the tenant's `slack:user` credential, refreshed and
+revoked on its own, and the search tools use it. A user-only installation (no bot
+token) keeps the user token as the main credential. Non-secret facts (team,
+enterprise, app, bot user, installing user, token kind) go to `Credential.extra`.
 """
 
 from __future__ import annotations
@@ -59,10 +60,18 @@ def slack_token_response(raw: dict[str, Any]) -> dict[str, Any]:
         if isinstance(raw.get("is_enterprise_install"), bool)
         else None,
     }
-    if source is raw and _text(user.get("access_token")):
-        extra["user_token_not_stored"] = True
-        extra["user_scopes"] = _text(user.get("scope"))
     team_name = extra["team_name"]
+    extra = {key: value for key, value in extra.items() if value is not None}
+    linked: dict[str, Any] = {}
+    if source is raw and _text(user.get("access_token")):
+        linked["user"] = {
+            "access_token": user["access_token"],
+            "refresh_token": _text(user.get("refresh_token")),
+            "expires_in": user.get("expires_in"),
+            "scope": _text(user.get("scope")),
+            "account": f"{team_name} (user)" if team_name else None,
+            "extra": {**extra, "token_type": "user"},
+        }
     return {
         "access_token": source["access_token"],
         "refresh_token": _text(source.get("refresh_token")),
@@ -70,5 +79,6 @@ def slack_token_response(raw: dict[str, Any]) -> dict[str, Any]:
         "scope": _text(source.get("scope")),
         "token_type": "Bearer",
         "account": f"{team_name} ({kind})" if team_name else None,
-        "extra": {key: value for key, value in extra.items() if value is not None},
+        "extra": extra,
+        "linked": linked,
     }

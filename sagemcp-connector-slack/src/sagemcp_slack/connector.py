@@ -3,9 +3,10 @@
 The class holds no state: each call gets its tenant's configuration (`SlackConfig`),
 credential and a client bound to the configured API URL in its `ToolContext`.
 
-Authentication: Slack's OAuth v2 (bot scopes for the enabled tool groups; token
-rotation is followed when the Slack app enables it), or a bot token (`xoxb-`) or user
-token (`xoxp-`) stored directly. Slack answers failures with HTTP 200 and `ok: false`:
+Authentication: Slack's OAuth v2 (bot scopes for the enabled tool groups, and the
+user scopes search needs, whose user token is kept as the linked `slack:user`
+credential; token rotation is followed when the Slack app enables it), or a bot token
+(`xoxb-`) and/or a user token (`xoxp-`) stored directly. Slack answers failures with HTTP 200 and `ok: false`:
 `check_response` maps them (see `_errors`).
 """
 
@@ -15,7 +16,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from sagemcp.auth import AuthScheme, BearerToken, OAuth2
+from sagemcp.auth import AuthScheme, BearerToken, LinkedToken, OAuth2
 from sagemcp.connector import Connector, ConnectorInfo
 from sagemcp.errors import UpstreamError
 from sagemcp.upstream import UpstreamResponse
@@ -118,11 +119,14 @@ class SlackConnector(
         OAuth2(
             description=(
                 "Slack OAuth v2: installs the Slack app in the workspace with the bot scopes of the enabled tool "
-                "groups. Token rotation is followed when the app enables it."
+                "groups, and asks the installing user for the user scopes search needs (their user token is kept "
+                "as the linked slack:user credential). Token rotation is followed when the app enables it."
             ),
             authorize_url="https://slack.com/oauth/v2/authorize",
             token_url="https://slack.com/api/oauth.v2.access",
             revoke_url="https://slack.com/api/auth.revoke",
+            # auth.revoke revokes the token that authenticates the call.
+            revocation="bearer",
             scopes=ALWAYS_SCOPES,
             scopes_by_group=BOT_SCOPES_BY_GROUP,
             # Slack documents a confidential-client flow for oauth.v2.access (client secret, preferably
@@ -132,11 +136,20 @@ class SlackConnector(
             scope_separator=",",
             scope_param="scope",
             token_response_hook=slack_token_response,
+            linked_tokens=(
+                LinkedToken(
+                    name="user",
+                    scope_param="user_scope",
+                    scopes_by_group=USER_SCOPES_BY_GROUP,
+                    description="The installing user's token (xoxp-), for search.",
+                ),
+            ),
         ),
         BearerToken(
             description=(
                 "A Slack bot token (xoxb-...) or user token (xoxp-...) from the app's OAuth & Permissions page. "
-                "Search needs a user token with search:read."
+                "Search needs a user token with search:read: store it as the slack:user credential next to a "
+                "bot token, or as the only credential."
             )
         ),
     )

@@ -7,7 +7,7 @@ and the `ConnectorRegistry`. The MCP adapter lives in `sagemcp.mcp` (the only
 module importing the MCP SDK); helpers for connector authors in `sagemcp.testing`.
 """
 
-from .auth import ApiKey, AuthScheme, BasicAuth, BearerToken, NoAuth, OAuth2
+from .auth import ApiKey, AuthScheme, BasicAuth, BearerToken, LinkedToken, NoAuth, OAuth2
 from .connector import CORE_API, Completion, Connector, ConnectorInfo, ConnectorSettings
 from .content import Audio, EmbeddedResource, Image, PromptMessage, ResourceContent, Text, ToolResult
 from .context import ToolContext
@@ -15,7 +15,7 @@ from .credentials import CredentialManager
 from .errors import SageMCPError
 from .memory import MemoryStore
 from .models import ApiKeyRecord, AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant, ToolPolicy
-from .oauth import OAuthFlows, PendingAuthorization
+from .oauth import Authorization, OAuthFlows, PendingAuthorization
 from .pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from .prompts import prompt
 from .registry import ENTRY_POINT_GROUP, ConnectorRegistry
@@ -35,6 +35,7 @@ __all__ = [
     "Audio",
     "AuditEvent",
     "AuthScheme",
+    "Authorization",
     "BasicAuth",
     "BearerToken",
     "BoundClient",
@@ -48,6 +49,7 @@ __all__ = [
     "CredentialManager",
     "EmbeddedResource",
     "Image",
+    "LinkedToken",
     "MemoryStore",
     "NoAuth",
     "OAuth2",

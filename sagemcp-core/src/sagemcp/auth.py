@@ -9,11 +9,12 @@ fields and the `token_response_hook` of `OAuth2`, not with branches in core.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from .models import Credential
+from .models import LINKED_TOKEN_PATTERN, Credential
 
 if TYPE_CHECKING:
     import httpx
@@ -23,6 +24,7 @@ __all__ = [
     "AuthScheme",
     "BasicAuth",
     "BearerToken",
+    "LinkedToken",
     "NoAuth",
     "OAuth2",
     "SelfRefreshingScheme",
@@ -55,6 +57,43 @@ class NoAuth(AuthScheme):
     kind: ClassVar[str] = "none"
 
 
+def _scopes_for(
+    always: tuple[str, ...], by_group: Mapping[str, tuple[str, ...]], groups: list[str] | None
+) -> list[str]:
+    wanted = list(always)
+    for group, scopes in by_group.items():
+        if groups is None or group in groups:
+            wanted.extend(scopes)
+    return list(dict.fromkeys(wanted))
+
+
+@dataclass(frozen=True)
+class LinkedToken:
+    """A second token that the same authorization issues, with scopes of its own.
+
+    Slack returns a user token (under `authed_user`) next to the bot token when the
+    authorize URL also asks for `user_scope`. The connector's `token_response_hook`
+    returns it under `linked[name]` in the standard shape; it is stored as its own
+    credential under `linked_provider(provider, name)` (`"slack:user"`), refreshed and
+    revoked on its own, and used by the tools declared with `@tool(token=name)`.
+    """
+
+    name: str
+    scope_param: str
+    """The authorize parameter carrying its scopes (Slack: `user_scope`)."""
+    scopes: tuple[str, ...] = ()
+    scopes_by_group: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not re.match(LINKED_TOKEN_PATTERN, self.name):
+            raise ValueError(f"LinkedToken name {self.name!r} must match {LINKED_TOKEN_PATTERN}")
+
+    def scopes_for(self, groups: list[str] | None) -> list[str]:
+        """Scopes to request for this token when `groups` are enabled (all groups when None)."""
+        return _scopes_for(self.scopes, self.scopes_by_group, groups)
+
+
 @dataclass(frozen=True)
 class OAuth2(AuthScheme):
     """The OAuth 2.0 authorization-code flow (with PKCE S256 when `pkce`)."""
@@ -74,6 +113,20 @@ class OAuth2(AuthScheme):
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     refreshable: bool = True
     token_response_hook: TokenResponseHook | None = None
+    linked_tokens: tuple[LinkedToken, ...] = ()
+    """Further tokens the authorization issues (Slack's user token); see `LinkedToken`."""
+    revocation: Literal["rfc7009", "bearer"] = "rfc7009"
+    """How `revoke_url` is called: an RFC 7009 request with client authentication (the refresh token
+    when there is one), or `"bearer"`: a POST authenticated with the access token itself (Slack's
+    `auth.revoke`). Either way a 2xx answer whose JSON says `"ok": false` or has an `error` is a failure."""
+
+    def __post_init__(self) -> None:
+        names = [linked.name for linked in self.linked_tokens]
+        if len(set(names)) != len(names):
+            raise ValueError(f"OAuth2.linked_tokens names must be unique, got {names}")
+        params = [linked.scope_param for linked in self.linked_tokens]
+        if self.scope_param in params or len(set(params)) != len(params):
+            raise ValueError("each linked token needs a scope parameter of its own, other than scope_param")
 
     def headers(self, credential: Credential | None) -> dict[str, str]:
         if credential is None:
@@ -82,11 +135,12 @@ class OAuth2(AuthScheme):
 
     def scopes_for(self, groups: list[str] | None) -> list[str]:
         """Scopes to request when `groups` are enabled (all groups when None), without duplicates."""
-        wanted = list(self.scopes)
-        for group, scopes in self.scopes_by_group.items():
-            if groups is None or group in groups:
-                wanted.extend(scopes)
-        return list(dict.fromkeys(wanted))
+        return _scopes_for(self.scopes, self.scopes_by_group, groups)
+
+    def linked_scopes_for(self, groups: list[str] | None) -> dict[str, list[str]]:
+        """Scopes of each linked token for `groups`, leaving out tokens that need none."""
+        wanted = {linked.name: linked.scopes_for(groups) for linked in self.linked_tokens}
+        return {name: scopes for name, scopes in wanted.items() if scopes}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import anyio
 
 from .auth import AuthScheme, OAuth2, SelfRefreshingScheme
 from .errors import CredentialError, NotConnected, ReconnectRequired, RefreshFailed, TokenEndpointError
-from .models import Credential, CredentialStatus
+from .models import Credential, CredentialStatus, base_provider
 from .oauth import UNREACHABLE, OAuthFlows
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class CredentialManager:
         scheme = connector_cls.oauth2()
         if credential is None or scheme is None or credential.kind != "oauth2":
             return False
-        app = await self._store.get_oauth_app(tenant_id, provider)
+        app = await self._store.get_oauth_app(tenant_id, base_provider(provider))
         if app is None:
             return False
         return await self._oauth.revoke(scheme, app, credential)
@@ -182,7 +182,7 @@ class CredentialManager:
             return await self._oauth.refresh_with_scheme(scheme, latest)
         if not isinstance(scheme, OAuth2):
             raise ReconnectRequired(f"the {provider} credential cannot be renewed: reconnect {provider}")
-        app = await self._store.get_oauth_app(tenant_id, provider)
+        app = await self._store.get_oauth_app(tenant_id, base_provider(provider))
         if app is None:
             raise ReconnectRequired(
                 f"the {provider} token of this tenant expired and cannot be refreshed because no {provider} "

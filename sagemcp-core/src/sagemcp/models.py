@@ -27,6 +27,8 @@ __all__ = [
     "Principal",
     "Tenant",
     "ToolPolicy",
+    "base_provider",
+    "linked_provider",
     "new_id",
     "utcnow",
 ]
@@ -42,6 +44,26 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+LINKED_TOKEN_PATTERN = r"^[a-z][a-z0-9_]{0,14}$"
+_LINKED_RE = re.compile(LINKED_TOKEN_PATTERN)
+
+
+def linked_provider(provider: str, name: str) -> str:
+    """The provider key of a linked credential: `"slack:user"` for Slack's user token next to the bot token.
+
+    A linked credential is a second token one authorization produced (see `OAuth2.linked_tokens`),
+    or one an operator stored under that key; tools declared with `@tool(token=name)` use it.
+    """
+    if not _LINKED_RE.match(name):
+        raise ValueError(f"linked token name {name!r} must match {LINKED_TOKEN_PATTERN}")
+    return f"{base_provider(provider)}:{name}"
+
+
+def base_provider(provider: str) -> str:
+    """The provider a (possibly linked) credential key belongs to: `"slack"` for `"slack:user"`."""
+    return provider.partition(":")[0]
 
 
 class _Model(BaseModel):

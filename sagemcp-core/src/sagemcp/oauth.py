@@ -40,9 +40,9 @@ from pydantic import SecretStr
 
 from .auth import OAuth2, SelfRefreshingScheme
 from .errors import OAuthError, OAuthStateError, TokenEndpointError
-from .models import Credential, OAuthApp
+from .models import Credential, OAuthApp, base_provider, linked_provider
 
-__all__ = ["BAD_RESPONSE", "UNREACHABLE", "OAuthFlows", "PendingAuthorization"]
+__all__ = ["BAD_RESPONSE", "UNREACHABLE", "Authorization", "OAuthFlows", "PendingAuthorization"]
 
 logger = logging.getLogger("sagemcp.oauth")
 
@@ -82,6 +82,20 @@ class PendingAuthorization:
         return (time.time() if now is None else now) >= self.expires_at
 
 
+@dataclass(frozen=True)
+class Authorization:
+    """What a completed authorization produced: the credential, and any linked credentials
+    (Slack's user token next to the bot token) keyed by linked-token name."""
+
+    credential: Credential
+    linked: Mapping[str, Credential] = field(default_factory=dict)
+
+    @property
+    def credentials(self) -> list[Credential]:
+        """Every credential to store, the main one first."""
+        return [self.credential, *self.linked.values()]
+
+
 class OAuthFlows:
     """The authorization-code flow, refresh and revocation against providers' endpoints.
 
@@ -111,10 +125,15 @@ class OAuthFlows:
         redirect_uri: str,
         scopes: Sequence[str],
         connector_id: str | None = None,
+        linked_scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> tuple[str, PendingAuthorization]:
-        """The URL to send the user to, and the pending authorization the caller must store."""
+        """The URL to send the user to, and the pending authorization the caller must store.
+
+        `linked_scopes` asks for the scheme's linked tokens (`OAuth2.linked_tokens`) by name.
+        """
         if isinstance(scopes, str):
             raise TypeError("scopes must be a sequence of scope names, not one string")
+        linked_params = _linked_scope_params(scheme, linked_scopes or {})
         _check_app(app, tenant_id, provider)
         now = time.time()
         state = generate_token(_STATE_LENGTH)
@@ -123,6 +142,7 @@ class OAuthFlows:
         params = {k: v for k, v in scheme.extra_authorize_params.items() if k not in _RESERVED_AUTHORIZE_PARAMS}
         if wanted:
             params[scheme.scope_param] = scheme.scope_separator.join(wanted)
+        params.update(linked_params)
         if verifier is not None:
             params["code_challenge"] = create_s256_code_challenge(verifier)
             params["code_challenge_method"] = "S256"
@@ -157,8 +177,8 @@ class OAuthFlows:
         state: str,
         tenant_id: str,
         provider: str,
-    ) -> Credential:
-        """Check the returned `state` against `pending` and exchange `code` for a credential."""
+    ) -> Authorization:
+        """Check the returned `state` against `pending` and exchange `code` for credentials."""
         if not hmac.compare_digest(state.encode("utf-8"), pending.state.encode("utf-8")):
             raise OAuthStateError(
                 f"the OAuth state returned by {provider} does not match this authorization: start connecting again"
@@ -183,28 +203,33 @@ class OAuthFlows:
         if pending.code_verifier:
             fields["code_verifier"] = pending.code_verifier
         data = await self._token_request(scheme, app, "authorization_code", fields, provider=provider, hidden=(code,))
-        return _credential(scheme, data, tenant_id=tenant_id, provider=provider, requested=pending.scopes)
+        standard = _standard(scheme, data, provider)
+        credential = _credential(
+            standard, tenant_id=tenant_id, provider=provider, requested=pending.scopes, separator=scheme.scope_separator
+        )
+        return Authorization(credential, _linked_credentials(scheme, standard, tenant_id=tenant_id, provider=provider))
 
     async def refresh(self, scheme: OAuth2, app: OAuthApp, credential: Credential) -> Credential:
         """A new credential from the refresh-token grant, with `version` one higher.
 
-        The old refresh token is kept when the provider does not send a new one.
+        The old refresh token is kept when the provider does not send a new one. A linked
+        credential (`"slack:user"`) is refreshed with the app of its base provider.
         """
         provider = credential.provider
         if credential.refresh_token is None:
             raise OAuthError(f"the {provider} credential has no refresh token: reconnect {provider}")
-        _check_app(app, credential.tenant_id, provider)
+        _check_app(app, credential.tenant_id, base_provider(provider))
         refresh_token = credential.refresh_token.get_secret_value()
         data = await self._token_request(
             scheme, app, "refresh_token", {"refresh_token": refresh_token}, provider=provider, hidden=(refresh_token,)
         )
         return _credential(
-            scheme,
-            data,
+            _standard(scheme, data, provider),
             tenant_id=credential.tenant_id,
             provider=provider,
             requested=credential.scopes,
             previous=credential,
+            separator=scheme.scope_separator,
         )
 
     async def refresh_with_scheme(self, scheme: SelfRefreshingScheme, credential: Credential) -> Credential:
@@ -220,29 +245,37 @@ class OAuthFlows:
         return new.model_copy(update={"version": credential.version + 1})
 
     async def revoke(self, scheme: OAuth2, app: OAuthApp, credential: Credential) -> bool:
-        """Revoke the credential at the provider (RFC 7009); False when the provider has no
-        revocation endpoint or the revocation failed (failures are logged, never raised)."""
+        """Revoke the credential at the provider; False when the provider has no revocation
+        endpoint or the revocation failed (failures are logged, never raised).
+
+        See `OAuth2.revocation` for the two request styles.
+        """
         if not scheme.revoke_url:
             return False
         provider = credential.provider
-        if credential.refresh_token is not None:
-            token, hint = credential.refresh_token.get_secret_value(), "refresh_token"
+        if scheme.revocation == "bearer":
+            headers = {**_FORM_HEADERS, "Authorization": f"Bearer {credential.access_token.get_secret_value()}"}
+            url, body = scheme.revoke_url, ""
         else:
-            token, hint = credential.access_token.get_secret_value(), "access_token"
-        body, headers = prepare_revoke_token_request(token, hint, "", {"Accept": "application/json"})
-        url, headers, body = _client_auth(scheme, app).prepare("POST", scheme.revoke_url, headers, body)
+            if credential.refresh_token is not None:
+                token, hint = credential.refresh_token.get_secret_value(), "refresh_token"
+            else:
+                token, hint = credential.access_token.get_secret_value(), "access_token"
+            body, headers = prepare_revoke_token_request(token, hint, "", dict(_FORM_HEADERS))
+            url, headers, body = _client_auth(scheme, app).prepare("POST", scheme.revoke_url, headers, body)
         try:
             response = await self._post(url, headers, body, provider=provider, endpoint="revocation endpoint")
         except TokenEndpointError as exc:
             logger.warning("revoking the %s credential of tenant %s failed: %s", provider, credential.tenant_id, exc)
             return False
-        if response.is_success:
+        refusal = _revocation_refusal(response)
+        if refusal is None:
             return True
         logger.warning(
-            "%s's revocation endpoint answered HTTP %s for tenant %s; the token may already be invalid",
+            "%s's revocation endpoint refused for tenant %s (%s); the token may already be invalid",
             provider,
-            response.status_code,
             credential.tenant_id,
+            refusal,
         )
         return False
 
@@ -278,6 +311,37 @@ class OAuthFlows:
                     f"could not reach {provider}'s {endpoint} ({type(exc).__name__}); try again later",
                     error=UNREACHABLE,
                 ) from None
+
+
+def _linked_scope_params(scheme: OAuth2, linked_scopes: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    by_name = {linked.name: linked for linked in scheme.linked_tokens}
+    params: dict[str, str] = {}
+    for name, scopes in linked_scopes.items():
+        linked = by_name.get(name)
+        if linked is None:
+            known = ", ".join(by_name) or "none"
+            raise ValueError(f"the OAuth scheme has no linked token {name!r} (linked tokens: {known})")
+        if isinstance(scopes, str):
+            raise TypeError("linked scopes must be sequences of scope names, not one string")
+        wanted = list(dict.fromkeys(scopes))
+        if wanted:
+            params[linked.scope_param] = scheme.scope_separator.join(wanted)
+    return params
+
+
+def _revocation_refusal(response: httpx.Response) -> str | None:
+    """Why a revocation answer is a failure, or None: not 2xx, or JSON saying `ok: false` / `error`."""
+    if not response.is_success:
+        return f"HTTP {response.status_code}"
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if error or data.get("ok") is False:
+            return f"HTTP {response.status_code}, {error if isinstance(error, str) else 'error'}"[:_DESCRIPTION_LIMIT]
+    return None
 
 
 def _check_app(app: OAuthApp, tenant_id: str, provider: str) -> None:
@@ -327,30 +391,50 @@ def _read_token_response(
     return data
 
 
+def _standard(scheme: OAuth2, raw: dict[str, Any], provider: str) -> Mapping[str, Any]:
+    """The token response in the standard shape, through the scheme's hook when it has one."""
+    if scheme.token_response_hook is None:
+        return {key: value for key, value in raw.items() if key not in ("extra", "linked")}
+    try:
+        data = scheme.token_response_hook(dict(raw))
+    except Exception as exc:
+        raise TokenEndpointError(
+            f"{provider}'s token response could not be read by the connector's token_response_hook "
+            f"({type(exc).__name__}); the provider may have changed its response",
+            error=BAD_RESPONSE,
+        ) from None
+    if not isinstance(data, Mapping):
+        raise TokenEndpointError(f"the token_response_hook of {provider} did not return a mapping", error=BAD_RESPONSE)
+    return data
+
+
+def _linked_credentials(
+    scheme: OAuth2, data: Mapping[str, Any], *, tenant_id: str, provider: str
+) -> dict[str, Credential]:
+    found = data.get("linked")
+    if not isinstance(found, Mapping):
+        return {}
+    linked: dict[str, Credential] = {}
+    for token in scheme.linked_tokens:
+        entry = found.get(token.name)
+        if isinstance(entry, Mapping) and entry.get("access_token"):
+            key = linked_provider(provider, token.name)
+            linked[token.name] = _credential(
+                entry, tenant_id=tenant_id, provider=key, requested=(), separator=scheme.scope_separator
+            )
+    return linked
+
+
 def _credential(
-    scheme: OAuth2,
-    raw: dict[str, Any],
+    data: Mapping[str, Any],
     *,
     tenant_id: str,
     provider: str,
     requested: Sequence[str],
     previous: Credential | None = None,
+    separator: str = " ",
 ) -> Credential:
     now = time.time()
-    data: Mapping[str, Any] = raw
-    if scheme.token_response_hook is not None:
-        try:
-            data = scheme.token_response_hook(dict(raw))
-        except Exception as exc:
-            raise TokenEndpointError(
-                f"{provider}'s token response could not be read by the connector's token_response_hook "
-                f"({type(exc).__name__}); the provider may have changed its response",
-                error=BAD_RESPONSE,
-            ) from None
-        if not isinstance(data, Mapping):
-            raise TokenEndpointError(
-                f"the token_response_hook of {provider} did not return a mapping", error=BAD_RESPONSE
-            )
     access_token = data.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise TokenEndpointError(f"{provider}'s token response has no access_token", error=BAD_RESPONSE)
@@ -362,7 +446,7 @@ def _credential(
         refresh_token = previous.refresh_token if previous is not None else None
     token_type = data.get("token_type")
     token_type = token_type if isinstance(token_type, str) and token_type else "Bearer"
-    extra = data.get("extra") if scheme.token_response_hook is not None else None
+    extra = data.get("extra")
     account = data.get("account")
     fields: dict[str, Any] = {
         "tenant_id": tenant_id,
@@ -372,7 +456,7 @@ def _credential(
         "refresh_token": refresh_token,
         "token_type": "Bearer" if token_type.lower() == "bearer" else token_type,
         "expires_at": _expires_at(data, now),
-        "scopes": _scopes(data.get("scope"), scheme.scope_separator, requested),
+        "scopes": _scopes(data.get("scope"), separator, requested),
         "extra": dict(extra) if isinstance(extra, Mapping) else {},
         "account": account if isinstance(account, str) and account else None,
     }

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from .content import ToolResult
 from .errors import DefinitionError, InvalidArguments
+from .models import LINKED_TOKEN_PATTERN
 
 __all__ = ["TOOL_NAME_PATTERN", "ToolAnnotations", "ToolSpec", "tool", "validation_errors"]
 
@@ -47,6 +48,7 @@ class _ToolDecl:
     group: str
     annotations: ToolAnnotations
     scopes: tuple[str, ...]
+    token: str | None
     func: Callable[..., Awaitable[Any]]
 
 
@@ -65,6 +67,8 @@ class ToolSpec:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
     func: Callable[..., Awaitable[Any]] = field(repr=False)
+    token: str | None = None
+    """The linked credential the tool prefers (`"user"`: Slack's user token); see `tool()`."""
     output_adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
     wraps_output: bool = False
     """The return type is not an object, so structured output is `{"result": value}`."""
@@ -111,15 +115,20 @@ def tool(
     title: str | None = None,
     description: str | None = None,
     scopes: tuple[str, ...] | list[str] = (),
+    token: str | None = None,
 ) -> Callable[[F], F]:
     """Declare an async connector method as an MCP tool.
 
     `name` is the action part (default: the function name); the served name is
     `{connector id}_{action}`. The description defaults to the docstring.
     `read_only` is required so that every tool says what it does to the world.
+    `token` names a linked credential the tool prefers (`"user"` for a Slack user
+    token stored as `slack:user`); without one the tenant's main credential is used.
     """
     if read_only and destructive:
         raise DefinitionError("a read-only tool cannot be destructive")
+    if token is not None and not re.match(LINKED_TOKEN_PATTERN, token):
+        raise DefinitionError(f"tool token {token!r} must match {LINKED_TOKEN_PATTERN}")
 
     def decorate(func: F) -> F:
         if not inspect.iscoroutinefunction(cast(Any, func)):
@@ -137,6 +146,7 @@ def tool(
             group=group,
             annotations=annotations,
             scopes=tuple(scopes),
+            token=token,
             func=func,
         )
         setattr(func, _MARK, decl)
@@ -176,6 +186,7 @@ def build_tool_spec(connector_id: str, decl: _ToolDecl) -> ToolSpec:
         input_schema=_clean_schema(input_model.model_json_schema()),
         output_schema=output_schema,
         func=decl.func,
+        token=decl.token,
         output_adapter=adapter,
         wraps_output=wraps,
     )

@@ -84,14 +84,18 @@ async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
             f"/oauth-apps/{provider}, with the redirect URI {services.redirect_uri(provider)}.",
         )
     scopes: list[str] = []
+    linked_scopes: dict[str, list[str]] = {}
     targets: list[ConnectorConfig | None] = [*configs] if configs else [None]
     for cfg in targets:
         kind = services.registry.get(cfg.connector_type) if cfg is not None else cls
         groups = cfg.tool_policy.groups if cfg is not None else None
         if groups is None and kind.info.default_groups is not None:
             groups = list(kind.info.default_groups)
-        found = kind.oauth2()
-        scopes.extend((found or scheme).scopes_for(groups))
+        found = kind.oauth2() or scheme
+        scopes.extend(found.scopes_for(groups))
+        for name, wanted in found.linked_scopes_for(groups).items():
+            if any(linked.name == name for linked in scheme.linked_tokens):
+                linked_scopes[name] = list(dict.fromkeys([*linked_scopes.get(name, []), *wanted]))
     scopes.extend(body.scopes or [])
     url, pending = services.flows.begin(
         scheme,
@@ -101,6 +105,7 @@ async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
         redirect_uri=services.redirect_uri(provider),
         scopes=list(dict.fromkeys(scopes)),
         connector_id=connector_id,
+        linked_scopes=linked_scopes,
     )
     await services.store.save_oauth_state(pending)
     logger.info("OAuth authorization started", extra={"tenant": tenant.slug, "provider": provider})
@@ -166,7 +171,7 @@ async def callback(request: Request) -> Response:
         scheme = next((c.oauth2() for c in classes if c.oauth2() is not None), None)
         if scheme is None:
             return _failed(400, f"No installed {provider} connector uses OAuth any more.")
-        credential = await services.flows.complete(
+        authorization = await services.flows.complete(
             scheme,
             app,
             pending,
@@ -175,7 +180,9 @@ async def callback(request: Request) -> Response:
             tenant_id=pending.tenant_id,
             provider=provider,
         )
-        await services.store.put_credential(credential)
+        credential = authorization.credential
+        for obtained in authorization.credentials:
+            await services.store.put_credential(obtained)
     except OAuthStateError as exc:
         return _failed(400, exc.message)
     except TokenEndpointError as exc:
@@ -188,8 +195,12 @@ async def callback(request: Request) -> Response:
     except Exception:
         logger.exception("the OAuth callback failed")
         return _failed(500, "The server could not complete the connection. Try again, or ask the operator.")
-    services.credential_changed(tenant.slug, tenant.id, provider)
-    logger.info("OAuth connection completed", extra={"tenant": tenant.slug, "provider": provider})
+    for obtained in authorization.credentials:
+        services.credential_changed(tenant.slug, tenant.id, obtained.provider)
+    logger.info(
+        "OAuth connection completed",
+        extra={"tenant": tenant.slug, "provider": provider, "linked": sorted(authorization.linked)},
+    )
     who = f" as {credential.account}" if credential.account else ""
     return _page(
         200, "Connected", f"{provider} is connected for {tenant.name or tenant.slug}{who}. You can close this page."

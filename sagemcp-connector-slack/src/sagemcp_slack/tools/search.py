@@ -28,7 +28,7 @@ def _size(message: Message) -> int:
 class SearchTools:
     """Searching messages across the workspace."""
 
-    @tool(read_only=True, group="search", scopes=("search:read",))
+    @tool(read_only=True, group="search", scopes=("search:read",), token="user")
     async def search_messages(
         self,
         ctx: ToolContext,
@@ -55,7 +55,8 @@ class SearchTools:
         """Search messages in every channel the connected user can read, like Slack's search box.
 
         Use it to find discussions by keyword, person, channel or date. Needs a Slack user
-        token (xoxp-) with search:read: bot tokens cannot search. Returns matching messages
+        token (xoxp-) with search:read (bot tokens cannot search): the tenant's user token
+        when it has one next to the bot token. Returns matching messages
         with channel, author, Markdown text, time and permalink, with next_cursor for more.
         """
         state = read_cursor(cursor, "search")

@@ -137,13 +137,16 @@ class Handlers:
             kwargs = spec.validate_arguments(arguments)
         except InvalidArguments as exc:
             raise _Handled(error_result(exc.message), "invalid", exc.code) from None
+        tctx: ToolContext | None = None
         try:
-            tctx = await self._tool_context(ctx, cs, target)
+            tctx = await self._tool_context(ctx, cs, target, spec.token)
             value = await spec.func(target.instance, tctx, **kwargs)
             return tool_value_to_result(spec, value, self.settings.max_result_chars)
         except UpstreamError as exc:
             if isinstance(exc, UpstreamAuthError):
-                self.resolver.invalidate_credential(cs.tenant.id, target.config.provider or target.cls.provider_id())
+                used = tctx.credential if tctx is not None else None
+                provider = used.provider if used is not None else target.config.provider or target.cls.provider_id()
+                self.resolver.invalidate_credential(cs.tenant.id, provider)
             raise _Handled(
                 error_result(upstream_error_text(exc, target.cls.info.title)), "upstream_error", exc.code
             ) from None
@@ -156,8 +159,10 @@ class Handlers:
             message = f"{spec.name} failed with an internal error. Reference: {cs.request_id}."
             raise _Handled(error_result(message), "error", "internal_error") from None
 
-    async def _tool_context(self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target) -> ToolContext:
-        credential = await self.resolver.credential(cs.tenant.id, target)
+    async def _tool_context(
+        self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target, token: str | None = None
+    ) -> ToolContext:
+        credential = await self.resolver.credential(cs.tenant.id, target, token)
         return ToolContext(
             tenant=cs.tenant,
             connector=target.config,

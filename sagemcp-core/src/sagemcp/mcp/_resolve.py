@@ -12,8 +12,8 @@ from pydantic import BaseModel, ValidationError
 from ..cache import TTLCache
 from ..connector import Connector
 from ..credentials import CredentialManager
-from ..errors import ConnectorDisabled, ConnectorNotFound, TenantNotFound
-from ..models import ConnectorConfig, Credential, Principal, Tenant
+from ..errors import ConnectorDisabled, ConnectorNotFound, NotConnected, TenantNotFound
+from ..models import ConnectorConfig, Credential, Principal, Tenant, linked_provider
 from ..registry import ConnectorRegistry
 from ..store import TenantStore
 from ..tools import ToolSpec
@@ -120,6 +120,7 @@ class Resolver:
         self.credentials = credentials
         self._views: TTLCache[str, TenantView] = TTLCache(ttl, max_tenants)
         self._creds: TTLCache[tuple[str, str], Credential] = TTLCache(ttl, max_tenants * 3)
+        self._linked_names: set[str] = set()
 
     def invalidate(self, slug: str | None = None) -> None:
         self._views.invalidate(slug)
@@ -127,7 +128,11 @@ class Resolver:
             self._creds.invalidate()
 
     def invalidate_credential(self, tenant_id: str, provider: str) -> None:
+        """Forget a credential; for a main credential also the linked keys that may have fallen back to it."""
         self._creds.invalidate((tenant_id, provider))
+        if ":" not in provider:
+            for name in self._linked_names:
+                self._creds.invalidate((tenant_id, linked_provider(provider, name)))
 
     async def view(self, slug: str) -> TenantView:
         """The tenant's view, inactive or not: callers check access first, then `tenant.active`."""
@@ -135,19 +140,34 @@ class Resolver:
         assert view is not None  # _load raises instead of returning None
         return view
 
-    async def credential(self, tenant_id: str, target: Target) -> Credential | None:
+    async def credential(self, tenant_id: str, target: Target, token: str | None = None) -> Credential | None:
+        """The credential a call uses: the linked one named `token` when the tenant has it, else the main one.
+
+        Both outcomes are cached under the linked key, so the steady state asks the store nothing.
+        """
         cls = target.cls
         if not cls.needs_credential():
             return None
-        provider = target.config.provider or cls.provider_id()
-        key = (tenant_id, provider)
-        cached = await self._creds.get_or_load(key, lambda: self.credentials.get(tenant_id, provider, cls))
+        main = target.config.provider or cls.provider_id()
+        if token is None:
+            key = (tenant_id, main)
+            cached = await self._creds.get_or_load(key, lambda: self.credentials.get(tenant_id, main, cls))
+        else:
+            self._linked_names.add(token)
+            key = (tenant_id, linked_provider(main, token))
+            cached = await self._creds.get_or_load(key, lambda: self._linked_or_main(tenant_id, key[1], main, cls))
         if cached is not None and cached.expires_within(self.credentials.refresh_margin):
             # Due for refresh: the manager refreshes once, whoever asks.
-            cached = await self.credentials.get(tenant_id, provider, cls)
+            cached = await self.credentials.get(tenant_id, cached.provider, cls)
             if cached is not None:
                 self._creds.set(key, cached)
         return cached
+
+    async def _linked_or_main(self, tenant_id: str, linked: str, main: str, cls: type[Connector]) -> Credential | None:
+        try:
+            return await self.credentials.get(tenant_id, linked, cls)
+        except NotConnected:
+            return await self.credentials.get(tenant_id, main, cls)
 
     async def _load(self, slug: str) -> TenantView:
         tenant = await self.store.get_tenant(slug)

@@ -9,7 +9,7 @@ by the MCP adapter's own code. Every request the tool sent is recorded, body rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,7 @@ async def call_tool(
     *,
     handler: Handler | httpx.MockTransport | None = None,
     credential: Credential | None = None,
+    linked: Mapping[str, Credential] | None = None,
     config: dict[str, Any] | None = None,
     policy: ToolPolicy | None = None,
     max_result_chars: int = 100_000,
@@ -73,7 +74,9 @@ async def call_tool(
     """Run `tool_name` (full name, or the action without the connector prefix) with `arguments`.
 
     `handler` answers upstream requests (a request without one fails the test).
-    `credential` defaults to `fake_credential(connector_cls)`; `config` is the tenant's
+    `credential` defaults to `fake_credential(connector_cls)`; `linked` holds the tenant's
+    linked credentials by name (a tool declared with `token="user"` uses `linked["user"]`
+    when given, else `credential`, as the server does); `config` is the tenant's
     connector configuration. `policy` defaults to one enabling every tool group: pass
     `ToolPolicy()` to apply the connector's default groups as a new tenant would.
     Policy, argument and upstream failures come back as `is_error=True` with the
@@ -85,6 +88,8 @@ async def call_tool(
     settings = connector_cls.parse_config(config or {})
     if credential is None:
         credential = fake_credential(connector_cls)
+    if spec.token is not None and linked and spec.token in linked:
+        credential = linked[spec.token]
     tenant = Tenant(id=TEST_TENANT, slug=TEST_TENANT, name="Test tenant")
     connector_config = ConnectorConfig(
         tenant_id=tenant.id,

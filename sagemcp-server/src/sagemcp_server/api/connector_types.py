@@ -7,7 +7,7 @@ from sagemcp.connector import Connector
 
 from .connectors import tool_out
 from .routing import Context, Operation
-from .schemas import AuthSchemeOut, ConnectorTypeOut, ConnectorTypesOut, LoadFailureOut
+from .schemas import AuthSchemeOut, ConnectorTypeOut, ConnectorTypesOut, LinkedTokenOut, LoadFailureOut
 
 __all__ = ["OPERATIONS", "describe"]
 
@@ -24,6 +24,10 @@ def describe(cls: type[Connector]) -> ConnectorTypeOut:
                     authorize_url=scheme.authorize_url,
                     scopes=scheme.scopes_for(None),
                     revocable=bool(scheme.revoke_url),
+                    linked_tokens=[
+                        LinkedTokenOut(name=t.name, description=t.description, scopes=t.scopes_for(None))
+                        for t in scheme.linked_tokens
+                    ],
                 )
             )
         else:

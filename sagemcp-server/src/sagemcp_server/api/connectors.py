@@ -56,6 +56,7 @@ def tool_out(cls: type[Connector], spec: ToolSpec, policy: ToolPolicy | None) ->
         ),
         input_schema=spec.input_schema,
         output_schema=spec.output_schema,
+        token=spec.token,
     )
 
 

@@ -1,7 +1,10 @@
-"""`/admin/tenants/{slug}/credentials/{provider}`: token-type credentials (PAT, bot token, API token).
+"""`/admin/tenants/{slug}/credentials[/{provider}]`: the tenant's upstream credentials.
 
-PUT stores a token (encrypted at rest); GET returns metadata only; DELETE disconnects,
-revoking the token at the provider first where the provider supports revocation.
+PUT stores a token (PAT, bot token, API token; encrypted at rest); GET returns metadata
+only, never a token; DELETE disconnects, revoking the token at the provider first where
+the provider supports revocation. `{provider}` is a provider (`slack`) or a linked
+credential of one (`slack:user`: the user token Slack's search tools use); deleting a
+provider's credential also revokes and deletes its linked credentials.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import time
 from datetime import UTC, datetime
 
 from sagemcp.connector import Connector
-from sagemcp.models import Credential, CredentialStatus
+from sagemcp.models import Credential, CredentialStatus, Tenant, base_provider
 
 from ..db.store import Stamped
 from . import params
@@ -19,9 +22,9 @@ from .auth import tenant_for
 from .errors import ApiError
 from .providers import classes_for_provider
 from .routing import Context, Operation
-from .schemas import CredentialOut, CredentialPut
+from .schemas import CredentialList, CredentialOut, CredentialPut
 
-__all__ = ["OPERATIONS", "credential_status"]
+__all__ = ["OPERATIONS", "credential_status", "disconnect"]
 
 logger = logging.getLogger("sagemcp_server.api")
 
@@ -60,10 +63,29 @@ def _token_kinds(classes: list[type[Connector]]) -> list[str]:
     return kinds
 
 
+def _linked_names(classes: list[type[Connector]]) -> set[str]:
+    """Linked credential names the connectors use: tools' `token` and their OAuth scheme's linked tokens."""
+    names = {spec.token for cls in classes for spec in cls.tools.values() if spec.token}
+    for cls in classes:
+        scheme = cls.oauth2()
+        if scheme is not None:
+            names.update(linked.name for linked in scheme.linked_tokens)
+    return names
+
+
 async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
     tenant = (await tenant_for(ctx)).item
     provider = ctx.path["provider"]
-    classes = await classes_for_provider(ctx, tenant, provider)
+    classes = await classes_for_provider(ctx, tenant, base_provider(provider))
+    _, _, linked = provider.partition(":")
+    if linked and linked not in _linked_names(classes):
+        used = ", ".join(sorted(_linked_names(classes))) or "none"
+        raise ApiError(
+            422,
+            "unknown_linked_credential",
+            f"No {base_provider(provider)} connector uses a linked {linked!r} credential (linked credentials: {used}).",
+            [("provider", "unknown linked credential")],
+        )
     kinds = _token_kinds(classes)
     kind = body.kind or (kinds[0] if kinds else None)
     if kind is None or kind not in kinds:
@@ -104,15 +126,31 @@ async def get_credential(ctx: Context) -> CredentialOut:
     return _out(record)
 
 
+async def list_credentials(ctx: Context) -> CredentialList:
+    tenant = (await tenant_for(ctx)).item
+    return CredentialList(items=[_out(r) for r in await ctx.services.store.list_credential_records(tenant.id)])
+
+
 async def delete_credential(ctx: Context) -> None:
     tenant = (await tenant_for(ctx)).item
     provider = ctx.path["provider"]
-    services = ctx.services
-    cred = await services.store.get_credential(tenant.id, provider)
+    cred = await ctx.services.store.get_credential(tenant.id, provider)
     if cred is None:
         raise ApiError(404, "credential_not_found", f"Tenant {tenant.slug!r} has no {provider} credential.")
-    classes = [c for c in services.providers().get(provider, []) if c.oauth2() is not None]
-    if classes and cred.kind == "oauth2":
+    doomed = [cred]
+    if ":" not in provider:
+        linked = await ctx.services.store.list_credentials(tenant.id)
+        doomed += [c for c in linked if c.provider.startswith(f"{provider}:")]
+    for credential in doomed:
+        await disconnect(ctx, tenant, credential)
+
+
+async def disconnect(ctx: Context, tenant: Tenant, credential: Credential) -> None:
+    """Revoke one credential at its provider (best effort, OAuth credentials only), then delete it."""
+    services = ctx.services
+    provider = credential.provider
+    classes = [c for c in services.providers().get(base_provider(provider), []) if c.oauth2() is not None]
+    if classes and credential.kind == "oauth2":
         try:
             revoked = await services.credentials.revoke(tenant.id, provider, classes[0])
         except Exception as exc:  # best effort: the credential is removed anyway
@@ -123,10 +161,21 @@ async def delete_credential(ctx: Context) -> None:
     services.credential_changed(tenant.slug, tenant.id, provider)
 
 
-_P = {"slug": params.SLUG, "provider": params.PROVIDER}
-_PATH = "/admin/tenants/{slug}/credentials/{provider}"
+_P = {"slug": params.SLUG, "provider": params.CREDENTIAL_KEY}
+_LIST = "/admin/tenants/{slug}/credentials"
+_PATH = _LIST + "/{provider}"
 
 OPERATIONS = [
+    Operation(
+        "GET",
+        _LIST,
+        "listCredentials",
+        "List the tenant's credentials, linked ones included (metadata only, never tokens)",
+        "credentials",
+        list_credentials,
+        CredentialList,
+        params={"slug": params.SLUG},
+    ),
     Operation(
         "PUT",
         _PATH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sagemcp.models import SLUG_PATTERN
 
 from .routing import PathParam
-from .schemas import PROVIDER_PATTERN
+from .schemas import CREDENTIAL_KEY_PATTERN, PROVIDER_PATTERN
 
 SLUG = PathParam(SLUG_PATTERN, 63, "a tenant slug is 1-63 lowercase letters, digits or hyphens", "acme")
 CONNECTOR = PathParam(
@@ -15,4 +15,10 @@ CONNECTOR = PathParam(
     "github",
 )
 PROVIDER = PathParam(PROVIDER_PATTERN, 64, "a provider id is lowercase letters, digits, '_' or '-'", "github")
+CREDENTIAL_KEY = PathParam(
+    CREDENTIAL_KEY_PATTERN,
+    64,
+    "a provider id (lowercase letters, digits, '_' or '-'), optionally with ':' and a linked token name",
+    "slack:user",
+)
 KEY_ID = PathParam(r"^[0-9a-f]{32}$", 32, "an API key id is 32 hexadecimal characters", "0" * 32)

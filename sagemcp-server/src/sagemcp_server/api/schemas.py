@@ -15,6 +15,7 @@ from sagemcp.models import SLUG_PATTERN, ToolPolicy
 
 __all__ = [
     "CONNECTOR_TYPE_PATTERN",
+    "CREDENTIAL_KEY_PATTERN",
     "PROVIDER_PATTERN",
     "ApiKeyCreate",
     "ApiKeyCreated",
@@ -33,9 +34,11 @@ __all__ = [
     "ConnectorTypeOut",
     "ConnectorTypesOut",
     "ConnectorUpdate",
+    "CredentialList",
     "CredentialOut",
     "CredentialPut",
     "ErrorResponse",
+    "LinkedTokenOut",
     "ListQuery",
     "LoadFailureOut",
     "OAuthAppOut",
@@ -51,6 +54,8 @@ __all__ = [
 
 CONNECTOR_TYPE_PATTERN = r"^[a-z][a-z0-9]{0,31}$"
 PROVIDER_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+CREDENTIAL_KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,47}(?::[a-z][a-z0-9_]{0,14})?$"
+"""A provider, or a linked credential of one (`slack:user`)."""
 KEY_ID_PATTERN = r"^[0-9a-f]{32}$"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=63, examples=["acme"])]
@@ -184,6 +189,10 @@ class ToolOut(_Response):
     annotations: ToolAnnotationsOut
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
+    token: str | None = Field(
+        default=None,
+        description="The linked credential the tool prefers (e.g. user for slack:user); the main one when absent.",
+    )
 
 
 class ConnectorToolsOut(_Response):
@@ -229,7 +238,7 @@ class CredentialPut(_Request):
 
 
 class CredentialOut(_Response):
-    provider: str
+    provider: str = Field(description="The provider, or a linked credential of one such as slack:user.")
     kind: str
     account: str | None
     scopes: list[str]
@@ -239,6 +248,10 @@ class CredentialOut(_Response):
     extra: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+class CredentialList(_Response):
+    items: list[CredentialOut]
 
 
 # -- API keys -------------------------------------------------------------------------------
@@ -309,12 +322,21 @@ class AuditPage(_Response):
 # -- connector types ------------------------------------------------------------------------
 
 
+class LinkedTokenOut(_Response):
+    name: str = Field(description="Stored as the credential {provider}:{name}.")
+    description: str
+    scopes: list[str]
+
+
 class AuthSchemeOut(_Response):
     kind: str
     description: str
     authorize_url: str | None = None
     scopes: list[str] | None = None
     revocable: bool = False
+    linked_tokens: list[LinkedTokenOut] = Field(
+        default_factory=list, description="Further tokens the same OAuth authorization issues (Slack's user token)."
+    )
 
 
 class ConnectorTypeOut(_Response):

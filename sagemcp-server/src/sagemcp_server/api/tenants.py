@@ -12,6 +12,7 @@ from sagemcp.models import SLUG_PATTERN, Tenant
 from ..db.store import Stamped
 from . import params
 from .auth import tenant_for
+from .credentials import disconnect
 from .errors import ApiError
 from .routing import Context, Operation
 from .schemas import ListQuery, TenantCreate, TenantList, TenantOut, TenantUpdate
@@ -97,18 +98,7 @@ async def delete_tenant(ctx: Context) -> None:
     services = ctx.services
     # Revoke upstream tokens first, while the credentials and OAuth apps still exist.
     for credential in await services.store.list_credentials(tenant.id):
-        classes = services.providers().get(credential.provider, [])
-        cls = next((c for c in classes if c.oauth2() is not None), None)
-        if cls is None:
-            continue
-        try:
-            revoked = await services.credentials.revoke(tenant.id, credential.provider, cls)
-        except Exception as exc:  # revocation is best effort: the tenant goes anyway
-            logger.warning("revoking %s for tenant %s failed: %s", credential.provider, tenant.slug, type(exc).__name__)
-            revoked = False
-        logger.info(
-            "upstream token %s", "revoked" if revoked else "not revoked", extra={"provider": credential.provider}
-        )
+        await disconnect(ctx, tenant, credential)
     await services.store.delete_tenant(tenant.id)
     services.tenant_changed(tenant.slug)
     services.keys_changed()

@@ -493,10 +493,14 @@ class SqlStore:
         return Stamped(self._credential(row), _aware(row.created_at), _aware(row.updated_at))
 
     async def list_credentials(self, tenant_id: str) -> list[Credential]:
+        return [record.item for record in await self.list_credential_records(tenant_id)]
+
+    async def list_credential_records(self, tenant_id: str) -> list[Stamped[Credential]]:
+        """The tenant's credentials (linked ones included), ordered by provider key."""
         query = select(CredentialRow).where(CredentialRow.tenant_id == tenant_id, CredentialRow.deleted.is_(False))
         async with self._read() as conn:
             rows = (await conn.execute(query.order_by(CredentialRow.provider))).all()
-        return [self._credential(r) for r in rows]
+        return [Stamped(self._credential(r), _aware(r.created_at), _aware(r.updated_at)) for r in rows]
 
     async def put_credential(self, cred: Credential) -> Credential:
         """Store `cred` as the tenant's credential for its provider, replacing any other (never a duplicate).
