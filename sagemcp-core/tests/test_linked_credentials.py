@@ -285,3 +285,24 @@ async def test_tools_prefer_the_linked_credential_over_real_http() -> None:
         app.resolver.invalidate_credential(tenant.id, "chat")
         assert await call("chat_search") == {"provider": "chat", "sent": "Bearer xoxb-3"}
     await client_upstream.aclose()
+
+
+def test_a_target_builds_one_upstream_client_per_credential_object() -> None:
+    from sagemcp.mcp._resolve import Target
+
+    target = Target(ConnectorConfig(tenant_id="t", connector_type="chat", name="chat"), Chat, Chat(), None, {})  # type: ignore[arg-type]
+    built: list[object] = []
+
+    def bind() -> object:
+        built.append(object())
+        return built[-1]
+
+    bot = Credential(tenant_id="t", provider="chat", kind="bearer", access_token="a")
+    user = Credential(tenant_id="t", provider="chat:user", kind="bearer", access_token="u")
+    first = target.upstream_for(bot, bind)
+    assert target.upstream_for(bot, bind) is first
+    assert target.upstream_for(user, bind) is not first
+    assert target.upstream_for(bot, bind) is first  # each credential key keeps its own client
+    renewed = bot.model_copy(update={"access_token": SecretStr("b"), "version": 2})
+    assert target.upstream_for(renewed, bind) is not first
+    assert len(built) == 3

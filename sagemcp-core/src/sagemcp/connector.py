@@ -178,7 +178,11 @@ class Connector:
     # -- instance hooks (instances are shared and stateless) ------------------------------
 
     def upstream_headers(self, config: BaseModel, credential: Credential | None) -> dict[str, str]:
-        """Extra headers on every upstream request (API version headers and the like)."""
+        """Extra headers on every upstream request (API version headers and the like).
+
+        A function of the configuration and the credential only: the adapter builds
+        each tenant's upstream client once per credential and reuses it across calls.
+        """
         return {}
 
     def check_response(self, response: UpstreamResponse) -> UpstreamError | None:

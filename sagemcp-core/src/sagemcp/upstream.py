@@ -28,6 +28,7 @@ from urllib.parse import unquote_plus
 import anyio
 import httpx
 
+from . import _netbackend
 from .errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -248,11 +249,15 @@ class UpstreamClient:
         self._on_response = on_response
         self._sleep = sleep
         self._clock = clock
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        if transport is None:
+            transport = httpx.AsyncHTTPTransport(limits=limits)
+            _netbackend.install(transport)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            limits=limits,
             headers={"User-Agent": user_agent},
         )
 

@@ -179,7 +179,9 @@ class Handlers:
         )
 
     def _http(self, target: Target, credential: Credential | None) -> Any:
-        return bind_upstream(self.upstream, target.cls, target.instance, target.settings, credential)
+        return target.upstream_for(
+            credential, lambda: bind_upstream(self.upstream, target.cls, target.instance, target.settings, credential)
+        )
 
     def _observe(
         self, cs: CallScope, target: Target, spec: ToolSpec, outcome: str, code: str | None, started: float

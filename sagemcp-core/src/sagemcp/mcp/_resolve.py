@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,21 @@ class Target:
     wide_prefix: str = ""
     """Prepended to tool and prompt names on the tenant-wide endpoint when a connector type appears twice."""
     _mcp_tools: dict[bool, list[types.Tool]] = field(default_factory=dict, repr=False)
+    _bound: dict[str | None, tuple[Credential | None, Any]] = field(default_factory=dict, repr=False)
+
+    def upstream_for(self, credential: Credential | None, bind: Callable[[], Any]) -> Any:
+        """The `ctx.http` for calls with `credential`, built by `bind` once per credential object.
+
+        A refreshed or replaced credential is a new object, so it gets a new client; the
+        target itself lives only as long as the tenant's cached view.
+        """
+        key = credential.provider if credential is not None else None
+        cached = self._bound.get(key)
+        if cached is not None and cached[0] is credential:
+            return cached[1]
+        bound = bind()
+        self._bound[key] = (credential, bound)
+        return bound
 
     def prefix(self, wide: bool) -> str:
         return self.wide_prefix if wide else ""
