@@ -1,7 +1,9 @@
 """A small TTL + LRU cache for per-process lookups (tenants, connectors, credentials, keys).
 
 Replicas share nothing but the store, so every entry expires after `ttl` seconds;
-writers in the same process call `invalidate` to make a change visible at once.
+writers in the same process call `invalidate` to make a change visible at once. An
+expired entry is kept (until evicted) so that `get_or_load` can ask a cheap
+`revalidate` check whether it still holds before loading it again in full.
 """
 
 from __future__ import annotations
@@ -38,10 +40,17 @@ class TTLCache(Generic[K, V]):
         self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._loads: dict[K, _Load[V]] = {}
 
-    async def get_or_load(self, key: K, loader: Callable[[], Awaitable[V | None]]) -> V | None:
+    async def get_or_load(
+        self,
+        key: K,
+        loader: Callable[[], Awaitable[V | None]],
+        revalidate: Callable[[V], Awaitable[bool]] | None = None,
+    ) -> V | None:
         """The cached value, or `loader()`'s, loading each key once however many callers miss at once.
 
-        A None result is not cached. An error reaches every caller waiting for that load.
+        When the entry has expired and `revalidate(old value)` says it still holds, the
+        old value is kept for another `ttl` instead of being loaded again. A None result
+        is not cached. An error reaches every caller waiting for that load.
         """
         while True:
             value = self.get(key)
@@ -58,7 +67,11 @@ class TTLCache(Generic[K, V]):
             # The loading caller was cancelled before it finished: load again.
         load = self._loads[key] = _Load()
         try:
-            value = await loader()
+            stale = self.peek(key) if revalidate is not None else None
+            if stale is not None and revalidate is not None and await revalidate(stale):
+                value = stale
+            else:
+                value = await loader()
         except Exception as exc:
             load.error = exc
             raise
@@ -77,10 +90,14 @@ class TTLCache(Generic[K, V]):
             return None
         expires, value = item
         if expires <= self._clock():
-            del self._data[key]
             return None
         self._data.move_to_end(key)
         return value
+
+    def peek(self, key: K) -> V | None:
+        """The value held for `key`, expired or not, without touching its LRU position."""
+        item = self._data.get(key)
+        return item[1] if item is not None else None
 
     def set(self, key: K, value: V) -> None:
         if self.ttl == 0:
@@ -96,6 +113,10 @@ class TTLCache(Generic[K, V]):
             self._data.clear()
         else:
             self._data.pop(key, None)
+
+    def held_keys(self) -> list[K]:
+        """The keys held, expired ones included."""
+        return list(self._data)
 
     def __len__(self) -> int:
         return len(self._data)

@@ -56,8 +56,21 @@ class MemoryStore:
             for other in self._tenants.values():
                 if other.slug == tenant.slug and other.id != tenant.id:
                     raise StoreError(f"the slug {tenant.slug!r} is already used by another tenant")
+            previous = self._tenants.get(tenant.id)
+            if previous is not None:
+                tenant = tenant.model_copy(update={"generation": previous.generation + 1})
             self._tenants[tenant.id] = tenant
         return tenant
+
+    async def tenant_generation(self, tenant_id: str) -> int | None:
+        tenant = self._tenants.get(tenant_id)
+        return tenant.generation if tenant is not None else None
+
+    def _changed(self, tenant_id: str) -> None:
+        """Bump the tenant's generation (callers hold the mutex)."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is not None:
+            self._tenants[tenant_id] = tenant.model_copy(update={"generation": tenant.generation + 1})
 
     async def get_tenant(self, slug: str) -> Tenant | None:
         return next((t for t in self._tenants.values() if t.slug == slug), None)
@@ -76,6 +89,7 @@ class MemoryStore:
                 if other.tenant_id == cfg.tenant_id and other.name == cfg.name and other.id != cfg.id:
                     raise StoreError(f"the tenant already has a connector named {cfg.name!r}")
             self._connectors[cfg.id] = cfg
+            self._changed(cfg.tenant_id)
         return cfg
 
     async def get_connector(self, tenant_id: str, connector_id: str) -> ConnectorConfig | None:
@@ -102,11 +116,13 @@ class MemoryStore:
             stored = cred if version == cred.version else cred.model_copy(update={"version": version})
             self._credentials[key] = stored
             self._versions[key] = version
+            self._changed(cred.tenant_id)
         return stored
 
     def delete_credential(self, tenant_id: str, provider: str) -> bool:
         """Forget the credential; False if there was none."""
         with self._mutex:
+            self._changed(tenant_id)
             return self._credentials.pop((tenant_id, provider), None) is not None
 
     async def get_credential(self, tenant_id: str, provider: str) -> Credential | None:
@@ -130,6 +146,7 @@ class MemoryStore:
                 return False
             self._credentials[key] = new
             self._versions[key] = max(new.version, self._versions.get(key, 0))
+            self._changed(new.tenant_id)
             return True
 
     # -- OAuth apps and pending authorizations ---------------------------------------------

@@ -77,6 +77,9 @@ class Tenant(_Model):
     slug: str
     name: str = ""
     active: bool = True
+    generation: int = 0
+    """Bumped by stores that track changes whenever the tenant, its connectors or its credentials
+    change (`sagemcp.store.ChangeTracking`): caches compare it to revalidate cheaply."""
 
     @field_validator("slug")
     @classmethod

@@ -3,7 +3,8 @@
 Only lookups, the credential compare-and-swap and lock used by token refresh,
 API-key verification and the audit sink. Management (creating tenants and so on)
 belongs to the store implementation; `MemoryStore` in `sagemcp.memory` and the SQL
-store of `sagemcp-server` both satisfy this protocol.
+store of `sagemcp-server` both satisfy this protocol, and the optional
+`ChangeTracking` one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from .models import AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant
 
-__all__ = ["TenantStore"]
+__all__ = ["ChangeTracking", "TenantStore"]
 
 
 @runtime_checkable
@@ -54,4 +55,19 @@ class TenantStore(Protocol):
 
     async def record_audit(self, event: AuditEvent) -> None:
         """Keep one tool-call audit event."""
+        ...
+
+
+@runtime_checkable
+class ChangeTracking(Protocol):
+    """Optional: a store that bumps `Tenant.generation` in the same transaction as every change to a
+    tenant, its connectors or its credentials.
+
+    The MCP adapter then revalidates an expired tenant view with this one cheap lookup
+    and keeps it (and the credentials it cached) when nothing changed, instead of
+    loading the tenant, its connectors and its credentials again.
+    """
+
+    async def tenant_generation(self, tenant_id: str) -> int | None:
+        """The tenant's current `generation`, or None when the tenant no longer exists."""
         ...

@@ -162,7 +162,7 @@ class Handlers:
     async def _tool_context(
         self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target, token: str | None = None
     ) -> ToolContext:
-        credential = await self.resolver.credential(cs.tenant.id, target, token)
+        credential = await self.resolver.credential(cs.view, target, token)
         return ToolContext(
             tenant=cs.tenant,
             connector=target.config,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from ..credentials import CredentialManager
 from ..errors import ConnectorDisabled, ConnectorNotFound, NotConnected, TenantNotFound
 from ..models import ConnectorConfig, Credential, Principal, Tenant, linked_provider
 from ..registry import ConnectorRegistry
-from ..store import TenantStore
+from ..store import ChangeTracking, TenantStore
 from ..tools import ToolSpec
 from ._convert import prompt_to_mcp, resource_to_mcp, template_to_mcp, tool_to_mcp
 
@@ -86,6 +87,8 @@ class TenantView:
     unavailable_ids: dict[str, str]
     """Connector id -> why it cannot be served (disabled, type not installed, bad configuration)."""
     unavailable_names: dict[str, str]
+    credentials: TTLCache[str, Credential] = field(default_factory=lambda: TTLCache(math.inf, 64), repr=False)
+    """Credentials loaded for calls, by provider key: they live and go with the view."""
 
     def target(self, key: str) -> Target:
         found = self.by_id.get(key)
@@ -120,7 +123,12 @@ class CallScope:
 
 
 class Resolver:
-    """Tenant views and credentials with short TTLs, so replicas see changes within `ttl` seconds."""
+    """Tenant views (with the credentials their calls use) cached for `ttl` seconds, so replicas see
+    changes within `ttl`.
+
+    With a store that tracks changes (`ChangeTracking`), an expired view is revalidated
+    with one generation lookup and kept, credentials included, when nothing changed.
+    """
 
     def __init__(
         self,
@@ -135,48 +143,55 @@ class Resolver:
         self.registry = registry
         self.credentials = credentials
         self._views: TTLCache[str, TenantView] = TTLCache(ttl, max_tenants)
-        self._creds: TTLCache[tuple[str, str], Credential] = TTLCache(ttl, max_tenants * 3)
-        self._linked_names: set[str] = set()
+        self._slugs: dict[str, str] = {}
+        self._tracking = store if isinstance(store, ChangeTracking) else None
 
     def invalidate(self, slug: str | None = None) -> None:
         self._views.invalidate(slug)
-        if slug is None:
-            self._creds.invalidate()
 
     def invalidate_credential(self, tenant_id: str, provider: str) -> None:
         """Forget a credential; for a main credential also the linked keys that may have fallen back to it."""
-        self._creds.invalidate((tenant_id, provider))
+        slug = self._slugs.get(tenant_id)
+        view = self._views.peek(slug) if slug is not None else None
+        if view is None or view.tenant.id != tenant_id:
+            return
+        view.credentials.invalidate(provider)
         if ":" not in provider:
-            for name in self._linked_names:
-                self._creds.invalidate((tenant_id, linked_provider(provider, name)))
+            for key in [k for k in view.credentials.held_keys() if k.startswith(f"{provider}:")]:
+                view.credentials.invalidate(key)
 
     async def view(self, slug: str) -> TenantView:
         """The tenant's view, inactive or not: callers check access first, then `tenant.active`."""
-        view = await self._views.get_or_load(slug, lambda: self._load(slug))
+        revalidate = self._unchanged if self._tracking is not None else None
+        view = await self._views.get_or_load(slug, lambda: self._load(slug), revalidate)
         assert view is not None  # _load raises instead of returning None
         return view
 
-    async def credential(self, tenant_id: str, target: Target, token: str | None = None) -> Credential | None:
+    async def _unchanged(self, view: TenantView) -> bool:
+        assert self._tracking is not None
+        return await self._tracking.tenant_generation(view.tenant.id) == view.tenant.generation
+
+    async def credential(self, view: TenantView, target: Target, token: str | None = None) -> Credential | None:
         """The credential a call uses: the linked one named `token` when the tenant has it, else the main one.
 
-        Both outcomes are cached under the linked key, so the steady state asks the store nothing.
+        Both outcomes are cached in the view under the linked key, so the steady state asks the store nothing.
         """
         cls = target.cls
         if not cls.needs_credential():
             return None
+        tenant_id = view.tenant.id
         main = target.config.provider or cls.provider_id()
         if token is None:
-            key = (tenant_id, main)
-            cached = await self._creds.get_or_load(key, lambda: self.credentials.get(tenant_id, main, cls))
+            key = main
+            cached = await view.credentials.get_or_load(key, lambda: self.credentials.get(tenant_id, main, cls))
         else:
-            self._linked_names.add(token)
-            key = (tenant_id, linked_provider(main, token))
-            cached = await self._creds.get_or_load(key, lambda: self._linked_or_main(tenant_id, key[1], main, cls))
+            key = linked_provider(main, token)
+            cached = await view.credentials.get_or_load(key, lambda: self._linked_or_main(tenant_id, key, main, cls))
         if cached is not None and cached.expires_within(self.credentials.refresh_margin):
             # Due for refresh: the manager refreshes once, whoever asks.
             cached = await self.credentials.get(tenant_id, cached.provider, cls)
             if cached is not None:
-                self._creds.set(key, cached)
+                view.credentials.set(key, cached)
         return cached
 
     async def _linked_or_main(self, tenant_id: str, linked: str, main: str, cls: type[Connector]) -> Credential | None:
@@ -189,6 +204,9 @@ class Resolver:
         tenant = await self.store.get_tenant(slug)
         if tenant is None:
             raise TenantNotFound(f"tenant {slug!r} not found")
+        if len(self._slugs) >= self._views.maxsize and tenant.id not in self._slugs:
+            self._slugs.clear()  # ids of views long evicted; rebuilt as tenants are loaded again
+        self._slugs[tenant.id] = slug
         configs = await self.store.list_connectors(tenant.id)
         targets: list[Target] = []
         unavailable: dict[str, tuple[ConnectorConfig, str]] = {}

@@ -178,7 +178,7 @@ class SqlStore:
 
     @staticmethod
     def _tenant(row: Any) -> Tenant:
-        return Tenant(id=row.id, slug=row.slug, name=row.name, active=row.active)
+        return Tenant(id=row.id, slug=row.slug, name=row.name, active=row.active, generation=row.generation)
 
     def _stamped_tenant(self, row: Any) -> Stamped[Tenant]:
         return Stamped(self._tenant(row), _aware(row.created_at), _aware(row.updated_at))
@@ -201,6 +201,19 @@ class SqlStore:
         async with self._read() as conn:
             row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
         return self._stamped_tenant(row) if row is not None else None
+
+    @staticmethod
+    async def _changed(conn: AsyncConnection, tenant_id: str) -> None:
+        """Bump the tenant's generation in the transaction of a change to it, its connectors or credentials."""
+        await conn.execute(
+            update(TenantRow).where(TenantRow.id == tenant_id).values(generation=TenantRow.generation + 1)
+        )
+
+    async def tenant_generation(self, tenant_id: str) -> int | None:
+        """The tenant's generation (see `sagemcp.store.ChangeTracking`), or None if it is gone."""
+        async with self._read() as conn:
+            found = (await conn.execute(select(TenantRow.generation).where(TenantRow.id == tenant_id))).first()
+        return int(found[0]) if found is not None else None
 
     async def create_tenant(self, slug: str, name: str = "", active: bool = True) -> Stamped[Tenant]:
         tenant = Tenant(slug=slug, name=name, active=active)
@@ -232,7 +245,7 @@ class SqlStore:
     async def update_tenant(
         self, tenant_id: str, *, name: str | None = None, active: bool | None = None
     ) -> Stamped[Tenant] | None:
-        values: dict[str, Any] = {"updated_at": utcnow()}
+        values: dict[str, Any] = {"updated_at": utcnow(), "generation": TenantRow.generation + 1}
         if name is not None:
             values["name"] = name
         if active is not None:
@@ -317,6 +330,7 @@ class SqlStore:
                         updated_at=now,
                     )
                 )
+                await self._changed(conn, cfg.tenant_id)
         except IntegrityError:
             if await self.get_tenant_by_id(cfg.tenant_id) is None:
                 raise TenantNotFound(f"no tenant with id {cfg.tenant_id!r}") from None
@@ -342,6 +356,7 @@ class SqlStore:
                 )
                 if not result.rowcount:
                     return None
+                await self._changed(conn, cfg.tenant_id)
                 row = (await conn.execute(select(ConnectorRow).where(ConnectorRow.id == cfg.id))).one()
         except IntegrityError:
             raise Duplicate(f"the tenant already has a connector named {cfg.name!r}") from None
@@ -352,6 +367,7 @@ class SqlStore:
             result = await conn.execute(
                 delete(ConnectorRow).where(ConnectorRow.tenant_id == tenant_id, ConnectorRow.id == connector_id)
             )
+            await self._changed(conn, tenant_id)
         return bool(result.rowcount)
 
     # -- OAuth apps ----------------------------------------------------------------------
@@ -526,6 +542,7 @@ class SqlStore:
                         .returning(CredentialRow.id, CredentialRow.version)
                     )
                     found = result.first()
+                    await self._changed(conn, cred.tenant_id)
                     if found is None:
                         await conn.execute(
                             insert(CredentialRow).values(
@@ -563,6 +580,7 @@ class SqlStore:
                     updated_at=utcnow(),
                 )
             )
+            await self._changed(conn, tenant_id)
         return bool(result.rowcount)
 
     @asynccontextmanager
@@ -604,10 +622,14 @@ class SqlStore:
             # We hold the row lock on this connection: update there and commit, which releases the lock.
             async with self._errors():
                 result = await held.execute(statement)
+                if result.rowcount:
+                    await self._changed(held, new.tenant_id)
                 await held.commit()
             return bool(result.rowcount)
         async with self._write() as conn:
             result = await conn.execute(statement)
+            if result.rowcount:
+                await self._changed(conn, new.tenant_id)
         return bool(result.rowcount)
 
     # -- pending OAuth authorizations ----------------------------------------------------
