@@ -17,6 +17,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from starlette.requests import ClientDisconnect
+
 __all__ = [
     "JsonFormatter",
     "TextFormatter",
@@ -115,6 +117,7 @@ def configure_logging(fmt: Literal["auto", "json", "text"] = "auto", level: str 
         fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ClientGoneFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -126,6 +129,19 @@ def configure_logging(fmt: Literal["auto", "json", "text"] = "auto", level: str 
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     quiet_noisy_loggers()
+
+
+class ClientGoneFilter(logging.Filter):
+    """Turn "error handling the request" records whose cause is the client hanging up (the SDK logs
+    them with a traceback) into one INFO line: nothing failed on the server's side."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and isinstance(exc, ClientDisconnect) and record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "the client disconnected before its request was read", None
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 NOISY_LOGGERS = (
