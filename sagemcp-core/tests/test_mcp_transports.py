@@ -42,6 +42,42 @@ async def test_legacy_sse_serves_tools(world: World) -> None:
         assert denied.is_error
 
 
+async def test_legacy_sse_under_a_mount_announces_a_reachable_endpoint() -> None:
+    """Embedded under a prefix (as the reference server mounts it at /api/v1), the endpoint the SSE stream
+    announces carries the prefix once, and the official client talks to it."""
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    store, keys, _, _ = build_store()
+    upstream = UpstreamClient(transport=httpx.MockTransport(FakeNotesApi()))
+    mcp_app = create_mcp_app(store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=McpSettings())
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with mcp_app.lifespan():
+            yield
+
+    host = Starlette(routes=[Mount("/api/v1", app=mcp_app)], lifespan=lifespan)
+    headers = {"Authorization": f"Bearer {keys['acme']}"}
+    async with serve(host) as base:
+        async with httpx.AsyncClient(base_url=base, headers=headers) as http:
+            async with http.stream("GET", "/api/v1/acme/connectors/notes/sse") as stream:
+                assert stream.status_code == 200
+                endpoint = ""
+                async for line in stream.aiter_lines():
+                    if line.startswith("data:"):
+                        endpoint = line.removeprefix("data:").strip()
+                        break
+        assert httpx.URL(endpoint).path == "/api/v1/acme/connectors/notes/messages/"
+        transport = sse_client(f"{base}/api/v1/acme/connectors/notes/sse", headers=headers)
+        async with Client(transport, mode="legacy") as c:  # type: ignore[arg-type]
+            result = await c.call_tool("notes_get_note", {"note_id": 1})
+            assert result.structured_content == {"id": 1, "title": "first"}
+    await upstream.aclose()
+
+
 async def test_legacy_sse_refuses_wrong_tenant_key(world: World) -> None:
     async with httpx.AsyncClient(base_url=world.base) as http:
         r = await http.get("/globex/connectors/notes/sse", headers={"Authorization": f"Bearer {world.keys['acme']}"})

@@ -158,8 +158,12 @@ class McpApp:
 
     async def _sse_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The transport tells the client to POST to root_path + "/messages/": point it at this path's sibling.
+        # `path` is the full request path (ASGI: it includes root_path when the app is mounted).
         path: str = scope["path"]
-        scope = dict(scope, root_path=scope.get("root_path", "") + path[: -len("/sse")])
+        root: str = scope.get("root_path", "")
+        if root and not path.startswith(root):
+            path = root + path  # a server that leaves root_path out of path
+        scope = dict(scope, root_path=path[: -len("/sse")])
         with contextlib.suppress(ValueError):  # raised after the transport answered a failed host check
             async with self._sse.connect_sse(scope, receive, send) as (read_stream, write_stream):
                 await self.server.run(read_stream, write_stream, self.server.create_initialization_options())
