@@ -114,6 +114,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def soak(session: nox.Session) -> None:
+    """`SAGEMCP_SOAK` seconds (default 600) of load on one server; the options after `--` go to `tests.soak`:
+    `nox -s soak -- --server reference --database postgresql+asyncpg://postgres@127.0.0.1:5432/postgres`."""
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
     session.run(
         "python", "-m", "tests.soak", *session.posargs, env={"SAGEMCP_SOAK": os.environ.get("SAGEMCP_SOAK", "600")}

@@ -1,17 +1,12 @@
-"""Shared test fixtures: a small connector, a fake upstream, and a real HTTP server in the test's event loop."""
+"""Shared test fixtures: a small connector and a fake upstream; `serve` (a real HTTP server in the test's
+event loop) comes from `sagemcp.testing`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import anyio
 import httpx
 import httpx2
-import uvicorn
 from pydantic import BaseModel, Field
 
 from sagemcp import (
@@ -25,6 +20,9 @@ from sagemcp import (
     resource,
     tool,
 )
+from sagemcp.testing import free_port, serve
+
+__all__ = ["FakeNotesApi", "Note", "NoteList", "NotesConfig", "NotesConnector", "free_port", "http2_client", "serve"]
 
 
 class Note(BaseModel):
@@ -136,33 +134,6 @@ class FakeNotesApi:
                 return httpx.Response(404, json={"message": "Not Found"})
             return httpx.Response(200, json={"id": nid, "title": self.notes[nid]})
         return httpx.Response(404, json={"message": "Not Found"})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any, port: int | None = None) -> AsyncIterator[str]:
-    """Run an ASGI app with uvicorn on 127.0.0.1 inside the current event loop; yield its base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    # A plain task, not a task group: pytest-asyncio runs fixture setup and teardown in different tasks.
-    task = asyncio.ensure_future(server.serve())
-    try:
-        with anyio.fail_after(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await anyio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with anyio.fail_after(10):
-            await task
 
 
 def http2_client(key: str | None) -> httpx2.AsyncClient:

@@ -4,24 +4,19 @@
   a fingerprint of the upstream credential it ran with, so any crossing between tenants is visible.
 - `LEDGER`: every secret the suite creates, and a scan of every response body, WebSocket frame and log
   line for them (`ScanningApp` wraps a server, `LogTap` taps the logging tree).
-- `serve()`: an ASGI app under uvicorn on 127.0.0.1, in the current event loop.
+- `serve()` (from `sagemcp.testing`): an ASGI app under uvicorn on 127.0.0.1, in the current event loop; its
+  log records propagate to the root logger, where the secrets scan taps them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import re
 import secrets
-import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import anyio
-import uvicorn
 from pydantic import BaseModel, Field
 
 from sagemcp import (
@@ -36,6 +31,7 @@ from sagemcp import (
     resource,
     tool,
 )
+from sagemcp.testing import free_port, serve
 
 __all__ = [
     "LEDGER",
@@ -290,36 +286,3 @@ def make_probe_connector(token_url: str = "http://127.0.0.1:9/token") -> type[Co
             return "identity " + _identity(ctx).model_dump_json()
 
     return ProbeConnector
-
-
-# -- servers -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any, port: int | None = None, *, log_level: str = "warning", **config: Any) -> AsyncIterator[str]:
-    """Run an ASGI app with uvicorn on 127.0.0.1 inside the current event loop; yield its base URL."""
-    port = port or free_port()
-    # log_config=None: uvicorn's records propagate to the root logger, where the secrets scan taps them.
-    cfg = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level=log_level, lifespan="on", log_config=None, **config
-    )
-    server = uvicorn.Server(cfg)
-    # A plain task, not a task group: pytest-asyncio runs fixture setup and teardown in different tasks.
-    task = asyncio.ensure_future(server.serve())
-    try:
-        with anyio.fail_after(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await anyio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with anyio.fail_after(15):
-            await task

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -49,6 +50,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    admin = sys.modules.get("tests.reliability.test_admin_isolation")
+    for backend, tally in sorted(getattr(admin, "TALLY", {}).items()):
+        total = sum(v for k, v in tally.items() if k.startswith("route "))
+        routes = sum(1 for k in tally if k.startswith("route "))
+        ok = sum(v for k, v in tally.items() if k.startswith("ok "))
+        terminalreporter.write_line(
+            f"admin isolation ({backend}): {total} requests checked over {routes} routes, {ok} succeeded, "
+            f"{tally['another tenant refused']} on another or no tenant's path refused, "
+            f"{tally['state changed']} changed a tenant"
+        )
     if not LEDGER.scanned_items:
         return
     sources = ", ".join(f"{count} {kind}" for kind, count in sorted(LEDGER.sources.items()))

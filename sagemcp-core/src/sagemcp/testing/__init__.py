@@ -9,14 +9,18 @@
   credentials scrubbed from headers, query strings and bodies.
 - `OpenAPIValidator.from_file(spec).validate_request(request)`: the request is one the
   vendor's OpenAPI 3.x / Swagger 2.0 description allows.
+- `async with serve(app) as base_url:`: an ASGI app (core's MCP app, a whole server) under
+  uvicorn on 127.0.0.1, in the test's event loop, for tests over real HTTP, SSE and WebSocket.
 
-Needs the `testing` extra (`pip install "sagemcp-core[testing]"`) for vcrpy, jsonschema and PyYAML.
+Needs the `testing` extra (`pip install "sagemcp-core[testing]"`) for vcrpy, jsonschema, PyYAML and
+uvicorn. uvicorn is imported when `serve()` is first called, not with this package.
 """
 
 from .calls import ToolCall, call_tool, fake_credential
 from .cassettes import scrub_request, scrub_response, scrub_text, vcr_config
 from .contract import assert_connector_valid, check_connector
 from .openapi import ContractViolation, OpenAPIValidator, Operation
+from .server import free_port, serve
 
 __all__ = [
     "ContractViolation",
@@ -27,8 +31,10 @@ __all__ = [
     "call_tool",
     "check_connector",
     "fake_credential",
+    "free_port",
     "scrub_request",
     "scrub_response",
     "scrub_text",
+    "serve",
     "vcr_config",
 ]

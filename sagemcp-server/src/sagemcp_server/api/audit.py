@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 from ..db.store import decode_cursor
 from . import params
@@ -14,13 +15,20 @@ from .schemas import AuditEventOut, AuditPage, AuditQuery
 __all__ = ["OPERATIONS"]
 
 
+_EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
 def _cursor(value: str) -> tuple[datetime, str]:
+    """The (time, event id) a cursor stands for. Cursors come back from clients: only values the database can
+    compare are accepted (PostgreSQL refuses NUL characters and times outside its range, which the store
+    would otherwise report as a database outage)."""
     data = decode_cursor(value, 2)
     try:
-        if data is None:
+        if data is None or not _EVENT_ID.match(data[1]):
             raise ValueError
-        return datetime.fromisoformat(data[0]), data[1]
-    except ValueError:
+        at = datetime.fromisoformat(data[0])
+        return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC), data[1]
+    except (ValueError, OverflowError):
         raise ApiError(
             422, "invalid_cursor", "The cursor is not one this API returned.", [("cursor", "invalid")]
         ) from None
