@@ -146,8 +146,6 @@ class Profile:
     """`tools/call` picks one of these at random."""
     session_call: Call
     """What stateful sessions, WebSockets call."""
-    legacy_sse: bool = True
-    """Whether the mix includes legacy SSE sessions (else their share goes to WebSockets)."""
 
 
 def _identity_tenant(result: dict[str, Any]) -> str | None:
@@ -525,7 +523,7 @@ class Load:
                     reply = await c.call_handshake(self.http, path, key, "tools/call", params, session=session)
                     ok = ok and reply.status == 200 and call.check(reply.result, slug)
                 await self.http.delete(path, headers={"Mcp-Session-Id": session, **c.auth(key)})
-        elif roll < 0.93 or not profile.legacy_sse:
+        elif roll < 0.93:
             kind = "websocket"
             call = profile.session_call
             async with c.ws_connect(self.base, base_path + "/ws", key) as ws:
