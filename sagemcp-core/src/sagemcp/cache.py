@@ -67,8 +67,8 @@ class TTLCache(Generic[K, V]):
             # The loading caller was cancelled before it finished: load again.
         load = self._loads[key] = _Load()
         try:
-            stale = self.peek(key) if revalidate is not None else None
-            if stale is not None and revalidate is not None and await revalidate(stale):
+            stale = self.peek(key)
+            if revalidate is not None and stale is not None and await revalidate(stale):
                 value = stale
             else:
                 value = await loader()

@@ -143,10 +143,9 @@ class Handlers:
             value = await spec.func(target.instance, tctx, **kwargs)
             return tool_value_to_result(spec, value, self.settings.max_result_chars)
         except UpstreamError as exc:
-            if isinstance(exc, UpstreamAuthError):
-                used = tctx.credential if tctx is not None else None
-                provider = used.provider if used is not None else target.config.provider or target.cls.provider_id()
-                self.resolver.invalidate_credential(cs.tenant.id, provider)
+            if isinstance(exc, UpstreamAuthError) and tctx is not None and tctx.credential is not None:
+                # Forget the credential the call used (a linked one, for tools that prefer it).
+                self.resolver.invalidate_credential(cs.tenant.id, tctx.credential.provider)
             raise _Handled(
                 error_result(upstream_error_text(exc, target.cls.info.title)), "upstream_error", exc.code
             ) from None

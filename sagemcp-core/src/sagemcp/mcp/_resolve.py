@@ -211,12 +211,11 @@ class Resolver:
         targets: list[Target] = []
         unavailable: dict[str, tuple[ConnectorConfig, str]] = {}
         for cfg in configs:
-            reason = self._unavailable_reason(cfg)
-            if reason is not None:
+            settings, reason = self._settings(cfg)
+            if settings is None:
                 unavailable[cfg.id] = (cfg, reason)
                 continue
             cls = self.registry.get(cfg.connector_type)
-            settings = cls.parse_config(cfg.configuration)
             tools = {s.name: s for s in cls.enabled_tools(cfg.tool_policy)}
             targets.append(Target(cfg, cls, self.registry.instance(cfg.connector_type), settings, tools))
         counts: dict[str, int] = {}
@@ -234,17 +233,17 @@ class Resolver:
             unavailable_names={cfg.name: reason for cfg, reason in unavailable.values()},
         )
 
-    def _unavailable_reason(self, cfg: ConnectorConfig) -> str | None:
+    def _settings(self, cfg: ConnectorConfig) -> tuple[BaseModel | None, str]:
+        """The connector's parsed configuration, or None and why it cannot be served."""
         if not cfg.enabled:
-            return "disabled"
+            return None, "disabled"
         if cfg.connector_type not in self.registry:
-            return f"connector type {cfg.connector_type!r} is not installed on this server"
+            return None, f"connector type {cfg.connector_type!r} is not installed on this server"
         try:
-            self.registry.get(cfg.connector_type).parse_config(cfg.configuration)
+            return self.registry.get(cfg.connector_type).parse_config(cfg.configuration), ""
         except ValidationError as exc:
             logger.warning("connector %s has an invalid configuration: %s", cfg.id, exc.error_count())
-            return "its configuration is invalid; fix it in the admin API"
-        return None
+            return None, "its configuration is invalid; fix it in the admin API"
 
 
 def scope_of(request: Any) -> CallScope | None:

@@ -78,8 +78,9 @@ async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
     provider = ctx.path["provider"]
     classes = await classes_for_provider(ctx, tenant, base_provider(provider))
     _, _, linked = provider.partition(":")
-    if linked and linked not in _linked_names(classes):
-        used = ", ".join(sorted(_linked_names(classes))) or "none"
+    known = _linked_names(classes)
+    if linked and linked not in known:
+        used = ", ".join(sorted(known)) or "none"
         raise ApiError(
             422,
             "unknown_linked_credential",
