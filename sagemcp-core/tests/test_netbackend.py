@@ -6,18 +6,24 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import httpcore
+import httpcore._backends.anyio
+import httpcore._utils
 import httpx
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sagemcp import UpstreamClient
+from sagemcp import UpstreamClient, _netbackend
 from sagemcp._netbackend import CachedSocketBackend, install
 
 BODY = b'{"ok":true}'
@@ -130,3 +136,95 @@ async def test_tls_connections_keep_the_cached_socket(tmp_path: Path) -> None:
             for _ in range(2):
                 response = await pool.request("GET", f"https://127.0.0.1:{port}/x")
                 assert response.content == BODY
+
+
+# -- on an httpcore whose private modules changed -------------------------------------------
+
+
+def test_this_httpcore_has_every_piece_the_backend_uses() -> None:
+    assert _netbackend.incompatibility() is None
+    assert _netbackend.UNAVAILABLE is None
+
+
+def _unsupported_stream_init(self: object, stream: object, *, extra: object) -> None:
+    """An `AnyIOStream.__init__` of another shape: a required keyword the streams do not pass."""
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda mp: mp.setitem(sys.modules, "httpcore._utils", None), "cannot import httpcore._utils"),
+        (
+            lambda mp: mp.setitem(sys.modules, "httpcore._backends.anyio", None),
+            "cannot import httpcore._backends.anyio",
+        ),
+        (lambda mp: mp.delattr(httpcore._utils, "is_socket_readable"), "is_socket_readable(sock) is missing"),
+        (lambda mp: mp.setattr(httpcore._backends.anyio, "AnyIOBackend", object), "AnyIOBackend is not a network"),
+        (lambda mp: mp.delattr(httpcore._backends.anyio, "AnyIOStream"), "AnyIOStream is not a network stream"),
+        (
+            lambda mp: mp.setattr(httpcore._backends.anyio.AnyIOStream, "__init__", _unsupported_stream_init),
+            "AnyIOStream is not a network stream",
+        ),
+        (lambda mp: mp.delattr(anyio.abc.SocketAttribute, "raw_socket"), "raw_socket is missing"),
+    ],
+)
+def test_a_missing_or_changed_private_piece_is_named(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[pytest.MonkeyPatch], None], reason: str
+) -> None:
+    change(monkeypatch)
+    found = _netbackend.incompatibility()
+    assert found is not None and reason in found
+
+
+async def test_without_the_backend_the_client_uses_httpcores_default_and_still_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_netbackend, "UNAVAILABLE", "simulated: httpcore._utils is gone")
+    transport = httpx.AsyncHTTPTransport()
+    assert install(transport) is False
+    async with http_server() as (port, connections), UpstreamClient() as client:
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        assert not isinstance(pool._network_backend, CachedSocketBackend)
+        assert type(pool._network_backend) is type(transport._pool._network_backend)  # httpcore's own default
+        bound = client.bind(base_url=f"http://127.0.0.1:{port}", provider="test")
+        for _ in range(3):
+            assert (await bound.post("/write", json={"n": 1})).json() == {"ok": True}
+    assert len(connections) == 1  # keep-alive works as in plain httpx
+
+
+FALLBACK_SCRIPT = """
+import asyncio, logging, sys
+import httpcore, httpcore._backends.anyio  # loaded as httpx would, then the private module disappears
+sys.modules["httpcore._utils"] = None
+logging.basicConfig(level=logging.DEBUG, format="%(name)s %(levelname)s %(message)s", stream=sys.stderr)
+from sagemcp import UpstreamClient, _netbackend
+
+async def main():
+    async def handle(reader, writer):
+        await reader.readuntil(b"\\r\\n\\r\\n")
+        writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 11\\r\\n\\r\\n{\\"ok\\":true}")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, UpstreamClient() as client:
+        response = await client.bind(base_url=f"http://127.0.0.1:{port}", provider="test").get("/x")
+        backend = type(client._http._transport._pool._network_backend).__name__
+        print(_netbackend.UNAVAILABLE, backend, response.json(), sep="|")
+
+asyncio.run(main())
+"""
+
+
+def test_at_import_a_missing_private_module_logs_one_line_and_falls_back() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FALLBACK_SCRIPT], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    reason, backend, body = done.stdout.strip().split("|")
+    assert reason == "cannot import httpcore._utils"
+    assert backend != "CachedSocketBackend" and body == "{'ok': True}"
+    logged = [line for line in done.stderr.splitlines() if line.startswith("sagemcp._netbackend ")]
+    assert len(logged) == 1 and logged[0].startswith("sagemcp._netbackend INFO httpcore ")
+    assert "cannot import httpcore._utils" in logged[0] and "httpcore's default backend" in logged[0]

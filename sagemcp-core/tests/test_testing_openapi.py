@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from sagemcp.testing import ContractViolation, OpenAPIValidator, Operation
+from sagemcp.testing import ContractViolation, OpenAPIValidator, Operation, load_description
 
 OAS3: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -395,19 +395,30 @@ def test_from_file_formats_and_cache(tmp_path: Path) -> None:
         OpenAPIValidator.from_file(tmp_path / "d.json")
 
 
-def _specs_dir() -> Path | None:
-    # The repository's parent directory holds shared/ (repo at /work/main, specs at /work/shared/specs).
-    repo = Path(__file__).resolve().parents[2]
-    specs = repo.parent / "shared" / "specs"
-    return specs if specs.is_dir() else None
+def test_load_description_reads_a_gzipped_file_by_its_json_name(tmp_path: Path) -> None:
+    (tmp_path / "packed.json.gz").write_bytes(gzip.compress(json.dumps(OAS3).encode()))
+    (tmp_path / "plain.json").write_text(json.dumps(SWAGGER2))
+    (tmp_path / "plain.json.gz").write_bytes(gzip.compress(json.dumps(OAS3).encode()))
+    document = load_description(tmp_path / "packed.json")
+    assert document == OAS3
+    document["paths"].clear()  # each call parses anew: changing one copy changes no other
+    assert load_description(str(tmp_path / "packed.json")) == OAS3
+    assert load_description(tmp_path / "plain.json") == SWAGGER2  # the plain file wins when both exist
+    validator = OpenAPIValidator.from_file(tmp_path / "packed.json")
+    assert validator.source == "packed.json.gz" and len(validator) == 7
+    with pytest.raises(FileNotFoundError, match=r"missing\.json \(nor missing\.json\.gz beside it\)"):
+        load_description(tmp_path / "missing.json")
+    with pytest.raises(FileNotFoundError, match=r"missing\.json\.gz beside it"):
+        OpenAPIValidator.from_file(tmp_path / "missing.json")
+
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+"""The repository's API descriptions (see specs/README.md)."""
 
 
 def test_github_connector_subset() -> None:
-    specs = _specs_dir()
-    path = specs / "github" / "api.github.com.connector-subset.json" if specs else None
-    if path is None or not path.exists():
-        pytest.skip("shared/specs/github/api.github.com.connector-subset.json not found beside the repository")
-    github = OpenAPIValidator.from_file(path)
+    # Stored as .json.gz: the .json name must find it.
+    github = OpenAPIValidator.from_file(SPECS / "github" / "api.github.com.connector-subset.json")
     op = github.validate_request(get("https://api.github.com/repos/o/r/issues?state=open&per_page=30"))
     assert op.operation_id == "issues/list-for-repo" and op.path_params == {"owner": "o", "repo": "r"}
     message = violation(github, get("https://api.github.com/repos/o/r/issues?state=bogus"))

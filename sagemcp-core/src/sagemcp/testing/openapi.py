@@ -2,7 +2,9 @@
 
 `OpenAPIValidator.from_file(path)` reads an OpenAPI 3.0/3.1 or Swagger 2.0 description
 (`.json`, `.json.gz`, `.yaml`; loaded once per process, so the 13 MB GitHub file costs
-one parse), and `validate_request(request)` finds the operation by method and path
+one parse; a `.json` name is read from `<name>.json.gz` when only that is stored, as is
+`load_description(path)`, which returns the parsed document to adjust before building a
+validator), and `validate_request(request)` finds the operation by method and path
 template and checks the path parameters, the query string (unknown parameters are
 errors) and the JSON or form body against the description's schemas. A mismatch
 raises `ContractViolation`, an `AssertionError`, so it reads like any failed test.
@@ -33,7 +35,7 @@ import httpx
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-__all__ = ["ContractViolation", "OpenAPIValidator", "Operation"]
+__all__ = ["ContractViolation", "OpenAPIValidator", "Operation", "load_description"]
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")
@@ -205,8 +207,11 @@ class OpenAPIValidator:
     def from_file(
         cls, path: str | os.PathLike[str], *, multi_segment_params: Collection[str] = ("path",)
     ) -> OpenAPIValidator:
-        """The validator for a `.json`, `.json.gz` or `.yaml`/`.yml` file; parsed once per process."""
-        resolved = Path(path).resolve()
+        """The validator for a `.json`, `.json.gz` or `.yaml`/`.yml` file; parsed once per process.
+
+        A `.json` path that does not exist is read from the `.json.gz` file beside it.
+        """
+        resolved = _locate(Path(path)).resolve()
         stat = resolved.stat()
         multi = tuple(sorted(multi_segment_params))
         key = (str(resolved), stat.st_mtime_ns, stat.st_size, multi)
@@ -889,7 +894,28 @@ def _match_segments(pattern: Iterable[_Segment], segments: list[str]) -> dict[st
     return params
 
 
-def _load(path: Path) -> Mapping[str, Any]:
+def load_description(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed API description at `path` (`.json`, `.json.gz`, `.yaml`/`.yml`), a fresh copy per call.
+
+    A `.json` path that does not exist is read from `<path>.gz` beside it, so a test names a
+    description the same way whether it is stored compressed or not.
+    """
+    return _load(_locate(Path(path)))
+
+
+def _locate(path: Path) -> Path:
+    """`path`, or the `.gz` file beside it when only that exists."""
+    if path.exists():
+        return path
+    packed = path.with_name(path.name + ".gz")
+    if packed.exists():
+        return packed
+    raise FileNotFoundError(
+        f"no API description at {path} (nor {packed.name} beside it): check the path and that the file is checked out"
+    )
+
+
+def _load(path: Path) -> dict[str, Any]:
     name = path.name.lower()
     if name.endswith((".yaml", ".yml")):
         import yaml
@@ -902,6 +928,6 @@ def _load(path: Path) -> Mapping[str, Any]:
     else:
         with path.open("rb") as fh:
             data = json.load(fh)
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold an object")
     return data
