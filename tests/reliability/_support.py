@@ -25,6 +25,7 @@ from sagemcp import (
     Connector,
     ConnectorInfo,
     ConnectorSettings,
+    Credential,
     OAuth2,
     ToolContext,
     prompt,
@@ -223,7 +224,7 @@ def make_probe_connector(token_url: str = "http://127.0.0.1:9/token") -> type[Co
         Config = ProbeConfig
 
         @classmethod
-        def api_base_url(cls, config: BaseModel) -> str:
+        def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
             return str(getattr(config, "upstream", ""))
 
         @tool(read_only=True, group="read")

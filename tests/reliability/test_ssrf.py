@@ -75,7 +75,7 @@ def test_github_base_urls_into_private_networks_or_without_https_are_refused(git
 
 @pytest.mark.parametrize("url", ACCEPTED)
 def test_public_https_base_urls_are_accepted(github: type, url: str) -> None:
-    assert github.api_base_url(github.parse_config({"api_url": url})).startswith("https://")
+    assert github.api_base_url(github.parse_config({"api_url": url}), None).startswith("https://")
 
 
 @pytest.mark.parametrize(("url", "why"), BYPASSES, ids=[b[1] for b in BYPASSES])

@@ -1,15 +1,14 @@
-"""Requests to Slack's file host, which is not the API host a call's client is bound to.
+"""Slack's file host, `files.slack.com`: where uploads go and canvases are downloaded from.
 
 A file upload has three steps: `files.getUploadURLExternal` returns an `upload_url` on
-`files.slack.com`; the bytes are POSTed there (no token: the URL itself authorizes the
-upload); `files.completeUploadExternal` finishes it. Reading a canvas downloads its
-`url_private`, also on `files.slack.com`, with the token.
+`files.slack.com`; the bytes are POSTed there; `files.completeUploadExternal` finishes it.
+Reading a canvas downloads its `url_private`, also on `files.slack.com`.
 
-Core's `BoundClient` refuses absolute URLs on any host but its own, so that a token is
-never sent elsewhere. `file_client` is the one seam that reaches another host: it
-accepts only https URLs on `slack.com` or its subdomains (or, for development, the
-origin of the configured `api_url`), and binds a client on the same shared connection
-pool to exactly that origin, with the token only when asked (`authenticated=True`).
+The connector declares `FILES_ORIGIN` as a credential origin, so both requests go through
+`ctx.http` and core adds the tenant's token to them, as it does for the API (Slack's own
+SDKs send the token with the upload too). Any other origin is refused by core before
+anything is sent; `check_file_url` refuses it first with a Slack-specific message, so the
+model learns that Slack, not the tool, handed out the odd URL.
 """
 
 from __future__ import annotations
@@ -18,46 +17,26 @@ import httpx
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import UpstreamBadResponse
-from sagemcp.upstream import BoundClient
 
-from ._api import config_of
+__all__ = ["FILES_ORIGIN", "check_file_url"]
 
-__all__ = ["check_file_url", "file_client"]
+FILES_ORIGIN = "https://files.slack.com"
+"""Slack's file host (uploads, private downloads): it receives the token like the API."""
 
 
-def check_file_url(ctx: ToolContext, url: str) -> httpx.URL:
-    """`url` parsed, if it is on a Slack file host (or the configured API origin); `UpstreamBadResponse` if not."""
+def check_file_url(ctx: ToolContext, url: object) -> str:
+    """`url` normalised, if `ctx.http` would send it with the token (Slack's file host, or the API's own
+    origin for a local fake Slack); `UpstreamBadResponse`, with nothing sent, if not."""
     try:
-        target = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        raise UpstreamBadResponse("Slack returned an invalid file URL; nothing was sent.", provider="slack") from None
-    api = httpx.URL(config_of(ctx).api_url)
-    host = target.host.lower()
-    slack_host = (
-        target.scheme == "https"
-        and (host == "slack.com" or host.endswith(".slack.com"))
-        and target.port in (None, 443)
-        and not target.userinfo
-    )
-    same_origin = (target.scheme, host, target.port) == (api.scheme, api.host.lower(), api.port)
-    if not (slack_host or same_origin):
+        target = httpx.URL(url) if isinstance(url, str) else None
+    except httpx.InvalidURL:
+        target = None
+    if target is None or not target.is_absolute_url:
+        raise UpstreamBadResponse("Slack returned an invalid file URL; nothing was sent.", provider="slack")
+    if not ctx.http.sends_credentials_to(str(target)):
         raise UpstreamBadResponse(
-            f"Slack returned a file URL on {target.scheme}://{host}, which is not a Slack host; "
+            f"Slack returned a file URL on {target.scheme}://{target.host}, which is not a Slack host; "
             "nothing was sent there.",
             provider="slack",
         )
-    return target
-
-
-def file_client(ctx: ToolContext, url: str, *, authenticated: bool) -> tuple[BoundClient, str]:
-    """A client for the origin of `url` (checked by `check_file_url`), and `url` normalised.
-
-    Without `authenticated` the client sends no credential at all.
-    """
-    target = check_file_url(ctx, url)
-    headers: dict[str, str] = {}
-    if authenticated and ctx.credential is not None:
-        # Both of the connector's schemes (OAuth2 and BearerToken) send `Authorization: Bearer`.
-        headers["Authorization"] = f"Bearer {ctx.credential.access_token.get_secret_value()}"
-    origin = f"{target.scheme}://{target.netloc.decode('ascii')}/"
-    return ctx.http.for_origin(origin, headers=headers), str(target)
+    return str(target)

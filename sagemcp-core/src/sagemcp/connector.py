@@ -82,6 +82,9 @@ class Connector:
     auth: ClassVar[Sequence[AuthScheme]] = (NoAuth(),)
     Config: ClassVar[type[BaseModel]] = ConnectorSettings
     base_url: ClassVar[str] = ""
+    extra_origins: ClassVar[tuple[str, ...]] = ()
+    """Origins (`https://host[:port]`, no path) besides the base URL's that `ctx.http` calls with the
+    tenant's credential, such as a file host (`https://files.slack.com`); see `credential_origins`."""
     provider: ClassVar[str | None] = None
     """Credential provider key shared by connectors of one OAuth app; defaults to `info.id`."""
 
@@ -107,7 +110,8 @@ class Connector:
         for klass in reversed(cls.__mro__):
             for decl in declared_tools(vars(klass)):
                 spec = build_tool_spec(info.id, decl)
-                if spec.name in tools and klass is cls and tools[spec.name].func is not decl.func:
+                earlier = tools.get(spec.name)
+                if earlier is not None and klass is cls and getattr(earlier.func, "__wrapped__", None) is not decl.func:
                     raise DefinitionError(f"{cls.__qualname__}: duplicate tool name {spec.name!r}")
                 tools[spec.name] = spec
             for res in declared_resources(vars(klass)):
@@ -146,6 +150,38 @@ class Connector:
         return next((s for s in cls.auth if s.kind == kind), None)
 
     @classmethod
+    def oauth_scopes(cls, policy: ToolPolicy | None) -> list[str]:
+        """The scopes an authorization asks for: `OAuth2.scopes`, then those the enabled tools need.
+
+        The tools' `@tool(scopes=...)` are the one source; tools declared with the `token=` of
+        one of the scheme's linked tokens ask through `linked_oauth_scopes` instead. `policy`
+        None means every tool: all the scopes the connector may ever ask for.
+        """
+        scheme = cls.oauth2()
+        linked = {t.name for t in scheme.linked_tokens} if scheme is not None else set()
+        always = scheme.scopes if scheme is not None else ()
+        needed = {s for spec in cls._scoped_tools(policy) if spec.token not in linked for s in spec.scopes}
+        return _ordered(always, needed)
+
+    @classmethod
+    def linked_oauth_scopes(cls, policy: ToolPolicy | None) -> dict[str, list[str]]:
+        """Each linked token's scopes (its `LinkedToken.scopes`, then those of the enabled tools
+        declared with its `token=`), leaving out tokens that need none, so none is requested."""
+        scheme = cls.oauth2()
+        if scheme is None:
+            return {}
+        tools = cls._scoped_tools(policy)
+        wanted = {
+            t.name: _ordered(t.scopes, {s for spec in tools if spec.token == t.name for s in spec.scopes})
+            for t in scheme.linked_tokens
+        }
+        return {name: scopes for name, scopes in wanted.items() if scopes}
+
+    @classmethod
+    def _scoped_tools(cls, policy: ToolPolicy | None) -> list[ToolSpec]:
+        return list(cls.tools.values()) if policy is None else cls.enabled_tools(policy)
+
+    @classmethod
     def needs_credential(cls) -> bool:
         return not all(isinstance(s, NoAuth) for s in cls.auth)
 
@@ -171,9 +207,29 @@ class Connector:
         return cls.Config.model_validate(configuration)
 
     @classmethod
-    def api_base_url(cls, config: BaseModel) -> str:
-        """The upstream base URL for a configuration; override for per-tenant hosts (GHE, Jira sites)."""
+    def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
+        """The upstream base URL for a tenant's configuration and credential (None when there is none).
+
+        Override for per-tenant hosts (GitHub Enterprise) or hosts that depend on the
+        credential: Atlassian OAuth and scoped API tokens call
+        `https://api.atlassian.com/ex/jira/{cloudId}`, classic API tokens the site itself.
+        A function of these two only: the adapter builds each tenant's `ctx.http` once per
+        credential object (a refreshed or replaced credential gets a new one).
+        """
         return cls.base_url
+
+    @classmethod
+    def credential_origins(cls, config: BaseModel, credential: Credential | None) -> tuple[str, ...]:
+        """Origins besides `api_base_url`'s that receive the credential; `extra_origins` by default.
+
+        `ctx.http.get("https://docs.googleapis.com/v1/...")` carries the tenant's auth
+        headers and params when that origin is listed here (scheme, host and port must
+        match exactly; https only, or plain http on loopback for local fakes). An absolute
+        URL on any other origin is refused; `ctx.http.for_origin(...)` reaches such a host
+        without the credential. Override to derive origins from the configuration or the
+        credential, like `api_base_url`.
+        """
+        return cls.extra_origins
 
     # -- instance hooks (instances are shared and stateless) ------------------------------
 
@@ -194,3 +250,8 @@ class Connector:
     ) -> Completion:
         """Suggest values for a prompt (`ref_type` "prompt") or template ("resource") argument."""
         return Completion(values=[])
+
+
+def _ordered(always: Sequence[str], needed: set[str]) -> list[str]:
+    """`always` in its order, then the other needed scopes sorted: the same URL whatever the tool order."""
+    return list(dict.fromkeys([*always, *sorted(needed - set(always))]))

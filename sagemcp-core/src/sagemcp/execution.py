@@ -1,30 +1,54 @@
-"""What running a tool means, independent of the protocol: policy refusals, upstream binding, error texts.
+"""Running a tool, independent of the protocol: `ToolRunner`, the one pipeline every tool call goes through.
 
-Shared by the MCP adapter and `sagemcp.testing.call_tool`, so a connector's tests see
+A call is checked against the connector's tool policy, its arguments are validated,
+the credential is fetched from a `CredentialSource`, `ctx.http` is bound to the
+connector's upstream (`bind_upstream`), the tool runs, its failures are mapped to
+error results and its return value to content (`sagemcp.results`). The MCP adapter
+and `sagemcp.testing.call_tool` both run tools this way, so a connector's tests see
 exactly what an MCP client would.
+
+No exception text from our internals reaches the client: an unexpected exception is
+logged with its traceback and the request id, and the result says only which tool
+failed and the request id to quote.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from .connector import Connector
+from .context import ClientChannel, ToolContext
 from .errors import (
     DefinitionError,
+    InvalidArguments,
     ReadOnlyViolation,
     SageMCPError,
     ToolDisabled,
+    UpstreamAuthError,
     UpstreamError,
     UpstreamForbidden,
     UpstreamRateLimited,
 )
-from .models import ConnectorConfig, Credential
+from .models import ConnectorConfig, Credential, Principal, Tenant
+from .results import ToolOutcome, failure, render_value
 from .tools import ToolSpec
 from .upstream import BoundClient, UpstreamClient
 
-__all__ = ["bind_upstream", "policy_error", "upstream_error_text"]
+__all__ = [
+    "CredentialSource",
+    "ResolvedConnector",
+    "ToolRunner",
+    "bind_upstream",
+    "policy_error",
+    "upstream_error_text",
+]
+
+logger = logging.getLogger("sagemcp.execution")
 
 
 def policy_error(cls: type[Connector], config: ConnectorConfig, spec: ToolSpec) -> SageMCPError:
@@ -59,14 +83,18 @@ def bind_upstream(
     settings: BaseModel,
     credential: Credential | None,
 ) -> BoundClient | Any:
-    """The `ctx.http` of one call: the connector's base URL with the credential's headers and hooks."""
+    """The `ctx.http` of one call: the connector's base URL with the credential's headers and hooks.
+
+    Base URL and credential origins come from the connector's hooks, given the
+    configuration and this credential; the auth headers and params go to those origins only.
+    """
     scheme = cls.scheme_for(credential.kind) if credential is not None else None
     headers = dict(instance.upstream_headers(settings, credential))
     params: dict[str, str] = {}
     if scheme is not None:
         headers.update(scheme.headers(credential))
         params.update(scheme.query(credential))
-    base_url = cls.api_base_url(settings)
+    base_url = cls.api_base_url(settings, credential)
     if not base_url:
         # A connector without an upstream (base_url defaults to "") must still be callable.
         return _NoUpstream(cls.info.id)
@@ -76,6 +104,7 @@ def bind_upstream(
         headers=headers,
         params=params,
         error_hook=instance.check_response,
+        origins=cls.credential_origins(settings, credential),
     )
 
 
@@ -93,5 +122,139 @@ class _NoUpstream:
             raise AttributeError(name)
         raise DefinitionError(
             f"connector {self._connector_id!r} declares no base_url, so ctx.http cannot send requests; "
-            "set base_url on the connector class or override api_base_url()"
+            "set base_url on the connector class or override api_base_url(config, credential)"
         )
+
+
+class CredentialSource(Protocol):
+    """Where the credentials of a tenant's calls come from: the adapter's cached tenant view, or a test's."""
+
+    async def credential(self, target: ResolvedConnector, token: str | None) -> Credential | None:
+        """The credential for a call to `target` (the linked one named `token` when there is one); None if
+        the connector needs none. Raises a `CredentialError` (`NotConnected`, ...) saying how to connect."""
+        ...
+
+    def rejected(self, target: ResolvedConnector, credential: Credential) -> None:
+        """The upstream refused `credential` (HTTP 401): forget any copy kept, so the next call reloads it."""
+        ...
+
+
+@dataclass(eq=False)
+class ResolvedConnector:
+    """One tenant's connector, ready to run tools: its record, class, shared instance, parsed config, enabled tools.
+
+    It keeps the `ctx.http` built for each credential, so the steady state binds nothing;
+    it lives as long as whatever resolved it (the adapter's cached tenant view).
+    """
+
+    config: ConnectorConfig
+    cls: type[Connector]
+    instance: Connector
+    settings: BaseModel
+    tools: dict[str, ToolSpec]
+    """The tools the tenant's policy enables, by name."""
+    logger: logging.Logger = field(init=False, repr=False)
+    """The connector's logger (`sagemcp.connector.{id}`), behind each call's `ctx.logger`."""
+    _bound: dict[str | None, tuple[Credential | None, Any]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.logger = logging.getLogger(f"sagemcp.connector.{self.cls.info.id}")
+
+    def upstream_for(self, upstream: UpstreamClient, credential: Credential | None) -> BoundClient | Any:
+        """The `ctx.http` for calls with `credential`, bound once per credential object.
+
+        A refreshed or replaced credential is a new object, so it gets a new client. One
+        target is used with one `UpstreamClient`.
+        """
+        key = credential.provider if credential is not None else None
+        cached = self._bound.get(key)
+        if cached is not None and cached[0] is credential:
+            return cached[1]
+        bound = bind_upstream(upstream, self.cls, self.instance, self.settings, credential)
+        self._bound[key] = (credential, bound)
+        return bound
+
+
+class ToolRunner:
+    """Runs tool calls: policy, arguments, credential, upstream binding, the call, error mapping, result content.
+
+    One runner serves every tenant (it holds only the shared `UpstreamClient` and the
+    result size cap); everything about a call is passed to `run()`.
+    """
+
+    def __init__(self, upstream: UpstreamClient, *, max_result_chars: int = 100_000) -> None:
+        self.upstream = upstream
+        self.max_result_chars = max_result_chars
+
+    def context(
+        self,
+        target: ResolvedConnector,
+        credential: Credential | None,
+        *,
+        tenant: Tenant,
+        principal: Principal,
+        request_id: str,
+        channel: ClientChannel,
+    ) -> ToolContext:
+        """The `ToolContext` of one call (tools, and also resources, prompts and completions)."""
+        return ToolContext(
+            tenant=tenant,
+            connector=target.config,
+            config=target.settings,
+            credential=credential,
+            http=target.upstream_for(self.upstream, credential),
+            principal=principal,
+            request_id=request_id,
+            client=channel,
+            logger=logging.LoggerAdapter(target.logger, {"tenant": tenant.slug, "request_id": request_id}),
+        )
+
+    async def run(
+        self,
+        target: ResolvedConnector,
+        spec: ToolSpec,
+        arguments: Mapping[str, Any] | None,
+        *,
+        credentials: CredentialSource,
+        tenant: Tenant,
+        principal: Principal,
+        request_id: str,
+        channel: ClientChannel,
+    ) -> ToolOutcome:
+        """Run `spec` on `target` for one caller; every failure but cancellation comes back as an error outcome.
+
+        Outcomes: `denied` (tool policy), `invalid` (arguments, also when the tool itself
+        rejects one, such as a stale cursor), `upstream_error` (the provider failed, with
+        its status and what to do), `error` (credential, other platform errors, results
+        over the cap, and bugs: logged, answered generically with the request id), `ok`.
+        """
+        if spec.name not in target.tools:
+            refusal = policy_error(target.cls, target.config, spec)
+            return failure(refusal.message, "denied", refusal.code, refusal)
+        try:
+            kwargs = spec.validate_arguments(arguments)
+        except InvalidArguments as exc:
+            return failure(exc.message, "invalid", exc.code, exc)
+        credential: Credential | None = None
+        try:
+            credential = await credentials.credential(target, spec.token)
+            ctx = self.context(
+                target, credential, tenant=tenant, principal=principal, request_id=request_id, channel=channel
+            )
+            value = await spec.func(target.instance, ctx, **kwargs)
+            return render_value(spec, value, self.max_result_chars)
+        except UpstreamError as exc:
+            if isinstance(exc, UpstreamAuthError) and credential is not None:
+                credentials.rejected(target, credential)
+            return failure(upstream_error_text(exc, target.cls.info.title), "upstream_error", exc.code, exc)
+        except InvalidArguments as exc:
+            return failure(exc.message, "invalid", exc.code, exc)
+        except SageMCPError as exc:
+            return failure(exc.message, "error", exc.code, exc)
+        except Exception as exc:
+            logger.exception("tool %s failed (request %s, tenant %s)", spec.name, request_id, tenant.slug)
+            outcome = failure(
+                f"{spec.name} failed with an internal error. Reference: {request_id}.", "error", "internal_error"
+            )
+            outcome.exception = exc
+            return outcome

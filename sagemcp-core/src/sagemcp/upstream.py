@@ -3,26 +3,32 @@
 This is the one place where httpx exceptions and upstream HTTP errors become
 `sagemcp.errors.UpstreamError`s. One `UpstreamClient` per process owns the shared
 connection pool; each tool call gets a `BoundClient` with the provider's base URL
-and the tenant's auth headers fixed, which refuses to send them to any other host.
+and the tenant's auth headers fixed, which sends them only to the base URL's origin
+and the origins the connector declares (`Connector.credential_origins`), and refuses
+absolute URLs on any other origin.
 
 Requests are retried only when that is safe: idempotent requests on 429 / 502 /
 503 / 504 and dropped connections, any request that never reached the server,
 waiting as `Retry-After` / `X-RateLimit-Reset` ask but never past the deadline.
-Redirects are not followed and response bodies are capped.
+Redirects are not followed (so no credential ever follows one to another origin)
+and response bodies are capped. Requests go through the configured outbound proxy,
+or the environment's (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`; see
+`sagemcp.proxies`).
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json as jsonlib
 import logging
 import math
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Container, Mapping
+from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack, overload
 from urllib.parse import unquote_plus
 
 import anyio
@@ -41,7 +47,9 @@ from .errors import (
     UpstreamServerError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    UpstreamUnexpectedShape,
 )
+from .proxies import proxy_mounts
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -67,6 +75,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "TRACE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 _sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+_Item = TypeVar("_Item")
 
 _BACKOFF_BASE = 0.2
 _BACKOFF_CAP = 5.0
@@ -173,6 +182,45 @@ class UpstreamResponse:
                 provider=self.provider,
             ) from None
 
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; `UpstreamUnexpectedShape` when it is JSON of another kind."""
+        data = self.json()
+        if not isinstance(data, dict):
+            raise self._unexpected("a JSON object", data)
+        return data
+
+    @overload
+    def json_list(self, key: str | None = None) -> list[Any]: ...
+
+    @overload
+    def json_list(self, key: str | None = None, *, of: type[_Item]) -> list[_Item]: ...
+
+    def json_list(self, key: str | None = None, *, of: type[Any] | None = None) -> list[Any]:
+        """The body as a JSON list, or the list under `key` of a JSON object; else `UpstreamUnexpectedShape`.
+
+        With `of` (`dict`, `str`), items of other types are left out: one odd item (a null in a
+        list of objects) should not fail a whole listing.
+        """
+        data = self.json()
+        if key is not None:
+            if not isinstance(data, dict):
+                raise self._unexpected(f"a JSON object with a {key!r} list", data)
+            data = data.get(key)
+            if not isinstance(data, list):
+                raise self._unexpected(f"a {key!r} list in the JSON object", data)
+        elif not isinstance(data, list):
+            raise self._unexpected("a JSON list", data)
+        return data if of is None else [item for item in data if isinstance(item, of)]
+
+    def _unexpected(self, expected: str, found: Any) -> UpstreamUnexpectedShape:
+        return UpstreamUnexpectedShape(
+            f"{self.provider} returned an unexpected response to {self.method} {self.path}: expected {expected}, "
+            f"got {_json_kind(found)}; the API may have changed or the request reached the wrong endpoint: check the "
+            "connector's base URL, try again, or report it.",
+            status=self.status,
+            provider=self.provider,
+        )
+
     @property
     def rate_limit(self) -> RateLimit | None:
         """Rate-limit headers (`X-RateLimit-*`, `RateLimit-*`, `RateLimit`, `Retry-After`), if any."""
@@ -218,6 +266,11 @@ class UpstreamClient:
 
     `on_response(provider, method, status, seconds)` is called once per attempt
     (status None when no answer arrived). `sleep` and `clock` are seams for tests.
+
+    `proxy` (`http://proxy.internal:3128`) sends every request through that proxy, except
+    to hosts in `NO_PROXY`; without it the environment's proxy variables apply, unless a
+    `transport` is given (tests), as with httpx. Direct connections and proxy connections
+    both use the pool's cheap idle check (`sagemcp._netbackend`).
     """
 
     def __init__(
@@ -231,6 +284,7 @@ class UpstreamClient:
         max_response_bytes: int = 10 * 1024 * 1024,
         user_agent: str = "sagemcp/0.1",
         max_connections: int = 200,
+        proxy: str | None = None,
         on_response: ResponseObserver | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -250,11 +304,19 @@ class UpstreamClient:
         self._sleep = sleep
         self._clock = clock
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+        def through(proxy: httpx.Proxy) -> httpx.AsyncBaseTransport:
+            proxied = httpx.AsyncHTTPTransport(limits=limits, proxy=proxy)
+            _netbackend.install(proxied)
+            return proxied
+
+        mounts = proxy_mounts(proxy, use_environment=transport is None, transport=through)
         if transport is None:
             transport = httpx.AsyncHTTPTransport(limits=limits)
             _netbackend.install(transport)
         self._http = httpx.AsyncClient(
             transport=transport,
+            mounts=mounts,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,
             limits=limits,
@@ -278,8 +340,10 @@ class UpstreamClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         error_hook: ErrorHook | None = None,
+        origins: Sequence[str] = (),
     ) -> BoundClient:
-        """A client for one call: relative URLs join `base_url`, and only its origin gets `headers`.
+        """A client for one call: relative URLs join `base_url`; `headers` and `params` go to its
+        origin and to the further `origins` (`https://files.example`), and nowhere else.
 
         `error_hook` sees every response first, 2xx included (Slack answers 200 with
         `ok: false`): an error it returns, or raises, is raised in place of the status
@@ -287,7 +351,13 @@ class UpstreamClient:
         an HTML error page) gives way to the status mapping.
         """
         return BoundClient(
-            self, base_url=base_url, provider=provider, headers=headers, params=params, error_hook=error_hook
+            self,
+            base_url=base_url,
+            provider=provider,
+            headers=headers,
+            params=params,
+            error_hook=error_hook,
+            origins=origins,
         )
 
     async def _call(
@@ -372,7 +442,14 @@ class UpstreamClient:
 
 
 class BoundClient:
-    """Requests for one call: base URL, auth headers/params and provider name fixed."""
+    """Requests for one call: base URL, auth headers/params and provider name fixed.
+
+    Where the credential goes: a relative URL joins the base URL; an absolute URL is
+    sent, with the call's headers and params, only when its origin (scheme, host and
+    port, exactly) is the base URL's or one of `origins`; any other origin is refused
+    before anything is sent. `for_origin()` reaches a further host without them. The
+    client never follows redirects, so a redirect cannot carry them anywhere either.
+    """
 
     def __init__(
         self,
@@ -383,6 +460,7 @@ class BoundClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         error_hook: ErrorHook | None = None,
+        origins: Sequence[str] = (),
     ) -> None:
         base = httpx.URL(base_url)
         if base.scheme not in ("http", "https") or not base.host:
@@ -395,6 +473,12 @@ class BoundClient:
         self.base_url = base_url
         self._client = client
         self._base = base
+        keys = [_origin_key(base)]
+        for origin in origins:
+            key = _declared_origin(origin)
+            if key not in keys:
+                keys.append(key)
+        self._origins = tuple(keys)
         self._headers = httpx.Headers(headers)
         self._params = dict(params or {})
         self._error_hook = error_hook
@@ -402,6 +486,19 @@ class BoundClient:
 
     def __repr__(self) -> str:
         return f"<BoundClient {self.provider} {self._base.scheme}://{self._base.netloc.decode()}>"
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """The origins that receive this client's headers and params: the base URL's first, then the declared ones."""
+        return tuple(_origin_text(key) for key in self._origins)
+
+    def sends_credentials_to(self, url: str) -> bool:
+        """Whether an absolute `url` is on one of `origins` (so `request(url)` would carry the credential)."""
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
+        return bool(target.scheme and target.host) and not target.userinfo and _origin_key(target) in self._origins
 
     def for_origin(
         self,
@@ -412,9 +509,11 @@ class BoundClient:
     ) -> BoundClient:
         """A client for another origin on the same pool, sending only the `headers` given here.
 
-        For upstreams that hand out URLs on a second host (file storage, upload targets):
-        the call's credentials are never carried over; the caller decides what, if
-        anything, that host may receive.
+        For upstreams that hand out URLs on a host that must not see the credential
+        (pre-signed storage URLs, such as GitHub's job logs): the call's credentials
+        are never carried over, not even to a declared origin; the caller decides what,
+        if anything, that host may receive. Hosts that should get the credential are
+        declared on the connector instead (`Connector.credential_origins`).
         """
         return BoundClient(
             self._client, base_url=base_url, provider=self.provider, headers=headers, error_hook=error_hook
@@ -436,9 +535,16 @@ class BoundClient:
     ) -> UpstreamResponse:
         """Send one request (retried when safe) and return the answer, or raise an `UpstreamError`.
 
-        `url` is relative to the base URL, or absolute on the same origin (pagination
-        links). `params` values that are None are left out. Statuses in
-        `allow_error_status` are returned instead of raised.
+        `url` is relative to the base URL, or absolute on one of `origins` (pagination
+        links, a declared file host); an absolute URL on any other origin is refused with
+        `UpstreamBadResponse` and nothing is sent. `params` values that are None are left
+        out. Statuses in `allow_error_status` are returned instead of raised.
+
+        `idempotent` overrides the method's default (`IDEMPOTENT_METHODS`) for retries:
+        `True` marks a request that only reads, though sent as POST (Jira's `POST
+        /search/jql`, Notion's database queries, Google's `batchGet`), so it is retried
+        like a GET on 429 / 502 / 503 / 504 and dropped connections; `False` keeps a PUT
+        or GET with side effects from ever being repeated.
         """
         method = method.upper()
         call_headers = httpx.Headers(self._headers)
@@ -492,10 +598,17 @@ class BoundClient:
             return self._base.copy_with(raw_path=self._base.raw_path + target.raw_path.lstrip(b"/"))
         if not target.scheme:
             target = target.copy_with(scheme=self._base.scheme)
-        if (target.scheme, target.host, target.port) != (self._base.scheme, self._base.host, self._base.port):
+        if target.userinfo:
+            # httpx would turn a user name in the URL into Basic auth, replacing the call's own.
             raise UpstreamBadResponse(
-                f"refused to send a {self.provider} request to {target.scheme}://{target.host}: "
-                f"this tenant's credentials go only to {self._base.scheme}://{self._base.host}; "
+                f"refused to send a {self.provider} request to a URL with a user name or password in it; "
+                f"use a URL relative to {self.provider}'s base URL.",
+                provider=self.provider,
+            )
+        if _origin_key(target) not in self._origins:
+            raise UpstreamBadResponse(
+                f"refused to send a {self.provider} request to {_origin_text(_origin_key(target))}: "
+                f"this tenant's credentials go only to {', '.join(self.origins)}; "
                 f"use a URL relative to {self.provider}'s base URL.",
                 provider=self.provider,
             )
@@ -515,6 +628,46 @@ class BoundClient:
                     error.status = response.status
                 return error
         return None if expected else map_status_error(response)
+
+
+_OriginKey = tuple[str, str, int | None]
+
+
+def _origin_key(url: httpx.URL) -> _OriginKey:
+    """Scheme, host and port, compared exactly (httpx lower-cases the host and drops a default port)."""
+    return (url.scheme, url.host, url.port)
+
+
+def _origin_text(key: _OriginKey) -> str:
+    scheme, host, port = key
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "")
+
+
+def _declared_origin(origin: str) -> _OriginKey:
+    """A declared credential origin checked: https (plain http only on loopback), nothing but scheme, host, port."""
+    try:
+        url = httpx.URL(origin)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"credential origin {origin!r} is not a valid URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"credential origin {origin!r} must be an absolute URL such as https://files.example.com")
+    if url.userinfo or url.path not in ("", "/") or url.query or url.fragment:
+        raise ValueError(
+            f"credential origin {origin!r} must be scheme://host[:port] only, without user, path, query or fragment"
+        )
+    if url.scheme == "http" and not _is_loopback_host(url.host):
+        raise ValueError(f"credential origin {origin!r} must use https: a credential never travels in the clear")
+    return _origin_key(url)
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def map_status_error(response: UpstreamResponse) -> UpstreamError:
@@ -654,6 +807,18 @@ def parse_link_header(value: str, base_url: str = "") -> dict[str, str]:
                 links.setdefault(rel, resolved)
             break
     return links
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 def _number(value: str | None) -> float | None:
@@ -860,6 +1025,12 @@ def _transport_error(
     if isinstance(exc, httpx.DecodingError):
         return UpstreamBadResponse(
             f"{provider} answered {where} with a body that could not be decoded ({reason}); try again later.",
+            provider=provider,
+        )
+    if isinstance(exc, httpx.ProxyError):
+        return UpstreamUnavailable(
+            f"the outbound proxy did not connect to {provider} for {where} ({reason}); check the proxy "
+            "setting (SAGEMCP_UPSTREAM_PROXY, or HTTPS_PROXY / HTTP_PROXY) and NO_PROXY, then try again.",
             provider=provider,
         )
     return UpstreamUnavailable(

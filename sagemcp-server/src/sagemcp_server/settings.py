@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sagemcp.proxies import validate_proxy_url
+
 __all__ = ["DEFAULT_DATABASE_FILE", "KEY_FILE_NAME", "Settings"]
 
 DEFAULT_DATABASE_FILE = "sagemcp.db"
@@ -23,7 +25,10 @@ KEY_FILE_NAME = "secret.key"
 class Settings(BaseSettings):
     """Everything the server can be told. Environment variables are the names in upper case with `SAGEMCP_`."""
 
-    model_config = SettingsConfigDict(env_prefix="SAGEMCP_", extra="ignore", validate_default=True)
+    # Values are left out of validation errors: several settings (keys, the proxy URL) are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="SAGEMCP_", extra="ignore", validate_default=True, hide_input_in_errors=True
+    )
 
     database_url: str | None = None
     """`postgresql+asyncpg://user@host/db` or `sqlite+aiosqlite:///path.db`; default: SQLite in `data_dir`."""
@@ -57,6 +62,10 @@ class Settings(BaseSettings):
     db_timeout: float = Field(default=10.0, gt=0, le=120)
     """Seconds to wait for a database connection (or a SQLite write lock) before giving up with a 503."""
     shutdown_timeout: float = Field(default=15.0, ge=0)
+    upstream_proxy: SecretStr | None = None
+    """Outbound proxy for tool calls and token endpoints alike (`http://proxy.internal:3128`, credentials
+    allowed); hosts in `NO_PROXY` are reached directly. Default: the `HTTPS_PROXY` / `HTTP_PROXY` /
+    `ALL_PROXY` / `NO_PROXY` environment variables."""
 
     @field_validator("public_url")
     @classmethod
@@ -67,6 +76,20 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("SAGEMCP_PUBLIC_URL must start with http:// or https://")
         return value
+
+    @field_validator("upstream_proxy")
+    @classmethod
+    def _upstream_proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            return SecretStr(validate_proxy_url(value.get_secret_value()))
+        except ValueError as exc:
+            raise ValueError(f"SAGEMCP_UPSTREAM_PROXY: {exc}") from None
+
+    def resolved_upstream_proxy(self) -> str | None:
+        """The explicit outbound proxy URL, or None to use the environment's proxy variables."""
+        return self.upstream_proxy.get_secret_value() if self.upstream_proxy is not None else None
 
     @property
     def embedded(self) -> bool:

@@ -8,12 +8,12 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
+from sagemcp.text import clip
 from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj
-from .._convert import clip
-from .._files import file_client
+from .._files import check_file_url
 from .._html import html_to_markdown
 from .._resolve import Names, user_label
 from .._time import ts_to_iso
@@ -57,8 +57,7 @@ class CanvasTools:
         cut = False
         url = file.get("url_private_download") or file.get("url_private")
         if isinstance(url, str) and url:
-            client, target = file_client(ctx, url, authenticated=True)
-            response = await client.get(target)
+            response = await ctx.http.get(check_file_url(ctx, url))
             content_type = response.headers.get("content-type", "")
             text = response.text
             if "html" in content_type or text.lstrip().startswith("<"):

@@ -5,8 +5,8 @@ The current flow, modelled from Slack's documentation:
 
 1. `files.getUploadURLExternal` (form fields `filename`, `length`) returns `upload_url`
    and `file_id`;
-2. the bytes are POSTed to `upload_url` (on files.slack.com) with no token: the URL
-   authorizes the upload (see `_files.file_client` for how that host is reached);
+2. the bytes are POSTed to `upload_url` (on files.slack.com, a credential origin the
+   connector declares, so core adds the token as for the API; see `_files`);
 3. `files.completeUploadExternal` (form fields; `files` is a JSON-encoded array of
    `{"id", "title"}`) finishes the upload and, with `channel_id`, shares the file.
 
@@ -28,11 +28,12 @@ from sagemcp.errors import InvalidArguments, UpstreamBadResponse
 from sagemcp.tools import tool
 
 from .. import _api
-from .._files import file_client
+from .._files import check_file_url
 from .._guard import ensure_writable
 from .._mrkdwn import to_mrkdwn
 from .._params import ChannelArg, TsArg
 from .._resolve import Names
+from .._scopes import CONVERSATION_READ
 from ..models import UploadedFile
 
 __all__ = ["FileWriteTools"]
@@ -44,7 +45,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 class FileWriteTools:
     """Uploading files."""
 
-    @tool(read_only=False, group="files_write", scopes=("files:write",))
+    @tool(read_only=False, group="files_write", scopes=("files:write", *CONVERSATION_READ))
     async def files_upload(
         self,
         ctx: ToolContext,
@@ -112,8 +113,9 @@ class FileWriteTools:
                 "Slack's files.getUploadURLExternal answer has no upload_url or file_id; try again later.",
                 provider="slack",
             )
-        client, target = file_client(ctx, upload_url, authenticated=False)
-        await client.post(target, content=data, headers={"Content-Type": "application/octet-stream"})
+        await ctx.http.post(
+            check_file_url(ctx, upload_url), content=data, headers={"Content-Type": "application/octet-stream"}
+        )
 
         done = await _api.write_form(
             ctx,
