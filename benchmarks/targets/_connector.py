@@ -25,10 +25,6 @@ def connector_configuration(upstream_url: str) -> dict[str, Any]:
 
 def tool_catalog(cls: type[Connector]) -> list[dict[str, Any]]:
     """The tools a default connector serves, as `tools/list` JSON: the SDK and floor targets serve these too."""
-    from sagemcp.mcp._convert import tool_to_mcp  # the adapter's own conversion, so the lists are identical
-    from sagemcp.models import ToolPolicy
+    from sagemcp.mcp import tool_listing  # the adapter's own listing, so the lists are identical
 
-    return [
-        tool_to_mcp(spec, spec.name).model_dump(mode="json", by_alias=True, exclude_none=True)
-        for spec in cls.enabled_tools(ToolPolicy())
-    ]
+    return tool_listing(cls)

@@ -36,10 +36,10 @@ class WeatherConnector(Connector):
     @tool(read_only=True, group="forecast")
     async def get_forecast(
         self,
-        ctx: ToolContext,
+        ctx: ToolContext[WeatherConfig],
         city: Annotated[str, Field(min_length=1, description="City name, e.g. 'Lisbon'.")],
     ) -> Forecast:
         """Get today's forecast for a city. Use it when someone asks about the weather somewhere."""
-        response = await ctx.http.get("/forecast", params={"city": city, "units": ctx.config.units})  # type: ignore[attr-defined]
+        response = await ctx.http.get("/forecast", params={"city": city, "units": ctx.config.units})
         data = response.json()
         return Forecast(city=city, summary=data["summary"], temperature_c=data["temp"])

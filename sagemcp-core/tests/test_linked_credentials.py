@@ -25,7 +25,7 @@ from sagemcp.context import ToolContext
 from sagemcp.credentials import CredentialManager
 from sagemcp.errors import DefinitionError
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.models import OAuthApp, base_provider, linked_provider
+from sagemcp.models import OAuthApp, ToolPolicy, base_provider, linked_provider
 from sagemcp.oauth import OAuthFlows
 from sagemcp.testing import call_tool
 from sagemcp.tools import tool
@@ -54,7 +54,7 @@ SCHEME = OAuth2(
     scope_separator=",",
     scopes=("chat:read",),
     token_response_hook=hook,
-    linked_tokens=(LinkedToken(name="user", scope_param="user_scope", scopes_by_group={"search": ("search:read",)}),),
+    linked_tokens=(LinkedToken(name="user", scope_param="user_scope"),),
 )
 APP = OAuthApp(tenant_id="t1", provider="chat", client_id="client-1", client_secret=SecretStr(SECRET))
 
@@ -70,7 +70,7 @@ class Chat(Connector):
         response = await ctx.http.get("/who")
         return {"provider": ctx.credential.provider if ctx.credential else "", "sent": response.json()["auth"]}
 
-    @tool(read_only=True, group="search", token="user")
+    @tool(read_only=True, group="search", token="user", scopes=("search:read",))
     async def search(self, ctx: ToolContext) -> dict[str, str]:
         """Which credential a user-token tool used."""
         response = await ctx.http.get("/who")
@@ -103,16 +103,16 @@ def test_scheme_definitions_are_checked() -> None:
 
 def test_authorize_url_asks_for_linked_scopes() -> None:
     flows = OAuthFlows()
-    linked = SCHEME.linked_scopes_for(["read", "search"])
+    linked = Chat.linked_oauth_scopes(ToolPolicy(groups=["read", "search"]))
     assert linked == {"user": ["search:read"]}
-    assert SCHEME.linked_scopes_for(["read"]) == {}
+    assert Chat.linked_oauth_scopes(ToolPolicy(groups=["read"])) == {}
     url, _ = flows.begin(
         SCHEME,
         APP,
         tenant_id="t1",
         provider="chat",
         redirect_uri="https://sagemcp.example/cb",
-        scopes=SCHEME.scopes_for(["read"]),
+        scopes=Chat.oauth_scopes(ToolPolicy(groups=["read", "search"])),
         linked_scopes=linked,
     )
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
@@ -288,21 +288,26 @@ async def test_tools_prefer_the_linked_credential_over_real_http() -> None:
 
 
 def test_a_target_builds_one_upstream_client_per_credential_object() -> None:
-    from sagemcp.mcp._resolve import Target
+    from sagemcp.execution import ResolvedConnector
 
-    target = Target(ConnectorConfig(tenant_id="t", connector_type="chat", name="chat"), Chat, Chat(), None, {})  # type: ignore[arg-type]
-    built: list[object] = []
+    class CountingUpstream:
+        def __init__(self) -> None:
+            self.built: list[dict[str, Any]] = []
 
-    def bind() -> object:
-        built.append(object())
-        return built[-1]
+        def bind(self, **options: Any) -> object:
+            self.built.append(options)
+            return object()
 
+    upstream = CountingUpstream()
+    config = ConnectorConfig(tenant_id="t", connector_type="chat", name="chat")
+    target = ResolvedConnector(config, Chat, Chat(), Chat.parse_config({}), {})
     bot = Credential(tenant_id="t", provider="chat", kind="bearer", access_token="a")
     user = Credential(tenant_id="t", provider="chat:user", kind="bearer", access_token="u")
-    first = target.upstream_for(bot, bind)
-    assert target.upstream_for(bot, bind) is first
-    assert target.upstream_for(user, bind) is not first
-    assert target.upstream_for(bot, bind) is first  # each credential key keeps its own client
+    first = target.upstream_for(upstream, bot)  # type: ignore[arg-type]
+    assert target.upstream_for(upstream, bot) is first  # type: ignore[arg-type]
+    assert target.upstream_for(upstream, user) is not first  # type: ignore[arg-type]
+    assert target.upstream_for(upstream, bot) is first  # type: ignore[arg-type]  # each credential key keeps its own
     renewed = bot.model_copy(update={"access_token": SecretStr("b"), "version": 2})
-    assert target.upstream_for(renewed, bind) is not first
-    assert len(built) == 3
+    assert target.upstream_for(upstream, renewed) is not first  # type: ignore[arg-type]
+    assert len(upstream.built) == 3
+    assert [b["headers"]["Authorization"] for b in upstream.built] == ["Bearer a", "Bearer u", "Bearer b"]

@@ -3,21 +3,37 @@
 Connector instances are shared between tenants; all per-call state (tenant,
 configuration, credential, the bound HTTP client, the channel back to the MCP
 client) lives here.
+
+`ToolContext` is generic over the connector's `Config` model, so a tool can say
+which configuration it reads and have it type-checked:
+
+    async def list_issues(self, ctx: ToolContext[GitHubConfig], ...) -> IssueList:
+        base = ctx.config.api_url
+
+A plain `ToolContext` means `ToolContext[BaseModel]`, and a `ToolContext[GitHubConfig]`
+can be passed wherever a plain one is expected (the parameter is covariant). The
+annotation is never evaluated when the tool's schema is built, so the config class
+may be imported under `TYPE_CHECKING` (it usually lives in the module that imports
+the tools).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol
 
 from pydantic import BaseModel
+from typing_extensions import TypeVar
 
 from .content import ElicitResult, SamplingResult
 from .models import ConnectorConfig, Credential, Principal, Tenant
 from .upstream import BoundClient
 
-__all__ = ["ClientChannel", "NullChannel", "ToolContext"]
+__all__ = ["ClientChannel", "ConfigT", "NullChannel", "ToolContext"]
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel, default=BaseModel, covariant=True)
+"""The connector's `Config` model, as a tool's `ToolContext[...]` names it."""
 
 
 class ClientChannel(Protocol):
@@ -49,12 +65,17 @@ class NullChannel:
 
 
 @dataclass
-class ToolContext:
-    """Per-call state handed to a tool, resource, prompt or completion function."""
+class ToolContext(Generic[ConfigT]):
+    """Per-call state handed to a tool, resource, prompt or completion function.
+
+    `config` is the tenant's configuration of the connector, parsed with the
+    connector's `Config` model; `connector` is the stored record it came from
+    (name, tool policy, raw configuration).
+    """
 
     tenant: Tenant
     connector: ConnectorConfig
-    config: BaseModel
+    config: ConfigT
     credential: Credential | None
     http: BoundClient
     principal: Principal

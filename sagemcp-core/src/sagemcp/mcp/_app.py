@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from .. import __version__
 from ..credentials import CredentialManager
 from ..errors import AccessDenied, LookupFailed, SageMCPError
 from ..oauth import OAuthFlows
@@ -62,7 +63,7 @@ class McpSettings:
     event_store: EventStore | None = None
     retry_interval: int | None = None
     server_name: str = "sagemcp"
-    server_version: str = "0.1.0"
+    server_version: str = __version__
     www_authenticate: str = 'Bearer realm="sagemcp"'
 
     @classmethod

@@ -1,23 +1,19 @@
-"""Conversion between core's protocol-neutral shapes and the MCP SDK's types, and result size capping."""
+"""Conversion between core's protocol-neutral shapes and the MCP SDK's types."""
 
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import mcp_types as types
-from pydantic import BaseModel
 
-from ..content import Audio, Content, EmbeddedResource, Image, PromptMessage, ResourceContent, Text, ToolResult
+from ..connector import Connector
+from ..content import Audio, Content, EmbeddedResource, Image, PromptMessage, ResourceContent, Text
+from ..models import ToolPolicy
 from ..prompts import PromptSpec
 from ..resources import ResourceSpec
+from ..results import ToolOutcome, to_json
 from ..tools import ToolSpec
-
-TRUNCATION_MARKER = (
-    "\n\n[truncated: {shown} of {total} characters shown. "
-    "Ask for less (a smaller limit, a narrower query) or page with the cursor.]"
-)
 
 
 def tool_to_mcp(spec: ToolSpec, served_name: str) -> types.Tool:
@@ -37,6 +33,18 @@ def tool_to_mcp(spec: ToolSpec, served_name: str) -> types.Tool:
         ),
         meta={"io.sagemcp/group": spec.group},
     )
+
+
+def tool_listing(cls: type[Connector], policy: ToolPolicy | None = None) -> list[dict[str, Any]]:
+    """The `tools/list` entries of a connector under `policy` (default: a new tenant's), as JSON.
+
+    Exactly what this adapter serves on a single-connector endpoint, for catalogs,
+    snapshots and servers that must list the same tools.
+    """
+    return [
+        tool_to_mcp(spec, spec.name).model_dump(mode="json", by_alias=True, exclude_none=True)
+        for spec in cls.enabled_tools(policy or ToolPolicy())
+    ]
 
 
 def resource_to_mcp(spec: ResourceSpec) -> types.Resource:
@@ -101,7 +109,7 @@ def resource_value_to_contents(
         elif isinstance(item, str):
             out.append(types.TextResourceContents(uri=uri, mime_type=mime_type or "text/plain", text=item))
         else:
-            text = _to_json(item)
+            text = to_json(item)
             out.append(types.TextResourceContents(uri=uri, mime_type=mime_type or "application/json", text=text))
     return out
 
@@ -120,57 +128,15 @@ def prompt_messages_to_mcp(value: Any) -> list[types.PromptMessage]:
     return out
 
 
-def error_result(message: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
-
-
-def tool_value_to_result(spec: ToolSpec, value: Any, max_chars: int) -> types.CallToolResult:
-    """A tool's return value as a result: structured content plus a compact text rendering, capped in size."""
-    if isinstance(value, ToolResult):
-        parts = [content_to_mcp(p) for p in value.content]
-        return types.CallToolResult(
-            content=_cap_parts(parts, max_chars), structured_content=value.structured, is_error=value.is_error
-        )
-    if isinstance(value, str) and spec.output_adapter is None:
-        return types.CallToolResult(content=[types.TextContent(type="text", text=_cap_text(value, max_chars))])
-    structured = spec.structured(value)
-    text = _render(value, structured)
-    if structured is not None and len(text) > max_chars:
-        return error_result(
-            f"The result of {spec.name} is {len(text)} characters, over this server's limit of {max_chars}. "
-            "Ask for less: use a smaller limit, a narrower query, or page with the cursor."
-        )
+def outcome_to_mcp(outcome: ToolOutcome) -> types.CallToolResult:
+    """A tool call's outcome as the SDK's result."""
+    parts = outcome.content
+    if len(parts) == 1 and type(parts[0]) is Text:  # the usual single text block, without a per-part dispatch
+        blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=parts[0].text)]
+    else:
+        blocks = [content_to_mcp(part) for part in parts]
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=_cap_text(text, max_chars))], structured_content=structured
+        content=blocks,
+        structured_content=outcome.structured,
+        is_error=outcome.is_error,
     )
-
-
-def _render(value: Any, structured: dict[str, Any] | None) -> str:
-    to_markdown = getattr(value, "to_markdown", None)
-    if callable(to_markdown):
-        return str(to_markdown())
-    if structured is not None:
-        return _to_json(structured)
-    return value if isinstance(value, str) else _to_json(value)
-
-
-def _to_json(value: Any) -> str:
-    if isinstance(value, BaseModel):
-        return value.model_dump_json(exclude_none=True)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _cap_text(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    return text[:max_chars] + TRUNCATION_MARKER.format(shown=max_chars, total=len(text))
-
-
-def _cap_parts(parts: list[types.ContentBlock], max_chars: int) -> list[types.ContentBlock]:
-    out: list[types.ContentBlock] = []
-    for p in parts:
-        if isinstance(p, types.TextContent):
-            out.append(types.TextContent(type="text", text=_cap_text(p.text, max_chars)))
-        else:
-            out.append(p)
-    return out

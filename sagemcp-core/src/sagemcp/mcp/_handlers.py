@@ -1,9 +1,11 @@
 """The MCP request handlers: one low-level SDK `Server` serving every tenant.
 
 Nothing tenant-specific lives on the server or a session: each handler reads the
-`CallScope` the HTTP layer attached to the current request. Tool policy is
-enforced here, at call time. No exception text from our internals reaches the
-client: unexpected failures are logged with the request id and answered generically.
+`CallScope` the HTTP layer attached to the current request. A `tools/call` runs
+through core's `ToolRunner` (tool policy at call time, arguments, credential, error
+mapping, result content) and its outcome becomes the SDK's result here. No exception
+text from our internals reaches the client: unexpected failures are logged with the
+request id and answered generically.
 """
 
 from __future__ import annotations
@@ -22,20 +24,14 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from pydantic import ValidationError
 
 from ..context import ToolContext
-from ..errors import (
-    CredentialError,
-    InvalidArguments,
-    LookupFailed,
-    SageMCPError,
-    UpstreamAuthError,
-    UpstreamError,
-)
-from ..execution import bind_upstream, policy_error, upstream_error_text
-from ..models import AuditEvent, Credential
+from ..errors import SageMCPError, UpstreamError
+from ..execution import ToolRunner
+from ..models import AuditEvent
+from ..results import Outcome
 from ..tools import ToolSpec, validation_errors
 from ..upstream import UpstreamClient
 from ._channel import SessionChannel
-from ._convert import error_result, prompt_messages_to_mcp, resource_value_to_contents, tool_value_to_result
+from ._convert import outcome_to_mcp, prompt_messages_to_mcp, resource_value_to_contents
 from ._resolve import CallScope, Resolver, Target, scope_of
 
 logger = logging.getLogger("sagemcp.mcp")
@@ -68,6 +64,7 @@ class Handlers:
         self.upstream = upstream
         self.settings = settings
         self.observer = observer
+        self.runner = ToolRunner(upstream, max_result_chars=settings.max_result_chars)
         self._schemas: dict[str, dict[str, Any]] = {
             spec.name: spec.input_schema for cls in resolver.registry for spec in cls.tools.values()
         }
@@ -110,80 +107,38 @@ class Handlers:
         cs = _scope(ctx)
         started = time.perf_counter()
         target, spec = _find_tool(cs, params.name)
-        outcome, code = "ok", None
         try:
-            result = await self._run_tool(ctx, cs, target, spec, params.arguments)
-            if result.is_error:
-                outcome = "error"
-            return result
-        except _Handled as handled:
-            outcome, code = handled.outcome, handled.code
-            return handled.result
-        finally:
-            self._observe(cs, target, spec, outcome, code, started)
+            outcome = await self.runner.run(
+                target,
+                spec,
+                params.arguments,
+                credentials=cs.view,
+                tenant=cs.view.tenant,
+                principal=cs.principal,
+                request_id=cs.request_id,
+                channel=SessionChannel(ctx.session, ctx.request_id),
+            )
+        except BaseException:
+            # Only cancellation gets here (the runner answers every failure); the call still counts.
+            self._observe(cs, target, spec, "error", "cancelled", started)
+            raise
+        self._observe(cs, target, spec, outcome.outcome, outcome.code, started)
+        return outcome_to_mcp(outcome)
 
-    async def _run_tool(
-        self,
-        ctx: ServerRequestContext[Any],
-        cs: CallScope,
-        target: Target,
-        spec: ToolSpec,
-        arguments: dict[str, Any] | None,
-    ) -> types.CallToolResult:
-        if spec.name not in target.tools:
-            refusal = policy_error(target.cls, target.config, spec)
-            raise _Handled(error_result(refusal.message), "denied", refusal.code)
-        try:
-            kwargs = spec.validate_arguments(arguments)
-        except InvalidArguments as exc:
-            raise _Handled(error_result(exc.message), "invalid", exc.code) from None
-        tctx: ToolContext | None = None
-        try:
-            tctx = await self._tool_context(ctx, cs, target, spec.token)
-            value = await spec.func(target.instance, tctx, **kwargs)
-            return tool_value_to_result(spec, value, self.settings.max_result_chars)
-        except UpstreamError as exc:
-            if isinstance(exc, UpstreamAuthError) and tctx is not None and tctx.credential is not None:
-                # Forget the credential the call used (a linked one, for tools that prefer it).
-                self.resolver.invalidate_credential(cs.tenant.id, tctx.credential.provider)
-            raise _Handled(
-                error_result(upstream_error_text(exc, target.cls.info.title)), "upstream_error", exc.code
-            ) from None
-        except (CredentialError, InvalidArguments, LookupFailed) as exc:
-            raise _Handled(error_result(exc.message), "error", exc.code) from None
-        except SageMCPError as exc:
-            raise _Handled(error_result(exc.message), "error", exc.code) from None
-        except Exception:
-            logger.exception("tool %s failed (request %s, tenant %s)", spec.name, cs.request_id, cs.tenant.slug)
-            message = f"{spec.name} failed with an internal error. Reference: {cs.request_id}."
-            raise _Handled(error_result(message), "error", "internal_error") from None
-
-    async def _tool_context(
-        self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target, token: str | None = None
-    ) -> ToolContext:
-        credential = await self.resolver.credential(cs.view, target, token)
-        return ToolContext(
-            tenant=cs.tenant,
-            connector=target.config,
-            config=target.settings,
-            credential=credential,
-            http=self._http(target, credential),
+    async def _tool_context(self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target) -> ToolContext:
+        """The context of a resource, prompt or completion function: the connector's main credential."""
+        credential = await cs.view.credential(target, None)
+        return self.runner.context(
+            target,
+            credential,
+            tenant=cs.view.tenant,
             principal=cs.principal,
             request_id=cs.request_id,
-            client=SessionChannel(ctx.session, ctx.request_id),
-            logger=logging.LoggerAdapter(
-                logging.getLogger(f"sagemcp.connector.{target.cls.info.id}"),
-                {"tenant": cs.tenant.slug, "request_id": cs.request_id},
-            ),
-        )
-
-    def _http(self, target: Target, credential: Credential | None) -> Any:
-        return target.upstream_for(
-            credential, lambda: bind_upstream(self.upstream, target.cls, target.instance, target.settings, credential)
+            channel=SessionChannel(ctx.session, ctx.request_id),
         )
 
     def _observe(
-        self, cs: CallScope, target: Target, spec: ToolSpec, outcome: str, code: str | None, started: float
+        self, cs: CallScope, target: Target, spec: ToolSpec, outcome: Outcome, code: str | None, started: float
     ) -> None:
         if self.observer is None:
             return
@@ -193,7 +148,7 @@ class Handlers:
             connector_type=target.cls.info.id,
             tool=spec.name,
             principal_id=cs.principal.id,
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             error_code=code,
             duration_ms=(time.perf_counter() - started) * 1000,
             request_id=cs.request_id,
@@ -286,7 +241,7 @@ class Handlers:
                 if not any(r.uri == ref.uri for r in target.cls.resources):
                     continue
                 ref_type, ref_name = "resource", ref.uri
-            tctx = await self._guarded(cs, "completion", self._context_only(ctx, cs, target))
+            tctx = await self._guarded(cs, "completion", self._tool_context(ctx, cs, target))
             completion = await self._guarded(
                 cs,
                 "completion",
@@ -307,9 +262,6 @@ class Handlers:
         return types.EmptyResult()
 
     # -- helpers -------------------------------------------------------------------------
-
-    async def _context_only(self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target) -> ToolContext:
-        return await self._tool_context(ctx, cs, target)
 
     async def _call_with_context(
         self,
@@ -335,15 +287,6 @@ class Handlers:
         except Exception:
             logger.exception("%s failed (request %s, tenant %s)", what, cs.request_id, cs.tenant.slug)
             raise MCPError(code=types.INTERNAL_ERROR, message=f"{what} failed. Reference: {cs.request_id}.") from None
-
-
-class _Handled(Exception):
-    """Carries an error result out of `_run_tool` with its audit outcome."""
-
-    def __init__(self, result: types.CallToolResult, outcome: str, code: str | None) -> None:
-        self.result = result
-        self.outcome = outcome
-        self.code = code
 
 
 def _scope(ctx: ServerRequestContext[Any]) -> CallScope:

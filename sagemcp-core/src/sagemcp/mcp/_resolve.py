@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,42 +14,22 @@ from ..cache import TTLCache
 from ..connector import Connector
 from ..credentials import CredentialManager
 from ..errors import ConnectorDisabled, ConnectorNotFound, NotConnected, TenantNotFound
+from ..execution import ResolvedConnector
 from ..models import ConnectorConfig, Credential, Principal, Tenant, linked_provider
 from ..registry import ConnectorRegistry
 from ..store import ChangeTracking, TenantStore
-from ..tools import ToolSpec
 from ._convert import prompt_to_mcp, resource_to_mcp, template_to_mcp, tool_to_mcp
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Target:
-    """One enabled connector of a tenant, ready to serve: class, shared instance, parsed config, enabled tools."""
+@dataclass(eq=False)
+class Target(ResolvedConnector):
+    """One enabled connector of a tenant as served over MCP: served names and the SDK's shapes of its tools."""
 
-    config: ConnectorConfig
-    cls: type[Connector]
-    instance: Connector
-    settings: BaseModel
-    tools: dict[str, ToolSpec]
     wide_prefix: str = ""
     """Prepended to tool and prompt names on the tenant-wide endpoint when a connector type appears twice."""
     _mcp_tools: dict[bool, list[types.Tool]] = field(default_factory=dict, repr=False)
-    _bound: dict[str | None, tuple[Credential | None, Any]] = field(default_factory=dict, repr=False)
-
-    def upstream_for(self, credential: Credential | None, bind: Callable[[], Any]) -> Any:
-        """The `ctx.http` for calls with `credential`, built by `bind` once per credential object.
-
-        A refreshed or replaced credential is a new object, so it gets a new client; the
-        target itself lives only as long as the tenant's cached view.
-        """
-        key = credential.provider if credential is not None else None
-        cached = self._bound.get(key)
-        if cached is not None and cached[0] is credential:
-            return cached[1]
-        bound = bind()
-        self._bound[key] = (credential, bound)
-        return bound
 
     def prefix(self, wide: bool) -> str:
         return self.wide_prefix if wide else ""
@@ -78,7 +57,11 @@ class Target:
 
 @dataclass
 class TenantView:
-    """A tenant and its servable connectors, as cached. Connector ids win over names."""
+    """A tenant and its servable connectors, as cached. Connector ids win over names.
+
+    It is the `CredentialSource` of the tenant's calls: credentials come from its cache,
+    loaded and refreshed through the resolver.
+    """
 
     tenant: Tenant
     targets: list[Target]
@@ -87,8 +70,18 @@ class TenantView:
     unavailable_ids: dict[str, str]
     """Connector id -> why it cannot be served (disabled, type not installed, bad configuration)."""
     unavailable_names: dict[str, str]
+    resolver: Resolver = field(repr=False)
+    """Loads and refreshes the credentials of the tenant's calls."""
     credentials: TTLCache[str, Credential] = field(default_factory=lambda: TTLCache(math.inf, 64), repr=False)
     """Credentials loaded for calls, by provider key: they live and go with the view."""
+
+    async def credential(self, target: ResolvedConnector, token: str | None) -> Credential | None:
+        """The credential of a call to `target`; see `Resolver.credential`."""
+        return await self.resolver.credential(self, target, token)
+
+    def rejected(self, target: ResolvedConnector, credential: Credential) -> None:
+        """Forget a credential the upstream refused (a linked one, for tools that prefer it)."""
+        self.resolver.invalidate_credential(self.tenant.id, credential.provider)
 
     def target(self, key: str) -> Target:
         found = self.by_id.get(key)
@@ -171,7 +164,9 @@ class Resolver:
         assert self._tracking is not None
         return await self._tracking.tenant_generation(view.tenant.id) == view.tenant.generation
 
-    async def credential(self, view: TenantView, target: Target, token: str | None = None) -> Credential | None:
+    async def credential(
+        self, view: TenantView, target: ResolvedConnector, token: str | None = None
+    ) -> Credential | None:
         """The credential a call uses: the linked one named `token` when the tenant has it, else the main one.
 
         Both outcomes are cached in the view under the linked key, so the steady state asks the store nothing.
@@ -231,6 +226,7 @@ class Resolver:
             by_name={t.config.name: t for t in targets},
             unavailable_ids={cid: reason for cid, (_, reason) in unavailable.items()},
             unavailable_names={cfg.name: reason for cfg, reason in unavailable.values()},
+            resolver=self,
         )
 
     def _settings(self, cfg: ConnectorConfig) -> tuple[BaseModel | None, str]:

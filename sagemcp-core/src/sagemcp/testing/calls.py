@@ -1,14 +1,14 @@
 """`call_tool`: run one connector tool as the platform would, against an `httpx.MockTransport`.
 
-No MCP server, store or network: the tool policy is enforced, the arguments are
-validated, a `ToolContext` is built for a test tenant with a fake credential and an
-`UpstreamClient` whose transport is the test's handler, and the result is converted
-by the MCP adapter's own code. Every request the tool sent is recorded, body read.
+No MCP server, store or network: the call goes through core's `ToolRunner`, the same
+pipeline the MCP adapter runs (tool policy, argument validation, credential, upstream
+binding, error mapping, result content and size cap), for a test tenant with a fake
+credential and an `UpstreamClient` whose transport is the test's handler. Every
+request the tool sent is recorded, body read.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,11 +16,15 @@ from typing import Any
 import httpx
 
 from ..connector import Connector
-from ..context import ToolContext
-from ..errors import InvalidArguments, SageMCPError, ToolNotFound, UpstreamError
-from ..execution import bind_upstream, policy_error, upstream_error_text
-from ..mcp._convert import tool_value_to_result
+from ..content import Content
+from ..context import NullChannel
+from ..credentials import CredentialManager
+from ..errors import SageMCPError, ToolNotFound
+from ..execution import ResolvedConnector, ToolRunner
+from ..memory import MemoryStore
 from ..models import ConnectorConfig, Credential, Principal, Tenant, ToolPolicy
+from ..oauth import OAuthFlows
+from ..results import Outcome
 from ..tools import ToolSpec
 from ..upstream import UpstreamClient
 
@@ -43,12 +47,20 @@ class ToolCall:
     structured: dict[str, Any] | None
     """`structuredContent` of the MCP result."""
     text: str
-    """The text content of the MCP result (parts joined by newlines)."""
+    """The text content of the MCP result (text blocks joined by newlines): Markdown or compact JSON."""
     is_error: bool
     error: SageMCPError | None = None
     """The error behind an error result (policy, arguments, upstream, credential), if any."""
     requests: list[httpx.Request] = field(default_factory=list)
     """Every request the tool sent upstream, in order, bodies read (`request.content`)."""
+    content: list[Content] = field(default_factory=list)
+    """The content blocks of the MCP result (`sagemcp.Text`, `sagemcp.Image`, ...)."""
+    outcome: Outcome = "ok"
+    """What the audit trail records: ok, error, denied, invalid or upstream_error."""
+    code: str | None = None
+    """The error code the audit trail records (`tool_disabled`, `internal_error`, ...)."""
+    exception: Exception | None = None
+    """The bug behind an internal error, when `call_tool(..., raise_internal_errors=False)`."""
 
     @property
     def request(self) -> httpx.Request:
@@ -70,74 +82,71 @@ async def call_tool(
     config: dict[str, Any] | None = None,
     policy: ToolPolicy | None = None,
     max_result_chars: int = 100_000,
+    connected: bool = True,
+    raise_internal_errors: bool = True,
 ) -> ToolCall:
     """Run `tool_name` (full name, or the action without the connector prefix) with `arguments`.
 
     `handler` answers upstream requests (a request without one fails the test).
     `credential` defaults to `fake_credential(connector_cls)`; `linked` holds the tenant's
     linked credentials by name (a tool declared with `token="user"` uses `linked["user"]`
-    when given, else `credential`, as the server does); `config` is the tenant's
+    when given, else `credential`, as the server does); `connected=False` runs the call
+    for a tenant that has not connected the provider. `config` is the tenant's
     connector configuration. `policy` defaults to one enabling every tool group: pass
     `ToolPolicy()` to apply the connector's default groups as a new tenant would.
-    Policy, argument and upstream failures come back as `is_error=True` with the
-    adapter's text; any other exception (a bug) propagates.
+
+    Policy, argument, credential and upstream failures come back as `is_error=True`
+    with the text a client would see. Any other exception (a bug) is raised again, so
+    the test fails with its traceback; with `raise_internal_errors=False` the call
+    returns the client's generic error text (with the request id) and the exception
+    in `ToolCall.exception`.
     """
     spec = _find(connector_cls, tool_name)
     if policy is None:
         policy = ToolPolicy(groups=connector_cls.groups())
-    settings = connector_cls.parse_config(config or {})
-    if credential is None:
+    if credential is None and connected:
         credential = fake_credential(connector_cls)
-    if spec.token is not None and linked and spec.token in linked:
-        credential = linked[spec.token]
     tenant = Tenant(id=TEST_TENANT, slug=TEST_TENANT, name="Test tenant")
-    connector_config = ConnectorConfig(
-        tenant_id=tenant.id,
-        connector_type=connector_cls.info.id,
-        name=connector_cls.info.id,
-        configuration=dict(config or {}),
-        tool_policy=policy,
+    target = ResolvedConnector(
+        config=ConnectorConfig(
+            tenant_id=tenant.id,
+            connector_type=connector_cls.info.id,
+            name=connector_cls.info.id,
+            configuration=dict(config or {}),
+            tool_policy=policy,
+        ),
+        cls=connector_cls,
+        instance=connector_cls(),
+        settings=connector_cls.parse_config(config or {}),
+        tools={s.name: s for s in connector_cls.enabled_tools(policy)},
     )
-    instance = connector_cls()
-    enabled = {s.name: s for s in connector_cls.enabled_tools(policy)}
+    credentials = _TestCredentials(credential if connected else None, linked or {})
     recorder = _RecordingTransport(handler)
-
-    if spec.name not in enabled:
-        exc = policy_error(connector_cls, connector_config, spec)
-        return ToolCall(None, None, exc.message, True, exc, recorder.requests)
-    try:
-        kwargs = spec.validate_arguments(arguments)
-    except InvalidArguments as exc:
-        return ToolCall(None, None, exc.message, True, exc, recorder.requests)
-
-    if not connector_cls.needs_credential():
-        credential = None
-    value: Any = None
     async with UpstreamClient(transport=recorder, sleep=_no_sleep) as upstream:
-        try:
-            ctx = ToolContext(
-                tenant=tenant,
-                connector=connector_config,
-                config=settings,
-                credential=credential,
-                http=bind_upstream(upstream, connector_cls, instance, settings, credential),
-                principal=Principal(id="test", kind="api_key", tenant_id=tenant.id, scopes=frozenset({"mcp"})),
-                request_id=TEST_REQUEST_ID,
-                logger=logging.LoggerAdapter(
-                    logging.getLogger(f"sagemcp.connector.{connector_cls.info.id}"),
-                    {"tenant": tenant.slug, "request_id": TEST_REQUEST_ID},
-                ),
-            )
-            value = await spec.func(instance, ctx, **kwargs)
-        except UpstreamError as exc:
-            return ToolCall(
-                None, None, upstream_error_text(exc, connector_cls.info.title), True, exc, recorder.requests
-            )
-        except SageMCPError as exc:
-            return ToolCall(None, None, exc.message, True, exc, recorder.requests)
-    result = tool_value_to_result(spec, value, max_result_chars)
-    text = "\n".join(str(getattr(part, "text", "")) for part in result.content if part.type == "text")
-    return ToolCall(value, result.structured_content, text, bool(result.is_error), None, recorder.requests)
+        outcome = await ToolRunner(upstream, max_result_chars=max_result_chars).run(
+            target,
+            spec,
+            arguments,
+            credentials=credentials,
+            tenant=tenant,
+            principal=Principal(id="test", kind="api_key", tenant_id=tenant.id, scopes=frozenset({"mcp"})),
+            request_id=TEST_REQUEST_ID,
+            channel=NullChannel(),
+        )
+    if outcome.exception is not None and raise_internal_errors:
+        raise outcome.exception
+    return ToolCall(
+        value=outcome.value,
+        structured=outcome.structured,
+        text=outcome.text,
+        is_error=outcome.is_error,
+        error=outcome.error,
+        requests=recorder.requests,
+        content=outcome.content,
+        outcome=outcome.outcome,
+        code=outcome.code,
+        exception=outcome.exception,
+    )
 
 
 def fake_credential(connector_cls: type[Connector], token: str = TEST_TOKEN) -> Credential | None:
@@ -160,6 +169,30 @@ def _find(cls: type[Connector], name: str) -> ToolSpec:
         known = ", ".join(sorted(cls.tools)) or "none"
         raise ToolNotFound(f"{cls.__qualname__} has no tool {name!r}; its tools: {known}")
     return spec
+
+
+class _TestCredentials:
+    """The test's credentials, handed out as the server's resolver does: a tool's linked token when the
+    tenant has it, else the main one; without one, the platform's own `NotConnected`."""
+
+    def __init__(self, main: Credential | None, linked: Mapping[str, Credential]) -> None:
+        self._main = main
+        self._linked = linked
+
+    async def credential(self, target: ResolvedConnector, token: str | None) -> Credential | None:
+        cls = target.cls
+        if not cls.needs_credential():
+            return None
+        if token is not None and token in self._linked:
+            return self._linked[token]
+        if self._main is None:
+            # An empty store: the credential manager raises what a tenant without the connection would see.
+            manager = CredentialManager(MemoryStore(), OAuthFlows())
+            return await manager.get(TEST_TENANT, target.config.provider or cls.provider_id(), cls)
+        return self._main
+
+    def rejected(self, target: ResolvedConnector, credential: Credential) -> None:
+        """Nothing is cached between test calls, so there is nothing to forget."""
 
 
 async def _no_sleep(seconds: float) -> None:
