@@ -2,20 +2,19 @@
 
 A GitHub App acts on the repositories it is installed on, with the permissions the
 installation grants, without a person's account. The tenant stores a credential of
-kind `github_app`:
+kind `github_app` from these fields (`GitHubAppFields`):
 
-- `extra["app_id"]`: the App ID (or the app's client ID) from the app's settings page;
-- `extra["installation_id"]`: the installation on the tenant's account or organization;
-- `extra["api_url"]` (optional): the API base URL for GitHub Enterprise Server;
-- `refresh_token`: the app's private key (PEM), kept secret like every token;
-- `access_token`: the current installation token (any placeholder before the first refresh,
-  with `expires_at` 0 so that the first call refreshes it).
+- `app_id`: the App ID (or the app's client ID) from the app's settings page;
+- `installation_id`: the installation on the tenant's account or organization;
+- `private_key`: the app's private key (PEM), kept as the credential's secret `private_key`;
+- `api_url` (optional): the API base URL for GitHub Enterprise Server.
 
-`GitHubAppAuth.refresh_credential` signs a ten-minute RS256 JWT with the private key
-(Authlib's `jose`), posts it to `/app/installations/{installation_id}/access_tokens`,
-and returns the credential with the new token (valid for one hour) and its expiry.
-It implements core's `SelfRefreshingScheme`: `CredentialManager` calls it under its
-single-flight and store lock before the token expires, and sets the new `version`.
+The credential starts without an access token. `GitHubAppAuth.refresh_credential`
+signs a ten-minute RS256 JWT with the private key (joserfc, Authlib's JOSE library),
+posts it to `/app/installations/{installation_id}/access_tokens`, and returns the
+credential with the new token (valid for one hour) and its expiry. It implements
+core's `SelfRefreshingScheme`: `CredentialManager` calls it on first use and before the
+token expires, under its single-flight and store lock, and sets the new `version`.
 
 Failures: GitHub's refusals raise `TokenEndpointError` (`invalid_grant` when the app
 or installation is not accepted, so the manager marks the credential for reconnection;
@@ -27,30 +26,28 @@ work as stored (no app id, installation id or usable private key) raises
 from __future__ import annotations
 
 import time
-import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import authlib.deprecate  # noqa: F401  (imported first: it installs an "always" filter for its own warning)
 import httpx
-from pydantic import SecretStr
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+from pydantic import Field, SecretStr, field_validator
 
-from sagemcp.auth import AuthScheme
+from sagemcp.auth import AuthScheme, CredentialFields
 from sagemcp.errors import ReconnectRequired, TokenEndpointError
 from sagemcp.models import Credential
 from sagemcp.oauth import BAD_RESPONSE, UNREACHABLE
 
-with warnings.catch_warnings():
-    # authlib.jose warns that it will move to joserfc in Authlib 2; it is the documented API until then.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.jose import jwt
-    from authlib.jose.errors import JoseError
-
 from ._config import DEFAULT_API_URL, validate_api_url
 
-__all__ = ["GitHubAppAuth"]
+__all__ = ["GitHubAppAuth", "GitHubAppFields"]
 
 _JWT_LIFETIME = 540
 """Seconds a signing JWT is valid (GitHub allows at most ten minutes)."""
@@ -66,41 +63,77 @@ _REFUSALS = {
 }
 
 
+class GitHubAppFields(CredentialFields):
+    """What a GitHub App credential is stored from."""
+
+    app_id: str = Field(
+        min_length=1, max_length=100, description="The App ID (or client ID) from the app's settings page."
+    )
+    installation_id: int = Field(gt=0, description="The installation on the tenant's account or organization.")
+    private_key: SecretStr = Field(max_length=16384, description="Write-only: the app's private key (PEM).")
+    api_url: str | None = Field(
+        default=None, max_length=2048, description="GitHub Enterprise Server's API URL (https://HOST/api/v3)."
+    )
+
+    @field_validator("app_id", mode="before")
+    @classmethod
+    def _app_id(cls, value: Any) -> Any:
+        # GitHub shows the App ID as a number; JSON callers send it as one.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("private_key")
+    @classmethod
+    def _private_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            key = load_pem_private_key(value.get_secret_value().encode("utf-8"), password=None)
+        except (ValueError, TypeError):
+            key = None
+        if not isinstance(key, RSAPrivateKey):
+            raise ValueError(
+                "is not an RSA private key in PEM format: download a private key from the app's settings page"
+            )
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        return validate_api_url(value) if value is not None else None
+
+
 @dataclass(frozen=True)
 class GitHubAppAuth(AuthScheme):
     """Authenticate as a GitHub App installation with tokens made from the app's private key."""
 
     kind: ClassVar[str] = "github_app"
+    Fields: ClassVar[type[CredentialFields]] = GitHubAppFields
     description: str = (
-        "GitHub App installation: store the App ID and installation ID in the credential's extra data and the "
-        "app's private key (PEM) as its refresh token; installation tokens are made and renewed automatically."
+        "GitHub App installation: store the App ID, the installation ID and the app's private key (PEM); "
+        "installation tokens are made and renewed automatically."
     )
 
     def headers(self, credential: Credential | None) -> dict[str, str]:
         if credential is None:
             return {}
-        return {"Authorization": f"Bearer {credential.access_token.get_secret_value()}"}
+        return {"Authorization": f"Bearer {credential.require_token()}"}
 
     def app_jwt(self, credential: Credential, now: float | None = None) -> str:
         """The signed JWT that authenticates the app itself (not an installation)."""
-        app_id = _required(credential, "app_id")
-        if credential.refresh_token is None:
+        app_id = _required(credential.extra, "app_id")
+        private_key = credential.secret("private_key")
+        if not private_key:
             raise ReconnectRequired(
-                f"the GitHub App credential (app {app_id}) has no private key: store the app's private key "
-                "(PEM) as the credential's refresh token"
+                f"the GitHub App credential (app {app_id}) has no private key: store the credential again with "
+                "the app's private key (PEM)"
             )
         issued = int(time.time() if now is None else now) - _CLOCK_SKEW
         payload = {"iat": issued, "exp": issued + _CLOCK_SKEW + _JWT_LIFETIME, "iss": str(app_id)}
         try:
-            token: bytes = jwt.encode(
-                {"alg": "RS256", "typ": "JWT"}, payload, credential.refresh_token.get_secret_value()
-            )
+            return jwt.encode({"alg": "RS256", "typ": "JWT"}, payload, RSAKey.import_key(private_key))
         except (JoseError, ValueError, TypeError) as exc:
             raise ReconnectRequired(
                 f"the private key stored for GitHub App {app_id} is not a usable RSA key in PEM format "
                 f"({type(exc).__name__}): download a new private key from the app's settings and store it"
             ) from None
-        return token.decode("ascii")
 
     async def refresh_credential(self, credential: Credential, http: httpx.AsyncClient) -> Credential:
         """`credential` with a new installation token and its expiry (the version is left to the caller).
@@ -108,8 +141,8 @@ class GitHubAppAuth(AuthScheme):
         Raises `TokenEndpointError` when GitHub refuses or fails, `ReconnectRequired` when
         the stored credential lacks what the exchange needs.
         """
-        app_id = _required(credential, "app_id")
-        installation_id = _required(credential, "installation_id")
+        app_id = _required(credential.extra, "app_id")
+        installation_id = _required(credential.extra, "installation_id")
         api_url = credential.extra.get("api_url") or DEFAULT_API_URL
         try:
             api_url = validate_api_url(str(api_url))
@@ -165,12 +198,12 @@ class GitHubAppAuth(AuthScheme):
         )
 
 
-def _required(credential: Credential, key: str) -> str | int:
-    value = credential.extra.get(key)
+def _required(extra: Mapping[str, Any], key: str) -> str | int:
+    value = extra.get(key)
     if isinstance(value, bool) or not isinstance(value, str | int) or value in ("", 0):
         raise ReconnectRequired(
-            f"the GitHub App credential lacks extra[{key!r}]: store the app's app_id and installation_id "
-            "in the credential's extra data"
+            f"the GitHub App credential lacks its {key}: store the credential again with the app's app_id, "
+            "installation_id and private_key"
         )
     return value
 

@@ -7,6 +7,12 @@ credential inside it (another process may have refreshed it already), and write
 the result with a compare-and-swap on `Credential.version`. A provider that
 rotates refresh tokens therefore never sees an old refresh token used twice, and
 a newer credential is never overwritten.
+
+The same machinery gets the tokens of schemes that make their own (`SelfRefreshingScheme`:
+the client-credentials and JWT-bearer grants, GitHub App installation tokens): a credential
+of such a scheme is stored without an access token, gets its first one on first use, and
+a new one whenever it is due. A credential without an access token whose scheme cannot
+make one needs reconnecting.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ __all__ = ["CredentialManager"]
 logger = logging.getLogger("sagemcp.credentials")
 
 _TRANSIENT_ERRORS = frozenset({UNREACHABLE, "server_error", "slow_down"})
+_GRANT_REFUSALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope"})
+"""Errors with which a provider refuses a self-refreshing scheme's grant for good: the credential's
+client, key or account is not (or no longer) accepted, so it is marked for reconnection."""
 
 
 @dataclass
@@ -44,7 +53,8 @@ class _Flight:
 
 
 class CredentialManager:
-    """Hands out valid credentials, refreshing OAuth tokens within `refresh_margin` seconds of expiry.
+    """Hands out valid credentials, refreshing OAuth tokens within `refresh_margin` seconds of expiry
+    and getting self-refreshing schemes' tokens when they have none yet or theirs is due.
 
     `on_refresh(provider, ok)` is called after every refresh attempt that reached the
     provider (for metrics).
@@ -85,15 +95,11 @@ class CredentialManager:
                 f"or store a {provider} token for the tenant in the admin API"
             )
         self._check_usable(credential, connector_cls)
-        if not credential.expires_within(self._margin):
+        if not self._due(credential):
             return credential
         scheme = connector_cls.scheme_for(credential.kind)
         if scheme is None or not _refreshable(credential, scheme):
-            if credential.expires_within(0):
-                raise ReconnectRequired(
-                    f"the {provider} token of this tenant expired and cannot be refreshed: reconnect {provider}"
-                )
-            return credential
+            return _unrenewable(credential)
         return await self._single_flight(tenant_id, provider, scheme, connector_cls)
 
     async def revoke(self, tenant_id: str, provider: str, connector_cls: type[Connector]) -> bool:
@@ -109,6 +115,10 @@ class CredentialManager:
         if app is None:
             return False
         return await self._oauth.revoke(scheme, app, credential)
+
+    def _due(self, credential: Credential) -> bool:
+        """Whether the credential needs a new token: it has none yet, or it expires within the margin."""
+        return credential.access_token is None or credential.expires_within(self._margin)
 
     def _check_usable(self, credential: Credential, connector_cls: type[Connector]) -> None:
         provider = credential.provider
@@ -157,19 +167,15 @@ class CredentialManager:
             if latest is None:
                 raise NotConnected(f"{provider} was disconnected for this tenant: connect it again")
             self._check_usable(latest, connector_cls)
-            if not latest.expires_within(self._margin):
+            if not self._due(latest):
                 return latest
             if not _refreshable(latest, scheme):
-                if latest.expires_within(0):
-                    raise ReconnectRequired(
-                        f"the {provider} token of this tenant expired and cannot be refreshed: reconnect {provider}"
-                    )
-                return latest
+                return _unrenewable(latest)
             try:
                 new = await self._exchange(tenant_id, provider, scheme, latest)
             except TokenEndpointError as exc:
                 self._report(provider, False)
-                return await self._refresh_refused(latest, exc)
+                return await self._refresh_refused(latest, exc, scheme)
             self._report(provider, True)
             if await self._store.swap_credential(latest.version, new):
                 return new
@@ -177,7 +183,8 @@ class CredentialManager:
             return await self._winner(tenant_id, provider, connector_cls)
 
     async def _exchange(self, tenant_id: str, provider: str, scheme: AuthScheme, latest: Credential) -> Credential:
-        """Get a fresh token: the OAuth refresh grant, or the scheme's own exchange (GitHub App tokens)."""
+        """Get a fresh token: the OAuth refresh grant, or the scheme's own grant (client credentials, JWT bearer,
+        GitHub App installation tokens)."""
         if isinstance(scheme, SelfRefreshingScheme):
             return await self._oauth.refresh_with_scheme(scheme, latest)
         if not isinstance(scheme, OAuth2):
@@ -190,16 +197,22 @@ class CredentialManager:
             )
         return await self._oauth.refresh(scheme, app, latest)
 
-    async def _refresh_refused(self, latest: Credential, exc: TokenEndpointError) -> Credential:
+    async def _refresh_refused(self, latest: Credential, exc: TokenEndpointError, scheme: AuthScheme) -> Credential:
         provider = latest.provider
-        if exc.error == "invalid_grant":
+        own_grant = isinstance(scheme, SelfRefreshingScheme)
+        if exc.error in (_GRANT_REFUSALS if own_grant else ("invalid_grant",)):
             marked = latest.model_copy(
                 update={"status": CredentialStatus.RECONNECT_REQUIRED, "version": latest.version + 1}
             )
             if not await self._store.swap_credential(latest.version, marked):
                 winner = await self._store.get_credential(latest.tenant_id, provider)
-                if winner is not None and winner.status == CredentialStatus.ACTIVE and not winner.expires_within(0):
+                if winner is not None and winner.status == CredentialStatus.ACTIVE and _has_live_token(winner):
                     return winner
+            if own_grant:
+                raise ReconnectRequired(
+                    f"{provider} refused to issue a token for this tenant's {latest.kind} credential "
+                    f"({exc.message}): store the tenant's {provider} credential again with working values"
+                ) from exc
             raise ReconnectRequired(
                 f"{provider} refused to refresh this tenant's token (invalid_grant: the grant was revoked or "
                 f"expired): reconnect {provider}"
@@ -208,6 +221,11 @@ class CredentialManager:
             raise RefreshFailed(
                 f"refreshing the {provider} token failed temporarily ({exc.message}); the credential is kept, "
                 "try again shortly"
+            ) from exc
+        if own_grant:
+            raise CredentialError(
+                f"getting a {provider} token failed ({exc.message}); check the tenant's {provider} "
+                f"{latest.kind} credential"
             ) from exc
         raise CredentialError(
             f"refreshing the {provider} token failed ({exc.message}); check the tenant's {provider} OAuth app "
@@ -228,6 +246,25 @@ class CredentialManager:
             self._on_refresh(provider, ok)
         except Exception:
             logger.exception("the on_refresh callback failed")
+
+
+def _unrenewable(credential: Credential) -> Credential:
+    """A due credential that cannot get a new token: usable while its token lasts, else `ReconnectRequired`."""
+    provider = credential.provider
+    if credential.access_token is None:
+        raise ReconnectRequired(
+            f"the {provider} credential of this tenant ({credential.kind}) has no access token, and its scheme "
+            f"cannot obtain one: store the {provider} token again, or reconnect {provider}"
+        )
+    if credential.expires_within(0):
+        raise ReconnectRequired(
+            f"the {provider} token of this tenant expired and cannot be refreshed: reconnect {provider}"
+        )
+    return credential
+
+
+def _has_live_token(credential: Credential) -> bool:
+    return credential.access_token is not None and not credential.expires_within(0)
 
 
 def _refreshable(credential: Credential, scheme: AuthScheme) -> bool:

@@ -16,7 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from .errors import NotConnected
+
 __all__ = [
+    "POST_AUTHORIZE_KEY",
+    "SECRET_NAME_PATTERN",
     "SLUG_PATTERN",
     "ApiKeyRecord",
     "AuditEvent",
@@ -45,6 +49,14 @@ def new_id() -> str:
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
+
+SECRET_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+"""Names of a credential's named secrets (`private_key`, `client_secret`)."""
+_SECRET_NAME_RE = re.compile(SECRET_NAME_PATTERN)
+
+POST_AUTHORIZE_KEY = "post_authorize"
+"""`Credential.extra[POST_AUTHORIZE_KEY]` holds what `OAuth2.post_authorize` returned when the account was
+connected (Atlassian's sites and cloud ids, Notion's workspace, Slack's team)."""
 
 LINKED_TOKEN_PATTERN = r"^[a-z][a-z0-9_]{0,14}$"
 _LINKED_RE = re.compile(LINKED_TOKEN_PATTERN)
@@ -144,7 +156,9 @@ class Credential(_Model):
     provider: str
     kind: str = Field(default="oauth2", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     """The auth scheme it is for: "oauth2", "bearer", "api_key", "basic", or a connector's own (e.g. "github_app")."""
-    access_token: SecretStr
+    access_token: SecretStr | None = None
+    """The token sent upstream; None while there is none yet (a scheme that makes its own tokens, such as
+    `ClientCredentials` or a GitHub App, gets the first one when the credential is first used)."""
     refresh_token: SecretStr | None = None
     token_type: str = "Bearer"
     expires_at: float | None = None
@@ -153,14 +167,40 @@ class Credential(_Model):
     account: str | None = None
     """Who the credential acts as (login, email, workspace), for people."""
     extra: dict[str, Any] = Field(default_factory=dict)
-    """Provider data that is not secret (Slack team, Atlassian cloud ids...)."""
+    """Data that is not secret: the scheme's plain fields (an App ID, a client id) and provider data (Slack
+    team, Atlassian cloud ids; see `POST_AUTHORIZE_KEY`)."""
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    """Named secrets of the scheme (a private key, a client secret): encrypted at rest like the tokens and
+    never returned by an API."""
     status: CredentialStatus = CredentialStatus.ACTIVE
     version: int = 1
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name in value:
+            if not _SECRET_NAME_RE.match(name):
+                raise ValueError(f"secret names must match {SECRET_NAME_PATTERN}")
+        return value
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
         if self.expires_at is None:
             return False
         return self.expires_at - (time.time() if now is None else now) <= seconds
+
+    def require_token(self) -> str:
+        """The access token's value; `NotConnected` when the credential has none yet."""
+        if self.access_token is None:
+            raise NotConnected(
+                f"the {self.provider} credential of this tenant has no access token yet: connect {self.provider} "
+                "again, or let the credential manager obtain one"
+            )
+        return self.access_token.get_secret_value()
+
+    def secret(self, name: str) -> str | None:
+        """The value of the named secret, or None when the credential has no such secret."""
+        value = self.secrets.get(name)
+        return value.get_secret_value() if value is not None else None
 
 
 class OAuthApp(_Model):

@@ -9,8 +9,13 @@ are sent with httpx, the HTTP client of the rest of sagemcp, so one
 the MCP SDK, and cannot take an httpx transport.)
 
 Provider quirks live in the connector's `OAuth2` scheme: the scope separator and
-parameter, extra authorize parameters, the client authentication method, and a
-`token_response_hook` that turns an unusual token response into the standard one.
+parameter, extra authorize parameters, the client authentication method, a
+`token_response_hook` that turns an unusual token response into the standard one, and
+a `post_authorize` hook that asks the provider what a new grant reaches.
+
+`request_token` and `token_credential` are the same token-endpoint plumbing for
+schemes that run a grant of their own (`sagemcp.grants`); `refresh_with_scheme` runs
+any `SelfRefreshingScheme` with this object's HTTP settings.
 
 Failures at the token endpoint become `TokenEndpointError` with `error` set to the
 provider's OAuth error code, `UNREACHABLE` when there was no answer, or
@@ -22,11 +27,12 @@ or a token.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +46,18 @@ from pydantic import SecretStr
 
 from .auth import OAuth2, SelfRefreshingScheme
 from .errors import OAuthError, OAuthStateError, TokenEndpointError
-from .models import Credential, OAuthApp, base_provider, linked_provider
+from .models import POST_AUTHORIZE_KEY, Credential, OAuthApp, base_provider, linked_provider
+from .proxies import proxy_mounts, validate_proxy_url
 
-__all__ = ["BAD_RESPONSE", "UNREACHABLE", "Authorization", "OAuthFlows", "PendingAuthorization"]
+__all__ = [
+    "BAD_RESPONSE",
+    "UNREACHABLE",
+    "Authorization",
+    "OAuthFlows",
+    "PendingAuthorization",
+    "request_token",
+    "token_credential",
+]
 
 logger = logging.getLogger("sagemcp.oauth")
 
@@ -59,6 +74,14 @@ _RESERVED_AUTHORIZE_PARAMS = frozenset(
 )
 _FORM_HEADERS = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 _DESCRIPTION_LIMIT = 200
+_POST_AUTHORIZE_LIMIT = 65_536
+"""Bytes of JSON a post-authorization hook may keep with a credential."""
+_GRANT_NAMES = {
+    "authorization_code": "authorization code",
+    "refresh_token": "refresh token",
+    "client_credentials": "client credentials",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer": "JWT bearer assertion",
+}
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,9 @@ class OAuthFlows:
 
     `transport` replaces the network (tests pass an `httpx.MockTransport`); `timeout`
     bounds each request to a provider; `state_ttl` is how long an authorization may
-    take, in seconds.
+    take, in seconds. `proxy` is the outbound proxy, as for `UpstreamClient` (the same
+    setting, so token calls and tool calls leave the same way; without it the
+    environment's `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply, unless `transport` is given).
     """
 
     def __init__(
@@ -110,7 +135,11 @@ class OAuthFlows:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
         state_ttl: float = 600.0,
+        proxy: str | None = None,
     ) -> None:
+        if proxy is not None:
+            validate_proxy_url(proxy)
+        self._proxy = proxy
         self._transport = transport
         self._timeout = timeout
         self._state_ttl = state_ttl
@@ -203,11 +232,62 @@ class OAuthFlows:
         if pending.code_verifier:
             fields["code_verifier"] = pending.code_verifier
         data = await self._token_request(scheme, app, "authorization_code", fields, provider=provider, hidden=(code,))
-        standard = _standard(scheme, data, provider)
+        standard = _standard(scheme.token_response_hook, data, provider)
         credential = _credential(
             standard, tenant_id=tenant_id, provider=provider, requested=pending.scopes, separator=scheme.scope_separator
         )
-        return Authorization(credential, _linked_credentials(scheme, standard, tenant_id=tenant_id, provider=provider))
+        linked = _linked_credentials(scheme, standard, tenant_id=tenant_id, provider=provider)
+        if scheme.post_authorize is not None:
+            found = await self._post_authorize(scheme, credential)
+            credential = credential.model_copy(update={"extra": {**credential.extra, POST_AUTHORIZE_KEY: found}})
+        return Authorization(credential, linked)
+
+    async def _post_authorize(self, scheme: OAuth2, credential: Credential) -> dict[str, Any]:
+        """Run the scheme's `post_authorize` hook; any failure fails the authorization with a clear error."""
+        assert scheme.post_authorize is not None
+        provider = credential.provider
+        headers = {"Authorization": f"Bearer {credential.require_token()}", "Accept": "application/json"}
+        try:
+            async with self._client(headers) as http:
+                found = await scheme.post_authorize(credential, http)
+        except OAuthError:
+            raise
+        except httpx.HTTPStatusError as exc:
+            status = exc.response.status_code
+            raise TokenEndpointError(
+                f"{provider} answered HTTP {status} when asked what the new authorization can reach; "
+                "nothing was stored: start connecting again"
+                + (" later" if status >= 500 else f", and check the scopes granted to {provider}"),
+                error=UNREACHABLE if status >= 500 or status == 429 else None,
+                status=status,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise TokenEndpointError(
+                f"could not reach {provider} to complete the authorization ({type(exc).__name__}); nothing was "
+                "stored: start connecting again later",
+                error=UNREACHABLE,
+            ) from None
+        except Exception as exc:
+            logger.warning("the post_authorize hook of %s failed: %s", provider, type(exc).__name__)
+            raise OAuthError(
+                f"the {provider} connector could not complete the authorization ({type(exc).__name__}); nothing "
+                "was stored: start connecting again, or ask the operator to check the connector"
+            ) from None
+        if not isinstance(found, Mapping):
+            raise OAuthError(f"the post_authorize hook of {provider} did not return a mapping; nothing was stored")
+        try:
+            encoded = json.dumps(dict(found))
+        except (TypeError, ValueError):
+            raise OAuthError(
+                f"the post_authorize hook of {provider} returned data that is not JSON; nothing was stored"
+            ) from None
+        if len(encoded) > _POST_AUTHORIZE_LIMIT:
+            raise OAuthError(
+                f"the post_authorize hook of {provider} returned more than {_POST_AUTHORIZE_LIMIT} bytes; "
+                "nothing was stored"
+            )
+        result: dict[str, Any] = json.loads(encoded)
+        return result
 
     async def refresh(self, scheme: OAuth2, app: OAuthApp, credential: Credential) -> Credential:
         """A new credential from the refresh-token grant, with `version` one higher.
@@ -224,7 +304,7 @@ class OAuthFlows:
             scheme, app, "refresh_token", {"refresh_token": refresh_token}, provider=provider, hidden=(refresh_token,)
         )
         return _credential(
-            _standard(scheme, data, provider),
+            _standard(scheme.token_response_hook, data, provider),
             tenant_id=credential.tenant_id,
             provider=provider,
             requested=credential.scopes,
@@ -233,9 +313,10 @@ class OAuthFlows:
         )
 
     async def refresh_with_scheme(self, scheme: SelfRefreshingScheme, credential: Credential) -> Credential:
-        """Renew a credential through a scheme's own exchange, with this object's HTTP settings."""
+        """A first or renewed token through a scheme's own grant, with this object's HTTP settings and
+        `version` one higher; HTTP failures become `TokenEndpointError(UNREACHABLE)`."""
         try:
-            async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client:
+            async with self._client() as client:
                 new = await scheme.refresh_credential(credential, client)
         except httpx.HTTPError as exc:
             raise TokenEndpointError(
@@ -254,17 +335,22 @@ class OAuthFlows:
             return False
         provider = credential.provider
         if scheme.revocation == "bearer":
+            if credential.access_token is None:
+                return False
             headers = {**_FORM_HEADERS, "Authorization": f"Bearer {credential.access_token.get_secret_value()}"}
             url, body = scheme.revoke_url, ""
         else:
             if credential.refresh_token is not None:
                 token, hint = credential.refresh_token.get_secret_value(), "refresh_token"
-            else:
+            elif credential.access_token is not None:
                 token, hint = credential.access_token.get_secret_value(), "access_token"
+            else:
+                return False
             body, headers = prepare_revoke_token_request(token, hint, "", dict(_FORM_HEADERS))
             url, headers, body = _client_auth(scheme, app).prepare("POST", scheme.revoke_url, headers, body)
         try:
-            response = await self._post(url, headers, body, provider=provider, endpoint="revocation endpoint")
+            async with self._client() as http:
+                response = await _send(http, url, headers, body, provider=provider, endpoint="revocation endpoint")
         except TokenEndpointError as exc:
             logger.warning("revoking the %s credential of tenant %s failed: %s", provider, credential.tenant_id, exc)
             return False
@@ -289,28 +375,96 @@ class OAuthFlows:
         provider: str,
         hidden: Iterable[str],
     ) -> dict[str, Any]:
-        body = prepare_token_request(grant_type, **fields)
-        url, headers, body = _client_auth(scheme, app).prepare("POST", scheme.token_url, dict(_FORM_HEADERS), body)
-        response = await self._post(url, headers, body, provider=provider, endpoint="token endpoint")
         secret = app.client_secret.get_secret_value() if app.client_secret else None
-        return _read_token_response(response, provider, grant_type, [*hidden, *([secret] if secret else [])])
+        async with self._client() as http:
+            return await request_token(
+                http,
+                scheme.token_url,
+                grant_type,
+                fields,
+                provider=provider,
+                client_id=app.client_id,
+                client_secret=secret,
+                # An app without a secret is a public client.
+                auth_method=scheme.token_auth_method if secret else "none",
+                hidden=hidden,
+            )
 
-    async def _post(
-        self, url: str, headers: Mapping[str, str], body: str, *, provider: str, endpoint: str
-    ) -> httpx.Response:
-        async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client:
-            try:
-                return await client.post(url, content=body.encode("utf-8"), headers=dict(headers))
-            except httpx.TimeoutException:
-                raise TokenEndpointError(
-                    f"{provider}'s {endpoint} did not answer within {self._timeout:g}s; try again later",
-                    error=UNREACHABLE,
-                ) from None
-            except httpx.HTTPError as exc:
-                raise TokenEndpointError(
-                    f"could not reach {provider}'s {endpoint} ({type(exc).__name__}); try again later",
-                    error=UNREACHABLE,
-                ) from None
+    def _client(self, headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:
+        """The HTTP client of one exchange with a provider (every request of this object goes through one).
+
+        It goes through the configured proxy, or the environment's, like the upstream client's.
+        """
+        mounts = proxy_mounts(
+            self._proxy, use_environment=self._transport is None, transport=lambda p: httpx.AsyncHTTPTransport(proxy=p)
+        )
+        transport = self._transport if self._transport is not None else httpx.AsyncHTTPTransport()
+        return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=self._timeout, headers=headers)
+
+
+async def request_token(
+    http: httpx.AsyncClient,
+    token_url: str,
+    grant_type: str,
+    params: Mapping[str, str],
+    *,
+    provider: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    auth_method: str = "none",
+    hidden: Iterable[str] = (),
+) -> dict[str, Any]:
+    """POST an RFC 6749 token request and return the provider's JSON answer.
+
+    Authlib builds the form body (`grant_type` and `params`) and the client authentication
+    (`client_secret_basic`, `client_secret_post`, or `none` with a `client_id`, or none at
+    all without one). A refusal raises `TokenEndpointError` with the provider's error code,
+    no answer `UNREACHABLE`, an answer that is no JSON object `BAD_RESPONSE`; `hidden` values
+    (codes, assertions) and the client secret are scrubbed from the messages.
+    """
+    body = prepare_token_request(grant_type, **params)
+    headers = dict(_FORM_HEADERS)
+    if client_id is not None:
+        auth = ClientAuth(client_id, client_secret, auth_method if client_secret else "none")
+        token_url, headers, body = auth.prepare("POST", token_url, headers, body)
+    response = await _send(http, token_url, headers, body, provider=provider, endpoint="token endpoint")
+    return _read_token_response(response, provider, grant_type, [*hidden, *([client_secret] if client_secret else [])])
+
+
+def token_credential(
+    data: Mapping[str, Any],
+    *,
+    previous: Credential,
+    requested: Sequence[str] = (),
+    separator: str = " ",
+    hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Credential:
+    """`previous` with the token of a token response (through `hook` first, when given), `version` one
+    higher: its kind, fields, secrets and refresh token (unless a new one came) are kept."""
+    standard = _standard(hook, dict(data), previous.provider)
+    return _credential(
+        standard,
+        tenant_id=previous.tenant_id,
+        provider=previous.provider,
+        requested=requested,
+        previous=previous,
+        separator=separator,
+    )
+
+
+async def _send(
+    http: httpx.AsyncClient, url: str, headers: Mapping[str, str], body: str, *, provider: str, endpoint: str
+) -> httpx.Response:
+    try:
+        return await http.post(url, content=body.encode("utf-8"), headers=dict(headers))
+    except httpx.TimeoutException:
+        raise TokenEndpointError(
+            f"{provider}'s {endpoint} did not answer in time; try again later", error=UNREACHABLE
+        ) from None
+    except httpx.HTTPError as exc:
+        raise TokenEndpointError(
+            f"could not reach {provider}'s {endpoint} ({type(exc).__name__}); try again later", error=UNREACHABLE
+        ) from None
 
 
 def _linked_scope_params(scheme: OAuth2, linked_scopes: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -366,7 +520,7 @@ def _read_token_response(
     response: httpx.Response, provider: str, grant_type: str, hidden: Sequence[str]
 ) -> dict[str, Any]:
     status = response.status_code
-    grant = "authorization code" if grant_type == "authorization_code" else "refresh token"
+    grant = _GRANT_NAMES.get(grant_type, f"{grant_type} grant")
     try:
         data = response.json()
     except ValueError:
@@ -391,12 +545,14 @@ def _read_token_response(
     return data
 
 
-def _standard(scheme: OAuth2, raw: dict[str, Any], provider: str) -> Mapping[str, Any]:
-    """The token response in the standard shape, through the scheme's hook when it has one."""
-    if scheme.token_response_hook is None:
+def _standard(
+    hook: Callable[[dict[str, Any]], dict[str, Any]] | None, raw: dict[str, Any], provider: str
+) -> Mapping[str, Any]:
+    """The token response in the standard shape, through the scheme's `token_response_hook` when it has one."""
+    if hook is None:
         return {key: value for key, value in raw.items() if key not in ("extra", "linked")}
     try:
-        data = scheme.token_response_hook(dict(raw))
+        data = hook(dict(raw))
     except Exception as exc:
         raise TokenEndpointError(
             f"{provider}'s token response could not be read by the connector's token_response_hook "
@@ -451,7 +607,7 @@ def _credential(
     fields: dict[str, Any] = {
         "tenant_id": tenant_id,
         "provider": provider,
-        "kind": "oauth2",
+        "kind": previous.kind if previous is not None else "oauth2",
         "access_token": SecretStr(access_token),
         "refresh_token": refresh_token,
         "token_type": "Bearer" if token_type.lower() == "bearer" else token_type,
@@ -465,6 +621,7 @@ def _credential(
         fields["version"] = previous.version + 1
         fields["extra"] = {**previous.extra, **fields["extra"]}
         fields["account"] = fields["account"] or previous.account
+        fields["secrets"] = previous.secrets
     return Credential(**fields)
 
 

@@ -12,7 +12,7 @@ prints exactly what the API would return. Output is for people by default.
     sagemcp connectors                  installed connector types and load failures
     sagemcp keys rotate|generate        the key ring that encrypts secrets at rest
     sagemcp oauth-app set               a tenant's OAuth client for a provider
-    sagemcp credential set              a tenant's token for a provider (PAT, bot token, API key)
+    sagemcp credential set              a tenant's credential for a provider (a token, or a scheme's fields)
 """
 
 from __future__ import annotations
@@ -550,19 +550,78 @@ def cmd_oauth_app_set(args: argparse.Namespace) -> None:
     )
 
 
+def _field_name(name: str, option: str) -> str:
+    name = name.strip()
+    if not name:
+        raise CliError(f"{option} needs a field name", code=2)
+    return name
+
+
+def _credential_fields(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The scheme fields given with --field, --field-file and --field-stdin; None when none were given."""
+    fields: dict[str, Any] = {}
+    for item in args.field or ():
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--field {item!r}: write NAME=VALUE (or NAME:=JSON for a list or number)", code=2)
+        if name.endswith(":"):
+            fields[_field_name(name[:-1], "--field")] = _json_arg(value, f"--field {name[:-1]}")
+        else:
+            fields[_field_name(name, "--field")] = value
+    for item in args.field_file or ():
+        name, sep, path = item.partition("=")
+        if not sep or not path:
+            raise CliError(f"--field-file {item!r}: write NAME=PATH", code=2)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                fields[_field_name(name, "--field-file")] = handle.read()
+        except OSError as exc:
+            raise CliError(f"--field-file {name}: cannot read {path} ({exc.strerror or exc})") from None
+    if args.field_stdin:
+        value = sys.stdin.read().rstrip("\r\n")
+        if not value:
+            raise CliError(f"no value for the field {args.field_stdin} on standard input")
+        fields[_field_name(args.field_stdin, "--field-stdin")] = value
+    return fields or None
+
+
 def cmd_credential_set(args: argparse.Namespace) -> None:
-    token = _secret_arg(args.token, args.token_stdin, "token")
-    if not token:
-        raise CliError("give the token with --token-stdin (or --token)", code=2)
-    body: dict[str, Any] = {"token": token}
+    fields = _credential_fields(args)
+    body: dict[str, Any]
+    if fields is not None:
+        if args.token is not None or args.token_stdin or args.account:
+            raise CliError(
+                "give either fields (--field, --field-file, --field-stdin) or a token (--token-stdin, --account); "
+                "a token scheme's token and account are fields too: --field-stdin token --field account=NAME",
+                code=2,
+            )
+        body = {"fields": fields}
+    else:
+        token = _secret_arg(args.token, args.token_stdin, "token")
+        if not token:
+            raise CliError(
+                "give the token with --token-stdin (or --token), or the scheme's fields with --field, --field-file "
+                "and --field-stdin (see `sagemcp connectors --json` for each scheme's fields)",
+                code=2,
+            )
+        body = {"token": token}
+        if args.account:
+            body["account"] = args.account
     if args.kind:
         body["kind"] = args.kind
-    if args.account:
-        body["account"] = args.account
     data = _run_api(
         args, lambda api: api.call("PUT", f"/admin/tenants/{args.tenant}/credentials/{args.provider}", body)
     )
-    _emit(args, data, lambda d: f"{d['provider']} {d['kind']} credential stored for {args.tenant} ({d['status']})")
+
+    def human(d: Any) -> str:
+        text = f"{d['provider']} {d['kind']} credential stored for {args.tenant} ({d['status']})"
+        if d.get("secrets"):
+            text += f"; secrets stored encrypted: {', '.join(d['secrets'])}"
+        if not d.get("has_access_token"):
+            text += "\nits access token is obtained when a tool first needs it"
+        return text
+
+    _emit(args, data, human)
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -667,13 +726,34 @@ def build_parser() -> argparse.ArgumentParser:
     cred = sub.add_parser("credential", help="tenants' upstream tokens").add_subparsers(
         dest="credential_command", required=True, metavar="COMMAND"
     )
-    p = command(cred, "set", cmd_credential_set, "store a token (PAT, bot token, API key) for a provider")
+    p = command(
+        cred,
+        "set",
+        cmd_credential_set,
+        "store a credential for a provider: a token (PAT, bot token, API key), or the fields of a scheme "
+        "such as github_app, client_credentials or jwt_bearer",
+    )
     p.add_argument("provider")
     p.add_argument("--tenant", required=True)
-    p.add_argument("--kind", help="bearer, api_key, basic... (default: the provider's token scheme)")
+    p.add_argument(
+        "--kind", help="bearer, api_key, basic, github_app, client_credentials... (default: the provider's first)"
+    )
     p.add_argument("--token", help="prefer --token-stdin: arguments are visible to other users")
     p.add_argument("--token-stdin", action="store_true")
     p.add_argument("--account", help="who the token acts as")
+    p.add_argument(
+        "--field",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a plain field of the scheme (repeatable); NAME:=JSON for numbers and lists. Not for secrets",
+    )
+    p.add_argument(
+        "--field-file",
+        action="append",
+        metavar="NAME=PATH",
+        help="a field read from a file (repeatable): a private key (PEM), a service account's JSON key file",
+    )
+    p.add_argument("--field-stdin", metavar="NAME", help="a field read from standard input (a secret)")
     return parser
 
 

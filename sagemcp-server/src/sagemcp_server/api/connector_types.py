@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sagemcp.auth import OAuth2
+from typing import Any
+
+from sagemcp.auth import AuthScheme, NoAuth, OAuth2, SelfRefreshingScheme
 from sagemcp.connector import Connector
 
 from .connectors import tool_out
@@ -15,6 +17,7 @@ __all__ = ["OPERATIONS", "describe"]
 def describe(cls: type[Connector]) -> ConnectorTypeOut:
     info = cls.info
     auth = []
+    linked = cls.linked_oauth_scopes(None)
     for scheme in cls.auth:
         if isinstance(scheme, OAuth2):
             auth.append(
@@ -22,16 +25,17 @@ def describe(cls: type[Connector]) -> ConnectorTypeOut:
                     kind=scheme.kind,
                     description=scheme.description,
                     authorize_url=scheme.authorize_url,
-                    scopes=scheme.scopes_for(None),
+                    scopes=cls.oauth_scopes(None),
                     revocable=bool(scheme.revoke_url),
+                    **_fields_out(scheme),
                     linked_tokens=[
-                        LinkedTokenOut(name=t.name, description=t.description, scopes=t.scopes_for(None))
+                        LinkedTokenOut(name=t.name, description=t.description, scopes=linked.get(t.name, []))
                         for t in scheme.linked_tokens
                     ],
                 )
             )
         else:
-            auth.append(AuthSchemeOut(kind=scheme.kind, description=scheme.description))
+            auth.append(AuthSchemeOut(kind=scheme.kind, description=scheme.description, **_fields_out(scheme)))
     return ConnectorTypeOut(
         id=info.id,
         title=info.title,
@@ -45,6 +49,27 @@ def describe(cls: type[Connector]) -> ConnectorTypeOut:
         config_schema=cls.Config.model_json_schema(),
         tools=[tool_out(cls, spec, None) for spec in cls.tools.values()],
     )
+
+
+def _fields_out(scheme: AuthScheme) -> dict[str, Any]:
+    """What a caller needs to store a credential of `scheme`: its fields' JSON Schema, which are secret,
+    and whether the server gets the scheme's tokens itself (and where)."""
+    if isinstance(scheme, NoAuth):
+        return {}
+    schema = scheme.fields_model().model_json_schema()
+    renews = isinstance(scheme, SelfRefreshingScheme)
+    token_url = getattr(scheme, "token_url", None) if renews else None
+    return {
+        "fields_schema": schema,
+        "secret_fields": [name for name, prop in schema.get("properties", {}).items() if _write_only(prop)],
+        "renews_itself": renews,
+        "token_url": token_url or None,
+    }
+
+
+def _write_only(prop: dict[str, Any]) -> bool:
+    """Whether a property's schema (or a member of its `anyOf`, for optional fields) is `writeOnly` (a secret)."""
+    return bool(prop.get("writeOnly")) or any(_write_only(member) for member in prop.get("anyOf", ()))
 
 
 async def list_connector_types(ctx: Context) -> ConnectorTypesOut:

@@ -1,10 +1,16 @@
 """`/admin/tenants/{slug}/credentials[/{provider}]`: the tenant's upstream credentials.
 
-PUT stores a token (PAT, bot token, API token; encrypted at rest); GET returns metadata
-only, never a token; DELETE disconnects, revoking the token at the provider first where
-the provider supports revocation. `{provider}` is a provider (`slack`) or a linked
-credential of one (`slack:user`: the user token Slack's search tools use); deleting a
-provider's credential also revokes and deletes its linked credentials.
+PUT stores a credential of one of the connector's auth schemes from its fields,
+`{"kind": "github_app", "fields": {"app_id": ..., "installation_id": ..., "private_key": ...}}`,
+validated against the scheme's fields model (422 naming each bad field, never echoing a
+value); secret fields are encrypted at rest and never returned. The older body shape
+`{"token": ..., "account": ..., "scopes": ..., "expires_at": ...}` still stores a bearer,
+API-key or Basic credential. Schemes that make their own tokens (client credentials,
+JWT bearer, GitHub App) are stored without one and get it on first use. GET returns
+metadata only (secret names, never values); DELETE disconnects, revoking the token at
+the provider first where the provider supports revocation. `{provider}` is a provider
+(`slack`) or a linked credential of one (`slack:user`: the user token Slack's search
+tools use); deleting a provider's credential also revokes and deletes its linked credentials.
 """
 
 from __future__ import annotations
@@ -12,14 +18,27 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
+from pydantic import ValidationError
+
+from sagemcp.auth import (
+    ApiKey,
+    AuthScheme,
+    BasicAuth,
+    BearerToken,
+    NoAuth,
+    OAuth2,
+    SelfRefreshingScheme,
+    credential_from_fields,
+)
 from sagemcp.connector import Connector
 from sagemcp.models import Credential, CredentialStatus, Tenant, base_provider
 
 from ..db.store import Stamped
 from . import params
 from .auth import tenant_for
-from .errors import ApiError
+from .errors import ApiError, validation_details
 from .providers import classes_for_provider
 from .routing import Context, Operation
 from .schemas import CredentialList, CredentialOut, CredentialPut
@@ -28,16 +47,23 @@ __all__ = ["OPERATIONS", "credential_status", "disconnect"]
 
 logger = logging.getLogger("sagemcp_server.api")
 
+_LEGACY_NAMES: tuple[tuple[type[AuthScheme], str, str], ...] = (
+    (BearerToken, "token", "account"),
+    (ApiKey, "key", "account"),
+    (BasicAuth, "token", "username"),
+)
+"""Schemes the older body shape can store: the field names its `token` and `account` become."""
 
-def credential_status(cred: Credential) -> str:
+
+def credential_status(cred: Credential, renews_itself: bool = False) -> str:
     if cred.status == CredentialStatus.RECONNECT_REQUIRED:
         return "reconnect_required"
-    if cred.expires_within(0) and cred.refresh_token is None:
+    if not renews_itself and cred.expires_within(0) and cred.refresh_token is None:
         return "expired"
     return "active"
 
 
-def _out(record: Stamped[Credential]) -> CredentialOut:
+def _out(record: Stamped[Credential], renews_itself: bool) -> CredentialOut:
     cred = record.item
     expires = datetime.fromtimestamp(cred.expires_at, UTC) if cred.expires_at is not None else None
     return CredentialOut(
@@ -46,21 +72,33 @@ def _out(record: Stamped[Credential]) -> CredentialOut:
         account=cred.account,
         scopes=cred.scopes,
         expires_at=expires,
-        status=credential_status(cred),  # type: ignore[arg-type]
+        status=credential_status(cred, renews_itself),  # type: ignore[arg-type]
+        has_access_token=cred.access_token is not None,
         has_refresh_token=cred.refresh_token is not None,
+        secrets=sorted(cred.secrets),
         extra=cred.extra,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
 
 
-def _token_kinds(classes: list[type[Connector]]) -> list[str]:
-    kinds: list[str] = []
+def _renews_itself(ctx: Context, cred: Credential) -> bool:
+    classes = ctx.services.providers().get(base_provider(cred.provider), [])
+    return any(isinstance(cls.scheme_for(cred.kind), SelfRefreshingScheme) for cls in classes)
+
+
+def _schemes(classes: list[type[Connector]]) -> dict[str, AuthScheme]:
+    """The storable schemes of the provider's connectors by kind, the first connector's first."""
+    found: dict[str, AuthScheme] = {}
     for cls in classes:
         for scheme in cls.auth:
-            if scheme.kind not in ("none", "oauth2") and scheme.kind not in kinds:
-                kinds.append(scheme.kind)
-    return kinds
+            if not isinstance(scheme, NoAuth):
+                found.setdefault(scheme.kind, scheme)
+    return found
+
+
+def _legacy_names(scheme: AuthScheme) -> tuple[str, str] | None:
+    return next(((token, account) for base, token, account in _LEGACY_NAMES if isinstance(scheme, base)), None)
 
 
 def _linked_names(classes: list[type[Connector]]) -> set[str]:
@@ -71,6 +109,48 @@ def _linked_names(classes: list[type[Connector]]) -> set[str]:
         if scheme is not None:
             names.update(linked.name for linked in scheme.linked_tokens)
     return names
+
+
+def _choose_scheme(provider: str, schemes: dict[str, AuthScheme], body: CredentialPut) -> AuthScheme:
+    """The scheme the body is for: `kind`, or the provider's first scheme that fits the body's shape."""
+    legacy = body.fields is None
+    fitting = [k for k, s in schemes.items() if (_legacy_names(s) is not None if legacy else not isinstance(s, OAuth2))]
+    kind = body.kind or (fitting[0] if fitting else None)
+    if kind is None or kind not in schemes:
+        accepted = ", ".join(k for k, s in schemes.items() if not isinstance(s, OAuth2)) or "none (use the OAuth flow)"
+        raise ApiError(
+            422,
+            "unsupported_credential_kind",
+            f"{provider} connectors accept these credential kinds: {accepted}.",
+            [("kind", "not accepted")],
+        )
+    scheme = schemes[kind]
+    if legacy and _legacy_names(scheme) is None:
+        names = ", ".join(scheme.fields_model().model_fields)
+        raise ApiError(
+            422,
+            "fields_required",
+            f'A {kind} credential is stored from its fields ({names}): send {{"kind": "{kind}", "fields": '
+            "{...}}; GET /api/v1/admin/connector-types describes them.",
+            [("fields", "required for this kind")],
+        )
+    return scheme
+
+
+def _legacy_fields(scheme: AuthScheme, body: CredentialPut) -> tuple[dict[str, Any], dict[str, str]]:
+    """The older body as the scheme's fields, and the field names to report errors under."""
+    names = _legacy_names(scheme)
+    assert names is not None  # _choose_scheme only passes schemes the older shape can store
+    assert body.token is not None
+    token_name, account_name = names
+    fields: dict[str, Any] = {token_name: body.token.get_secret_value()}
+    if body.account is not None:
+        fields[account_name] = body.account
+    if body.scopes:
+        fields["scopes"] = list(body.scopes)
+    if body.expires_at is not None:
+        fields["expires_at"] = body.expires_at
+    return fields, {token_name: "token", account_name: "account"}
 
 
 async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
@@ -87,36 +167,47 @@ async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
             f"No {base_provider(provider)} connector uses a linked {linked!r} credential (linked credentials: {used}).",
             [("provider", "unknown linked credential")],
         )
-    kinds = _token_kinds(classes)
-    kind = body.kind or (kinds[0] if kinds else None)
-    if kind is None or kind not in kinds:
-        accepted = ", ".join(kinds) or "none (use the OAuth flow)"
+    scheme = _choose_scheme(provider, _schemes(classes), body)
+    if body.fields is None:
+        fields, renamed = _legacy_fields(scheme, body)
+    else:
+        fields, renamed = body.fields, {}
+    try:
+        cred = credential_from_fields(scheme, fields, tenant_id=tenant.id, provider=provider)
+    except ValidationError as exc:
+        details = [
+            (_reported(field, renamed, legacy=body.fields is None), message)
+            for field, message in validation_details(exc)
+        ]
         raise ApiError(
             422,
-            "unsupported_credential_kind",
-            f"{provider} connectors accept these token kinds: {accepted}.",
-            [("kind", "not accepted")],
-        )
-    expires_at = body.expires_at.timestamp() if body.expires_at is not None else None
-    if expires_at is not None and expires_at <= time.time():
-        raise ApiError(422, "expired_token", "expires_at is in the past.", [("expires_at", "in the past")])
-    cred = Credential(
-        tenant_id=tenant.id,
-        provider=provider,
-        kind=kind,
-        access_token=body.token,
-        account=body.account,
-        scopes=list(body.scopes),
-        expires_at=expires_at,
-        extra=body.extra,
-    )
+            "invalid_credential_fields",
+            f"The fields of the {scheme.kind} credential are not valid; GET /api/v1/admin/connector-types "
+            "describes them.",
+            details,
+        ) from None
+    if cred.expires_at is not None and cred.expires_at <= time.time():
+        field = "expires_at" if body.fields is None else "fields.expires_at"
+        raise ApiError(422, "expired_token", "expires_at is in the past.", [(field, "in the past")])
+    if body.extra:
+        cred = cred.model_copy(update={"extra": {**body.extra, **cred.extra}})
     await ctx.services.store.put_credential(cred)
     ctx.services.credential_changed(tenant.slug, tenant.id, provider)
-    logger.info("credential stored", extra={"tenant": tenant.slug, "provider": provider, "kind": kind})
+    logger.info("credential stored", extra={"tenant": tenant.slug, "provider": provider, "kind": scheme.kind})
     record = await ctx.services.store.get_credential_record(tenant.id, provider)
     if record is None:
         raise ApiError(404, "credential_not_found", f"The {provider} credential was removed meanwhile.")
-    return _out(record)
+    return _out(record, isinstance(scheme, SelfRefreshingScheme))
+
+
+def _reported(field: str | None, renamed: dict[str, str], *, legacy: bool) -> str | None:
+    """Where a field error is reported: the older body's own name, or `fields.<name>`."""
+    if field is None:
+        return None if legacy else "fields"
+    head, dot, rest = field.partition(".")
+    if legacy:
+        return renamed.get(head, head) + dot + rest
+    return f"fields.{field}"
 
 
 async def get_credential(ctx: Context) -> CredentialOut:
@@ -124,12 +215,13 @@ async def get_credential(ctx: Context) -> CredentialOut:
     record = await ctx.services.store.get_credential_record(tenant.id, ctx.path["provider"])
     if record is None:
         raise ApiError(404, "credential_not_found", f"Tenant {tenant.slug!r} has no {ctx.path['provider']} credential.")
-    return _out(record)
+    return _out(record, _renews_itself(ctx, record.item))
 
 
 async def list_credentials(ctx: Context) -> CredentialList:
     tenant = (await tenant_for(ctx)).item
-    return CredentialList(items=[_out(r) for r in await ctx.services.store.list_credential_records(tenant.id)])
+    records = await ctx.services.store.list_credential_records(tenant.id)
+    return CredentialList(items=[_out(r, _renews_itself(ctx, r.item)) for r in records])
 
 
 async def delete_credential(ctx: Context) -> None:
@@ -181,7 +273,7 @@ OPERATIONS = [
         "PUT",
         _PATH,
         "putCredential",
-        "Store a token-type credential (PAT, bot token, API token)",
+        "Store a credential from its scheme's fields (token, API key, client credentials, GitHub App...)",
         "credentials",
         put_credential,
         CredentialOut,

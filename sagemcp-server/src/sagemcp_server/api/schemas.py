@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from sagemcp.models import SLUG_PATTERN, ToolPolicy
 
@@ -225,16 +225,42 @@ class OAuthAppOut(_Response):
 
 
 class CredentialPut(_Request):
+    """A credential of one of the connector's auth schemes: `{"kind": ..., "fields": {...}}`.
+
+    The older shape (`token`, with `account`, `scopes` and `expires_at`) still stores a
+    bearer, API-key or Basic credential.
+    """
+
     kind: str | None = Field(
         default=None,
         pattern=r"^[a-z][a-z0-9_]{0,31}$",
-        description="The auth scheme (bearer, api_key, basic, ...); default: the provider's token scheme.",
+        description="The auth scheme (bearer, api_key, basic, client_credentials, jwt_bearer, github_app, ...); "
+        "default: the provider's first scheme that is not OAuth.",
     )
-    token: SecretStr = Field(min_length=1, max_length=16384, description="Write-only: the PAT, bot token or API key.")
+    fields: dict[str, Any] | None = Field(
+        default=None,
+        description="The scheme's fields, as `fields_schema` of GET /admin/connector-types describes them. "
+        "Secret fields are write-only: they are stored encrypted and never returned.",
+    )
+    token: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=16384,
+        description="Write-only: the PAT, bot token or API key (the older shape; same as fields.token).",
+    )
     account: str | None = Field(default=None, max_length=512, description="Who the token acts as (login, email).")
     scopes: list[Scope] = Field(default_factory=list, max_length=200)
     expires_at: datetime | None = None
     extra: dict[str, Any] = Field(default_factory=dict, description="Provider data that is not secret.")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> CredentialPut:
+        if self.fields is None:
+            if self.token is None:
+                raise ValueError("give the scheme's fields (or, for a token, token)")
+        elif self.token is not None or self.account is not None or self.scopes or self.expires_at is not None:
+            raise ValueError("with fields, give token, account, scopes and expires_at inside fields")
+        return self
 
 
 class CredentialOut(_Response):
@@ -244,8 +270,12 @@ class CredentialOut(_Response):
     scopes: list[str]
     expires_at: datetime | None
     status: Literal["active", "expired", "reconnect_required"]
+    has_access_token: bool = Field(
+        description="False until a scheme that makes its own tokens (client credentials, GitHub App) gets one."
+    )
     has_refresh_token: bool
-    extra: dict[str, Any]
+    secrets: list[str] = Field(description="Names of the stored secrets (never their values).")
+    extra: dict[str, Any] = Field(description="The scheme's plain fields and provider data (nothing secret).")
     created_at: datetime
     updated_at: datetime
 
@@ -332,10 +362,23 @@ class AuthSchemeOut(_Response):
     kind: str
     description: str
     authorize_url: str | None = None
+    token_url: str | None = Field(
+        default=None, description="Where the scheme's grant is run, for schemes that run one."
+    )
     scopes: list[str] | None = None
     revocable: bool = False
     linked_tokens: list[LinkedTokenOut] = Field(
         default_factory=list, description="Further tokens the same OAuth authorization issues (Slack's user token)."
+    )
+    fields_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema of the `fields` to PUT for a credential of this kind (none for NoAuth). "
+        "Secret fields are marked `writeOnly`.",
+    )
+    secret_fields: list[str] = Field(default_factory=list, description="The write-only fields of `fields_schema`.")
+    renews_itself: bool = Field(
+        default=False,
+        description="Whether the server gets and renews this scheme's access tokens itself (no person needed).",
     )
 
 

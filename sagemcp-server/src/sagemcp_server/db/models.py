@@ -117,7 +117,10 @@ class CredentialRow(Base):
     provider: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     access_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """None while the credential has no access token yet (a scheme that makes its own gets one on first use)."""
     refresh_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secrets_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The credential's named secrets (private key, client secret) as one encrypted JSON object."""
     token_type: Mapped[str] = mapped_column(String(32), nullable=False, default="Bearer")
     expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)

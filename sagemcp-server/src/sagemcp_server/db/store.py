@@ -2,7 +2,8 @@
 
 It matches the semantics of core's `MemoryStore`. Secrets are encrypted with `SecretBox`,
 each bound to its row and column (the `context`), so a ciphertext copied elsewhere does
-not decrypt. API keys are kept as SHA-256 hashes and found through a unique index.
+not decrypt; a credential's named secrets (`Credential.secrets`) are one encrypted JSON
+object in `secrets_enc`. API keys are kept as SHA-256 hashes and found through a unique index.
 
 Token refresh across processes: on PostgreSQL `lock_credential` holds `SELECT ... FOR
 UPDATE` on the credential row in a transaction, and a `swap_credential` made while
@@ -442,22 +443,25 @@ class SqlStore:
     def _cred_context(tenant_id: str, provider: str, column: str) -> str:
         return f"credential:{tenant_id}:{provider}:{column}"
 
+    def _decrypted(self, row: Any, column: str) -> SecretStr | None:
+        value = getattr(row, f"{column}_enc")
+        if value is None:
+            return None
+        return SecretStr(self.box.decrypt(value, context=self._cred_context(row.tenant_id, row.provider, column)))
+
     def _credential(self, row: Any) -> Credential:
-        ctx = self._cred_context
-        refresh = None
-        if row.refresh_token_enc is not None:
-            refresh = SecretStr(
-                self.box.decrypt(row.refresh_token_enc, context=ctx(row.tenant_id, row.provider, "refresh_token"))
-            )
+        secrets: dict[str, SecretStr] = {}
+        blob = self._decrypted(row, "secrets")
+        if blob is not None:
+            secrets = {name: SecretStr(value) for name, value in json.loads(blob.get_secret_value()).items()}
         return Credential(
             id=row.id,
             tenant_id=row.tenant_id,
             provider=row.provider,
             kind=row.kind,
-            access_token=SecretStr(
-                self.box.decrypt(row.access_token_enc, context=ctx(row.tenant_id, row.provider, "access_token"))
-            ),
-            refresh_token=refresh,
+            access_token=self._decrypted(row, "access_token"),
+            refresh_token=self._decrypted(row, "refresh_token"),
+            secrets=secrets,
             token_type=row.token_type,
             expires_at=row.expires_at,
             scopes=list(row.scopes or []),
@@ -467,19 +471,21 @@ class SqlStore:
             version=row.version,
         )
 
+    def _encrypted(self, cred: Credential, column: str, value: SecretStr | str | None) -> str | None:
+        if value is None:
+            return None
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return self.box.encrypt(plain, context=self._cred_context(cred.tenant_id, cred.provider, column))
+
     def _credential_values(self, cred: Credential) -> dict[str, Any]:
-        ctx = self._cred_context
-        refresh = None
-        if cred.refresh_token is not None:
-            refresh = self.box.encrypt(
-                cred.refresh_token.get_secret_value(), context=ctx(cred.tenant_id, cred.provider, "refresh_token")
-            )
+        secrets = None
+        if cred.secrets:
+            secrets = json.dumps({name: value.get_secret_value() for name, value in sorted(cred.secrets.items())})
         return {
             "kind": cred.kind,
-            "access_token_enc": self.box.encrypt(
-                cred.access_token.get_secret_value(), context=ctx(cred.tenant_id, cred.provider, "access_token")
-            ),
-            "refresh_token_enc": refresh,
+            "access_token_enc": self._encrypted(cred, "access_token", cred.access_token),
+            "refresh_token_enc": self._encrypted(cred, "refresh_token", cred.refresh_token),
+            "secrets_enc": self._encrypted(cred, "secrets", secrets),
             "token_type": cred.token_type,
             "expires_at": cred.expires_at,
             "scopes": list(cred.scopes),
@@ -576,6 +582,7 @@ class SqlStore:
                     deleted=True,
                     access_token_enc=None,
                     refresh_token_enc=None,
+                    secrets_enc=None,
                     version=CredentialRow.version + 1,
                     updated_at=utcnow(),
                 )
@@ -899,6 +906,7 @@ class SqlStore:
             {
                 "access_token_enc": lambda k: self._cred_context(k[0], k[1], "access_token"),
                 "refresh_token_enc": lambda k: self._cred_context(k[0], k[1], "refresh_token"),
+                "secrets_enc": lambda k: self._cred_context(k[0], k[1], "secrets"),
             },
             batch,
         )
