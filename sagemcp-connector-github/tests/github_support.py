@@ -1,12 +1,11 @@
 """Test helpers: GitHub's API description, the recorded fixtures, and a fake GitHub that replays them.
 
-The description is `shared/specs/github/api.github.com.json.gz`, beside the repository
-(CI clones the repository with `shared/` next to it). It is loaded once per session.
+The description is `specs/github/api.github.com.json.gz` at the repository root (see
+`specs/README.md`). It is loaded once per session.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -16,10 +15,11 @@ from typing import Any
 import httpx
 
 from sagemcp.testing import OpenAPIValidator, Operation
+from sagemcp.testing import load_description as parse_description
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "github"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "specs" / "github"
 SPEC_FILE = SPEC_DIR / "api.github.com.json.gz"
 OCTOKIT_COMPARE = "/repos/{owner}/{repo}/compare/{base}...{head}"
 """A path Octokit adds to its build of the description; GitHub's own has only `.../compare/{basehead}`."""
@@ -56,11 +56,7 @@ def fixture_response(
 
 
 def load_description() -> OpenAPIValidator:
-    if not SPEC_FILE.exists():
-        raise FileNotFoundError(
-            f"GitHub's API description is missing at {SPEC_FILE}: clone the repository with shared/ beside it"
-        )
-    document = json.loads(gzip.decompress(SPEC_FILE.read_bytes()))
+    document = parse_description(SPEC_FILE)
     # Octokit's extra path would shadow the official operation for `base...head` paths; drop it so the
     # contract tests check requests against GitHub's own `GET /repos/{owner}/{repo}/compare/{basehead}`.
     document["paths"].pop(OCTOKIT_COMPARE, None)

@@ -158,15 +158,20 @@ def test_auth_schemes() -> None:
     assert isinstance(GitHubConnector.auth[2], GitHubAppAuth)
 
 
-def test_oauth_scopes_follow_the_enabled_groups() -> None:
+def test_oauth_scopes_follow_the_enabled_tools() -> None:
     oauth = GitHubConnector.oauth2()
     assert isinstance(oauth, OAuth2)
     assert oauth.authorize_url == "https://github.com/login/oauth/authorize"
     assert oauth.token_url == "https://github.com/login/oauth/access_token"
-    assert oauth.scopes_for(list(DEFAULT_GROUPS)) == ["read:user", "repo", "read:org"]
-    assert oauth.scopes_for(["issues"]) == ["repo"]
-    assert oauth.scopes_for(["security", "notifications"]) == ["security_events", "notifications"]
-    assert set(oauth.scopes_for(None)) == {"read:user", "repo", "read:org", "security_events", "notifications"}
+    assert GitHubConnector.oauth_scopes(ToolPolicy()) == ["read:org", "read:user", "repo"]
+    assert GitHubConnector.oauth_scopes(ToolPolicy(groups=list(DEFAULT_GROUPS))) == ["read:org", "read:user", "repo"]
+    assert GitHubConnector.oauth_scopes(ToolPolicy(groups=["issues"])) == ["repo"]
+    assert GitHubConnector.oauth_scopes(ToolPolicy(groups=["security", "notifications"])) == [
+        "notifications",
+        "security_events",
+    ]
+    assert GitHubConnector.oauth_scopes(None) == ["notifications", "read:org", "read:user", "repo", "security_events"]
+    assert GitHubConnector.linked_oauth_scopes(None) == {}
 
 
 # -- configuration -----------------------------------------------------------------------
@@ -188,7 +193,7 @@ def test_oauth_scopes_follow_the_enabled_groups() -> None:
 )
 def test_config_accepts_https_and_loopback(given: str, expected: str) -> None:
     assert GitHubConfig(api_url=given).api_url == expected
-    assert GitHubConnector.api_base_url(GitHubConnector.parse_config({"api_url": given})) == expected
+    assert GitHubConnector.api_base_url(GitHubConnector.parse_config({"api_url": given}), None) == expected
 
 
 @pytest.mark.parametrize(
@@ -216,7 +221,7 @@ def test_config_refuses_unsafe_urls(given: str, reason: str) -> None:
 
 
 def test_config_defaults_to_github_com_and_refuses_unknown_keys() -> None:
-    assert GitHubConnector.api_base_url(GitHubConnector.parse_config({})) == "https://api.github.com"
+    assert GitHubConnector.api_base_url(GitHubConnector.parse_config({}), None) == "https://api.github.com"
     with pytest.raises(ValidationError):
         GitHubConnector.parse_config({"api_url": "https://api.github.com", "token": "ghp_x"})
 
@@ -247,8 +252,8 @@ async def test_github_app_credentials_send_the_installation_token() -> None:
         provider="github",
         kind="github_app",
         access_token="ghs_installation_token",
-        refresh_token="-----BEGIN RSA PRIVATE KEY-----\n...",
-        extra={"app_id": 1, "installation_id": 2},
+        secrets={"private_key": "-----BEGIN RSA PRIVATE KEY-----\n..."},
+        extra={"app_id": "1", "installation_id": 2},
     )
     result = await call_tool(
         GitHubConnector,

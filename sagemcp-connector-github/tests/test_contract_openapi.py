@@ -2,7 +2,7 @@
 
 Each tool is called with representative arguments (`github_cases.CASES`); every request
 it sends (method, path, query string, JSON body) must match an operation of
-`shared/specs/github/api.github.com.json.gz`, and the tool must turn the recorded
+`specs/github/api.github.com.json.gz`, and the tool must turn the recorded
 response of that operation (GitHub's own example) into a successful result.
 """
 
@@ -125,5 +125,5 @@ def test_recorded_fixtures_are_current_and_labelled() -> None:
         assert on_disk[name] == text, f"{name} is out of date: run python tests/fixtures/_build.py"
         fixture = json.loads(text)
         assert fixture["source"] in {"example", "example, adjusted", "derived"}
-        assert fixture["from"].startswith("shared/specs/github/api.github.com.json.gz")
+        assert fixture["from"].startswith("specs/github/api.github.com.json.gz")
         assert fixture["source"] == "example" or fixture.get("notes")

@@ -8,7 +8,6 @@ import pytest
 
 from sagemcp.catalog import update_file
 from sagemcp_github import GitHubConnector
-from sagemcp_github._scopes import SCOPES_BY_GROUP
 
 PACKAGE = Path(__file__).resolve().parents[1]
 README = PACKAGE / "README.md"
@@ -28,6 +27,5 @@ def test_every_tool_and_scope_is_documented(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     for name in GitHubConnector.tools:
         assert f"`{name}`" in text, name
-    for scopes in SCOPES_BY_GROUP.values():
-        for scope in scopes:
-            assert f"`{scope}`" in text, scope
+    for scope in GitHubConnector.oauth_scopes(None):
+        assert f"`{scope}`" in text, scope

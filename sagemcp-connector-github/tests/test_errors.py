@@ -226,7 +226,10 @@ async def test_invalid_json_is_a_clear_error() -> None:
 async def test_wrong_shape_is_a_clear_error() -> None:
     result = await get_issue(answers(httpx.Response(200, json=[1, 2, 3])))
     assert result.is_error
-    assert "unexpected shape" in result.text
+    assert (
+        "github returned an unexpected response to GET /repos/octocat/Hello-World/issues/1: expected a JSON "
+        "object, got a JSON list" in result.text
+    )
 
 
 @pytest.mark.parametrize(

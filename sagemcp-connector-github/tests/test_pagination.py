@@ -10,8 +10,8 @@ from github_support import fixture_body
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import decode_cursor, encode_cursor
+from sagemcp.errors import InvalidCursor
+from sagemcp.pagination import cursor_scope, decode_cursor, encode_cursor
 from sagemcp.testing import call_tool
 from sagemcp.upstream import UpstreamResponse
 from sagemcp_github import GitHubConnector
@@ -63,7 +63,7 @@ async def test_cursor_walks_every_page_once() -> None:
 async def test_next_page_request_carries_page_and_page_size() -> None:
     first = await call_tool(GitHubConnector, "github_list_issues", {**REPO, "limit": 10}, handler=paged_issues(25))
     cursor = first.structured["next_cursor"]  # type: ignore[index]
-    assert decode_cursor(cursor) == {"page": 2, "per_page": 10}
+    assert decode_cursor(cursor, tool="github_list_issues") == {"page": 2, "per_page": 10}
     second = await call_tool(
         GitHubConnector, "github_list_issues", {**REPO, "limit": 50, "cursor": cursor}, handler=paged_issues(25)
     )
@@ -86,17 +86,32 @@ async def test_default_and_maximum_page_size() -> None:
     "cursor",
     [
         "not a cursor",
-        encode_cursor({"page": "2; DROP"}),
-        encode_cursor({"page": 2, "url": "https://evil.example/"}),
-        encode_cursor({"page": -1}),
-        encode_cursor({"after": 5}),
+        encode_cursor({"page": "2; DROP"}, tool="github_list_issues"),
+        encode_cursor({"page": 2, "url": "https://evil.example/"}, tool="github_list_issues"),
+        encode_cursor({"page": -1}, tool="github_list_issues"),
+        encode_cursor({"after": 5}, tool="github_list_issues"),
+        encode_cursor({"page": 2}, tool="github_list_pull_requests"),
         "x" * 9000,
     ],
 )
 async def test_foreign_cursors_are_refused_before_any_request(cursor: str) -> None:
     result = await call_tool(GitHubConnector, "github_list_issues", {**REPO, "cursor": cursor}, handler=paged_issues(5))
     assert result.is_error and "cursor" in result.text
+    assert isinstance(result.error, InvalidCursor) or "at most 8192" in result.text
     assert result.requests == []
+
+
+async def test_a_cursor_from_another_list_tool_says_to_start_over() -> None:
+    first = await call_tool(GitHubConnector, "github_list_issues", {**REPO, "limit": 10}, handler=paged_issues(25))
+    cursor = first.structured["next_cursor"]  # type: ignore[index]
+    other = await call_tool(
+        GitHubConnector, "github_list_pull_requests", {**REPO, "cursor": cursor}, handler=paged_issues(25)
+    )
+    assert other.is_error and other.requests == []
+    assert other.text.startswith(
+        "this cursor is not valid for this tool (it came from github_list_issues); call github_list_pull_requests "
+        "again without a cursor"
+    )
 
 
 async def test_cursor_based_pages_dependabot() -> None:
@@ -112,7 +127,7 @@ async def test_cursor_based_pages_dependabot() -> None:
 
     first = await call_tool(GitHubConnector, "github_list_dependabot_alerts", {**REPO, "limit": 1}, handler=handler)
     cursor = first.structured["next_cursor"]  # type: ignore[index]
-    assert decode_cursor(cursor) == {"after": "Y3Vyc29yOnYy", "per_page": 1}
+    assert decode_cursor(cursor, tool="github_list_dependabot_alerts") == {"after": "Y3Vyc29yOnYy", "per_page": 1}
     second = await call_tool(
         GitHubConnector, "github_list_dependabot_alerts", {**REPO, "cursor": cursor}, handler=handler
     )
@@ -124,7 +139,7 @@ async def test_search_pages_with_the_same_query() -> None:
     result = await call_tool(
         GitHubConnector,
         "github_search_issues",
-        {"query": "is:open", "cursor": encode_cursor({"page": 3, "per_page": 50})},
+        {"query": "is:open", "cursor": encode_cursor({"page": 3, "per_page": 50}, tool="github_search_issues")},
         handler=lambda r: httpx.Response(200, json={"total_count": 0, "incomplete_results": False, "items": []}),
     )
     assert dict(result.request.url.params) == {"q": "is:open", "page": "3", "per_page": "50"}
@@ -138,9 +153,10 @@ def response_with_link(link: str | None) -> UpstreamResponse:
 @given(page=st.integers(min_value=2, max_value=100_000), per_page=st.integers(min_value=1, max_value=100))
 def test_cursor_round_trip(page: int, per_page: int) -> None:
     link = f'<https://api.github.com/repositories/1/issues?state=open&per_page={per_page}&page={page}>; rel="next"'
-    cursor = next_cursor(response_with_link(link))
-    assert cursor is not None
-    assert page_params(7, cursor) == {"page": page, "per_page": per_page}
+    with cursor_scope("github_list_issues"):
+        cursor = next_cursor(response_with_link(link))
+        assert cursor is not None
+        assert page_params(7, cursor) == {"page": page, "per_page": per_page}
 
 
 @given(limit=st.integers(min_value=1, max_value=1000))
@@ -149,16 +165,18 @@ def test_page_size_never_exceeds_the_maximum(limit: int) -> None:
     assert page_params(limit, None, maximum=50)["per_page"] <= 50
 
 
+@cursor_scope("github_list_issues")
 def test_no_next_link_no_cursor() -> None:
     assert next_cursor(response_with_link(None)) is None
     assert next_cursor(response_with_link('<https://api.github.com/x?page=1>; rel="prev"')) is None
     assert next_cursor(response_with_link('<https://api.github.com/x?page=abc>; rel="next"')) is None
 
 
+@cursor_scope("github_get_repository_tree")
 def test_offset_cursors() -> None:
     assert read_offset(None) == 0
     assert offset_cursor(100, 100) is None
     cursor = offset_cursor(100, 250)
     assert cursor is not None and read_offset(cursor) == 100
-    with pytest.raises(InvalidArguments):
+    with pytest.raises(InvalidCursor):
         read_offset(encode_cursor({"page": 2}))

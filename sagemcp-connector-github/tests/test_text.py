@@ -1,41 +1,22 @@
-"""Bounding text and building paths: the helpers every tool relies on."""
+"""Bounding text, telling binary from text, and building paths: the helpers every tool relies on."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from sagemcp.errors import InvalidArguments
 from sagemcp_github._params import file_path, repo_path, segment
-from sagemcp_github._text import clip, decode_text, is_binary
+from sagemcp_github._text import decode_text, is_binary
+from sagemcp_github.models import body
 
 
-def test_short_text_is_kept() -> None:
-    assert clip("hello", 10) == ("hello", False)
-    assert clip(None, 10) == (None, False)
-
-
-def test_long_text_is_cut_with_a_marker() -> None:
-    text, cut = clip("a" * 1000, 100, "ask for more")
-    assert cut is True and text is not None
-    assert text == "a" * 100 + "\n[truncated: 900 more characters of 1,000; ask for more]"
-
-
-def test_cut_prefers_a_line_boundary() -> None:
-    text, _ = clip("line\n" * 100, 98)
-    assert text == "line\n" * 19 + "[truncated: 406 more characters of 500]"
-
-
-@given(st.text(max_size=3000), st.integers(min_value=1, max_value=2000))
-def test_clip_keeps_a_prefix_and_bounds_the_size(text: str, limit: int) -> None:
-    out, cut = clip(text, limit)
-    assert out is not None
-    if cut:
-        body = out.rsplit("\n[truncated: ", 1)[0]
-        assert text.startswith(body) and len(body) <= limit
-    else:
-        assert out == text
+def test_body_fields_are_cut_with_the_core_marker() -> None:
+    assert body(None, 10, "hint") == (None, False)
+    assert body(42, 10) == (None, False)
+    assert body("hello", 10) == ("hello", False)
+    text, cut = body("a" * 1000, 100, "use github_get_issue for the full text")
+    assert cut is True
+    assert text == "a" * 100 + "…[truncated: 100 of 1,000 characters shown; use github_get_issue for the full text]"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ LOG_TEXT = "".join(f"2026-11-25T05:00:{i % 60:02d}Z step output line {i}\n" for 
 def storage_response(request: httpx.Request) -> httpx.Response:
     """The storage host honours a suffix Range request with 206, as Azure blob storage does."""
     wanted = int(request.headers["range"].removeprefix("bytes=-"))
-    return httpx.Response(206, content=LOG_TEXT.encode()[-wanted:], headers={"Content-Type": "text/plain"})
+    total = len(LOG_TEXT.encode())
+    headers = {"Content-Type": "text/plain", "Content-Range": f"bytes {total - wanted}-{total - 1}/{total}"}
+    return httpx.Response(206, content=LOG_TEXT.encode()[-wanted:], headers=headers)
 
 
 def logs_handler(location: str | None, conclusion: str = "failure") -> object:
@@ -53,9 +55,14 @@ async def test_job_logs_return_the_tail_without_sending_the_token_to_storage() -
     assert data["name"] == "build" and data["conclusion"] == "success"
     assert data["failed_steps"] == []
     tail = data["log_tail"]
-    assert tail.startswith("[truncated: earlier lines omitted]\n")
-    assert tail.endswith("step output line 1999\n") and "step output line 0\n" not in tail
-    assert len(tail) <= 20_100 and data["log_tail_truncated"] is True
+    marker, text = tail.split("\n", 1)
+    assert marker == (
+        f"…[truncated: the last {len(text.encode()):,} of {len(LOG_TEXT.encode()):,} bytes shown; log_url has the "
+        "whole log for about a minute]"
+    )
+    assert LOG_TEXT.endswith(text) and ("\n" + text) in LOG_TEXT  # whole lines only
+    assert text.endswith("step output line 1999\n") and "step output line 0\n" not in tail
+    assert len(text.encode()) <= 20_000 and data["log_tail_truncated"] is True
     api, logs, storage = result.requests
     assert [api.url.path, logs.url.path] == [
         "/repos/octocat/Hello-World/actions/jobs/399444496",

@@ -86,7 +86,7 @@ async def test_list_bodies_are_cut_with_a_marker() -> None:
     item = result.structured["items"][0]  # type: ignore[index]
     assert item["body_truncated"] is True
     assert len(item["body"]) < LIST_BODY_LIMIT + 120
-    assert "[truncated: " in item["body"] and "github_get_issue" in item["body"]
+    assert "…[truncated: " in item["body"] and "github_get_issue" in item["body"]
 
 
 async def test_empty_issue_list() -> None:
@@ -125,7 +125,7 @@ async def test_get_issue_bounds_a_huge_body() -> None:
     assert result.structured["body_truncated"] is True  # type: ignore[index]
     assert len(body) < BODY_LIMIT + 200
     assert body.endswith(
-        f"[truncated: {BODY_LIMIT * 2:,} more characters of {BODY_LIMIT * 3:,}; use github_get_issue for the full text]"
+        f"…[truncated: {BODY_LIMIT:,} of {BODY_LIMIT * 3:,} characters shown; use github_get_issue for the full text]"
     )
 
 

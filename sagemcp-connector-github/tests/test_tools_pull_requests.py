@@ -65,7 +65,7 @@ async def test_big_diffs_are_cut_with_a_marker() -> None:
     data = result.structured
     assert data is not None and data["truncated"] is True and data["total_chars"] == len(big)
     assert len(data["text"]) < DIFF_CHAR_LIMIT + 200
-    assert "[truncated: " in data["text"] and "github_list_pull_request_files" in data["text"]
+    assert "…[truncated: " in data["text"] and "github_list_pull_request_files" in data["text"]
 
 
 async def test_files_with_bounded_patches() -> None:

@@ -81,7 +81,8 @@ async def test_large_files_are_cut_at_a_line_with_a_marker_and_can_be_continued(
     assert 300 < end < 500
     assert len(data["content"]) <= FILE_CHAR_LIMIT + 200
     assert data["content"].endswith(
-        f"[truncated: showed lines 1-{end} of 1000; call again with start_line={end + 1} for more]"
+        f"\n…[truncated: {end} of 1,000 lines shown; these are lines 1-{end}; call github_get_file_content with "
+        f"start_line={end + 1} for more]"
     )
     assert data["content"].startswith("line 1: ")
 
@@ -96,7 +97,9 @@ async def test_one_enormous_line_is_cut() -> None:
     result = await read("app.min.js", handler=lambda request: file_answer(b"a" * (FILE_CHAR_LIMIT * 2)))
     data = result.structured
     assert data is not None and data["truncated"] is True
-    assert "[truncated: line 1 is 80,000 characters long; showed the first 40,000]" in data["content"]
+    assert data["content"] == "a" * FILE_CHAR_LIMIT + (
+        "…[truncated: 40,000 of 80,000 characters shown; the rest of line 1 is only in the file at download_url]"
+    )
 
 
 async def test_start_line_past_the_end() -> None:
@@ -148,7 +151,9 @@ async def test_big_directories_are_bounded() -> None:
     result = await read("d", handler=lambda request: httpx.Response(200, json=entries))
     data = result.structured
     assert data is not None and len(data["entries"]) == 300 and data["truncated"] is True
-    assert "700 more entries of 1000" in data["note"]
+    assert data["note"] == (
+        "…[truncated: 300 of 1,000 entries shown; page through them with github_get_repository_tree and path_prefix]"
+    )
 
 
 async def test_symlinks_and_submodules_show_their_target() -> None:

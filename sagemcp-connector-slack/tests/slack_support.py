@@ -1,8 +1,8 @@
 """The test harness: a fake Slack that answers from fixtures and checks every request it gets.
 
 Every request a tool sends to the fake goes through `Contract.check` first: methods in
-Slack's OpenAPI description (`shared/specs/slack/slack_web_openapi_v2.json`, beside this
-repository) are validated against it with `sagemcp.testing.OpenAPIValidator`; methods it
+Slack's OpenAPI description (`specs/slack/slack_web_openapi_v2.json`, stored gzipped, at the
+repository root) are validated against it with `sagemcp.testing.OpenAPIValidator`; methods it
 lacks are validated against the hand-written schemas in `tests/schemas/` (from Slack's
 documentation). A request that breaks its description fails the test that sent it.
 
@@ -27,7 +27,7 @@ from sagemcp.testing import OpenAPIValidator, ToolCall, call_tool
 from sagemcp_slack import SlackConnector
 
 TESTS = Path(__file__).resolve().parent
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "slack"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "specs" / "slack"
 SPEC_FILE = SPEC_DIR / "slack_web_openapi_v2.json"
 SCHEMAS = TESTS / "schemas"
 FIXTURES = TESTS / "fixtures"

@@ -14,11 +14,12 @@ from pydantic import ValidationError
 from sagemcp import ConnectorRegistry, OAuthApp, OAuthFlows
 from sagemcp.auth import BearerToken, OAuth2
 from sagemcp.errors import TokenEndpointError
-from sagemcp.models import Credential
+from sagemcp.models import Credential, ToolPolicy
 from sagemcp.oauth import Authorization
 from sagemcp.testing import assert_connector_valid
 from sagemcp_slack import SlackConfig, SlackConnector
-from sagemcp_slack.connector import ALWAYS_SCOPES, BOT_SCOPES_BY_GROUP, DEFAULT_GROUPS, USER_SCOPES_BY_GROUP
+from sagemcp_slack._scopes import CONVERSATION_READ
+from sagemcp_slack.connector import ALWAYS_SCOPES, DEFAULT_GROUPS
 
 WRITE_GROUPS = {"write", "files_write", "canvases_write"}
 
@@ -97,12 +98,18 @@ def test_write_tools_declare_truthful_hints() -> None:
     assert tools["slack_conversations_history"].read_only
 
 
-def test_every_tool_scope_is_requested_for_its_group() -> None:
-    for spec in SlackConnector.tools.values():
-        granted = set(ALWAYS_SCOPES) | set(BOT_SCOPES_BY_GROUP.get(spec.group, ()))
-        granted |= set(USER_SCOPES_BY_GROUP.get(spec.group, ()))
-        missing = set(spec.scopes) - granted
-        assert not missing, f"{spec.name} needs {missing}, which group {spec.group} does not request"
+def test_write_groups_ask_for_the_channel_reads_of_the_allow_list_check() -> None:
+    for group in WRITE_GROUPS:
+        scopes = SlackConnector.oauth_scopes(ToolPolicy(groups=[group]))
+        assert set(CONVERSATION_READ) <= set(scopes), group
+        assert scopes[0] == ALWAYS_SCOPES[0]
+
+
+def test_search_scopes_go_to_the_user_token_only() -> None:
+    policy = ToolPolicy(groups=["search"])
+    assert SlackConnector.oauth_scopes(policy) == list(ALWAYS_SCOPES)
+    assert SlackConnector.linked_oauth_scopes(policy) == {"user": ["search:read"]}
+    assert "search:read" not in SlackConnector.oauth_scopes(None)
 
 
 def test_oauth_v2_endpoints_and_quirks() -> None:
@@ -115,15 +122,32 @@ def test_oauth_v2_endpoints_and_quirks() -> None:
     assert any(isinstance(s, BearerToken) for s in SlackConnector.auth)
 
 
-def test_scopes_follow_enabled_groups() -> None:
-    scheme = oauth()
-    defaults = scheme.scopes_for(list(DEFAULT_GROUPS))
-    assert "channels:history" in defaults
-    assert "users:read" in defaults
-    assert "chat:write" not in defaults
-    assert "files:write" not in defaults
-    assert "chat:write" in scheme.scopes_for(["write"])
-    assert "canvases:write" in scheme.scopes_for(["canvases_write"])
+def test_scopes_follow_enabled_tools() -> None:
+    defaults = SlackConnector.oauth_scopes(ToolPolicy())
+    assert defaults == SlackConnector.oauth_scopes(ToolPolicy(groups=list(DEFAULT_GROUPS)))
+    assert defaults == [
+        "users:read",
+        "bookmarks:read",
+        "channels:history",
+        "channels:read",
+        "files:read",
+        "groups:history",
+        "groups:read",
+        "im:history",
+        "im:read",
+        "mpim:history",
+        "mpim:read",
+        "pins:read",
+        "reactions:read",
+        "team:read",
+        "usergroups:read",
+        "users:read.email",
+    ]
+    assert "chat:write" in SlackConnector.oauth_scopes(ToolPolicy(groups=["write"]))
+    assert "canvases:write" in SlackConnector.oauth_scopes(ToolPolicy(groups=["canvases_write"]))
+    read_only = SlackConnector.oauth_scopes(ToolPolicy(groups=["write", "files_write"], read_only=True))
+    assert "chat:write" in read_only  # slack_chat_scheduled_messages_list reads with chat:write
+    assert "files:write" not in read_only and "reactions:write" not in read_only
 
 
 APP = OAuthApp(tenant_id="t1", provider="slack", client_id="123.456", client_secret="app-secret")  # type: ignore[arg-type]
@@ -166,7 +190,7 @@ async def exchange(response: dict[str, object], status: int = 200) -> tuple[Auth
 
 def test_authorization_url_uses_v2_and_comma_scopes() -> None:
     flows = OAuthFlows()
-    scopes = oauth().scopes_for(["conversations"])
+    scopes = SlackConnector.oauth_scopes(ToolPolicy(groups=["conversations"]))
     url, pending = flows.begin(
         oauth(), APP, tenant_id="t1", provider="slack", redirect_uri="https://mcp.example/cb", scopes=scopes
     )
@@ -183,15 +207,15 @@ def test_authorization_url_uses_v2_and_comma_scopes() -> None:
 def test_authorization_url_asks_for_user_scopes_when_search_is_enabled() -> None:
     flows = OAuthFlows()
     scheme = oauth()
-    assert scheme.linked_scopes_for(["conversations"]) == {}
+    assert SlackConnector.linked_oauth_scopes(ToolPolicy(groups=["conversations"])) == {}
     url, _ = flows.begin(
         scheme,
         APP,
         tenant_id="t1",
         provider="slack",
         redirect_uri="https://mcp.example/cb",
-        scopes=scheme.scopes_for(list(DEFAULT_GROUPS)),
-        linked_scopes=scheme.linked_scopes_for(list(DEFAULT_GROUPS)),
+        scopes=SlackConnector.oauth_scopes(ToolPolicy()),
+        linked_scopes=SlackConnector.linked_oauth_scopes(ToolPolicy()),
     )
     query = parse_qs(urlsplit(url).query)
     assert query["user_scope"] == ["search:read"]
@@ -312,7 +336,7 @@ def test_bearer_tokens_are_sent_as_authorization_headers() -> None:
 )
 def test_api_url_accepted(url: str) -> None:
     config = SlackConnector.parse_config({"api_url": url})
-    assert SlackConnector.api_base_url(config) == url.rstrip("/")
+    assert SlackConnector.api_base_url(config, None) == url.rstrip("/")
 
 
 @pytest.mark.parametrize(
@@ -338,7 +362,7 @@ def test_api_url_refused(url: str) -> None:
 def test_default_config() -> None:
     config = SlackConnector.parse_config({})
     assert isinstance(config, SlackConfig)
-    assert SlackConnector.api_base_url(config) == "https://slack.com/api"
+    assert SlackConnector.api_base_url(config, None) == "https://slack.com/api"
     assert config.allowed_channels == []
 
 

@@ -2,7 +2,7 @@
 
 Sources, in order:
 
-- Slack's Swagger 2.0 description (`shared/specs/slack/slack_web_openapi_v2.json`, the full
+- Slack's Swagger 2.0 description (`specs/slack/slack_web_openapi_v2.json`, the full
   file, from slackapi/slack-api-specs at bc08db4, frozen since 2020-10) for every method it
   has: auth.test, team.info, conversations.*, chat.*, users.*, usergroups.*, search.messages,
   reactions.*, pins.* and files.info. Checked with `sagemcp.testing.OpenAPIValidator`
@@ -29,7 +29,7 @@ import pytest
 from slack_cases import ALL_CALLS, prepared
 from slack_support import FIXTURES, SCHEMAS, SPEC_FILE, Contract, FakeSlack, fixture, run
 
-from sagemcp.testing import ContractViolation
+from sagemcp.testing import ContractViolation, load_description
 from sagemcp_slack import SlackConnector
 
 HAND_WRITTEN = {
@@ -113,7 +113,7 @@ def test_hand_written_schemas_cover_only_methods_the_description_lacks(contract:
 
 
 def test_spec_fixtures_are_the_descriptions_examples() -> None:
-    spec = json.loads(SPEC_FILE.read_text())
+    spec = load_description(SPEC_FILE)
     for path in FIXTURES.glob("*.json"):
         document = json.loads(path.read_text())
         if document["source"] != "example":

@@ -10,7 +10,6 @@ import yaml
 
 from sagemcp.catalog import update_file
 from sagemcp_slack import SlackConfig, SlackConnector
-from sagemcp_slack.connector import ALWAYS_SCOPES, BOT_SCOPES_BY_GROUP, USER_SCOPES_BY_GROUP
 
 PACKAGE = Path(__file__).resolve().parents[1]
 README = PACKAGE / "README.md"
@@ -38,10 +37,9 @@ def test_tool_lists_are_current(path: Path) -> None:
 
 def test_manifest_scopes_match_the_connector() -> None:
     scopes = manifest(README)["oauth_config"]["scopes"]  # type: ignore[index]
-    wanted = set(ALWAYS_SCOPES).union(*BOT_SCOPES_BY_GROUP.values())
-    assert set(scopes["bot"]) == wanted
+    assert set(scopes["bot"]) == set(SlackConnector.oauth_scopes(None))  # every tool's bot scope, no more
     assert len(scopes["bot"]) == len(set(scopes["bot"]))
-    assert set(USER_SCOPES_BY_GROUP["search"]) <= set(scopes["user"])
+    assert set(SlackConnector.linked_oauth_scopes(None)["user"]) <= set(scopes["user"])
     redirect = manifest(README)["oauth_config"]["redirect_urls"][0]  # type: ignore[index]
     assert redirect.endswith("/api/v1/oauth/callback/slack")
 

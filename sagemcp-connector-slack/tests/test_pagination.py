@@ -7,6 +7,7 @@ import time
 import pytest
 from slack_support import FakeSlack, fixture, run
 
+from sagemcp.errors import InvalidCursor
 from sagemcp.pagination import decode_cursor, encode_cursor
 
 GENERAL = "C012AB3CD"
@@ -16,7 +17,7 @@ async def test_list_cursor_round_trip_keeps_the_query(slack: FakeSlack) -> None:
     first = await run(slack, "slack_conversations_list", {"types": ["im", "mpim"], "limit": 5})
     cursor = first.structured["next_cursor"]
     slack_cursor = fixture("conversations.list")["response_metadata"]["next_cursor"]
-    assert decode_cursor(cursor)["c"] == slack_cursor
+    assert decode_cursor(cursor, tool="slack_conversations_list")["c"] == slack_cursor
     await run(slack, "slack_conversations_list", {"types": ["public_channel"], "cursor": cursor, "limit": 5})
     args = slack.args("conversations.list")
     assert args == {"types": "im,mpim", "exclude_archived": "true", "limit": "5", "cursor": slack_cursor}
@@ -64,8 +65,8 @@ async def test_history_page_cut_to_budget_resumes_after_the_last_shown(slack: Fa
     assert 10 < len(items) < 40
     assert sum(len(m["text"]) for m in items) <= 60_000
     assert "cut to fit" in first.text
-    state = decode_cursor(first.structured["next_cursor"])
-    assert state == {"k": "history", "latest": items[-1]["ts"]}
+    state = decode_cursor(first.structured["next_cursor"], tool="slack_conversations_history")
+    assert state == {"latest": items[-1]["ts"]}
     await run(slack, "slack_conversations_history", {"channel": GENERAL, "cursor": first.structured["next_cursor"]})
     args = slack.args("conversations.history")
     assert args["latest"] == items[-1]["ts"] and "cursor" not in args
@@ -102,33 +103,30 @@ async def test_search_cut_resumes_inside_the_same_page(slack: FakeSlack) -> None
 async def test_cursor_of_another_tool_is_refused(slack: FakeSlack) -> None:
     first = await run(slack, "slack_users_list")
     call = await run(slack, "slack_conversations_list", {"cursor": first.structured["next_cursor"]})
-    assert call.is_error and "another tool" in call.text
+    assert call.is_error and isinstance(call.error, InvalidCursor)
+    assert call.text.startswith(
+        "this cursor is not valid for this tool (it came from slack_users_list); call slack_conversations_list "
+        "again without a cursor"
+    )
     assert slack.methods() == ["users.list"]
 
 
 @pytest.mark.parametrize(
-    "cursor",
+    "case",
     [
-        "not a cursor",
-        encode_cursor({"k": "history", "latest": "yesterday"}),
-        encode_cursor({"k": "history", "sneaky": "x"}),
-        encode_cursor({"k": "users_list", "c": ["list"]}),
-        "x" * 9000,
+        ("slack_conversations_history", "not a cursor"),
+        ("slack_conversations_history", encode_cursor({"latest": "yesterday"}, tool="slack_conversations_history")),
+        ("slack_conversations_history", encode_cursor({"sneaky": "x"}, tool="slack_conversations_history")),
+        ("slack_users_list", encode_cursor({"c": ["list"]}, tool="slack_users_list")),
+        ("slack_users_list", "x" * 9000),
     ],
 )
-async def test_bad_cursors_are_refused_before_any_request(slack: FakeSlack, cursor: str) -> None:
-    tool = "slack_users_list" if "users_list" in str(decode_cursor_safe(cursor)) else "slack_conversations_history"
+async def test_bad_cursors_are_refused_before_any_request(slack: FakeSlack, case: tuple[str, str]) -> None:
+    tool, cursor = case
     args = {"cursor": cursor} if tool == "slack_users_list" else {"channel": GENERAL, "cursor": cursor}
     call = await run(slack, tool, args)
     assert call.is_error and "cursor" in call.text
     assert slack.requests == []
-
-
-def decode_cursor_safe(cursor: str) -> object:
-    try:
-        return decode_cursor(cursor)
-    except Exception:
-        return None
 
 
 @pytest.mark.parametrize("limit", [0, 101, -5])

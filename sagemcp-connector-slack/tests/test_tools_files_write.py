@@ -13,13 +13,19 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from slack_support import FakeSlack, fixture, run
+from slack_support import ALL_GROUPS, FILE_HOST, FakeSlack, fixture, run
 
 from sagemcp.errors import UpstreamBadResponse
-from sagemcp_slack import SlackConfig
-from sagemcp_slack._files import check_file_url
+from sagemcp.execution import bind_upstream
+from sagemcp.models import Credential
+from sagemcp.testing import call_tool
+from sagemcp.upstream import UpstreamClient
+from sagemcp_slack import SlackConfig, SlackConnector
+from sagemcp_slack._files import FILES_ORIGIN, check_file_url
 
 UPLOAD_PATH = "/upload/v1/CwABAAAAXAoAAAAAAAAA"
+BOT_TOKEN = "xoxb-1234-5678-bot-token"
+USER_TOKEN = "xoxp-1234-5678-user-token"
 
 
 async def test_upload_text_file_and_share_it(slack: FakeSlack) -> None:
@@ -55,10 +61,11 @@ async def test_upload_text_file_and_share_it(slack: FakeSlack) -> None:
     ticket, upload, complete = slack.requests
     assert ticket.method == "POST" and ticket.headers["content-type"] == "application/x-www-form-urlencoded"
     assert parse_qs(ticket.content.decode()) == {"filename": ["report.csv"], "length": ["7"]}
-    # The bytes go to the returned URL, without the token.
+    # The bytes go to the returned URL, with the token core adds for the declared file host.
     assert (upload.method, str(upload.url)) == ("POST", f"https://files.slack.com{UPLOAD_PATH}")
-    assert "authorization" not in upload.headers
+    assert upload.headers["authorization"] == "Bearer test-token"
     assert upload.content == b"a,b\n1,2"
+    assert [r for r in slack.requests if r.url.host == FILE_HOST] == [upload]
     fields = parse_qs(complete.content.decode())
     assert json.loads(fields["files"][0]) == [{"id": "F07ABCDEF12", "title": "Q2"}]
     assert fields["channel_id"] == ["C012AB3CD"]
@@ -76,6 +83,33 @@ async def test_upload_text_file_and_share_it(slack: FakeSlack) -> None:
         "channel": "C012AB3CD",
         "size": 7,
     }
+
+
+async def test_upload_carries_the_bot_token_to_the_file_host_and_nothing_else_goes_there(slack: FakeSlack) -> None:
+    slack.on_file(UPLOAD_PATH, httpx.Response(200, text="OK"))
+    bot = Credential(tenant_id="test", provider="slack", kind="oauth2", access_token=BOT_TOKEN)
+    user = Credential(tenant_id="test", provider="slack:user", kind="oauth2", access_token=USER_TOKEN)
+    call = await call_tool(
+        SlackConnector,
+        "slack_files_upload",
+        {"filename": "a.txt", "content": "hello"},
+        handler=slack,
+        credential=bot,
+        linked={"user": user},
+        policy=ALL_GROUPS,
+    )
+    assert not call.is_error, call.text
+    on_file_host = [r for r in slack.requests if r.url.host == FILE_HOST]
+    assert [(r.method, r.url.path, r.content) for r in on_file_host] == [("POST", UPLOAD_PATH, b"hello")]
+    assert on_file_host[0].headers["authorization"] == f"Bearer {BOT_TOKEN}"
+    api = [r for r in slack.requests if r.url.host != FILE_HOST]
+    assert {r.url.host for r in api} == {"slack.com"}
+    assert {r.headers["authorization"] for r in slack.requests} == {f"Bearer {BOT_TOKEN}"}
+
+
+def test_the_file_host_is_a_declared_credential_origin() -> None:
+    assert SlackConnector.extra_origins == (FILES_ORIGIN,) == ("https://files.slack.com",)
+    assert SlackConnector.credential_origins(SlackConfig(), None) == (FILES_ORIGIN,)
 
 
 async def test_upload_binary_private_file(slack: FakeSlack) -> None:
@@ -113,6 +147,15 @@ async def test_upload_url_off_slack_is_refused(slack: FakeSlack) -> None:
     assert len(slack.requests) == 1
 
 
+async def test_upload_url_on_another_host_is_refused_before_anything_is_sent(slack: FakeSlack) -> None:
+    ticket = fixture("files.getUploadURLExternal")
+    ticket["upload_url"] = "https://uploads.evil.example/upload/v1/x"
+    slack.on("files.getUploadURLExternal", ticket)
+    call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
+    assert call.is_error and "not a Slack host" in call.text
+    assert [r.url.host for r in slack.requests] == ["slack.com"]
+
+
 async def test_failed_upload_stops_before_completion(slack: FakeSlack) -> None:
     slack.on_file(UPLOAD_PATH, httpx.Response(500, text="boom"))
     call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
@@ -125,9 +168,10 @@ async def test_failed_upload_stops_before_completion(slack: FakeSlack) -> None:
     ("url", "allowed"),
     [
         ("https://files.slack.com/upload/v1/abc", True),
-        ("https://slack.com/upload", True),
-        ("https://files.slack.com:443/upload", True),
+        ("https://FILES.slack.com:443/upload", True),
         ("http://127.0.0.1:8080/upload/v1/abc", True),  # the configured api_url's origin (a dev fake)
+        ("https://slack.com/upload", False),  # not the API origin here, nor the file host
+        ("https://other.slack.com/upload", False),
         ("http://files.slack.com/upload", False),
         ("https://files.slack.com:8443/upload", False),
         ("https://slack.com.evil.example/upload", False),
@@ -135,13 +179,18 @@ async def test_failed_upload_stops_before_completion(slack: FakeSlack) -> None:
         ("https://user:pw@files.slack.com/upload", False),
         ("http://127.0.0.1:9999/upload", False),
         ("https://169.254.169.254/latest/meta-data", False),
+        ("/upload/v1/abc", False),
         ("not a url", False),
+        (None, False),
     ],
 )
-def test_file_hosts(url: str, allowed: bool) -> None:
-    ctx = SimpleNamespace(config=SlackConfig(api_url="http://127.0.0.1:8080/api"))
-    if allowed:
-        assert str(check_file_url(ctx, url))  # type: ignore[arg-type]
-    else:
-        with pytest.raises(UpstreamBadResponse):
-            check_file_url(ctx, url)  # type: ignore[arg-type]
+async def test_file_hosts(url: str, allowed: bool) -> None:
+    config = SlackConfig(api_url="http://127.0.0.1:8080/api")
+    async with UpstreamClient() as upstream:
+        http = bind_upstream(upstream, SlackConnector, SlackConnector(), config, None)
+        ctx = SimpleNamespace(config=config, http=http)
+        if allowed:
+            assert check_file_url(ctx, url) == str(httpx.URL(url))  # type: ignore[arg-type]
+        else:
+            with pytest.raises(UpstreamBadResponse):
+                check_file_url(ctx, url)  # type: ignore[arg-type]

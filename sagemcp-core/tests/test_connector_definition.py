@@ -165,14 +165,3 @@ def test_tool_groups_as_mixins() -> None:
     everything = ToolPolicy(groups=["read", "write"], read_only=True)
     assert {s.name for s in Mixed.enabled_tools(everything)} == {"mixed_fetch"}
     assert Mixed.enabled_tools(ToolPolicy(exclude_tools=["mixed_fetch"])) == []
-
-
-def test_scopes_follow_enabled_groups() -> None:
-    scheme = OAuth2(
-        authorize_url="https://a.example/authorize",
-        token_url="https://a.example/token",
-        scopes=("read:user",),
-        scopes_by_group={"repos": ("repo",), "actions": ("workflow", "repo")},
-    )
-    assert scheme.scopes_for(["repos"]) == ["read:user", "repo"]
-    assert scheme.scopes_for(None) == ["read:user", "repo", "workflow"]

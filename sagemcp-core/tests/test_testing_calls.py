@@ -41,7 +41,7 @@ class Demo(Connector):
     Config = DemoSettings
 
     @classmethod
-    def api_base_url(cls, config: BaseModel) -> str:
+    def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
         assert isinstance(config, DemoSettings)
         return f"https://{config.host}/v1"
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sagemcp import ConnectorInfo, OAuth2, resource, tool
 from sagemcp.auth import ApiKey
 from sagemcp.connector import Connector
+from sagemcp.models import Credential
 from sagemcp.testing import assert_connector_valid, check_connector
 from sagemcp.tools import ToolAnnotations, ToolSpec
 
@@ -33,7 +34,6 @@ class Good(Connector):
         OAuth2(
             authorize_url="https://good.example/oauth/authorize",
             token_url="https://good.example/oauth/token",
-            scopes_by_group={"write": ("things:write",)},
         ),
     )
     base_url = "https://api.good.example"
@@ -56,7 +56,7 @@ class Good(Connector):
         """Get one thing by its id, with all its fields."""
         return Thing(id=thing_id, name="x")
 
-    @tool(read_only=False, destructive=True, group="write")
+    @tool(read_only=False, destructive=True, group="write", scopes=("things:write",))
     async def delete_thing(self, ctx: Any, thing_id: Annotated[int, Field(description="The thing to delete.")]) -> str:
         """Delete a thing for good; it cannot be restored."""
         return "deleted"
@@ -220,13 +220,6 @@ def test_oauth2_needs_both_urls_over_https() -> None:
     only_problem(broken(auth=(plain,)), "authorize_url 'http://good.example/authorize'", "https://")
 
 
-def test_oauth2_scopes_by_group_must_name_real_groups() -> None:
-    scheme = OAuth2(
-        authorize_url="https://good.example/a", token_url="https://good.example/t", scopes_by_group={"admin": ("x",)}
-    )
-    only_problem(broken(auth=(scheme,)), "scopes_by_group names 'admin'")
-
-
 def test_api_key_format_needs_token_placeholder() -> None:
     only_problem(broken(auth=(ApiKey(format="Token"),)), "ApiKey", "{token}")
 
@@ -246,11 +239,11 @@ def test_base_url_must_be_https() -> None:
 
 
 def test_empty_base_url_needs_api_base_url_override() -> None:
-    only_problem(broken(base_url=""), "base_url is empty", "api_base_url(config)")
+    only_problem(broken(base_url=""), "base_url is empty", "api_base_url(config, credential)")
 
     class Computed(Good):
         @classmethod
-        def api_base_url(cls, config: BaseModel) -> str:
+        def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
             return "https://tenant.good.example"
 
     Computed.base_url = ""

@@ -58,9 +58,8 @@ class FakeConnector(Connector):
             token_url=FAKE_BASE + "/token",
             revoke_url=FAKE_BASE + "/revoke",
             scopes=("read",),
-            scopes_by_group={"write": ("write",)},
             token_response_hook=user_token_hook,
-            linked_tokens=(LinkedToken("user", "user_scope", scopes_by_group={"search": ("search",)}),),
+            linked_tokens=(LinkedToken("user", "user_scope"),),
         ),
         BearerToken(),
     )
@@ -74,14 +73,14 @@ class FakeConnector(Connector):
         data: dict[str, Any] = response.json()
         return data
 
-    @tool(read_only=True, group="search", token="user")
+    @tool(read_only=True, group="search", token="user", scopes=("search",))
     async def whoami_user(self, ctx: ToolContext) -> dict[str, Any]:
         """Who the user credential acts as (the main one when there is none)."""
         response = await ctx.http.get("/whoami")
         data: dict[str, Any] = response.json()
         return data
 
-    @tool(read_only=False, group="write", destructive=True)
+    @tool(read_only=False, group="write", destructive=True, scopes=("write",))
     async def delete_thing(self, ctx: ToolContext, thing_id: int) -> str:
         """Delete a thing."""
         return f"deleted {thing_id}"

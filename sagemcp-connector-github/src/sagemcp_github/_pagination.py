@@ -2,8 +2,8 @@
 
 GitHub pages with `per_page` and `page` (or, on a few endpoints such as Dependabot
 alerts, `before`/`after` cursors) and announces the next page in the `Link` header.
-A cursor here is the pagination part of that next URL's query (`page`, `per_page`,
-`after`, ...), encoded with `sagemcp.pagination.encode_cursor`; the page size is
+A cursor here holds the pagination part of that next URL's query (`page`, `per_page`,
+`after`, ...), in a core cursor bound to the tool that returned it; the page size is
 fixed by the cursor, so a later `limit` cannot shift the pages. Lists that GitHub
 returns whole (a Git tree, a directory) are paged here with an `offset` cursor.
 """
@@ -14,44 +14,42 @@ from typing import Any
 
 import httpx
 
-from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import clamp_limit, decode_cursor, encode_cursor
+from sagemcp.errors import InvalidCursor
+from sagemcp.pagination import decode_cursor, encode_cursor
 from sagemcp.upstream import UpstreamResponse
 
-__all__ = ["DEFAULT_LIMIT", "MAX_PER_PAGE", "next_cursor", "offset_cursor", "page_params", "read_offset"]
+from ._params import MAX_PER_PAGE
 
-DEFAULT_LIMIT = 20
-MAX_PER_PAGE = 100
+__all__ = ["next_cursor", "offset_cursor", "page_params", "read_offset"]
+
 _KEYS = frozenset({"page", "per_page", "after", "before"})
 _INT_KEYS = frozenset({"page", "per_page"})
 
 
-def _bad_cursor(reason: str) -> InvalidArguments:
-    return InvalidArguments(
-        "cursor is not valid: pass the next_cursor of the previous page unchanged, or leave it out to start over",
-        errors=[("cursor", reason)],
+def _bad_cursor(reason: str) -> InvalidCursor:
+    return InvalidCursor(
+        f"this cursor holds {reason}: pass the next_cursor of the previous page unchanged, or call the tool again "
+        "without a cursor to start over",
+        reason,
     )
 
 
-def page_params(limit: int | None, cursor: str | None, *, maximum: int = MAX_PER_PAGE) -> dict[str, Any]:
+def page_params(limit: int, cursor: str | None, *, maximum: int = MAX_PER_PAGE) -> dict[str, Any]:
     """Query parameters for one page: `per_page` from `limit`, or everything the cursor holds."""
     if cursor is None:
-        return {"per_page": clamp_limit(limit, DEFAULT_LIMIT, maximum)}
-    data = decode_cursor(cursor)
+        return {"per_page": min(limit, maximum)}
     params: dict[str, Any] = {}
-    for key, value in data.items():
+    for key, value in decode_cursor(cursor).items():
         if key not in _KEYS:
-            raise _bad_cursor(f"unknown key {key!r}")
+            raise _bad_cursor(f"an unknown key {key!r}")
         if key in _INT_KEYS:
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
-                raise _bad_cursor(f"{key} must be a positive integer")
+                raise _bad_cursor(f"a {key} that is not a positive integer")
         elif not isinstance(value, str) or len(value) > 1024:
-            raise _bad_cursor(f"{key} must be a short string")
+            raise _bad_cursor(f"an {key} that is not a short string")
         params[key] = value
     per_page = params.get("per_page")
-    params["per_page"] = (
-        min(per_page, maximum) if isinstance(per_page, int) else clamp_limit(limit, DEFAULT_LIMIT, maximum)
-    )
+    params["per_page"] = min(per_page if isinstance(per_page, int) else limit, maximum)
     return params
 
 
@@ -90,5 +88,5 @@ def read_offset(cursor: str | None) -> int:
     data = decode_cursor(cursor)
     offset = data.get("offset")
     if set(data) != {"offset"} or not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise _bad_cursor("not a cursor returned by this tool")
+        raise _bad_cursor("no offset")
     return offset

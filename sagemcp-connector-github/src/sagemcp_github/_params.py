@@ -1,5 +1,8 @@
 """Parameter types shared by the tools, and safe construction of GitHub API paths.
 
+Page sizes are core's `Limit` with GitHub's maxima (`per_page` is at most 100); the
+cursor is core's `Cursor`.
+
 Every value a caller gives that ends up in a URL path goes through `segment` (one
 path segment: `/` is encoded) or `file_path` (a repository path: `/` separates
 segments); both refuse empty, `.` and `..` segments, so no argument can climb out of
@@ -14,18 +17,18 @@ from urllib.parse import quote
 from pydantic import Field
 
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import MAX_CURSOR_LENGTH
+from sagemcp.pagination import Limit
 
 __all__ = [
+    "MAX_PER_PAGE",
     "SMALL_PAGE",
-    "Cursor",
     "IssueNumber",
-    "Limit",
     "Owner",
+    "PageLimit",
     "PullNumber",
     "Ref",
     "Repo",
-    "SmallLimit",
+    "SmallPageLimit",
     "Username",
     "file_path",
     "repo_path",
@@ -69,17 +72,12 @@ Ref = Annotated[
         description="A branch name, tag name or commit SHA.",
     ),
 ]
-Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100 (default 20).")]
+MAX_PER_PAGE = 100
+"""GitHub's largest `per_page`."""
 SMALL_PAGE = 50
-SmallLimit = Annotated[int, Field(ge=1, le=SMALL_PAGE, description="Items per page, 1-50 (default 20).")]
+PageLimit = Annotated[int, Limit(maximum=MAX_PER_PAGE)]
+SmallPageLimit = Annotated[int, Limit(maximum=SMALL_PAGE)]
 """For lists of large items (bodies, many fields): 50 of them stay well under 25,000 tokens."""
-Cursor = Annotated[
-    str | None,
-    Field(
-        max_length=MAX_CURSOR_LENGTH,
-        description="The `next_cursor` of the previous page, unchanged; omit it for the first page.",
-    ),
-]
 
 
 def segment(value: str | int, name: str = "value") -> str:

@@ -1,24 +1,10 @@
-"""Bounding text for a model: cut with an explicit marker, never silently; tell binary from text."""
+"""Telling a repository's text files from binary ones (cutting text is core's `sagemcp.text.clip`)."""
 
 from __future__ import annotations
 
-__all__ = ["clip", "decode_text", "is_binary"]
+__all__ = ["decode_text", "is_binary"]
 
 _SNIFF = 8192
-
-
-def clip(text: str | None, limit: int, hint: str = "") -> tuple[str | None, bool]:
-    """`text` cut to about `limit` characters with a `[truncated ...]` marker; and whether it was cut."""
-    if text is None or len(text) <= limit:
-        return text, False
-    cut = text[:limit]
-    newline = cut.rfind("\n")
-    if newline > limit * 0.8:  # end on a line boundary when one is near
-        cut = cut[:newline]
-    more = len(text) - len(cut)
-    marker = f"[truncated: {more:,} more characters of {len(text):,}"
-    marker += f"; {hint}]" if hint else "]"
-    return f"{cut}\n{marker}", True
 
 
 def is_binary(data: bytes) -> bool:

@@ -3,7 +3,7 @@
 Authentication (a tenant's credential names one by its `kind`):
 
 - `oauth2`: an OAuth App's authorization-code flow (with PKCE); the scopes requested are
-  those of the enabled tool groups (`sagemcp_github._scopes.SCOPES_BY_GROUP`).
+  those the enabled tools declare (named in `sagemcp_github._scopes`).
 - `bearer`: a fine-grained or classic personal access token (or any other token).
 - `github_app`: a GitHub App installation; see `sagemcp_github.auth.GitHubAppAuth`.
 
@@ -25,8 +25,8 @@ from sagemcp.errors import UpstreamError, UpstreamNotFound
 from sagemcp.models import Credential
 from sagemcp.upstream import UpstreamResponse
 
+from . import __version__
 from ._config import DEFAULT_API_URL, validate_api_url
-from ._scopes import SCOPES_BY_GROUP
 from .auth import GitHubAppAuth
 from .tools import (
     ActionsTools,
@@ -87,16 +87,15 @@ class GitHubConnector(
         description="Repositories, files, branches, commits, releases, issues, pull requests and reviews, "
         "GitHub Actions, code and issue search, code-scanning and Dependabot alerts, notifications and users.",
         homepage="https://docs.github.com/rest",
-        version="0.1.0",
+        version=__version__,
         default_groups=DEFAULT_GROUPS,
     )
     auth = (
         OAuth2(
-            description="GitHub OAuth App (authorization code with PKCE); scopes follow the enabled tool groups.",
+            description="GitHub OAuth App (authorization code with PKCE); scopes follow the enabled tools.",
             authorize_url="https://github.com/login/oauth/authorize",
             token_url="https://github.com/login/oauth/access_token",
             scopes=(),
-            scopes_by_group=SCOPES_BY_GROUP,
             pkce=True,
             token_auth_method="client_secret_post",
         ),
@@ -110,8 +109,8 @@ class GitHubConnector(
     base_url = DEFAULT_API_URL
 
     @classmethod
-    def api_base_url(cls, config: BaseModel) -> str:
-        """The tenant's API base URL (github.com, GHE.com or a GitHub Enterprise Server)."""
+    def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
+        """The tenant's API base URL (github.com, GHE.com or a GitHub Enterprise Server), whatever the credential."""
         return getattr(config, "api_url", None) or DEFAULT_API_URL
 
     def upstream_headers(self, config: BaseModel, credential: Credential | None) -> dict[str, str]:

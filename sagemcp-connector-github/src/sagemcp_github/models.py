@@ -2,8 +2,8 @@
 
 Each model keeps identifiers, numbers, titles, states, logins, labels, dates (ISO 8601
 strings as GitHub sends them), web URLs and Markdown bodies, and has a `from_api`
-constructor that reads GitHub's JSON. Long text is cut by the tools with an explicit
-`[truncated ...]` marker; list results are `Page`s with `next_cursor`.
+constructor that reads GitHub's JSON. Long text is cut with core's truncation marker
+(`sagemcp.text.clip`); list results are `Page`s with `next_cursor`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sagemcp.pagination import Page
-
-from ._text import clip
+from sagemcp.text import clip
 
 __all__ = [
     "ActionResult",
@@ -136,8 +135,9 @@ def repo_full_name(api_url: Any) -> str | None:
     return "/".join(parts[:2]) if len(parts) >= 2 else None
 
 
-def body(text: Any, limit: int, hint: str) -> tuple[str | None, bool]:
-    return clip(text if isinstance(text, str) else None, limit, hint)
+def body(text: Any, limit: int, hint: str = "") -> tuple[str | None, bool]:
+    """A text field of GitHub's JSON (None when absent) cut to `limit` characters, and whether it was cut."""
+    return clip(text, limit, hint) if isinstance(text, str) else (None, False)
 
 
 def short(text: Any) -> str | None:
@@ -572,7 +572,7 @@ class FileChange(BaseModel):
 
     @classmethod
     def from_api(cls, data: dict[str, Any], patch_limit: int = PATCH_LIMIT) -> FileChange:
-        patch, cut = clip(data.get("patch"), patch_limit, "the full diff is in the file's blob URL or the PR diff")
+        patch, cut = body(data.get("patch"), patch_limit, "the full diff is in the file's blob URL or the PR diff")
         return cls(
             filename=data.get("filename") or "",
             status=data.get("status"),
@@ -716,7 +716,7 @@ class Issue(BaseModel):
     updated_at: str | None = None
     closed_at: str | None = None
     url: str | None = None
-    body: str | None = Field(default=None, description="Markdown; cut with a [truncated ...] marker when long.")
+    body: str | None = Field(default=None, description="Markdown; cut with a …[truncated: ...] marker when long.")
     body_truncated: bool = False
 
     @classmethod
@@ -819,7 +819,7 @@ class PullRequest(BaseModel):
     closed_at: str | None = None
     merged_at: str | None = None
     url: str | None = None
-    body: str | None = Field(default=None, description="Markdown; cut with a [truncated ...] marker when long.")
+    body: str | None = Field(default=None, description="Markdown; cut with a …[truncated: ...] marker when long.")
     body_truncated: bool = False
 
     @classmethod

@@ -6,7 +6,9 @@ group `sagemcp.connectors` makes `SlackConnector` available to every installatio
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import version as _version
+
+__version__: str = _version("sagemcp-connector-slack")  # pyproject.toml holds the one version number
 
 from .connector import SlackConfig, SlackConnector
 

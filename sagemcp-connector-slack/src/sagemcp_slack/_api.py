@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sagemcp.context import ToolContext
-from sagemcp.errors import UpstreamBadResponse
 from sagemcp.upstream import UpstreamResponse
 
 from ._config import SlackConfig
@@ -57,21 +56,10 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _data(response: UpstreamResponse, method: str) -> dict[str, Any]:
-    data = response.json()
-    if not isinstance(data, dict):
-        raise UpstreamBadResponse(
-            f"Slack answered {method} with JSON that is not an object; try again later.",
-            status=response.status,
-            provider="slack",
-        )
-    return data
-
-
 async def read(ctx: ToolContext, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Call a read method with GET and return its JSON object."""
     response = await ctx.http.get(f"/{method}", params=_query(params))
-    return _data(response, method)
+    return response.json_object()
 
 
 async def read_response(
@@ -79,7 +67,7 @@ async def read_response(
 ) -> tuple[dict[str, Any], UpstreamResponse]:
     """Like `read`, and the response too (for headers such as `X-OAuth-Scopes`)."""
     response = await ctx.http.get(f"/{method}", params=_query(params))
-    return _data(response, method), response
+    return response.json_object(), response
 
 
 async def write(ctx: ToolContext, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,10 +78,10 @@ async def write(ctx: ToolContext, method: str, body: Mapping[str, Any]) -> dict[
         content=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
         headers={"Content-Type": JSON_CONTENT_TYPE},
     )
-    return _data(response, method)
+    return response.json_object()
 
 
 async def write_form(ctx: ToolContext, method: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Call a method that takes form fields only (never retried) and return its JSON object."""
     response = await ctx.http.post(f"/{method}", data=_query(fields))
-    return _data(response, method)
+    return response.json_object()

@@ -2,13 +2,15 @@
 
 `render_messages` is the one path from raw messages to `Message`s: it collects every
 user and channel id the messages mention, resolves them through the call's `Names`,
-then converts each message. Long texts are cut with an explicit marker.
+then converts each message. Long texts are cut with core's truncation marker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+from sagemcp.text import clip
 
 from ._api import obj
 from ._mrkdwn import mentioned_ids, to_markdown
@@ -20,7 +22,6 @@ __all__ = [
     "LIST_TEXT_LIMIT",
     "TEXT_LIMIT",
     "channel_from",
-    "clip",
     "render_messages",
     "user_from",
     "usergroup_from",
@@ -30,13 +31,6 @@ TEXT_LIMIT = 20_000
 """Characters of one message's text when a tool returns a single message or a thread."""
 LIST_TEXT_LIMIT = 3_000
 """Characters of each message's text in history and search results."""
-
-
-def clip(text: str, limit: int, hint: str) -> tuple[str, bool]:
-    if len(text) <= limit:
-        return text, False
-    cut = text[:limit]
-    return f"{cut}\n[truncated: {len(text) - len(cut):,} more characters; {hint}]", True
 
 
 def _str(value: Any) -> str | None:
@@ -128,11 +122,12 @@ async def render_messages(
             channel_id = _str(where.get("id"))
             if channel_id and isinstance(where.get("name"), str):
                 channel_names.setdefault(channel_id, where["name"])
-        text, cut = clip(
-            to_markdown(_text_of(m), user_names, channel_names),
-            text_limit,
-            "read the thread or the single message for the full text",
+        hint = (
+            "call slack_conversations_replies with this message's ts for the full text"
+            if text_limit < TEXT_LIMIT
+            else "open the message's permalink in Slack for the rest"
         )
+        text, cut = clip(to_markdown(_text_of(m), user_names, channel_names), text_limit, hint)
         author_id = _str(m.get("user")) or _str(m.get("bot_id"))
         author = user_names.get(author_id or "") or _str(m.get("username"))
         if author is None and isinstance(m.get("bot_profile"), dict):

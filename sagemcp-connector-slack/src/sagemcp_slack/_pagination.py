@@ -3,10 +3,10 @@
 Slack pages most lists with `cursor` + `limit` and answers `response_metadata.next_cursor`
 (empty on the last page); `search.messages` pages with `page` + `count`; a few methods
 (`pins.list`, `bookmarks.list`, `usergroups.list`) return everything at once and are
-paged here by offset. Our cursor is `encode_cursor` of a small dict: `k` names the tool
-that made it (a cursor handed to another tool is refused), the rest is what the next
-page needs (Slack's cursor, a page number or an offset, and the fixed parameters such
-as the history window, so that page two covers the same time range as page one).
+paged here by offset. Our cursor is a core cursor (bound to the tool that made it, so a
+cursor handed to another tool is refused) holding a small dict: Slack's cursor, a page
+number or an offset, and the fixed parameters such as the history window, so that page
+two covers the same time range as page one. `read_cursor` checks each key's type.
 """
 
 from __future__ import annotations
@@ -15,28 +15,18 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import clamp_limit, decode_cursor, encode_cursor
+from sagemcp.errors import InvalidCursor
+from sagemcp.pagination import decode_cursor, encode_cursor
 
-__all__ = [
-    "DEFAULT_LIMIT",
-    "MAX_LIMIT",
-    "PAGE_BUDGET",
-    "fit_budget",
-    "make_cursor",
-    "page_size",
-    "read_cursor",
-    "slack_next_cursor",
-]
+__all__ = ["MAX_LIMIT", "PAGE_BUDGET", "fit_budget", "make_cursor", "read_cursor", "slack_next_cursor"]
 
-DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 PAGE_BUDGET = 60_000
 """Characters of rendered items in one page (about 15,000 tokens); the rest goes to the next page."""
 
 _MAX_VALUE = 2048
 _TS_RE = re.compile(r"^[0-9]{9,10}(\.[0-9]{1,6})?$")
-_SIMPLE_KEYS = {"k", "c", "q", "types", "sort"}
+_SIMPLE_KEYS = {"c", "q", "types", "sort"}
 _INT_KEYS = {"p", "o", "n"}
 _TS_KEYS = {"oldest", "latest", "after"}
 _BOOL_KEYS = {"x", "inc"}
@@ -44,30 +34,24 @@ _BOOL_KEYS = {"x", "inc"}
 T = TypeVar("T")
 
 
-def _bad(reason: str) -> InvalidArguments:
-    return InvalidArguments(
-        f"cursor is not valid ({reason}): pass the next_cursor of the previous page of the same tool unchanged, "
-        "or leave it out to start over",
-        errors=[("cursor", reason)],
+def _bad(reason: str) -> InvalidCursor:
+    return InvalidCursor(
+        f"this cursor is not valid ({reason}): pass the next_cursor of the previous page of the same tool "
+        "unchanged, or call the tool again without a cursor to start over",
+        reason,
     )
 
 
-def page_size(limit: int | None, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
-    return clamp_limit(limit, default, maximum)
+def make_cursor(**state: Any) -> str:
+    """A cursor for the running tool holding `state` (None values left out)."""
+    return encode_cursor({key: value for key, value in state.items() if value is not None})
 
 
-def make_cursor(kind: str, **state: Any) -> str:
-    """A cursor for the tool `kind` holding `state` (None values left out)."""
-    return encode_cursor({"k": kind, **{key: value for key, value in state.items() if value is not None}})
-
-
-def read_cursor(cursor: str | None, kind: str) -> dict[str, Any] | None:
-    """The state inside a cursor made by `make_cursor(kind, ...)`; None without a cursor."""
+def read_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The state inside a cursor the running tool made with `make_cursor`; None without a cursor."""
     if cursor is None:
         return None
     data = decode_cursor(cursor)
-    if data.get("k") != kind:
-        raise _bad(f"this cursor belongs to another tool, not {kind}")
     for key, value in data.items():
         if key in _INT_KEYS:
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:

@@ -1,4 +1,8 @@
-"""Argument types shared by the tools: each one validated, and described for the model."""
+"""Argument types shared by the tools: each one validated, and described for the model.
+
+Page sizes are core's `Limit` (Slack pages hold at most 100 items here) and cursors
+core's `Cursor`.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,14 @@ from typing import Annotated
 
 from pydantic import Field
 
+from sagemcp.pagination import Limit
+
 from ._pagination import MAX_LIMIT
 from ._time import TS_PATTERN, WINDOW_PATTERN
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "ChannelArg",
-    "CursorArg",
     "EmojiArg",
     "LimitArg",
     "MarkdownArg",
@@ -65,14 +71,9 @@ TimeArg = Annotated[
         description="A date (2024-05-01), an ISO 8601 date-time, or a Slack timestamp.",
     ),
 ]
-LimitArg = Annotated[
-    int | None,
-    Field(default=None, ge=1, le=MAX_LIMIT, description=f"Items per page (default 20, at most {MAX_LIMIT})."),
-]
-CursorArg = Annotated[
-    str | None,
-    Field(default=None, max_length=8192, description="next_cursor from the previous page; leave out to start."),
-]
+DEFAULT_LIMIT = 20
+LimitArg = Annotated[int, Limit(maximum=MAX_LIMIT)]
+"""A page size; give it the default `DEFAULT_LIMIT` (`limit: LimitArg = DEFAULT_LIMIT`)."""
 MarkdownArg = Annotated[
     str,
     Field(

@@ -3,7 +3,7 @@
 The class holds no state: each call gets its tenant's configuration (`SlackConfig`),
 credential and a client bound to the configured API URL in its `ToolContext`.
 
-Authentication: Slack's OAuth v2 (bot scopes for the enabled tool groups, and the
+Authentication: Slack's OAuth v2 (the bot scopes of the enabled tools, and the
 user scopes search needs, whose user token is kept as the linked `slack:user`
 credential; token rotation is followed when the Slack app enables it), or a bot token
 (`xoxb-`) and/or a user token (`xoxp-`) stored directly. Slack answers failures with HTTP 200 and `ok: false`:
@@ -19,11 +19,13 @@ from pydantic import BaseModel
 from sagemcp.auth import AuthScheme, BearerToken, LinkedToken, OAuth2
 from sagemcp.connector import Connector, ConnectorInfo
 from sagemcp.errors import UpstreamError
+from sagemcp.models import Credential
 from sagemcp.upstream import UpstreamResponse
 
 from . import __version__
 from ._config import DEFAULT_API_URL, SlackConfig
 from ._errors import slack_error
+from ._files import FILES_ORIGIN
 from ._oauth import slack_token_response
 from .tools import (
     BookmarkTools,
@@ -38,51 +40,11 @@ from .tools import (
     WriteTools,
 )
 
-__all__ = [
-    "ALWAYS_SCOPES",
-    "BOT_SCOPES_BY_GROUP",
-    "DEFAULT_GROUPS",
-    "USER_SCOPES_BY_GROUP",
-    "SlackConfig",
-    "SlackConnector",
-]
-
-_CONVERSATION_READ = ("channels:read", "groups:read", "im:read", "mpim:read")
+__all__ = ["ALWAYS_SCOPES", "DEFAULT_GROUPS", "SlackConfig", "SlackConnector"]
 
 ALWAYS_SCOPES = ("users:read",)
-"""Requested whatever the groups: names of authors and mentions are resolved with users.info."""
-
-BOT_SCOPES_BY_GROUP: dict[str, tuple[str, ...]] = {
-    "conversations": (
-        *_CONVERSATION_READ,
-        "channels:history",
-        "groups:history",
-        "im:history",
-        "mpim:history",
-        "reactions:read",
-    ),
-    "users": ("users:read", "users:read.email", "usergroups:read"),
-    "pins": ("pins:read",),
-    "bookmarks": ("bookmarks:read",),
-    "canvases": ("files:read",),
-    "workspace": ("team:read",),
-    # Write tools read the target channel (conversations.info) to check allowed_channels.
-    "write": (
-        "chat:write",
-        "im:write",
-        "mpim:write",
-        "reactions:write",
-        "pins:write",
-        "bookmarks:write",
-        *_CONVERSATION_READ,
-    ),
-    "files_write": ("files:write", *_CONVERSATION_READ),
-    "canvases_write": ("canvases:write", *_CONVERSATION_READ),
-}
-"""Bot-token scopes per tool group: the OAuth flow requests those of the enabled groups."""
-
-USER_SCOPES_BY_GROUP: dict[str, tuple[str, ...]] = {"search": ("search:read",)}
-"""Scopes only a user token can hold (Slack has no bot scope for search)."""
+"""Requested whatever the groups: names of authors and mentions are resolved with users.info. The
+other scopes are those of the enabled tools (`@tool(scopes=...)`; shared ones in `_scopes`)."""
 
 DEFAULT_GROUPS = ("conversations", "users", "search", "pins", "bookmarks", "canvases", "workspace")
 """Read-only groups, on for a new tenant; `write`, `files_write` and `canvases_write` must be enabled."""
@@ -128,7 +90,6 @@ class SlackConnector(
             # auth.revoke revokes the token that authenticates the call.
             revocation="bearer",
             scopes=ALWAYS_SCOPES,
-            scopes_by_group=BOT_SCOPES_BY_GROUP,
             # Slack documents a confidential-client flow for oauth.v2.access (client secret, preferably
             # with HTTP Basic); PKCE is not part of it.
             pkce=False,
@@ -140,7 +101,6 @@ class SlackConnector(
                 LinkedToken(
                     name="user",
                     scope_param="user_scope",
-                    scopes_by_group=USER_SCOPES_BY_GROUP,
                     description="The installing user's token (xoxp-), for search.",
                 ),
             ),
@@ -155,9 +115,11 @@ class SlackConnector(
     )
     Config = SlackConfig
     base_url = DEFAULT_API_URL
+    extra_origins = (FILES_ORIGIN,)
+    """Uploads and canvas downloads go to Slack's file host with the token, through `ctx.http`."""
 
     @classmethod
-    def api_base_url(cls, config: BaseModel) -> str:
+    def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
         """The tenant's `api_url` (Slack's own by default; a local fake Slack in development)."""
         return config.api_url if isinstance(config, SlackConfig) else DEFAULT_API_URL
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .auth import OAuth2
 from .connector import Connector
+from .models import ToolPolicy
 
 __all__ = ["render_tools_markdown", "update_file"]
 
@@ -39,17 +40,28 @@ def render_tools_markdown(cls: type[Connector]) -> str:
             lines.append(f"| `{spec.name}` | {kind} | {first} |")
         lines.append("")
     oauth = cls.oauth2()
-    if oauth is not None and oauth.scopes_by_group:
-        lines += ["### OAuth scopes by group", "", "| Group | Scopes |", "|---|---|"]
-        lines.append(f"| (always) | {', '.join(f'`{s}`' for s in oauth.scopes) or '-'} |")
-        for group, scopes in sorted(oauth.scopes_by_group.items()):
-            lines.append(f"| `{group}` | {', '.join(f'`{s}`' for s in scopes) or '-'} |")
-        lines.append("")
+    if oauth is not None and (oauth.scopes or any(s.scopes for s in cls.tools.values())):
+        lines += _scope_table(cls, oauth)
     kinds = ", ".join(
         f"`{s.kind}`" + (" (OAuth 2.0 authorization code)" if isinstance(s, OAuth2) else "") for s in cls.auth
     )
     lines += [f"Credential kinds accepted: {kinds}.", ""]
     return "\n".join(lines)
+
+
+def _scope_table(cls: type[Connector], oauth: OAuth2) -> list[str]:
+    """The scopes an authorization asks for when each group is enabled (from the tools' `scopes`)."""
+    lines = ["### OAuth scopes by group", "", "| Group | Scopes |", "|---|---|"]
+    lines.append(f"| (always) | {', '.join(f'`{s}`' for s in oauth.scopes) or '-'} |")
+    always = set(oauth.scopes)
+    for group in cls.groups():
+        policy = ToolPolicy(groups=[group])
+        cells = [f"`{s}`" for s in cls.oauth_scopes(policy) if s not in always]
+        for name, scopes in cls.linked_oauth_scopes(policy).items():
+            cells += [f"`{s}` ({name} token)" for s in scopes]
+        lines.append(f"| `{group}` | {', '.join(cells) or '-'} |")
+    lines.append("")
+    return lines
 
 
 def update_file(path: Path, cls: type[Connector], *, check: bool = False) -> bool:

@@ -21,6 +21,7 @@ SageMCPError
 │   ├── TenantInactive
 │   └── ConnectorDisabled
 ├── InvalidArguments             tool arguments fail validation (names the fields)
+│   └── InvalidCursor            a cursor that this tool did not issue (garbage, another tool's, other arguments)
 ├── CredentialError              no usable upstream credential
 │   ├── NotConnected             the tenant never connected this provider
 │   ├── ReconnectRequired        expired and not refreshable, or the refresh was refused
@@ -42,6 +43,7 @@ SageMCPError
     ├── UpstreamTimeout          no answer within the deadline
     ├── UpstreamUnavailable      the connection failed or was reset
     └── UpstreamBadResponse      the answer was malformed, too large or redirected elsewhere
+        └── UpstreamUnexpectedShape  valid JSON, but not the object or list the connector expects
 ```
 
 Each error has a `code` (stable, machine-readable) and a message written for the
@@ -62,6 +64,7 @@ __all__ = [
     "CryptoError",
     "DefinitionError",
     "InvalidArguments",
+    "InvalidCursor",
     "LookupFailed",
     "NotAuthenticated",
     "NotConnected",
@@ -89,6 +92,7 @@ __all__ = [
     "UpstreamServerError",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "UpstreamUnexpectedShape",
     "WrongTenant",
 ]
 
@@ -163,6 +167,15 @@ class InvalidArguments(SageMCPError):
     def __init__(self, message: str, errors: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(message)
         self.errors = list(errors)
+
+
+class InvalidCursor(InvalidArguments):
+    """A `cursor` argument this tool cannot continue from; start the listing again without one."""
+
+    code = "invalid_cursor"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, [("cursor", reason)])
 
 
 class CredentialError(SageMCPError):
@@ -289,3 +302,9 @@ class UpstreamUnavailable(UpstreamError):
 
 class UpstreamBadResponse(UpstreamError):
     code = "upstream_bad_response"
+
+
+class UpstreamUnexpectedShape(UpstreamBadResponse):
+    """The body is JSON, but not the shape the connector reads (an object, a list under a key)."""
+
+    code = "upstream_unexpected_shape"

@@ -3,21 +3,27 @@
 The input JSON Schema comes from the method's signature (everything after `self`
 and the `ToolContext`), the output schema from its return annotation, both through
 pydantic. Argument validation errors become `InvalidArguments` naming the fields.
+A parameter annotated with `sagemcp.pagination.Limit` gets its bounds and description
+from the marker and its default, and every tool function runs inside
+`sagemcp.pagination.cursor_scope`, so the cursors it makes are bound to it.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast, get_type_hints
+from types import SimpleNamespace
+from typing import Annotated, Any, TypeVar, cast, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from .content import ToolResult
 from .errors import DefinitionError, InvalidArguments
 from .models import LINKED_TOKEN_PATTERN
+from .pagination import Limit, cursor_scope
 
 __all__ = ["TOOL_NAME_PATTERN", "ToolAnnotations", "ToolSpec", "tool", "validation_errors"]
 
@@ -63,6 +69,7 @@ class ToolSpec:
     group: str
     annotations: ToolAnnotations
     scopes: tuple[str, ...]
+    """Upstream OAuth scopes the tool needs: `Connector.oauth_scopes` requests those of the enabled tools."""
     input_model: type[BaseModel]
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
@@ -124,9 +131,19 @@ def tool(
     `read_only` is required so that every tool says what it does to the world.
     `token` names a linked credential the tool prefers (`"user"` for a Slack user
     token stored as `slack:user`); without one the tenant's main credential is used.
+    `scopes` are the upstream OAuth scopes the tool needs, requested for that credential
+    when the tool is enabled (see `Connector.oauth_scopes`).
+
+    The method takes `self`, the context, then its arguments. Annotate the context
+    `ToolContext[MyConfig]` to have `ctx.config` typed as the connector's `Config`.
+    The return annotation gives the output schema and `structuredContent`; a returned
+    model's `to_markdown()` becomes the result's text block (see `sagemcp.markdown`),
+    otherwise the text is the compact JSON of the structured content.
     """
     if read_only and destructive:
         raise DefinitionError("a read-only tool cannot be destructive")
+    if isinstance(scopes, str) or not all(isinstance(s, str) and s.strip() for s in scopes):
+        raise DefinitionError(f"tool scopes must be a tuple of scope names, not {scopes!r}")
     if token is not None and not re.match(LINKED_TOKEN_PATTERN, token):
         raise DefinitionError(f"tool token {token!r} must match {LINKED_TOKEN_PATTERN}")
 
@@ -185,7 +202,7 @@ def build_tool_spec(connector_id: str, decl: _ToolDecl) -> ToolSpec:
         input_model=input_model,
         input_schema=_clean_schema(input_model.model_json_schema()),
         output_schema=output_schema,
-        func=decl.func,
+        func=_in_cursor_scope(name, decl.func),
         token=decl.token,
         output_adapter=adapter,
         wraps_output=wraps,
@@ -201,10 +218,22 @@ def function_parameters(func: Callable[..., Any], skip: int = 2) -> list[inspect
     return params
 
 
+def signature_hints(func: Callable[..., Any], skip: int = 2) -> dict[str, Any]:
+    """The resolved annotations of a function's return value and of its parameters after the first `skip`.
+
+    The skipped ones (`self` and the context) are never evaluated, so a tool may annotate
+    `ctx: ToolContext[MyConfig]` with `MyConfig` imported only under `TYPE_CHECKING`.
+    """
+    skipped = list(inspect.signature(func).parameters)[:skip]
+    wanted = {k: v for k, v in inspect.get_annotations(func).items() if k not in skipped}
+    globalns = getattr(inspect.unwrap(func), "__globals__", {})
+    return get_type_hints(SimpleNamespace(__annotations__=wanted), globalns=globalns, include_extras=True)
+
+
 def arguments_model(model_name: str, func: Callable[..., Any], skip: int = 2) -> type[BaseModel]:
     """A pydantic model of a function's parameters (after `self` and the context)."""
     try:
-        hints = get_type_hints(func, include_extras=True)
+        hints = signature_hints(func, skip)
     except Exception as exc:  # unresolved forward references
         raise DefinitionError(f"{func.__qualname__}: cannot resolve annotations ({exc})") from exc
     fields: dict[str, Any] = {}
@@ -212,10 +241,41 @@ def arguments_model(model_name: str, func: Callable[..., Any], skip: int = 2) ->
         if p.name not in hints:
             raise DefinitionError(f"{func.__qualname__}: parameter {p.name!r} needs a type annotation")
         default = ... if p.default is inspect.Parameter.empty else p.default
-        fields[p.name] = (hints[p.name], default)
+        fields[p.name] = (_with_limit(hints[p.name], default, f"{func.__qualname__}({p.name})"), default)
     config = ConfigDict(extra="forbid", arbitrary_types_allowed=False)
     model_name = "".join(part.capitalize() for part in model_name.split("_")) + "Arguments"
     return create_model(model_name, __config__=config, **fields)
+
+
+def _with_limit(hint: Any, default: Any, where: str) -> Any:
+    """`hint` with a `Limit` marker replaced by its field (bounds, and a description naming the default)."""
+    if get_origin(hint) is not Annotated:
+        return hint
+    base, *metadata = get_args(hint)
+    limits = [m for m in metadata if isinstance(m, Limit)]
+    if not limits:
+        return hint
+    if base is not int or len(limits) > 1:
+        raise DefinitionError(f"{where}: a Limit parameter must be annotated Annotated[int, Limit(...)]")
+    try:
+        info = limits[0].field(default)
+    except DefinitionError as exc:
+        raise DefinitionError(f"{where}: {exc}") from None
+    rest = [m for m in metadata if not isinstance(m, Limit)]
+    # A model that sends `"limit": null` means "the default", not an error.
+    use_default = BeforeValidator(lambda value: default if value is None else value)
+    return Annotated[tuple([int, *rest, info, use_default])]  # type: ignore[valid-type]
+
+
+def _in_cursor_scope(name: str, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`func`, run with the cursors it makes and reads bound to the tool `name`."""
+
+    @functools.wraps(func)
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        with cursor_scope(name):
+            return await func(*args, **kwargs)
+
+    return call
 
 
 def _input_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
@@ -228,7 +288,7 @@ def _input_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
 
 
 def _output(func: Callable[..., Any]) -> tuple[dict[str, Any] | None, TypeAdapter[Any] | None, bool]:
-    hints = get_type_hints(func, include_extras=True)
+    hints = signature_hints(func)
     ret = hints.get("return", inspect.Signature.empty)
     if ret in (inspect.Signature.empty, None, type(None), ToolResult, str, Any):
         return None, None, False

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from sagemcp.connector import Connector
 from sagemcp.errors import OAuthError, OAuthStateError, StoreError, TokenEndpointError
-from sagemcp.models import ConnectorConfig
+from sagemcp.models import ConnectorConfig, ToolPolicy
 from sagemcp.oauth import UNREACHABLE
 
 from .api import params
@@ -87,13 +87,11 @@ async def authorize(ctx: Context, body: AuthorizeRequest) -> AuthorizeResponse:
     linked_scopes: dict[str, list[str]] = {}
     targets: list[ConnectorConfig | None] = [*configs] if configs else [None]
     for cfg in targets:
+        # The scopes of the tools each connector enables (its default groups when it has no config yet).
         kind = services.registry.get(cfg.connector_type) if cfg is not None else cls
-        groups = cfg.tool_policy.groups if cfg is not None else None
-        if groups is None and kind.info.default_groups is not None:
-            groups = list(kind.info.default_groups)
-        found = kind.oauth2() or scheme
-        scopes.extend(found.scopes_for(groups))
-        for name, wanted in found.linked_scopes_for(groups).items():
+        policy = cfg.tool_policy if cfg is not None else ToolPolicy()
+        scopes.extend(kind.oauth_scopes(policy))
+        for name, wanted in kind.linked_oauth_scopes(policy).items():
             if any(linked.name == name for linked in scheme.linked_tokens):
                 linked_scopes[name] = list(dict.fromkeys([*linked_scopes.get(name, []), *wanted]))
     scopes.extend(body.scopes or [])

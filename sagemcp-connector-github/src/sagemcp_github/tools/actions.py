@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -9,18 +10,19 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import UpstreamError
+from sagemcp.pagination import Cursor, Limit
+from sagemcp.text import clip, truncation_marker
 from sagemcp.tools import tool
 from sagemcp.urls import validate_api_url
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, Limit, Owner, Repo, repo_path, segment
-from .._scopes import SCOPES_BY_GROUP
+from .._params import Owner, PageLimit, Repo, repo_path, segment
+from .._scopes import REPO
 from ..models import ActionResult, Job, JobList, JobLogs, Workflow, WorkflowList, WorkflowRun, WorkflowRunList
-from ._common import json_list, json_object
 
 __all__ = ["ActionsTools"]
 
-_SCOPES = SCOPES_BY_GROUP["actions"]
+_SCOPES = REPO
 
 RunId = Annotated[int, Field(ge=1, description="The workflow run id (from github_list_workflow_runs).")]
 WorkflowRef = Annotated[
@@ -38,11 +40,11 @@ class ActionsTools:
 
     @tool(read_only=True, group="actions", scopes=_SCOPES)
     async def list_workflows(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 20, cursor: Cursor = None
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: PageLimit = 20, cursor: Cursor = None
     ) -> WorkflowList:
         """List a repository's GitHub Actions workflows: id, name, file path and state (active or disabled)."""
         response = await ctx.http.get(repo_path(owner, repo, "actions", "workflows"), params=page_params(limit, cursor))
-        data = json_object(response)
+        data = response.json_object()
         items = [
             Workflow(
                 id=w.get("id") or 0,
@@ -51,7 +53,7 @@ class ActionsTools:
                 state=w.get("state"),
                 url=w.get("html_url"),
             )
-            for w in json_list(response, "workflows")
+            for w in response.json_list("workflows", of=dict)
         ]
         return WorkflowList(items=items, next_cursor=next_cursor(response), total_count=data.get("total_count") or 0)
 
@@ -88,7 +90,7 @@ class ActionsTools:
             str | None, Field(max_length=100, description="Only runs triggered by this event, e.g. `push`.")
         ] = None,
         actor: Annotated[str | None, Field(max_length=100, description="Only runs started by this login.")] = None,
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> WorkflowRunList:
         """List workflow runs of a repository (or of one workflow), newest first, with status and conclusion.
@@ -102,9 +104,9 @@ class ActionsTools:
             path = repo_path(owner, repo, "actions", "runs")
         params = {"branch": branch, "status": status, "event": event, "actor": actor, **page_params(limit, cursor)}
         response = await ctx.http.get(path, params=params)
-        data = json_object(response)
+        data = response.json_object()
         return WorkflowRunList(
-            items=[WorkflowRun.from_api(r) for r in json_list(response, "workflow_runs")],
+            items=[WorkflowRun.from_api(r) for r in response.json_list("workflow_runs", of=dict)],
             next_cursor=next_cursor(response),
             total_count=data.get("total_count") or 0,
         )
@@ -113,7 +115,7 @@ class ActionsTools:
     async def get_workflow_run(self, ctx: ToolContext, owner: Owner, repo: Repo, run_id: RunId) -> WorkflowRun:
         """Get one workflow run: workflow, trigger event, branch, commit, status, conclusion, attempt and dates."""
         response = await ctx.http.get(repo_path(owner, repo, "actions", "runs", run_id))
-        return WorkflowRun.from_api(json_object(response))
+        return WorkflowRun.from_api(response.json_object())
 
     @tool(read_only=True, group="actions", scopes=_SCOPES)
     async def list_workflow_jobs(
@@ -125,7 +127,7 @@ class ActionsTools:
         filter: Annotated[
             Literal["latest", "all"], Field(description="Jobs of the latest attempt only, or of every attempt.")
         ] = "latest",
-        limit: Annotated[int, Field(ge=1, le=30, description="Jobs per page, 1-30 (default 10).")] = 10,
+        limit: Annotated[int, Limit(maximum=30, what="Jobs")] = 10,
         cursor: Cursor = None,
     ) -> JobList:
         """List the jobs of a workflow run with their status, conclusion and steps.
@@ -136,9 +138,9 @@ class ActionsTools:
             repo_path(owner, repo, "actions", "runs", run_id, "jobs"),
             params={"filter": filter, **page_params(limit, cursor, maximum=30)},
         )
-        data = json_object(response)
+        data = response.json_object()
         return JobList(
-            items=[Job.from_api(j) for j in json_list(response, "jobs")],
+            items=[Job.from_api(j) for j in response.json_list("jobs", of=dict)],
             next_cursor=next_cursor(response),
             total_count=data.get("total_count") or 0,
         )
@@ -158,7 +160,7 @@ class ActionsTools:
         characters, marked when cut) and `log_url`, a pre-signed link to the whole log that
         expires after about a minute.
         """
-        job = json_object(await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id)))
+        job = (await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id))).json_object()
         details = Job.from_api(job)
         # GitHub answers 302 with a pre-signed URL on a storage host. The redirect is not followed with the
         # bound client (it sends the tenant's token only to the API host); the tail is fetched from the
@@ -261,6 +263,7 @@ class ActionsTools:
 
 
 LOG_TAIL_BYTES = 20_000
+_CONTENT_RANGE_TOTAL = re.compile(r"/\s*(\d+)\s*$")
 
 
 async def _log_tail(ctx: ToolContext, url: str) -> tuple[str | None, bool]:
@@ -275,10 +278,14 @@ async def _log_tail(ctx: ToolContext, url: str) -> tuple[str | None, bool]:
         response = await storage.get(url, headers={"Range": f"bytes=-{LOG_TAIL_BYTES}"})
     except UpstreamError:
         return None, False
-    body = response.content
-    cut = response.status == 206 or len(body) > LOG_TAIL_BYTES
-    body = body[-LOG_TAIL_BYTES:]
-    text = body.decode("utf-8", errors="replace")
-    if cut and "\n" in text:
-        text = text.split("\n", 1)[1]  # start at a whole line
-    return ("[truncated: earlier lines omitted]\n" + text) if cut else text, cut
+    text = response.content.decode("utf-8", errors="replace")
+    hint = "log_url has the whole log for about a minute"
+    if response.status != 206:  # the whole log came back: cut it here
+        return clip(text, LOG_TAIL_BYTES, hint, unit="bytes", keep="end")
+    if "\n" in text:
+        text = text.split("\n", 1)[1]  # the range starts mid-line: begin at a whole one
+    total = _CONTENT_RANGE_TOTAL.search(response.headers.get("content-range", ""))
+    marker = truncation_marker(
+        len(text.encode("utf-8")), int(total.group(1)) if total else None, "bytes", hint, part="last"
+    )
+    return f"{marker}\n{text}", True

@@ -5,13 +5,12 @@ from __future__ import annotations
 from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
-from .._scopes import SCOPES_BY_GROUP
+from .._scopes import USER_READ
 from ..models import RateLimits, RateLimitStatus, TokenInfo, User
-from ._common import json_object
 
 __all__ = ["ContextTools"]
 
-_SCOPES = SCOPES_BY_GROUP["context"]
+_SCOPES = USER_READ
 
 
 class ContextTools:
@@ -26,7 +25,7 @@ class ContextTools:
         Does not work with a GitHub App installation token (an app is not a user).
         """
         response = await ctx.http.get("/user")
-        return User.from_api(json_object(response))
+        return User.from_api(response.json_object())
 
     @tool(read_only=True, group="context", scopes=_SCOPES)
     async def check_token_scopes(self, ctx: ToolContext) -> TokenInfo:
@@ -39,7 +38,7 @@ class ContextTools:
         credential = ctx.credential
         if credential is not None and credential.kind == "github_app":
             response = await ctx.http.get("/rate_limit")
-            core = json_object(response).get("resources", {}).get("core", {})
+            core = response.json_object().get("resources", {}).get("core", {})
             permissions = credential.extra.get("permissions")
             extra = credential.extra
             return TokenInfo(
@@ -52,7 +51,7 @@ class ContextTools:
                 note="Installation tokens carry the permissions granted to the app installation, not OAuth scopes.",
             )
         response = await ctx.http.get("/user")
-        user = json_object(response)
+        user = response.json_object()
         header = response.headers.get("x-oauth-scopes")
         limits = response.rate_limit
         if header is not None:
@@ -84,7 +83,7 @@ class ContextTools:
         (`reset_at`, unix time). Checking the rate limit does not count against it.
         """
         response = await ctx.http.get("/rate_limit")
-        resources = json_object(response).get("resources") or {}
+        resources = response.json_object().get("resources") or {}
         return RateLimits(
             resources=[
                 RateLimitStatus(

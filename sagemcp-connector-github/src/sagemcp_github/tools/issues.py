@@ -8,11 +8,12 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import SMALL_PAGE, Cursor, IssueNumber, Limit, Owner, Repo, SmallLimit, repo_path, segment
-from .._scopes import SCOPES_BY_GROUP
+from .._params import SMALL_PAGE, IssueNumber, Owner, PageLimit, Repo, SmallPageLimit, repo_path, segment
+from .._scopes import REPO
 from ..models import (
     LIST_BODY_LIMIT,
     Comment,
@@ -26,11 +27,10 @@ from ..models import (
     page_body_limit,
     short,
 )
-from ._common import json_list, json_object
 
 __all__ = ["IssuesTools"]
 
-_SCOPES = SCOPES_BY_GROUP["issues"]
+_SCOPES = REPO
 
 Labels = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]],
@@ -68,7 +68,7 @@ class IssuesTools:
         ] = None,
         sort: Annotated[Literal["created", "updated", "comments"], Field(description="Sort key.")] = "created",
         direction: Annotated[Literal["asc", "desc"], Field(description="Sort direction.")] = "desc",
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> IssueList:
         """List a repository's issues, filtered by state, labels, assignee, creator or mention.
@@ -90,7 +90,11 @@ class IssuesTools:
             **page_params(limit, cursor, maximum=SMALL_PAGE),
         }
         response = await ctx.http.get(repo_path(owner, repo, "issues"), params=params)
-        items = [Issue.from_api(i, body_limit=LIST_BODY_LIMIT) for i in json_list(response) if "pull_request" not in i]
+        items = [
+            Issue.from_api(i, body_limit=LIST_BODY_LIMIT)
+            for i in response.json_list(of=dict)
+            if "pull_request" not in i
+        ]
         return IssueList(items=items, next_cursor=next_cursor(response))
 
     @tool(read_only=True, group="issues", scopes=_SCOPES)
@@ -101,7 +105,7 @@ class IssuesTools:
         github_get_pull_request for branches and merge state). Comments: github_list_issue_comments.
         """
         response = await ctx.http.get(repo_path(owner, repo, "issues", issue_number))
-        return Issue.from_api(json_object(response))
+        return Issue.from_api(response.json_object())
 
     @tool(read_only=False, group="issues", destructive=False, idempotent=False, scopes=_SCOPES)
     async def create_issue(
@@ -130,7 +134,7 @@ class IssuesTools:
             if value is not None:
                 payload[key] = value
         response = await ctx.http.post(repo_path(owner, repo, "issues"), json=payload)
-        return Issue.from_api(json_object(response))
+        return Issue.from_api(response.json_object())
 
     @tool(read_only=False, group="issues", destructive=True, idempotent=True, scopes=_SCOPES)
     async def update_issue(
@@ -179,7 +183,7 @@ class IssuesTools:
                 "nothing to change: give at least one field to update", errors=[("title", "missing")]
             )
         response = await ctx.http.patch(repo_path(owner, repo, "issues", issue_number), json=payload)
-        return Issue.from_api(json_object(response))
+        return Issue.from_api(response.json_object())
 
     @tool(read_only=True, group="issues", scopes=_SCOPES)
     async def list_issue_comments(
@@ -191,7 +195,7 @@ class IssuesTools:
         since: Annotated[
             str | None, Field(max_length=40, description="Only comments updated after this ISO 8601 time.")
         ] = None,
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> CommentList:
         """List the comments on an issue or pull request (the conversation, not inline review comments), oldest first.
@@ -202,7 +206,7 @@ class IssuesTools:
             repo_path(owner, repo, "issues", issue_number, "comments"),
             params={"since": since, **page_params(limit, cursor, maximum=SMALL_PAGE)},
         )
-        comments = json_list(response)
+        comments = response.json_list(of=dict)
         limit_each = page_body_limit(len(comments))
         return CommentList(
             items=[Comment.from_api(c, body_limit=limit_each) for c in comments], next_cursor=next_cursor(response)
@@ -218,11 +222,11 @@ class IssuesTools:
         Returns the new comment with its URL.
         """
         response = await ctx.http.post(repo_path(owner, repo, "issues", issue_number, "comments"), json={"body": body})
-        return Comment.from_api(json_object(response))
+        return Comment.from_api(response.json_object())
 
     @tool(read_only=True, group="issues", scopes=_SCOPES)
     async def list_labels(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 50, cursor: Cursor = None
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: PageLimit = 50, cursor: Cursor = None
     ) -> LabelList:
         """List the labels defined in a repository (name, colour, description).
 
@@ -231,7 +235,7 @@ class IssuesTools:
         response = await ctx.http.get(repo_path(owner, repo, "labels"), params=page_params(limit, cursor))
         items = [
             Label(name=lab.get("name") or "", color=lab.get("color"), description=short(lab.get("description")))
-            for lab in json_list(response)
+            for lab in response.json_list(of=dict)
         ]
         return LabelList(items=items, next_cursor=next_cursor(response))
 
@@ -248,7 +252,7 @@ class IssuesTools:
         response = await ctx.http.post(
             repo_path(owner, repo, "issues", issue_number, "labels"), json={"labels": labels}
         )
-        return IssueLabels(number=issue_number, labels=label_names(json_list(response)))
+        return IssueLabels(number=issue_number, labels=label_names(response.json_list(of=dict)))
 
     @tool(read_only=False, group="issues", destructive=True, idempotent=True, scopes=_SCOPES)
     async def remove_issue_label(
@@ -263,4 +267,4 @@ class IssuesTools:
         response = await ctx.http.delete(
             repo_path(owner, repo, "issues", issue_number, "labels", segment(label, "label"))
         )
-        return IssueLabels(number=issue_number, labels=label_names(json_list(response)))
+        return IssueLabels(number=issue_number, labels=label_names(response.json_list(of=dict)))

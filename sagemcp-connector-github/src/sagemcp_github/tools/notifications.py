@@ -8,17 +8,17 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
+from sagemcp.pagination import Cursor, Limit
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, segment
-from .._scopes import SCOPES_BY_GROUP
+from .._params import segment
+from .._scopes import NOTIFICATIONS
 from ..models import ActionResult, Notification, NotificationList
-from ._common import json_list
 
 __all__ = ["NotificationsTools"]
 
-_SCOPES = SCOPES_BY_GROUP["notifications"]
+_SCOPES = NOTIFICATIONS
 
 OptionalOwner = Annotated[
     str | None,
@@ -53,7 +53,7 @@ class NotificationsTools:
         ] = None,
         owner: OptionalOwner = None,
         repo: OptionalRepo = None,
-        limit: Annotated[int, Field(ge=1, le=50, description="Notifications per page, 1-50 (default 20).")] = 20,
+        limit: Annotated[int, Limit(maximum=50, what="Notifications")] = 20,
         cursor: Cursor = None,
     ) -> NotificationList:
         """List your GitHub notifications (unread by default), newest first: reason, title, type, repository and URL.
@@ -69,7 +69,7 @@ class NotificationsTools:
         }
         response = await ctx.http.get(_scope_path(owner, repo), params=params)
         return NotificationList(
-            items=[Notification.from_api(n) for n in json_list(response)], next_cursor=next_cursor(response)
+            items=[Notification.from_api(n) for n in response.json_list(of=dict)], next_cursor=next_cursor(response)
         )
 
     @tool(read_only=False, group="notifications", destructive=False, idempotent=True, scopes=_SCOPES)

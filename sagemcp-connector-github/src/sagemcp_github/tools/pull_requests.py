@@ -8,12 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
+from sagemcp.pagination import Cursor, Limit
+from sagemcp.text import clip
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import SMALL_PAGE, Cursor, Owner, PullNumber, Repo, SmallLimit, repo_path
-from .._scopes import SCOPES_BY_GROUP
-from .._text import clip
+from .._params import SMALL_PAGE, Owner, PullNumber, Repo, SmallPageLimit, repo_path
+from .._scopes import REPO
 from ..models import (
     LIST_BODY_LIMIT,
     CheckRun,
@@ -32,11 +33,11 @@ from ..models import (
     logins,
     page_body_limit,
 )
-from ._common import bounded_files, json_list, json_object
+from ._common import bounded_files
 
 __all__ = ["InlineComment", "PullRequestsTools"]
 
-_SCOPES = SCOPES_BY_GROUP["pull_requests"]
+_SCOPES = REPO
 
 DIFF_CHAR_LIMIT = 60_000
 """Characters of a pull request's diff shown (about 15,000 tokens)."""
@@ -78,7 +79,7 @@ class PullRequestsTools:
             Literal["created", "updated", "popularity", "long-running"], Field(description="Sort key.")
         ] = "created",
         direction: Annotated[Literal["asc", "desc"], Field(description="Sort direction.")] = "desc",
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> PullRequestList:
         """List a repository's pull requests, filtered by state, head or base branch.
@@ -91,7 +92,7 @@ class PullRequestsTools:
         response = await ctx.http.get(
             repo_path(owner, repo, "pulls"), params={**params, **page_params(limit, cursor, maximum=SMALL_PAGE)}
         )
-        items = [PullRequest.from_api(p, body_limit=LIST_BODY_LIMIT) for p in json_list(response)]
+        items = [PullRequest.from_api(p, body_limit=LIST_BODY_LIMIT) for p in response.json_list(of=dict)]
         return PullRequestList(items=items, next_cursor=next_cursor(response))
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
@@ -103,7 +104,7 @@ class PullRequestsTools:
         `mergeable` may be null while GitHub computes it; ask again a moment later.
         """
         response = await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))
-        return PullRequest.from_api(json_object(response))
+        return PullRequest.from_api(response.json_object())
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
     async def get_pull_request_diff(self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> Diff:
@@ -131,7 +132,7 @@ class PullRequestsTools:
         owner: Owner,
         repo: Repo,
         pull_number: PullNumber,
-        limit: Annotated[int, Field(ge=1, le=100, description="Files per page, 1-100 (default 20).")] = 20,
+        limit: Annotated[int, Limit(maximum=100, what="Files")] = 20,
         cursor: Cursor = None,
     ) -> FileChangeList:
         """List the files a pull request changes, with status, line counts and each file's patch.
@@ -142,7 +143,7 @@ class PullRequestsTools:
         response = await ctx.http.get(
             repo_path(owner, repo, "pulls", pull_number, "files"), params=page_params(limit, cursor)
         )
-        files, _ = bounded_files(json_list(response))
+        files, _ = bounded_files(response.json_list(of=dict))
         return FileChangeList(items=files, next_cursor=next_cursor(response))
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
@@ -152,7 +153,7 @@ class PullRequestsTools:
         owner: Owner,
         repo: Repo,
         pull_number: PullNumber,
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> ReviewList:
         """List the reviews of a pull request, oldest first: reviewer, verdict, summary text and date.
@@ -164,7 +165,7 @@ class PullRequestsTools:
             repo_path(owner, repo, "pulls", pull_number, "reviews"),
             params=page_params(limit, cursor, maximum=SMALL_PAGE),
         )
-        reviews = json_list(response)
+        reviews = response.json_list(of=dict)
         limit_each = page_body_limit(len(reviews))
         return ReviewList(
             items=[Review.from_api(r, body_limit=limit_each) for r in reviews], next_cursor=next_cursor(response)
@@ -177,7 +178,7 @@ class PullRequestsTools:
         owner: Owner,
         repo: Repo,
         pull_number: PullNumber,
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> ReviewCommentList:
         """List the inline review comments of a pull request (comments on lines of the diff), oldest first.
@@ -189,7 +190,7 @@ class PullRequestsTools:
             repo_path(owner, repo, "pulls", pull_number, "comments"),
             params=page_params(limit, cursor, maximum=SMALL_PAGE),
         )
-        comments = json_list(response)
+        comments = response.json_list(of=dict)
         limit_each = page_body_limit(len(comments))
         return ReviewCommentList(
             items=[ReviewComment.from_api(c, body_limit=limit_each) for c in comments],
@@ -206,7 +207,7 @@ class PullRequestsTools:
         pull request is green before merging, or which check to investigate (then
         github_list_workflow_runs and github_get_job_logs).
         """
-        pull = json_object(await ctx.http.get(repo_path(owner, repo, "pulls", pull_number)))
+        pull = (await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))).json_object()
         sha = (pull.get("head") or {}).get("sha")
         if not isinstance(sha, str) or not sha:
             raise InvalidArguments(
@@ -215,8 +216,8 @@ class PullRequestsTools:
         checks_response = await ctx.http.get(
             repo_path(owner, repo, "commits", sha, "check-runs"), params={"per_page": 100}
         )
-        checks = json_object(checks_response)
-        statuses = json_object(await ctx.http.get(repo_path(owner, repo, "commits", sha, "status")))
+        checks = checks_response.json_object()
+        statuses = (await ctx.http.get(repo_path(owner, repo, "commits", sha, "status"))).json_object()
         runs = [
             CheckRun(
                 name=c.get("name") or "",
@@ -297,7 +298,7 @@ class PullRequestsTools:
         if body is not None:
             payload["body"] = body
         response = await ctx.http.post(repo_path(owner, repo, "pulls"), json=payload)
-        return PullRequest.from_api(json_object(response))
+        return PullRequest.from_api(response.json_object())
 
     @tool(read_only=False, group="pull_requests", destructive=True, idempotent=True, scopes=_SCOPES)
     async def update_pull_request(
@@ -334,7 +335,7 @@ class PullRequestsTools:
                 "nothing to change: give at least one field to update", errors=[("title", "missing")]
             )
         response = await ctx.http.patch(repo_path(owner, repo, "pulls", pull_number), json=payload)
-        return PullRequest.from_api(json_object(response))
+        return PullRequest.from_api(response.json_object())
 
     @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
     async def merge_pull_request(
@@ -376,7 +377,7 @@ class PullRequestsTools:
         response = await ctx.http.put(
             repo_path(owner, repo, "pulls", pull_number, "merge"), json=payload, idempotent=False
         )
-        data = json_object(response)
+        data = response.json_object()
         return MergeResult(merged=bool(data.get("merged")), sha=data.get("sha"), message=data.get("message"))
 
     @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
@@ -419,7 +420,7 @@ class PullRequestsTools:
         if comments:
             payload["comments"] = [c.model_dump(exclude_none=True) for c in comments]
         response = await ctx.http.post(repo_path(owner, repo, "pulls", pull_number, "reviews"), json=payload)
-        return Review.from_api(json_object(response))
+        return Review.from_api(response.json_object())
 
     @tool(read_only=False, group="pull_requests", destructive=False, idempotent=True, scopes=_SCOPES)
     async def request_reviewers(
@@ -448,7 +449,7 @@ class PullRequestsTools:
         response = await ctx.http.post(
             repo_path(owner, repo, "pulls", pull_number, "requested_reviewers"), json=payload, idempotent=True
         )
-        data = json_object(response)
+        data = response.json_object()
         return ReviewersResult(
             number=data.get("number") or pull_number,
             requested_reviewers=logins(data.get("requested_reviewers")),

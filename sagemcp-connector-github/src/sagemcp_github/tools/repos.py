@@ -11,12 +11,14 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments, UpstreamBadResponse
+from sagemcp.pagination import Cursor, Limit
+from sagemcp.text import clip, truncation_marker
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, offset_cursor, page_params, read_offset
-from .._params import SMALL_PAGE, Cursor, Limit, Owner, Ref, Repo, SmallLimit, file_path, repo_path, segment
-from .._scopes import SCOPES_BY_GROUP
-from .._text import clip, decode_text
+from .._params import SMALL_PAGE, Owner, PageLimit, Ref, Repo, SmallPageLimit, file_path, repo_path, segment
+from .._scopes import REPO
+from .._text import decode_text
 from ..models import (
     LIST_BODY_LIMIT,
     Branch,
@@ -38,15 +40,17 @@ from ..models import (
     TagList,
     TreeEntry,
     TreePage,
+    body,
     login,
 )
 from ..models import Repo as RepoModel
-from ._common import bounded_files, json_list, json_object
+from ._common import bounded_files
 
 __all__ = ["ReposTools"]
 
-_SCOPES = SCOPES_BY_GROUP["repos"]
+_SCOPES = REPO
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_GET_FILE = "github_get_file_content"
 
 FILE_CHAR_LIMIT = 40_000
 """Characters of a file shown by one `get_file_content` call (about 10,000 tokens)."""
@@ -89,7 +93,7 @@ class ReposTools:
             Literal["created", "updated", "pushed", "full_name"],
             Field(description="Order: recently created, updated or pushed first, or by name."),
         ] = "updated",
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> RepoList:
         """List the repositories the connected account can access, or those of one organization or user.
@@ -109,7 +113,9 @@ class ReposTools:
         else:
             path = "/user/repos"
         response = await ctx.http.get(path, params=params)
-        return RepoList(items=[RepoModel.from_api(r) for r in json_list(response)], next_cursor=next_cursor(response))
+        return RepoList(
+            items=[RepoModel.from_api(r) for r in response.json_list(of=dict)], next_cursor=next_cursor(response)
+        )
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repository(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoModel:
@@ -118,7 +124,7 @@ class ReposTools:
         Use it to learn the default branch or whether a repository is archived or a fork.
         """
         response = await ctx.http.get(repo_path(owner, repo))
-        return RepoModel.from_api(json_object(response))
+        return RepoModel.from_api(response.json_object())
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repo_stats(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoStats:
@@ -128,8 +134,8 @@ class ReposTools:
         and 52 weeks. Use it to judge a project's popularity and activity. GitHub computes commit statistics
         lazily: if `note` says they are being computed, call again a few seconds later.
         """
-        info = json_object(await ctx.http.get(repo_path(owner, repo)))
-        languages = json_object(await ctx.http.get(repo_path(owner, repo, "languages")))
+        info = (await ctx.http.get(repo_path(owner, repo))).json_object()
+        languages = (await ctx.http.get(repo_path(owner, repo, "languages"))).json_object()
         total = sum(v for v in languages.values() if isinstance(v, int)) or 1
         shares = {
             name: round(100 * size / total, 1)
@@ -162,7 +168,7 @@ class ReposTools:
         ctx: ToolContext,
         owner: Owner,
         repo: Repo,
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> ContributorList:
         """List a repository's contributors, most commits first, with their commit counts.
@@ -174,7 +180,7 @@ class ReposTools:
             return ContributorList(items=[])
         items = [
             Contributor(login=c.get("login") or "", contributions=c.get("contributions") or 0, type=c.get("type"))
-            for c in json_list(response)
+            for c in response.json_list(of=dict)
         ]
         return ContributorList(items=items, next_cursor=next_cursor(response))
 
@@ -202,7 +208,7 @@ class ReposTools:
         """Read a file from a repository as text, or list a directory.
 
         Files are decoded from base64; binary files (images, archives, ...) are detected and only
-        described. Text beyond about 40,000 characters is cut with a `[truncated ...]` marker naming
+        described. Text beyond about 40,000 characters is cut with a `…[truncated: ...]` marker naming
         the `start_line` to continue from. Also returns the blob `sha`, needed to update or delete
         the file. For the top level or the whole layout of a repository use github_get_repository_tree.
         """
@@ -212,7 +218,7 @@ class ReposTools:
         if isinstance(data, list):
             return _directory(path, data)
         if not isinstance(data, dict):
-            data = json_object(response)
+            data = response.json_object()
         kind = data.get("type") or "file"
         common: dict[str, Any] = {
             "path": data.get("path") or path,
@@ -257,7 +263,7 @@ class ReposTools:
             Field(max_length=1024, description="Only entries under this directory, e.g. `src/`."),
         ] = None,
         recursive: Annotated[bool, Field(description="Include every level (true) or only the top level.")] = True,
-        limit: Annotated[int, Field(ge=1, le=500, description="Entries per page, 1-500 (default 200).")] = 200,
+        limit: Annotated[int, Limit(maximum=500, what="Entries")] = 200,
         cursor: Cursor = None,
     ) -> TreePage:
         """List the files and directories of a repository at a branch, tag or commit (the Git tree).
@@ -271,7 +277,7 @@ class ReposTools:
         response = await ctx.http.get(
             repo_path(owner, repo, "git", "trees", tree_ref), params={"recursive": "1" if recursive else None}
         )
-        data = json_object(response)
+        data = response.json_object()
         entries = [e for e in data.get("tree") or [] if isinstance(e, dict)]
         prefix = (path_prefix or "").strip("/")
         if prefix:
@@ -321,7 +327,7 @@ class ReposTools:
         response = await ctx.http.put(
             repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False
         )
-        return _file_commit(path, json_object(response))
+        return _file_commit(path, response.json_object())
 
     @tool(read_only=False, group="repos", destructive=True, idempotent=False, scopes=_SCOPES)
     async def delete_file(
@@ -348,7 +354,7 @@ class ReposTools:
         response = await ctx.http.delete(
             repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False
         )
-        result = _file_commit(path, json_object(response))
+        result = _file_commit(path, response.json_object())
         return result.model_copy(update={"sha": None, "url": None})
 
     # -- branches -----------------------------------------------------------------------
@@ -362,7 +368,7 @@ class ReposTools:
         protected: Annotated[
             bool | None, Field(description="Only protected (true) or unprotected (false) branches.")
         ] = None,
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> BranchList:
         """List a repository's branches with their head commit SHA and protection.
@@ -373,7 +379,9 @@ class ReposTools:
         if protected is not None:
             params["protected"] = "true" if protected else "false"
         response = await ctx.http.get(repo_path(owner, repo, "branches"), params=params)
-        return BranchList(items=[Branch.from_api(b) for b in json_list(response)], next_cursor=next_cursor(response))
+        return BranchList(
+            items=[Branch.from_api(b) for b in response.json_list(of=dict)], next_cursor=next_cursor(response)
+        )
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_branch(
@@ -385,7 +393,7 @@ class ReposTools:
     ) -> Branch:
         """Get one branch: its head commit (SHA, first line of the message, author, date) and protection."""
         response = await ctx.http.get(repo_path(owner, repo, "branches", segment(branch, "branch")))
-        return Branch.from_api(json_object(response))
+        return Branch.from_api(response.json_object())
 
     @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
     async def create_branch(
@@ -414,7 +422,7 @@ class ReposTools:
             )
             sha = found.text.strip()
             if sha.startswith("{"):  # a full commit object, if the media type was not honoured
-                sha = str(json_object(found).get("sha") or "")
+                sha = str(found.json_object().get("sha") or "")
             if not _SHA_RE.match(sha):
                 raise InvalidArguments(
                     f"could not resolve {from_ref or 'the default branch'!r} to a commit",
@@ -424,7 +432,7 @@ class ReposTools:
         response = await ctx.http.post(
             repo_path(owner, repo, "git", "refs"), json={"ref": f"refs/heads/{name}", "sha": sha}
         )
-        data = json_object(response)
+        data = response.json_object()
         return Branch(name=name, sha=(data.get("object") or {}).get("sha") or sha, protected=False)
 
     # -- commits ------------------------------------------------------------------------
@@ -447,7 +455,7 @@ class ReposTools:
         until: Annotated[
             str | None, Field(max_length=40, description="Only commits before this ISO 8601 time.")
         ] = None,
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CommitList:
         """List commits of a branch (default: the default branch), newest first, filtered by path, author or time.
@@ -464,7 +472,9 @@ class ReposTools:
             **page_params(limit, cursor),
         }
         response = await ctx.http.get(repo_path(owner, repo, "commits"), params=params)
-        return CommitList(items=[Commit.from_api(c) for c in json_list(response)], next_cursor=next_cursor(response))
+        return CommitList(
+            items=[Commit.from_api(c) for c in response.json_list(of=dict)], next_cursor=next_cursor(response)
+        )
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_commit(self, ctx: ToolContext, owner: Owner, repo: Repo, ref: Ref) -> CommitDetail:
@@ -474,14 +484,14 @@ class ReposTools:
         listed (`files_omitted` counts the rest).
         """
         response = await ctx.http.get(repo_path(owner, repo, "commits", segment(ref, "ref")))
-        data = json_object(response)
+        data = response.json_object()
         inner = data.get("commit") or {}
         author = inner.get("author") or {}
         stats = data.get("stats") or {}
         files, omitted = bounded_files(
             [f for f in data.get("files") or [] if isinstance(f, dict)], max_files=COMMIT_FILE_LIMIT
         )
-        message, _ = clip(inner.get("message"), 10_000, "the message is very long")
+        message, _ = body(inner.get("message"), 10_000, "open the commit URL for the whole message")
         return CommitDetail(
             sha=data.get("sha") or "",
             message=message,
@@ -517,7 +527,7 @@ class ReposTools:
         """
         basehead = f"{segment(base, 'base')}...{segment(head, 'head')}"
         response = await ctx.http.get(repo_path(owner, repo, "compare", basehead))
-        data = json_object(response)
+        data = response.json_object()
         commits = [c for c in data.get("commits") or [] if isinstance(c, dict)]
         files, omitted = bounded_files(
             [f for f in data.get("files") or [] if isinstance(f, dict)], max_files=COMMIT_FILE_LIMIT
@@ -542,15 +552,15 @@ class ReposTools:
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def list_tags(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: Limit = 20, cursor: Cursor = None
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: PageLimit = 20, cursor: Cursor = None
     ) -> TagList:
         """List a repository's Git tags, newest first, with the commit SHA each points to."""
         response = await ctx.http.get(repo_path(owner, repo, "tags"), params=page_params(limit, cursor))
-        return TagList(items=[Tag.from_api(t) for t in json_list(response)], next_cursor=next_cursor(response))
+        return TagList(items=[Tag.from_api(t) for t in response.json_list(of=dict)], next_cursor=next_cursor(response))
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def list_releases(
-        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: SmallLimit = 10, cursor: Cursor = None
+        self, ctx: ToolContext, owner: Owner, repo: Repo, limit: SmallPageLimit = 10, cursor: Cursor = None
     ) -> ReleaseList:
         """List a repository's releases, newest first: tag, name, draft/prerelease flags, dates and assets.
 
@@ -560,7 +570,7 @@ class ReposTools:
             repo_path(owner, repo, "releases"), params=page_params(limit, cursor, maximum=SMALL_PAGE)
         )
         return ReleaseList(
-            items=[Release.from_api(r, body_limit=LIST_BODY_LIMIT) for r in json_list(response)],
+            items=[Release.from_api(r, body_limit=LIST_BODY_LIMIT) for r in response.json_list(of=dict)],
             next_cursor=next_cursor(response),
         )
 
@@ -586,7 +596,7 @@ class ReposTools:
             path = repo_path(owner, repo, "releases", release_id)
         else:
             path = repo_path(owner, repo, "releases", "latest")
-        return Release.from_api(json_object(await ctx.http.get(path)))
+        return Release.from_api((await ctx.http.get(path)).json_object())
 
     @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
     async def create_release(
@@ -621,7 +631,7 @@ class ReposTools:
             if value is not None:
                 payload[key] = value
         response = await ctx.http.post(repo_path(owner, repo, "releases"), json=payload)
-        return Release.from_api(json_object(response))
+        return Release.from_api(response.json_object())
 
     # -- creating repositories -------------------------------------------------------------
 
@@ -647,7 +657,7 @@ class ReposTools:
         if name:
             payload["name"] = name
         response = await ctx.http.post(repo_path(owner, repo, "forks"), json=payload, idempotent=True)
-        return RepoModel.from_api(json_object(response))
+        return RepoModel.from_api(response.json_object())
 
     @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
     async def create_repository(
@@ -670,7 +680,7 @@ class ReposTools:
             payload["description"] = description
         path = f"/orgs/{segment(org, 'org')}/repos" if org else "/user/repos"
         response = await ctx.http.post(path, json=payload)
-        return RepoModel.from_api(json_object(response))
+        return RepoModel.from_api(response.json_object())
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -685,9 +695,11 @@ def _directory(path: str, data: list[Any]) -> FileContent:
     shown = entries[:DIR_ENTRY_LIMIT]
     note = None
     if len(entries) > len(shown):
-        note = (
-            f"[truncated: {len(entries) - len(shown)} more entries of {len(entries)}; "
-            "use github_get_repository_tree with path_prefix to page through them]"
+        note = truncation_marker(
+            len(shown),
+            len(entries),
+            "entries",
+            "page through them with github_get_repository_tree and path_prefix",
         )
     return FileContent(path=path.strip("/"), type="dir", entries=shown, truncated=note is not None, note=note)
 
@@ -727,23 +739,15 @@ def _text_window(result: FileContent, text: str, start_line: int) -> FileContent
         used += len(lines[end])
         end += 1
     shown = "".join(lines[begin:end])
-    cut_line = False
+    truncated = end < total
     if len(shown) > FILE_CHAR_LIMIT:  # one enormous line (minified code, data)
-        shown = shown[:FILE_CHAR_LIMIT]
-        cut_line = True
-    truncated = end < total or cut_line
-    if truncated:
-        if end < total:
-            marker = (
-                f"[truncated: showed lines {start_line}-{end} of {total}; "
-                f"call again with start_line={end + 1} for more]"
-            )
-        else:
-            marker = (
-                f"[truncated: line {start_line} is {len(lines[begin]):,} characters long; "
-                f"showed the first {FILE_CHAR_LIMIT:,}]"
-            )
-        shown = shown.rstrip("\n") + "\n" + marker
+        after = f"; call {_GET_FILE} with start_line={end + 1} for the next line" if end < total else ""
+        shown, truncated = clip(
+            shown, FILE_CHAR_LIMIT, f"the rest of line {start_line} is only in the file at download_url{after}"
+        )
+    elif truncated:
+        hint = f"these are lines {start_line}-{end}; call {_GET_FILE} with start_line={end + 1} for more"
+        shown = shown.rstrip("\n") + "\n" + truncation_marker(end - begin, total, "lines", hint)
     return result.model_copy(
         update={
             "encoding": "utf-8",

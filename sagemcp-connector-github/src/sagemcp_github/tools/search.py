@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from sagemcp.context import ToolContext
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import SMALL_PAGE, Cursor, Limit, SmallLimit
-from .._scopes import SCOPES_BY_GROUP
-from .._text import clip
+from .._params import SMALL_PAGE, PageLimit, SmallPageLimit
+from .._scopes import REPO
 from ..models import (
     LIST_BODY_LIMIT,
     CodeSearchHit,
@@ -29,13 +29,14 @@ from ..models import (
     RepoSearchResult,
     User,
     UserSearchResult,
+    body,
 )
 from ..models import Repo as RepoModel
-from ._common import json_list, json_object, search_result
+from ._common import search_result
 
 __all__ = ["SearchTools", "search_params"]
 
-_SCOPES = SCOPES_BY_GROUP["search"]
+_SCOPES = REPO
 _FRAGMENTS = 3
 _FRAGMENT_CHARS = 300
 
@@ -51,7 +52,7 @@ def Query(example: str) -> Any:
 
 
 def search_params(
-    query: str, sort: str | None, order: str, limit: int | None, cursor: str | None, maximum: int = 100
+    query: str, sort: str | None, order: str, limit: int, cursor: str | None, maximum: int = 100
 ) -> dict[str, Any]:
     """The query string of a GitHub search request."""
     return {"q": query, "sort": sort, "order": order if sort else None, **page_params(limit, cursor, maximum=maximum)}
@@ -70,7 +71,7 @@ class SearchTools:
             Field(description="Sort key; omit for best match."),
         ] = None,
         order: Order = "desc",
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> RepoSearchResult:
         """Search repositories by name, description, topic, language, stars and other qualifiers.
@@ -88,7 +89,7 @@ class SearchTools:
         self,
         ctx: ToolContext,
         query: Annotated[str, Query("addClass repo:jquery/jquery language:js")],
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CodeSearchResult:
         """Search code across repositories (default branches only): file paths and matching snippets.
@@ -101,12 +102,12 @@ class SearchTools:
             params=search_params(query, None, "desc", limit, cursor),
             headers={"Accept": "application/vnd.github.text-match+json"},
         )
-        data = json_object(response)
+        data = response.json_object()
         hits = []
-        for item in json_list(response, "items"):
+        for item in response.json_list("items", of=dict):
             repo = item.get("repository") or {}
             fragments = [
-                clip(m.get("fragment"), _FRAGMENT_CHARS)[0] or ""
+                body(m.get("fragment"), _FRAGMENT_CHARS)[0] or ""
                 for m in (item.get("text_matches") or [])[:_FRAGMENTS]
                 if isinstance(m, dict) and m.get("fragment")
             ]
@@ -136,7 +137,7 @@ class SearchTools:
             Field(description="Sort key; omit for best match."),
         ] = None,
         order: Order = "desc",
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> IssueSearchResult:
         """Search issues and pull requests across repositories (add `is:issue` or `is:pr` to get one kind).
@@ -163,7 +164,7 @@ class SearchTools:
             Literal["author-date", "committer-date"] | None, Field(description="Sort key; omit for best match.")
         ] = None,
         order: Order = "desc",
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CommitSearchResult:
         """Search commits by message and by qualifiers such as `repo:`, `author:`, `committer-date:`.
@@ -182,7 +183,7 @@ class SearchTools:
             Literal["followers", "repositories", "joined"] | None, Field(description="Sort key; omit for best match.")
         ] = None,
         order: Order = "desc",
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> UserSearchResult:
         """Search users and organizations by login, name, location, followers and similar qualifiers.

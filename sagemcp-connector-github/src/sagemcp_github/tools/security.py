@@ -7,17 +7,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from sagemcp.context import ToolContext
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import SMALL_PAGE, Cursor, Limit, Owner, Repo, SmallLimit, repo_path
-from .._scopes import SCOPES_BY_GROUP
+from .._params import SMALL_PAGE, Owner, PageLimit, Repo, SmallPageLimit, repo_path
+from .._scopes import SECURITY_EVENTS
 from ..models import CodeScanningAlert, CodeScanningAlertList, DependabotAlert, DependabotAlertList
-from ._common import json_list, json_object
 
 __all__ = ["SecurityTools"]
 
-_SCOPES = SCOPES_BY_GROUP["security"]
+_SCOPES = SECURITY_EVENTS
 
 AlertNumber = Annotated[int, Field(ge=1, description="The alert number.")]
 
@@ -41,7 +41,7 @@ class SecurityTools:
         tool_name: Annotated[
             str | None, Field(max_length=100, description="Only from this tool, e.g. `CodeQL`.")
         ] = None,
-        limit: Limit = 20,
+        limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CodeScanningAlertList:
         """List code-scanning alerts (CodeQL and other analysers) of a repository: rule, severity, file and line.
@@ -57,7 +57,8 @@ class SecurityTools:
         }
         response = await ctx.http.get(repo_path(owner, repo, "code-scanning", "alerts"), params=params)
         return CodeScanningAlertList(
-            items=[CodeScanningAlert.from_api(a) for a in json_list(response)], next_cursor=next_cursor(response)
+            items=[CodeScanningAlert.from_api(a) for a in response.json_list(of=dict)],
+            next_cursor=next_cursor(response),
         )
 
     @tool(read_only=True, group="security", scopes=_SCOPES)
@@ -66,7 +67,7 @@ class SecurityTools:
     ) -> CodeScanningAlert:
         """Get one code-scanning alert: rule and its description, severity, location, message and state."""
         response = await ctx.http.get(repo_path(owner, repo, "code-scanning", "alerts", alert_number))
-        return CodeScanningAlert.from_api(json_object(response))
+        return CodeScanningAlert.from_api(response.json_object())
 
     @tool(read_only=True, group="security", scopes=_SCOPES)
     async def list_dependabot_alerts(
@@ -87,7 +88,7 @@ class SecurityTools:
         scope: Annotated[
             Literal["development", "runtime"] | None, Field(description="Only development or runtime dependencies.")
         ] = None,
-        limit: SmallLimit = 20,
+        limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> DependabotAlertList:
         """List Dependabot alerts of a repository: vulnerable package, severity, advisory and the fixed version.
@@ -104,7 +105,7 @@ class SecurityTools:
         }
         response = await ctx.http.get(repo_path(owner, repo, "dependabot", "alerts"), params=params)
         return DependabotAlertList(
-            items=[DependabotAlert.from_api(a) for a in json_list(response)], next_cursor=next_cursor(response)
+            items=[DependabotAlert.from_api(a) for a in response.json_list(of=dict)], next_cursor=next_cursor(response)
         )
 
     @tool(read_only=True, group="security", scopes=_SCOPES)
@@ -113,4 +114,4 @@ class SecurityTools:
     ) -> DependabotAlert:
         """Get one Dependabot alert: package, manifest, severity, advisory (GHSA/CVE), vulnerable range and fix."""
         response = await ctx.http.get(repo_path(owner, repo, "dependabot", "alerts", alert_number))
-        return DependabotAlert.from_api(json_object(response))
+        return DependabotAlert.from_api(response.json_object())

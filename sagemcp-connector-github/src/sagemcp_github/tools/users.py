@@ -8,18 +8,19 @@ from typing import Annotated
 from pydantic import Field
 
 from sagemcp.context import ToolContext
+from sagemcp.pagination import Cursor, Limit
 from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
-from .._params import Cursor, Limit, Username, segment
-from .._scopes import SCOPES_BY_GROUP
+from .._params import PageLimit, Username, segment
+from .._scopes import ORG_READ
 from ..models import Event, EventList, Organization, OrganizationList, User, UserSearchResult, UserStats
-from ._common import json_list, json_object, search_result
+from ._common import search_result
 from .search import search_params
 
 __all__ = ["UsersTools"]
 
-_SCOPES = SCOPES_BY_GROUP["users"]
+_SCOPES = ORG_READ
 _STATS_REPOS = 100
 
 OptionalUsername = Annotated[
@@ -42,7 +43,7 @@ class UsersTools:
         For the connected account itself use github_get_me.
         """
         response = await ctx.http.get(f"/users/{segment(username, 'username')}")
-        return User.from_api(json_object(response))
+        return User.from_api(response.json_object())
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def search_users_by_email(
@@ -57,7 +58,7 @@ class UsersTools:
                 description="An email address, e.g. `octocat@github.com`.",
             ),
         ],
-        limit: Annotated[int, Field(ge=1, le=10, description="Users per page, 1-10 (default 5).")] = 5,
+        limit: Annotated[int, Limit(maximum=10, what="Users")] = 5,
         cursor: Cursor = None,
     ) -> UserSearchResult:
         """Find GitHub accounts by email address.
@@ -72,7 +73,7 @@ class UsersTools:
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def list_organizations(
-        self, ctx: ToolContext, username: OptionalUsername = None, limit: Limit = 30, cursor: Cursor = None
+        self, ctx: ToolContext, username: OptionalUsername = None, limit: PageLimit = 30, cursor: Cursor = None
     ) -> OrganizationList:
         """List the organizations you belong to, or a user's public organization memberships.
 
@@ -81,7 +82,7 @@ class UsersTools:
         path = f"/users/{segment(username, 'username')}/orgs" if username else "/user/orgs"
         response = await ctx.http.get(path, params=page_params(limit, cursor))
         return OrganizationList(
-            items=[Organization.from_api(o) for o in json_list(response)], next_cursor=next_cursor(response)
+            items=[Organization.from_api(o) for o in response.json_list(of=dict)], next_cursor=next_cursor(response)
         )
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
@@ -94,7 +95,7 @@ class UsersTools:
     ) -> Organization:
         """Get an organization's profile: name, description, location, blog, public repository count and URL."""
         response = await ctx.http.get(f"/orgs/{segment(org, 'org')}")
-        data = json_object(response)
+        data = response.json_object()
         result = Organization.from_api(data)
         return result.model_copy(
             update={
@@ -107,7 +108,7 @@ class UsersTools:
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def get_user_activity(
-        self, ctx: ToolContext, username: OptionalUsername = None, limit: Limit = 30, cursor: Cursor = None
+        self, ctx: ToolContext, username: OptionalUsername = None, limit: PageLimit = 30, cursor: Cursor = None
     ) -> EventList:
         """List a user's recent activity, newest first: pushes, issues and pull requests opened or closed, comments.
 
@@ -115,11 +116,13 @@ class UsersTools:
         most 300 events.
         """
         if username is None:
-            username = json_object(await ctx.http.get("/user")).get("login") or ""
+            username = (await ctx.http.get("/user")).json_object().get("login") or ""
         response = await ctx.http.get(
             f"/users/{segment(username, 'username')}/events", params=page_params(limit, cursor)
         )
-        return EventList(items=[Event.from_api(e) for e in json_list(response)], next_cursor=next_cursor(response))
+        return EventList(
+            items=[Event.from_api(e) for e in response.json_list(of=dict)], next_cursor=next_cursor(response)
+        )
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def get_user_stats(self, ctx: ToolContext, username: Username) -> UserStats:
@@ -128,12 +131,12 @@ class UsersTools:
         Stars, forks and languages are summed over the 100 public repositories they own that were
         pushed to most recently, forks left out (`repos_counted` says how many were counted).
         """
-        user = json_object(await ctx.http.get(f"/users/{segment(username, 'username')}"))
+        user = (await ctx.http.get(f"/users/{segment(username, 'username')}")).json_object()
         response = await ctx.http.get(
             f"/users/{segment(username, 'username')}/repos",
             params={"type": "owner", "sort": "pushed", "per_page": _STATS_REPOS},
         )
-        repos = [r for r in json_list(response) if not r.get("fork")]
+        repos = [r for r in response.json_list(of=dict) if not r.get("fork")]
         languages = Counter(str(r["language"]) for r in repos if r.get("language"))
         ranked = sorted(repos, key=lambda r: -(r.get("stargazers_count") or 0))
         public = user.get("public_repos")

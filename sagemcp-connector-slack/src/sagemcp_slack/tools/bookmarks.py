@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sagemcp.context import ToolContext
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
-from .._pagination import make_cursor, page_size, read_cursor
-from .._params import ChannelArg, CursorArg, LimitArg
+from .._pagination import make_cursor, read_cursor
+from .._params import DEFAULT_LIMIT, ChannelArg, LimitArg
 from .._resolve import Names
 from .._time import ts_to_iso
 from ..models import Bookmark, BookmarkPage
@@ -39,19 +40,18 @@ class BookmarkTools:
         self,
         ctx: ToolContext,
         channel: ChannelArg,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> BookmarkPage:
         """List a channel's bookmarks (the links and docs pinned to its header): id, title, link, emoji."""
-        state = read_cursor(cursor, "bookmarks")
+        state = read_cursor(cursor)
         start = int(state.get("o", 0)) if state else 0
-        size = page_size(limit)
         channel_id = await Names(ctx).channel_id(channel)
         data = await _api.read(ctx, "bookmarks.list", {"channel_id": channel_id})
         items = [bookmark_from(b) for b in data.get("bookmarks") or () if isinstance(b, dict)]
-        more = start + size < len(items)
+        more = start + limit < len(items)
         return BookmarkPage(
-            items=items[start : start + size],
+            items=items[start : start + limit],
             channel=channel_id,
-            next_cursor=make_cursor("bookmarks", o=start + size) if more else None,
+            next_cursor=make_cursor(o=start + limit) if more else None,
         )

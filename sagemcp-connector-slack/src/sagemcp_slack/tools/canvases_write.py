@@ -14,6 +14,7 @@ from .. import _api
 from .._guard import ensure_writable
 from .._params import ChannelArg
 from .._resolve import Names
+from .._scopes import CONVERSATION_READ
 from ..models import CreatedCanvas
 
 __all__ = ["CanvasWriteTools"]
@@ -22,7 +23,7 @@ __all__ = ["CanvasWriteTools"]
 class CanvasWriteTools:
     """Creating canvases."""
 
-    @tool(read_only=False, group="canvases_write", scopes=("canvases:write",))
+    @tool(read_only=False, group="canvases_write", scopes=("canvases:write", *CONVERSATION_READ))
     async def canvases_create(
         self,
         ctx: ToolContext,

@@ -8,14 +8,16 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj
 from .._convert import TEXT_LIMIT, channel_from, render_messages
-from .._pagination import fit_budget, make_cursor, page_size, read_cursor, slack_next_cursor
-from .._params import ChannelArg, CursorArg, LimitArg, TimeArg, TsArg, WindowArg
+from .._pagination import fit_budget, make_cursor, read_cursor, slack_next_cursor
+from .._params import DEFAULT_LIMIT, ChannelArg, LimitArg, TimeArg, TsArg, WindowArg
 from .._resolve import Names
+from .._scopes import CONVERSATION_READ, HISTORY_READ
 from .._time import parse_time, parse_window, ts_to_iso
 from ..models import (
     Channel,
@@ -32,8 +34,6 @@ from ..models import (
 __all__ = ["ConversationTools"]
 
 ConversationType = Literal["public_channel", "private_channel", "im", "mpim"]
-_READ_SCOPES = ("channels:read", "groups:read", "im:read", "mpim:read")
-_HISTORY_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:history")
 _FIND_LIMIT = 25
 
 
@@ -44,7 +44,7 @@ def _message_size(message: Message) -> int:
 class ConversationTools:
     """Reading channels and messages."""
 
-    @tool(read_only=True, group="conversations", scopes=_READ_SCOPES)
+    @tool(read_only=True, group="conversations", scopes=CONVERSATION_READ)
     async def conversations_list(
         self,
         ctx: ToolContext,
@@ -57,8 +57,8 @@ class ConversationTools:
             ),
         ] = None,
         exclude_archived: Annotated[bool, Field(description="Leave out archived channels.")] = True,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> ChannelPage:
         """List the workspace's channels (and, if asked, DMs and group DMs) the token can see.
 
@@ -66,7 +66,7 @@ class ConversationTools:
         slack_conversations_find or pass `#name` to the other tools. Returns id, name, type,
         topic, purpose, member count and archived state, with next_cursor for more.
         """
-        state = read_cursor(cursor, "conversations_list")
+        state = read_cursor(cursor)
         kinds = state["types"] if state else ",".join(dict.fromkeys(types or ["public_channel", "private_channel"]))
         exclude = state["x"] if state and "x" in state else exclude_archived
         names = Names(ctx)
@@ -76,7 +76,7 @@ class ConversationTools:
             {
                 "types": kinds,
                 "exclude_archived": exclude,
-                "limit": page_size(limit),
+                "limit": limit,
                 "cursor": state.get("c") if state else None,
             },
         )
@@ -85,10 +85,10 @@ class ConversationTools:
         following = slack_next_cursor(data)
         return ChannelPage(
             items=[channel_from(c, names) for c in raw],
-            next_cursor=make_cursor("conversations_list", c=following, types=kinds, x=exclude) if following else None,
+            next_cursor=make_cursor(c=following, types=kinds, x=exclude) if following else None,
         )
 
-    @tool(read_only=True, group="conversations", scopes=_READ_SCOPES)
+    @tool(read_only=True, group="conversations", scopes=CONVERSATION_READ)
     async def conversations_info(self, ctx: ToolContext, channel: ChannelArg) -> Channel:
         """Get one channel (or DM) by id or #name: name, type, topic, purpose, member count, creation date.
 
@@ -102,7 +102,7 @@ class ConversationTools:
             await names.resolve_users([found.get("user")])
         return channel_from(found, names)
 
-    @tool(read_only=True, group="conversations", scopes=_READ_SCOPES)
+    @tool(read_only=True, group="conversations", scopes=CONVERSATION_READ)
     async def conversations_find(
         self,
         ctx: ToolContext,
@@ -144,7 +144,7 @@ class ConversationTools:
             complete=complete,
         )
 
-    @tool(read_only=True, group="conversations", scopes=_HISTORY_SCOPES)
+    @tool(read_only=True, group="conversations", scopes=HISTORY_READ)
     async def conversations_history(
         self,
         ctx: ToolContext,
@@ -152,8 +152,8 @@ class ConversationTools:
         window: WindowArg = None,
         oldest: TimeArg = None,
         latest: TimeArg = None,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> MessagePage:
         """Read a channel's or DM's messages, newest first, optionally within a window like 1d, 7d or 30d.
 
@@ -162,7 +162,7 @@ class ConversationTools:
         message with replies shows reply_count, read them with slack_conversations_replies.
         Returns author names, Markdown text, times, reactions and files, with next_cursor.
         """
-        state = read_cursor(cursor, "history")
+        state = read_cursor(cursor)
         if state is not None:
             oldest_ts, latest_ts, slack_cursor = state.get("oldest"), state.get("latest"), state.get("c")
         else:
@@ -180,7 +180,7 @@ class ConversationTools:
             "conversations.history",
             {
                 "channel": channel_id,
-                "limit": page_size(limit),
+                "limit": limit,
                 "cursor": slack_cursor,
                 "oldest": oldest_ts,
                 "latest": latest_ts,
@@ -193,9 +193,9 @@ class ConversationTools:
         next_cursor = None
         if cut:
             # Older than the last message shown (Slack's `latest` is exclusive by default).
-            next_cursor = make_cursor("history", latest=kept[-1].ts, oldest=oldest_ts)
+            next_cursor = make_cursor(latest=kept[-1].ts, oldest=oldest_ts)
         elif following:
-            next_cursor = make_cursor("history", c=following, oldest=oldest_ts, latest=latest_ts)
+            next_cursor = make_cursor(c=following, oldest=oldest_ts, latest=latest_ts)
         return MessagePage(
             items=kept,
             next_cursor=next_cursor,
@@ -205,21 +205,21 @@ class ConversationTools:
             oldest=ts_to_iso(oldest_ts),
         )
 
-    @tool(read_only=True, group="conversations", scopes=_HISTORY_SCOPES)
+    @tool(read_only=True, group="conversations", scopes=HISTORY_READ)
     async def conversations_replies(
         self,
         ctx: ToolContext,
         channel: ChannelArg,
         ts: TsArg,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> MessagePage:
         """Read a thread: the parent message and its replies, oldest first.
 
         Use it after slack_conversations_history or slack_search_messages shows a message
         with replies; `ts` is the parent's timestamp (or any reply's `thread_ts`).
         """
-        state = read_cursor(cursor, "replies")
+        state = read_cursor(cursor)
         after = state.get("after") if state else None
         names = Names(ctx)
         channel_id = await names.channel_id(channel)
@@ -229,7 +229,7 @@ class ConversationTools:
             {
                 "channel": channel_id,
                 "ts": ts,
-                "limit": page_size(limit),
+                "limit": limit,
                 "cursor": state.get("c") if state else None,
                 "oldest": after,
             },
@@ -243,9 +243,9 @@ class ConversationTools:
         following = slack_next_cursor(data)
         next_cursor = None
         if cut:
-            next_cursor = make_cursor("replies", after=kept[-1].ts)
+            next_cursor = make_cursor(after=kept[-1].ts)
         elif following:
-            next_cursor = make_cursor("replies", c=following, after=after)
+            next_cursor = make_cursor(c=following, after=after)
         return MessagePage(
             items=kept,
             next_cursor=next_cursor,
@@ -255,22 +255,22 @@ class ConversationTools:
             thread_ts=ts,
         )
 
-    @tool(read_only=True, group="conversations", scopes=_READ_SCOPES)
+    @tool(read_only=True, group="conversations", scopes=CONVERSATION_READ)
     async def conversations_members(
         self,
         ctx: ToolContext,
         channel: ChannelArg,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> MemberPage:
         """List the members of a channel: user ids with display names, next_cursor for more."""
-        state = read_cursor(cursor, "members")
+        state = read_cursor(cursor)
         names = Names(ctx)
         channel_id = await names.channel_id(channel)
         data = await _api.read(
             ctx,
             "conversations.members",
-            {"channel": channel_id, "limit": page_size(limit), "cursor": state.get("c") if state else None},
+            {"channel": channel_id, "limit": limit, "cursor": state.get("c") if state else None},
         )
         ids = [m for m in data.get("members") or () if isinstance(m, str)]
         await names.resolve_users(ids)
@@ -278,7 +278,7 @@ class ConversationTools:
         following = slack_next_cursor(data)
         return MemberPage(
             items=[Member(id=i, name=known.get(i)) for i in ids],
-            next_cursor=make_cursor("members", c=following) if following else None,
+            next_cursor=make_cursor(c=following) if following else None,
         )
 
     @tool(read_only=True, group="conversations", scopes=())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sagemcp.context import ToolContext
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
 from .._convert import LIST_TEXT_LIMIT, render_messages
-from .._pagination import make_cursor, page_size, read_cursor
-from .._params import ChannelArg, CursorArg, LimitArg
+from .._pagination import make_cursor, read_cursor
+from .._params import DEFAULT_LIMIT, ChannelArg, LimitArg
 from .._resolve import Names
 from .._time import ts_to_iso
 from ..models import FileRef, Pin, PinPage
@@ -24,18 +25,17 @@ class PinTools:
         self,
         ctx: ToolContext,
         channel: ChannelArg,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> PinPage:
         """List the messages and files pinned in a channel, newest pin first, with who pinned them."""
-        state = read_cursor(cursor, "pins")
+        state = read_cursor(cursor)
         start = int(state.get("o", 0)) if state else 0
-        size = page_size(limit)
         names = Names(ctx)
         channel_id = await names.channel_id(channel)
         data = await _api.read(ctx, "pins.list", {"channel": channel_id})
         items = [i for i in data.get("items") or () if isinstance(i, dict)]
-        page = items[start : start + size]
+        page = items[start : start + limit]
         await names.resolve_users(i.get("created_by") for i in page)
         messages = [i["message"] for i in page if isinstance(i.get("message"), dict)]
         rendered = {
@@ -58,7 +58,5 @@ class PinTools:
                     else None,
                 )
             )
-        more = start + size < len(items)
-        return PinPage(
-            items=pins, channel=channel_id, next_cursor=make_cursor("pins", o=start + size) if more else None
-        )
+        more = start + limit < len(items)
+        return PinPage(items=pins, channel=channel_id, next_cursor=make_cursor(o=start + limit) if more else None)

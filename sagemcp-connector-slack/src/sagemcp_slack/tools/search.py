@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from sagemcp.context import ToolContext
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj
 from .._convert import render_messages
-from .._pagination import fit_budget, make_cursor, page_size, read_cursor
-from .._params import ChannelArg, CursorArg, LimitArg, UserArg, WindowArg
+from .._pagination import fit_budget, make_cursor, read_cursor
+from .._params import DEFAULT_LIMIT, ChannelArg, LimitArg, UserArg, WindowArg
 from .._resolve import USER_ID_RE, Names
 from .._time import parse_window, search_date
 from ..models import Message, SearchResult
@@ -49,8 +50,8 @@ class SearchTools:
         sort: Annotated[
             Literal["score", "timestamp"], Field(description="score: most relevant first; timestamp: newest first.")
         ] = "score",
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> SearchResult:
         """Search messages in every channel the connected user can read, like Slack's search box.
 
@@ -59,7 +60,7 @@ class SearchTools:
         when it has one next to the bot token. Returns matching messages
         with channel, author, Markdown text, time and permalink, with next_cursor for more.
         """
-        state = read_cursor(cursor, "search")
+        state = read_cursor(cursor)
         if state is not None:
             full_query, page, count, order = str(state["q"]), int(state["p"]), int(state["n"]), str(state["sort"])
             skip = int(state.get("o", 0))
@@ -80,7 +81,7 @@ class SearchTools:
             if window:
                 # `after:` excludes the day it names, so name the day before the window starts.
                 terms.append(f"after:{search_date(parse_window(window), days_before=1)}")
-            full_query, page, count, order = " ".join(terms), 1, page_size(limit), sort
+            full_query, page, count, order = " ".join(terms), 1, limit, sort
             skip = 0
         data = await _api.read(
             ctx,
@@ -97,9 +98,9 @@ class SearchTools:
         more = isinstance(pages, int) and page < pages
         if cut:
             # The rest of this Slack page comes first: same page, skipping what was shown.
-            next_cursor = make_cursor("search", q=full_query, p=page, n=count, sort=order, o=skip + len(kept))
+            next_cursor = make_cursor(q=full_query, p=page, n=count, sort=order, o=skip + len(kept))
         elif more:
-            next_cursor = make_cursor("search", q=full_query, p=page + 1, n=count, sort=order)
+            next_cursor = make_cursor(q=full_query, p=page + 1, n=count, sort=order)
         else:
             next_cursor = None
         return SearchResult(

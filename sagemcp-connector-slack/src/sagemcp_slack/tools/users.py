@@ -9,12 +9,13 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import InvalidArguments, LookupFailed
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
 from .._convert import user_from, usergroup_from
-from .._pagination import make_cursor, page_size, read_cursor, slack_next_cursor
-from .._params import CursorArg, LimitArg, UserArg
+from .._pagination import make_cursor, read_cursor, slack_next_cursor
+from .._params import DEFAULT_LIMIT, LimitArg, UserArg
 from .._resolve import Names
 from ..models import Member, MemberPage, User, UserGroupPage, UserPage
 
@@ -37,8 +38,8 @@ class UserTools:
         ctx: ToolContext,
         include_bots: Annotated[bool, Field(description="Include bot users and apps.")] = False,
         include_deactivated: Annotated[bool, Field(description="Include deactivated accounts.")] = False,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> UserPage:
         """List the workspace's people: id, @handle, display and real name, title, email (if permitted).
 
@@ -46,10 +47,8 @@ class UserTools:
         slack_users_lookup_by_email. Bots and deactivated accounts are left out unless asked
         for, so a page may hold fewer than `limit` people; follow next_cursor for more.
         """
-        state = read_cursor(cursor, "users_list")
-        data = await _api.read(
-            ctx, "users.list", {"limit": page_size(limit), "cursor": state.get("c") if state else None}
-        )
+        state = read_cursor(cursor)
+        data = await _api.read(ctx, "users.list", {"limit": limit, "cursor": state.get("c") if state else None})
         users = []
         for member in data.get("members") or ():
             if not isinstance(member, dict):
@@ -60,7 +59,7 @@ class UserTools:
                 continue
             users.append(user_from(member))
         following = slack_next_cursor(data)
-        return UserPage(items=users, next_cursor=make_cursor("users_list", c=following) if following else None)
+        return UserPage(items=users, next_cursor=make_cursor(c=following) if following else None)
 
     @tool(read_only=True, group="users", scopes=("users:read",))
     async def users_info(self, ctx: ToolContext, user: UserArg) -> User:
@@ -116,18 +115,17 @@ class UserTools:
         self,
         ctx: ToolContext,
         include_disabled: Annotated[bool, Field(description="Include disabled user groups.")] = False,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> UserGroupPage:
         """List user groups (@team handles): id, handle, name, description and member count."""
-        state = read_cursor(cursor, "usergroups_list")
+        state = read_cursor(cursor)
         start = _offset(state)
-        size = page_size(limit)
         data = await _api.read(ctx, "usergroups.list", {"include_count": True, "include_disabled": include_disabled})
         groups = [usergroup_from(g) for g in data.get("usergroups") or () if isinstance(g, dict)]
-        page = groups[start : start + size]
-        more = start + size < len(groups)
-        return UserGroupPage(items=page, next_cursor=make_cursor("usergroups_list", o=start + size) if more else None)
+        page = groups[start : start + limit]
+        more = start + limit < len(groups)
+        return UserGroupPage(items=page, next_cursor=make_cursor(o=start + limit) if more else None)
 
     @tool(read_only=True, group="users", scopes=("usergroups:read", "users:read"))
     async def usergroups_users_list(
@@ -140,13 +138,12 @@ class UserTools:
                 description="User group id (S0123ABCD) or its @handle.",
             ),
         ],
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> MemberPage:
         """List the members of a user group, with display names."""
-        state = read_cursor(cursor, "usergroup_members")
+        state = read_cursor(cursor)
         start = _offset(state)
-        size = page_size(limit)
         group_id = usergroup.strip()
         if not _USERGROUP_ID_RE.match(group_id):
             wanted = group_id.lstrip("@").lower()
@@ -166,12 +163,12 @@ class UserTools:
         ids = [u for u in data.get("users") or () if isinstance(u, str)]
         if start > len(ids):
             raise InvalidArguments("cursor is past the end of the list", errors=[("cursor", "past the end")])
-        page = ids[start : start + size]
+        page = ids[start : start + limit]
         names = Names(ctx)
         await names.resolve_users(page)
         known = names.user_names()
-        more = start + size < len(ids)
+        more = start + limit < len(ids)
         return MemberPage(
             items=[Member(id=i, name=known.get(i)) for i in page],
-            next_cursor=make_cursor("usergroup_members", o=start + size) if more else None,
+            next_cursor=make_cursor(o=start + limit) if more else None,
         )

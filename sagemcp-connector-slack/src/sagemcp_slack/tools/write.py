@@ -14,15 +14,17 @@ from pydantic import Field
 
 from sagemcp.context import ToolContext
 from sagemcp.errors import AccessDenied, InvalidArguments, LookupFailed, UpstreamError
+from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj
 from .._guard import ensure_people_allowed, ensure_writable
 from .._mrkdwn import to_markdown, to_mrkdwn
-from .._pagination import make_cursor, page_size, read_cursor, slack_next_cursor
-from .._params import ChannelArg, CursorArg, EmojiArg, LimitArg, MarkdownArg, TsArg, UserArg
+from .._pagination import make_cursor, read_cursor, slack_next_cursor
+from .._params import DEFAULT_LIMIT, ChannelArg, EmojiArg, LimitArg, MarkdownArg, TsArg, UserArg
 from .._resolve import Names
+from .._scopes import CONVERSATION_READ
 from .._time import parse_time, ts_to_iso
 from ..models import (
     ActionResult,
@@ -92,7 +94,7 @@ async def _post(
 class WriteTools:
     """Changing things in Slack."""
 
-    @tool(read_only=False, group="write", scopes=("chat:write",))
+    @tool(read_only=False, group="write", scopes=("chat:write", *CONVERSATION_READ))
     async def chat_post_message(self, ctx: ToolContext, channel: ChannelArg, text: MarkdownArg) -> PostedMessage:
         """Post a new message to a channel or DM (as the token's bot or user). Text is Markdown.
 
@@ -103,7 +105,7 @@ class WriteTools:
         _, channel_id = await _target(ctx, channel)
         return await _post(ctx, channel_id, text)
 
-    @tool(read_only=False, group="write", scopes=("chat:write",))
+    @tool(read_only=False, group="write", scopes=("chat:write", *CONVERSATION_READ))
     async def chat_post_reply(
         self,
         ctx: ToolContext,
@@ -118,7 +120,7 @@ class WriteTools:
         _, channel_id = await _target(ctx, channel)
         return await _post(ctx, channel_id, text, thread_ts=thread_ts, broadcast=also_send_to_channel or None)
 
-    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("chat:write",))
+    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("chat:write", *CONVERSATION_READ))
     async def chat_update(self, ctx: ToolContext, channel: ChannelArg, ts: TsArg, text: MarkdownArg) -> PostedMessage:
         """Replace the text of a message this connection posted earlier (the old text is lost).
 
@@ -129,7 +131,7 @@ class WriteTools:
         data = await _api.write(ctx, "chat.update", {"channel": channel_id, "ts": ts, "text": mrkdwn})
         return PostedMessage(channel=str(data.get("channel") or channel_id), ts=str(data.get("ts") or ts), text=mrkdwn)
 
-    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("chat:write",))
+    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("chat:write", *CONVERSATION_READ))
     async def chat_delete(self, ctx: ToolContext, channel: ChannelArg, ts: TsArg) -> ActionResult:
         """Delete a message this connection posted. Messages by anyone else are refused, even for admins.
 
@@ -151,7 +153,7 @@ class WriteTools:
         await _api.write(ctx, "chat.delete", {"channel": channel_id, "ts": ts})
         return ActionResult(action="deleted message", channel=channel_id, ts=ts)
 
-    @tool(read_only=False, group="write", scopes=("chat:write",))
+    @tool(read_only=False, group="write", scopes=("chat:write", *CONVERSATION_READ))
     async def chat_schedule_message(
         self,
         ctx: ToolContext,
@@ -195,22 +197,22 @@ class WriteTools:
             text=mrkdwn,
         )
 
-    @tool(read_only=True, group="write", scopes=("chat:write",))
+    @tool(read_only=True, group="write", scopes=("chat:write", *CONVERSATION_READ))
     async def chat_scheduled_messages_list(
         self,
         ctx: ToolContext,
         channel: Annotated[ChannelArg | None, Field(description="Only this channel.")] = None,
-        limit: LimitArg = None,
-        cursor: CursorArg = None,
+        limit: LimitArg = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> ScheduledMessagePage:
         """List messages this connection scheduled and that are not posted yet."""
-        state = read_cursor(cursor, "scheduled")
+        state = read_cursor(cursor)
         names = Names(ctx)
         channel_id = await names.channel_id(channel) if channel else None
         data = await _api.read(
             ctx,
             "chat.scheduledMessages.list",
-            {"channel": channel_id, "limit": page_size(limit), "cursor": state.get("c") if state else None},
+            {"channel": channel_id, "limit": limit, "cursor": state.get("c") if state else None},
         )
         items = [
             ScheduledMessage(
@@ -223,11 +225,9 @@ class WriteTools:
             if isinstance(m, dict)
         ]
         following = slack_next_cursor(data)
-        return ScheduledMessagePage(
-            items=items, next_cursor=make_cursor("scheduled", c=following) if following else None
-        )
+        return ScheduledMessagePage(items=items, next_cursor=make_cursor(c=following) if following else None)
 
-    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("chat:write",))
+    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("chat:write", *CONVERSATION_READ))
     async def chat_delete_scheduled_message(
         self,
         ctx: ToolContext,
@@ -243,7 +243,7 @@ class WriteTools:
         )
         return ActionResult(action="cancelled scheduled message", channel=channel_id)
 
-    @tool(read_only=False, group="write", idempotent=True, scopes=("im:write", "mpim:write"))
+    @tool(read_only=False, group="write", idempotent=True, scopes=("im:write", "mpim:write", *CONVERSATION_READ))
     async def conversations_open(
         self,
         ctx: ToolContext,
@@ -266,7 +266,7 @@ class WriteTools:
             already_open=bool(data.get("already_open")),
         )
 
-    @tool(read_only=False, group="write", scopes=("im:write", "chat:write"))
+    @tool(read_only=False, group="write", scopes=("im:write", "chat:write", *CONVERSATION_READ))
     async def chat_send_dm(self, ctx: ToolContext, user: UserArg, text: MarkdownArg) -> PostedMessage:
         """Send a direct message to one person (by user id, @handle or email). Text is Markdown."""
         names = Names(ctx)
@@ -279,35 +279,41 @@ class WriteTools:
             raise LookupFailed(f"Slack opened no direct message with {user_id}")
         return await _post(ctx, channel_id, text)
 
-    @tool(read_only=False, group="write", idempotent=True, scopes=("reactions:write",))
+    @tool(read_only=False, group="write", idempotent=True, scopes=("reactions:write", *CONVERSATION_READ))
     async def reactions_add(self, ctx: ToolContext, channel: ChannelArg, ts: TsArg, emoji: EmojiArg) -> ActionResult:
         """Add an emoji reaction to a message (as the token's bot or user)."""
         _, channel_id = await _target(ctx, channel)
         await _api.write(ctx, "reactions.add", {"channel": channel_id, "timestamp": ts, "name": _emoji(emoji)})
         return ActionResult(action=f"added :{_emoji(emoji)}:", channel=channel_id, ts=ts)
 
-    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("reactions:write",))
+    @tool(
+        read_only=False,
+        group="write",
+        destructive=True,
+        idempotent=True,
+        scopes=("reactions:write", *CONVERSATION_READ),
+    )
     async def reactions_remove(self, ctx: ToolContext, channel: ChannelArg, ts: TsArg, emoji: EmojiArg) -> ActionResult:
         """Remove an emoji reaction this connection added to a message."""
         _, channel_id = await _target(ctx, channel)
         await _api.write(ctx, "reactions.remove", {"channel": channel_id, "timestamp": ts, "name": _emoji(emoji)})
         return ActionResult(action=f"removed :{_emoji(emoji)}:", channel=channel_id, ts=ts)
 
-    @tool(read_only=False, group="write", idempotent=True, scopes=("pins:write",))
+    @tool(read_only=False, group="write", idempotent=True, scopes=("pins:write", *CONVERSATION_READ))
     async def pins_add(self, ctx: ToolContext, channel: ChannelArg, ts: TsArg) -> ActionResult:
         """Pin a message in its channel."""
         _, channel_id = await _target(ctx, channel)
         await _api.write(ctx, "pins.add", {"channel": channel_id, "timestamp": ts})
         return ActionResult(action="pinned message", channel=channel_id, ts=ts)
 
-    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("pins:write",))
+    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("pins:write", *CONVERSATION_READ))
     async def pins_remove(self, ctx: ToolContext, channel: ChannelArg, ts: TsArg) -> ActionResult:
         """Unpin a message in its channel."""
         _, channel_id = await _target(ctx, channel)
         await _api.write(ctx, "pins.remove", {"channel": channel_id, "timestamp": ts})
         return ActionResult(action="unpinned message", channel=channel_id, ts=ts)
 
-    @tool(read_only=False, group="write", scopes=("bookmarks:write",))
+    @tool(read_only=False, group="write", scopes=("bookmarks:write", *CONVERSATION_READ))
     async def bookmarks_add(
         self,
         ctx: ToolContext,
@@ -334,7 +340,13 @@ class WriteTools:
         raw: Any = data.get("bookmark")
         return bookmark_from(raw if isinstance(raw, dict) else {"id": "", "title": title, "link": link})
 
-    @tool(read_only=False, group="write", destructive=True, idempotent=True, scopes=("bookmarks:write",))
+    @tool(
+        read_only=False,
+        group="write",
+        destructive=True,
+        idempotent=True,
+        scopes=("bookmarks:write", *CONVERSATION_READ),
+    )
     async def bookmarks_remove(
         self,
         ctx: ToolContext,

@@ -8,6 +8,7 @@ read the class only: no instance is made and no upstream is called.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -57,9 +58,10 @@ def check_connector(cls: Any) -> list[str]:
             problems.append(f"{spec.name}: registered under the key {key!r}; the key must be the tool's name.")
         problems.extend(_check_tool(info.id, spec))
     problems.extend(_check_groups(name, info, tools))
-    problems.extend(_check_auth(cls, tools))
+    problems.extend(_check_auth(cls))
     problems.extend(_check_resources(cls))
     problems.extend(_check_base_url(cls))
+    problems.extend(_check_origins(cls))
     return problems
 
 
@@ -171,11 +173,14 @@ def _check_parameters(tool: str, schema: Mapping[str, Any]) -> Iterator[str]:
     if any(marker in f"{tool}_" for marker in _LIST_MARKERS):
         limit = properties.get("limit")
         if not isinstance(limit, Mapping):
-            yield f"{tool}: a list/search tool must take `limit: int | None` (with a maximum) to bound its result."
+            yield (
+                f"{tool}: a list/search tool must take a bounded `limit` to bound its result: "
+                "`limit: Annotated[int, Limit(maximum=100)] = 20` (sagemcp.pagination)."
+            )
         elif not _has_maximum(limit, schema):
-            yield f"{tool}: parameter 'limit' has no maximum; use `Annotated[int | None, Field(ge=1, le=100)]`."
+            yield f"{tool}: parameter 'limit' has no maximum; use `Annotated[int, Limit(maximum=100)]`."
         if "cursor" not in properties:
-            yield f"{tool}: a list/search tool must take `cursor: str | None` to page through results."
+            yield f"{tool}: a list/search tool must take `cursor: Cursor = None` (sagemcp.pagination) to page on."
 
 
 def _described(prop: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
@@ -207,13 +212,12 @@ def _nodes(node: Mapping[str, Any], root: Mapping[str, Any], depth: int) -> Iter
 # -- auth, resources, base URL ----------------------------------------------------------
 
 
-def _check_auth(cls: type[Connector], tools: Mapping[str, ToolSpec]) -> Iterator[str]:
+def _check_auth(cls: type[Connector]) -> Iterator[str]:
     name = cls.__qualname__
     schemes = list(cls.auth or ())
     if not schemes:
         yield f"{name}.auth is empty; list at least one scheme (NoAuth() for a service without credentials)."
     kinds: set[str] = set()
-    groups = {spec.group for spec in tools.values()}
     for scheme in schemes:
         if not isinstance(scheme, AuthScheme):
             yield f"{name}.auth holds {scheme!r}, which is not an AuthScheme; use OAuth2, BearerToken, ApiKey, ..."
@@ -231,9 +235,6 @@ def _check_auth(cls: type[Connector], tools: Mapping[str, ToolSpec]) -> Iterator
                     yield f"{label}: {attr} is empty; set the provider's OAuth {attr.replace('_', ' ')}."
                 elif not _is_https(url):
                     yield f"{label}: {attr} {url!r} is not an absolute https:// URL; OAuth endpoints must use TLS."
-            for group in scheme.scopes_by_group:
-                if group not in groups:
-                    yield f"{label}: scopes_by_group names {group!r}, which no tool belongs to; fix the group name."
         elif isinstance(scheme, ApiKey):
             if not scheme.query_param and not scheme.header:
                 yield f"{label}: set header= (or query_param=) to say where the key goes."
@@ -278,8 +279,59 @@ def _check_base_url(cls: type[Connector]) -> Iterator[str]:
     elif cls.api_base_url.__func__ is Connector.api_base_url.__func__:  # type: ignore[attr-defined]
         yield (
             f"{name}.base_url is empty and api_base_url() is not overridden; set base_url, or override "
-            "api_base_url(config) to compute it from the tenant's configuration."
+            "api_base_url(config, credential) to compute it from the tenant's configuration and credential."
         )
+
+
+def _check_origins(cls: type[Connector]) -> Iterator[str]:
+    """The hooks take (config, credential), and every declared credential origin is `https://host[:port]`."""
+    name = cls.__qualname__
+    for hook in ("api_base_url", "credential_origins"):
+        try:
+            inspect.signature(getattr(cls, hook)).bind(None, None)
+        except TypeError:
+            yield (
+                f"{name}.{hook}() must take (config, credential): declare it as "
+                f"`def {hook}(cls, config: BaseModel, credential: Credential | None)`."
+            )
+    origins: Any = cls.extra_origins
+    if isinstance(origins, str) or not all(isinstance(origin, str) for origin in origins):
+        yield f"{name}.extra_origins must be a tuple of origin strings, such as ('https://files.example.com',)."
+        return
+    for origin in origins:
+        problem = _origin_problem(origin)
+        if problem:
+            yield f"{name}.extra_origins entry {origin!r} {problem}; declare origins as 'https://host[:port]'."
+    if cls.credential_origins.__func__ is Connector.credential_origins.__func__:  # type: ignore[attr-defined]
+        return
+    try:
+        config = cls.parse_config({})
+    except ValueError:
+        return  # the configuration has required fields: the hook can only be checked with a real one
+    try:
+        computed = cls.credential_origins(config, None)
+    except Exception as exc:  # any failure here is the finding
+        yield f"{name}.credential_origins(config, None) raised {type(exc).__name__}; it must accept credential None."
+        return
+    for origin in computed:
+        problem = _origin_problem(origin)
+        if problem:
+            yield f"{name}.credential_origins() returned {origin!r}, which {problem}; return 'https://host[:port]'."
+
+
+def _origin_problem(origin: str) -> str | None:
+    parts = urlsplit(origin)
+    if parts.scheme != "https" or not parts.hostname:
+        return "is not an absolute https:// origin (a credential never travels in the clear)"
+    if parts.username is not None or parts.password is not None:
+        return "has a user name or password"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or origin.endswith(("?", "#")):
+        return "has a path, query or fragment (an origin is only scheme, host and port)"
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return "has an invalid port"
+    return None
 
 
 def _is_https(url: str) -> bool:
