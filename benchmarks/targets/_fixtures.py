@@ -136,6 +136,17 @@ def issue_bytes() -> bytes:
     return json.dumps(issue(), separators=(",", ":")).encode()
 
 
+def issue_text(data: dict[str, Any]) -> str:
+    """The text block the GitHub connector returns for an issue: its Markdown rendering.
+
+    The SDK and floor targets answer the same text, made by the connector's own model, so
+    every target sends the same bytes (the benchmark measures serving, not rendering choices).
+    """
+    from sagemcp_github.models import Issue  # the benchmarked connector; see _connector.connector_class
+
+    return Issue.from_api(data).to_markdown()
+
+
 def trimmed_issue(data: dict[str, Any]) -> dict[str, Any]:
     """The trimmed shape the GitHub connector returns (what the SDK and floor targets answer too)."""
     milestone = data.get("milestone")

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._fixtures import MCP_PATH, SERVER_INFO, UPSTREAM_TOKEN, trimmed_issue
+from ._fixtures import MCP_PATH, SERVER_INFO, UPSTREAM_TOKEN, issue_text, trimmed_issue
 from ._serve import common_arguments, load_catalog, run
 
 _JSON = "application/json"
@@ -49,10 +49,10 @@ def build_app(upstream_url: str, catalog: list[dict[str, Any]], stateful: bool =
             args = params.get("arguments") or {}
             response = await http.get(f"/repos/{args['owner']}/{args['repo']}/issues/{int(args['issue_number'])}")
             response.raise_for_status()
-            issue = trimmed_issue(response.json())
+            data = response.json()
             return {
-                "content": [{"type": "text", "text": json.dumps(issue, separators=(",", ":"))}],
-                "structuredContent": issue,
+                "content": [{"type": "text", "text": issue_text(data)}],
+                "structuredContent": trimmed_issue(data),
                 "isError": False,
             }
         if method == "initialize":

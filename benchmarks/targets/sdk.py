@@ -3,7 +3,7 @@
 It serves the same tool list as the sagemcp target and one working tool,
 `github_get_issue`, which makes the same upstream GET with a shared
 `httpx.AsyncClient` and returns the same trimmed issue as structured content plus
-its JSON text. No tenants, no auth, no argument validation beyond reading three
+the same Markdown text. No tenants, no auth, no argument validation beyond reading three
 arguments: the SDK's own cost plus the upstream call.
 
     python -m benchmarks.targets.sdk --port 18002 --upstream http://127.0.0.1:18001
@@ -12,7 +12,6 @@ arguments: the SDK's own cost plus the upstream call.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,7 +22,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from ._fixtures import MCP_PATH, UPSTREAM_TOKEN, trimmed_issue
+from ._fixtures import MCP_PATH, UPSTREAM_TOKEN, issue_text, trimmed_issue
 from ._serve import common_arguments, load_catalog, run
 
 
@@ -50,10 +49,9 @@ def build_app(upstream_url: str, catalog: list[dict[str, Any]], stateful: bool =
         args = params.arguments or {}
         response = await http.get(f"/repos/{args['owner']}/{args['repo']}/issues/{int(args['issue_number'])}")
         response.raise_for_status()
-        issue = trimmed_issue(response.json())
+        data = response.json()
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=json.dumps(issue, separators=(",", ":")))],
-            structured_content=issue,
+            content=[types.TextContent(type="text", text=issue_text(data))], structured_content=trimmed_issue(data)
         )
 
     server: Server[Any] = Server(

@@ -14,20 +14,27 @@ REPO: dict[str, Any] = {"owner": "octocat", "repo": "Hello-World"}
 _MAIN: dict[str, dict[str, Any]] = {
     # context
     "github_get_me": {},
-    "github_check_token_scopes": {},
+    "github_get_token_scopes": {},
     "github_get_rate_limit": {},
     # repos
     "github_list_repositories": {"sort": "pushed", "limit": 5},
     "github_get_repository": {**REPO},
-    "github_get_repo_stats": {**REPO},
+    "github_get_repository_stats": {**REPO},
     "github_list_contributors": {**REPO, "limit": 10},
     "github_get_file_content": {**REPO, "path": "docs/README.md", "ref": "main"},
     "github_get_repository_tree": {**REPO, "ref": "main", "path_prefix": "src", "limit": 50},
-    "github_create_or_update_file": {
+    "github_create_file": {
         **REPO,
         "path": "docs/notes.md",
         "content": "# Notes\n",
         "message": "Add notes",
+        "branch": "docs",
+    },
+    "github_update_file": {
+        **REPO,
+        "path": "docs/notes.md",
+        "content": "# Notes\n",
+        "message": "Edit notes",
         "branch": "docs",
         "sha": SHA,
     },
@@ -59,7 +66,7 @@ _MAIN: dict[str, dict[str, Any]] = {
         "prerelease": False,
         "generate_release_notes": True,
     },
-    "github_fork_repository": {**REPO, "organization": "octo-org", "name": "Hello-Fork", "default_branch_only": True},
+    "github_create_fork": {**REPO, "organization": "octo-org", "name": "Hello-Fork", "default_branch_only": True},
     "github_create_repository": {"name": "new-repo", "org": "octo-org", "description": "A new repository."},
     # issues
     "github_list_issues": {
@@ -150,7 +157,7 @@ _MAIN: dict[str, dict[str, Any]] = {
             {"path": "file.md", "line": 10, "start_line": 8, "side": "RIGHT", "start_side": "RIGHT", "body": "Nit"},
         ],
     },
-    "github_request_reviewers": {
+    "github_add_pull_request_reviewers": {
         **REPO,
         "pull_number": 1347,
         "reviewers": ["octocat"],
@@ -191,7 +198,7 @@ _MAIN: dict[str, dict[str, Any]] = {
         "limit": 10,
     },
     "github_mark_notification_read": {"thread_id": "1"},
-    "github_mark_all_notifications_read": {"last_read_at": "2024-01-01T00:00:00Z"},
+    "github_mark_notifications_read": {"last_read_at": "2024-01-01T00:00:00Z"},
     # security
     "github_list_code_scanning_alerts": {
         **REPO,
@@ -212,10 +219,10 @@ _MAIN: dict[str, dict[str, Any]] = {
     "github_get_dependabot_alert": {**REPO, "alert_number": 2},
     # users
     "github_get_user": {"username": "octocat"},
-    "github_search_users_by_email": {"email": "octocat@github.com"},
+    "github_find_users_by_email": {"email": "octocat@github.com"},
     "github_list_organizations": {"username": "octocat", "limit": 10},
     "github_get_organization": {"org": "github"},
-    "github_get_user_activity": {"username": "octocat", "limit": 10},
+    "github_list_user_events": {"username": "octocat", "limit": 10},
     "github_get_user_stats": {"username": "octocat"},
 }
 
@@ -232,9 +239,9 @@ _VARIANTS: list[tuple[str, dict[str, Any]]] = [
     ("github_rerun_workflow_run", {**REPO, "run_id": 30433642}),
     ("github_run_workflow", {**REPO, "workflow": "1234", "ref": "v1.0.0"}),
     ("github_list_notifications", {**REPO}),
-    ("github_mark_all_notifications_read", {**REPO}),
+    ("github_mark_notifications_read", {**REPO}),
     ("github_list_organizations", {}),
-    ("github_get_user_activity", {}),
+    ("github_list_user_events", {}),
 ]
 
 CASES: list[tuple[str, dict[str, Any]]] = [*_MAIN.items(), *_VARIANTS]

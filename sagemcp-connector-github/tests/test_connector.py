@@ -42,7 +42,6 @@ def test_tool_count_and_groups() -> None:
         "issues",
         "pull_requests",
         "actions",
-        "search",
         "security",
         "notifications",
         "users",
@@ -50,6 +49,7 @@ def test_tool_count_and_groups() -> None:
     assert all(name.startswith("github_") for name in GitHubConnector.tools)
 
 
+# The baseline capabilities, by today's names (the original names in comments where they differ).
 BASELINE = [
     "list_repositories",
     "get_repository",
@@ -60,19 +60,19 @@ BASELINE = [
     "get_file_content",
     "list_pull_requests",
     "search_repositories",
-    "check_token_scopes",
+    "get_token_scopes",  # check_token_scopes
     "list_organizations",
     "get_user",  # get_user_info
-    "search_users_by_email",
+    "find_users_by_email",  # search_users_by_email
     "list_commits",
     "get_commit",
     "compare_commits",
     "list_branches",
     "get_branch",
-    "get_user_activity",
+    "list_user_events",  # get_user_activity
     "get_user_stats",
     "list_contributors",
-    "get_repo_stats",
+    "get_repository_stats",  # get_repo_stats
     "list_workflows",
     "list_workflow_runs",
     "get_workflow_run",
@@ -95,11 +95,12 @@ def test_default_groups_leave_out_the_groups_needing_extra_scopes() -> None:
 
 # Write tools and their hints: (destructive, idempotent). A change here must be a deliberate decision.
 WRITE_HINTS = {
-    "github_create_or_update_file": (True, False),
+    "github_create_file": (False, False),
+    "github_update_file": (True, False),
     "github_delete_file": (True, False),
     "github_create_branch": (False, False),
     "github_create_release": (False, False),
-    "github_fork_repository": (False, True),
+    "github_create_fork": (False, True),
     "github_create_repository": (False, False),
     "github_create_issue": (False, False),
     "github_update_issue": (True, True),
@@ -110,12 +111,12 @@ WRITE_HINTS = {
     "github_update_pull_request": (True, True),
     "github_merge_pull_request": (False, False),
     "github_create_pull_request_review": (False, False),
-    "github_request_reviewers": (False, True),
+    "github_add_pull_request_reviewers": (False, True),
     "github_rerun_workflow_run": (False, False),
     "github_run_workflow": (False, False),
     "github_cancel_workflow_run": (True, True),
     "github_mark_notification_read": (False, True),
-    "github_mark_all_notifications_read": (False, True),
+    "github_mark_notifications_read": (False, True),
 }
 
 
@@ -128,7 +129,20 @@ def test_annotations_are_truthful() -> None:
     for name, spec in GitHubConnector.tools.items():
         if spec.read_only:
             assert not spec.annotations.destructive and spec.annotations.idempotent, name
-            assert name.split("_", 2)[1] in {"get", "list", "search", "check", "compare"}, name
+            assert name.split("_", 2)[1] in READ_VERBS, name
+        else:
+            assert name.split("_", 2)[1] in WRITE_VERBS, name
+
+
+READ_VERBS = {"get", "list", "search", "find", "compare"}
+WRITE_VERBS = {"create", "update", "delete", "add", "remove", "merge", "run", "rerun", "cancel", "mark"}
+
+
+def test_names_are_connector_verb_object() -> None:
+    for name in GitHubConnector.tools:
+        connector, verb, obj = name.split("_", 2)
+        assert connector == "github" and verb in READ_VERBS | WRITE_VERBS and obj, name
+        assert not obj.startswith(("repo_", "all_")), name  # `repository`, and plural objects instead of `all_`
 
 
 def test_read_only_policy_hides_every_write_tool() -> None:

@@ -1,7 +1,10 @@
-"""No list tool returns more than a model can take: full pages of long items stay well under 25,000 tokens."""
+"""No list tool returns more than a model can take: full pages of long items stay well under 25,000 tokens,
+and their Markdown text is smaller than their JSON."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -46,12 +49,8 @@ def _fill(items: list[Any], count: int) -> list[Any]:
     return [dict(item, id=n, number=n + 1) for n in range(count)]
 
 
-@pytest.mark.parametrize(("tool_name", "arguments"), LIST_CASES, ids=[name for name, _ in LIST_CASES])
-async def test_a_full_page_of_long_items_stays_small(
-    tool_name: str, arguments: dict[str, Any], github_description: OpenAPIValidator
-) -> None:
-    fake = FakeGitHub(github_description)
-    count = arguments["limit"]
+def _heavy_pages(fake: FakeGitHub, count: int) -> Callable[[httpx.Request], httpx.Response]:
+    """A fake GitHub whose lists hold `count` heavy items."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         answer = fake(request)
@@ -67,6 +66,26 @@ async def test_a_full_page_of_long_items_stays_small(
                     body[key] = _fill(body[key], count)
         return httpx.Response(answer.status_code, json=body, headers={"Link": answer.headers.get("link", "")})
 
+    return handler
+
+
+@pytest.mark.parametrize(("tool_name", "arguments"), LIST_CASES, ids=[name for name, _ in LIST_CASES])
+async def test_a_full_page_of_long_items_stays_small(
+    tool_name: str, arguments: dict[str, Any], github_description: OpenAPIValidator
+) -> None:
+    count = arguments["limit"]
+    handler = _heavy_pages(FakeGitHub(github_description), count)
     result = await call_tool(GitHubConnector, tool_name, arguments, handler=handler)
     assert not result.is_error, result.text[:300]
     assert len(result.text) <= MAX_CHARS, f"{tool_name}: {len(result.text):,} characters for {count} items"
+
+
+@pytest.mark.parametrize(("tool_name", "arguments"), LIST_CASES, ids=[name for name, _ in LIST_CASES])
+async def test_the_markdown_of_a_page_is_smaller_than_its_json(
+    tool_name: str, arguments: dict[str, Any], github_description: OpenAPIValidator
+) -> None:
+    handler = _heavy_pages(FakeGitHub(github_description), 10)
+    result = await call_tool(GitHubConnector, tool_name, {**arguments, "limit": 10}, handler=handler)
+    assert not result.is_error, result.text[:300]
+    structured = json.dumps(result.structured, separators=(",", ":"), ensure_ascii=False)
+    assert len(result.text) < len(structured), (tool_name, len(result.text), len(structured))

@@ -22,7 +22,7 @@ async def test_token_scopes_of_a_classic_token() -> None:
         headers = {"X-OAuth-Scopes": "repo, read:org", "X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4990"}
         return fixture_response("users/get-authenticated", headers=headers)
 
-    result = await call_tool(GitHubConnector, "github_check_token_scopes", {}, handler=handler)
+    result = await call_tool(GitHubConnector, "github_get_token_scopes", {}, handler=handler)
     data = result.structured
     assert data is not None
     assert data["token_type"] == "classic" and data["scopes"] == ["repo", "read:org"]
@@ -31,7 +31,7 @@ async def test_token_scopes_of_a_classic_token() -> None:
 
 async def test_token_scopes_of_a_fine_grained_token() -> None:
     result = await call_tool(
-        GitHubConnector, "github_check_token_scopes", {}, handler=lambda r: fixture_response("users/get-authenticated")
+        GitHubConnector, "github_get_token_scopes", {}, handler=lambda r: fixture_response("users/get-authenticated")
     )
     data = result.structured
     assert data is not None and data["token_type"] == "fine_grained" and "scopes" not in data
@@ -48,7 +48,7 @@ async def test_token_info_of_a_github_app_installation() -> None:
     )
     result = await call_tool(
         GitHubConnector,
-        "github_check_token_scopes",
+        "github_get_token_scopes",
         {},
         handler=lambda r: fixture_response("rate-limit/get"),
         credential=credential,

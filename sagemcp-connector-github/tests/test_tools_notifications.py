@@ -55,7 +55,7 @@ async def test_mark_read() -> None:
     assert one.request.method == "PATCH" and one.request.url.path == "/notifications/threads/42"
     everything = await call_tool(
         GitHubConnector,
-        "github_mark_all_notifications_read",
+        "github_mark_notifications_read",
         {"last_read_at": "2024-01-01T00:00:00Z"},
         handler=lambda r: fixture_response("activity/mark-notifications-as-read"),
     )

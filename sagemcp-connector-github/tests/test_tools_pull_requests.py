@@ -226,14 +226,16 @@ async def test_create_update_and_merge() -> None:
     }
 
 
-async def test_request_reviewers() -> None:
+async def test_add_pull_request_reviewers() -> None:
     result = await call_tool(
         GitHubConnector,
-        "github_request_reviewers",
+        "github_add_pull_request_reviewers",
         {**PR, "reviewers": ["octocat"]},
         handler=lambda r: fixture_response("pulls/request-reviewers"),
     )
     assert json.loads(result.request.content) == {"reviewers": ["octocat"]}
     assert result.structured["requested_reviewers"] == ["octocat", "hubot", "other_user"]  # type: ignore[index]
-    none = await call_tool(GitHubConnector, "github_request_reviewers", PR, handler=lambda r: httpx.Response(500))
+    none = await call_tool(
+        GitHubConnector, "github_add_pull_request_reviewers", PR, handler=lambda r: httpx.Response(500)
+    )
     assert none.is_error and none.requests == []

@@ -208,10 +208,10 @@ async def test_tree_reports_githubs_own_truncation() -> None:
 # -- writing files and branches ----------------------------------------------------------------
 
 
-async def test_create_or_update_file_sends_base64_and_sha() -> None:
+async def test_update_file_sends_base64_and_sha() -> None:
     result = await call_tool(
         GitHubConnector,
-        "github_create_or_update_file",
+        "github_update_file",
         {**REPO, "path": "docs/notes.md", "content": "# Notes – ünïcode\n", "message": "Add notes", "sha": SHA},
         handler=lambda request: fixture_response("repos/create-or-update-file-contents"),
     )
@@ -220,6 +220,26 @@ async def test_create_or_update_file_sends_base64_and_sha() -> None:
     assert base64.b64decode(body["content"]).decode() == "# Notes – ünïcode\n"
     assert body == {"message": "Add notes", "content": body["content"], "sha": SHA}
     assert result.structured["commit_sha"] == "18a43cd8e1e3a79c786e3d808a73d23b6d212b16"  # type: ignore[index]
+
+
+async def test_create_file_sends_no_sha_and_update_file_needs_one() -> None:
+    result = await call_tool(
+        GitHubConnector,
+        "github_create_file",
+        {**REPO, "path": "docs/new.md", "content": "new\n", "message": "Add new", "branch": "docs"},
+        handler=lambda request: fixture_response("repos/create-or-update-file-contents"),
+    )
+    assert not result.is_error, result.text
+    body = json.loads(result.request.content)
+    assert body == {"message": "Add new", "content": base64.b64encode(b"new\n").decode(), "branch": "docs"}
+    assert result.request.url.path == "/repos/octocat/Hello-World/contents/docs/new.md"
+    refused = await call_tool(
+        GitHubConnector,
+        "github_update_file",
+        {**REPO, "path": "docs/new.md", "content": "x", "message": "Edit"},
+        handler=lambda request: httpx.Response(500),
+    )
+    assert refused.is_error and "sha" in refused.text
 
 
 async def test_delete_file_sends_the_sha_in_the_body() -> None:
@@ -305,7 +325,7 @@ async def test_repo_stats() -> None:
             return httpx.Response(200, json={"all": [1] * 48 + [2, 3, 4, 5], "owner": [0] * 52})
         return fixture_response("repos/get")
 
-    result = await call_tool(GitHubConnector, "github_get_repo_stats", REPO, handler=handler)
+    result = await call_tool(GitHubConnector, "github_get_repository_stats", REPO, handler=handler)
     data = result.structured
     assert data is not None
     assert data["languages"] == {"Python": 75.0, "Shell": 25.0}
@@ -321,7 +341,7 @@ async def test_repo_stats_while_github_computes_them() -> None:
             return httpx.Response(200, json={})
         return fixture_response("repos/get")
 
-    result = await call_tool(GitHubConnector, "github_get_repo_stats", REPO, handler=handler)
+    result = await call_tool(GitHubConnector, "github_get_repository_stats", REPO, handler=handler)
     assert "still computing" in result.structured["note"]  # type: ignore[index]
 
 

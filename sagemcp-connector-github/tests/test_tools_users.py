@@ -23,10 +23,10 @@ async def test_get_user() -> None:
     assert data["login"] == "octocat" and data["name"] == "monalisa octocat" and data["followers"] == 20
 
 
-async def test_search_users_by_email_builds_the_query() -> None:
+async def test_find_users_by_email_builds_the_query() -> None:
     result = await call_tool(
         GitHubConnector,
-        "github_search_users_by_email",
+        "github_find_users_by_email",
         {"email": "octocat@github.com"},
         handler=lambda r: fixture_response("search/users"),
     )
@@ -34,9 +34,9 @@ async def test_search_users_by_email_builds_the_query() -> None:
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "a b@example.com", "x@y in:login"])
-async def test_search_users_by_email_refuses_anything_else(email: str) -> None:
+async def test_find_users_by_email_refuses_anything_else(email: str) -> None:
     result = await call_tool(
-        GitHubConnector, "github_search_users_by_email", {"email": email}, handler=lambda r: httpx.Response(500)
+        GitHubConnector, "github_find_users_by_email", {"email": email}, handler=lambda r: httpx.Response(500)
     )
     assert result.is_error and result.requests == []
 
@@ -63,7 +63,7 @@ async def test_activity_of_the_authenticated_user() -> None:
             return fixture_response("users/get-authenticated")
         return fixture_response("activity/list-events-for-authenticated-user")
 
-    result = await call_tool(GitHubConnector, "github_get_user_activity", {}, handler=handler)
+    result = await call_tool(GitHubConnector, "github_list_user_events", {}, handler=handler)
     assert [r.url.path for r in result.requests] == ["/user", "/users/octocat/events"]
     event = result.structured["items"][0]  # type: ignore[index]
     assert event["type"] == "WatchEvent" and event["repo"] == "octocat/Hello-World"

@@ -37,22 +37,20 @@ async def test_write_inside_the_allow_list_goes_through(slack: FakeSlack, tool: 
 
 
 async def test_allowed_by_id_needs_no_lookup(slack: FakeSlack) -> None:
-    await run(
-        slack, "slack_chat_post_message", {"channel": GENERAL, "text": "x"}, config={"allowed_channels": [GENERAL]}
-    )
+    await run(slack, "slack_send_message", {"channel": GENERAL, "text": "x"}, config={"allowed_channels": [GENERAL]})
     assert slack.methods() == ["chat.postMessage", "chat.getPermalink"]
 
 
 async def test_allowed_by_name(slack: FakeSlack) -> None:
     call = await run(
-        slack, "slack_chat_post_message", {"channel": GENERAL, "text": "x"}, config={"allowed_channels": ["#General"]}
+        slack, "slack_send_message", {"channel": GENERAL, "text": "x"}, config={"allowed_channels": ["#General"]}
     )
     assert not call.is_error, call.text
     assert slack.methods()[:2] == ["conversations.info", "chat.postMessage"]
 
 
 async def test_refusal_names_the_channel(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_chat_post_message", {"channel": GENERAL, "text": "x"}, config=ELSEWHERE)
+    call = await run(slack, "slack_send_message", {"channel": GENERAL, "text": "x"}, config=ELSEWHERE)
     assert "#general (C012AB3CD) is not in the allowed_channels" in call.text
     assert "nothing was changed" in call.text
 
@@ -61,14 +59,14 @@ async def test_dm_channel_allowed_by_the_persons_handle(slack: FakeSlack) -> Non
     slack.on("conversations.info", {"ok": True, "channel": {"id": "D0123ABCD", "is_im": True, "user": "W012A3CDE"}})
     call = await run(
         slack,
-        "slack_chat_post_message",
+        "slack_send_message",
         {"channel": "D0123ABCD", "text": "x"},
         config={"allowed_channels": ["@spengler"]},
     )
     assert not call.is_error, call.text
     refused = await run(
         slack,
-        "slack_chat_post_message",
+        "slack_send_message",
         {"channel": "D0123ABCD", "text": "x"},
         config={"allowed_channels": ["@glinda"]},
     )
@@ -77,19 +75,19 @@ async def test_dm_channel_allowed_by_the_persons_handle(slack: FakeSlack) -> Non
 
 async def test_unverifiable_channel_is_refused(slack: FakeSlack) -> None:
     slack.on("conversations.info", {"ok": False, "error": "channel_not_found"})
-    call = await run(slack, "slack_chat_post_message", {"channel": "C0GONE001", "text": "x"}, config=ELSEWHERE)
+    call = await run(slack, "slack_send_message", {"channel": "C0GONE001", "text": "x"}, config=ELSEWHERE)
     assert call.is_error
     assert "chat.postMessage" not in slack.methods()
 
 
 async def test_private_uploads_and_canvases_touch_no_channel(slack: FakeSlack) -> None:
-    prepared(slack, "slack_files_upload")
-    upload = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"}, config=ELSEWHERE)
+    prepared(slack, "slack_upload_file")
+    upload = await run(slack, "slack_upload_file", {"filename": "a.txt", "content": "x"}, config=ELSEWHERE)
     assert not upload.is_error, upload.text
-    canvas = await run(slack, "slack_canvases_create", {"title": "Plan"}, config=ELSEWHERE)
+    canvas = await run(slack, "slack_create_canvas", {"title": "Plan"}, config=ELSEWHERE)
     assert not canvas.is_error, canvas.text
 
 
 async def test_reads_are_not_restricted(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_conversations_history", {"channel": GENERAL}, config=ELSEWHERE)
+    call = await run(slack, "slack_list_messages", {"channel": GENERAL}, config=ELSEWHERE)
     assert not call.is_error

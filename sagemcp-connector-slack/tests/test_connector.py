@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,39 +20,41 @@ from sagemcp.oauth import Authorization
 from sagemcp.testing import assert_connector_valid
 from sagemcp_slack import SlackConfig, SlackConnector
 from sagemcp_slack._scopes import CONVERSATION_READ
-from sagemcp_slack.connector import ALWAYS_SCOPES, DEFAULT_GROUPS
+from sagemcp_slack.connector import ALWAYS_SCOPES, DEFAULT_GROUPS, WRITE_GROUPS
 
-WRITE_GROUPS = {"write", "files_write", "canvases_write"}
+TOOL_NAME = re.compile(
+    r"^slack_(list|get|search|find|create|update|delete|add|remove|send|reply|schedule|cancel|open|upload)_[a-z_]+$"
+)
 
 # CONNECTORS.md's Slack baseline and target capabilities, and the tool that covers each.
 CAPABILITIES = {
-    "conversations_history": "slack_conversations_history",
-    "conversations_replies": "slack_conversations_replies",
-    "conversations_add_message": "slack_chat_post_message",
+    "conversations_history": "slack_list_messages",
+    "conversations_replies": "slack_get_thread",
+    "conversations_add_message": "slack_send_message",
     "conversations_search_messages": "slack_search_messages",
-    "conversations_list": "slack_conversations_list",
-    "conversations_info": "slack_conversations_info",
-    "users_list": "slack_users_list",
-    "users_info": "slack_users_info",
-    "users_lookup_by_email": "slack_users_lookup_by_email",
-    "reactions_add": "slack_reactions_add",
-    "reactions_remove": "slack_reactions_remove",
-    "auth_test": "slack_auth_test",
-    "reply in thread": "slack_chat_post_reply",
-    "update own message": "slack_chat_update",
-    "delete own message": "slack_chat_delete",
-    "schedule message": "slack_chat_schedule_message",
-    "permalink": "slack_chat_get_permalink",
-    "open a DM": "slack_conversations_open",
-    "send to a user": "slack_chat_send_dm",
-    "channel lookup by #name": "slack_conversations_find",
-    "user lookup by @handle": "slack_users_lookup_by_handle",
-    "user groups": "slack_usergroups_list",
-    "pins": "slack_pins_list",
-    "bookmarks": "slack_bookmarks_list",
-    "canvas create": "slack_canvases_create",
-    "canvas read": "slack_canvases_read",
-    "file upload": "slack_files_upload",
+    "conversations_list": "slack_list_conversations",
+    "conversations_info": "slack_get_conversation",
+    "users_list": "slack_list_users",
+    "users_info": "slack_get_user",
+    "users_lookup_by_email": "slack_find_user_by_email",
+    "reactions_add": "slack_add_reaction",
+    "reactions_remove": "slack_remove_reaction",
+    "auth_test": "slack_get_auth_info",
+    "reply in thread": "slack_reply_to_thread",
+    "update own message": "slack_update_message",
+    "delete own message": "slack_delete_message",
+    "schedule message": "slack_schedule_message",
+    "permalink": "slack_get_permalink",
+    "open a DM": "slack_open_direct_message",
+    "send to a user": "slack_send_direct_message",
+    "channel lookup by #name": "slack_find_channels",
+    "user lookup by @handle": "slack_find_user_by_handle",
+    "user groups": "slack_list_user_groups",
+    "pins": "slack_list_pins",
+    "bookmarks": "slack_list_bookmarks",
+    "canvas create": "slack_create_canvas",
+    "canvas read": "slack_get_canvas",
+    "file upload": "slack_upload_file",
 }
 
 
@@ -77,8 +80,30 @@ def test_tool_count_and_capabilities() -> None:
         assert name in SlackConnector.tools, f"{capability} is not covered by {name}"
 
 
+def test_tool_names_are_connector_verb_object() -> None:
+    for name in SlackConnector.tools:
+        assert TOOL_NAME.match(name), f"{name} is not slack_{{verb}}_{{object}} with a shared verb"
+
+
+def test_groups_are_resources_and_writes_sit_in_resource_write_groups() -> None:
+    assert set(WRITE_GROUPS) == {"messages_write", "pins_write", "bookmarks_write", "files_write", "canvases_write"}
+    assert set(DEFAULT_GROUPS) == {
+        "conversations",
+        "messages",
+        "users",
+        "search",
+        "pins",
+        "bookmarks",
+        "canvases",
+        "workspace",
+    }
+    for spec in SlackConnector.tools.values():
+        if not spec.read_only:
+            assert spec.group in WRITE_GROUPS, f"{spec.name} writes but sits in {spec.group}"
+
+
 def test_write_groups_are_off_by_default() -> None:
-    assert set(DEFAULT_GROUPS) == set(SlackConnector.groups()) - WRITE_GROUPS
+    assert set(DEFAULT_GROUPS) == set(SlackConnector.groups()) - set(WRITE_GROUPS)
     assert SlackConnector.info.default_groups == DEFAULT_GROUPS
     for spec in SlackConnector.tools.values():
         if spec.group not in WRITE_GROUPS:
@@ -87,15 +112,15 @@ def test_write_groups_are_off_by_default() -> None:
 
 def test_write_tools_declare_truthful_hints() -> None:
     tools = SlackConnector.tools
-    assert not tools["slack_chat_post_message"].read_only
-    assert not tools["slack_chat_post_message"].annotations.idempotent
-    assert tools["slack_chat_delete"].annotations.destructive
-    assert tools["slack_chat_update"].annotations.destructive
-    assert not tools["slack_reactions_add"].annotations.destructive
-    assert tools["slack_reactions_add"].annotations.idempotent
-    assert not tools["slack_files_upload"].read_only
-    assert not tools["slack_canvases_create"].read_only
-    assert tools["slack_conversations_history"].read_only
+    assert not tools["slack_send_message"].read_only
+    assert not tools["slack_send_message"].annotations.idempotent
+    assert tools["slack_delete_message"].annotations.destructive
+    assert tools["slack_update_message"].annotations.destructive
+    assert not tools["slack_add_reaction"].annotations.destructive
+    assert tools["slack_add_reaction"].annotations.idempotent
+    assert not tools["slack_upload_file"].read_only
+    assert not tools["slack_create_canvas"].read_only
+    assert tools["slack_list_messages"].read_only
 
 
 def test_write_groups_ask_for_the_channel_reads_of_the_allow_list_check() -> None:
@@ -143,10 +168,10 @@ def test_scopes_follow_enabled_tools() -> None:
         "usergroups:read",
         "users:read.email",
     ]
-    assert "chat:write" in SlackConnector.oauth_scopes(ToolPolicy(groups=["write"]))
+    assert "chat:write" in SlackConnector.oauth_scopes(ToolPolicy(groups=["messages_write"]))
     assert "canvases:write" in SlackConnector.oauth_scopes(ToolPolicy(groups=["canvases_write"]))
-    read_only = SlackConnector.oauth_scopes(ToolPolicy(groups=["write", "files_write"], read_only=True))
-    assert "chat:write" in read_only  # slack_chat_scheduled_messages_list reads with chat:write
+    read_only = SlackConnector.oauth_scopes(ToolPolicy(groups=["messages_write", "files_write"], read_only=True))
+    assert "chat:write" in read_only  # slack_list_scheduled_messages reads with chat:write
     assert "files:write" not in read_only and "reactions:write" not in read_only
 
 

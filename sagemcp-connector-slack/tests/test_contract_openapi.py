@@ -44,8 +44,8 @@ HAND_WRITTEN = {
 
 
 EXTRA_CALLS = [
-    ("slack_canvases_create", {"title": "Standalone", "markdown": "- a"}),
-    ("slack_users_info", {"user": "spengler@ghostbusters.example.com"}),
+    ("slack_create_canvas", {"title": "Standalone", "markdown": "- a"}),
+    ("slack_get_user", {"user": "spengler@ghostbusters.example.com"}),
     ("slack_search_messages", {"query": "x", "from_user": "@spengler", "sort": "timestamp", "limit": 100}),
 ]
 

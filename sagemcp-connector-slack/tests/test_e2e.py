@@ -172,19 +172,19 @@ async def test_history_through_a_real_server(contract_validator: OpenAPIValidato
         async with serve(fake.app) as slack_base, sagemcp_server(f"{slack_base}/api") as (base, key):
             async with mcp_client(f"{base}/acme/connectors/slack/mcp", key) as client:
                 tools = {t.name: t for t in (await client.list_tools()).tools}
-                assert "slack_conversations_history" in tools
-                assert tools["slack_conversations_history"].annotations.read_only_hint is True
-                assert "slack_chat_post_message" not in tools  # the write group is off by default
+                assert "slack_list_messages" in tools
+                assert tools["slack_list_messages"].annotations.read_only_hint is True
+                assert "slack_send_message" not in tools  # messages_write is off by default
                 result = await client.call_tool(
-                    "slack_conversations_history", {"channel": "C012AB3CD", "window": "7d", "limit": 2}
+                    "slack_list_messages", {"channel": "C012AB3CD", "window": "7d", "limit": 2}
                 )
-                denied = await client.call_tool("slack_chat_post_message", {"channel": "C012AB3CD", "text": "x"})
+                denied = await client.call_tool("slack_send_message", {"channel": "C012AB3CD", "text": "x"})
                 found = await client.call_tool("slack_search_messages", {"query": "launch"})
 
             async with mcp_client(f"{base}/acme/connectors/slack-rw/mcp", key) as client:
-                outside = await client.call_tool("slack_chat_post_message", {"channel": "C012AB3CD", "text": "hi"})
+                outside = await client.call_tool("slack_send_message", {"channel": "C012AB3CD", "text": "hi"})
             async with mcp_client(f"{base}/acme/connectors/slack-ro/mcp", key) as client:
-                read_only = await client.call_tool("slack_chat_post_message", {"channel": "C061EG9T2", "text": "hi"})
+                read_only = await client.call_tool("slack_send_message", {"channel": "C061EG9T2", "text": "hi"})
 
     assert not result.is_error, result.content
     items = result.structured_content["items"]

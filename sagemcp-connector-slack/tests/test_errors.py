@@ -26,7 +26,7 @@ HISTORY = {"channel": "C012AB3CD"}
 @pytest.mark.parametrize(("code", "expected"), sorted((code, cls) for code, (cls, _) in ERRORS.items()))
 async def test_every_mapped_code(slack: FakeSlack, code: str, expected: type[UpstreamError]) -> None:
     slack.on("conversations.history", {"ok": False, "error": code})
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert call.is_error
     assert type(call.error) is expected
     assert call.error.upstream_code in (code, "ratelimited")
@@ -38,7 +38,7 @@ async def test_every_mapped_code(slack: FakeSlack, code: str, expected: type[Ups
     ("code", "words"),
     [
         ("not_in_channel", "/invite"),
-        ("channel_not_found", "slack_conversations_find"),
+        ("channel_not_found", "slack_find_channels"),
         ("invalid_auth", "reconnect Slack"),
         ("token_revoked", "reconnect Slack"),
         ("is_archived", "archived"),
@@ -47,7 +47,7 @@ async def test_every_mapped_code(slack: FakeSlack, code: str, expected: type[Ups
 )
 async def test_messages_say_what_to_do(slack: FakeSlack, code: str, words: str) -> None:
     slack.on("conversations.history", {"ok": False, "error": code})
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert code in call.text and words in call.text
 
 
@@ -56,7 +56,7 @@ async def test_missing_scope_names_the_scope(slack: FakeSlack) -> None:
         "conversations.history",
         {"ok": False, "error": "missing_scope", "needed": "channels:history", "provided": "users:read,chat:write"},
     )
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert isinstance(call.error, UpstreamForbidden)
     assert call.error.missing_scopes == ["channels:history"]
     assert "`channels:history`" in call.text
@@ -66,7 +66,7 @@ async def test_missing_scope_names_the_scope(slack: FakeSlack) -> None:
 
 async def test_unknown_code_is_a_bad_request_naming_it(slack: FakeSlack) -> None:
     slack.on("conversations.history", {"ok": False, "error": "brand_new_error"})
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert isinstance(call.error, UpstreamBadRequest)
     assert "brand_new_error" in call.text
 
@@ -77,14 +77,14 @@ async def test_read_retried_after_429(slack: FakeSlack) -> None:
         httpx.Response(429, headers={"Retry-After": "3"}, json={"ok": False, "error": "ratelimited"}),
         {"ok": True, "messages": []},
     )
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert not call.is_error, call.text
     assert slack.methods() == ["conversations.history", "conversations.history", "conversations.info"]
 
 
 async def test_persistent_429_tells_when_to_retry(slack: FakeSlack) -> None:
     slack.on("conversations.history", httpx.Response(429, headers={"Retry-After": "30"}))
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert isinstance(call.error, UpstreamRateLimited)
     assert call.error.retry_after == 30
     assert "Retry after 30 s" in call.text
@@ -94,7 +94,7 @@ async def test_persistent_429_tells_when_to_retry(slack: FakeSlack) -> None:
 
 async def test_writes_are_not_retried_on_429(slack: FakeSlack) -> None:
     slack.on("chat.postMessage", httpx.Response(429, headers={"Retry-After": "1"}))
-    call = await run(slack, "slack_chat_post_message", {"channel": "C012AB3CD", "text": "once"})
+    call = await run(slack, "slack_send_message", {"channel": "C012AB3CD", "text": "once"})
     assert isinstance(call.error, UpstreamRateLimited)
     assert slack.methods() == ["chat.postMessage"]
 
@@ -105,7 +105,7 @@ async def test_ok_false_ratelimited_on_200_is_retried(slack: FakeSlack) -> None:
         httpx.Response(200, headers={"Retry-After": "2"}, json={"ok": False, "error": "ratelimited"}),
         {"ok": True, "members": []},
     )
-    call = await run(slack, "slack_users_list")
+    call = await run(slack, "slack_list_users")
     assert not call.is_error
     assert slack.methods() == ["users.list", "users.list"]
 
@@ -130,13 +130,13 @@ async def test_retry_after_is_honoured() -> None:
 
 async def test_server_error_page(slack: FakeSlack) -> None:
     slack.on("conversations.history", httpx.Response(502, text="<html>bad gateway</html>"))
-    call = await run(slack, "slack_conversations_history", HISTORY)
+    call = await run(slack, "slack_list_messages", HISTORY)
     assert isinstance(call.error, UpstreamServerError)
 
 
 async def test_success_that_is_not_json(slack: FakeSlack) -> None:
     slack.on("auth.test", httpx.Response(200, text="<html>captive portal</html>"))
-    call = await run(slack, "slack_auth_test")
+    call = await run(slack, "slack_get_auth_info")
     assert isinstance(call.error, UpstreamBadResponse)
 
 

@@ -29,16 +29,16 @@ async def test_read_only_mode_keeps_read_tools(slack: FakeSlack, tool: str) -> N
 
 
 async def test_new_tenants_get_no_write_tools(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_chat_post_message", {"channel": "C012AB3CD", "text": "x"}, policy=ToolPolicy())
+    call = await run(slack, "slack_send_message", {"channel": "C012AB3CD", "text": "x"}, policy=ToolPolicy())
     assert call.is_error and isinstance(call.error, ToolDisabled)
     assert slack.requests == []
     enabled = {s.name for s in SlackConnector.enabled_tools(ToolPolicy())}
-    assert enabled == set(READ_CALLS) - {"slack_chat_scheduled_messages_list"}
+    assert enabled == set(READ_CALLS) - {"slack_list_scheduled_messages"}
 
 
 async def test_enabling_the_write_group(slack: FakeSlack) -> None:
-    policy = ToolPolicy(groups=["conversations", "write"])
-    call = await run(slack, "slack_chat_post_message", {"channel": "C012AB3CD", "text": "x"}, policy=policy)
+    policy = ToolPolicy(groups=["conversations", "messages_write"])
+    call = await run(slack, "slack_send_message", {"channel": "C012AB3CD", "text": "x"}, policy=policy)
     assert not call.is_error, call.text
-    upload = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"}, policy=policy)
+    upload = await run(slack, "slack_upload_file", {"filename": "a.txt", "content": "x"}, policy=policy)
     assert upload.is_error and isinstance(upload.error, ToolDisabled)

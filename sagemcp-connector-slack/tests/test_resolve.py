@@ -6,9 +6,10 @@ import asyncio
 
 from slack_support import Contract, FakeSlack, run
 
-import sagemcp_slack._convert as convert_module
 import sagemcp_slack._guard as guard_module
+import sagemcp_slack._messages as messages_module
 import sagemcp_slack._resolve as resolve_module
+import sagemcp_slack.models as models_module
 from sagemcp_slack._resolve import MAX_LOOKUPS
 
 HISTORY = {
@@ -26,8 +27,8 @@ def tenant(contract: Contract, name: str) -> FakeSlack:
 
 async def test_names_are_not_shared_between_tenants(contract: Contract) -> None:
     acme, globex = tenant(contract, "alice"), tenant(contract, "mallory")
-    first = await run(acme, "slack_conversations_history", {"channel": "C012AB3CD"})
-    second = await run(globex, "slack_conversations_history", {"channel": "C012AB3CD"})
+    first = await run(acme, "slack_list_messages", {"channel": "C012AB3CD"})
+    second = await run(globex, "slack_list_messages", {"channel": "C012AB3CD"})
     assert first.structured["items"][0]["text"] == "hi @alice"
     assert second.structured["items"][0]["text"] == "hi @mallory"
     assert len(acme.sent("users.info")) == len(globex.sent("users.info")) == 1
@@ -35,7 +36,7 @@ async def test_names_are_not_shared_between_tenants(contract: Contract) -> None:
 
 async def test_concurrent_calls_keep_their_own_names(contract: Contract) -> None:
     fakes = [tenant(contract, f"user{i}") for i in range(5)]
-    calls = await asyncio.gather(*(run(f, "slack_conversations_history", {"channel": "C012AB3CD"}) for f in fakes))
+    calls = await asyncio.gather(*(run(f, "slack_list_messages", {"channel": "C012AB3CD"}) for f in fakes))
     assert [c.structured["items"][0]["author"] for c in calls] == [f"user{i}" for i in range(5)]
 
 
@@ -49,7 +50,7 @@ async def test_the_same_call_looks_each_id_up_once(slack: FakeSlack) -> None:
             ],
         },
     )
-    await run(slack, "slack_conversations_history", {"channel": "C012AB3CD"})
+    await run(slack, "slack_list_messages", {"channel": "C012AB3CD"})
     assert len(slack.sent("users.info")) == 1
 
 
@@ -57,18 +58,18 @@ async def test_lookups_are_bounded_and_stop_on_rate_limits(slack: FakeSlack) -> 
     many = [{"user": f"U0{i:07d}", "text": "x", "ts": f"{1714564800 - i}.000100"} for i in range(100)]
     slack.on("conversations.history", {"ok": True, "messages": many})
     slack.on("users.info", {"ok": False, "error": "user_not_found"})
-    await run(slack, "slack_conversations_history", {"channel": "C012AB3CD", "limit": 100})
+    await run(slack, "slack_list_messages", {"channel": "C012AB3CD", "limit": 100})
     assert len(slack.sent("users.info")) + len(slack.sent("conversations.info")) == MAX_LOOKUPS
     limited = FakeSlack(slack.contract)
     limited.on("conversations.history", {"ok": True, "messages": many})
     limited.on("users.info", {"ok": False, "error": "missing_scope", "needed": "users:read"})
-    call = await run(limited, "slack_conversations_history", {"channel": "C012AB3CD", "limit": 100})
+    call = await run(limited, "slack_list_messages", {"channel": "C012AB3CD", "limit": 100})
     assert not call.is_error  # names are a nicety: ids are shown instead
     assert len(limited.sent("users.info")) <= 4  # the lookups already started when the first one failed
 
 
 def test_no_module_level_caches() -> None:
-    for module in (resolve_module, convert_module, guard_module):
+    for module in (resolve_module, messages_module, models_module, guard_module):
         mutable = {
             name
             for name, value in vars(module).items()

@@ -6,7 +6,7 @@ from slack_support import FakeSlack, run
 
 
 async def test_bookmarks_list(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_bookmarks_list", {"channel": "C012AB3CD"})
+    call = await run(slack, "slack_list_bookmarks", {"channel": "C012AB3CD"})
     assert slack.args("bookmarks.list") == {"channel_id": "C012AB3CD"}
     assert slack.contract.checked["bookmarks.list"] == "schema"
     assert call.structured["items"][0] == {

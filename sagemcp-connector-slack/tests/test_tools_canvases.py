@@ -23,7 +23,7 @@ async def test_read_canvas_as_markdown(slack: FakeSlack) -> None:
     slack.on(
         "users.info", {"ok": True, "user": {"id": "U012AB3CDE", "name": "egon", "profile": {"display_name": "Egon"}}}
     )
-    call = await run(slack, "slack_canvases_read", {"canvas_id": "F1234ABCD"})
+    call = await run(slack, "slack_get_canvas", {"canvas_id": "F1234ABCD"})
     assert not call.is_error, call.text
     assert slack.args("files.info") == {"file": "F1234ABCD"}
     download = slack.requests[-1]
@@ -38,7 +38,7 @@ async def test_read_canvas_as_markdown(slack: FakeSlack) -> None:
 
 
 async def test_read_refuses_a_file_that_is_not_a_canvas(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_canvases_read", {"canvas_id": "F0S43PZDF"})
+    call = await run(slack, "slack_get_canvas", {"canvas_id": "F0S43PZDF"})
     assert call.is_error and "not a canvas" in call.text
     assert slack.methods() == ["files.info"]
 
@@ -47,13 +47,13 @@ async def test_read_never_sends_the_token_off_slack(slack: FakeSlack) -> None:
     info = fixture("files.info.canvas")
     info["file"]["url_private_download"] = "https://evil.example/steal"
     slack.on("files.info", info)
-    call = await run(slack, "slack_canvases_read", {"canvas_id": "F1234ABCD"})
+    call = await run(slack, "slack_get_canvas", {"canvas_id": "F1234ABCD"})
     assert call.is_error and "not a Slack host" in call.text
     assert all(r.url.host == "slack.com" for r in slack.requests)
 
 
 async def test_create_standalone_canvas(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_canvases_create", {"title": "Plan", "markdown": "# Goals\n- ship"})
+    call = await run(slack, "slack_create_canvas", {"title": "Plan", "markdown": "# Goals\n- ship"})
     assert call.structured == {"id": "F1234ABCD"}
     request = slack.sent("canvases.create")[0]
     assert request.headers["content-type"] == "application/json; charset=utf-8"
@@ -65,12 +65,12 @@ async def test_create_standalone_canvas(slack: FakeSlack) -> None:
 
 
 async def test_create_channel_canvas(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_canvases_create", {"title": "Plan", "channel": "C012AB3CD"})
+    call = await run(slack, "slack_create_canvas", {"title": "Plan", "channel": "C012AB3CD"})
     assert call.structured == {"id": "F5678EFGH", "channel": "C012AB3CD"}
     assert slack.args("conversations.canvases.create") == {"channel_id": "C012AB3CD", "title": "Plan"}
 
 
 async def test_channel_canvas_already_exists(slack: FakeSlack) -> None:
     slack.on("conversations.canvases.create", {"ok": False, "error": "channel_canvas_already_exists"})
-    call = await run(slack, "slack_canvases_create", {"title": "Plan", "channel": "C012AB3CD"})
+    call = await run(slack, "slack_create_canvas", {"title": "Plan", "channel": "C012AB3CD"})
     assert call.is_error and "already has a canvas" in call.text

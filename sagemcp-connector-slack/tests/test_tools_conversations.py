@@ -1,4 +1,4 @@
-"""Group `conversations`: channels, history (windows), threads, members, permalinks, reactions."""
+"""Groups `conversations` (channels, DMs, members) and `messages` (history windows, threads, permalinks, reactions)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def last_page(name: str) -> dict[str, object]:
 
 
 async def test_list_channels_defaults_and_types(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_conversations_list")
+    call = await run(slack, "slack_list_conversations")
     assert not call.is_error, call.text
     assert slack.args("conversations.list") == {
         "types": "public_channel,private_channel",
@@ -55,7 +55,7 @@ async def test_list_dms_shows_the_other_person(slack: FakeSlack) -> None:
         {"ok": True, "channels": [{"id": "D0123ABC", "is_im": True, "user": "U0AAAAAAA", "created": 1500000000}]},
     )
     slack.on("users.info", users_info({"U0AAAAAAA": "alice"}))
-    call = await run(slack, "slack_conversations_list", {"types": ["im"], "exclude_archived": False})
+    call = await run(slack, "slack_list_conversations", {"types": ["im"], "exclude_archived": False})
     assert slack.args("conversations.list")["types"] == "im"
     assert slack.args("conversations.list")["exclude_archived"] == "false"
     item = call.structured["items"][0]
@@ -71,7 +71,7 @@ async def test_list_dms_shows_the_other_person(slack: FakeSlack) -> None:
 
 async def test_info_by_name_resolves_through_the_list(slack: FakeSlack) -> None:
     slack.on("conversations.list", last_page("conversations.list"))
-    call = await run(slack, "slack_conversations_info", {"channel": "#random"})
+    call = await run(slack, "slack_get_conversation", {"channel": "#random"})
     assert not call.is_error, call.text
     assert slack.methods() == ["conversations.list", "conversations.info"]
     assert slack.args("conversations.info") == {"channel": "C061EG9T2", "include_num_members": "true"}
@@ -79,7 +79,7 @@ async def test_info_by_name_resolves_through_the_list(slack: FakeSlack) -> None:
 
 async def test_info_for_unknown_name_is_a_clear_error(slack: FakeSlack) -> None:
     slack.on("conversations.list", last_page("conversations.list"))
-    call = await run(slack, "slack_conversations_info", {"channel": "#nope"})
+    call = await run(slack, "slack_get_conversation", {"channel": "#nope"})
     assert call.is_error
     assert "no channel named #nope" in call.text
     assert slack.methods() == ["conversations.list"]
@@ -98,7 +98,7 @@ async def test_find_ranks_exact_then_prefix_then_substring(slack: FakeSlack) -> 
         {"ok": True, "channels": channels[:3], "response_metadata": {"next_cursor": "page2"}},
         {"ok": True, "channels": channels[3:], "response_metadata": {"next_cursor": ""}},
     )
-    call = await run(slack, "slack_conversations_find", {"query": "#ENG"})
+    call = await run(slack, "slack_find_channels", {"query": "#ENG"})
     assert [c["name"] for c in call.structured["items"]] == ["eng", "eng-backend", "team-eng"]
     assert call.structured["complete"] is True
     assert [slack.args("conversations.list", i).get("cursor") for i in range(2)] == [None, "page2"]
@@ -138,7 +138,7 @@ async def test_history_window_renders_names_and_markdown(slack: FakeSlack) -> No
         },
     )
     before = time.time()
-    call = await run(slack, "slack_conversations_history", {"channel": GENERAL, "window": "7d", "limit": 10})
+    call = await run(slack, "slack_list_messages", {"channel": GENERAL, "window": "7d", "limit": 10})
     assert not call.is_error, call.text
     args = slack.args("conversations.history")
     assert args["channel"] == GENERAL and args["limit"] == "10"
@@ -164,7 +164,7 @@ async def test_history_window_renders_names_and_markdown(slack: FakeSlack) -> No
 async def test_history_explicit_bounds(slack: FakeSlack) -> None:
     await run(
         slack,
-        "slack_conversations_history",
+        "slack_list_messages",
         {"channel": GENERAL, "oldest": "2024-05-01", "latest": "2024-05-02T00:00:00+02:00"},
     )
     args = slack.args("conversations.history")
@@ -173,19 +173,19 @@ async def test_history_explicit_bounds(slack: FakeSlack) -> None:
 
 
 async def test_history_refuses_window_and_oldest_together(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_conversations_history", {"channel": GENERAL, "window": "1d", "oldest": "2024-05-01"})
+    call = await run(slack, "slack_list_messages", {"channel": GENERAL, "window": "1d", "oldest": "2024-05-01"})
     assert call.is_error and "either window or oldest" in call.text
     assert slack.requests == []
 
 
 async def test_history_rejects_bad_window(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_conversations_history", {"channel": GENERAL, "window": "7 days"})
+    call = await run(slack, "slack_list_messages", {"channel": GENERAL, "window": "7 days"})
     assert call.is_error and "window" in call.text
     assert slack.requests == []
 
 
 async def test_replies_thread(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_conversations_replies", {"channel": GENERAL, "ts": "1482960137.003543"})
+    call = await run(slack, "slack_get_thread", {"channel": GENERAL, "ts": "1482960137.003543"})
     assert not call.is_error, call.text
     assert slack.args("conversations.replies") == {"channel": GENERAL, "ts": "1482960137.003543", "limit": "20"}
     texts = [m["text"] for m in call.structured["items"]]
@@ -196,7 +196,7 @@ async def test_replies_thread(slack: FakeSlack) -> None:
 
 async def test_members_with_names(slack: FakeSlack) -> None:
     slack.on("users.info", users_info({"U023BECGF": "bobby"}))
-    call = await run(slack, "slack_conversations_members", {"channel": GENERAL, "limit": 3})
+    call = await run(slack, "slack_list_conversation_members", {"channel": GENERAL, "limit": 3})
     assert slack.args("conversations.members") == {"channel": GENERAL, "limit": "3"}
     items = call.structured["items"]
     assert items[0] == {"id": "U023BECGF", "name": "bobby"}
@@ -205,7 +205,7 @@ async def test_members_with_names(slack: FakeSlack) -> None:
 
 
 async def test_permalink(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_chat_get_permalink", {"channel": "C1H9RESGA", "ts": "1234567890.123456"})
+    call = await run(slack, "slack_get_permalink", {"channel": "C1H9RESGA", "ts": "1234567890.123456"})
     assert slack.args("chat.getPermalink") == {"channel": "C1H9RESGA", "message_ts": "1234567890.123456"}
     assert call.structured["permalink"] == "https://ghostbusters.slack.com/archives/C1H9RESGA/p135854651500008"
 
@@ -227,7 +227,7 @@ async def test_reactions_with_who_reacted(slack: FakeSlack) -> None:
         },
     )
     slack.on("users.info", users_info({"U0AAAAAAA": "one"}))
-    call = await run(slack, "slack_reactions_get", {"channel": "C1H9RESGA", "ts": "1234567890.123456"})
+    call = await run(slack, "slack_get_reactions", {"channel": "C1H9RESGA", "ts": "1234567890.123456"})
     assert slack.args("reactions.get") == {"channel": "C1H9RESGA", "timestamp": "1234567890.123456", "full": "true"}
     reaction = call.structured["reactions"][0]
     assert reaction["name"] == "astonished"

@@ -47,7 +47,7 @@ async def test_upload_text_file_and_share_it(slack: FakeSlack) -> None:
     )
     call = await run(
         slack,
-        "slack_files_upload",
+        "slack_upload_file",
         {
             "filename": "report.csv",
             "content": "a,b\n1,2",
@@ -91,7 +91,7 @@ async def test_upload_carries_the_bot_token_to_the_file_host_and_nothing_else_go
     user = Credential(tenant_id="test", provider="slack:user", kind="oauth2", access_token=USER_TOKEN)
     call = await call_tool(
         SlackConnector,
-        "slack_files_upload",
+        "slack_upload_file",
         {"filename": "a.txt", "content": "hello"},
         handler=slack,
         credential=bot,
@@ -116,7 +116,7 @@ async def test_upload_binary_private_file(slack: FakeSlack) -> None:
     slack.on_file(UPLOAD_PATH, httpx.Response(200, text="OK"))
     data = bytes(range(256))
     call = await run(
-        slack, "slack_files_upload", {"filename": "blob.bin", "content_base64": base64.b64encode(data).decode()}
+        slack, "slack_upload_file", {"filename": "blob.bin", "content_base64": base64.b64encode(data).decode()}
     )
     assert not call.is_error, call.text
     assert slack.requests[1].content == data
@@ -132,7 +132,7 @@ async def test_upload_argument_checks_send_nothing(slack: FakeSlack) -> None:
         ({"filename": "a.txt", "content": "x", "thread_ts": "1714564800.000100"}, "thread_ts needs channel"),
         ({"filename": "../etc/passwd", "content": "x"}, "filename"),
     ]:
-        call = await run(slack, "slack_files_upload", args)
+        call = await run(slack, "slack_upload_file", args)
         assert call.is_error and text in call.text, call.text
     assert slack.requests == []
 
@@ -141,7 +141,7 @@ async def test_upload_url_off_slack_is_refused(slack: FakeSlack) -> None:
     ticket = fixture("files.getUploadURLExternal")
     ticket["upload_url"] = "http://files.slack.com/upload/v1/x"  # plain http
     slack.on("files.getUploadURLExternal", ticket)
-    call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
+    call = await run(slack, "slack_upload_file", {"filename": "a.txt", "content": "x"})
     assert call.is_error and "not a Slack host" in call.text
     assert slack.methods() == ["files.getUploadURLExternal"]
     assert len(slack.requests) == 1
@@ -151,14 +151,14 @@ async def test_upload_url_on_another_host_is_refused_before_anything_is_sent(sla
     ticket = fixture("files.getUploadURLExternal")
     ticket["upload_url"] = "https://uploads.evil.example/upload/v1/x"
     slack.on("files.getUploadURLExternal", ticket)
-    call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
+    call = await run(slack, "slack_upload_file", {"filename": "a.txt", "content": "x"})
     assert call.is_error and "not a Slack host" in call.text
     assert [r.url.host for r in slack.requests] == ["slack.com"]
 
 
 async def test_failed_upload_stops_before_completion(slack: FakeSlack) -> None:
     slack.on_file(UPLOAD_PATH, httpx.Response(500, text="boom"))
-    call = await run(slack, "slack_files_upload", {"filename": "a.txt", "content": "x"})
+    call = await run(slack, "slack_upload_file", {"filename": "a.txt", "content": "x"})
     assert call.is_error
     assert slack.methods() == ["files.getUploadURLExternal"]
     assert len(slack.requests) == 2  # not retried: a POST

@@ -9,7 +9,7 @@ async def test_pins_list(slack: FakeSlack) -> None:
     slack.on(
         "users.info", {"ok": True, "user": {"id": "U2U85N1RZ", "name": "zaphod", "profile": {"display_name": "Zaphod"}}}
     )
-    call = await run(slack, "slack_pins_list", {"channel": "C2U86NC6H"})
+    call = await run(slack, "slack_list_pins", {"channel": "C2U86NC6H"})
     assert slack.args("pins.list") == {"channel": "C2U86NC6H"}
     first = call.structured["items"][0]
     assert first["type"] == "message"
@@ -21,8 +21,8 @@ async def test_pins_list(slack: FakeSlack) -> None:
 
 
 async def test_pins_paged_by_offset(slack: FakeSlack) -> None:
-    page = await run(slack, "slack_pins_list", {"channel": "C2U86NC6H", "limit": 1})
+    page = await run(slack, "slack_list_pins", {"channel": "C2U86NC6H", "limit": 1})
     assert len(page.structured["items"]) == 1
-    rest = await run(slack, "slack_pins_list", {"channel": "C2U86NC6H", "cursor": page.structured["next_cursor"]})
+    rest = await run(slack, "slack_list_pins", {"channel": "C2U86NC6H", "cursor": page.structured["next_cursor"]})
     assert rest.structured["items"][0]["message"]["ts"] == "1503289197.000015"
     assert rest.structured.get("next_cursor") is None

@@ -36,18 +36,18 @@ async def test_list_people_skips_bots_and_deactivated(slack: FakeSlack) -> None:
             next_cursor="dXNlcjpVMEc5V0ZYTlo=",
         ),
     )
-    call = await run(slack, "slack_users_list", {"limit": 50})
+    call = await run(slack, "slack_list_users", {"limit": 50})
     assert slack.args("users.list") == {"limit": "50"}
     assert [u["id"] for u in call.structured["items"]] == ["U01"]
     assert call.structured["items"][0]["email"] == "ann@example.com"
     assert call.structured["items"][0]["title"] == "CTO"
     assert call.structured["next_cursor"]
-    with_all = await run(slack, "slack_users_list", {"include_bots": True, "include_deactivated": True})
+    with_all = await run(slack, "slack_list_users", {"include_bots": True, "include_deactivated": True})
     assert [u["id"] for u in with_all.structured["items"]] == ["U01", "U02", "U03", "USLACKBOT"]
 
 
 async def test_user_info_by_id(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_users_info", {"user": "W012A3CDE"})
+    call = await run(slack, "slack_get_user", {"user": "W012A3CDE"})
     assert slack.args("users.info") == {"user": "W012A3CDE"}
     assert call.structured == {
         "id": "W012A3CDE",
@@ -64,20 +64,20 @@ async def test_user_info_by_id(slack: FakeSlack) -> None:
 
 
 async def test_user_info_by_email_uses_the_lookup(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_users_info", {"user": "spengler@ghostbusters.example.com"})
+    call = await run(slack, "slack_get_user", {"user": "spengler@ghostbusters.example.com"})
     assert slack.methods() == ["users.lookupByEmail"]
     assert call.structured["handle"] == "spengler"
 
 
 async def test_lookup_by_email(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_users_lookup_by_email", {"email": "spengler@ghostbusters.example.com"})
+    call = await run(slack, "slack_find_user_by_email", {"email": "spengler@ghostbusters.example.com"})
     assert slack.args("users.lookupByEmail") == {"email": "spengler@ghostbusters.example.com"}
     assert call.structured["id"] == "W012A3CDE"
 
 
 async def test_lookup_by_email_not_found(slack: FakeSlack) -> None:
     slack.on("users.lookupByEmail", {"ok": False, "error": "users_not_found"})
-    call = await run(slack, "slack_users_lookup_by_email", {"email": "nobody@example.com"})
+    call = await run(slack, "slack_find_user_by_email", {"email": "nobody@example.com"})
     assert call.is_error
     assert "users_not_found" in call.text and "no user has that email" in call.text
 
@@ -88,25 +88,25 @@ async def test_lookup_by_handle_prefers_the_handle_over_display_names(slack: Fak
         members(person("U01", "annie", display="ann"), next_cursor="next"),
         members(person("U02", "ann", display="Ann B")),
     )
-    call = await run(slack, "slack_users_lookup_by_handle", {"handle": "@Ann"})
+    call = await run(slack, "slack_find_user_by_handle", {"handle": "@Ann"})
     assert call.structured["id"] == "U02"
     assert [slack.args("users.list", i).get("cursor") for i in range(2)] == [None, "next"]
 
 
 async def test_lookup_by_handle_falls_back_to_display_name(slack: FakeSlack) -> None:
     slack.on("users.list", members(person("U01", "annie", display="ann")))
-    call = await run(slack, "slack_users_lookup_by_handle", {"handle": "ann"})
+    call = await run(slack, "slack_find_user_by_handle", {"handle": "ann"})
     assert call.structured["id"] == "U01"
 
 
 async def test_lookup_by_handle_not_found(slack: FakeSlack) -> None:
     slack.on("users.list", members(person("U01", "annie")))
-    call = await run(slack, "slack_users_lookup_by_handle", {"handle": "@zed"})
+    call = await run(slack, "slack_find_user_by_handle", {"handle": "@zed"})
     assert call.is_error and "no user with the handle" in call.text
 
 
 async def test_usergroups(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_usergroups_list")
+    call = await run(slack, "slack_list_user_groups")
     assert slack.args("usergroups.list") == {"include_count": "true", "include_disabled": "false"}
     groups = call.structured["items"]
     assert [(g["handle"], g.get("user_count"), g["disabled"]) for g in groups] == [
@@ -119,19 +119,19 @@ async def test_usergroups(slack: FakeSlack) -> None:
 
 async def test_usergroup_members_by_handle(slack: FakeSlack) -> None:
     slack.on("users.info", {"ok": True, "user": {"id": "U060R4BJ4", "name": "mel", "profile": {"display_name": "Mel"}}})
-    call = await run(slack, "slack_usergroups_users_list", {"usergroup": "@admins", "limit": 1})
+    call = await run(slack, "slack_list_user_group_members", {"usergroup": "@admins", "limit": 1})
     assert slack.methods() == ["usergroups.list", "usergroups.users.list", "users.info"]
     assert slack.args("usergroups.users.list") == {"usergroup": "S0614TZR7"}
     assert call.structured["items"] == [{"id": "U060R4BJ4", "name": "Mel"}]
     following = await run(
-        slack, "slack_usergroups_users_list", {"usergroup": "S0614TZR7", "cursor": call.structured["next_cursor"]}
+        slack, "slack_list_user_group_members", {"usergroup": "S0614TZR7", "cursor": call.structured["next_cursor"]}
     )
     assert following.structured["items"][0]["id"] == "W123A4BC5"
     assert following.structured.get("next_cursor") is None
 
 
 async def test_usergroup_unknown_handle(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_usergroups_users_list", {"usergroup": "@nobody"})
+    call = await run(slack, "slack_list_user_group_members", {"usergroup": "@nobody"})
     assert call.is_error and "no user group has the handle @nobody" in call.text
 
 

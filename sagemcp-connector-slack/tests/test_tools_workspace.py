@@ -15,7 +15,7 @@ async def test_auth_test_reports_identity_and_scopes(slack: FakeSlack) -> None:
             headers={"X-OAuth-Scopes": "chat:write,channels:read, users:read"},
         ),
     )
-    call = await run(slack, "slack_auth_test")
+    call = await run(slack, "slack_get_auth_info")
     assert call.request.method == "GET"
     assert call.request.headers["authorization"] == "Bearer test-token"
     assert call.structured == {
@@ -29,15 +29,20 @@ async def test_auth_test_reports_identity_and_scopes(slack: FakeSlack) -> None:
         "token_type": "bot",
         "scopes": ["chat:write", "channels:read", "users:read"],
     }
+    assert call.text == (
+        "**grace** `W12345678` `B0123ABCD` (bot token) in **Subarachnoid Workspace** `T12345678`\n"
+        "URL: https://subarachnoid.slack.com/\n"
+        "Scopes: chat:write, channels:read, users:read"
+    )
 
 
 async def test_auth_test_user_token(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_auth_test")
+    call = await run(slack, "slack_get_auth_info")
     assert call.structured["token_type"] == "user"
 
 
 async def test_team_info(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_team_info")
+    call = await run(slack, "slack_get_workspace")
     assert call.structured == {
         "id": "T12345",
         "name": "My Team",
@@ -45,3 +50,4 @@ async def test_team_info(slack: FakeSlack) -> None:
         "email_domain": "example.com",
         "url": "https://example.slack.com",
     }
+    assert call.text == "**My Team** `T12345`\nURL: https://example.slack.com\nEmail domain: example.com"

@@ -1,4 +1,5 @@
-"""Group `write`: post, reply, edit, delete own, schedule, DMs, reactions, pins, bookmarks."""
+"""Groups `messages_write`, `pins_write` and `bookmarks_write`: post, reply, edit, delete own, schedule, DMs,
+reactions, pins, bookmarks."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def body(request: httpx.Request) -> dict[str, object]:
 async def test_post_message_converts_markdown(slack: FakeSlack) -> None:
     call = await run(
         slack,
-        "slack_chat_post_message",
+        "slack_send_message",
         {"channel": GENERAL, "text": "**Release** is out: [notes](https://x.example/n) <@U0AAAAAAA> & co"},
     )
     assert not call.is_error, call.text
@@ -44,20 +45,20 @@ async def test_post_by_channel_name(slack: FakeSlack) -> None:
     data = fixture("conversations.list")
     data["response_metadata"] = {"next_cursor": ""}
     slack.on("conversations.list", data)
-    await run(slack, "slack_chat_post_message", {"channel": "#random", "text": "hi"})
+    await run(slack, "slack_send_message", {"channel": "#random", "text": "hi"})
     assert body(slack.sent("chat.postMessage")[0])["channel"] == "C061EG9T2"
 
 
 async def test_post_is_not_retried(slack: FakeSlack) -> None:
     slack.on("chat.postMessage", httpx.Response(503, text="unavailable"))
-    call = await run(slack, "slack_chat_post_message", {"channel": GENERAL, "text": "once"})
+    call = await run(slack, "slack_send_message", {"channel": GENERAL, "text": "once"})
     assert call.is_error
     assert slack.methods() == ["chat.postMessage"]
 
 
 async def test_post_permalink_failure_does_not_fail_the_post(slack: FakeSlack) -> None:
     slack.on("chat.getPermalink", {"ok": False, "error": "message_not_found"})
-    call = await run(slack, "slack_chat_post_message", {"channel": GENERAL, "text": "hi"})
+    call = await run(slack, "slack_send_message", {"channel": GENERAL, "text": "hi"})
     assert not call.is_error
     assert "permalink" not in call.structured
 
@@ -65,7 +66,7 @@ async def test_post_permalink_failure_does_not_fail_the_post(slack: FakeSlack) -
 async def test_reply_in_thread(slack: FakeSlack) -> None:
     await run(
         slack,
-        "slack_chat_post_reply",
+        "slack_reply_to_thread",
         {"channel": GENERAL, "thread_ts": "1482960137.003543", "text": "on it", "also_send_to_channel": True},
     )
     sent = body(slack.sent("chat.postMessage")[0])
@@ -74,14 +75,14 @@ async def test_reply_in_thread(slack: FakeSlack) -> None:
 
 
 async def test_update_message(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_chat_update", {"channel": GENERAL, "ts": "1401383885.000061", "text": "*fixed*"})
+    call = await run(slack, "slack_update_message", {"channel": GENERAL, "ts": "1401383885.000061", "text": "*fixed*"})
     assert body(slack.sent("chat.update")[0]) == {"channel": GENERAL, "ts": "1401383885.000061", "text": "_fixed_"}
     assert call.structured["ts"] == "1401383885.000061"
 
 
 async def test_update_someone_elses_message(slack: FakeSlack) -> None:
     slack.on("chat.update", {"ok": False, "error": "cant_update_message"})
-    call = await run(slack, "slack_chat_update", {"channel": GENERAL, "ts": "1401383885.000061", "text": "x"})
+    call = await run(slack, "slack_update_message", {"channel": GENERAL, "ts": "1401383885.000061", "text": "x"})
     assert call.is_error and "cant_update_message" in call.text and "can be edited" in call.text
 
 
@@ -94,7 +95,7 @@ async def test_delete_own_message(slack: FakeSlack) -> None:
     slack.on(
         "conversations.history", history_with({"ts": "1714564800.000100", "user": "U0BOT0001", "bot_id": "B0BOT0001"})
     )
-    call = await run(slack, "slack_chat_delete", {"channel": GENERAL, "ts": "1714564800.000100"})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
     assert not call.is_error, call.text
     assert slack.methods() == ["auth.test", "conversations.history", "chat.delete"]
     assert slack.args("conversations.history") == {
@@ -117,7 +118,7 @@ async def test_delete_own_thread_reply(slack: FakeSlack) -> None:
             "messages": [{"ts": "1714564700.000100", "user": "U0X"}, {"ts": "1714564800.000100", "user": "U0ME00001"}],
         },
     )
-    call = await run(slack, "slack_chat_delete", {"channel": GENERAL, "ts": "1714564800.000100"})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
     assert not call.is_error, call.text
     assert slack.methods()[-1] == "chat.delete"
 
@@ -125,7 +126,7 @@ async def test_delete_own_thread_reply(slack: FakeSlack) -> None:
 async def test_delete_refuses_someone_elses_message(slack: FakeSlack) -> None:
     slack.on("auth.test", {**fixture("auth.test"), "user_id": "U0ME00001"})
     slack.on("conversations.history", history_with({"ts": "1714564800.000100", "user": "U0SOMEONE"}))
-    call = await run(slack, "slack_chat_delete", {"channel": GENERAL, "ts": "1714564800.000100"})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
     assert call.is_error
     assert "only deletes its own messages" in call.text and "Nothing was deleted" in call.text
     assert "chat.delete" not in slack.methods()
@@ -134,7 +135,7 @@ async def test_delete_refuses_someone_elses_message(slack: FakeSlack) -> None:
 async def test_delete_missing_message(slack: FakeSlack) -> None:
     slack.on("conversations.history", {"ok": True, "messages": []})
     slack.on("conversations.replies", {"ok": False, "error": "thread_not_found"})
-    call = await run(slack, "slack_chat_delete", {"channel": GENERAL, "ts": "1714564800.000100"})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
     assert call.is_error and "already deleted" in call.text
     assert "chat.delete" not in slack.methods()
 
@@ -143,7 +144,7 @@ async def test_schedule_message(slack: FakeSlack) -> None:
     when = int(time.time()) + 3600
     call = await run(
         slack,
-        "slack_chat_schedule_message",
+        "slack_schedule_message",
         {"channel": GENERAL, "text": "standup", "post_at": str(when), "thread_ts": "1482960137.003543"},
     )
     assert not call.is_error, call.text
@@ -158,16 +159,16 @@ async def test_schedule_message(slack: FakeSlack) -> None:
 
 async def test_schedule_in_the_past_or_too_far(slack: FakeSlack) -> None:
     for post_at, text in [("2020-01-01T00:00:00Z", "in the past"), (str(int(time.time()) + 200 * 86400), "120 days")]:
-        call = await run(slack, "slack_chat_schedule_message", {"channel": GENERAL, "text": "x", "post_at": post_at})
+        call = await run(slack, "slack_schedule_message", {"channel": GENERAL, "text": "x", "post_at": post_at})
         assert call.is_error and text in call.text
     assert slack.requests == []
 
 
 async def test_scheduled_list_and_cancel(slack: FakeSlack) -> None:
-    listed = await run(slack, "slack_chat_scheduled_messages_list", {"channel": GENERAL})
+    listed = await run(slack, "slack_list_scheduled_messages", {"channel": GENERAL})
     assert slack.args("chat.scheduledMessages.list") == {"channel": GENERAL, "limit": "20"}
     assert listed.structured["items"][0]["id"] == "1298393284"
-    await run(slack, "slack_chat_delete_scheduled_message", {"channel": GENERAL, "scheduled_message_id": "Q1298393284"})
+    await run(slack, "slack_cancel_scheduled_message", {"channel": GENERAL, "scheduled_message_id": "Q1298393284"})
     assert body(slack.sent("chat.deleteScheduledMessage")[0]) == {
         "channel": GENERAL,
         "scheduled_message_id": "Q1298393284",
@@ -175,13 +176,13 @@ async def test_scheduled_list_and_cancel(slack: FakeSlack) -> None:
 
 
 async def test_open_dm_and_group_dm(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_conversations_open", {"users": ["U0AAAAAAA", "U0BBBBBBB"]})
+    call = await run(slack, "slack_open_direct_message", {"users": ["U0AAAAAAA", "U0BBBBBBB"]})
     assert body(slack.sent("conversations.open")[0]) == {"users": "U0AAAAAAA,U0BBBBBBB"}
     assert call.structured == {"channel": "D069C7QFK", "user": "U0AAAAAAA,U0BBBBBBB", "already_open": False}
 
 
 async def test_send_dm_by_email(slack: FakeSlack) -> None:
-    call = await run(slack, "slack_chat_send_dm", {"user": "spengler@ghostbusters.example.com", "text": "hello"})
+    call = await run(slack, "slack_send_direct_message", {"user": "spengler@ghostbusters.example.com", "text": "hello"})
     assert not call.is_error, call.text
     assert slack.methods() == ["users.lookupByEmail", "conversations.open", "chat.postMessage", "chat.getPermalink"]
     assert body(slack.sent("conversations.open")[0]) == {"users": "W012A3CDE"}
@@ -190,26 +191,26 @@ async def test_send_dm_by_email(slack: FakeSlack) -> None:
 
 async def test_reactions(slack: FakeSlack) -> None:
     await run(
-        slack, "slack_reactions_add", {"channel": GENERAL, "ts": "1714564800.000100", "emoji": ":white_check_mark:"}
+        slack, "slack_add_reaction", {"channel": GENERAL, "ts": "1714564800.000100", "emoji": ":white_check_mark:"}
     )
     assert body(slack.sent("reactions.add")[0]) == {
         "channel": GENERAL,
         "timestamp": "1714564800.000100",
         "name": "white_check_mark",
     }
-    await run(slack, "slack_reactions_remove", {"channel": GENERAL, "ts": "1714564800.000100", "emoji": "thumbsup"})
+    await run(slack, "slack_remove_reaction", {"channel": GENERAL, "ts": "1714564800.000100", "emoji": "thumbsup"})
     assert body(slack.sent("reactions.remove")[0])["name"] == "thumbsup"
 
 
 async def test_already_reacted_is_a_conflict(slack: FakeSlack) -> None:
     slack.on("reactions.add", {"ok": False, "error": "already_reacted"})
-    call = await run(slack, "slack_reactions_add", {"channel": GENERAL, "ts": "1714564800.000100", "emoji": "eyes"})
+    call = await run(slack, "slack_add_reaction", {"channel": GENERAL, "ts": "1714564800.000100", "emoji": "eyes"})
     assert call.is_error and "already on the message" in call.text
 
 
 async def test_pins(slack: FakeSlack) -> None:
-    await run(slack, "slack_pins_add", {"channel": GENERAL, "ts": "1714564800.000100"})
-    await run(slack, "slack_pins_remove", {"channel": GENERAL, "ts": "1714564800.000100"})
+    await run(slack, "slack_add_pin", {"channel": GENERAL, "ts": "1714564800.000100"})
+    await run(slack, "slack_remove_pin", {"channel": GENERAL, "ts": "1714564800.000100"})
     assert body(slack.sent("pins.add")[0]) == {"channel": GENERAL, "timestamp": "1714564800.000100"}
     assert body(slack.sent("pins.remove")[0]) == {"channel": GENERAL, "timestamp": "1714564800.000100"}
 
@@ -217,7 +218,7 @@ async def test_pins(slack: FakeSlack) -> None:
 async def test_bookmarks_add_and_remove(slack: FakeSlack) -> None:
     call = await run(
         slack,
-        "slack_bookmarks_add",
+        "slack_add_bookmark",
         {"channel": GENERAL, "title": "Design doc", "link": "https://example.com/design", "emoji": "memo"},
     )
     assert body(slack.sent("bookmarks.add")[0]) == {
@@ -228,6 +229,6 @@ async def test_bookmarks_add_and_remove(slack: FakeSlack) -> None:
         "emoji": ":memo:",
     }
     assert call.structured["id"] == "Bk03ABCDEF"
-    await run(slack, "slack_bookmarks_remove", {"channel": GENERAL, "bookmark_id": "Bk03ABCDEF"})
+    await run(slack, "slack_remove_bookmark", {"channel": GENERAL, "bookmark_id": "Bk03ABCDEF"})
     assert body(slack.sent("bookmarks.remove")[0]) == {"channel_id": GENERAL, "bookmark_id": "Bk03ABCDEF"}
     assert slack.contract.checked["bookmarks.add"] == slack.contract.checked["bookmarks.remove"] == "schema"

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from sagemcp import UpstreamClient, _netbackend
-from sagemcp._netbackend import CachedSocketBackend, install
+from sagemcp._netbackend import AddressGuard, CachedSocketBackend, install
 
 BODY = b'{"ok":true}'
 
@@ -58,10 +58,11 @@ async def http_server(
         yield port, connections
 
 
-def test_the_default_client_uses_the_cached_socket_backend() -> None:
+def test_the_default_client_uses_the_cached_socket_backend_inside_the_address_guard() -> None:
     client = UpstreamClient()
     pool = client._http._transport._pool  # type: ignore[attr-defined]
-    assert isinstance(pool._network_backend, CachedSocketBackend)
+    assert isinstance(pool._network_backend, AddressGuard)
+    assert isinstance(pool._network_backend.inner, CachedSocketBackend)
 
 
 def test_install_leaves_unknown_transports_alone() -> None:
@@ -184,8 +185,9 @@ async def test_without_the_backend_the_client_uses_httpcores_default_and_still_s
     assert install(transport) is False
     async with http_server() as (port, connections), UpstreamClient() as client:
         pool = client._http._transport._pool  # type: ignore[attr-defined]
-        assert not isinstance(pool._network_backend, CachedSocketBackend)
-        assert type(pool._network_backend) is type(transport._pool._network_backend)  # httpcore's own default
+        assert isinstance(pool._network_backend, AddressGuard)  # the address check needs nothing private
+        assert not isinstance(pool._network_backend.inner, CachedSocketBackend)
+        assert type(pool._network_backend.inner) is type(transport._pool._network_backend)  # httpcore's default
         bound = client.bind(base_url=f"http://127.0.0.1:{port}", provider="test")
         for _ in range(3):
             assert (await bound.post("/write", json={"n": 1})).json() == {"ok": True}
@@ -210,7 +212,7 @@ async def main():
     port = server.sockets[0].getsockname()[1]
     async with server, UpstreamClient() as client:
         response = await client.bind(base_url=f"http://127.0.0.1:{port}", provider="test").get("/x")
-        backend = type(client._http._transport._pool._network_backend).__name__
+        backend = type(client._http._transport._pool._network_backend.inner).__name__
         print(_netbackend.UNAVAILABLE, backend, response.json(), sep="|")
 
 asyncio.run(main())

@@ -585,36 +585,36 @@ async def test_messages_never_contain_the_token(serve: Callable[..., Harness]) -
     assert TOKEN not in error.message
 
 
-async def test_read_timeout_maps_to_upstream_timeout(serve: Callable[..., Harness]) -> None:
-    harness = serve(httpx.ReadTimeout, max_retries=0)
-
-    error = await raised(harness, timeout=5)
-
-    assert isinstance(error, UpstreamTimeout)
-    assert error.status is None
-    assert error.provider == "github"
-    assert "did not answer GET /v3/items within 5 seconds" in error.message
+UNIFORM = (
+    "could not reach github for {where}: no connection, or no answer within {timeout} seconds. Check the "
+    "connector's base URL and github's status, then try again (or ask for less data); a host on a private "
+    "network must be allowed by the operator (SAGEMCP_UPSTREAM_ALLOW)."
+)
 
 
-async def test_connect_timeout_message(serve: Callable[..., Harness]) -> None:
-    harness = serve(httpx.ConnectTimeout, connect_timeout=3)
+@pytest.mark.parametrize(
+    ("failure", "method", "sent"),
+    [
+        (httpx.ReadTimeout("timed out"), "GET", 1),  # an open port that never answers
+        (httpx.ConnectTimeout("timed out"), "POST", 3),  # a filtered port (never sent: retried)
+        (httpx.ConnectError("[Errno 111] Connection refused"), "POST", 3),  # a closed port
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "GET", 3),  # an unknown host
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "GET", 3),  # not HTTP
+        (httpx.ReadError("[Errno 104] Connection reset by peer"), "GET", 3),
+    ],
+)
+async def test_every_connection_failure_reads_the_same(
+    serve: Callable[..., Harness], failure: httpx.HTTPError, method: str, sent: int
+) -> None:
+    """Open, closed, filtered and unknown ports must not be told apart by the error text (or its class)."""
+    harness = serve(failure, max_retries=0 if isinstance(failure, httpx.ReadTimeout) else 2, connect_timeout=3)
 
-    error = await raised(harness, "POST")
+    error = await raised(harness, method, timeout=5)
 
-    assert isinstance(error, UpstreamTimeout)
-    assert "could not connect to github" in error.message
-    assert "within 3 seconds" in error.message
-    assert len(harness.requests) == 3
-
-
-async def test_connection_failures_map_to_unavailable(serve: Callable[..., Harness]) -> None:
-    harness = serve(httpx.RemoteProtocolError("Server disconnected without sending a response."))
-
-    error = await raised(harness)
-
-    assert isinstance(error, UpstreamUnavailable)
-    assert "RemoteProtocolError: Server disconnected" in error.message
-    assert len(harness.requests) == 3
+    assert type(error) is UpstreamUnavailable
+    assert error.status is None and error.provider == "github"
+    assert error.message == UNIFORM.format(where=f"{method} /v3/items", timeout=5)
+    assert len(harness.requests) == sent
 
 
 async def test_timeouts_are_configured_on_the_request(serve: Callable[..., Harness]) -> None:

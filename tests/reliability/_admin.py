@@ -37,10 +37,13 @@ KEY_KINDS = {
     "admin+mcp": (["admin", "mcp"], False),
     "admin": (["admin"], False),
     "mcp": (["mcp"], False),
-    "limited": (["admin", "mcp"], True),
+    "limited": (["mcp"], True),
     "revoked": (["admin", "mcp"], False),
 }
-"""Tenant key kinds: scopes, and whether the key is limited to the tenant's first connector."""
+"""Tenant key kinds the admin API creates: scopes, and whether the key is limited to the tenant's first connector.
+A key limited to a connector cannot have the `admin` scope; `LIMITED_ADMIN` keys (as stored before that rule) are
+put in the store directly, and the admin API refuses them."""
+LIMITED_ADMIN = "limited-admin"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 GENERIC = frozenset({"probe", "demo", "bearer", "api_key", "admin", "mcp"})
 CONFIG_KEYS = {"probe": {"upstream"}, "demo": set()}
@@ -385,6 +388,8 @@ def expect(
     platform = key.kind == "platform"
     if not platform and "admin" not in key.scopes:
         return _expect({403}, "a tenant key without the admin scope", "scope")
+    if key.kind == LIMITED_ADMIN and op.access != "platform":
+        return _expect({403}, "a key limited to a connector never manages its tenant", "scope")
     if not platform and op.access == "platform":
         return _expect({403}, "a platform route with a tenant key", "scope")
     for name, p in op.params.items():
@@ -491,6 +496,11 @@ def _route(op_id: str, req: Request, body: dict[str, Any], s: dict[str, Any], t:
         return ok({"getCredential": 200, "deleteCredential": 204}[op_id]) if found else ok(404, why="no credential")
     if op_id == "createApiKey":
         ref = body.get("connector_id")
+        scopes = set(body.get("scopes", ["mcp"]))
+        if ref is not None and "admin" in scopes:
+            return ok(422, why="the admin scope on a key limited to a connector")
+        if not platform and not scopes <= req.key.scopes:
+            return ok(403, why="a scope the creating key lacks")
         if ref is not None and _connector(s, ref) is None:
             return ok(422, why="no such connector on this tenant")
         return ok(201)

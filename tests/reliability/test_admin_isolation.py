@@ -149,9 +149,18 @@ async def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 async def seed(rig: Rig, n: int) -> a.World:
-    """A world of `n` tenants, each with one tool call in its audit trail (written by the audit buffer)."""
+    """A world of `n` tenants, each with one tool call in its audit trail (written by the audit buffer) and a
+    key with the `admin` scope limited to a connector, put in the store as such keys were made before the
+    admin API refused to create them."""
     world = await a.seed(rig.admin, n)
     for t in world.tenants:
+        connector = await rig.store.get_connector(t.id, f"pr-{t.slug.split('-', 1)[1]}")
+        raw, record = await rig.store.create_api_key(
+            t.id, name=f"limited-admin-{t.slug}", scopes={"admin", "mcp"}, connector_id=connector.id
+        )
+        t.keys[a.LIMITED_ADMIN] = a.Key(
+            a.LEDGER.secret(raw), a.LIMITED_ADMIN, t.index, record.id, frozenset({"admin", "mcp"})
+        )
         reply = await c.call_modern(
             rig.http,
             f"/api/v1/{t.slug}/connectors/dm-{t.slug.split('-', 1)[1]}/mcp",
@@ -196,10 +205,10 @@ def garbage_key(kind: str, world: a.World) -> a.Key:
 def keys(draw: st.DrawFn, world: a.World, intent: str = "any") -> a.Key:
     if intent == "own":  # a key that may manage its tenant
         t = draw(st.sampled_from(world.tenants))
-        return t.keys[draw(st.sampled_from(["admin+mcp", "admin", "limited"]))]
-    if intent == "refused":  # no key, a garbage one, a revoked one, or one without the admin scope
-        choice = draw(st.sampled_from(["revoked", "mcp", "none", "garbage"]))
-        if choice in ("revoked", "mcp"):
+        return t.keys[draw(st.sampled_from(["admin+mcp", "admin"]))]
+    if intent == "refused":  # no key, a garbage one, a revoked one, one without the admin scope or a limited one
+        choice = draw(st.sampled_from(["revoked", "mcp", a.LIMITED_ADMIN, "none", "garbage"]))
+        if choice in ("revoked", "mcp", a.LIMITED_ADMIN):
             return draw(st.sampled_from(world.tenants)).keys[choice]
         return a.Key(None, "none") if choice == "none" else garbage_key(draw(GARBAGE_KEYS), world)
     choice = (
@@ -214,7 +223,7 @@ def keys(draw: st.DrawFn, world: a.World, intent: str = "any") -> a.Key:
     if choice == "garbage":
         return garbage_key(draw(GARBAGE_KEYS), world)
     t = draw(st.sampled_from(world.tenants))
-    kind = draw(st.sampled_from(["admin+mcp"] * 3 + ["admin"] * 2 + ["limited", "mcp", "revoked"]))
+    kind = draw(st.sampled_from(["admin+mcp"] * 3 + ["admin"] * 2 + ["limited", a.LIMITED_ADMIN, "mcp", "revoked"]))
     return t.keys[kind]
 
 
@@ -673,7 +682,7 @@ def valid_request(op: Any, world: a.World, key: a.Key, slug: str) -> a.Request:
         "updateConnector": {"description": f"desc-{a.tag()}"},
         "putOAuthApp": {"client_id": f"cid-{a.tag()}"},
         "putCredential": {"token": new_secret("at")},
-        "createApiKey": {"scopes": ["mcp"]},
+        "createApiKey": {"scopes": ["admin"]},
         "authorizeOAuth": {},
     }
     return a.Request(
@@ -718,7 +727,7 @@ async def test_tenant_keys_never_create_delete_or_list_other_tenants(rig: Rig) -
                 if op.operation_id == "updateTenant":
                     req.body = {"active": False}
                 answer = await exchange(rig, world, req)
-                if op.operation_id == "listTenants" and kind in ("admin+mcp", "admin", "limited"):
+                if op.operation_id == "listTenants" and kind in ("admin+mcp", "admin"):
                     assert [i["slug"] for i in answer.json["items"]] == [acme.slug]
                 else:
                     assert answer.status in (401, 403, 404), (kind, op.operation_id, answer.status)

@@ -35,7 +35,6 @@ from .tools import (
     NotificationsTools,
     PullRequestsTools,
     ReposTools,
-    SearchTools,
     SecurityTools,
     UsersTools,
 )
@@ -45,9 +44,10 @@ __all__ = ["API_VERSION", "DEFAULT_GROUPS", "GitHubConfig", "GitHubConnector"]
 API_VERSION = "2022-11-28"
 """The REST API version every request asks for (`X-GitHub-Api-Version`); the tests are written against it."""
 
-DEFAULT_GROUPS = ("context", "repos", "issues", "pull_requests", "actions", "search", "users")
-"""Groups enabled when a tenant's policy names none. `security` and `notifications` need extra scopes
-(`security_events`, `notifications`), so they are opt-in."""
+DEFAULT_GROUPS = ("context", "repos", "issues", "pull_requests", "actions", "users")
+"""Groups enabled when a tenant's policy names none. Groups are resources; each holds its reads, its
+searches and its writes (a tenant that wants no writes sets the policy's `read_only`). `security` and
+`notifications` need extra scopes (`security_events`, `notifications`), so they are opt-in."""
 
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -73,7 +73,6 @@ class GitHubConnector(
     IssuesTools,
     PullRequestsTools,
     ActionsTools,
-    SearchTools,
     SecurityTools,
     NotificationsTools,
     UsersTools,
@@ -111,7 +110,7 @@ class GitHubConnector(
     @classmethod
     def api_base_url(cls, config: BaseModel, credential: Credential | None) -> str:
         """The tenant's API base URL (github.com, GHE.com or a GitHub Enterprise Server), whatever the credential."""
-        return getattr(config, "api_url", None) or DEFAULT_API_URL
+        return config.api_url if isinstance(config, GitHubConfig) else DEFAULT_API_URL
 
     def upstream_headers(self, config: BaseModel, credential: Credential | None) -> dict[str, str]:
         return {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}

@@ -2,18 +2,28 @@
 
 Each model keeps identifiers, numbers, titles, states, logins, labels, dates (ISO 8601
 strings as GitHub sends them), web URLs and Markdown bodies, and has a `from_api`
-constructor that reads GitHub's JSON. Long text is cut with core's truncation marker
-(`sagemcp.text.clip`); list results are `Page`s with `next_cursor`.
+constructor that reads GitHub's JSON, so no tool function picks fields out of it. Long
+text is cut with core's truncation marker (`sagemcp.text.clip`); list results are `Page`s
+with `next_cursor`.
+
+Every list result, and every result with a body (an issue, a file, a diff, a log),
+renders itself as compact Markdown (`to_markdown()`), which is the text the model reads
+beside `structuredContent`: a table or a heading with one line of facts, the body, and
+the cursor for the next page.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sagemcp.markdown import Column, bullets, page_footer, table
 from sagemcp.pagination import Page
 from sagemcp.text import clip
+
+from ._markdown import at, facts, fence, join, language, result_page
 
 __all__ = [
     "ActionResult",
@@ -188,8 +198,14 @@ class User(BaseModel):
         )
 
 
+_USER_COLUMNS: list[Column] = [("login", "login"), "type", "name", "url"]
+
+
 class UserList(Page[User]):
     """A page of users."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, _USER_COLUMNS, "Users")
 
 
 class UserSearchResult(Page[User]):
@@ -197,6 +213,9 @@ class UserSearchResult(Page[User]):
 
     total_count: int = 0
     incomplete_results: bool = False
+
+    def to_markdown(self) -> str:
+        return result_page(self, _USER_COLUMNS, "Users", total=self.total_count, incomplete=self.incomplete_results)
 
 
 class UserStats(BaseModel):
@@ -216,6 +235,32 @@ class UserStats(BaseModel):
     note: str | None = None
     url: str | None = None
 
+    @classmethod
+    def from_api(cls, user: dict[str, Any], repos: list[dict[str, Any]], *, sample: int) -> UserStats:
+        """Statistics from the user object and up to `sample` of their repositories (forks are left out)."""
+        own = [r for r in repos if not r.get("fork")]
+        languages = Counter(str(r["language"]) for r in own if r.get("language"))
+        ranked = sorted(own, key=lambda r: -(r.get("stargazers_count") or 0))
+        public = user.get("public_repos")
+        note = None
+        if isinstance(public, int) and public > sample:
+            note = f"Counted over the {sample} most recently pushed of {public} public repositories."
+        return cls(
+            login=user.get("login") or "",
+            name=user.get("name") or None,
+            public_repos=public,
+            followers=user.get("followers"),
+            following=user.get("following"),
+            created_at=user.get("created_at"),
+            repos_counted=len(own),
+            total_stars=sum(r.get("stargazers_count") or 0 for r in own),
+            total_forks=sum(r.get("forks_count") or 0 for r in own),
+            top_languages=dict(languages.most_common(5)),
+            most_starred=[r.get("full_name") or "" for r in ranked[:5]],
+            note=note,
+            url=user.get("html_url"),
+        )
+
 
 class Organization(BaseModel):
     """A GitHub organization."""
@@ -232,18 +277,26 @@ class Organization(BaseModel):
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Organization:
+        """An organization from its full object or from the short form in membership lists."""
         org_login = data.get("login") or ""
         return cls(
             login=org_login,
             id=data.get("id"),
             name=data.get("name") or None,
             description=short(data.get("description")),
+            location=data.get("location") or None,
+            blog=data.get("blog") or None,
+            public_repos=data.get("public_repos"),
+            created_at=data.get("created_at"),
             url=data.get("html_url") or (f"https://github.com/{org_login}" if org_login else None),
         )
 
 
 class OrganizationList(Page[Organization]):
     """A page of organizations."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, ["login", "name", "description"], "Organizations")
 
 
 class Event(BaseModel):
@@ -288,6 +341,9 @@ class Event(BaseModel):
 class EventList(Page[Event]):
     """A page of activity events, newest first."""
 
+    def to_markdown(self) -> str:
+        return result_page(self, [("when", "created_at"), "type", "repo", "summary"], "Events")
+
 
 # -- context ----------------------------------------------------------------------------
 
@@ -306,6 +362,28 @@ class RateLimits(BaseModel):
     """The token's rate-limit buckets (core API, search, GraphQL, ...)."""
 
     resources: list[RateLimitStatus]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> RateLimits:
+        """The buckets of a `GET /rate_limit` answer, by name."""
+        buckets = data.get("resources") or {}
+        return cls(
+            resources=[
+                RateLimitStatus(
+                    resource=name,
+                    limit=bucket.get("limit", 0),
+                    remaining=bucket.get("remaining", 0),
+                    used=bucket.get("used"),
+                    reset_at=bucket.get("reset"),
+                )
+                for name, bucket in sorted(buckets.items())
+                if isinstance(bucket, dict)
+            ]
+        )
+
+    def to_markdown(self) -> str:
+        columns: list[Column] = ["resource", "remaining", "limit", "used", ("resets at (unix time)", "reset_at")]
+        return join("**Rate limits**", table(self.resources, columns))
 
 
 class TokenInfo(BaseModel):
@@ -326,6 +404,48 @@ class TokenInfo(BaseModel):
     rate_remaining: int | None = None
     rate_reset_at: float | None = None
     note: str | None = None
+
+    @classmethod
+    def from_user(
+        cls, user: dict[str, Any], scopes_header: str | None, rate: tuple[int | None, int | None, float | None]
+    ) -> TokenInfo:
+        """A user token from `GET /user`: its `X-OAuth-Scopes` header (absent for fine-grained tokens) and limits."""
+        if scopes_header is not None:
+            scopes: list[str] | None = [s.strip() for s in scopes_header.split(",") if s.strip()]
+            token_type = "classic"
+            note = None if scopes else "The token has no scopes: it can read public data only."
+        else:
+            scopes = None
+            token_type = "fine_grained"
+            note = (
+                "GitHub reports no OAuth scopes for this token: it is a fine-grained personal access token or a "
+                "GitHub App user token, whose repository and organization permissions are set where it was created."
+            )
+        limit, remaining, reset_at = rate
+        return cls(
+            login=user.get("login") or "",
+            token_type=token_type,
+            scopes=scopes,
+            rate_limit=limit,
+            rate_remaining=remaining,
+            rate_reset_at=reset_at,
+            note=note,
+        )
+
+    @classmethod
+    def for_installation(cls, extra: dict[str, Any], rate_limit: dict[str, Any]) -> TokenInfo:
+        """A GitHub App installation token: the credential's app and installation, and `GET /rate_limit`."""
+        permissions = extra.get("permissions")
+        core = (rate_limit.get("resources") or {}).get("core") or {}
+        return cls(
+            login=f"GitHub App {extra.get('app_id')} (installation {extra.get('installation_id')})",
+            token_type="github_app_installation",
+            permissions={str(k): str(v) for k, v in permissions.items()} if isinstance(permissions, dict) else None,
+            rate_limit=core.get("limit"),
+            rate_remaining=core.get("remaining"),
+            rate_reset_at=core.get("reset"),
+            note="Installation tokens carry the permissions granted to the app installation, not OAuth scopes.",
+        )
 
 
 # -- repositories ---------------------------------------------------------------------------
@@ -382,8 +502,27 @@ class Repo(BaseModel):
         )
 
 
+def _visibility(repo: Repo) -> str | None:
+    flags = [repo.visibility or ("private" if repo.private else None), "archived" if repo.archived else None]
+    flags.append("fork" if repo.fork else None)
+    return ", ".join(f for f in flags if f) or None
+
+
+_REPO_COLUMNS: list[Column] = [
+    ("repository", "full_name"),
+    "description",
+    ("visibility", _visibility),
+    "language",
+    "stars",
+    ("updated", "updated_at"),
+]
+
+
 class RepoList(Page[Repo]):
     """A page of repositories."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, _REPO_COLUMNS, "Repositories")
 
 
 class RepoSearchResult(Page[Repo]):
@@ -391,6 +530,11 @@ class RepoSearchResult(Page[Repo]):
 
     total_count: int = 0
     incomplete_results: bool = False
+
+    def to_markdown(self) -> str:
+        return result_page(
+            self, _REPO_COLUMNS, "Repositories", total=self.total_count, incomplete=self.incomplete_results
+        )
 
 
 class RepoStats(BaseModel):
@@ -408,15 +552,51 @@ class RepoStats(BaseModel):
     note: str | None = None
     url: str | None = None
 
+    @classmethod
+    def from_api(
+        cls, repo: dict[str, Any], languages: dict[str, Any], participation: dict[str, Any] | None
+    ) -> RepoStats:
+        """Statistics from the repository, its languages (bytes per language) and weekly commit counts.
+
+        `participation` is `GET .../stats/participation`, or None while GitHub computes it.
+        """
+        weekly = participation.get("all") if participation is not None else None
+        sizes = {name: size for name, size in languages.items() if isinstance(size, int)}
+        total = sum(sizes.values()) or 1
+        shares = {name: round(100 * size / total, 1) for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])}
+        counted = isinstance(weekly, list) and all(isinstance(n, int) for n in weekly)
+        return cls(
+            full_name=repo.get("full_name") or "",
+            stars=repo.get("stargazers_count"),
+            forks=repo.get("forks_count"),
+            watchers=repo.get("subscribers_count"),
+            open_issues=repo.get("open_issues_count"),
+            size_kb=repo.get("size"),
+            languages=shares,
+            commits_last_52_weeks=sum(weekly) if counted else None,
+            commits_last_4_weeks=sum(weekly[-4:]) if counted else None,
+            note=None
+            if counted
+            else "GitHub is still computing commit statistics for this repository; call again in a few seconds.",
+            url=repo.get("html_url"),
+        )
+
 
 class Contributor(BaseModel):
     login: str
     contributions: int
     type: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Contributor:
+        return cls(login=data.get("login") or "", contributions=data.get("contributions") or 0, type=data.get("type"))
+
 
 class ContributorList(Page[Contributor]):
     """A page of contributors, most commits first."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, ["login", ("commits", "contributions"), "type"], "Contributors")
 
 
 class DirEntry(BaseModel):
@@ -424,6 +604,12 @@ class DirEntry(BaseModel):
     path: str
     type: str = Field(description="file, dir, symlink or submodule.")
     size: int | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> DirEntry:
+        return cls(
+            name=data.get("name") or "", path=data.get("path") or "", type=data.get("type") or "", size=data.get("size")
+        )
 
 
 class FileContent(BaseModel):
@@ -450,11 +636,45 @@ class FileContent(BaseModel):
     download_url: str | None = None
     note: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any], path: str) -> FileContent:
+        """The description of a file, symlink or submodule from the contents API, without its text yet."""
+        kind = data.get("type") or "file"
+        target = data.get("target") if kind == "symlink" else data.get("submodule_git_url")
+        return cls(
+            path=data.get("path") or path,
+            type=kind,
+            sha=data.get("sha"),
+            size=data.get("size"),
+            target=target if kind in ("symlink", "submodule") else None,
+            url=data.get("html_url"),
+            download_url=data.get("download_url"),
+        )
+
+    def to_markdown(self) -> str:
+        head = f"**{self.path}** ({self.type})"
+        line = facts(
+            ("sha", self.sha),
+            ("size", f"{self.size:,} bytes" if self.size is not None else None),
+            ("lines", f"{self.start_line}-{self.end_line} of {self.total_lines}" if self.end_line else None),
+            ("target", self.target),
+            ("url", self.url),
+        )
+        listing = None
+        if self.entries is not None:
+            listing = table(self.entries, ["name", "type", "size"], empty="Empty directory.")
+        text = fence(self.content, language(self.path)) if self.content is not None else None
+        return join(head, line, listing, text, f"_{self.note}_" if self.note else None)
+
 
 class TreeEntry(BaseModel):
     path: str
     type: str = Field(description="blob (file), tree (directory) or commit (submodule).")
     size: int | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> TreeEntry:
+        return cls(path=data.get("path") or "", type=data.get("type") or "", size=data.get("size"))
 
 
 class TreePage(Page[TreeEntry]):
@@ -466,6 +686,30 @@ class TreePage(Page[TreeEntry]):
         default=False, description="GitHub cut the tree (over 100,000 entries or 7 MB): ask for a sub-path."
     )
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any], *, path_prefix: str | None = None) -> TreePage:
+        """Every entry of `GET .../git/trees/{ref}` (under `path_prefix`, when given), without a cursor yet."""
+        entries = [TreeEntry.from_api(e) for e in data.get("tree") or [] if isinstance(e, dict)]
+        prefix = (path_prefix or "").strip("/")
+        if prefix:
+            entries = [e for e in entries if e.path == prefix or e.path.startswith(prefix + "/")]
+        return cls(
+            items=entries,
+            sha=data.get("sha"),
+            total_entries=len(entries),
+            truncated_by_github=bool(data.get("truncated")),
+        )
+
+    def to_markdown(self) -> str:
+        note = (
+            "GitHub cut this tree (over 100,000 entries or 7 MB): ask for a sub-path."
+            if self.truncated_by_github
+            else None
+        )
+        return result_page(
+            self, ["path", "type", "size"], f"Tree {self.sha or ''}".strip(), total=self.total_entries, note=note
+        )
+
 
 class FileCommit(BaseModel):
     """The result of writing or deleting a file: the new blob and the commit made."""
@@ -476,6 +720,21 @@ class FileCommit(BaseModel):
     commit_message: str | None = None
     commit_url: str | None = None
     url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], path: str) -> FileCommit:
+        """The answer of `PUT` or `DELETE .../contents/{path}` (after a delete `content` is null)."""
+        content = data.get("content") or {}
+        commit = data.get("commit") or {}
+        message = commit.get("message")
+        return cls(
+            path=content.get("path") or path.strip("/"),
+            sha=content.get("sha"),
+            commit_sha=commit.get("sha"),
+            commit_message=message.split("\n", 1)[0] if isinstance(message, str) else None,
+            commit_url=commit.get("html_url"),
+            url=content.get("html_url"),
+        )
 
 
 class Branch(BaseModel):
@@ -504,9 +763,17 @@ class Branch(BaseModel):
             url=links.get("html") if isinstance(links, dict) else None,
         )
 
+    @classmethod
+    def from_ref(cls, name: str, data: dict[str, Any], sha: str) -> Branch:
+        """A branch just made by `POST .../git/refs` (its answer is the Git reference)."""
+        return cls(name=name, sha=(data.get("object") or {}).get("sha") or sha, protected=False)
+
 
 class BranchList(Page[Branch]):
     """A page of branches."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, ["name", ("head commit", "sha"), "protected"], "Branches")
 
 
 class Tag(BaseModel):
@@ -520,6 +787,9 @@ class Tag(BaseModel):
 
 class TagList(Page[Tag]):
     """A page of tags, newest first."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, ["name", ("commit", "sha")], "Tags")
 
 
 class Commit(BaseModel):
@@ -548,8 +818,14 @@ class Commit(BaseModel):
         )
 
 
+_COMMIT_COLUMNS: list[Column] = ["sha", "message", "author", "date"]
+
+
 class CommitList(Page[Commit]):
     """A page of commits, newest first."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, _COMMIT_COLUMNS, "Commits")
 
 
 class CommitSearchResult(Page[Commit]):
@@ -557,6 +833,10 @@ class CommitSearchResult(Page[Commit]):
 
     total_count: int = 0
     incomplete_results: bool = False
+
+    def to_markdown(self) -> str:
+        columns = ["repository", *_COMMIT_COLUMNS]
+        return result_page(self, columns, "Commits", total=self.total_count, incomplete=self.incomplete_results)
 
 
 class FileChange(BaseModel):
@@ -583,9 +863,29 @@ class FileChange(BaseModel):
             patch_truncated=cut,
         )
 
+    def to_markdown(self) -> str:
+        renamed = f" (from {self.previous_filename})" if self.previous_filename else ""
+        head = f"**{self.filename}**{renamed}: {self.status or 'changed'}, +{self.additions} -{self.deletions}"
+        if self.patch is not None:
+            return join(head, fence(self.patch, "diff"))
+        if self.patch_truncated:
+            return f"{head} (patch left out: this result's patch budget is spent)"
+        return head
+
+
+def _files_markdown(files: list[FileChange], omitted: int = 0) -> str | None:
+    if not files:
+        return None
+    more = f"\n\n_{omitted} more changed files are not shown._" if omitted else ""
+    return "\n\n".join(f.to_markdown() for f in files) + more
+
 
 class FileChangeList(Page[FileChange]):
     """A page of changed files."""
+
+    def to_markdown(self) -> str:
+        head = f"**Changed files** ({len(self.items)})"
+        return join(head, _files_markdown(self.items) or "No results.") + page_footer(self.next_cursor, self.truncated)
 
 
 class CommitDetail(BaseModel):
@@ -604,6 +904,39 @@ class CommitDetail(BaseModel):
     files_omitted: int = Field(default=0, description="Changed files not shown (over the file cap).")
     url: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any], files: list[FileChange], files_omitted: int) -> CommitDetail:
+        """A commit from `GET .../commits/{ref}`, with its changed files already bounded by the caller."""
+        inner = data.get("commit") or {}
+        author = inner.get("author") or {}
+        stats = data.get("stats") or {}
+        message, _ = body(inner.get("message"), 10_000, "open the commit URL for the whole message")
+        return cls(
+            sha=data.get("sha") or "",
+            message=message,
+            author=login(data.get("author")) or author.get("name"),
+            author_email=author.get("email"),
+            date=author.get("date"),
+            committer=login(data.get("committer")) or (inner.get("committer") or {}).get("name"),
+            parents=[p.get("sha") for p in data.get("parents") or [] if isinstance(p, dict) and p.get("sha")],
+            additions=stats.get("additions"),
+            deletions=stats.get("deletions"),
+            files=files,
+            files_omitted=files_omitted,
+            url=data.get("html_url"),
+        )
+
+    def to_markdown(self) -> str:
+        line = facts(
+            ("author", self.author),
+            ("date", self.date),
+            ("parents", self.parents),
+            ("lines", f"+{self.additions or 0} -{self.deletions or 0}"),
+            ("url", self.url),
+        )
+        message = fence(self.message) if self.message else None
+        return join(f"**Commit {self.sha}**", line, message, _files_markdown(self.files, self.files_omitted))
+
 
 class Comparison(BaseModel):
     """How `head` differs from `base`: ahead/behind counts, commits and changed files (bounded)."""
@@ -620,12 +953,68 @@ class Comparison(BaseModel):
     files_omitted: int = 0
     url: str | None = None
 
+    @classmethod
+    def from_api(
+        cls,
+        data: dict[str, Any],
+        base: str,
+        head: str,
+        *,
+        max_commits: int,
+        files: list[FileChange],
+        files_omitted: int,
+    ) -> Comparison:
+        """A comparison from `GET .../compare/{base}...{head}`: the newest `max_commits` commits, bounded files."""
+        commits = [c for c in data.get("commits") or [] if isinstance(c, dict)]
+        total = data.get("total_commits")
+        shown = commits[-max_commits:]  # the newest ones
+        return cls(
+            base=base,
+            head=head,
+            status=data.get("status"),
+            ahead_by=data.get("ahead_by"),
+            behind_by=data.get("behind_by"),
+            total_commits=total,
+            commits=[Commit.from_api(c) for c in shown],
+            commits_omitted=(total if isinstance(total, int) else len(commits)) - len(shown),
+            files=files,
+            files_omitted=files_omitted,
+            url=data.get("html_url"),
+        )
+
+    def to_markdown(self) -> str:
+        line = facts(
+            ("status", self.status),
+            ("ahead by", self.ahead_by),
+            ("behind by", self.behind_by),
+            ("commits", self.total_commits),
+            ("url", self.url),
+        )
+        more = f"_{self.commits_omitted} older commits are not shown._" if self.commits_omitted > 0 else None
+        commits = table(self.commits, _COMMIT_COLUMNS, empty="No commits between them.")
+        return join(
+            f"**Compare {self.base}...{self.head}**",
+            line,
+            commits,
+            more,
+            _files_markdown(self.files, self.files_omitted),
+        )
+
 
 class ReleaseAsset(BaseModel):
     name: str
     size: int | None = None
     download_count: int | None = None
     url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ReleaseAsset:
+        return cls(
+            name=data.get("name") or "",
+            size=data.get("size"),
+            download_count=data.get("download_count"),
+            url=data.get("browser_download_url"),
+        )
 
 
 class Release(BaseModel):
@@ -660,21 +1049,42 @@ class Release(BaseModel):
             published_at=data.get("published_at"),
             body=text,
             body_truncated=cut,
-            assets=[
-                ReleaseAsset(
-                    name=a.get("name") or "",
-                    size=a.get("size"),
-                    download_count=a.get("download_count"),
-                    url=a.get("browser_download_url"),
-                )
-                for a in data.get("assets") or []
-            ],
+            assets=[ReleaseAsset.from_api(a) for a in data.get("assets") or [] if isinstance(a, dict)],
             url=data.get("html_url"),
         )
+
+    def _flags(self) -> str | None:
+        return ", ".join(f for f, on in (("draft", self.draft), ("prerelease", self.prerelease)) if on) or None
+
+    def to_markdown(self) -> str:
+        line = facts(
+            ("id", self.id),
+            ("", self._flags()),
+            ("author", at(self.author)),
+            ("target", self.target_commitish),
+            ("published", self.published_at or self.created_at),
+            ("url", self.url),
+        )
+        assets = None
+        if self.assets:
+            assets = "Assets:\n" + bullets(f"[{a.name}]({a.url}) ({a.size or 0:,} bytes)" for a in self.assets)
+        title = f"**Release {self.tag_name}**" + (f": {self.name}" if self.name and self.name != self.tag_name else "")
+        return join(title, line, self.body, assets)
 
 
 class ReleaseList(Page[Release]):
     """A page of releases, newest first."""
+
+    def to_markdown(self) -> str:
+        columns: list[Column] = [
+            ("tag", "tag_name"),
+            "name",
+            ("flags", Release._flags),
+            ("published", "published_at"),
+            ("assets", lambda r: len(r.assets)),
+            ("notes", "body"),
+        ]
+        return result_page(self, columns, "Releases")
 
 
 # -- issues -------------------------------------------------------------------------------
@@ -685,9 +1095,16 @@ class Label(BaseModel):
     color: str | None = None
     description: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Label:
+        return cls(name=data.get("name") or "", color=data.get("color"), description=short(data.get("description")))
+
 
 class LabelList(Page[Label]):
     """A page of a repository's labels."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, ["name", "color", "description"], "Labels")
 
 
 class IssueLabels(BaseModel):
@@ -744,9 +1161,47 @@ class Issue(BaseModel):
             body_truncated=cut,
         )
 
+    def to_markdown(self) -> str:
+        kind = "Pull request" if self.is_pull_request else "Issue"
+        where = f"{self.repository}" if self.repository else ""
+        state = self.state + (f" ({self.state_reason})" if self.state_reason else "")
+        line = facts(
+            ("", state),
+            ("author", at(self.author)),
+            ("labels", self.labels),
+            ("assignees", self.assignees),
+            ("milestone", self.milestone),
+            ("comments", self.comments),
+            ("locked", self.locked),
+            ("created", self.created_at),
+            ("updated", self.updated_at),
+            ("closed", self.closed_at),
+            ("url", self.url),
+        )
+        return join(f"**{kind} {where}#{self.number}: {self.title}**", line, self.body)
+
+
+def _issue_state(issue: Issue) -> str:
+    return issue.state + (" (pull request)" if issue.is_pull_request else "")
+
+
+_ISSUE_COLUMNS: list[Column] = [
+    ("#", "number"),
+    "title",
+    ("state", _issue_state),
+    "author",
+    "labels",
+    "comments",
+    ("updated", "updated_at"),
+    ("start of body", lambda i: i.body and i.body[:100]),
+]
+
 
 class IssueList(Page[Issue]):
     """A page of issues (pull requests left out), with `next_cursor` for the next page."""
+
+    def to_markdown(self) -> str:
+        return result_page(self, _ISSUE_COLUMNS, "Issues")
 
 
 class IssueSearchResult(Page[Issue]):
@@ -754,6 +1209,12 @@ class IssueSearchResult(Page[Issue]):
 
     total_count: int = 0
     incomplete_results: bool = False
+
+    def to_markdown(self) -> str:
+        columns = [("repository", "repository"), *_ISSUE_COLUMNS]
+        return result_page(
+            self, columns, "Issues and pull requests", total=self.total_count, incomplete=self.incomplete_results
+        )
 
 
 class Comment(BaseModel):
@@ -780,9 +1241,19 @@ class Comment(BaseModel):
             url=data.get("html_url"),
         )
 
+    def heading(self) -> str:
+        return facts(("", at(self.author) or "someone"), ("", self.created_at), ("id", self.id), ("", self.url))
+
+    def to_markdown(self) -> str:
+        return join(f"**Comment** {self.heading()}", self.body)
+
 
 class CommentList(Page[Comment]):
     """A page of comments, oldest first."""
+
+    def to_markdown(self) -> str:
+        items = bullets((join(c.heading(), c.body) for c in self.items), empty="No comments.")
+        return join(f"**Comments** ({len(self.items)})", items) + page_footer(self.next_cursor, self.truncated)
 
 
 # -- pull requests -----------------------------------------------------------------------
@@ -868,9 +1339,50 @@ class PullRequest(BaseModel):
             body_truncated=cut,
         )
 
+    def state_text(self) -> str:
+        """`open`, `draft`, `merged` or `closed`."""
+        if self.merged:
+            return "merged"
+        return "draft" if self.draft and self.state == "open" else self.state
+
+    def to_markdown(self) -> str:
+        size = None
+        if self.changed_files is not None:
+            size = f"{self.changed_files} files, +{self.additions or 0} -{self.deletions or 0}, {self.commits} commits"
+        line = facts(
+            ("", self.state_text()),
+            ("author", at(self.author)),
+            ("", f"{self.head} → {self.base}" if self.head else None),
+            ("head", self.head_sha),
+            ("mergeable", self.mergeable_state or self.mergeable),
+            ("labels", self.labels),
+            ("assignees", self.assignees),
+            ("reviewers requested", [*self.requested_reviewers, *self.requested_teams]),
+            ("size", size),
+            ("merged by", at(self.merged_by)),
+            ("merge commit", self.merge_commit_sha),
+            ("created", self.created_at),
+            ("updated", self.updated_at),
+            ("url", self.url),
+        )
+        return join(f"**Pull request #{self.number}: {self.title}**", line, self.body)
+
 
 class PullRequestList(Page[PullRequest]):
     """A page of pull requests."""
+
+    def to_markdown(self) -> str:
+        columns: list[Column] = [
+            ("#", "number"),
+            "title",
+            ("state", PullRequest.state_text),
+            "author",
+            ("branches", lambda p: f"{p.head} → {p.base}"),
+            ("reviewers requested", lambda p: [*p.requested_reviewers, *p.requested_teams]),
+            ("updated", "updated_at"),
+            ("start of body", lambda p: p.body and p.body[:100]),
+        ]
+        return result_page(self, columns, "Pull requests")
 
 
 class Diff(BaseModel):
@@ -880,6 +1392,11 @@ class Diff(BaseModel):
     truncated: bool = False
     total_chars: int
     note: str | None = None
+
+    def to_markdown(self) -> str:
+        return join(
+            fence(self.text, "diff") if self.text else "The diff is empty.", f"_{self.note}_" if self.note else None
+        )
 
 
 class Review(BaseModel):
@@ -908,9 +1425,25 @@ class Review(BaseModel):
             url=data.get("html_url"),
         )
 
+    def heading(self) -> str:
+        return facts(
+            ("", at(self.author) or "someone"),
+            ("", self.state),
+            ("", self.submitted_at),
+            ("id", self.id),
+            ("", self.url),
+        )
+
+    def to_markdown(self) -> str:
+        return join(f"**Review** {self.heading()}", self.body)
+
 
 class ReviewList(Page[Review]):
     """A page of reviews, oldest first."""
+
+    def to_markdown(self) -> str:
+        items = bullets((join(r.heading(), r.body) for r in self.items), empty="No reviews.")
+        return join(f"**Reviews** ({len(self.items)})", items) + page_footer(self.next_cursor, self.truncated)
 
 
 class ReviewComment(BaseModel):
@@ -947,9 +1480,24 @@ class ReviewComment(BaseModel):
             url=data.get("html_url"),
         )
 
+    def heading(self) -> str:
+        lines = f"{self.start_line}-{self.line}" if self.start_line else self.line
+        return facts(
+            ("", f"`{self.path}`:{lines}" if self.path else None),
+            ("", at(self.author) or "someone"),
+            ("", self.created_at),
+            ("id", self.id),
+            ("in reply to", self.in_reply_to),
+            ("", self.url),
+        )
+
 
 class ReviewCommentList(Page[ReviewComment]):
     """A page of inline review comments."""
+
+    def to_markdown(self) -> str:
+        items = bullets((join(c.heading(), c.body) for c in self.items), empty="No review comments.")
+        return join(f"**Review comments** ({len(self.items)})", items) + page_footer(self.next_cursor, self.truncated)
 
 
 class CheckRun(BaseModel):
@@ -959,12 +1507,34 @@ class CheckRun(BaseModel):
     app: str | None = None
     url: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> CheckRun:
+        return cls(
+            name=data.get("name") or "",
+            status=data.get("status"),
+            conclusion=data.get("conclusion"),
+            app=(data.get("app") or {}).get("name"),
+            url=data.get("html_url") or data.get("details_url"),
+        )
+
 
 class StatusContext(BaseModel):
     context: str
     state: str | None = None
     description: str | None = None
     url: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> StatusContext:
+        return cls(
+            context=data.get("context") or "",
+            state=data.get("state"),
+            description=data.get("description"),
+            url=data.get("target_url"),
+        )
+
+
+_FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"})
 
 
 class CheckStatus(BaseModel):
@@ -979,11 +1549,55 @@ class CheckStatus(BaseModel):
     statuses: list[StatusContext] = Field(default_factory=list)
     note: str | None = None
 
+    @classmethod
+    def from_api(cls, number: int | None, sha: str, check_runs: dict[str, Any], status: dict[str, Any]) -> CheckStatus:
+        """The verdict over a commit's `GET .../check-runs` and `GET .../status` answers."""
+        runs = [CheckRun.from_api(c) for c in check_runs.get("check_runs") or [] if isinstance(c, dict)]
+        contexts = [StatusContext.from_api(c) for c in status.get("statuses") or [] if isinstance(c, dict)]
+        failing = [r.name for r in runs if r.conclusion in _FAILED_CONCLUSIONS]
+        failing += [c.context for c in contexts if c.state in ("failure", "error")]
+        pending = any(r.status != "completed" for r in runs) or any(c.state == "pending" for c in contexts)
+        if failing:
+            overall = "failure"
+        elif pending:
+            overall = "pending"
+        else:
+            overall = "success" if runs or contexts else "none"
+        total = check_runs.get("total_count")
+        total = total if isinstance(total, int) and total >= len(runs) else len(runs)
+        note = f"Only the first {len(runs)} of {total} check runs are shown." if total > len(runs) else None
+        return cls(
+            number=number,
+            sha=sha,
+            overall=overall,
+            total_check_runs=total,
+            failing=failing,
+            check_runs=runs,
+            statuses=contexts,
+            note=note,
+        )
+
+    def to_markdown(self) -> str:
+        what = f"pull request #{self.number}" if self.number is not None else "commit"
+        head = f"**CI status of {what}: {self.overall}** (head {self.sha})"
+        failing = f"Failing: {', '.join(self.failing)}" if self.failing else None
+        runs = None
+        if self.check_runs:
+            runs = table(self.check_runs, [("check", "name"), "status", "conclusion", "app", "url"])
+        statuses = None
+        if self.statuses:
+            statuses = table(self.statuses, [("status", "context"), "state", "description", "url"])
+        return join(head, failing, runs, statuses, f"_{self.note}_" if self.note else None)
+
 
 class MergeResult(BaseModel):
     merged: bool
     sha: str | None = None
     message: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> MergeResult:
+        return cls(merged=bool(data.get("merged")), sha=data.get("sha"), message=data.get("message"))
 
 
 class ReviewersResult(BaseModel):
@@ -994,8 +1608,22 @@ class ReviewersResult(BaseModel):
     requested_teams: list[str]
     url: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any], number: int) -> ReviewersResult:
+        """From the pull request GitHub returns after the request."""
+        return cls(
+            number=data.get("number") or number,
+            requested_reviewers=logins(data.get("requested_reviewers")),
+            requested_teams=[t.get("slug") for t in data.get("requested_teams") or [] if t.get("slug")],
+            url=data.get("html_url"),
+        )
+
 
 # -- search -------------------------------------------------------------------------------
+
+
+_FRAGMENTS = 3
+_FRAGMENT_CHARS = 300
 
 
 class CodeSearchHit(BaseModel):
@@ -1005,12 +1633,31 @@ class CodeSearchHit(BaseModel):
     fragments: list[str] = Field(default_factory=list, description="Matching snippets, when GitHub returns them.")
     url: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> CodeSearchHit:
+        """A hit of `GET /search/code` asked with the `text-match` media type (up to three snippets)."""
+        matches = [m for m in data.get("text_matches") or [] if isinstance(m, dict) and m.get("fragment")]
+        return cls(
+            path=data.get("path") or "",
+            repository=(data.get("repository") or {}).get("full_name"),
+            sha=data.get("sha"),
+            fragments=[body(m.get("fragment"), _FRAGMENT_CHARS)[0] or "" for m in matches[:_FRAGMENTS]],
+            url=data.get("html_url"),
+        )
+
 
 class CodeSearchResult(Page[CodeSearchHit]):
     """A page of code search results."""
 
     total_count: int = 0
     incomplete_results: bool = False
+
+    def to_markdown(self) -> str:
+        head = f"**Code** ({len(self.items)} of {self.total_count:,})"
+        if self.incomplete_results:
+            head += " (GitHub timed out: the results may be incomplete)"
+        hits = [join(f"`{h.path}` in {h.repository}", *(fence(f) for f in h.fragments)) for h in self.items]
+        return join(head, bullets(hits)) + page_footer(self.next_cursor, self.truncated)
 
 
 # -- Actions -------------------------------------------------------------------------------
@@ -1023,11 +1670,24 @@ class Workflow(BaseModel):
     state: str | None = None
     url: str | None = None
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Workflow:
+        return cls(
+            id=data.get("id") or 0,
+            name=data.get("name") or "",
+            path=data.get("path"),
+            state=data.get("state"),
+            url=data.get("html_url"),
+        )
+
 
 class WorkflowList(Page[Workflow]):
     """A page of workflows."""
 
     total_count: int = 0
+
+    def to_markdown(self) -> str:
+        return result_page(self, ["id", "name", "path", "state"], "Workflows", total=self.total_count)
 
 
 class WorkflowRun(BaseModel):
@@ -1077,12 +1737,38 @@ class WorkflowRunList(Page[WorkflowRun]):
 
     total_count: int = 0
 
+    def to_markdown(self) -> str:
+        columns: list[Column] = [
+            "id",
+            ("workflow", "name"),
+            ("#", "run_number"),
+            "title",
+            "branch",
+            "event",
+            "status",
+            "conclusion",
+            ("created", "created_at"),
+        ]
+        return result_page(self, columns, "Workflow runs", total=self.total_count)
+
 
 class Step(BaseModel):
     number: int | None = None
     name: str
     status: str | None = None
     conclusion: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Step:
+        return cls(
+            number=data.get("number"),
+            name=data.get("name") or "",
+            status=data.get("status"),
+            conclusion=data.get("conclusion"),
+        )
+
+
+_FAILED_STEP = frozenset({"failure", "timed_out", "cancelled"})
 
 
 class Job(BaseModel):
@@ -1110,23 +1796,23 @@ class Job(BaseModel):
             started_at=data.get("started_at"),
             completed_at=data.get("completed_at"),
             runner=data.get("runner_name"),
-            steps=[
-                Step(
-                    number=s.get("number"),
-                    name=s.get("name") or "",
-                    status=s.get("status"),
-                    conclusion=s.get("conclusion"),
-                )
-                for s in data.get("steps") or []
-            ],
+            steps=[Step.from_api(s) for s in data.get("steps") or [] if isinstance(s, dict)],
             url=data.get("html_url"),
         )
+
+    def failed_steps(self) -> list[str]:
+        """The names of the steps that failed, timed out or were cancelled."""
+        return [s.name for s in self.steps if s.conclusion in _FAILED_STEP]
 
 
 class JobList(Page[Job]):
     """A page of jobs of a workflow run."""
 
     total_count: int = 0
+
+    def to_markdown(self) -> str:
+        columns: list[Column] = ["id", "name", "status", "conclusion", ("failed steps", Job.failed_steps), "runner"]
+        return result_page(self, columns, "Jobs", total=self.total_count)
 
 
 class JobLogs(BaseModel):
@@ -1145,6 +1831,19 @@ class JobLogs(BaseModel):
     note: str | None = None
     url: str | None = None
 
+    def to_markdown(self) -> str:
+        line = facts(
+            ("", self.status),
+            ("conclusion", self.conclusion),
+            ("failed steps", self.failed_steps),
+            ("url", self.url),
+        )
+        log = fence(self.log_tail) if self.log_tail is not None else None
+        links = f"Whole log (expires in about a minute): {self.log_url}" if self.log_url else None
+        return join(
+            f"**Job {self.job_id}: {self.name or ''}**", line, log, links, f"_{self.note}_" if self.note else None
+        )
+
 
 class ActionResult(BaseModel):
     """The outcome of a request GitHub accepts without returning the thing it starts."""
@@ -1152,6 +1851,13 @@ class ActionResult(BaseModel):
     accepted: bool
     message: str
     url: str | None = None
+
+    @classmethod
+    def from_dispatch(cls, data: dict[str, Any], workflow: str, ref: str) -> ActionResult:
+        """The answer to a `workflow_dispatch` (empty, or the new run's id and URL)."""
+        run_id = data.get("workflow_run_id")
+        message = f"Workflow {workflow} dispatched on {ref}" + (f" as run {run_id}." if run_id else ".")
+        return cls(accepted=True, message=message, url=data.get("html_url"))
 
 
 # -- notifications ------------------------------------------------------------------------
@@ -1199,6 +1905,19 @@ def _web_url(api_url: Any, repo_html: Any) -> str | None:
 class NotificationList(Page[Notification]):
     """A page of notifications, most recently updated first."""
 
+    def to_markdown(self) -> str:
+        columns: list[Column] = [
+            ("id", "id"),
+            "reason",
+            "type",
+            "title",
+            "repository",
+            ("unread", lambda n: "yes" if n.unread else "no"),
+            ("updated", "updated_at"),
+            "url",
+        ]
+        return result_page(self, columns, "Notifications")
+
 
 # -- security -----------------------------------------------------------------------------
 
@@ -1244,9 +1963,37 @@ class CodeScanningAlert(BaseModel):
             url=data.get("html_url"),
         )
 
+    def location(self) -> str | None:
+        return f"{self.path}:{self.start_line}" if self.path and self.start_line else self.path
+
+    def to_markdown(self) -> str:
+        line = facts(
+            ("", self.state),
+            ("severity", self.security_severity or self.severity),
+            ("rule", self.rule_id),
+            ("tool", self.tool),
+            ("at", self.location()),
+            ("ref", self.ref),
+            ("dismissed", self.dismissed_reason),
+            ("created", self.created_at),
+            ("url", self.url),
+        )
+        return join(f"**Code-scanning alert {self.number}: {self.rule or self.rule_id or ''}**", line, self.message)
+
 
 class CodeScanningAlertList(Page[CodeScanningAlert]):
     """A page of code-scanning alerts."""
+
+    def to_markdown(self) -> str:
+        columns: list[Column] = [
+            ("#", "number"),
+            ("severity", lambda a: a.security_severity or a.severity),
+            ("rule", "rule_id"),
+            ("at", CodeScanningAlert.location),
+            "state",
+            "message",
+        ]
+        return result_page(self, columns, "Code-scanning alerts")
 
 
 class DependabotAlert(BaseModel):
@@ -1295,6 +2042,34 @@ class DependabotAlert(BaseModel):
             url=data.get("html_url"),
         )
 
+    def to_markdown(self) -> str:
+        line = facts(
+            ("", self.state),
+            ("severity", self.severity),
+            ("package", f"{self.package} ({self.ecosystem})" if self.ecosystem else self.package),
+            ("manifest", self.manifest),
+            ("scope", self.scope),
+            ("vulnerable", self.vulnerable_range),
+            ("fixed in", self.patched_version),
+            ("advisory", ", ".join(i for i in (self.ghsa_id, self.cve_id) if i) or None),
+            ("dismissed", self.dismissed_reason),
+            ("url", self.url),
+        )
+        return join(f"**Dependabot alert {self.number}: {self.summary or self.package or ''}**", line)
+
 
 class DependabotAlertList(Page[DependabotAlert]):
     """A page of Dependabot alerts."""
+
+    def to_markdown(self) -> str:
+        columns: list[Column] = [
+            ("#", "number"),
+            "severity",
+            "package",
+            "ecosystem",
+            ("vulnerable", "vulnerable_range"),
+            ("fixed in", "patched_version"),
+            "state",
+            "summary",
+        ]
+        return result_page(self, columns, "Dependabot alerts")

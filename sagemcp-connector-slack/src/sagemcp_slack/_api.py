@@ -17,24 +17,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from sagemcp.context import ToolContext
 from sagemcp.upstream import UpstreamResponse
 
-from ._config import SlackConfig
-
-__all__ = ["JSON_CONTENT_TYPE", "config_of", "obj", "read", "read_response", "write", "write_form"]
+__all__ = ["JSON_CONTENT_TYPE", "obj", "read", "read_list", "read_response", "write", "write_form"]
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
-
-def config_of(ctx: ToolContext) -> SlackConfig:
-    """The call's configuration as a `SlackConfig` (core validated it with `SlackConnector.Config`)."""
-    config = ctx.config
-    if not isinstance(config, SlackConfig):  # pragma: no cover - core always passes the parsed Config
-        config = SlackConfig.model_validate(config.model_dump())
-    return config
+T = TypeVar("T")
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -60,6 +52,17 @@ async def read(ctx: ToolContext, method: str, params: Mapping[str, Any] | None =
     """Call a read method with GET and return its JSON object."""
     response = await ctx.http.get(f"/{method}", params=_query(params))
     return response.json_object()
+
+
+async def read_list(
+    ctx: ToolContext, method: str, key: str, of: type[T], params: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], list[T]]:
+    """Call a list method with GET: its JSON object, and the items of type `of` in its `key` list.
+
+    A missing `key` list is an unexpected answer (`UpstreamUnexpectedShape`), not an empty page.
+    """
+    response = await ctx.http.get(f"/{method}", params=_query(params))
+    return response.json_object(), response.json_list(key, of=of)
 
 
 async def read_response(

@@ -70,7 +70,7 @@ ERRORS: dict[str, tuple[type[UpstreamError], str]] = {
     "channel_not_found": (
         UpstreamNotFound,
         "no such channel, or the token cannot see it (private channels need the app to be a member); "
-        "check the id or find it with slack_conversations_find",
+        "check the id or find it with slack_find_channels",
     ),
     "user_not_found": (UpstreamNotFound, "no such user (check the id, or look the user up by email or @handle)"),
     "users_not_found": (UpstreamNotFound, "no user has that email address (or the token lacks users:read.email)"),

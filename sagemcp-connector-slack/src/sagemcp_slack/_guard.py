@@ -13,10 +13,10 @@ from __future__ import annotations
 from sagemcp.context import ToolContext
 from sagemcp.errors import AccessDenied
 
-from ._api import config_of
+from ._config import SlackConfig
 from ._resolve import Names
 
-__all__ = ["ChannelNotAllowed", "ensure_people_allowed", "ensure_writable"]
+__all__ = ["ChannelNotAllowed", "ensure_people_allowed", "ensure_writable", "writable_channel"]
 
 
 class ChannelNotAllowed(AccessDenied):
@@ -25,9 +25,9 @@ class ChannelNotAllowed(AccessDenied):
     code = "channel_not_allowed"
 
 
-async def ensure_writable(ctx: ToolContext, names: Names, channel_id: str) -> None:
+async def ensure_writable(ctx: ToolContext[SlackConfig], names: Names, channel_id: str) -> None:
     """Return when the configuration lets write tools change `channel_id`; raise `ChannelNotAllowed` otherwise."""
-    allowed = config_of(ctx).allowed_channels
+    allowed = ctx.config.allowed_channels
     if not allowed or channel_id in allowed:
         return
     channel = await names.channel(channel_id)
@@ -51,9 +51,9 @@ async def ensure_writable(ctx: ToolContext, names: Names, channel_id: str) -> No
     )
 
 
-async def ensure_people_allowed(ctx: ToolContext, names: Names, user_ids: list[str]) -> None:
+async def ensure_people_allowed(ctx: ToolContext[SlackConfig], names: Names, user_ids: list[str]) -> None:
     """Return when write tools may open or write to a direct message with every one of `user_ids`."""
-    allowed = config_of(ctx).allowed_channels
+    allowed = ctx.config.allowed_channels
     if not allowed:
         return
     for user_id in user_ids:
@@ -67,3 +67,11 @@ async def ensure_people_allowed(ctx: ToolContext, names: Names, user_ids: list[s
             f"connector {ctx.connector.name!r}; nothing was sent. An administrator can add the person's user id or "
             "@handle to the connector's `allowed_channels` setting."
         )
+
+
+async def writable_channel(ctx: ToolContext[SlackConfig], channel: str) -> tuple[Names, str]:
+    """The call's `Names` and the id of `channel` (an id or `#name`), after the allow-list check."""
+    names = Names(ctx)
+    channel_id = await names.channel_id(channel)
+    await ensure_writable(ctx, names, channel_id)
+    return names, channel_id

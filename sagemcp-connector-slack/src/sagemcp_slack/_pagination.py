@@ -18,7 +18,15 @@ from typing import Any, TypeVar
 from sagemcp.errors import InvalidCursor
 from sagemcp.pagination import decode_cursor, encode_cursor
 
-__all__ = ["MAX_LIMIT", "PAGE_BUDGET", "fit_budget", "make_cursor", "read_cursor", "slack_next_cursor"]
+__all__ = [
+    "MAX_LIMIT",
+    "PAGE_BUDGET",
+    "fit_budget",
+    "make_cursor",
+    "read_cursor",
+    "search_paging",
+    "slack_next_cursor",
+]
 
 MAX_LIMIT = 100
 PAGE_BUDGET = 60_000
@@ -75,6 +83,17 @@ def slack_next_cursor(data: dict[str, Any]) -> str | None:
     meta = data.get("response_metadata")
     value = meta.get("next_cursor") if isinstance(meta, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+def search_paging(data: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None, int | None]:
+    """search.messages' matches, its number of pages and its total number of matches (None when not said)."""
+    block = data.get("messages")
+    block = block if isinstance(block, dict) else {}
+    matches = [m for m in block.get("matches") or () if isinstance(m, dict)]
+    paging = block.get("paging")
+    paging = paging if isinstance(paging, dict) else {}
+    pages, total = paging.get("pages"), paging.get("total")
+    return matches, pages if isinstance(pages, int) else None, total if isinstance(total, int) else None
 
 
 def fit_budget(items: Sequence[T], size: Callable[[T], int], budget: int = PAGE_BUDGET) -> tuple[list[T], bool]:

@@ -25,6 +25,7 @@ __all__ = [
     "TsArg",
     "UserArg",
     "WindowArg",
+    "emoji_name",
 ]
 
 CHANNEL_PATTERN = r"^\s*([CGD][A-Z0-9]{2,30}|#[^\s#,<>|]{1,80})\s*$"
@@ -92,3 +93,8 @@ EmojiArg = Annotated[
         description="Emoji name, with or without colons (thumbsup, :white_check_mark:).",
     ),
 ]
+
+
+def emoji_name(value: str) -> str:
+    """An `EmojiArg` without the surrounding colons (`:thumbsup::skin-tone-2:` -> `thumbsup::skin-tone-2`)."""
+    return value.strip().strip(":")

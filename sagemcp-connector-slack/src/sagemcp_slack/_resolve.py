@@ -240,7 +240,7 @@ class Names:
         scanned = "" if complete else f" among the first {SCAN_PAGES * _SCAN_PAGE_SIZE:,} users"
         raise LookupFailed(
             f"no user with the handle or display name @{wanted}{scanned}: check the spelling, or look the user "
-            "up by email with slack_users_lookup_by_email"
+            "up by email with slack_find_user_by_email"
         )
 
     async def handle_of(self, user_id: str) -> str | None:

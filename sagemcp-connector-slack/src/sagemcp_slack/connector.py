@@ -29,36 +29,46 @@ from ._files import FILES_ORIGIN
 from ._oauth import slack_token_response
 from .tools import (
     BookmarkTools,
+    BookmarkWriteTools,
     CanvasTools,
     CanvasWriteTools,
     ConversationTools,
     FileWriteTools,
+    MessageTools,
+    MessageWriteTools,
     PinTools,
+    PinWriteTools,
     SearchTools,
     UserTools,
     WorkspaceTools,
-    WriteTools,
 )
 
-__all__ = ["ALWAYS_SCOPES", "DEFAULT_GROUPS", "SlackConfig", "SlackConnector"]
+__all__ = ["ALWAYS_SCOPES", "DEFAULT_GROUPS", "WRITE_GROUPS", "SlackConfig", "SlackConnector"]
 
 ALWAYS_SCOPES = ("users:read",)
 """Requested whatever the groups: names of authors and mentions are resolved with users.info. The
 other scopes are those of the enabled tools (`@tool(scopes=...)`; shared ones in `_scopes`)."""
 
-DEFAULT_GROUPS = ("conversations", "users", "search", "pins", "bookmarks", "canvases", "workspace")
-"""Read-only groups, on for a new tenant; `write`, `files_write` and `canvases_write` must be enabled."""
+DEFAULT_GROUPS = ("conversations", "messages", "users", "search", "pins", "bookmarks", "canvases", "workspace")
+"""The read-only groups, on for a new tenant."""
+
+WRITE_GROUPS = ("messages_write", "pins_write", "bookmarks_write", "files_write", "canvases_write")
+"""Off until a tenant enables them, for safety: each lets the assistant post, react, pin, bookmark, share a file
+or create a canvas in front of the workspace's people, so an operator opts in to each kind of change."""
 
 
 class SlackConnector(
     ConversationTools,
+    MessageTools,
     SearchTools,
     UserTools,
     PinTools,
     BookmarkTools,
     CanvasTools,
     WorkspaceTools,
-    WriteTools,
+    MessageWriteTools,
+    PinWriteTools,
+    BookmarkWriteTools,
     FileWriteTools,
     CanvasWriteTools,
     Connector,

@@ -1,6 +1,14 @@
-"""An httpcore network backend whose streams answer the connection pool's idle check cheaply.
+"""The upstream pool's network backend: connect-time address checks, and streams that answer the idle check cheaply.
 
-Before every request and after every response, httpcore's pool asks each idle
+`AddressGuard` resolves a host name itself, refuses the connection when any address it
+resolves to is not permitted (`sagemcp.urls.address_permitted`: public, allow-listed
+in `SAGEMCP_UPSTREAM_ALLOW`, or loopback when `SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS` is set),
+and connects to the very addresses it checked, so a name that resolves to a public
+address when it is configured and to an internal one later (DNS rebinding) gets nowhere.
+TLS still verifies the certificate for the host name, which httpcore passes separately.
+It needs nothing private: it wraps whatever backend the pool has.
+
+`CachedSocketBackend`: before every request and after every response, httpcore's pool asks each idle
 connection whether its socket became readable (the server closed it). httpcore's
 anyio streams find the socket through anyio's typed attributes, which rebuild a
 dictionary of socket attributes, `getpeername()` included, on every lookup: with
@@ -12,21 +20,28 @@ The streams build on httpcore's private `_backends.anyio` and `_utils` modules, 
 any httpcore release may change. At import, `incompatibility()` checks every private
 piece used; when one is missing or has another shape, one INFO line says so,
 `UNAVAILABLE` holds the reason, and `install()` leaves httpx on httpcore's default
-backend: the client then behaves exactly as plain httpx, only with the slower check.
+backend (inside the guard): the client then behaves exactly as plain httpx, only with
+the slower check.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import ipaddress
 import logging
+import socket
 import ssl
+import time
+from collections.abc import Iterable
 from typing import Any
 
 import anyio
 import httpcore
 
-__all__ = ["UNAVAILABLE", "CachedSocketBackend", "incompatibility", "install"]
+from . import urls
+
+__all__ = ["UNAVAILABLE", "AddressGuard", "CachedSocketBackend", "incompatibility", "install"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,18 +140,107 @@ else:
     )
 
 
-def install(transport: Any) -> bool:
-    """Use `CachedSocketBackend` in an `httpx.AsyncHTTPTransport`'s pool; False if that cannot be done.
+class AddressGuard(httpcore.AsyncNetworkBackend):
+    """A network backend that connects only to permitted addresses, resolving host names itself.
 
-    False, leaving the transport untouched, when this httpcore lacks what the backend needs
-    (`UNAVAILABLE`) or the transport's layout is unknown. httpx does not take a network
-    backend, so this replaces the pool's backend before the first connection is made; the
-    unit tests check that it took effect.
+    Every address a name resolves to must be permitted, not only the first: otherwise
+    a name with one public and one internal address would reach the internal one
+    whenever the public one is slow. A host name the operator allow-lists is connected
+    to as it is, without the check. Refusals are `httpcore.ConnectError`s, which
+    `UpstreamClient` reports like any other failed connection (and logs the reason).
     """
-    if UNAVAILABLE is not None:
-        return False
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self.inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        allowed = urls.allow_list()
+        if allowed.allows_host(host):
+            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        addresses = await _resolve(host, port, timeout)
+        refused = [address for address in addresses if not urls.address_permitted(address, allowed)]
+        if refused:
+            logger.warning(
+                "refused to connect to upstream host %s: it resolves to %s, which is not a public address; if it "
+                "is a trusted upstream, allow it with %s (networks or host names)",
+                host,
+                refused[0],
+                urls.ALLOW_ENV,
+            )
+            raise httpcore.ConnectError(f"{host} resolves to an address upstream requests may not go to")
+        failure: Exception | None = None
+        for address in addresses:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ConnectTimeout(f"no connection to {host} within {timeout} seconds")
+            try:
+                return await self.inner.connect_tcp(str(address), port, left, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None  # _resolve returns at least one address
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("upstream requests do not go to Unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+async def _resolve(host: str, port: int, timeout: float | None) -> list[urls.IPAddress]:  # noqa: ASYNC109
+    """The addresses `host` resolves to, in the resolver's order of preference, without repeats."""
+    try:
+        with anyio.fail_after(timeout):
+            found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout} seconds") from None
+    except (OSError, UnicodeError) as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+    addresses: list[urls.IPAddress] = []
+    for family, *_, sockaddr in found:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        try:
+            address = ipaddress.ip_address(str(sockaddr[0]))
+        except ValueError:
+            continue
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise httpcore.ConnectError(f"{host} resolves to no IP address")
+    return addresses
+
+
+def install(transport: Any, *, guard: bool = False) -> bool:
+    """Give an `httpx.AsyncHTTPTransport`'s pool `CachedSocketBackend`, inside `AddressGuard` when `guard`.
+
+    Returns whether what was asked for is in place: with `guard`, whether the guard is
+    (around httpcore's own backend when this httpcore lacks what `CachedSocketBackend`
+    needs); without, whether `CachedSocketBackend` is. False, leaving the transport
+    untouched, when the transport's layout is unknown. httpx does not take a network
+    backend, so this replaces the pool's backend before the first connection is made;
+    the unit tests check that it took effect.
+    """
     pool = getattr(transport, "_pool", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
         return False
-    pool._network_backend = CachedSocketBackend()
+    if UNAVAILABLE is None:
+        pool._network_backend = CachedSocketBackend()
+    elif not guard:
+        return False
+    if guard:
+        pool._network_backend = AddressGuard(pool._network_backend)
     return True

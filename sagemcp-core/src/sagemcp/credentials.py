@@ -177,6 +177,8 @@ class CredentialManager:
                 self._report(provider, False)
                 return await self._refresh_refused(latest, exc, scheme)
             self._report(provider, True)
+            # A new token goes where the old one was bound to, whatever the scheme's refresh built.
+            new = new.model_copy(update={"origins": latest.origins})
             if await self._store.swap_credential(latest.version, new):
                 return new
             logger.info("another process updated the %s credential of tenant %s first", provider, tenant_id)

@@ -20,6 +20,7 @@ SageMCPError
 │   ├── ReadOnlyViolation        a write tool under read-only mode
 │   ├── TenantInactive
 │   └── ConnectorDisabled
+├── LimitReached                 a quota on what a caller holds open (sessions, streams) is full; `limit` names it
 ├── InvalidArguments             tool arguments fail validation (names the fields)
 │   └── InvalidCursor            a cursor that this tool did not issue (garbage, another tool's, other arguments)
 ├── CredentialError              no usable upstream credential
@@ -65,6 +66,7 @@ __all__ = [
     "DefinitionError",
     "InvalidArguments",
     "InvalidCursor",
+    "LimitReached",
     "LookupFailed",
     "NotAuthenticated",
     "NotConnected",
@@ -157,6 +159,20 @@ class TenantInactive(AccessDenied):
 
 class ConnectorDisabled(AccessDenied):
     code = "connector_disabled"
+
+
+class LimitReached(SageMCPError):
+    """A quota is full: `limit` names it (`streams_per_tenant`, ...), `maximum` is its value.
+
+    The message says what holds the quota and how to free it.
+    """
+
+    code = "limit_reached"
+
+    def __init__(self, message: str, limit: str, maximum: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.maximum = maximum
 
 
 class InvalidArguments(SageMCPError):

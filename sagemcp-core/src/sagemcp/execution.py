@@ -35,15 +35,16 @@ from .errors import (
     UpstreamRateLimited,
 )
 from .models import ConnectorConfig, Credential, Principal, Tenant
-from .results import ToolOutcome, failure, render_value
+from .results import Outcome, ToolOutcome, cap_text, failure, render_value
 from .tools import ToolSpec
-from .upstream import BoundClient, UpstreamClient
+from .upstream import BoundClient, UpstreamClient, origin_of
 
 __all__ = [
     "CredentialSource",
     "ResolvedConnector",
     "ToolRunner",
     "bind_upstream",
+    "credential_binding",
     "policy_error",
     "upstream_error_text",
 ]
@@ -86,7 +87,9 @@ def bind_upstream(
     """The `ctx.http` of one call: the connector's base URL with the credential's headers and hooks.
 
     Base URL and credential origins come from the connector's hooks, given the
-    configuration and this credential; the auth headers and params go to those origins only.
+    configuration and this credential; the auth headers and params go to those origins only,
+    and, for a credential bound to origins (`Credential.origins`), only to those of them it
+    was stored for.
     """
     scheme = cls.scheme_for(credential.kind) if credential is not None else None
     headers = dict(instance.upstream_headers(settings, credential))
@@ -105,7 +108,27 @@ def bind_upstream(
         params=params,
         error_hook=instance.check_response,
         origins=cls.credential_origins(settings, credential),
+        bound_origins=credential.origins if credential is not None else None,
     )
+
+
+def credential_binding(cls: type[Connector], settings: BaseModel, credential: Credential | None) -> tuple[str, ...]:
+    """The origins a credential is bound to when it is stored for a connector with this configuration.
+
+    The base URL's origin (`api_base_url`) and the declared ones (`credential_origins`),
+    spelled as `BoundClient` compares them; empty for a connector without an upstream.
+    A store records them in `Credential.origins` so that the credential is never sent to
+    a host the configuration names only later.
+    """
+    base_url = cls.api_base_url(settings, credential)
+    if not base_url:
+        return ()
+    found = [origin_of(base_url)]
+    for origin in cls.credential_origins(settings, credential):
+        normalised = origin_of(origin)
+        if normalised not in found:
+            found.append(normalised)
+    return tuple(found)
 
 
 class _NoUpstream:
@@ -230,11 +253,11 @@ class ToolRunner:
         """
         if spec.name not in target.tools:
             refusal = policy_error(target.cls, target.config, spec)
-            return failure(refusal.message, "denied", refusal.code, refusal)
+            return self._failure(refusal.message, "denied", refusal.code, refusal)
         try:
             kwargs = spec.validate_arguments(arguments)
         except InvalidArguments as exc:
-            return failure(exc.message, "invalid", exc.code, exc)
+            return self._failure(exc.message, "invalid", exc.code, exc)
         credential: Credential | None = None
         try:
             credential = await credentials.credential(target, spec.token)
@@ -246,15 +269,21 @@ class ToolRunner:
         except UpstreamError as exc:
             if isinstance(exc, UpstreamAuthError) and credential is not None:
                 credentials.rejected(target, credential)
-            return failure(upstream_error_text(exc, target.cls.info.title), "upstream_error", exc.code, exc)
+            return self._failure(upstream_error_text(exc, target.cls.info.title), "upstream_error", exc.code, exc)
         except InvalidArguments as exc:
-            return failure(exc.message, "invalid", exc.code, exc)
+            return self._failure(exc.message, "invalid", exc.code, exc)
         except SageMCPError as exc:
-            return failure(exc.message, "error", exc.code, exc)
+            return self._failure(exc.message, "error", exc.code, exc)
         except Exception as exc:
             logger.exception("tool %s failed (request %s, tenant %s)", spec.name, request_id, tenant.slug)
-            outcome = failure(
+            outcome = self._failure(
                 f"{spec.name} failed with an internal error. Reference: {request_id}.", "error", "internal_error"
             )
             outcome.exception = exc
             return outcome
+
+    def _failure(
+        self, message: str, outcome: Outcome, code: str | None, error: SageMCPError | None = None
+    ) -> ToolOutcome:
+        """An error result, its text capped like results: an error echoing a huge input stays small."""
+        return failure(cap_text(message, self.max_result_chars), outcome, code, error)

@@ -108,6 +108,8 @@ class MemoryStore:
 
         The stored version is higher than any version stored before for that tenant
         and provider, so a refresh that started earlier loses its compare-and-swap.
+        `cred.origins` is kept as given: bind it (`sagemcp.execution.credential_binding`)
+        before storing it, or it may be sent to whatever host its connector names.
         """
         key = (cred.tenant_id, cred.provider)
         with self._mutex:
@@ -144,7 +146,8 @@ class MemoryStore:
             current = self._credentials.get(key)
             if current is None or current.version != expected_version:
                 return False
-            self._credentials[key] = new
+            # A refresh never changes where the credential may go: only storing it again does.
+            self._credentials[key] = new.model_copy(update={"origins": current.origins})
             self._versions[key] = max(new.version, self._versions.get(key, 0))
             self._changed(new.tenant_id)
             return True

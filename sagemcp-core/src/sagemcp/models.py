@@ -174,6 +174,11 @@ class Credential(_Model):
     never returned by an API."""
     status: CredentialStatus = CredentialStatus.ACTIVE
     version: int = 1
+    origins: tuple[str, ...] | None = None
+    """The upstream origins (`https://api.github.com`) the credential was stored or authorized for: it is
+    sent to no other (`sagemcp.execution.credential_binding` computes them from a connector's configuration).
+    A refresh keeps them; storing the credential again binds it anew. None: not bound to any origin (stored
+    by an earlier version, or by code that does not bind credentials)."""
 
     @field_validator("secrets")
     @classmethod

@@ -17,11 +17,16 @@ A return value becomes content as follows:
 
 Text over the cap (`max_result_chars`) is cut by `sagemcp.text.clip`, so it ends with the
 platform's one truncation marker (`…[truncated: 100,000 of 250,000 characters shown; ...]`).
+
+JSON text is strict JSON (RFC 8259): a non-finite float (`NaN`, `Infinity`, `-Infinity`)
+becomes `null`, in plain data as pydantic already does for models, so every client's
+parser reads it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -103,7 +108,22 @@ def cap_text(text: str, max_chars: int) -> str:
 
 
 def to_json(value: Any) -> str:
-    """Compact JSON text of a value (a model without its None fields)."""
+    """Compact, strict JSON text of a value (a model without its None fields); non-finite floats become null."""
     if isinstance(value, BaseModel):
-        return value.model_dump_json(exclude_none=True)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        return value.model_dump_json(exclude_none=True)  # pydantic writes NaN and infinities as null
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        # Rare (a float from arithmetic or an upstream), so only then is the value walked.
+        return json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float replaced by None (containers copied, the rest unchanged)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

@@ -2,7 +2,9 @@
 
 The input JSON Schema comes from the method's signature (everything after `self`
 and the `ToolContext`), the output schema from its return annotation, both through
-pydantic. Argument validation errors become `InvalidArguments` naming the fields.
+pydantic. Argument validation errors become `InvalidArguments` naming the fields; the work and
+the report are bounded (`validate_payload`), so that no call's arguments, however many
+or wrong, cost more than a few milliseconds to refuse or more than a few lines to explain.
 A parameter annotated with `sagemcp.pagination.Limit` gets its bounds and description
 from the marker and its default, and every tool function runs inside
 `sagemcp.pagination.cursor_scope`, so the cursors it makes are bound to it.
@@ -25,13 +27,32 @@ from .errors import DefinitionError, InvalidArguments
 from .models import LINKED_TOKEN_PATTERN
 from .pagination import Limit, cursor_scope
 
-__all__ = ["TOOL_NAME_PATTERN", "ToolAnnotations", "ToolSpec", "tool", "validation_errors"]
+__all__ = [
+    "MAX_ARGUMENT_VALUES",
+    "MAX_REPORTED_ERRORS",
+    "TOOL_NAME_PATTERN",
+    "ToolAnnotations",
+    "ToolSpec",
+    "tool",
+    "validate_payload",
+    "validation_errors",
+]
 
 TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 _TOOL_NAME_RE = re.compile(TOOL_NAME_PATTERN)
 _MARK = "__sagemcp_tool__"
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+M = TypeVar("M", bound=BaseModel)
+
+MAX_ARGUMENT_VALUES = 50_000
+"""The most values (objects, arrays and scalars together) one call's arguments may hold. Larger
+arguments are refused before validation: validating and reporting on hundreds of thousands of
+values would hold up every other call on the event loop."""
+MAX_REPORTED_ERRORS = 20
+"""The most problems an `InvalidArguments` lists; its message says how many more there were."""
+_MAX_PATH_CHARS = 120
+_MAX_MESSAGE_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -86,12 +107,7 @@ class ToolSpec:
 
     def validate_arguments(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
         """Validate raw arguments; return keyword arguments for the function or raise `InvalidArguments`."""
-        try:
-            model = self.input_model.model_validate(dict(arguments or {}))
-        except ValidationError as exc:
-            errors = validation_errors(exc)
-            detail = "; ".join(f"{path}: {msg}" for path, msg in errors)
-            raise InvalidArguments(f"Invalid arguments for {self.name}: {detail}", errors) from None
+        model = validate_payload(self.input_model, arguments, f"Invalid arguments for {self.name}")
         return {name: getattr(model, name) for name in type(model).model_fields}
 
     def structured(self, value: Any) -> dict[str, Any] | None:
@@ -102,13 +118,89 @@ class ToolSpec:
         return {"result": data} if self.wraps_output else data
 
 
-def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
-    """`(field path, message)` pairs from a pydantic error, without echoing input values."""
+def validation_errors(exc: ValidationError, limit: int = MAX_REPORTED_ERRORS) -> list[tuple[str, str]]:
+    """At most `limit` `(field path, message)` pairs from a pydantic error, clipped, without echoing input values."""
     pairs = []
-    for err in exc.errors(include_url=False, include_input=False):
+    for err in exc.errors(include_url=False, include_input=False, include_context=False)[: max(limit, 0)]:
         path = ".".join(str(p) for p in err["loc"]) or "(arguments)"
-        pairs.append((path, err["msg"]))
+        pairs.append((_clip(path, _MAX_PATH_CHARS), _clip(err["msg"], _MAX_MESSAGE_CHARS)))
     return pairs
+
+
+def validate_payload(model: type[M], data: Mapping[str, Any] | None, what: str) -> M:
+    """`data` validated as `model`, or `InvalidArguments` whose message starts with `what`.
+
+    The work is bounded: more than `MAX_ARGUMENT_VALUES` values are refused unread, and
+    names the model does not accept are reported without handing them to pydantic. The
+    report is bounded too: at most `MAX_REPORTED_ERRORS` problems, each clipped, then how
+    many more there were.
+    """
+    arguments = dict(data or {})
+    if _holds_more_values(arguments, MAX_ARGUMENT_VALUES):
+        problem = f"more than {MAX_ARGUMENT_VALUES:,} values"
+        raise InvalidArguments(
+            f"{what}: the arguments hold {problem}; send fewer or smaller values.", [("(arguments)", problem)]
+        )
+    unknown: list[str] = []
+    if model.model_config.get("extra") == "forbid":
+        accepted = _accepted_names(model)
+        unknown = [name for name in arguments if name not in accepted]
+        if unknown:
+            # Left out of validation: pydantic would report each of them, materialising every error.
+            arguments = {name: value for name, value in arguments.items() if name in accepted}
+    problems: list[tuple[str, str]] = []
+    total = len(unknown)
+    try:
+        validated = model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = validation_errors(exc)
+        total += exc.error_count()
+    else:
+        if not unknown:
+            return validated
+    room = MAX_REPORTED_ERRORS - len(problems)
+    problems += [(_clip(name, _MAX_PATH_CHARS), "Extra inputs are not permitted") for name in unknown[: max(room, 0)]]
+    detail = "; ".join(f"{path}: {msg}" for path, msg in problems)
+    if total > len(problems):
+        detail += f"; and {total - len(problems):,} more"
+    if unknown:
+        detail += f" (accepted: {', '.join(model.model_fields) or 'none'})"
+    raise InvalidArguments(f"{what}: {detail}", problems)
+
+
+def _holds_more_values(value: Any, budget: int) -> bool:
+    """Whether `value` (parsed JSON) holds more than `budget` values; stops counting once it does."""
+    seen = 1
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        seen += len(children)
+        if seen > budget:
+            return True
+        stack.extend(child for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+@functools.cache
+def _accepted_names(model: type[BaseModel]) -> frozenset[str]:
+    """The argument names a model accepts: field names and their string aliases."""
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        names.add(name)
+        for alias in (info.alias, info.validation_alias):
+            if isinstance(alias, str):
+                names.add(alias)
+    return frozenset(names)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def tool(

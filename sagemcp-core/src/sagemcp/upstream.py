@@ -5,7 +5,15 @@ This is the one place where httpx exceptions and upstream HTTP errors become
 connection pool; each tool call gets a `BoundClient` with the provider's base URL
 and the tenant's auth headers fixed, which sends them only to the base URL's origin
 and the origins the connector declares (`Connector.credential_origins`), and refuses
-absolute URLs on any other origin.
+absolute URLs on any other origin. A credential bound to the origins it was stored
+for (`Credential.origins`) goes nowhere else: a request to another origin fails
+before anything is sent, saying to store the credential again for the new host.
+
+Direct connections go only to permitted addresses, checked when the connection is
+made (`sagemcp._netbackend.AddressGuard`, policy in `sagemcp.urls`). Every failure to
+connect or to get an answer reads the same (refused, reset, unknown host, timed out,
+address not permitted), so a tool result cannot be used to map which ports of a host
+are open; the reason is logged for the operator.
 
 Requests are retried only when that is safe: idempotent requests on 429 / 502 /
 503 / 504 and dropped connections, any request that never reached the server,
@@ -36,6 +44,7 @@ import httpx
 
 from . import _netbackend
 from .errors import (
+    ReconnectRequired,
     UpstreamAuthError,
     UpstreamBadRequest,
     UpstreamBadResponse,
@@ -50,6 +59,7 @@ from .errors import (
     UpstreamUnexpectedShape,
 )
 from .proxies import proxy_mounts
+from .urls import ALLOW_ENV
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -62,6 +72,7 @@ __all__ = [
     "UpstreamClient",
     "UpstreamResponse",
     "map_status_error",
+    "origin_of",
     "parse_link_header",
     "parse_rate_limit",
     "parse_retry_after",
@@ -270,7 +281,9 @@ class UpstreamClient:
     `proxy` (`http://proxy.internal:3128`) sends every request through that proxy, except
     to hosts in `NO_PROXY`; without it the environment's proxy variables apply, unless a
     `transport` is given (tests), as with httpx. Direct connections and proxy connections
-    both use the pool's cheap idle check (`sagemcp._netbackend`).
+    both use the pool's cheap idle check (`sagemcp._netbackend`). Direct connections go
+    only to permitted addresses (`sagemcp.urls`), checked at connect time; through a
+    proxy, the proxy resolves the names, so its own access rules apply.
     """
 
     def __init__(
@@ -313,7 +326,11 @@ class UpstreamClient:
         mounts = proxy_mounts(proxy, use_environment=transport is None, transport=through)
         if transport is None:
             transport = httpx.AsyncHTTPTransport(limits=limits)
-            _netbackend.install(transport)
+            if not _netbackend.install(transport, guard=True):
+                raise RuntimeError(
+                    f"httpx {httpx.__version__} lays out its transport in a way sagemcp does not know, so upstream "
+                    "addresses cannot be checked at connect time; install an httpx version sagemcp-core supports"
+                )
         self._http = httpx.AsyncClient(
             transport=transport,
             mounts=mounts,
@@ -341,9 +358,14 @@ class UpstreamClient:
         params: Mapping[str, str] | None = None,
         error_hook: ErrorHook | None = None,
         origins: Sequence[str] = (),
+        bound_origins: Sequence[str] | None = None,
     ) -> BoundClient:
         """A client for one call: relative URLs join `base_url`; `headers` and `params` go to its
         origin and to the further `origins` (`https://files.example`), and nowhere else.
+
+        `bound_origins` are the origins the call's credential was stored for
+        (`Credential.origins`); a request to any other origin is refused before it is
+        sent (`ReconnectRequired`, saying to store the credential again). None: not bound.
 
         `error_hook` sees every response first, 2xx included (Slack answers 200 with
         `ok: false`): an error it returns, or raises, is raised in place of the status
@@ -358,6 +380,7 @@ class UpstreamClient:
             params=params,
             error_hook=error_hook,
             origins=origins,
+            bound_origins=bound_origins,
         )
 
     async def _call(
@@ -419,7 +442,7 @@ class UpstreamClient:
                 await response.aclose()
         except httpx.HTTPError as exc:
             status = None
-            raise _transport_error(exc, provider, where, answer_within, self.connect_timeout) from exc
+            raise _transport_error(exc, provider, where, answer_within) from exc
         finally:
             self._observe(provider, request.method, status, time.perf_counter() - started)
         return UpstreamResponse(
@@ -449,6 +472,8 @@ class BoundClient:
     port, exactly) is the base URL's or one of `origins`; any other origin is refused
     before anything is sent. `for_origin()` reaches a further host without them. The
     client never follows redirects, so a redirect cannot carry them anywhere either.
+    With `bound_origins`, a request is also refused unless its origin is one the
+    credential was stored for.
     """
 
     def __init__(
@@ -461,6 +486,7 @@ class BoundClient:
         params: Mapping[str, str] | None = None,
         error_hook: ErrorHook | None = None,
         origins: Sequence[str] = (),
+        bound_origins: Sequence[str] | None = None,
     ) -> None:
         base = httpx.URL(base_url)
         if base.scheme not in ("http", "https") or not base.host:
@@ -479,6 +505,8 @@ class BoundClient:
             if key not in keys:
                 keys.append(key)
         self._origins = tuple(keys)
+        self._bound = None if bound_origins is None else frozenset(_bound_key(o) for o in bound_origins)
+        self._bound_text = tuple(bound_origins or ())
         self._headers = httpx.Headers(headers)
         self._params = dict(params or {})
         self._error_hook = error_hook
@@ -595,7 +623,7 @@ class BoundClient:
         except httpx.InvalidURL as exc:
             raise UpstreamBadResponse(f"invalid URL for {self.provider}: {exc}", provider=self.provider) from None
         if not target.scheme and not target.host:
-            return self._base.copy_with(raw_path=self._base.raw_path + target.raw_path.lstrip(b"/"))
+            return self._check_bound(self._base.copy_with(raw_path=self._base.raw_path + target.raw_path.lstrip(b"/")))
         if not target.scheme:
             target = target.copy_with(scheme=self._base.scheme)
         if target.userinfo:
@@ -612,7 +640,19 @@ class BoundClient:
                 f"use a URL relative to {self.provider}'s base URL.",
                 provider=self.provider,
             )
-        return target.copy_with(fragment=None) if target.fragment else target
+        return self._check_bound(target.copy_with(fragment=None) if target.fragment else target)
+
+    def _check_bound(self, target: httpx.URL) -> httpx.URL:
+        """`target`, unless the call's credential was stored for other origins than `target`'s."""
+        if self._bound is None or _origin_key(target) in self._bound:
+            return target
+        issued = ", ".join(self._bound_text) or "no host"
+        wanted = _origin_text(_origin_key(target))
+        raise ReconnectRequired(
+            f"the stored {self.provider} credential was issued for {issued}; store it again for {wanted} "
+            f"(the connector's host changed since it was stored; a platform admin can also rebind it). "
+            "Nothing was sent."
+        )
 
     def _check(self, response: UpstreamResponse, allow_error_status: Container[int]) -> UpstreamError | None:
         expected = 200 <= response.status < 300 or response.status in allow_error_status
@@ -642,6 +682,26 @@ def _origin_text(key: _OriginKey) -> str:
     scheme, host, port = key
     netloc = f"[{host}]" if ":" in host else host
     return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "")
+
+
+def origin_of(url: str) -> str:
+    """The origin (`scheme://host[:port]`) of an absolute http(s) URL, spelled as `BoundClient` compares
+    origins (lower-case host, no default port); `ValueError` for anything else."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"{url!r} is not an absolute http(s) URL")
+    return _origin_text(_origin_key(parsed))
+
+
+def _bound_key(origin: str) -> _OriginKey:
+    """A stored credential origin as a comparable key; one that does not parse matches nothing."""
+    try:
+        return _origin_key(httpx.URL(origin))
+    except httpx.InvalidURL:
+        return ("invalid", origin, None)
 
 
 def _declared_origin(origin: str) -> _OriginKey:
@@ -1001,41 +1061,35 @@ async def _read_truncated(response: httpx.Response, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _transport_error(
-    exc: httpx.HTTPError, provider: str, where: str, timeout: float, connect_timeout: float
-) -> UpstreamError:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return UpstreamTimeout(
-            f"could not connect to {provider} for {where} within {min(timeout, connect_timeout):g} seconds; "
-            f"check the network and {provider}'s status, then try again.",
-            provider=provider,
-        )
+def _transport_error(exc: httpx.HTTPError, provider: str, where: str, timeout: float) -> UpstreamError:
     if isinstance(exc, httpx.PoolTimeout):
         return UpstreamTimeout(
             f"no connection to {provider} became free for {where} within {timeout:g} seconds; "
             "the server is busy: try again shortly.",
             provider=provider,
         )
-    if isinstance(exc, httpx.TimeoutException):
-        return UpstreamTimeout(
-            f"{provider} did not answer {where} within {timeout:g} seconds; try again later, or ask for less data.",
-            provider=provider,
-        )
-    reason = _truncate(str(exc) or "no details", 200)
     if isinstance(exc, httpx.DecodingError):
+        reason = _truncate(str(exc) or "no details", 200)
         return UpstreamBadResponse(
             f"{provider} answered {where} with a body that could not be decoded ({reason}); try again later.",
             provider=provider,
         )
     if isinstance(exc, httpx.ProxyError):
+        reason = _truncate(str(exc) or "no details", 200)
         return UpstreamUnavailable(
             f"the outbound proxy did not connect to {provider} for {where} ({reason}); check the proxy "
             "setting (SAGEMCP_UPSTREAM_PROXY, or HTTPS_PROXY / HTTP_PROXY) and NO_PROXY, then try again.",
             provider=provider,
         )
+    # One text for every other failure (refused, reset, unknown host, no answer in time, an address that may
+    # not be reached): what differs would tell a caller which ports of a host are open. The log keeps it.
+    logger.info(
+        "no answer from %s for %s: %s: %s", provider, where, type(exc).__name__, _truncate(str(exc) or "-", 200)
+    )
     return UpstreamUnavailable(
-        f"could not reach {provider} for {where} ({type(exc).__name__}: {reason}); "
-        f"check the network and {provider}'s status, then try again.",
+        f"could not reach {provider} for {where}: no connection, or no answer within {timeout:g} seconds. "
+        f"Check the connector's base URL and {provider}'s status, then try again (or ask for less data); "
+        f"a host on a private network must be allowed by the operator ({ALLOW_ENV}).",
         provider=provider,
     )
 

@@ -4,7 +4,9 @@ A Starlette application (`create_app`) that composes core, the installed connect
 and SQL storage (SQLite by default, PostgreSQL in production), plus the `sagemcp` CLI.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import version as _version
+
+__version__: str = _version("sagemcp-server")  # pyproject.toml holds the one version number
 
 __all__ = ["__version__", "create_app"]
 

@@ -31,7 +31,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sagemcp.credentials import CredentialManager
@@ -51,6 +51,7 @@ from .auditlog import AuditBuffer
 from .db.engine import create_engine
 from .db.migrate import current_revision, head_revision, upgrade
 from .db.store import DatabaseUnavailable, SqlStore
+from .deadlines import BodyDeadlineMiddleware
 from .keyring import load_secret_box
 from .logging import configure_logging, request_id_var
 from .metrics import CONTENT_TYPE_LATEST, Metrics
@@ -101,6 +102,8 @@ class ObservabilityMiddleware:
             scope["headers"].append((b"x-request-id", request_id.encode()))
         token = request_id_var.set(request_id)
         path: str = scope["path"]
+        # Routing appends mount prefixes to root_path; the server's own prefix is not part of a route template.
+        outer_root: str = scope.get("root_path", "")
         mcp = (
             path.startswith("/api/v1/")
             and not path.startswith(("/api/v1/admin/", "/api/v1/oauth/"))
@@ -128,9 +131,9 @@ class ObservabilityMiddleware:
             if mcp:
                 self.metrics.mcp_connections.dec()
             route = scope.get("route")
-            label = (
-                scope.get("root_path", "") + route.path if route is not None and hasattr(route, "path") else "unmatched"
-            )
+            root: str = scope.get("root_path", "")
+            prefix = root[len(outer_root) :] if root.startswith(outer_root) else root
+            label = prefix + route.path if route is not None and hasattr(route, "path") else "unmatched"
             method = scope.get("method", "WS")
             self.metrics.observe_request(method, label, status, seconds)
             level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
@@ -182,10 +185,12 @@ def build_services(
     box = box or load_secret_box(settings)
     store = SqlStore(engine, box)
     registry = registry if registry is not None else ConnectorRegistry.from_entry_points()
-    metrics = Metrics()
-    flows = OAuthFlows(transport=oauth_transport, state_ttl=settings.oauth_state_ttl)
+    metrics = Metrics(registry)
+    # Token endpoints and tool calls leave through the same proxy (or the environment's).
+    proxy = settings.resolved_upstream_proxy()
+    flows = OAuthFlows(transport=oauth_transport, state_ttl=settings.oauth_state_ttl, proxy=proxy)
     credential_manager = CredentialManager(store, flows, on_refresh=metrics.refresh)
-    upstream = UpstreamClient(transport=upstream_transport, on_response=metrics.upstream)
+    upstream = UpstreamClient(transport=upstream_transport, on_response=metrics.upstream, proxy=proxy)
     api_keys_auth = ApiKeyAuthenticator(store, ttl=settings.cache_ttl)
     chain: list[CallerAuthenticator] = []
     if settings.admin_key is not None and settings.admin_key.get_secret_value():
@@ -326,7 +331,7 @@ def create_app(
         return JSONResponse({"status": "ready", "revision": revision})
 
     async def metrics(request: Request) -> Response:
-        return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await services.metrics.render_async(), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_doc)
@@ -353,6 +358,12 @@ def create_app(
     handlers: dict[Any, Any] = {HTTPException: handle_exception}
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.services = services
+    # Route labels of the metrics: the templates drawn here and the MCP app's, nothing a client can add.
+    services.metrics.routes.add(
+        [r.path for r in routes if isinstance(r, (Route, WebSocketRoute))]
+        + ["/api/v1" + r.path for r in services.mcp.routes() if isinstance(r, (Route, WebSocketRoute))]
+    )
+    app.add_middleware(BodyDeadlineMiddleware, timeout=settings.http_body_timeout)
     app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)
     return app
 

@@ -79,17 +79,83 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
         raise CliError(f"invalid settings: {problems}") from None
 
 
-class _Api:
-    """The admin API in-process, called with a one-off platform admin key that never leaves memory."""
+def _url_note(settings: Settings, *, serving: bool = False) -> str:
+    """Where printed URLs and redirect URIs come from, so that a wrong one is easy to correct."""
+    if settings.public_url:
+        source = "--public-url or SAGEMCP_PUBLIC_URL" if serving else "SAGEMCP_PUBLIC_URL"
+        return f"URLs are built from {source} ({settings.public_url})"
+    source = "--host/--port or SAGEMCP_HOST/SAGEMCP_PORT" if serving else "SAGEMCP_HOST and SAGEMCP_PORT"
+    return (
+        f"URLs are built from the configured host and port ({settings.resolved_public_url()}, from {source}); "
+        "set SAGEMCP_PUBLIC_URL to the address clients and providers reach the server at"
+    )
 
-    def __init__(self, settings: Settings) -> None:
+
+async def _schema_revision(engine: Any, settings: Settings) -> str | None:
+    """The database's schema revision; a `CliError` saying what to do when the database is unreachable or the
+    PostgreSQL schema named by SAGEMCP_DATABASE_SCHEMA does not exist."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import current_revision
+
+    try:
+        if settings.database_schema and engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                query = text("SELECT 1 FROM pg_namespace WHERE nspname = :name")
+                found = (await conn.execute(query, {"name": settings.database_schema})).first()
+            if found is None:
+                schema = settings.database_schema
+                raise CliError(
+                    f"the database has no schema {schema!r} (SAGEMCP_DATABASE_SCHEMA): create it with "
+                    f"`CREATE SCHEMA {schema}`, or set SAGEMCP_DATABASE_SCHEMA to an existing one"
+                )
+        revision: str | None = await current_revision(engine)
+        return revision
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        raise CliError(f"the database is not reachable ({type(exc).__name__}); check SAGEMCP_DATABASE_URL") from None
+
+
+def _schema_not_current(current: str | None, *, instead: str) -> CliError:
+    from .db import head_revision
+
+    found = f"at {current}" if current else "empty"
+    return CliError(f"the database schema is {found}, this version needs {head_revision()}: {instead}")
+
+
+def _require_current_schema(settings: Settings) -> None:
+    """A `CliError` unless the database's schema is current (for commands that work on the tables directly)."""
+    from .db import create_engine, head_revision
+
+    async def go() -> str | None:
+        engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
+        try:
+            return await _schema_revision(engine, settings)
+        finally:
+            await engine.dispose()
+
+    current = asyncio.run(go())
+    if current != head_revision():
+        raise _schema_not_current(current, instead="run `sagemcp db upgrade` first")
+
+
+class _Api:
+    """The admin API in-process, called with a one-off platform admin key that never leaves memory.
+
+    Commands that change something upgrade an outdated schema first (and say so on standard
+    error, unless SAGEMCP_AUTO_MIGRATE=false); read-only ones (`writes=False`) never change the
+    database and ask for `sagemcp db upgrade` instead.
+    """
+
+    def __init__(self, settings: Settings, *, writes: bool = True) -> None:
         self._key = "cli_" + secrets.token_urlsafe(32)
         self.settings = settings.model_copy(update={"admin_key": SecretStr(self._key)})
+        self.writes = writes
 
     async def __aenter__(self) -> _Api:
         import httpx
 
-        from .app import _migrate, create_app
+        from .app import create_app
         from .keyring import KeyRingError
 
         try:
@@ -97,18 +163,34 @@ class _Api:
         except (KeyRingError, ValueError) as exc:
             raise CliError(str(exc)) from None
         self.services = self.app.state.services
-        if self.settings.auto_migrate:
-            try:
-                await _migrate(self.services, deadline=5.0)
-            except RuntimeError as exc:
-                await self.services.engine.dispose()
-                raise CliError(str(exc)) from None
+        try:
+            await self._check_schema()
+        except BaseException:
+            await self.services.upstream.aclose()
+            await self.services.engine.dispose()
+            raise
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app),
             base_url="http://127.0.0.1",
             headers={"Authorization": f"Bearer {self._key}"},
         )
         return self
+
+    async def _check_schema(self) -> None:
+        from .app import _migrate
+        from .db import head_revision
+
+        current = await _schema_revision(self.services.engine, self.settings)
+        if current == head_revision():
+            return
+        if not (self.writes and self.settings.auto_migrate):
+            instead = "run `sagemcp db upgrade` (or start `sagemcp serve`, which upgrades it)"
+            raise _schema_not_current(current, instead=instead)
+        try:
+            await _migrate(self.services, deadline=5.0)
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
+        print(f"sagemcp: upgraded the database schema from {current or 'empty'} to {head_revision()}", file=sys.stderr)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.client.aclose()
@@ -126,9 +208,11 @@ class _Api:
         return data
 
 
-def _run_api(args: argparse.Namespace, work: Callable[[_Api], Any]) -> Any:
+def _run_api(args: argparse.Namespace, work: Callable[[_Api], Any], *, writes: bool = True) -> Any:
+    """Run `work` against the in-process admin API; `writes=False` for commands that only read."""
+
     async def go() -> Any:
-        async with _Api(_settings(args)) as api:
+        async with _Api(_settings(args), writes=writes) as api:
             return await work(api)
 
     return asyncio.run(go())
@@ -140,6 +224,8 @@ def _run_api(args: argparse.Namespace, work: Callable[[_Api], Any]) -> Any:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from .deadlines import HEADER_TIMEOUT_ENV, GuardedH11Protocol
+    from .eventloop import GuardedSelectorEventLoop
     from .logging import configure_logging
 
     settings = _settings(
@@ -168,7 +254,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
         "timeout_graceful_shutdown": settings.shutdown_timeout,
         "server_header": False,
         "lifespan": "on",
+        # Slow clients (see `deadlines` and docs/operations.md). uvicorn builds the protocol in each worker
+        # process, which reads its header deadline from the environment.
+        "http": GuardedH11Protocol,
+        "loop": GuardedSelectorEventLoop,
+        "timeout_keep_alive": settings.http_keep_alive_timeout,
+        "limit_concurrency": settings.http_max_connections,
+        "h11_max_incomplete_event_size": settings.http_max_header_bytes,
     }
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.http_header_timeout)
     if settings.workers > 1:
         # Workers build the app from the environment: hand them our settings that way.
         for name, value in settings.model_dump(exclude_none=True, mode="json").items():
@@ -192,7 +286,7 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
     """Key file, schema, first admin key and demo tenant, before the server (and its workers) start."""
     from sagemcp.registry import ConnectorRegistry
 
-    from .app import _migrate, build_services
+    from .app import build_services
     from .bootstrap import client_configs, ensure_admin_key, ensure_demo
     from .keyring import KeyRingError
 
@@ -203,8 +297,7 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
     except KeyRingError as exc:
         raise CliError(str(exc)) from None
     try:
-        if settings.auto_migrate:
-            await _migrate(services)
+        await _prepare_schema(services, settings)
         raw = await ensure_admin_key(services.store, settings)
         out = sys.stdout
         if raw is not None:
@@ -217,6 +310,7 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
             setup = await ensure_demo(services.store, services.registry, settings.resolved_public_url())
             print(f"\nDemo tenant '{setup.slug}' with connectors: {', '.join(setup.connectors) or '(none)'}", file=out)
             print(f"MCP URL: {setup.mcp_url}", file=out)
+            print(f"({_url_note(settings, serving=True)})", file=out)
             if setup.key is None:
                 print(
                     "The demo MCP key was created on an earlier start and cannot be shown again;\n"
@@ -233,6 +327,29 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
         await services.engine.dispose()
 
 
+async def _prepare_schema(services: Any, settings: Settings) -> None:
+    """Upgrade the schema (waiting for the database to come up), or with `--no-migrate` check that it is current."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .app import _migrate
+    from .db import head_revision
+
+    if not settings.auto_migrate:
+        current = await _schema_revision(services.engine, settings)
+        if current != head_revision():
+            raise _schema_not_current(
+                current, instead="run `sagemcp db upgrade` first, or start the server without --no-migrate"
+            )
+        return
+    try:
+        await _migrate(services)
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+    except SQLAlchemyError:
+        await _schema_revision(services.engine, settings)  # a clear error for a missing schema
+        raise
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
     from .db import create_engine, upgrade
 
@@ -241,6 +358,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
     async def go() -> tuple[str | None, str]:
         engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
         try:
+            await _schema_revision(engine, settings)  # reachable, and the schema to migrate exists
             return await upgrade(engine)
         finally:
             await engine.dispose()
@@ -258,14 +376,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
 
 
 def cmd_db_current(args: argparse.Namespace) -> None:
-    from .db import create_engine, current_revision, head_revision
+    from .db import create_engine, head_revision
 
     settings = _settings(args)
 
     async def go() -> str | None:
         engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
         try:
-            return await current_revision(engine)
+            return await _schema_revision(engine, settings)
         finally:
             await engine.dispose()
 
@@ -275,7 +393,8 @@ def cmd_db_current(args: argparse.Namespace) -> None:
 
 def cmd_tenant_create(args: argparse.Namespace) -> None:
     data = _run_api(args, lambda api: api.call("POST", "/admin/tenants", {"slug": args.slug, "name": args.name or ""}))
-    _emit(args, data, lambda d: f"created tenant {d['slug']} ({d['id']})\nMCP URL: {d['mcp_url']}")
+    note = _url_note(_settings(args))
+    _emit(args, data, lambda d: f"created tenant {d['slug']} ({d['id']})\nMCP URL: {d['mcp_url']}\n({note})")
 
 
 def cmd_tenant_list(args: argparse.Namespace) -> None:
@@ -291,7 +410,7 @@ def cmd_tenant_list(args: argparse.Namespace) -> None:
             if not cursor:
                 return {"items": items}
 
-    data = _run_api(args, work)
+    data = _run_api(args, work, writes=False)
     _emit(
         args,
         data,
@@ -340,12 +459,15 @@ def cmd_connector_add(args: argparse.Namespace) -> None:
     _emit(
         args,
         data,
-        lambda d: f"added connector {d['name']} ({d['id']}) of type {d['connector_type']}\nMCP URL: {d['mcp_url']}",
+        lambda d: (
+            f"added connector {d['name']} ({d['id']}) of type {d['connector_type']}\nMCP URL: {d['mcp_url']}\n"
+            f"({_url_note(_settings(args))})"
+        ),
     )
 
 
 def cmd_connector_list(args: argparse.Namespace) -> None:
-    data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/connectors"))
+    data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/connectors"), writes=False)
     _emit(
         args,
         data,
@@ -395,7 +517,7 @@ def cmd_key_create(args: argparse.Namespace) -> None:
 
 
 def cmd_key_list(args: argparse.Namespace) -> None:
-    data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/api-keys"))
+    data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.tenant}/api-keys"), writes=False)
     _emit(
         args,
         data,
@@ -470,6 +592,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from .keyring import read_key_file, write_key_file
 
     settings = _settings(args)
+    _require_current_schema(settings)  # before the key file changes
     path = None
     if settings.secret_keys is not None and settings.secret_keys.get_secret_value().strip():
         try:
@@ -545,7 +668,8 @@ def cmd_oauth_app_set(args: argparse.Namespace) -> None:
         lambda d: (
             f"{d['provider']} OAuth app set for {args.tenant} (client id {d['client_id']}, "
             f"secret {'stored' if d['has_client_secret'] else 'none'})\n"
-            f"register this redirect URI with {d['provider']}: {d['redirect_uri']}"
+            f"register this redirect URI with {d['provider']}: {d['redirect_uri']}\n"
+            f"({_url_note(_settings(args))})"
         ),
     )
 

@@ -1,26 +1,75 @@
 """Prometheus metrics of one server process, in a registry of its own (so tests can build many apps).
 
-HTTP requests by route template (never by raw path, to keep tenants out of label
-values), tool calls by connector type / tool / outcome with latency, upstream
-responses by provider and status, token refreshes, and open MCP connections.
+HTTP requests by route template, tool calls by connector type / tool / outcome with
+latency, upstream responses by provider and status, token refreshes, and open MCP
+connections.
+
+Every label value comes from a fixed set, whatever a client sends: HTTP methods outside
+the standard ones are `other`, paths are their route template (`unmatched` when no route
+matched, never a raw path, which would also put tenants in label values), tools,
+connector types and providers are those of the installed connectors (`unknown` beyond
+them), statuses are three-digit codes. A client can therefore not grow the registry, and
+with it the time a scrape takes. The text is rendered in a worker thread, so that a
+scrape never holds up the requests being served.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+import anyio.to_thread
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from sagemcp.models import AuditEvent
+from sagemcp.registry import ConnectorRegistry
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "HTTP_METHODS", "LabelSet", "Metrics"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+"""The methods of RFC 9110 and RFC 5789; anything else is counted as `other`."""
+WEBSOCKET = "WS"
+"""The method label of WebSocket connections."""
+UNMATCHED = "unmatched"
+UNKNOWN = "unknown"
+OTHER = "other"
+_OUTCOMES = frozenset({"ok", "error", "denied", "invalid", "upstream_error"})
+
+
+class LabelSet:
+    """A fixed set of label values; anything outside it becomes `fallback`."""
+
+    def __init__(self, values: Iterable[str], fallback: str) -> None:
+        self.values = frozenset(values)
+        self.fallback = fallback
+
+    def __call__(self, value: str | None) -> str:
+        return value if value is not None and value in self.values else self.fallback
+
+    def add(self, values: Iterable[str]) -> None:
+        """Admit more values (routes drawn when the app is built)."""
+        self.values = self.values | frozenset(values)
+
+
+def _status(status: int | None) -> str:
+    return str(status) if status is not None and 100 <= status <= 599 else OTHER
+
 
 class Metrics:
-    def __init__(self) -> None:
+    """The server's metrics. `registry` names the connectors whose tools, types and providers are
+    counted by name; without it they all count as `unknown`."""
+
+    def __init__(self, registry: ConnectorRegistry | None = None) -> None:
+        connectors = list(registry) if registry is not None else []
+        self.methods = LabelSet(HTTP_METHODS | {WEBSOCKET}, OTHER)
+        self.routes = LabelSet((), UNMATCHED)
+        self.connector_types = LabelSet((cls.info.id for cls in connectors), UNKNOWN)
+        self.tools = LabelSet((spec.name for cls in connectors for spec in cls.tools.values()), UNKNOWN)
+        self.providers = LabelSet((cls.provider_id() for cls in connectors), UNKNOWN)
+        self.outcomes = LabelSet(_OUTCOMES, OTHER)
+
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -68,22 +117,31 @@ class Metrics:
         )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
+        method, route = self.methods(method), self.routes(route)
+        self.requests.labels(method, route, _status(status)).inc()
         self.request_seconds.labels(method, route).observe(seconds)
 
     def tool_call(self, event: AuditEvent) -> None:
-        self.tool_calls.labels(event.connector_type, event.tool, event.outcome).inc()
-        self.tool_seconds.labels(event.connector_type, event.tool).observe(event.duration_ms / 1000)
+        kind, tool = self.connector_types(event.connector_type), self.tools(event.tool)
+        self.tool_calls.labels(kind, tool, self.outcomes(event.outcome)).inc()
+        self.tool_seconds.labels(kind, tool).observe(event.duration_ms / 1000)
 
     def upstream(self, provider: str, method: str, status: int | None, seconds: float) -> None:
-        self.upstream_responses.labels(provider, method, "none" if status is None else str(status)).inc()
+        provider = self.providers(provider)
+        self.upstream_responses.labels(
+            provider, self.methods(method), "none" if status is None else _status(status)
+        ).inc()
         self.upstream_seconds.labels(provider).observe(seconds)
 
     def refresh(self, provider: str, ok: bool) -> None:
-        self.token_refreshes.labels(provider, "ok" if ok else "failed").inc()
+        self.token_refreshes.labels(self.providers(provider), "ok" if ok else "failed").inc()
 
     def count_sessions(self, counter: Callable[[], int]) -> None:
         self.mcp_sessions.set_function(lambda: float(counter()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    async def render_async(self) -> bytes:
+        """`render()` in a worker thread: the event loop keeps serving while the text is built."""
+        return await anyio.to_thread.run_sync(self.render)

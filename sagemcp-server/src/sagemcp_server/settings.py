@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     db_timeout: float = Field(default=10.0, gt=0, le=120)
     """Seconds to wait for a database connection (or a SQLite write lock) before giving up with a 503."""
     shutdown_timeout: float = Field(default=15.0, ge=0)
+    http_header_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds a connection may take to send complete request headers, after connecting or after its
+    previous response (`sagemcp serve` only); then it is closed."""
+    http_body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request may take to send its whole body after its headers; then it gets 408."""
+    http_keep_alive_timeout: int = Field(default=5, ge=1, le=300)
+    """Seconds an idle keep-alive connection stays open (`sagemcp serve` only)."""
+    http_max_connections: int | None = Field(default=1000, ge=1)
+    """Connections and requests in progress per process beyond which new requests get 503 (`sagemcp serve`
+    only; None: no limit). Keep it below the process's file-descriptor limit (`ulimit -n`)."""
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    """Largest request line plus headers accepted (`sagemcp serve` only); larger ones get 400."""
     upstream_proxy: SecretStr | None = None
     """Outbound proxy for tool calls and token endpoints alike (`http://proxy.internal:3128`, credentials
     allowed); hosts in `NO_PROXY` are reached directly. Default: the `HTTPS_PROXY` / `HTTP_PROXY` /

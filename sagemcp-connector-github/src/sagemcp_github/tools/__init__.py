@@ -8,7 +8,6 @@ from .issues import IssuesTools
 from .notifications import NotificationsTools
 from .pull_requests import PullRequestsTools
 from .repos import ReposTools
-from .search import SearchTools
 from .security import SecurityTools
 from .users import UsersTools
 
@@ -19,7 +18,6 @@ __all__ = [
     "NotificationsTools",
     "PullRequestsTools",
     "ReposTools",
-    "SearchTools",
     "SecurityTools",
     "UsersTools",
 ]

@@ -1,18 +1,44 @@
-"""Helpers shared by the tool groups: bounding file patches and reading search pages."""
+"""Helpers shared by the tool groups: bounding file patches, and GitHub search requests and pages.
+
+The `query` of every search tool is passed to GitHub unchanged as its `q` parameter:
+it is GitHub's own query language (`repo:owner/name is:open label:bug`), which the
+model writes on purpose. Every other argument is a typed parameter.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from pydantic.fields import FieldInfo
 
 from sagemcp.upstream import UpstreamResponse
 
-from .._pagination import next_cursor
+from .._pagination import next_cursor, page_params
 from ..models import PATCH_LIMIT, FileChange
 
-__all__ = ["PATCH_BUDGET", "bounded_files", "search_result"]
+__all__ = ["PATCH_BUDGET", "Order", "Query", "bounded_files", "search_params", "search_result"]
+
+Order = Annotated[Literal["desc", "asc"], Field(description="Sort order (with `sort`).")]
+
+
+def Query(example: str) -> FieldInfo:
+    """The `query` field of a search tool, with an example of GitHub's search syntax."""
+    info: FieldInfo = Field(
+        min_length=1,
+        max_length=256,
+        description=f"GitHub search query, passed as is (GitHub's search syntax), e.g. `{example}`.",
+    )
+    return info
+
+
+def search_params(
+    query: str, sort: str | None, order: str, limit: int, cursor: str | None, maximum: int = 100
+) -> dict[str, Any]:
+    """The query string of a GitHub search request."""
+    return {"q": query, "sort": sort, "order": order if sort else None, **page_params(limit, cursor, maximum=maximum)}
+
 
 PATCH_BUDGET = 40_000
 """Characters of patches shown in one result, across all its files."""

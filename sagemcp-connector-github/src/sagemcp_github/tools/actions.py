@@ -13,6 +13,7 @@ from sagemcp.errors import UpstreamError
 from sagemcp.pagination import Cursor, Limit
 from sagemcp.text import clip, truncation_marker
 from sagemcp.tools import tool
+from sagemcp.upstream import UpstreamResponse
 from sagemcp.urls import validate_api_url
 
 from .._pagination import next_cursor, page_params
@@ -44,18 +45,8 @@ class ActionsTools:
     ) -> WorkflowList:
         """List a repository's GitHub Actions workflows: id, name, file path and state (active or disabled)."""
         response = await ctx.http.get(repo_path(owner, repo, "actions", "workflows"), params=page_params(limit, cursor))
-        data = response.json_object()
-        items = [
-            Workflow(
-                id=w.get("id") or 0,
-                name=w.get("name") or "",
-                path=w.get("path"),
-                state=w.get("state"),
-                url=w.get("html_url"),
-            )
-            for w in response.json_list("workflows", of=dict)
-        ]
-        return WorkflowList(items=items, next_cursor=next_cursor(response), total_count=data.get("total_count") or 0)
+        items = [Workflow.from_api(w) for w in response.json_list("workflows", of=dict)]
+        return WorkflowList(items=items, next_cursor=next_cursor(response), total_count=_total(response))
 
     @tool(read_only=True, group="actions", scopes=_SCOPES)
     async def list_workflow_runs(
@@ -104,11 +95,10 @@ class ActionsTools:
             path = repo_path(owner, repo, "actions", "runs")
         params = {"branch": branch, "status": status, "event": event, "actor": actor, **page_params(limit, cursor)}
         response = await ctx.http.get(path, params=params)
-        data = response.json_object()
         return WorkflowRunList(
             items=[WorkflowRun.from_api(r) for r in response.json_list("workflow_runs", of=dict)],
             next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
+            total_count=_total(response),
         )
 
     @tool(read_only=True, group="actions", scopes=_SCOPES)
@@ -138,11 +128,10 @@ class ActionsTools:
             repo_path(owner, repo, "actions", "runs", run_id, "jobs"),
             params={"filter": filter, **page_params(limit, cursor, maximum=30)},
         )
-        data = response.json_object()
         return JobList(
             items=[Job.from_api(j) for j in response.json_list("jobs", of=dict)],
             next_cursor=next_cursor(response),
-            total_count=data.get("total_count") or 0,
+            total_count=_total(response),
         )
 
     @tool(read_only=True, group="actions", scopes=_SCOPES)
@@ -178,7 +167,7 @@ class ActionsTools:
                 target = None
             if target is not None and target.scheme == "https":
                 log_url = str(target)
-        failed = [s.name for s in details.steps if s.conclusion in ("failure", "timed_out", "cancelled")]
+        failed = details.failed_steps()
         log_tail, cut = await _log_tail(ctx, log_url) if log_url else (None, False)
         if log_tail is not None:
             note = "log_tail is the end of the log" + (", cut at the front" if cut else "") + "; log_url expires soon."
@@ -249,17 +238,21 @@ class ActionsTools:
         response = await ctx.http.post(
             repo_path(owner, repo, "actions", "workflows", segment(workflow, "workflow"), "dispatches"), json=payload
         )
+        # GitHub answers 204 without a body, or (when asked for details) 200 with the new run's id.
         data: Any = response.json() if response.content.strip() else {}
-        run_id = data.get("workflow_run_id") if isinstance(data, dict) else None
-        url = data.get("html_url") if isinstance(data, dict) else None
-        message = f"Workflow {workflow} dispatched on {ref}" + (f" as run {run_id}." if run_id else ".")
-        return ActionResult(accepted=True, message=message, url=url)
+        return ActionResult.from_dispatch(data if isinstance(data, dict) else {}, workflow, ref)
 
     @tool(read_only=False, group="actions", destructive=True, idempotent=True, scopes=_SCOPES)
     async def cancel_workflow_run(self, ctx: ToolContext, owner: Owner, repo: Repo, run_id: RunId) -> ActionResult:
         """Cancel a queued or running workflow run; its unfinished jobs stop."""
         await ctx.http.post(repo_path(owner, repo, "actions", "runs", run_id, "cancel"))
         return ActionResult(accepted=True, message=f"Cancellation of run {run_id} requested.")
+
+
+def _total(response: UpstreamResponse) -> int:
+    """GitHub's `total_count` beside a list (0 when absent)."""
+    total = response.json_object().get("total_count")
+    return total if isinstance(total, int) else 0
 
 
 LOG_TAIL_BYTES = 20_000

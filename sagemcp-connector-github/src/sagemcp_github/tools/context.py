@@ -6,7 +6,7 @@ from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
 from .._scopes import USER_READ
-from ..models import RateLimits, RateLimitStatus, TokenInfo, User
+from ..models import RateLimits, TokenInfo, User
 
 __all__ = ["ContextTools"]
 
@@ -28,52 +28,22 @@ class ContextTools:
         return User.from_api(response.json_object())
 
     @tool(read_only=True, group="context", scopes=_SCOPES)
-    async def check_token_scopes(self, ctx: ToolContext) -> TokenInfo:
-        """Check the connected token: the account it acts as, its kind, its OAuth scopes and remaining rate limit.
+    async def get_token_scopes(self, ctx: ToolContext) -> TokenInfo:
+        """Get what the connected token may do: the account it acts as, its kind, its OAuth scopes and rate limit.
 
         Use it when a call fails with 403 or 404 to see whether the token lacks a scope, or to
         learn what the connection can do. Classic tokens report scopes (e.g. `repo`, `read:org`);
-        fine-grained tokens and GitHub Apps use permissions, which GitHub does not report here.
+        fine-grained tokens and GitHub Apps use permissions, which GitHub does not report here
+        (a GitHub App installation shows the permissions it was granted instead).
         """
         credential = ctx.credential
         if credential is not None and credential.kind == "github_app":
             response = await ctx.http.get("/rate_limit")
-            core = response.json_object().get("resources", {}).get("core", {})
-            permissions = credential.extra.get("permissions")
-            extra = credential.extra
-            return TokenInfo(
-                login=f"GitHub App {extra.get('app_id')} (installation {extra.get('installation_id')})",
-                token_type="github_app_installation",
-                permissions={str(k): str(v) for k, v in permissions.items()} if isinstance(permissions, dict) else None,
-                rate_limit=core.get("limit"),
-                rate_remaining=core.get("remaining"),
-                rate_reset_at=core.get("reset"),
-                note="Installation tokens carry the permissions granted to the app installation, not OAuth scopes.",
-            )
+            return TokenInfo.for_installation(credential.extra, response.json_object())
         response = await ctx.http.get("/user")
-        user = response.json_object()
-        header = response.headers.get("x-oauth-scopes")
         limits = response.rate_limit
-        if header is not None:
-            scopes: list[str] | None = [s.strip() for s in header.split(",") if s.strip()]
-            token_type = "classic"
-            note = None if scopes else "The token has no scopes: it can read public data only."
-        else:
-            scopes = None
-            token_type = "fine_grained"
-            note = (
-                "GitHub reports no OAuth scopes for this token: it is a fine-grained personal access token or a "
-                "GitHub App user token, whose repository and organization permissions are set where it was created."
-            )
-        return TokenInfo(
-            login=user.get("login") or "",
-            token_type=token_type,
-            scopes=scopes,
-            rate_limit=limits.limit if limits else None,
-            rate_remaining=limits.remaining if limits else None,
-            rate_reset_at=limits.reset_at if limits else None,
-            note=note,
-        )
+        rate = (limits.limit, limits.remaining, limits.reset_at) if limits else (None, None, None)
+        return TokenInfo.from_user(response.json_object(), response.headers.get("x-oauth-scopes"), rate)
 
     @tool(read_only=True, group="context")
     async def get_rate_limit(self, ctx: ToolContext) -> RateLimits:
@@ -83,17 +53,4 @@ class ContextTools:
         (`reset_at`, unix time). Checking the rate limit does not count against it.
         """
         response = await ctx.http.get("/rate_limit")
-        resources = response.json_object().get("resources") or {}
-        return RateLimits(
-            resources=[
-                RateLimitStatus(
-                    resource=name,
-                    limit=bucket.get("limit", 0),
-                    remaining=bucket.get("remaining", 0),
-                    used=bucket.get("used"),
-                    reset_at=bucket.get("reset"),
-                )
-                for name, bucket in sorted(resources.items())
-                if isinstance(bucket, dict)
-            ]
-        )
+        return RateLimits.from_api(response.json_object())

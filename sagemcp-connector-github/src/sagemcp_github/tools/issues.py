@@ -1,4 +1,4 @@
-"""`issues` tools: issues, their comments and labels."""
+"""`issues` tools: issues, their comments and labels, and the search across issues and pull requests."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from ..models import (
     Issue,
     IssueLabels,
     IssueList,
+    IssueSearchResult,
     Label,
     LabelList,
     label_names,
     page_body_limit,
-    short,
 )
+from ._common import Order, Query, search_params, search_result
 
 __all__ = ["IssuesTools"]
 
@@ -233,10 +234,7 @@ class IssuesTools:
         Use it to pick existing label names before labelling issues or pull requests.
         """
         response = await ctx.http.get(repo_path(owner, repo, "labels"), params=page_params(limit, cursor))
-        items = [
-            Label(name=lab.get("name") or "", color=lab.get("color"), description=short(lab.get("description")))
-            for lab in response.json_list(of=dict)
-        ]
+        items = [Label.from_api(label) for label in response.json_list(of=dict)]
         return LabelList(items=items, next_cursor=next_cursor(response))
 
     @tool(read_only=False, group="issues", destructive=False, idempotent=True, scopes=_SCOPES)
@@ -268,3 +266,31 @@ class IssuesTools:
             repo_path(owner, repo, "issues", issue_number, "labels", segment(label, "label"))
         )
         return IssueLabels(number=issue_number, labels=label_names(response.json_list(of=dict)))
+
+    @tool(read_only=True, group="issues", scopes=_SCOPES)
+    async def search_issues(
+        self,
+        ctx: ToolContext,
+        query: Annotated[str, Query("repo:octocat/Hello-World is:issue is:open label:bug")],
+        sort: Annotated[
+            Literal["comments", "reactions", "created", "updated", "interactions"] | None,
+            Field(description="Sort key; omit for best match."),
+        ] = None,
+        order: Order = "desc",
+        limit: SmallPageLimit = 20,
+        cursor: Cursor = None,
+    ) -> IssueSearchResult:
+        """Search issues and pull requests across repositories (add `is:issue` or `is:pr` to get one kind).
+
+        Useful qualifiers: `repo:`, `org:`, `author:`, `assignee:`, `mentions:`, `label:`, `is:open`,
+        `review-requested:@me`. Returns number, repository, title, state, author, labels, dates and
+        the start of each body. The query is GitHub's search syntax, passed unchanged.
+        """
+        response = await ctx.http.get(
+            "/search/issues", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
+        )
+        return search_result(
+            IssueSearchResult,
+            response,
+            lambda i: Issue.from_api(i, body_limit=LIST_BODY_LIMIT, with_repository=True),
+        )

@@ -85,7 +85,7 @@ class NotificationsTools:
         return ActionResult(accepted=True, message=f"Notification {thread_id} marked as read.")
 
     @tool(read_only=False, group="notifications", destructive=False, idempotent=True, scopes=_SCOPES)
-    async def mark_all_notifications_read(
+    async def mark_notifications_read(
         self,
         ctx: ToolContext,
         last_read_at: Annotated[

@@ -17,7 +17,6 @@ from .._params import SMALL_PAGE, Owner, PullNumber, Repo, SmallPageLimit, repo_
 from .._scopes import REPO
 from ..models import (
     LIST_BODY_LIMIT,
-    CheckRun,
     CheckStatus,
     Diff,
     FileChangeList,
@@ -29,8 +28,6 @@ from ..models import (
     ReviewCommentList,
     ReviewersResult,
     ReviewList,
-    StatusContext,
-    logins,
     page_body_limit,
 )
 from ._common import bounded_files
@@ -41,7 +38,6 @@ _SCOPES = REPO
 
 DIFF_CHAR_LIMIT = 60_000
 """Characters of a pull request's diff shown (about 15,000 tokens)."""
-_FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"})
 
 
 class InlineComment(BaseModel):
@@ -207,63 +203,15 @@ class PullRequestsTools:
         pull request is green before merging, or which check to investigate (then
         github_list_workflow_runs and github_get_job_logs).
         """
-        pull = (await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))).json_object()
-        sha = (pull.get("head") or {}).get("sha")
-        if not isinstance(sha, str) or not sha:
+        pull = PullRequest.from_api((await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))).json_object())
+        sha = pull.head_sha
+        if not sha:
             raise InvalidArguments(
                 f"pull request #{pull_number} has no head commit", errors=[("pull_number", "no head")]
             )
-        checks_response = await ctx.http.get(
-            repo_path(owner, repo, "commits", sha, "check-runs"), params={"per_page": 100}
-        )
-        checks = checks_response.json_object()
-        statuses = (await ctx.http.get(repo_path(owner, repo, "commits", sha, "status"))).json_object()
-        runs = [
-            CheckRun(
-                name=c.get("name") or "",
-                status=c.get("status"),
-                conclusion=c.get("conclusion"),
-                app=(c.get("app") or {}).get("name"),
-                url=c.get("html_url") or c.get("details_url"),
-            )
-            for c in checks.get("check_runs") or []
-            if isinstance(c, dict)
-        ]
-        contexts = [
-            StatusContext(
-                context=s.get("context") or "",
-                state=s.get("state"),
-                description=s.get("description"),
-                url=s.get("target_url"),
-            )
-            for s in statuses.get("statuses") or []
-            if isinstance(s, dict)
-        ]
-        failing = [r.name for r in runs if r.conclusion in _FAILED]
-        failing += [s.context for s in contexts if s.state in ("failure", "error")]
-        pending = any(r.status != "completed" for r in runs) or any(s.state == "pending" for s in contexts)
-        if failing:
-            overall = "failure"
-        elif pending:
-            overall = "pending"
-        elif runs or contexts:
-            overall = "success"
-        else:
-            overall = "none"
-        total = checks.get("total_count") or len(runs)
-        note = None
-        if isinstance(total, int) and total > len(runs):
-            note = f"Only the first {len(runs)} of {total} check runs are shown."
-        return CheckStatus(
-            number=pull_number,
-            sha=sha,
-            overall=overall,
-            total_check_runs=total if isinstance(total, int) else len(runs),
-            failing=failing,
-            check_runs=runs,
-            statuses=contexts,
-            note=note,
-        )
+        checks = await ctx.http.get(repo_path(owner, repo, "commits", sha, "check-runs"), params={"per_page": 100})
+        statuses = await ctx.http.get(repo_path(owner, repo, "commits", sha, "status"))
+        return CheckStatus.from_api(pull_number, sha, checks.json_object(), statuses.json_object())
 
     @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
     async def create_pull_request(
@@ -285,8 +233,8 @@ class PullRequestsTools:
     ) -> PullRequest:
         """Open a pull request from `head` into `base`. Returns the new pull request with its number and URL.
 
-        The head branch must exist and differ from the base (github_create_branch and
-        github_create_or_update_file make one).
+        The head branch must exist and differ from the base (github_create_branch, then
+        github_create_file or github_update_file, make one).
         """
         payload: dict[str, Any] = {
             "title": title,
@@ -377,8 +325,7 @@ class PullRequestsTools:
         response = await ctx.http.put(
             repo_path(owner, repo, "pulls", pull_number, "merge"), json=payload, idempotent=False
         )
-        data = response.json_object()
-        return MergeResult(merged=bool(data.get("merged")), sha=data.get("sha"), message=data.get("message"))
+        return MergeResult.from_api(response.json_object())
 
     @tool(read_only=False, group="pull_requests", destructive=False, idempotent=False, scopes=_SCOPES)
     async def create_pull_request_review(
@@ -423,7 +370,7 @@ class PullRequestsTools:
         return Review.from_api(response.json_object())
 
     @tool(read_only=False, group="pull_requests", destructive=False, idempotent=True, scopes=_SCOPES)
-    async def request_reviewers(
+    async def add_pull_request_reviewers(
         self,
         ctx: ToolContext,
         owner: Owner,
@@ -438,7 +385,10 @@ class PullRequestsTools:
             Field(max_length=15, description="Slugs of teams (of the repository's organization) to ask."),
         ] = None,
     ) -> ReviewersResult:
-        """Ask people or teams to review a pull request. Returns everyone whose review is now requested."""
+        """Request reviews of a pull request from people or teams; those already asked stay asked.
+
+        Returns everyone whose review is now requested.
+        """
         if not reviewers and not team_reviewers:
             raise InvalidArguments("give reviewers or team_reviewers", errors=[("reviewers", "missing")])
         payload: dict[str, Any] = {}
@@ -449,10 +399,4 @@ class PullRequestsTools:
         response = await ctx.http.post(
             repo_path(owner, repo, "pulls", pull_number, "requested_reviewers"), json=payload, idempotent=True
         )
-        data = response.json_object()
-        return ReviewersResult(
-            number=data.get("number") or pull_number,
-            requested_reviewers=logins(data.get("requested_reviewers")),
-            requested_teams=[t.get("slug") for t in data.get("requested_teams") or [] if t.get("slug")],
-            url=data.get("html_url"),
-        )
+        return ReviewersResult.from_api(response.json_object(), pull_number)

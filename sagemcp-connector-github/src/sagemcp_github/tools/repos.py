@@ -1,4 +1,4 @@
-"""`repos` tools: repositories, file contents and trees, branches, commits, tags and releases."""
+"""`repos` tools: repositories, file contents and trees, branches, commits, tags, releases, and their search."""
 
 from __future__ import annotations
 
@@ -23,9 +23,12 @@ from ..models import (
     LIST_BODY_LIMIT,
     Branch,
     BranchList,
+    CodeSearchHit,
+    CodeSearchResult,
     Commit,
     CommitDetail,
     CommitList,
+    CommitSearchResult,
     Comparison,
     Contributor,
     ContributorList,
@@ -35,16 +38,14 @@ from ..models import (
     Release,
     ReleaseList,
     RepoList,
+    RepoSearchResult,
     RepoStats,
     Tag,
     TagList,
-    TreeEntry,
     TreePage,
-    body,
-    login,
 )
 from ..models import Repo as RepoModel
-from ._common import bounded_files
+from ._common import Order, Query, bounded_files, search_params, search_result
 
 __all__ = ["ReposTools"]
 
@@ -72,6 +73,7 @@ Branchname = Annotated[
     str | None, Field(max_length=255, description="Branch to commit to; omit for the default branch.")
 ]
 Message = Annotated[str, Field(min_length=1, max_length=10_000, description="The commit message.")]
+FileText = Annotated[str, Field(max_length=1_000_000, description="The complete text of the file.")]
 
 
 class ReposTools:
@@ -127,7 +129,7 @@ class ReposTools:
         return RepoModel.from_api(response.json_object())
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
-    async def get_repo_stats(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoStats:
+    async def get_repository_stats(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoStats:
         """Get a repository's statistics: stars, forks, watchers, open issues, size, languages and commit activity.
 
         Languages are shares of the code in percent; activity is the commit count of the last 4
@@ -136,31 +138,11 @@ class ReposTools:
         """
         info = (await ctx.http.get(repo_path(owner, repo))).json_object()
         languages = (await ctx.http.get(repo_path(owner, repo, "languages"))).json_object()
-        total = sum(v for v in languages.values() if isinstance(v, int)) or 1
-        shares = {
-            name: round(100 * size / total, 1)
-            for name, size in sorted(languages.items(), key=lambda kv: -kv[1])
-            if isinstance(size, int)
-        }
-        stats = RepoStats(
-            full_name=info.get("full_name") or f"{owner}/{repo}",
-            stars=info.get("stargazers_count"),
-            forks=info.get("forks_count"),
-            watchers=info.get("subscribers_count"),
-            open_issues=info.get("open_issues_count"),
-            size_kb=info.get("size"),
-            languages=shares,
-            url=info.get("html_url"),
-        )
         participation = await ctx.http.get(repo_path(owner, repo, "stats", "participation"))
-        if participation.status == 200 and participation.content.strip():
-            weekly = participation.json().get("all") if isinstance(participation.json(), dict) else None
-            if isinstance(weekly, list) and all(isinstance(n, int) for n in weekly):
-                stats.commits_last_52_weeks = sum(weekly)
-                stats.commits_last_4_weeks = sum(weekly[-4:])
-        else:
-            stats.note = "GitHub is still computing commit statistics for this repository; call again in a few seconds."
-        return stats
+        # 202 (or an empty body) while GitHub computes the statistics; the model says so in `note`.
+        computed = participation.status == 200 and participation.content.strip()
+        stats = RepoStats.from_api(info, languages, participation.json_object() if computed else None)
+        return stats if stats.full_name else stats.model_copy(update={"full_name": f"{owner}/{repo}"})
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def list_contributors(
@@ -178,10 +160,7 @@ class ReposTools:
         response = await ctx.http.get(repo_path(owner, repo, "contributors"), params=page_params(limit, cursor))
         if response.status == 204 or not response.content.strip():
             return ContributorList(items=[])
-        items = [
-            Contributor(login=c.get("login") or "", contributions=c.get("contributions") or 0, type=c.get("type"))
-            for c in response.json_list(of=dict)
-        ]
+        items = [Contributor.from_api(c) for c in response.json_list(of=dict)]
         return ContributorList(items=items, next_cursor=next_cursor(response))
 
     # -- contents --------------------------------------------------------------------------
@@ -219,37 +198,24 @@ class ReposTools:
             return _directory(path, data)
         if not isinstance(data, dict):
             data = response.json_object()
-        kind = data.get("type") or "file"
-        common: dict[str, Any] = {
-            "path": data.get("path") or path,
-            "type": kind,
-            "sha": data.get("sha"),
-            "size": data.get("size"),
-            "url": data.get("html_url"),
-            "download_url": data.get("download_url"),
-        }
-        if kind == "symlink":
-            return FileContent(**common, target=data.get("target"))
-        if kind == "submodule":
-            return FileContent(**common, target=data.get("submodule_git_url"))
+        described = FileContent.from_api(data, path)
+        if described.type in ("symlink", "submodule"):
+            return described
         raw = await _file_bytes(ctx, where, ref, data)
         if raw is None:
-            size = data.get("size") or 0
-            return FileContent(
-                **common,
-                encoding=data.get("encoding"),
-                truncated=True,
-                note=f"The file is {size:,} bytes, too large to show here; download it from download_url, "
-                "or search inside it with github_search_code.",
+            return described.model_copy(
+                update={
+                    "encoding": data.get("encoding"),
+                    "truncated": True,
+                    "note": f"The file is {described.size or 0:,} bytes, too large to show here; download it from "
+                    "download_url, or search inside it with github_search_code.",
+                }
             )
         text = decode_text(raw)
         if text is None:
-            return FileContent(
-                **common,
-                binary=True,
-                note=f"Binary file ({len(raw):,} bytes); its content is not shown. Download it from download_url.",
-            )
-        return _text_window(FileContent(**common), text, start_line)
+            note = f"Binary file ({len(raw):,} bytes); its content is not shown. Download it from download_url."
+            return described.model_copy(update={"binary": True, "note": note})
+        return _text_window(described, text, start_line)
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repository_tree(
@@ -277,57 +243,57 @@ class ReposTools:
         response = await ctx.http.get(
             repo_path(owner, repo, "git", "trees", tree_ref), params={"recursive": "1" if recursive else None}
         )
-        data = response.json_object()
-        entries = [e for e in data.get("tree") or [] if isinstance(e, dict)]
-        prefix = (path_prefix or "").strip("/")
-        if prefix:
-            entries = [e for e in entries if str(e.get("path", "")).startswith(prefix + "/") or e.get("path") == prefix]
-        window = entries[offset : offset + limit]
-        return TreePage(
-            items=[TreeEntry(path=e.get("path") or "", type=e.get("type") or "", size=e.get("size")) for e in window],
-            next_cursor=offset_cursor(offset + limit, len(entries)),
-            sha=data.get("sha"),
-            total_entries=len(entries),
-            truncated_by_github=bool(data.get("truncated")),
+        tree = TreePage.from_api(response.json_object(), path_prefix=path_prefix)
+        return tree.model_copy(
+            update={
+                "items": tree.items[offset : offset + limit],
+                "next_cursor": offset_cursor(offset + limit, tree.total_entries),
+            }
         )
 
-    @tool(read_only=False, group="repos", destructive=True, idempotent=False, scopes=_SCOPES)
-    async def create_or_update_file(
+    @tool(read_only=False, group="repos", destructive=False, idempotent=False, scopes=_SCOPES)
+    async def create_file(
         self,
         ctx: ToolContext,
         owner: Owner,
         repo: Repo,
         path: Path,
-        content: Annotated[str, Field(max_length=1_000_000, description="The complete new text of the file.")],
+        content: FileText,
         message: Message,
         branch: Branchname = None,
+    ) -> FileCommit:
+        """Create a new file in one commit; GitHub refuses (422) if the path already exists.
+
+        To change an existing file use github_update_file. Creating files under
+        `.github/workflows` needs the `workflow` scope. Returns the new blob SHA and the commit.
+        """
+        return await _put_file(ctx, owner, repo, path, content, message, branch, None)
+
+    @tool(read_only=False, group="repos", destructive=True, idempotent=False, scopes=_SCOPES)
+    async def update_file(
+        self,
+        ctx: ToolContext,
+        owner: Owner,
+        repo: Repo,
+        path: Path,
+        content: FileText,
+        message: Message,
         sha: Annotated[
-            str | None,
+            str,
             Field(
                 pattern=r"^[0-9a-f]{40}$",
-                description="Blob SHA of the file being replaced (from github_get_file_content); required to "
-                "update an existing file, omitted to create a new one.",
+                description="Blob SHA of the file being replaced (from github_get_file_content).",
             ),
-        ] = None,
+        ],
+        branch: Branchname = None,
     ) -> FileCommit:
-        """Create a file, or replace an existing file's whole content, in one commit.
+        """Replace an existing file's whole content in one commit.
 
-        To update, pass the current blob `sha` from github_get_file_content (GitHub refuses a stale
-        one, so concurrent edits are not lost). Changing files under `.github/workflows` needs the
-        `workflow` scope. Returns the new blob SHA and the commit.
+        Pass the current blob `sha` from github_get_file_content: GitHub refuses a stale one (409),
+        so a concurrent edit is never overwritten. Changing files under `.github/workflows` needs
+        the `workflow` scope. Returns the new blob SHA and the commit.
         """
-        payload: dict[str, Any] = {
-            "message": message,
-            "content": base64.b64encode(content.encode("utf-8")).decode("ascii"),
-        }
-        if branch:
-            payload["branch"] = branch
-        if sha:
-            payload["sha"] = sha
-        response = await ctx.http.put(
-            repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False
-        )
-        return _file_commit(path, response.json_object())
+        return await _put_file(ctx, owner, repo, path, content, message, branch, sha)
 
     @tool(read_only=False, group="repos", destructive=True, idempotent=False, scopes=_SCOPES)
     async def delete_file(
@@ -354,7 +320,7 @@ class ReposTools:
         response = await ctx.http.delete(
             repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False
         )
-        result = _file_commit(path, response.json_object())
+        result = FileCommit.from_api(response.json_object(), path)
         return result.model_copy(update={"sha": None, "url": None})
 
     # -- branches -----------------------------------------------------------------------
@@ -432,8 +398,7 @@ class ReposTools:
         response = await ctx.http.post(
             repo_path(owner, repo, "git", "refs"), json={"ref": f"refs/heads/{name}", "sha": sha}
         )
-        data = response.json_object()
-        return Branch(name=name, sha=(data.get("object") or {}).get("sha") or sha, protected=False)
+        return Branch.from_ref(name, response.json_object(), sha)
 
     # -- commits ------------------------------------------------------------------------
 
@@ -485,27 +450,10 @@ class ReposTools:
         """
         response = await ctx.http.get(repo_path(owner, repo, "commits", segment(ref, "ref")))
         data = response.json_object()
-        inner = data.get("commit") or {}
-        author = inner.get("author") or {}
-        stats = data.get("stats") or {}
         files, omitted = bounded_files(
             [f for f in data.get("files") or [] if isinstance(f, dict)], max_files=COMMIT_FILE_LIMIT
         )
-        message, _ = body(inner.get("message"), 10_000, "open the commit URL for the whole message")
-        return CommitDetail(
-            sha=data.get("sha") or "",
-            message=message,
-            author=login(data.get("author")) or author.get("name"),
-            author_email=author.get("email"),
-            date=author.get("date"),
-            committer=login(data.get("committer")) or (inner.get("committer") or {}).get("name"),
-            parents=[p.get("sha") for p in data.get("parents") or [] if isinstance(p, dict) and p.get("sha")],
-            additions=stats.get("additions"),
-            deletions=stats.get("deletions"),
-            files=files,
-            files_omitted=omitted,
-            url=data.get("html_url"),
-        )
+        return CommitDetail.from_api(data, files, omitted)
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def compare_commits(
@@ -528,24 +476,11 @@ class ReposTools:
         basehead = f"{segment(base, 'base')}...{segment(head, 'head')}"
         response = await ctx.http.get(repo_path(owner, repo, "compare", basehead))
         data = response.json_object()
-        commits = [c for c in data.get("commits") or [] if isinstance(c, dict)]
         files, omitted = bounded_files(
             [f for f in data.get("files") or [] if isinstance(f, dict)], max_files=COMMIT_FILE_LIMIT
         )
-        total = data.get("total_commits")
-        shown = commits[-COMPARE_COMMIT_LIMIT:]  # the newest ones
-        return Comparison(
-            base=base,
-            head=head,
-            status=data.get("status"),
-            ahead_by=data.get("ahead_by"),
-            behind_by=data.get("behind_by"),
-            total_commits=total,
-            commits=[Commit.from_api(c) for c in shown],
-            commits_omitted=(total if isinstance(total, int) else len(commits)) - len(shown),
-            files=files,
-            files_omitted=omitted,
-            url=data.get("html_url"),
+        return Comparison.from_api(
+            data, base, head, max_commits=COMPARE_COMMIT_LIMIT, files=files, files_omitted=omitted
         )
 
     # -- tags and releases -----------------------------------------------------------------
@@ -636,7 +571,7 @@ class ReposTools:
     # -- creating repositories -------------------------------------------------------------
 
     @tool(read_only=False, group="repos", destructive=False, idempotent=True, scopes=_SCOPES)
-    async def fork_repository(
+    async def create_fork(
         self,
         ctx: ToolContext,
         owner: Owner,
@@ -682,16 +617,77 @@ class ReposTools:
         response = await ctx.http.post(path, json=payload)
         return RepoModel.from_api(response.json_object())
 
+    # -- search ----------------------------------------------------------------------------
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def search_repositories(
+        self,
+        ctx: ToolContext,
+        query: Annotated[str, Query("machine learning language:python stars:>1000")],
+        sort: Annotated[
+            Literal["stars", "forks", "help-wanted-issues", "updated"] | None,
+            Field(description="Sort key; omit for best match."),
+        ] = None,
+        order: Order = "desc",
+        limit: SmallPageLimit = 20,
+        cursor: Cursor = None,
+    ) -> RepoSearchResult:
+        """Search repositories by name, description, topic, language, stars and other qualifiers.
+
+        Use it to discover projects; `org:NAME` or `user:NAME` limits it to one account. Returns
+        repositories with description, language, stars and URL, and the total match count. The
+        query is GitHub's search syntax, passed unchanged.
+        """
+        response = await ctx.http.get(
+            "/search/repositories", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
+        )
+        return search_result(RepoSearchResult, response, RepoModel.from_api)
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def search_code(
+        self,
+        ctx: ToolContext,
+        query: Annotated[str, Query("addClass repo:jquery/jquery language:js")],
+        limit: PageLimit = 20,
+        cursor: Cursor = None,
+    ) -> CodeSearchResult:
+        """Search code across repositories (default branches only): file paths and matching snippets.
+
+        Qualifiers: `repo:`, `org:`, `path:`, `language:`, `extension:`. Read a hit with
+        github_get_file_content. GitHub allows about 10 code searches per minute.
+        """
+        response = await ctx.http.get(
+            "/search/code",
+            params=search_params(query, None, "desc", limit, cursor),
+            headers={"Accept": "application/vnd.github.text-match+json"},
+        )
+        return search_result(CodeSearchResult, response, CodeSearchHit.from_api)
+
+    @tool(read_only=True, group="repos", scopes=_SCOPES)
+    async def search_commits(
+        self,
+        ctx: ToolContext,
+        query: Annotated[str, Query("fix memory leak repo:octocat/Hello-World author-date:>2024-01-01")],
+        sort: Annotated[
+            Literal["author-date", "committer-date"] | None, Field(description="Sort key; omit for best match.")
+        ] = None,
+        order: Order = "desc",
+        limit: PageLimit = 20,
+        cursor: Cursor = None,
+    ) -> CommitSearchResult:
+        """Search commits by message and by qualifiers such as `repo:`, `author:`, `committer-date:`.
+
+        Searches default branches only. Returns SHA, repository, first line of the message, author and date.
+        """
+        response = await ctx.http.get("/search/commits", params=search_params(query, sort, order, limit, cursor))
+        return search_result(CommitSearchResult, response, Commit.from_api)
+
 
 # -- helpers --------------------------------------------------------------------------------
 
 
 def _directory(path: str, data: list[Any]) -> FileContent:
-    entries = [
-        DirEntry(name=e.get("name") or "", path=e.get("path") or "", type=e.get("type") or "", size=e.get("size"))
-        for e in data
-        if isinstance(e, dict)
-    ]
+    entries = [DirEntry.from_api(e) for e in data if isinstance(e, dict)]
     shown = entries[:DIR_ENTRY_LIMIT]
     note = None
     if len(entries) > len(shown):
@@ -760,15 +756,21 @@ def _text_window(result: FileContent, text: str, start_line: int) -> FileContent
     )
 
 
-def _file_commit(path: str, data: dict[str, Any]) -> FileCommit:
-    content = data.get("content") or {}
-    commit = data.get("commit") or {}
-    message = commit.get("message")
-    return FileCommit(
-        path=content.get("path") or path.strip("/"),
-        sha=content.get("sha"),
-        commit_sha=commit.get("sha"),
-        commit_message=message.split("\n", 1)[0] if isinstance(message, str) else None,
-        commit_url=commit.get("html_url"),
-        url=content.get("html_url"),
-    )
+async def _put_file(
+    ctx: ToolContext,
+    owner: str,
+    repo: str,
+    path: str,
+    content: str,
+    message: str,
+    branch: str | None,
+    sha: str | None,
+) -> FileCommit:
+    """`PUT .../contents/{path}`: a create without `sha`, a replace of that blob with it."""
+    payload: dict[str, Any] = {"message": message, "content": base64.b64encode(content.encode("utf-8")).decode("ascii")}
+    if branch:
+        payload["branch"] = branch
+    if sha:
+        payload["sha"] = sha
+    response = await ctx.http.put(repo_path(owner, repo, "contents", file_path(path)), json=payload, idempotent=False)
+    return FileCommit.from_api(response.json_object(), path)

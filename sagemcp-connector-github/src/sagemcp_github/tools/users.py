@@ -1,9 +1,8 @@
-"""`users` tools: people and organizations on GitHub, their activity and statistics."""
+"""`users` tools: people and organizations on GitHub, their activity and statistics, and user search."""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -15,8 +14,7 @@ from .._pagination import next_cursor, page_params
 from .._params import PageLimit, Username, segment
 from .._scopes import ORG_READ
 from ..models import Event, EventList, Organization, OrganizationList, User, UserSearchResult, UserStats
-from ._common import search_result
-from .search import search_params
+from ._common import Order, Query, search_params, search_result
 
 __all__ = ["UsersTools"]
 
@@ -46,7 +44,7 @@ class UsersTools:
         return User.from_api(response.json_object())
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
-    async def search_users_by_email(
+    async def find_users_by_email(
         self,
         ctx: ToolContext,
         email: Annotated[
@@ -95,19 +93,10 @@ class UsersTools:
     ) -> Organization:
         """Get an organization's profile: name, description, location, blog, public repository count and URL."""
         response = await ctx.http.get(f"/orgs/{segment(org, 'org')}")
-        data = response.json_object()
-        result = Organization.from_api(data)
-        return result.model_copy(
-            update={
-                "location": data.get("location") or None,
-                "blog": data.get("blog") or None,
-                "public_repos": data.get("public_repos"),
-                "created_at": data.get("created_at"),
-            }
-        )
+        return Organization.from_api(response.json_object())
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
-    async def get_user_activity(
+    async def list_user_events(
         self, ctx: ToolContext, username: OptionalUsername = None, limit: PageLimit = 30, cursor: Cursor = None
     ) -> EventList:
         """List a user's recent activity, newest first: pushes, issues and pull requests opened or closed, comments.
@@ -116,7 +105,7 @@ class UsersTools:
         most 300 events.
         """
         if username is None:
-            username = (await ctx.http.get("/user")).json_object().get("login") or ""
+            username = User.from_api((await ctx.http.get("/user")).json_object()).login
         response = await ctx.http.get(
             f"/users/{segment(username, 'username')}/events", params=page_params(limit, cursor)
         )
@@ -136,25 +125,25 @@ class UsersTools:
             f"/users/{segment(username, 'username')}/repos",
             params={"type": "owner", "sort": "pushed", "per_page": _STATS_REPOS},
         )
-        repos = [r for r in response.json_list(of=dict) if not r.get("fork")]
-        languages = Counter(str(r["language"]) for r in repos if r.get("language"))
-        ranked = sorted(repos, key=lambda r: -(r.get("stargazers_count") or 0))
-        public = user.get("public_repos")
-        note = None
-        if isinstance(public, int) and public > _STATS_REPOS:
-            note = f"Counted over the {_STATS_REPOS} most recently pushed of {public} public repositories."
-        return UserStats(
-            login=user.get("login") or username,
-            name=user.get("name") or None,
-            public_repos=public,
-            followers=user.get("followers"),
-            following=user.get("following"),
-            created_at=user.get("created_at"),
-            repos_counted=len(repos),
-            total_stars=sum(r.get("stargazers_count") or 0 for r in repos),
-            total_forks=sum(r.get("forks_count") or 0 for r in repos),
-            top_languages=dict(languages.most_common(5)),
-            most_starred=[r.get("full_name") or "" for r in ranked[:5]],
-            note=note,
-            url=user.get("html_url"),
-        )
+        stats = UserStats.from_api(user, response.json_list(of=dict), sample=_STATS_REPOS)
+        return stats if stats.login else stats.model_copy(update={"login": username})
+
+    @tool(read_only=True, group="users", scopes=_SCOPES)
+    async def search_users(
+        self,
+        ctx: ToolContext,
+        query: Annotated[str, Query("tom location:london followers:>100")],
+        sort: Annotated[
+            Literal["followers", "repositories", "joined"] | None, Field(description="Sort key; omit for best match.")
+        ] = None,
+        order: Order = "desc",
+        limit: PageLimit = 20,
+        cursor: Cursor = None,
+    ) -> UserSearchResult:
+        """Search users and organizations by login, name, location, followers and similar qualifiers.
+
+        Add `type:user` or `type:org` for one kind. Returns logins and profile URLs; get details
+        with github_get_user. The query is GitHub's search syntax, passed unchanged.
+        """
+        response = await ctx.http.get("/search/users", params=search_params(query, sort, order, limit, cursor))
+        return search_result(UserSearchResult, response, User.from_api)

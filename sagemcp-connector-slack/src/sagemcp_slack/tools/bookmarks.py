@@ -10,33 +10,17 @@ from .. import _api
 from .._pagination import make_cursor, read_cursor
 from .._params import DEFAULT_LIMIT, ChannelArg, LimitArg
 from .._resolve import Names
-from .._time import ts_to_iso
+from .._scopes import CONVERSATION_READ
 from ..models import Bookmark, BookmarkPage
 
-__all__ = ["BookmarkTools", "bookmark_from"]
-
-
-def bookmark_from(raw: dict[str, object]) -> Bookmark:
-    def text(key: str) -> str | None:
-        value = raw.get(key)
-        return value if isinstance(value, str) and value else None
-
-    created = raw.get("date_created")
-    return Bookmark(
-        id=str(raw.get("id")),
-        title=text("title"),
-        link=text("link"),
-        emoji=text("emoji"),
-        type=text("type"),
-        created=ts_to_iso(created if isinstance(created, int | float | str) else None),
-    )
+__all__ = ["BookmarkTools"]
 
 
 class BookmarkTools:
     """Reading channel bookmarks."""
 
-    @tool(read_only=True, group="bookmarks", scopes=("bookmarks:read",))
-    async def bookmarks_list(
+    @tool(read_only=True, group="bookmarks", scopes=("bookmarks:read", *CONVERSATION_READ))
+    async def list_bookmarks(
         self,
         ctx: ToolContext,
         channel: ChannelArg,
@@ -47,8 +31,9 @@ class BookmarkTools:
         state = read_cursor(cursor)
         start = int(state.get("o", 0)) if state else 0
         channel_id = await Names(ctx).channel_id(channel)
-        data = await _api.read(ctx, "bookmarks.list", {"channel_id": channel_id})
-        items = [bookmark_from(b) for b in data.get("bookmarks") or () if isinstance(b, dict)]
+        # bookmarks.list answers every bookmark at once: paged here by offset.
+        _, raw = await _api.read_list(ctx, "bookmarks.list", "bookmarks", dict, {"channel_id": channel_id})
+        items = [Bookmark.from_api(b) for b in raw]
         more = start + limit < len(items)
         return BookmarkPage(
             items=items[start : start + limit],

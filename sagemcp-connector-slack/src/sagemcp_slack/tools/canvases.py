@@ -15,8 +15,7 @@ from .. import _api
 from .._api import obj
 from .._files import check_file_url
 from .._html import html_to_markdown
-from .._resolve import Names, user_label
-from .._time import ts_to_iso
+from .._resolve import Names
 from ..models import Canvas
 
 __all__ = ["CANVAS_ID", "CanvasTools"]
@@ -37,7 +36,7 @@ class CanvasTools:
     """Reading canvases."""
 
     @tool(read_only=True, group="canvases", scopes=("files:read",))
-    async def canvases_read(self, ctx: ToolContext, canvas_id: CANVAS_ID) -> Canvas:
+    async def get_canvas(self, ctx: ToolContext, canvas_id: CANVAS_ID) -> Canvas:
         """Read a canvas: its title, owner, dates, link and content as Markdown.
 
         Use it for canvases linked in messages or channel headers (their id starts with F).
@@ -51,8 +50,7 @@ class CanvasTools:
             )
         names = Names(ctx)
         owner = file.get("user")
-        if isinstance(owner, str):
-            await names.resolve_users([owner])
+        await names.resolve_users([owner] if isinstance(owner, str) else [])
         markdown: str | None = None
         cut = False
         url = file.get("url_private_download") or file.get("url_private")
@@ -63,14 +61,4 @@ class CanvasTools:
             if "html" in content_type or text.lstrip().startswith("<"):
                 text = html_to_markdown(text)
             markdown, cut = clip(text, CANVAS_TEXT_LIMIT, "open the canvas in Slack for the rest")
-        known = names.users.get(owner) if isinstance(owner, str) else None
-        return Canvas(
-            id=canvas_id,
-            title=file.get("title") if isinstance(file.get("title"), str) else None,
-            created=ts_to_iso(file.get("created")),
-            updated=ts_to_iso(file.get("updated") or file.get("created")),
-            owner=(user_label(known) if known else owner) if isinstance(owner, str) else None,
-            permalink=file.get("permalink") if isinstance(file.get("permalink"), str) else None,
-            markdown=markdown,
-            truncated=cut,
-        )
+        return Canvas.from_api({**file, "id": canvas_id}, markdown=markdown, truncated=cut, users=names.user_names())

@@ -1,4 +1,9 @@
-"""Group `canvases_write`: creating canvases from Markdown."""
+"""Group `canvases_write`: creating canvases from Markdown.
+
+Off unless a tenant enables the group: a canvas is a document in the workspace, and a
+channel canvas sits in the channel's header for everyone. A channel canvas checks the
+connector's `allowed_channels` first.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,12 @@ from typing import Annotated
 from pydantic import Field
 
 from sagemcp.context import ToolContext
-from sagemcp.errors import UpstreamBadResponse
 from sagemcp.tools import tool
 
 from .. import _api
-from .._guard import ensure_writable
+from .._config import SlackConfig
+from .._guard import writable_channel
 from .._params import ChannelArg
-from .._resolve import Names
 from .._scopes import CONVERSATION_READ
 from ..models import CreatedCanvas
 
@@ -24,9 +28,9 @@ class CanvasWriteTools:
     """Creating canvases."""
 
     @tool(read_only=False, group="canvases_write", scopes=("canvases:write", *CONVERSATION_READ))
-    async def canvases_create(
+    async def create_canvas(
         self,
-        ctx: ToolContext,
+        ctx: ToolContext[SlackConfig],
         title: Annotated[str, Field(min_length=1, max_length=255, description="Canvas title.")],
         markdown: Annotated[
             str | None, Field(max_length=100_000, description="Content in Markdown (headings, lists, links...).")
@@ -39,9 +43,7 @@ class CanvasWriteTools:
         """Create a canvas from Markdown: standalone, or as a channel's canvas. Returns its id."""
         content = {"type": "markdown", "markdown": markdown} if markdown else None
         if channel:
-            names = Names(ctx)
-            channel_id = await names.channel_id(channel)
-            await ensure_writable(ctx, names, channel_id)
+            _, channel_id = await writable_channel(ctx, channel)
             data = await _api.write(
                 ctx,
                 "conversations.canvases.create",
@@ -50,7 +52,4 @@ class CanvasWriteTools:
         else:
             channel_id = None
             data = await _api.write(ctx, "canvases.create", {"title": title, "document_content": content})
-        canvas_id = data.get("canvas_id")
-        if not isinstance(canvas_id, str) or not canvas_id:
-            raise UpstreamBadResponse("Slack created no canvas id; check the workspace's canvases.", provider="slack")
-        return CreatedCanvas(id=canvas_id, channel=channel_id)
+        return CreatedCanvas.from_api(data, channel=channel_id)

@@ -1,5 +1,9 @@
 """Group `files_write`: uploading a file with Slack's two-step external upload.
 
+Off unless a tenant enables the group: a file, once shared, is seen by everyone in the
+channel, and its bytes come from the model. A shared upload checks the connector's
+`allowed_channels` first.
+
 `files.upload` was retired by Slack (new apps lost it in 2024, every app on 2025-11-12).
 The current flow, modelled from Slack's documentation:
 
@@ -28,11 +32,11 @@ from sagemcp.errors import InvalidArguments, UpstreamBadResponse
 from sagemcp.tools import tool
 
 from .. import _api
+from .._config import SlackConfig
 from .._files import check_file_url
-from .._guard import ensure_writable
+from .._guard import writable_channel
 from .._mrkdwn import to_mrkdwn
 from .._params import ChannelArg, TsArg
-from .._resolve import Names
 from .._scopes import CONVERSATION_READ
 from ..models import UploadedFile
 
@@ -46,9 +50,9 @@ class FileWriteTools:
     """Uploading files."""
 
     @tool(read_only=False, group="files_write", scopes=("files:write", *CONVERSATION_READ))
-    async def files_upload(
+    async def upload_file(
         self,
-        ctx: ToolContext,
+        ctx: ToolContext[SlackConfig],
         filename: Annotated[
             str,
             Field(
@@ -102,9 +106,7 @@ class FileWriteTools:
             )
         channel_id: str | None = None
         if channel:
-            names = Names(ctx)
-            channel_id = await names.channel_id(channel)
-            await ensure_writable(ctx, names, channel_id)
+            _, channel_id = await writable_channel(ctx, channel)
 
         ticket = await _api.write_form(ctx, "files.getUploadURLExternal", {"filename": filename, "length": len(data)})
         upload_url, file_id = ticket.get("upload_url"), ticket.get("file_id")
@@ -127,14 +129,6 @@ class FileWriteTools:
                 "initial_comment": to_mrkdwn(initial_comment) if initial_comment else None,
             },
         )
-        files = [f for f in done.get("files") or () if isinstance(f, dict)]
-        info = next((f for f in files if f.get("id") == file_id), files[0] if files else {"id": file_id})
-        size = info.get("size")
-        return UploadedFile(
-            id=str(info.get("id") or file_id),
-            title=info.get("title") if isinstance(info.get("title"), str) else title or filename,
-            name=info.get("name") if isinstance(info.get("name"), str) else filename,
-            permalink=info.get("permalink") if isinstance(info.get("permalink"), str) else None,
-            channel=channel_id,
-            size=size if isinstance(size, int) else len(data),
+        return UploadedFile.from_api(
+            done, file_id=file_id, filename=filename, title=title, size=len(data), channel=channel_id
         )

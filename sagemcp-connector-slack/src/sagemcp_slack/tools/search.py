@@ -11,9 +11,8 @@ from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
-from .._api import obj
-from .._convert import render_messages
-from .._pagination import fit_budget, make_cursor, read_cursor
+from .._messages import render_messages
+from .._pagination import fit_budget, make_cursor, read_cursor, search_paging
 from .._params import DEFAULT_LIMIT, ChannelArg, LimitArg, UserArg, WindowArg
 from .._resolve import USER_ID_RE, Names
 from .._time import parse_window, search_date
@@ -88,14 +87,10 @@ class SearchTools:
             "search.messages",
             {"query": full_query, "count": count, "page": page, "sort": order, "sort_dir": "desc", "highlight": False},
         )
-        block = obj(data.get("messages"))
-        matches = [m for m in block.get("matches") or () if isinstance(m, dict)][skip:]
-        messages = await render_messages(Names(ctx), matches)
+        matches, pages, total = search_paging(data)
+        messages = await render_messages(Names(ctx), matches[skip:])
         kept, cut = fit_budget(messages, _size)
-        paging = obj(block.get("paging"))
-        pages = paging.get("pages")
-        total = paging.get("total")
-        more = isinstance(pages, int) and page < pages
+        more = pages is not None and page < pages
         if cut:
             # The rest of this Slack page comes first: same page, skipping what was shown.
             next_cursor = make_cursor(q=full_query, p=page, n=count, sort=order, o=skip + len(kept))
@@ -108,5 +103,5 @@ class SearchTools:
             next_cursor=next_cursor,
             truncated=cut,
             query=full_query,
-            total=total if isinstance(total, int) else None,
+            total=total,
         )

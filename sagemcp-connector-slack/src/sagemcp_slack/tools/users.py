@@ -13,11 +13,10 @@ from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
-from .._convert import user_from, usergroup_from
 from .._pagination import make_cursor, read_cursor, slack_next_cursor
 from .._params import DEFAULT_LIMIT, LimitArg, UserArg
 from .._resolve import Names
-from ..models import Member, MemberPage, User, UserGroupPage, UserPage
+from ..models import Member, MemberPage, User, UserGroup, UserGroupPage, UserPage
 
 __all__ = ["UserTools"]
 
@@ -33,7 +32,7 @@ class UserTools:
     """Looking people and user groups up."""
 
     @tool(read_only=True, group="users", scopes=("users:read",))
-    async def users_list(
+    async def list_users(
         self,
         ctx: ToolContext,
         include_bots: Annotated[bool, Field(description="Include bot users and apps.")] = False,
@@ -43,36 +42,37 @@ class UserTools:
     ) -> UserPage:
         """List the workspace's people: id, @handle, display and real name, title, email (if permitted).
 
-        Use it to browse members; to find one person use slack_users_lookup_by_handle or
-        slack_users_lookup_by_email. Bots and deactivated accounts are left out unless asked
-        for, so a page may hold fewer than `limit` people; follow next_cursor for more.
+        Use it to browse members; to find one person use slack_get_user (id, @handle or
+        email) or slack_find_user_by_handle (also matches display names). Bots and deactivated
+        accounts are left out unless asked for, so a page may hold fewer than `limit` people;
+        follow next_cursor for more.
         """
         state = read_cursor(cursor)
-        data = await _api.read(ctx, "users.list", {"limit": limit, "cursor": state.get("c") if state else None})
+        data, members = await _api.read_list(
+            ctx, "users.list", "members", dict, {"limit": limit, "cursor": state.get("c") if state else None}
+        )
         users = []
-        for member in data.get("members") or ():
-            if not isinstance(member, dict):
-                continue
+        for member in members:
             if (member.get("is_bot") or member.get("id") == "USLACKBOT") and not include_bots:
                 continue
             if member.get("deleted") and not include_deactivated:
                 continue
-            users.append(user_from(member))
+            users.append(User.from_api(member))
         following = slack_next_cursor(data)
         return UserPage(items=users, next_cursor=make_cursor(c=following) if following else None)
 
     @tool(read_only=True, group="users", scopes=("users:read",))
-    async def users_info(self, ctx: ToolContext, user: UserArg) -> User:
+    async def get_user(self, ctx: ToolContext, user: UserArg) -> User:
         """Get one person's profile by user id, @handle or email: names, title, email, time zone, status."""
         names = Names(ctx)
         user_id = await names.user_id(user)
         if user_id not in names.users:
             data = await _api.read(ctx, "users.info", {"user": user_id})
             names.remember_user(data.get("user"))
-        return user_from(names.users.get(user_id) or {"id": user_id})
+        return User.from_api(names.users.get(user_id) or {"id": user_id})
 
     @tool(read_only=True, group="users", scopes=("users:read", "users:read.email"))
-    async def users_lookup_by_email(
+    async def find_user_by_email(
         self,
         ctx: ToolContext,
         email: Annotated[
@@ -89,10 +89,10 @@ class UserTools:
         user = data.get("user")
         if not isinstance(user, dict):
             raise LookupFailed(f"no Slack user has the email address {email}")
-        return user_from(user)
+        return User.from_api(user)
 
     @tool(read_only=True, group="users", scopes=("users:read",))
-    async def users_lookup_by_handle(
+    async def find_user_by_handle(
         self,
         ctx: ToolContext,
         handle: Annotated[
@@ -108,10 +108,10 @@ class UserTools:
         Reads the member list (up to 10,000 people), so prefer user ids when you have them.
         """
         names = Names(ctx)
-        return user_from(await names.find_user(handle))
+        return User.from_api(await names.find_user(handle))
 
     @tool(read_only=True, group="users", scopes=("usergroups:read",))
-    async def usergroups_list(
+    async def list_user_groups(
         self,
         ctx: ToolContext,
         include_disabled: Annotated[bool, Field(description="Include disabled user groups.")] = False,
@@ -121,14 +121,16 @@ class UserTools:
         """List user groups (@team handles): id, handle, name, description and member count."""
         state = read_cursor(cursor)
         start = _offset(state)
-        data = await _api.read(ctx, "usergroups.list", {"include_count": True, "include_disabled": include_disabled})
-        groups = [usergroup_from(g) for g in data.get("usergroups") or () if isinstance(g, dict)]
+        _, raw = await _api.read_list(
+            ctx, "usergroups.list", "usergroups", dict, {"include_count": True, "include_disabled": include_disabled}
+        )
+        groups = [UserGroup.from_api(g) for g in raw]
         page = groups[start : start + limit]
         more = start + limit < len(groups)
         return UserGroupPage(items=page, next_cursor=make_cursor(o=start + limit) if more else None)
 
     @tool(read_only=True, group="users", scopes=("usergroups:read", "users:read"))
-    async def usergroups_users_list(
+    async def list_user_group_members(
         self,
         ctx: ToolContext,
         usergroup: Annotated[
@@ -147,20 +149,12 @@ class UserTools:
         group_id = usergroup.strip()
         if not _USERGROUP_ID_RE.match(group_id):
             wanted = group_id.lstrip("@").lower()
-            data = await _api.read(ctx, "usergroups.list", {"include_disabled": False})
-            match = next(
-                (
-                    g
-                    for g in data.get("usergroups") or ()
-                    if isinstance(g, dict) and str(g.get("handle", "")).lower() == wanted
-                ),
-                None,
-            )
+            _, raw = await _api.read_list(ctx, "usergroups.list", "usergroups", dict, {"include_disabled": False})
+            match = next((g for g in map(UserGroup.from_api, raw) if (g.handle or "").lower() == wanted), None)
             if match is None:
-                raise LookupFailed(f"no user group has the handle @{wanted}; list them with slack_usergroups_list")
-            group_id = str(match["id"])
-        data = await _api.read(ctx, "usergroups.users.list", {"usergroup": group_id})
-        ids = [u for u in data.get("users") or () if isinstance(u, str)]
+                raise LookupFailed(f"no user group has the handle @{wanted}; list them with slack_list_user_groups")
+            group_id = match.id
+        _, ids = await _api.read_list(ctx, "usergroups.users.list", "users", str, {"usergroup": group_id})
         if start > len(ids):
             raise InvalidArguments("cursor is past the end of the list", errors=[("cursor", "past the end")])
         page = ids[start : start + limit]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import uuid
@@ -11,76 +10,79 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http import EventStore
+from mcp.server.streamable_http import StreamableHTTPServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from .. import __version__
 from ..credentials import CredentialManager
-from ..errors import AccessDenied, LookupFailed, SageMCPError
+from ..errors import AccessDenied, LimitReached, LookupFailed, SageMCPError
 from ..oauth import OAuthFlows
 from ..registry import ConnectorRegistry
 from ..store import TenantStore
 from ..upstream import UpstreamClient
-from ._auth import AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator
+from ._auth import AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
 from ._handlers import Handlers, HandlerSettings, ToolCallObserver
+from ._http import (
+    browser_response,
+    error_body,
+    header,
+    jsonrpc_problem,
+    limit_response,
+    read_body,
+    refuse_invalid_ids,
+    replaying,
+    stateless_get_response,
+    wants_event_stream,
+)
 from ._resolve import CallScope, Resolver
+from ._settings import McpSettings
+from ._streams import CLOSE_REASONS, STREAM_KINDS, SessionSlot, StreamGuard
 from ._websocket import serve_websocket
+
+__all__ = ["McpApp", "McpSettings", "McpUsage", "create_mcp_app", "error_response"]
 
 logger = logging.getLogger("sagemcp.mcp")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_SESSION_HEADER = b"mcp-session-id"
+_VERSION_HEADER = b"mcp-protocol-version"
 
 
-@dataclass
-class McpSettings:
-    """How the MCP endpoints behave. The defaults are the fastest safe choice: stateless JSON responses."""
+@dataclass(frozen=True)
+class McpUsage:
+    """What the MCP endpoints of this process hold open now, and what they refused or closed since start.
 
-    stateful: bool = False
-    """Keep sessions (needed for server-to-client requests: sampling, elicitation, streamed progress and logs)."""
-    json_response: bool = True
-    """Answer stateless requests with plain JSON instead of an SSE stream. Ignored when `stateful`."""
-    max_result_chars: int = 100_000
-    """Cap on a tool result's text (about 25,000 tokens); longer text is cut with a marker."""
-    max_body_bytes: int = 4 * 1024 * 1024
-    cache_ttl: float = 5.0
-    """Seconds a process may serve a cached tenant, connector, credential or API key."""
-    allowed_hosts: list[str] | None = None
-    """Host header values accepted (DNS-rebinding protection); None disables the check."""
-    allowed_origins: list[str] | None = None
-    session_idle_timeout: float = 1800.0
-    max_sessions: int = 10_000
-    legacy_sse: bool = True
-    websocket: bool = True
-    event_store: EventStore | None = None
-    retry_interval: int | None = None
-    server_name: str = "sagemcp"
-    server_version: str = __version__
-    www_authenticate: str = 'Bearer realm="sagemcp"'
+    Totals only, keyed by fixed names (metrics labels): per-tenant counts stay in the adapter.
+    """
 
-    @classmethod
-    def for_local_bind(cls, port: int, **kwargs: Any) -> McpSettings:
-        """Settings with DNS-rebinding protection for a server bound to localhost on `port`."""
-        hosts = [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"]
-        origins = [f"http://{h}" for h in hosts]
-        return cls(allowed_hosts=hosts, allowed_origins=origins, **kwargs)
+    sessions: int
+    """Stateful sessions open."""
+    streams: dict[str, int]
+    """Open streams by transport: `sse` (legacy), `get` (`GET /mcp`), `websocket`."""
+    refused: dict[str, int]
+    """New sessions and streams refused, by the limit reached (`sagemcp.mcp.LIMITS`)."""
+    closed: dict[str, int]
+    """Streams the server closed, by reason: `idle`, `revoked` (the caller lost access)."""
 
-    def transport_security(self) -> TransportSecuritySettings | None:
-        if self.allowed_hosts is None and self.allowed_origins is None:
-            return None
-        return TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=list(self.allowed_hosts or []),
-            allowed_origins=list(self.allowed_origins or []),
-        )
+
+class _SessionManager(StreamableHTTPSessionManager):
+    """The SDK's session manager, telling the stream guard when a session is discarded (DELETE,
+    idle timeout, crash, termination), so that its room in the quotas is given back exactly then."""
+
+    guard: StreamGuard
+
+    async def _discard_session(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
+        self.guard.session_ended(session_id)
+        await super()._discard_session(session_id, transport)
 
 
 @dataclass
@@ -98,14 +100,17 @@ class McpApp:
     settings: McpSettings
     upstream: UpstreamClient
     owns_upstream: bool
-    _manager: StreamableHTTPSessionManager = field(init=False, repr=False)
+    guard: StreamGuard = field(init=False, repr=False)
+    """Open sessions and streams: quotas, idle timeouts, re-admission (see `sagemcp.mcp._streams`)."""
+    _manager: _SessionManager = field(init=False, repr=False)
     _sse: SseServerTransport = field(init=False, repr=False)
     _asgi: Starlette = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.server = self.handlers.build_server()
         security = self.settings.transport_security()
-        self._manager = StreamableHTTPSessionManager(
+        self.guard = StreamGuard(self.settings, self._still_admitted, self._end_session)
+        self._manager = _SessionManager(
             app=self.server,
             stateless=not self.settings.stateful,
             json_response=self.settings.json_response and not self.settings.stateful,
@@ -116,6 +121,7 @@ class McpApp:
             event_store=self.settings.event_store,
             retry_interval=self.settings.retry_interval,
         )
+        self._manager.guard = self.guard
         self._sse = SseServerTransport("/messages/", security, self.settings.max_body_bytes)
         self._asgi = Starlette(routes=self.routes(), lifespan=lambda _app: self.lifespan())
 
@@ -128,20 +134,45 @@ class McpApp:
         # The SDK's session manager exposes no count; its session table is the one source.
         return len(self._manager._server_instances)
 
+    @property
+    def usage(self) -> McpUsage:
+        """Open sessions and streams, refusals by limit and closures by reason (for metrics; safe from any thread)."""
+        guard = self.guard
+        return McpUsage(
+            sessions=self.open_sessions,
+            streams={kind: guard.open_by_kind[kind] for kind in STREAM_KINDS},
+            refused={**guard.sessions.refused, **guard.streams.refused},
+            closed={reason: guard.closed[reason] for reason in CLOSE_REASONS},
+        )
+
+    def check_streams(self) -> None:
+        """Re-admit every open stream and session now, closing those whose caller lost access.
+
+        Called when this process invalidates its API keys or a tenant; the periodic check
+        covers changes made elsewhere.
+        """
+        self.guard.wake()
+
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         async with self._manager.run():
             try:
-                yield
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self.guard.watch)
+                    try:
+                        yield
+                    finally:
+                        tg.cancel_scope.cancel()
             finally:
                 if self.owns_upstream:
                     await self.upstream.aclose()
 
     def routes(self) -> list[BaseRoute]:
         one = "/{tenant}/connectors/{connector}"
+        streamable = _Endpoint(self, self._streamable, explain_to_browsers=True)
         routes: list[BaseRoute] = [
-            Route(one + "/mcp", _Endpoint(self, self._streamable), methods=["GET", "POST", "DELETE"]),
-            Route("/{tenant}/mcp", _Endpoint(self, self._streamable), methods=["GET", "POST", "DELETE"]),
+            Route(one + "/mcp", streamable, methods=["GET", "POST", "DELETE"]),
+            Route("/{tenant}/mcp", streamable, methods=["GET", "POST", "DELETE"]),
         ]
         if self.settings.legacy_sse:
             for base in (one, "/{tenant}"):
@@ -155,9 +186,73 @@ class McpApp:
     # -- transports ----------------------------------------------------------------------
 
     async def _streamable(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        version = header(scope, _VERSION_HEADER)
+        handshake_era = version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
+        if method == "POST":
+            session = header(scope, _SESSION_HEADER) if self.settings.stateful else None
+            if session is not None:
+                self.guard.touch("get", session)
+            elif self.settings.stateful and handshake_era:
+                await self._open_session(scope, receive, send)
+                return
+            await refuse_invalid_ids(self._manager.handle_request, scope, receive, send)
+            return
+        if method == "GET" and handshake_era:
+            if not self.settings.stateful:
+                # No session, so nothing could ever be sent on the stream: say so rather than hold it open.
+                await stateless_get_response()(scope, receive, send)
+                return
+            session = header(scope, _SESSION_HEADER)
+            if session is not None:
+                try:
+                    stream = self.guard.open_stream("get", scope["sagemcp.call"], scope, session)
+                except LimitReached as exc:
+                    await limit_response(exc)(scope, receive, send)
+                    return
+                await self.guard.serve(stream, self._manager.handle_request, scope, receive, send)
+                return
         await self._manager.handle_request(scope, receive, send)
 
+    async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A stateful request without a session id, which opens one when the SDK accepts it: room is
+        reserved in the caller's session quota first, and kept only if a session is created."""
+        try:
+            slot: SessionSlot = self.guard.reserve_session(scope["sagemcp.call"])
+        except LimitReached as exc:
+            await limit_response(exc)(scope, receive, send)
+            return
+
+        async def binding_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and not slot.bound:
+                status = message["status"]
+                session = next((v.decode("latin-1") for k, v in message.get("headers", []) if k == _SESSION_HEADER), None)
+                if session is not None and status < 400:
+                    slot.bind(session, scope)
+                elif status == 503:
+                    self.guard.sessions.count_refusal("sessions")  # the SDK's own max_sessions
+            await send(message)
+
+        try:
+            await refuse_invalid_ids(self._manager.handle_request, scope, receive, binding_send)
+        finally:
+            slot.release()
+
+    async def _end_session(self, session_id: str) -> None:
+        """Terminate a stateful session (its caller lost access); the SDK then discards it."""
+        transport = self._manager._server_instances.get(session_id)
+        if transport is not None and not transport.is_terminated:
+            await transport.terminate()
+
     async def _sse_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            stream = self.guard.open_stream("sse", scope["sagemcp.call"], scope)
+        except LimitReached as exc:
+            await limit_response(exc)(scope, receive, send)
+            return
+        await self.guard.serve(stream, self._run_sse, scope, receive, send)
+
+    async def _run_sse(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The transport tells the client to POST to root_path + "/messages/": point it at this path's sibling.
         # `path` is the full request path (ASGI: it includes root_path when the app is mounted).
         path: str = scope["path"]
@@ -170,7 +265,23 @@ class McpApp:
                 await self.server.run(read_stream, write_stream, self.server.create_initialization_options())
 
     async def _sse_message(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._sse.handle_post_message(scope, receive, send)
+        """A message POSTed to a legacy SSE session. Malformed ones are the client's fault: answered
+        400 with a JSON-RPC error and one INFO line, never handed to the SDK (which logs a traceback)."""
+        body = await read_body(receive, self.settings.max_body_bytes)
+        if body is None:
+            limit = self.settings.max_body_bytes
+            await error_response(413, f"The message is larger than {limit} bytes.")(scope, receive, send)
+            return
+        problem = jsonrpc_problem(body)
+        if problem is not None:
+            code, message = problem
+            logger.info("legacy SSE message refused (request %s): %s", scope["state"].get("request_id"), message)
+            await JSONResponse(error_body(message, code), status_code=400)(scope, receive, send)
+            return
+        session = HTTPConnection(scope).query_params.get("session_id")
+        if session is not None:
+            self.guard.touch("sse", session)
+        await self._sse.handle_post_message(scope, replaying(body, receive), send)
 
     async def _websocket(self, ws: WebSocket) -> None:
         if not self._websocket_origin_allowed(ws):
@@ -180,9 +291,22 @@ class McpApp:
         if failure is not None:
             await ws.close(code=failure, reason=_close_reason(failure))
             return
-        await serve_websocket(
-            self.server, ws, readmit=lambda: self._admit_websocket(ws), readmit_after=self.settings.cache_ttl
-        )
+        try:
+            stream = self.guard.open_stream("websocket", ws.scope["sagemcp.call"], ws.scope)
+        except LimitReached as exc:
+            await _refuse_websocket(ws, exc)
+            return
+        try:
+            with stream.cancel:
+                await serve_websocket(
+                    self.server,
+                    ws,
+                    readmit=lambda: self._admit_websocket(ws),
+                    readmit_after=self.settings.cache_ttl,
+                    stream=stream,
+                )
+        finally:
+            self.guard.stream_closed(stream)
 
     async def _admit_websocket(self, ws: WebSocket) -> int | None:
         """Admission for a WebSocket, as a close code: 1008 refused, 4404 not found, 1011 server trouble."""
@@ -206,11 +330,25 @@ class McpApp:
 
     # -- admission -----------------------------------------------------------------------
 
-    async def _admit(self, scope: Scope) -> tuple[int, dict[str, Any]] | None:
+    async def _still_admitted(self, scope: Scope, key_id: str) -> bool | None:
+        """Admission run again for an open stream or session: True still admitted with the same key,
+        False refused (it must close), None cannot tell now (the store is down: keep it)."""
+        probe = dict(scope, state={})
+        try:
+            failure = await self._admit(probe, quiet=True)
+        except Exception:
+            return None
+        if failure is None:
+            cs: CallScope = probe["sagemcp.call"]
+            return cs.principal.id == key_id
+        return False if failure[0] in (401, 403, 404) else None
+
+    async def _admit(self, scope: Scope, *, quiet: bool = False) -> tuple[int, dict[str, Any]] | None:
         """Authenticate and resolve; attach the `CallScope` and the session-binding user. Returns an error or None.
 
         The order matters: a caller learns whether a tenant exists, is active or has a
-        connector only after its key is shown to grant access to that tenant.
+        connector only after its key is shown to grant access to that tenant. `quiet`
+        leaves store trouble unlogged (the periodic re-admission of open streams).
         """
         conn = HTTPConnection(scope)
         request_id = _request_id(conn)
@@ -241,7 +379,8 @@ class McpApp:
             return 403, _error_body(exc.message)
         except SageMCPError as exc:
             # The store is down or refused: expected during outages, so no traceback per request.
-            logger.warning("cannot admit request %s for tenant %s: %s", request_id, slug, exc.code)
+            if not quiet:
+                logger.warning("cannot admit request %s for tenant %s: %s", request_id, slug, exc.code)
             return 503, _error_body(f"The server cannot reach its store right now. Reference: {request_id}.")
         scope["sagemcp.call"] = CallScope(
             view=view, targets=targets, principal=principal, request_id=request_id, tenant_wide=connector_key is None

@@ -1,5 +1,9 @@
 """`/admin/tenants/{slug}/api-keys`: a tenant's API keys. The key itself is shown once, at creation.
 
+A key never creates a key with more rights than its own: a tenant key may only give the
+scopes it has itself (403 `scope_escalation`), and a key limited to a connector cannot have
+the `admin` scope (422 `connector_limited_admin`; the admin API refuses such keys anyway).
+
 Revoking a key takes effect at once on this process and within the cache TTL
 (`SAGEMCP_CACHE_TTL`, 5 s by default) on other replicas.
 """
@@ -35,6 +39,25 @@ def _out(record: ApiKeyRecord) -> ApiKeyOut:
 
 async def create_api_key(ctx: Context, body: ApiKeyCreate) -> ApiKeyCreated:
     tenant = (await tenant_for(ctx)).item
+    scopes = set(body.scopes)
+    if body.connector_id is not None and "admin" in scopes:
+        raise ApiError(
+            422,
+            "connector_limited_admin",
+            "A key limited to one connector cannot have the `admin` scope: managing the tenant reaches every "
+            'connector. Create it with scopes ["mcp"], or without connector_id.',
+            [("scopes", "`admin` is not allowed together with connector_id")],
+        )
+    # The caller is the platform admin or a tenant-wide admin key (`authenticate` refuses connector-limited
+    # keys), so "at most its own rights" comes down to its scopes.
+    if not ctx.is_platform_admin and not scopes <= ctx.principal.scopes:
+        missing = ", ".join(f"`{s}`" for s in sorted(scopes - ctx.principal.scopes))
+        raise ApiError(
+            403,
+            "scope_escalation",
+            f"This key cannot create a key with a scope it lacks itself ({missing}); use a key that has it, "
+            "or the platform admin key.",
+        )
     connector_id = None
     if body.connector_id is not None:
         cfg = await ctx.services.store.get_connector(tenant.id, body.connector_id)
@@ -47,7 +70,7 @@ async def create_api_key(ctx: Context, body: ApiKeyCreate) -> ApiKeyCreated:
             )
         connector_id = cfg.id
     raw, record = await ctx.services.store.create_api_key(
-        tenant.id, name=body.name, scopes=set(body.scopes), connector_id=connector_id
+        tenant.id, name=body.name, scopes=scopes, connector_id=connector_id
     )
     logger.info("API key created", extra={"tenant": tenant.slug, "key_id": record.id})
     return ApiKeyCreated(**_out(record).model_dump(), key=raw)

@@ -4,6 +4,11 @@
 stored hashed) may do everything. A tenant key with scope `admin` manages its own
 tenant only: for any other tenant the answer is the same 404 as for a tenant that
 does not exist, so a key cannot even learn which other tenants exist.
+
+A key limited to one connector never manages its tenant, whatever its scopes: the admin
+API refuses it (403 `connector_limited_key`), and such keys can no longer be created with
+the `admin` scope (`api_keys`). Managing a tenant reaches every connector, credential and
+key of it, which a limit to one connector cannot express.
 """
 
 from __future__ import annotations
@@ -51,14 +56,36 @@ async def authenticate(request: Request, op: Operation) -> Principal:
     services: Services = request.app.state.services
     principal = await services.authenticator.authenticate(request)
     if principal is None or principal.kind == "anonymous":
-        raise ApiError(401, "not_authenticated", "Send a valid API key: Authorization: Bearer <key>.")
+        raise _not_authenticated(request)
     if principal.kind == "platform_admin":
         return principal
     if op.access == "platform":
         raise ApiError(403, "platform_admin_required", "Only the platform admin key can do this.")
     if "admin" not in principal.scopes:
         raise ApiError(403, "insufficient_scope", "This key lacks the `admin` scope needed for the admin API.")
+    if principal.connector_id is not None:
+        raise ApiError(
+            403,
+            "connector_limited_key",
+            "This key is limited to one connector, so it cannot manage the tenant; use a tenant-wide key "
+            "with the `admin` scope.",
+        )
     return principal
+
+
+def _not_authenticated(request: Request) -> ApiError:
+    """401 that says whether a key was missing, sent the wrong way, or not accepted."""
+    header = request.headers.get("authorization")
+    if header is None or not header.strip():
+        return ApiError(401, "not_authenticated", "Send an API key: Authorization: Bearer <key>.")
+    if bearer_token(request) is None:
+        return ApiError(401, "not_authenticated", "Send the API key as a bearer token: Authorization: Bearer <key>.")
+    return ApiError(
+        401,
+        "invalid_api_key",
+        "The API key was not accepted: it is wrong, revoked, or its tenant was deleted. Check the key, or "
+        "create a new one (`sagemcp key create`).",
+    )
 
 
 def _hidden(slug: str) -> ApiError:

@@ -296,7 +296,9 @@ class ApiKeyCreate(_Request):
         description="`mcp`: use the tenant's MCP endpoints; `admin`: manage the tenant.",
     )
     connector_id: str | None = Field(
-        default=None, max_length=63, description="Limit the key's MCP use to one connector (id or name)."
+        default=None,
+        max_length=63,
+        description="Limit the key to one connector (id or name). Such a key uses MCP only: not with `admin`.",
     )
 
 

@@ -15,6 +15,8 @@ from sagemcp.connector import Connector, ConnectorInfo
 from sagemcp.context import ToolContext
 from sagemcp.tools import tool
 
+from .. import __version__
+
 __all__ = ["DemoConnector"]
 
 
@@ -35,7 +37,7 @@ class DemoConnector(Connector):
         title="Demo",
         description="Tools that need no upstream account: echo text, add numbers, tell the time.",
         homepage="https://github.com/sagemcp/sagemcp",
-        version="0.1.0",
+        version=__version__,
     )
     auth = (NoAuth(),)
 

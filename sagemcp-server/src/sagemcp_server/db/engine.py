@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 __all__ = ["create_engine", "is_sqlite"]
+
+logger = logging.getLogger("sagemcp_server.db")
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -21,6 +26,8 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
 
     `timeout` bounds the wait for a connection (and SQLite's wait for its write lock), so
     that a database outage turns into errors the API answers with 503 instead of hanging.
+    A new SQLite file is created readable by its owner only (mode 0600, like the key file);
+    SQLite gives its `-wal` and `-shm` files the same mode.
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -32,7 +39,9 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
         connect_args["timeout"] = timeout
         database = parsed.database or ""
         if database and not database.startswith(":memory:") and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
     elif backend == "postgresql":
         if parsed.get_driver_name() != "asyncpg":
             raise ValueError("PostgreSQL URLs must use the asyncpg driver: postgresql+asyncpg://user@host/db")
@@ -47,6 +56,24 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, t
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (it would use 0644, less the umask); warn
+    about an existing one that other users can read: it holds encrypted tokens and the tenants' data."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            logger.warning(
+                "the database file %s can be read by other users (mode %04o); restrict it: chmod 600 %s*",
+                path,
+                mode,
+                path,
+            )
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -128,6 +128,9 @@ class CredentialRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    origins: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    """The upstream origins the credential was stored or authorized for (`Credential.origins`); NULL: not
+    bound (stored before 0004_credential_origins)."""
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
@@ -156,7 +159,11 @@ class ApiKeyRow(Base):
 
 
 class OAuthStateRow(Base):
-    """A pending upstream authorization. The state is kept as a hash and the PKCE verifier encrypted."""
+    """A pending upstream authorization. The state is kept as a hash and the PKCE verifier encrypted.
+
+    The authorization link handed to the admin is single-use: opening it sets a random cookie
+    in that browser, whose hash (`browser_hash`) the callback must match, and clears `link_hash`.
+    """
 
     __tablename__ = "oauth_states"
 
@@ -169,6 +176,12 @@ class OAuthStateRow(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    link_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
+    """SHA-256 of the single-use authorization link's token; NULL once the link was opened."""
+    browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of the cookie set in the browser that opened the link; NULL until then."""
+    authorization_url_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The provider's authorization URL (it holds the state), encrypted; the link redirects there."""
 
 
 class AuditEventRow(Base):

@@ -13,7 +13,15 @@ for SQLite's one-machine deployments but not for several processes on one file (
 compare-and-swap still keeps the newest credential; a second refresh may then happen).
 
 Database failures (no connection, timeouts) become `DatabaseUnavailable`, which the
-API answers with 503; the pool reconnects by itself once the database is back.
+API answers with 503; the pool reconnects by itself once the database is back. A value
+the database refuses (SQLSTATE class 22 "data exception" or 54 "program limit exceeded",
+a value the driver cannot bind) is `InvalidValue` instead, which the API answers with 422:
+bad input is never reported as an outage.
+
+A credential's bound origins (`Credential.origins`) are written only when it is stored
+(`put_credential`) or rebound by a platform admin (`rebind_credential`); a refresh's
+compare-and-swap leaves them as they are. A pending OAuth authorization is opened once,
+by one browser (`open_oauth_link`), and taken only with that browser's cookie.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from typing import Any, Generic, TypeVar
 import anyio
 from pydantic import SecretStr
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -60,7 +68,7 @@ from sagemcp.secrets import SecretBox
 from .engine import is_sqlite
 from .models import ApiKeyRow, AuditEventRow, ConnectorRow, CredentialRow, OAuthAppRow, OAuthStateRow, TenantRow
 
-__all__ = ["DatabaseUnavailable", "Duplicate", "InvalidValue", "Page", "SqlStore", "Stamped"]
+__all__ = ["DatabaseUnavailable", "Duplicate", "InvalidValue", "OpenedLink", "Page", "SqlStore", "Stamped"]
 
 logger = logging.getLogger("sagemcp_server.store")
 
@@ -100,6 +108,36 @@ class Stamped(Generic[T]):
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class OpenedLink:
+    """A pending authorization whose single-use link a browser just opened."""
+
+    state_hash: str
+    provider: str
+    authorization_url: str
+    expires_at: float
+
+
+_DATA_SQLSTATE_CLASSES = ("22", "54")
+"""SQLSTATE classes of values the database refuses: data exception (`22P02` invalid JSON such as
+`Infinity`, `22001` too long, `22003` out of range) and program limit exceeded (`54001` nesting too deep)."""
+_SQLITE_DATA_ERRORS = frozenset({"SQLITE_TOOBIG", "SQLITE_MISMATCH", "SQLITE_RANGE"})
+
+
+def _refused_value(exc: BaseException) -> bool:
+    """Whether a database error says the value was bad (not that the database is unavailable)."""
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        # Raised before the database saw anything: a value the driver or a type could not bind.
+        return isinstance(exc.orig, (ValueError, TypeError, OverflowError, RecursionError))
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _DATA_SQLSTATE_CLASSES:
+        return True
+    return getattr(orig, "sqlite_errorname", None) in _SQLITE_DATA_ERRORS
 
 
 def _aware(value: datetime) -> datetime:
@@ -148,9 +186,19 @@ class SqlStore:
             yield
         except (IntegrityError, StoreError):
             raise
-        except DataError as exc:
-            raise InvalidValue("the database refused a value (too long or out of range)") from exc
-        except (DBAPIError, PoolTimeout, OSError, TimeoutError) as exc:
+        except (DBAPIError, StatementError) as exc:
+            if _refused_value(exc):
+                logger.info("the database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
+                raise InvalidValue(
+                    "the database refused a value (too long, too deeply nested, out of range or not valid JSON); "
+                    "correct the request and send it again"
+                ) from exc
+            if not isinstance(exc, DBAPIError):
+                logger.warning("database error: %s", type(exc).__name__)
+                raise DatabaseUnavailable("the database failed the request; try again shortly") from exc
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            raise DatabaseUnavailable("the database is unavailable; try again shortly") from exc
+        except (PoolTimeout, OSError, TimeoutError) as exc:
             logger.warning("database unavailable: %s", type(exc).__name__)
             raise DatabaseUnavailable("the database is unavailable; try again shortly") from exc
         except SQLAlchemyError as exc:
@@ -469,6 +517,7 @@ class SqlStore:
             extra=dict(row.extra or {}),
             status=CredentialStatus(row.status),
             version=row.version,
+            origins=tuple(row.origins) if row.origins is not None else None,
         )
 
     def _encrypted(self, cred: Credential, column: str, value: SecretStr | str | None) -> str | None:
@@ -492,6 +541,7 @@ class SqlStore:
             "account": cred.account,
             "extra": cred.extra,
             "status": cred.status.value,
+            "origins": list(cred.origins) if cred.origins is not None else None,
             "deleted": False,
             "updated_at": utcnow(),
         }
@@ -529,6 +579,7 @@ class SqlStore:
 
         The stored version is higher than every version stored before for that tenant
         and provider, so a refresh that started earlier loses its compare-and-swap.
+        `cred.origins` is stored as given: the callers bind it to the connectors' origins first.
         """
         values = self._credential_values(cred)
         where = (CredentialRow.tenant_id == cred.tenant_id, CredentialRow.provider == cred.provider)
@@ -583,12 +634,33 @@ class SqlStore:
                     access_token_enc=None,
                     refresh_token_enc=None,
                     secrets_enc=None,
+                    origins=None,
                     version=CredentialRow.version + 1,
                     updated_at=utcnow(),
                 )
             )
             await self._changed(conn, tenant_id)
         return bool(result.rowcount)
+
+    async def rebind_credential(self, tenant_id: str, provider: str, origins: Sequence[str]) -> Credential | None:
+        """Bind the credential to `origins` in place of the ones it was stored for; None if there is none.
+
+        The version goes up, so a refresh that read the old binding loses its compare-and-swap.
+        """
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(CredentialRow)
+                .where(
+                    CredentialRow.tenant_id == tenant_id,
+                    CredentialRow.provider == provider,
+                    CredentialRow.deleted.is_(False),
+                )
+                .values(origins=list(origins), version=CredentialRow.version + 1, updated_at=utcnow())
+            )
+            if not result.rowcount:
+                return None
+            await self._changed(conn, tenant_id)
+        return await self.get_credential(tenant_id, provider)
 
     @asynccontextmanager
     async def lock_credential(self, tenant_id: str, provider: str) -> AsyncIterator[Credential | None]:
@@ -614,6 +686,8 @@ class SqlStore:
     async def swap_credential(self, expected_version: int, new: Credential) -> bool:
         if new.version != expected_version + 1:
             raise ValueError(f"a swapped credential must have version {expected_version + 1}, not {new.version}")
+        values = self._credential_values(new)
+        del values["origins"]  # a refresh never changes where the credential may go
         statement = (
             update(CredentialRow)
             .where(
@@ -622,7 +696,7 @@ class SqlStore:
                 CredentialRow.version == expected_version,
                 CredentialRow.deleted.is_(False),
             )
-            .values(version=new.version, **self._credential_values(new))
+            .values(version=new.version, **values)
         )
         held = (self._held.get() or {}).get((new.tenant_id, new.provider))
         if held is not None:
@@ -645,12 +719,21 @@ class SqlStore:
     def _state_context(state_hash: str) -> str:
         return f"oauth_state:{state_hash}:code_verifier"
 
-    async def save_oauth_state(self, pending: PendingAuthorization) -> None:
-        """Keep a pending authorization until `take_oauth_state`; expired ones are dropped here."""
+    async def save_oauth_state(
+        self, pending: PendingAuthorization, *, link_hash: str | None = None, authorization_url: str | None = None
+    ) -> None:
+        """Keep a pending authorization until `take_oauth_state`; expired ones are dropped here.
+
+        `link_hash` is the hash of the single-use link a browser opens (`open_oauth_link`) to be
+        sent on to `authorization_url`, the provider's (kept encrypted: it holds the state).
+        """
         digest = _state_hash(pending.state)
         verifier = None
         if pending.code_verifier is not None:
             verifier = self.box.encrypt(pending.code_verifier, context=self._state_context(digest))
+        url_enc = None
+        if authorization_url is not None:
+            url_enc = self.box.encrypt(authorization_url, context=self._link_context(digest))
         try:
             async with self._write() as conn:
                 await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.expires_at < time.time() - 60))
@@ -665,23 +748,65 @@ class SqlStore:
                         scopes=list(pending.scopes),
                         expires_at=pending.expires_at,
                         created_at=pending.created_at,
+                        link_hash=link_hash,
+                        authorization_url_enc=url_enc,
                     )
                 )
         except IntegrityError:
             raise StoreError("an OAuth state with this value is already pending") from None
 
-    async def take_oauth_state(self, state: str) -> PendingAuthorization | None:
-        """Remove and return the pending authorization for a state; None if unknown or already taken.
+    @staticmethod
+    def _link_context(state_hash: str) -> str:
+        return f"oauth_state:{state_hash}:authorization_url"
 
-        One `DELETE ... RETURNING`: of two callbacks with the same state, exactly one gets it.
+    async def open_oauth_link(self, link_hash: str, browser_hash: str) -> OpenedLink | None:
+        """Bind a pending authorization to the browser opening its link (the hash of its new cookie).
+
+        One `UPDATE ... RETURNING` that also clears the link: of two browsers opening the same
+        link, exactly one gets it. None when the link is unknown, expired or already opened.
         """
-        digest = _state_hash(state)
         async with self._write() as conn:
             row = (
                 await conn.execute(
-                    delete(OAuthStateRow).where(OAuthStateRow.state_hash == digest).returning(OAuthStateRow)
+                    update(OAuthStateRow)
+                    .where(
+                        OAuthStateRow.link_hash == link_hash,
+                        OAuthStateRow.expires_at > time.time(),
+                        OAuthStateRow.browser_hash.is_(None),
+                    )
+                    .values(link_hash=None, browser_hash=browser_hash)
+                    .returning(
+                        OAuthStateRow.state_hash,
+                        OAuthStateRow.provider,
+                        OAuthStateRow.authorization_url_enc,
+                        OAuthStateRow.expires_at,
+                    )
                 )
             ).first()
+        if row is None or row.authorization_url_enc is None:
+            return None
+        url = self.box.decrypt(row.authorization_url_enc, context=self._link_context(row.state_hash))
+        return OpenedLink(row.state_hash, row.provider, url, row.expires_at)
+
+    async def oauth_state_pending(self, state: str) -> bool:
+        """Whether an authorization with this state is pending (not yet taken), expired or not."""
+        query = select(OAuthStateRow.state_hash).where(OAuthStateRow.state_hash == _state_hash(state))
+        async with self._read() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def take_oauth_state(self, state: str, *, browser_hash: str | None = None) -> PendingAuthorization | None:
+        """Remove and return the pending authorization for a state; None if unknown or already taken.
+
+        With `browser_hash`, only the authorization bound to that browser (`open_oauth_link`) is
+        taken: a callback from another browser leaves it pending for the one that started it.
+        One `DELETE ... RETURNING`: of two callbacks with the same state, exactly one gets it.
+        """
+        digest = _state_hash(state)
+        condition = OAuthStateRow.state_hash == digest
+        if browser_hash is not None:
+            condition = and_(condition, OAuthStateRow.browser_hash == browser_hash)
+        async with self._write() as conn:
+            row = (await conn.execute(delete(OAuthStateRow).where(condition).returning(OAuthStateRow))).first()
         if row is None:
             return None
         verifier = None
@@ -913,7 +1038,10 @@ class SqlStore:
         changed += await self._rotate(
             OAuthStateRow,
             (OAuthStateRow.state_hash,),
-            {"code_verifier_enc": lambda k: self._state_context(k[0])},
+            {
+                "code_verifier_enc": lambda k: self._state_context(k[0]),
+                "authorization_url_enc": lambda k: self._link_context(k[0]),
+            },
             batch,
         )
         return changed

@@ -1,0 +1,181 @@
+"""Deadlines for slow clients, so that a socket that sends nothing, trickles its headers or never
+sends the body it declared cannot hold a connection (and a file descriptor) for ever.
+
+- **Headers**: `GuardedH11Protocol`, uvicorn's h11 protocol with a deadline: a connection must
+  send complete request headers within `SAGEMCP_HTTP_HEADER_TIMEOUT` seconds of connecting, or
+  of the end of its previous response. Every byte a client sends resets uvicorn's keep-alive
+  timer, so only a deadline that data does not reset stops a client that trickles. `sagemcp
+  serve` uses it; with uvicorn's own command line: `--http sagemcp_server.deadlines:GuardedH11Protocol`.
+  The deadline comes from the environment because uvicorn builds the protocol itself, in every
+  worker process.
+- **Body**: `BodyDeadlineMiddleware`, ASGI: a request must have sent its whole body within
+  `timeout` seconds of its headers. The application is cancelled and the client gets
+  `408 Request Timeout` (the connection is closed). Long-lived responses (SSE streams) are
+  not affected: the deadline ends when the body is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = [
+    "DEFAULT_HEADER_TIMEOUT",
+    "HEADER_TIMEOUT_ENV",
+    "BodyDeadlineMiddleware",
+    "GuardedH11Protocol",
+    "header_timeout",
+]
+
+logger = logging.getLogger("sagemcp_server.http")
+
+HEADER_TIMEOUT_ENV = "SAGEMCP_HTTP_HEADER_TIMEOUT"
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+_REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+def header_timeout() -> float:
+    """The header deadline: `SAGEMCP_HTTP_HEADER_TIMEOUT` seconds (a positive number), else the default."""
+    raw = os.environ.get(HEADER_TIMEOUT_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_HEADER_TIMEOUT
+    return value if 0 < value < float("inf") else DEFAULT_HEADER_TIMEOUT
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, closing connections that do not send complete request headers within
+    `header_timeout()` seconds of connecting or of their previous response."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._header_timeout = header_timeout()
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._header_timer is not None and not self._waiting_for_headers():
+            self._disarm_header_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # may start a pipelined request at once
+        if self._waiting_for_headers():
+            self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)
+
+    def _waiting_for_headers(self) -> bool:
+        """Whether this connection is between requests: no request in progress, still ours (not upgraded)."""
+        if self.transport is None or self.transport.is_closing():
+            return False
+        if self.transport.get_protocol() is not self:  # upgraded to a WebSocket
+            return False
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm_header_deadline(self) -> None:
+        self._disarm_header_deadline()
+        self._header_timer = self.loop.call_later(self._header_timeout, self._header_deadline_passed)
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_deadline_passed(self) -> None:
+        self._header_timer = None
+        if not self._waiting_for_headers():
+            return
+        partial, _closed = self.conn.trailing_data
+        if partial:
+            self.transport.write(_REQUEST_TIMEOUT)
+        logger.debug("closed a connection that sent no complete request headers within %g s", self._header_timeout or 0)
+        self.transport.close()
+
+
+@dataclass
+class _Progress:
+    body_done: bool = False
+    started: bool = False
+    timed_out: bool = False
+
+
+class BodyDeadlineMiddleware:
+    """Cancel a request whose body has not fully arrived `timeout` seconds after its headers, and answer
+    `408 Request Timeout` with `Connection: close` (when no response was started yet)."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = anyio.current_time() + self.timeout
+        progress = _Progress()
+        request_task = anyio.get_current_task().id
+
+        with anyio.CancelScope() as request_scope:
+
+            async def bounded_receive() -> Message:
+                if progress.body_done:
+                    return await receive()
+                with anyio.move_on_after(deadline - anyio.current_time()):
+                    message = await receive()
+                    if message["type"] != "http.request" or not message.get("more_body", False):
+                        progress.body_done = True
+                    return message
+                # The body did not arrive in time: cancel the request. Read from the request's own task,
+                # the cancellation lands right here; another task reading for it learns that the client is
+                # gone (and whatever it answers is dropped below: the answer is the 408).
+                progress.timed_out = True
+                request_scope.cancel()
+                if anyio.get_current_task().id == request_task:
+                    await anyio.sleep_forever()
+                return {"type": "http.disconnect"}
+
+            async def tracking_send(message: Message) -> None:
+                if progress.timed_out:
+                    return
+                if message["type"] == "http.response.start":
+                    progress.started = True
+                await send(message)
+
+            await self.app(scope, bounded_receive, tracking_send)
+
+        if progress.timed_out:
+            logger.info("the request body did not arrive within %g s; answered 408", self.timeout)
+            if not progress.started:
+                body = json.dumps(
+                    {
+                        "error": {
+                            "code": "request_timeout",
+                            "message": f"The request body did not arrive within {self.timeout:g} seconds of its "
+                            "headers; send it at once.",
+                        }
+                    }
+                ).encode()
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ]
+                await send({"type": "http.response.start", "status": 408, "headers": headers})
+                await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,205 @@
+"""Slow clients over real sockets: a connection that sends nothing, trickles its headers or never sends the body
+it declared is closed within its deadline, while `/healthz` keeps answering; long-lived streams are not cut.
+And `sagemcp serve` hands uvicorn the deadlines and limits of the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ADMIN_KEY, Server, running
+
+from sagemcp.registry import ConnectorRegistry
+from sagemcp.testing import serve
+from sagemcp_server import cli
+from sagemcp_server.deadlines import HEADER_TIMEOUT_ENV, GuardedH11Protocol, header_timeout
+from sagemcp_server.eventloop import GuardedSelectorEventLoop
+from sagemcp_server.settings import Settings
+
+HEADERS = 0.8
+BODY = 0.6
+SLACK = 0.7
+
+
+@pytest.fixture
+async def live(
+    settings: Settings, registry: ConnectorRegistry, provider: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Server, str]]:
+    monkeypatch.setenv(HEADER_TIMEOUT_ENV, str(HEADERS))
+    fast = settings.model_copy(update={"http_body_timeout": BODY})
+    async with running(fast, registry, provider) as srv:
+        await srv.tenant("acme")
+        await srv.connector("acme", "demo")
+        async with serve(srv.app, lifespan="off", http=GuardedH11Protocol, timeout_keep_alive=30) as base:
+            yield srv, base
+
+
+def _open(base: str) -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    return sock
+
+
+async def _until_closed(sock: socket.socket, limit: float = 10.0) -> tuple[float, bytes]:
+    """Seconds until the server closed `sock`, and what it sent before."""
+
+    def read() -> tuple[float, bytes]:
+        started = time.monotonic()
+        data = b""
+        sock.settimeout(limit)
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return time.monotonic() - started, data
+
+    return await asyncio.to_thread(read)
+
+
+async def _healthy(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=2) as http:
+        assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_a_connection_that_sends_nothing_is_closed(live: tuple[Server, str]) -> None:
+    _, base = live
+    sock = _open(base)
+    waiting = asyncio.create_task(_until_closed(sock))
+    await _healthy(base)
+    seconds, data = await waiting
+    assert data == b"" and HEADERS - 0.1 <= seconds <= HEADERS + SLACK, seconds
+
+
+async def test_trickled_headers_are_cut_at_the_deadline(live: tuple[Server, str]) -> None:
+    """Each byte resets uvicorn's own idle timer: only a deadline that data does not reset ends a trickle."""
+    _, base = live
+    sock = _open(base)
+    started = time.monotonic()
+    waiting = asyncio.create_task(_until_closed(sock))
+    for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+        try:
+            sock.send(bytes([byte]))
+        except OSError:
+            break
+        await asyncio.sleep(0.05)
+        if waiting.done():
+            break
+    await _healthy(base)
+    _, data = await waiting
+    elapsed = time.monotonic() - started
+    assert data.startswith(b"HTTP/1.1 408"), data[:80]
+    assert elapsed <= HEADERS + SLACK + 0.1, elapsed
+
+
+@pytest.mark.parametrize("path", ["/api/v1/admin/tenants", "/api/v1/acme/mcp"])
+async def test_a_body_that_never_arrives_gets_408_and_the_connection_closes(
+    live: tuple[Server, str], path: str
+) -> None:
+    srv, base = live
+    key = ADMIN_KEY if "admin" in path else await srv.key("acme", ["mcp"])
+    sock = _open(base)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+        "MCP-Protocol-Version: 2025-11-25\r\nContent-Length: 400\r\n\r\n{"
+    )
+    sock.sendall(head.encode())
+    waiting = asyncio.create_task(_until_closed(sock))
+    await _healthy(base)
+    seconds, data = await waiting
+    assert data.startswith(b"HTTP/1.1 408"), data[:200]
+    assert b"request_timeout" in data and b"connection: close" in data.lower()
+    assert BODY - 0.1 <= seconds <= BODY + SLACK, seconds
+
+
+async def test_after_a_response_the_next_request_has_a_header_deadline_too(live: tuple[Server, str]) -> None:
+    _, base = live
+    sock = _open(base)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    await asyncio.sleep(0.2)
+    sock.sendall(b"GET /heal")  # and nothing more: uvicorn's keep-alive timer (30 s here) was reset by it
+    seconds, data = await _until_closed(sock)
+    assert data.startswith(b"HTTP/1.1 200") and b"408" in data, data[-120:]
+    assert seconds <= HEADERS + SLACK, seconds
+
+
+async def test_a_slow_body_within_the_deadline_is_served(live: tuple[Server, str]) -> None:
+    _, base = live
+    body = b'{"slug": "slowpoke", "name": "Slow"}'
+    sock = _open(base)
+    sock.sendall(
+        f"POST /api/v1/admin/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    for i in range(0, len(body), 12):
+        await asyncio.sleep(BODY / 6)
+        sock.sendall(body[i : i + 12])
+    _, data = await _until_closed(sock)
+    assert data.startswith(b"HTTP/1.1 201"), data[:200]
+
+
+async def test_a_legacy_sse_stream_outlives_the_body_deadline(live: tuple[Server, str]) -> None:
+    srv, base = live
+    key = await srv.key("acme", ["mcp"])
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=10) as http,
+        http.stream("GET", "/api/v1/acme/sse", headers={"Authorization": f"Bearer {key}"}) as stream,
+    ):
+        assert stream.status_code == 200
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith("event: endpoint")
+        endpoint = (await anext(lines)).removeprefix("data: ").strip()
+        await asyncio.sleep(BODY + HEADERS + 0.3)
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        r = await http.post(endpoint, json=ping, headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 202, r.text
+
+
+def test_header_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HEADER_TIMEOUT_ENV, "2.5")
+    assert header_timeout() == 2.5
+    for bad in ("", "x", "0", "-1", "inf", "nan"):
+        monkeypatch.setenv(HEADER_TIMEOUT_ENV, bad)
+        assert header_timeout() == 10.0
+
+
+def test_serve_gives_uvicorn_the_deadlines_and_limits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, secret_key: str
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("SAGEMCP_") and name != "SAGEMCP_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SAGEMCP_SECRET_KEYS", secret_key)
+    monkeypatch.setenv("SAGEMCP_HTTP_HEADER_TIMEOUT", "4")
+    monkeypatch.setenv("SAGEMCP_HTTP_KEEP_ALIVE_TIMEOUT", "7")
+    monkeypatch.setenv("SAGEMCP_HTTP_MAX_CONNECTIONS", "321")
+    monkeypatch.setenv("SAGEMCP_HTTP_MAX_HEADER_BYTES", "32768")
+    monkeypatch.setenv("SAGEMCP_HTTP_BODY_TIMEOUT", "12")
+    seen: dict[str, Any] = {}
+
+    async def prepared(settings: Settings, *, demo: bool) -> None:
+        seen["settings"] = settings
+
+    def run(app: Any, **kwargs: Any) -> None:
+        seen["app"], seen["kwargs"] = app, kwargs
+
+    monkeypatch.setattr(cli, "_prepare", prepared)
+    monkeypatch.setattr("uvicorn.run", run)
+    monkeypatch.setattr(cli, "configure_logging", lambda *a: None, raising=False)
+    monkeypatch.setattr("sagemcp_server.logging.configure_logging", lambda *a: None)
+    assert cli.main(["serve", "--port", "18999"]) == 0
+    kwargs = seen["kwargs"]
+    assert kwargs["http"] is GuardedH11Protocol and kwargs["loop"] is GuardedSelectorEventLoop
+    assert kwargs["timeout_keep_alive"] == 7 and kwargs["limit_concurrency"] == 321
+    assert kwargs["h11_max_incomplete_event_size"] == 32768
+    assert os.environ[HEADER_TIMEOUT_ENV] == "4.0"
+    middleware = [m for m in seen["app"].user_middleware if m.cls.__name__ == "BodyDeadlineMiddleware"]
+    assert middleware and middleware[0].kwargs["timeout"] == 12.0

@@ -1,0 +1,1 @@
+"""Checks of the deployment artefacts: the Dockerfile and its image, docker-compose.yml and the Helm chart."""
