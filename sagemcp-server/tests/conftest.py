@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import CLIENT_ID, CLIENT_SECRET, FakeConnector, FakeProvider, TokenOnlyConnector
 
+# Fake upstreams listen on 127.0.0.1, where the upstream client connects only with the operator's loopback switch.
+os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
 POSTGRES_URL = os.environ.get("SAGEMCP_TEST_POSTGRES_URL")
 ADMIN_KEY = "test-admin-key-0123456789"
 TABLES = ["audit_events", "oauth_states", "api_keys", "credentials", "oauth_apps", "connectors", "tenants"]
@@ -185,14 +187,32 @@ class Server:
         """Run the whole OAuth flow as a browser would; returns the callback's response."""
         r = await (client or self.admin).post(f"/api/v1/oauth/{slug}/fake/authorize", json={})
         assert r.status_code == 200, r.text
-        location = await self.follow_authorize(r.json()["authorization_url"])
-        async with self.client() as browser:
+        async with self.browser() as browser:
+            location = await self.follow_authorize(r.json()["authorization_url"], browser)
             return await browser.get(location)
 
-    async def follow_authorize(self, url: str) -> str:
-        """Visit the provider's authorization URL; return where it redirects (our callback, with code and state)."""
-        async with httpx.AsyncClient(transport=self.provider_transport) as browser:
-            r = await browser.get(url)
+    def browser(self) -> httpx.AsyncClient:
+        """A browser: it keeps cookies, reaches this server at its public URL and the fake provider elsewhere."""
+        return httpx.AsyncClient(
+            mounts={"https://sagemcp.test": httpx.ASGITransport(app=self.app)},
+            transport=self.provider_transport,
+            base_url="https://sagemcp.test",
+        )
+
+    async def open_link(self, url: str, browser: httpx.AsyncClient) -> str:
+        """Open the authorization link in `browser` (it sets the browser's cookie); return the provider's URL."""
+        r = await browser.get(url)
+        assert r.status_code == 302, r.text
+        return r.headers["location"]
+
+    async def follow_authorize(self, url: str, browser: httpx.AsyncClient) -> str:
+        """Open the authorization link in `browser` and approve at the provider; return where the provider
+        redirects (our callback, with code and state), relative to this server."""
+        return await self.approve(await self.open_link(url, browser), browser)
+
+    async def approve(self, provider_url: str, browser: httpx.AsyncClient) -> str:
+        """Approve at the provider's authorization URL; return the callback it redirects to, relative to us."""
+        r = await browser.get(provider_url)
         assert r.status_code == 302, r.text
         location = r.headers["location"]
         assert location.startswith("https://sagemcp.test/api/v1/oauth/callback/fake?")

@@ -370,11 +370,11 @@ async def _connect_hooked(srv: Server) -> httpx.Response:
     assert r.status_code == 200, r.text
     r = await srv.admin.post("/api/v1/oauth/acme/hooked/authorize", json={})
     assert r.status_code == 200, r.text
-    async with httpx.AsyncClient(transport=srv.provider_transport) as browser:
-        redirect = await browser.get(r.json()["authorization_url"])
-    location = redirect.headers["location"]
-    assert urlsplit(location).path == "/api/v1/oauth/callback/hooked" and "code" in parse_qs(urlsplit(location).query)
-    async with srv.client() as browser:
+    async with srv.browser() as browser:
+        redirect = await browser.get(await srv.open_link(r.json()["authorization_url"], browser))
+        location = redirect.headers["location"]
+        assert urlsplit(location).path == "/api/v1/oauth/callback/hooked"
+        assert "code" in parse_qs(urlsplit(location).query)
         return await browser.get(location.removeprefix("https://sagemcp.test"))
 
 

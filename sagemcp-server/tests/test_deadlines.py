@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,10 +30,18 @@ SLACK = 0.7
 
 @pytest.fixture
 async def live(
-    settings: Settings, registry: ConnectorRegistry, provider: Any, monkeypatch: pytest.MonkeyPatch
+    registry: ConnectorRegistry, provider: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret_key: str
 ) -> AsyncIterator[tuple[Server, str]]:
+    """The server on SQLite (the deadlines do not depend on the database) under uvicorn with the guarded protocol."""
     monkeypatch.setenv(HEADER_TIMEOUT_ENV, str(HEADERS))
-    fast = settings.model_copy(update={"http_body_timeout": BODY})
+    fast = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'sagemcp.db'}",
+        secret_keys=secret_key,
+        admin_key=ADMIN_KEY,
+        data_dir=tmp_path,
+        public_url="https://sagemcp.test",
+        http_body_timeout=BODY,
+    )
     async with running(fast, registry, provider) as srv:
         await srv.tenant("acme")
         await srv.connector("acme", "demo")
@@ -171,7 +180,7 @@ def test_header_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
 
 
 def test_serve_gives_uvicorn_the_deadlines_and_limits(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, secret_key: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret_key: str
 ) -> None:
     for name in list(os.environ):
         if name.startswith("SAGEMCP_") and name != "SAGEMCP_TEST_POSTGRES_URL":

@@ -21,9 +21,9 @@ async def _ready(server: Server, groups: list[str]) -> None:
 async def _connect(server: Server) -> dict[str, list[str]]:
     r = await server.admin.post("/api/v1/oauth/acme/fake/authorize", json={})
     assert r.status_code == 200, r.text
-    url = r.json()["authorization_url"]
-    location = await server.follow_authorize(url)
-    async with server.client() as browser:
+    async with server.browser() as browser:
+        url = await server.open_link(r.json()["authorization_url"], browser)
+        location = await server.approve(url, browser)
         done = await browser.get(location)
     assert done.status_code == 200, done.text
     return parse_qs(urlsplit(url).query)

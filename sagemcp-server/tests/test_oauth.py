@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from conftest import Server, running
 from test_api_tenants import assert_error
@@ -16,24 +17,26 @@ async def _ready(server: Server, slug: str = "acme") -> None:
     await server.oauth_app(slug)
 
 
-async def _start(server: Server, slug: str = "acme", **headers: str) -> tuple[str, dict[str, list[str]]]:
+async def _start(
+    server: Server, browser: httpx.AsyncClient, slug: str = "acme", **headers: str
+) -> tuple[str, dict[str, list[str]]]:
+    """Start an authorization and open its link in `browser`; return the provider's URL and its query."""
     r = await server.admin.post(f"/api/v1/oauth/{slug}/fake/authorize", json={}, headers=headers)
     assert r.status_code == 200, r.text
-    url = r.json()["authorization_url"]
+    url = await server.open_link(r.json()["authorization_url"], browser)
     return url, parse_qs(urlsplit(url).query)
 
 
 async def test_full_flow_stores_an_encrypted_credential(server: Server) -> None:
     await _ready(server)
-    url, query = await _start(server, **{"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
-    assert url.startswith("https://fake.example/authorize?")
-    assert query["redirect_uri"] == ["https://sagemcp.test/api/v1/oauth/callback/fake"]  # never from request headers
-    assert query["code_challenge_method"] == ["S256"] and query["client_id"] == ["fake-client-id"]
-    assert set(query["scope"][0].split()) == {"read", "write"}
-    assert len(query["state"][0]) >= 32
-    location = await server.follow_authorize(url)
-    async with server.client() as browser:
-        r = await browser.get(location)
+    async with server.browser() as browser:
+        url, query = await _start(server, browser, **{"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+        assert url.startswith("https://fake.example/authorize?")
+        assert query["redirect_uri"] == ["https://sagemcp.test/api/v1/oauth/callback/fake"]  # never from headers
+        assert query["code_challenge_method"] == ["S256"] and query["client_id"] == ["fake-client-id"]
+        assert set(query["scope"][0].split()) == {"read", "write"}
+        assert len(query["state"][0]) >= 32
+        r = await browser.get(await server.approve(url, browser))
     assert r.status_code == 200 and "Connected" in r.text and "octocat" in r.text
     assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
     tenant = await server.services.store.get_tenant("acme")
@@ -65,9 +68,9 @@ async def test_reconnecting_replaces_the_credential(server: Server) -> None:
 
 async def test_replay_and_duplicate_callback_fail(server: Server) -> None:
     await _ready(server)
-    url, _ = await _start(server)
-    location = await server.follow_authorize(url)
-    async with server.client() as browser:
+    async with server.browser() as browser:
+        url, _ = await _start(server, browser)
+        location = await server.approve(url, browser)
         first, second = await asyncio.gather(browser.get(location), browser.get(location))
         assert sorted([first.status_code, second.status_code]) == [200, 400]
         replay = await browser.get(location)
@@ -77,10 +80,10 @@ async def test_replay_and_duplicate_callback_fail(server: Server) -> None:
 
 async def test_tampered_state_fails(server: Server) -> None:
     await _ready(server)
-    url, _ = await _start(server)
-    location = await server.follow_authorize(url)
-    tampered = location.replace("state=", "state=x")
-    async with server.client() as browser:
+    async with server.browser() as browser:
+        url, _ = await _start(server, browser)
+        location = await server.approve(url, browser)
+        tampered = location.replace("state=", "state=x")
         r = await browser.get(tampered)
         assert r.status_code == 400 and "unknown" in r.text
         r = await browser.get("/api/v1/oauth/callback/fake?code=abc")
@@ -91,20 +94,22 @@ async def test_tampered_state_fails(server: Server) -> None:
 
 async def test_state_bound_to_provider(server: Server) -> None:
     await _ready(server)
-    url, _ = await _start(server)
-    location = await server.follow_authorize(url)
-    async with server.client() as browser:
-        r = await browser.get(location.replace("/callback/fake", "/callback/other"))
-    assert r.status_code == 400 and "another provider" in r.text
+    async with server.browser() as browser:
+        url, _ = await _start(server, browser)
+        location = await server.approve(url, browser)
+    # the cookie is limited to the callback path of the provider the authorization is for
+    async with server.client() as other:
+        r = await other.get(location.replace("/callback/fake", "/callback/other"))
+    assert r.status_code == 403 and "another browser" in r.text
 
 
 async def test_pkce_mismatch_fails(server: Server) -> None:
     await _ready(server)
-    url, _ = await _start(server)
-    location = await server.follow_authorize(url)
-    for grant in server.provider.codes.values():
-        grant["challenge"] = "not-the-challenge"
-    async with server.client() as browser:
+    async with server.browser() as browser:
+        url, _ = await _start(server, browser)
+        location = await server.approve(url, browser)
+        for grant in server.provider.codes.values():
+            grant["challenge"] = "not-the-challenge"
         r = await browser.get(location)
     assert r.status_code == 400 and "invalid_grant" in r.text
     tenant = await server.services.store.get_tenant("acme")
@@ -113,8 +118,8 @@ async def test_pkce_mismatch_fails(server: Server) -> None:
 
 async def test_provider_error_fails(server: Server) -> None:
     await _ready(server)
-    _, query = await _start(server)
-    async with server.client() as browser:
+    async with server.browser() as browser:
+        _, query = await _start(server, browser)
         r = await browser.get(
             "/api/v1/oauth/callback/fake", params={"state": query["state"][0], "error": "access_denied"}
         )
@@ -126,10 +131,10 @@ async def test_provider_error_fails(server: Server) -> None:
 async def test_expired_state_fails(settings, registry, provider) -> None:
     async with running(settings.model_copy(update={"oauth_state_ttl": 0.3}), registry, provider) as server:
         await _ready(server)
-        url, _ = await _start(server)
-        location = await server.follow_authorize(url)
-        await asyncio.sleep(0.5)
-        async with server.client() as browser:
+        async with server.browser() as browser:
+            url, _ = await _start(server, browser)
+            location = await server.approve(url, browser)
+            await asyncio.sleep(0.5)
             r = await browser.get(location)
         assert r.status_code == 400 and "expired" in r.text
         assert provider.token_requests == []
@@ -156,5 +161,6 @@ async def test_scopes_follow_the_tool_policy(server: Server, groups: list[str], 
     await server.tenant("acme")
     await server.connector("acme", "fake", tool_policy={"groups": groups})
     await server.oauth_app("acme")
-    _, query = await _start(server)
+    async with server.browser() as browser:
+        _, query = await _start(server, browser)
     assert set(query["scope"][0].split()) == expected

@@ -25,8 +25,8 @@ async def _everything(server: Server) -> list[str]:
     await server.oauth_app("acme")
     r = await server.admin.post("/api/v1/oauth/acme/fake/authorize", json={})
     auth_url = r.json()["authorization_url"]
-    location = await server.follow_authorize(auth_url)
-    async with server.client() as browser:
+    async with server.browser() as browser:
+        location = await server.follow_authorize(auth_url, browser)
         assert (await browser.get(location)).status_code == 200
     assert (
         await server.admin.put(

@@ -23,7 +23,8 @@ from ._tools import ROOT
 
 STORAGE = ("--storage-driver", "vfs")
 STAND_IN = "localhost/sagemcp-build-base:bookworm"
-IMAGE = "localhost/sagemcp:test"
+IMAGE = f"localhost/sagemcp:test-{os.getpid()}"
+"""Per run, so that two runs on one machine do not remove each other's image."""
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 
 
@@ -141,7 +142,6 @@ def container(
     *args: str,
     env: dict[str, str] | None = None,
     mounts: tuple[str, ...] = (),
-    detach: bool = True,
 ) -> Iterator[Container]:
     """The image running with a read-only root filesystem, on the host's network (reached on 127.0.0.1)."""
     volume = f"{name}-data"
@@ -151,8 +151,8 @@ def container(
     for key, value in {"SAGEMCP_PORT": str(port), **(env or {})}.items():
         flags += ["-e", f"{key}={value}"]
     podman("rm", "--force", name, check=False)
-    podman("run", "--detach" if detach else "--rm", *_limits(), *flags, IMAGE, *args, timeout=300)
     try:
+        podman("run", "--detach", *_limits(), *flags, IMAGE, *args, timeout=300)
         yield Container(name, port, [volume])
     finally:
         podman("rm", "--force", "--time", "20", name, check=False, timeout=60)

@@ -37,13 +37,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def image() -> dict[str, object]:
-    """Builds the image once; returns its configuration as buildah reports it."""
-    log = _image.build()
-    assert "Successfully tagged" in log or "COMMIT" in log, log[-3000:]
-    inspected = json.loads(_image.buildah("inspect", "--type", "image", _image.IMAGE).stdout)
-    config: dict[str, object] = inspected["Docker"]["config"]
-    return config
+def image() -> Iterator[dict[str, object]]:
+    """Builds the image once; yields its configuration as buildah reports it, then removes it (vfs storage keeps
+    a full copy of every layer: images left behind by each run would fill the disk). The base stays, as a cache."""
+    try:
+        log = _image.build()
+        assert "Successfully tagged" in log or "COMMIT" in log, log[-3000:]
+        inspected = json.loads(_image.buildah("inspect", "--type", "image", _image.IMAGE).stdout)
+        yield inspected["Docker"]["config"]
+    finally:
+        _image.buildah("rmi", "--force", _image.IMAGE, check=False)
+        _image.buildah("rmi", "--prune", check=False)
 
 
 @pytest.fixture

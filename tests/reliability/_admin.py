@@ -491,9 +491,10 @@ def _route(op_id: str, req: Request, body: dict[str, Any], s: dict[str, Any], t:
         if expires is not None and datetime.fromisoformat(expires).timestamp() <= datetime.now().timestamp():
             return ok(422, why="expired")
         return ok(200)
-    if op_id in ("getCredential", "deleteCredential"):
+    if op_id in ("getCredential", "deleteCredential", "rebindCredential"):
         found = any(r["item"]["provider"] == p["provider"] for r in s["credentials"])
-        return ok({"getCredential": 200, "deleteCredential": 204}[op_id]) if found else ok(404, why="no credential")
+        statuses = {"getCredential": 200, "deleteCredential": 204, "rebindCredential": 200}
+        return ok(statuses[op_id]) if found else ok(404, why="no credential")
     if op_id == "createApiKey":
         ref = body.get("connector_id")
         scopes = set(body.get("scopes", ["mcp"]))

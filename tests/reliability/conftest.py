@@ -17,6 +17,10 @@ from hypothesis import HealthCheck, settings
 
 from ._support import LEDGER, LogTap
 
+# Fake upstreams listen on 127.0.0.1, which the upstream client connects to only with the operator's loopback
+# switch; the tests of the production rules (test_ssrf, test_admin_ssrf) turn it off themselves.
+os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
+
 settings.register_profile(
     "ci",
     max_examples=40,

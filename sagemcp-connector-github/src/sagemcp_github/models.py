@@ -560,11 +560,11 @@ class RepoStats(BaseModel):
 
         `participation` is `GET .../stats/participation`, or None while GitHub computes it.
         """
-        weekly = participation.get("all") if participation is not None else None
+        raw = participation.get("all") if participation is not None else None
+        weekly: list[int] | None = raw if isinstance(raw, list) and all(isinstance(n, int) for n in raw) else None
         sizes = {name: size for name, size in languages.items() if isinstance(size, int)}
         total = sum(sizes.values()) or 1
         shares = {name: round(100 * size / total, 1) for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])}
-        counted = isinstance(weekly, list) and all(isinstance(n, int) for n in weekly)
         return cls(
             full_name=repo.get("full_name") or "",
             stars=repo.get("stargazers_count"),
@@ -573,10 +573,10 @@ class RepoStats(BaseModel):
             open_issues=repo.get("open_issues_count"),
             size_kb=repo.get("size"),
             languages=shares,
-            commits_last_52_weeks=sum(weekly) if counted else None,
-            commits_last_4_weeks=sum(weekly[-4:]) if counted else None,
+            commits_last_52_weeks=sum(weekly) if weekly is not None else None,
+            commits_last_4_weeks=sum(weekly[-4:]) if weekly is not None else None,
             note=None
-            if counted
+            if weekly is not None
             else "GitHub is still computing commit statistics for this repository; call again in a few seconds.",
             url=repo.get("html_url"),
         )

@@ -93,10 +93,15 @@ def zoom_error(response: UpstreamResponse) -> UpstreamError | None:
         return None
     body = _body(response) or {}
     code = zoom_code(response)
-    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    raw = body.get("message")
+    message = raw if isinstance(raw, str) else ""
     where = f"{response.method} {response.path}"
     said = f" (code {code}: {message.strip()})" if code is not None and message else ""
-    common: dict[str, Any] = {"status": status, "provider": PROVIDER, "upstream_code": None if code is None else str(code)}
+    common: dict[str, Any] = {
+        "status": status,
+        "provider": PROVIDER,
+        "upstream_code": None if code is None else str(code),
+    }
     if status == 429 or code == 429:
         return _rate_limited(response, where, message)
     if code in SCOPE_CODES:

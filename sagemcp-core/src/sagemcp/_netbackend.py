@@ -168,12 +168,16 @@ class AddressGuard(httpcore.AsyncNetworkBackend):
         addresses = await _resolve(host, port, timeout)
         refused = [address for address in addresses if not urls.address_permitted(address, allowed)]
         if refused:
+            switch = (
+                f"set {urls.ALLOW_LOOPBACK_ENV}=1 for development against a local upstream"
+                if refused[0].is_loopback
+                else f"if it is a trusted upstream, allow it with {urls.ALLOW_ENV} (networks or host names)"
+            )
             logger.warning(
-                "refused to connect to upstream host %s: it resolves to %s, which is not a public address; if it "
-                "is a trusted upstream, allow it with %s (networks or host names)",
+                "refused to connect to upstream host %s: it resolves to %s, which is not a public address; %s",
                 host,
                 refused[0],
-                urls.ALLOW_ENV,
+                switch,
             )
             raise httpcore.ConnectError(f"{host} resolves to an address upstream requests may not go to")
         failure: Exception | None = None

@@ -56,7 +56,7 @@ from .keyring import load_secret_box
 from .logging import configure_logging, request_id_var
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .oauth_routes import OPERATIONS as OAUTH_OPERATIONS
-from .oauth_routes import callback_route
+from .oauth_routes import callback_route, start_route
 from .openapi import build_openapi
 from .services import Services
 from .settings import Settings
@@ -165,6 +165,15 @@ def _mcp_settings(settings: Settings) -> McpSettings:
         allowed_hosts=hosts,
         allowed_origins=origins,
         server_version=__version__,
+        session_idle_timeout=settings.mcp_session_idle_timeout,
+        max_sessions=settings.mcp_max_sessions,
+        max_sessions_per_tenant=settings.mcp_max_sessions_per_tenant,
+        max_sessions_per_key=settings.mcp_max_sessions_per_key,
+        max_streams=settings.mcp_max_streams,
+        max_streams_per_tenant=settings.mcp_max_streams_per_tenant,
+        max_streams_per_key=settings.mcp_max_streams_per_key,
+        stream_idle_timeout=settings.mcp_stream_idle_timeout,
+        tools_page_size=settings.mcp_tools_page_size,
     )
 
 
@@ -218,6 +227,7 @@ def build_services(
         observer=observe,
     )
     metrics.count_sessions(lambda: mcp.open_sessions)
+    metrics.watch_mcp(lambda: mcp.usage)
     return Services(
         settings=settings,
         engine=engine,
@@ -350,6 +360,7 @@ def create_app(
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         *[route_for(op, authenticate) for op in OPERATIONS],
         callback_route(),
+        start_route(),
         *extra_routes,
         Route("/api/v1/admin/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/oauth/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),

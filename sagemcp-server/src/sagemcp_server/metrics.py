@@ -1,8 +1,9 @@
 """Prometheus metrics of one server process, in a registry of its own (so tests can build many apps).
 
 HTTP requests by route template, tool calls by connector type / tool / outcome with
-latency, upstream responses by provider and status, token refreshes, and open MCP
-connections.
+latency, upstream responses by provider and status, token refreshes, open MCP
+connections, sessions and streams, and sessions and streams refused by limit or closed
+by the server.
 
 Every label value comes from a fixed set, whatever a client sends: HTTP methods outside
 the standard ones are `other`, paths are their route template (`unmatched` when no route
@@ -19,8 +20,11 @@ from collections.abc import Callable, Iterable
 
 import anyio.to_thread
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
+from sagemcp.mcp import CLOSE_REASONS, LIMITS, STREAM_KINDS, McpUsage
 from sagemcp.models import AuditEvent
 from sagemcp.registry import ConnectorRegistry
 
@@ -139,9 +143,54 @@ class Metrics:
     def count_sessions(self, counter: Callable[[], int]) -> None:
         self.mcp_sessions.set_function(lambda: float(counter()))
 
+    def watch_mcp(self, usage: Callable[[], McpUsage]) -> None:
+        """Expose what the MCP endpoints hold open and refuse: totals by transport, limit and reason,
+        all fixed sets (tenants are counted in the adapter and never become label values)."""
+        self.registry.register(_McpUsageCollector(usage))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
     async def render_async(self) -> bytes:
         """`render()` in a worker thread: the event loop keeps serving while the text is built."""
         return await anyio.to_thread.run_sync(self.render)
+
+
+class _McpUsageCollector(Collector):
+    """`sagemcp_mcp_open_streams`, `sagemcp_mcp_limit_refusals_total` and `sagemcp_mcp_streams_closed_total`,
+    read from the MCP app at scrape time."""
+
+    def __init__(self, usage: Callable[[], McpUsage]) -> None:
+        self.usage = usage
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families(None)
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families(self.usage())
+
+    @staticmethod
+    def _families(usage: McpUsage | None) -> list[Metric]:
+        streams = GaugeMetricFamily(
+            "sagemcp_mcp_open_streams",
+            "Long-lived MCP streams open now, by transport (sse: legacy SSE, get: GET /mcp, websocket).",
+            labels=["transport"],
+        )
+        refusals = CounterMetricFamily(
+            "sagemcp_mcp_limit_refusals",
+            "New MCP sessions and streams refused because a limit was reached, by limit.",
+            labels=["limit"],
+        )
+        closed = CounterMetricFamily(
+            "sagemcp_mcp_streams_closed",
+            "MCP streams the server closed, by reason (idle: no message for too long; revoked: access lost).",
+            labels=["reason"],
+        )
+        if usage is not None:
+            for kind in STREAM_KINDS:
+                streams.add_metric([kind], usage.streams.get(kind, 0))
+            for limit in LIMITS:
+                refusals.add_metric([limit], usage.refused.get(limit, 0))
+            for reason in CLOSE_REASONS:
+                closed.add_metric([reason], usage.closed.get(reason, 0))
+        return [streams, refusals, closed]

@@ -56,6 +56,27 @@ class Settings(BaseSettings):
     """Keep MCP sessions (sampling, elicitation, streamed progress); stateless JSON otherwise."""
     allowed_hosts: list[str] | None = None
     """Host header values accepted on the MCP endpoints (DNS-rebinding protection); None: no check."""
+    mcp_session_idle_timeout: float = Field(default=1800.0, gt=0, le=86_400)
+    """Seconds a stateful MCP session may go without a request before it ends."""
+    mcp_max_sessions: int | None = Field(default=10_000, ge=1)
+    """Stateful MCP sessions open per process; beyond it new sessions get 503 (None: no limit)."""
+    mcp_max_sessions_per_tenant: int | None = Field(default=1_000, ge=1)
+    """Stateful MCP sessions one tenant may hold open per process; beyond it new ones get 429."""
+    mcp_max_sessions_per_key: int | None = Field(default=200, ge=1)
+    """Stateful MCP sessions one API key may hold open per process; beyond it new ones get 429."""
+    mcp_max_streams: int | None = Field(default=5_000, ge=1)
+    """Long-lived MCP streams (legacy SSE, `GET /mcp`, WebSocket) open per process; beyond it 429.
+    Keep it, with `http_max_connections`, below the file-descriptor limit."""
+    mcp_max_streams_per_tenant: int | None = Field(default=200, ge=1)
+    """Long-lived MCP streams one tenant may hold open per process; beyond it new ones get 429."""
+    mcp_max_streams_per_key: int | None = Field(default=50, ge=1)
+    """Long-lived MCP streams one API key may hold open per process; beyond it new ones get 429."""
+    mcp_stream_idle_timeout: float | None = Field(default=1800.0, gt=0, le=86_400)
+    """Seconds a long-lived MCP stream may carry no message either way before it is closed (None: never)."""
+    mcp_tools_page_size: int = Field(default=200, ge=1, le=10_000)
+    """Tools per `tools/list` page; larger catalogues are paginated with `nextCursor`."""
+    max_connectors_per_tenant: int | None = Field(default=50, ge=1)
+    """Connectors one tenant may have; creating one more through the admin API gets 409 (None: no limit)."""
     audit_flush_interval: float = Field(default=0.5, gt=0, le=60)
     audit_buffer_size: int = Field(default=10_000, ge=10)
     db_pool_size: int = Field(default=10, ge=1, le=200)

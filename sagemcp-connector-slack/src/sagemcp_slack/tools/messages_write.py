@@ -28,7 +28,15 @@ from .._params import DEFAULT_LIMIT, ChannelArg, EmojiArg, LimitArg, MarkdownArg
 from .._resolve import Names
 from .._scopes import CONVERSATION_READ
 from .._time import parse_time, ts_to_iso
-from ..models import ActionResult, DirectMessageChannel, PostedMessage, ScheduledMessage, ScheduledMessagePage
+from ..models import (
+    ActionResult,
+    AuthInfo,
+    DirectMessageChannel,
+    Permalink,
+    PostedMessage,
+    ScheduledMessage,
+    ScheduledMessagePage,
+)
 
 __all__ = ["MessageWriteTools"]
 
@@ -42,8 +50,7 @@ async def _permalink(ctx: ToolContext, channel_id: str, ts: str) -> str | None:
         data = await _api.read(ctx, "chat.getPermalink", {"channel": channel_id, "message_ts": ts})
     except UpstreamError:
         return None
-    link = data.get("permalink")
-    return link if isinstance(link, str) else None
+    return Permalink.from_api(data, channel=channel_id, ts=ts).permalink or None
 
 
 async def _post(
@@ -138,16 +145,13 @@ class MessageWriteTools:
         The message is read first and its author compared with the token's own user or bot.
         """
         _, channel_id = await writable_channel(ctx, channel)
-        me = await _api.read(ctx, "auth.test")
+        me = AuthInfo.from_api(await _api.read(ctx, "auth.test"))
         message = await _find_message(ctx, channel_id, ts)
-        mine = (message.get("user") and message.get("user") == me.get("user_id")) or (
-            me.get("bot_id") and message.get("bot_id") == me.get("bot_id")
-        )
-        if not mine:
-            author = message.get("user") or message.get("bot_id") or "someone else"
+        author, bot = message.get("user"), message.get("bot_id")
+        if not ((author and author == me.user_id) or (me.bot_id and bot == me.bot_id)):
             raise AccessDenied(
-                f"message {ts} in {channel_id} was posted by {author}, not by this connection "
-                f"({me.get('user') or me.get('user_id')}); slack_delete_message only deletes its own messages. "
+                f"message {ts} in {channel_id} was posted by {author or bot or 'someone else'}, not by this "
+                f"connection ({me.user or me.user_id}); slack_delete_message only deletes its own messages. "
                 "Nothing was deleted."
             )
         await _api.write(ctx, "chat.delete", {"channel": channel_id, "ts": ts})

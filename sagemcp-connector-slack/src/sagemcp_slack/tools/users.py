@@ -13,6 +13,7 @@ from sagemcp.pagination import Cursor
 from sagemcp.tools import tool
 
 from .. import _api
+from .._api import obj
 from .._pagination import make_cursor, read_cursor, slack_next_cursor
 from .._params import DEFAULT_LIMIT, LimitArg, UserArg
 from .._resolve import Names
@@ -51,13 +52,12 @@ class UserTools:
         data, members = await _api.read_list(
             ctx, "users.list", "members", dict, {"limit": limit, "cursor": state.get("c") if state else None}
         )
-        users = []
-        for member in members:
-            if (member.get("is_bot") or member.get("id") == "USLACKBOT") and not include_bots:
-                continue
-            if member.get("deleted") and not include_deactivated:
-                continue
-            users.append(User.from_api(member))
+        users = [
+            user
+            for user in map(User.from_api, members)
+            if (include_bots or not (user.is_bot or user.id == "USLACKBOT"))
+            and (include_deactivated or not user.deleted)
+        ]
         following = slack_next_cursor(data)
         return UserPage(items=users, next_cursor=make_cursor(c=following) if following else None)
 
@@ -86,8 +86,8 @@ class UserTools:
     ) -> User:
         """Find a person by email address (needs the users:read.email scope)."""
         data = await _api.read(ctx, "users.lookupByEmail", {"email": email.strip()})
-        user = data.get("user")
-        if not isinstance(user, dict):
+        user = obj(data.get("user"))
+        if not user:
             raise LookupFailed(f"no Slack user has the email address {email}")
         return User.from_api(user)
 

@@ -6,20 +6,39 @@ tenant's enabled connectors) over Streamable HTTP (protocol 2024-11-05 to 2026-0
 plus legacy HTTP+SSE (`.../sse`) and WebSocket (`.../ws`).
 
 `tool_listing(cls, policy)` is the `tools/list` JSON this adapter serves for a connector.
+
+What one caller may hold open is bounded (`McpSettings`: sessions and streams per
+tenant, per key and in total, idle timeouts); `McpApp.usage` counts it for metrics,
+with limit names from `LIMITS`, transports from `STREAM_KINDS` and closure reasons
+from `CLOSE_REASONS`.
 """
 
-from ._app import McpApp, McpSettings, create_mcp_app
-from ._auth import AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, ChainAuthenticator, bearer_token
+from ._app import McpApp, McpSettings, McpUsage, create_mcp_app
+from ._auth import (
+    AllowAnonymous,
+    ApiKeyAuthenticator,
+    CallerAuthenticator,
+    ChainAuthenticator,
+    InvalidationSource,
+    bearer_token,
+)
 from ._convert import tool_listing
 from ._handlers import ToolCallObserver
+from ._limits import LIMITS
+from ._streams import CLOSE_REASONS, STREAM_KINDS
 
 __all__ = [
+    "CLOSE_REASONS",
+    "LIMITS",
+    "STREAM_KINDS",
     "AllowAnonymous",
     "ApiKeyAuthenticator",
     "CallerAuthenticator",
     "ChainAuthenticator",
+    "InvalidationSource",
     "McpApp",
     "McpSettings",
+    "McpUsage",
     "ToolCallObserver",
     "bearer_token",
     "create_mcp_app",

@@ -226,7 +226,9 @@ class McpApp:
         async def binding_send(message: Message) -> None:
             if message["type"] == "http.response.start" and not slot.bound:
                 status = message["status"]
-                session = next((v.decode("latin-1") for k, v in message.get("headers", []) if k == _SESSION_HEADER), None)
+                session = next(
+                    (v.decode("latin-1") for k, v in message.get("headers", []) if k == _SESSION_HEADER), None
+                )
                 if session is not None and status < 400:
                     slot.bind(session, scope)
                 elif status == 503:
@@ -274,9 +276,10 @@ class McpApp:
             return
         problem = jsonrpc_problem(body)
         if problem is not None:
-            code, message = problem
+            code, message, request_id = problem
             logger.info("legacy SSE message refused (request %s): %s", scope["state"].get("request_id"), message)
-            await JSONResponse(error_body(message, code), status_code=400)(scope, receive, send)
+            refusal = error_body(message, code, request_id=request_id)
+            await JSONResponse(refusal, status_code=400)(scope, receive, send)
             return
         session = HTTPConnection(scope).query_params.get("session_id")
         if session is not None:
@@ -355,11 +358,11 @@ class McpApp:
         scope.setdefault("state", {})["request_id"] = request_id
         slug = scope["path_params"]["tenant"]
         connector_key = scope["path_params"].get("connector")
-        hidden = 404, _error_body(f"Tenant {slug!r} not found or not accessible with this key.")
+        hidden = 404, error_body(f"Tenant {slug!r} not found or not accessible with this key.")
         try:
             principal = await self.authenticator.authenticate(conn)
             if principal is None:
-                return 401, _error_body("Authentication required: send Authorization: Bearer <API key>.")
+                return 401, error_body("Authentication required: send Authorization: Bearer <API key>.")
             try:
                 view = await self.resolver.view(slug)
             except LookupFailed:
@@ -367,21 +370,21 @@ class McpApp:
             if not principal.can_use(view.tenant.id):
                 return hidden
             if not view.tenant.active:
-                return 403, _error_body(f"Tenant {slug!r} is inactive.")
+                return 403, error_body(f"Tenant {slug!r} is inactive.")
             targets = [view.target(connector_key)] if connector_key is not None else list(view.targets)
             if principal.connector_id is not None:
                 if connector_key is not None and targets[0].config.id != principal.connector_id:
-                    return 403, _error_body("This key is limited to another connector of this tenant.")
+                    return 403, error_body("This key is limited to another connector of this tenant.")
                 targets = [t for t in targets if t.config.id == principal.connector_id]
         except LookupFailed as exc:
-            return 404, _error_body(exc.message)
+            return 404, error_body(exc.message)
         except AccessDenied as exc:
-            return 403, _error_body(exc.message)
+            return 403, error_body(exc.message)
         except SageMCPError as exc:
             # The store is down or refused: expected during outages, so no traceback per request.
             if not quiet:
                 logger.warning("cannot admit request %s for tenant %s: %s", request_id, slug, exc.code)
-            return 503, _error_body(f"The server cannot reach its store right now. Reference: {request_id}.")
+            return 503, error_body(f"The server cannot reach its store right now. Reference: {request_id}.")
         scope["sagemcp.call"] = CallScope(
             view=view, targets=targets, principal=principal, request_id=request_id, tenant_wide=connector_key is None
         )
@@ -393,19 +396,27 @@ class McpApp:
 
 
 class _Endpoint:
-    """Admission in front of a transport: failures answer with a JSON-RPC error body and an HTTP status."""
+    """Admission in front of a transport: failures answer with a JSON-RPC error body and an HTTP status.
 
-    def __init__(self, app: McpApp, transport: Any) -> None:
+    With `explain_to_browsers`, a GET that does not ask for an event stream (a URL pasted
+    into a browser) is answered at once, before authentication, with how to connect a client.
+    """
+
+    def __init__(self, app: McpApp, transport: Any, *, explain_to_browsers: bool = False) -> None:
         self.app = app
         self.transport = transport
+        self.explain_to_browsers = explain_to_browsers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.explain_to_browsers and scope["method"] in ("GET", "HEAD") and not wants_event_stream(scope):
+            await browser_response()(scope, receive, send)
+            return
         try:
             failure = await self.app._admit(scope)
         except Exception:
             request_id = scope.get("state", {}).get("request_id", "-")
             logger.exception("admission failed (request %s)", request_id)
-            failure = 503, _error_body(f"The server cannot serve this request right now. Reference: {request_id}.")
+            failure = 503, error_body(f"The server cannot serve this request right now. Reference: {request_id}.")
         request_id = scope["state"].get("request_id", "")
         if failure is not None:
             status, body = failure
@@ -454,10 +465,12 @@ def create_mcp_app(
     handlers = Handlers(
         resolver,
         upstream,
-        HandlerSettings(settings.max_result_chars, settings.server_name, settings.server_version),
+        HandlerSettings(
+            settings.max_result_chars, settings.server_name, settings.server_version, settings.tools_page_size
+        ),
         observer,
     )
-    return McpApp(
+    app = McpApp(
         resolver=resolver,
         authenticator=authenticator,
         handlers=handlers,
@@ -465,6 +478,11 @@ def create_mcp_app(
         upstream=upstream,
         owns_upstream=owns_upstream,
     )
+    # A key revoked or a tenant changed in this process reaches its open streams at once.
+    resolver.on_invalidate(app.check_streams)
+    if isinstance(authenticator, InvalidationSource):
+        authenticator.on_invalidate(app.check_streams)
+    return app
 
 
 def _matches(value: str | None, patterns: list[str]) -> bool:
@@ -484,13 +502,18 @@ def _request_id(conn: HTTPConnection) -> str:
     return uuid.uuid4().hex
 
 
-def _error_body(message: str, code: int = -32600) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
-
-
 def _close_reason(code: int) -> str:
     return {1008: "not allowed", 4404: "not found"}.get(code, "unavailable")
 
 
+async def _refuse_websocket(ws: WebSocket, exc: LimitReached) -> None:
+    """Refuse an upgrade over a quota: HTTP 429 with the JSON-RPC error where the server can send one
+    (the ASGI denial-response extension), else close 1013 "try again later" with the limit's name."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(limit_response(exc))
+    else:
+        await ws.close(code=1013, reason=f"limit reached: {exc.limit}")
+
+
 def error_response(status: int, message: str) -> Response:
-    return Response(json.dumps(_error_body(message)), status_code=status, media_type="application/json")
+    return JSONResponse(error_body(message), status_code=status)

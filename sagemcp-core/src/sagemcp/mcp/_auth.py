@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from starlette.requests import HTTPConnection
@@ -12,7 +12,14 @@ from ..cache import TTLCache
 from ..models import Principal
 from ..store import TenantStore
 
-__all__ = ["AllowAnonymous", "ApiKeyAuthenticator", "CallerAuthenticator", "ChainAuthenticator", "bearer_token"]
+__all__ = [
+    "AllowAnonymous",
+    "ApiKeyAuthenticator",
+    "CallerAuthenticator",
+    "ChainAuthenticator",
+    "InvalidationSource",
+    "bearer_token",
+]
 
 ANONYMOUS = Principal(id="anonymous", kind="anonymous", name="anonymous")
 
@@ -21,6 +28,15 @@ ANONYMOUS = Principal(id="anonymous", kind="anonymous", name="anonymous")
 class CallerAuthenticator(Protocol):
     async def authenticate(self, conn: HTTPConnection) -> Principal | None:
         """The principal behind a request, or None when it presents no valid credentials."""
+        ...
+
+
+@runtime_checkable
+class InvalidationSource(Protocol):
+    """An authenticator that can say when its cached answers were invalidated (a key revoked in this process)."""
+
+    def on_invalidate(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (which must not block) after every invalidation."""
         ...
 
 
@@ -43,7 +59,8 @@ class ApiKeyAuthenticator:
     """Tenant and platform API keys verified by the store, cached briefly by key hash.
 
     A revoked key stops working on this process at once when the revoking code calls
-    `invalidate()`, and on other replicas within `ttl` seconds.
+    `invalidate()`, and on other replicas within `ttl` seconds. The MCP app listens to
+    `invalidate()` and re-admits its open streams then, so a revoked key's streams close too.
     """
 
     def __init__(
@@ -52,6 +69,7 @@ class ApiKeyAuthenticator:
         self.store = store
         self.websocket_query_param = websocket_query_param
         self._cache: TTLCache[str, Principal] = TTLCache(ttl, maxsize)
+        self._listeners: list[Callable[[], None]] = []
 
     async def authenticate(self, conn: HTTPConnection) -> Principal | None:
         token = bearer_token(conn, query_param=self.websocket_query_param)
@@ -62,6 +80,11 @@ class ApiKeyAuthenticator:
 
     def invalidate(self) -> None:
         self._cache.invalidate()
+        for listener in self._listeners:
+            listener()
+
+    def on_invalidate(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
 
 
 class AllowAnonymous:
@@ -76,6 +99,12 @@ class ChainAuthenticator:
 
     def __init__(self, authenticators: Sequence[CallerAuthenticator]) -> None:
         self.authenticators = list(authenticators)
+
+    def on_invalidate(self, listener: Callable[[], None]) -> None:
+        """Listen to every member that can say when it was invalidated."""
+        for auth in self.authenticators:
+            if isinstance(auth, InvalidationSource):
+                auth.on_invalidate(listener)
 
     async def authenticate(self, conn: HTTPConnection) -> Principal | None:
         for auth in self.authenticators:

@@ -10,6 +10,7 @@ request id and answered generically.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 import warnings
@@ -21,18 +22,17 @@ import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from pydantic import ValidationError
 
 from ..context import ToolContext
-from ..errors import SageMCPError, UpstreamError
+from ..errors import InvalidArguments, SageMCPError, UpstreamError
 from ..execution import ToolRunner
 from ..models import AuditEvent
 from ..results import Outcome
-from ..tools import ToolSpec, validation_errors
+from ..tools import ToolSpec, validate_payload
 from ..upstream import UpstreamClient
 from ._channel import SessionChannel
 from ._convert import outcome_to_mcp, prompt_messages_to_mcp, resource_value_to_contents
-from ._resolve import CallScope, Resolver, Target, scope_of
+from ._resolve import CallScope, Resolver, Target, catalogue_digest, scope_of
 
 logger = logging.getLogger("sagemcp.mcp")
 
@@ -48,6 +48,7 @@ class HandlerSettings:
     max_result_chars: int
     server_name: str
     server_version: str
+    tools_page_size: int = 200
 
 
 class Handlers:
@@ -95,11 +96,28 @@ class Handlers:
     async def list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        """The caller's tools, in pages of `tools_page_size` linked by `nextCursor` when there are more.
+
+        A cursor holds the offset of its page and a digest of the catalogue it was cut from:
+        a cursor from before a change (a connector added, a policy edited) is refused with
+        -32602, so a client never stitches pages of two catalogues together.
+        """
         cs = _scope(ctx)
-        tools: list[types.Tool] = []
-        for target in cs.targets:
-            tools.extend(target.mcp_tools(cs.tenant_wide))
-        return types.ListToolsResult(tools=tools)
+        wide = cs.tenant_wide
+        cursor = params.cursor if params is not None else None
+        page = self.settings.tools_page_size
+        if cursor is None and len(cs.targets) == 1:
+            only = cs.targets[0].mcp_tools(wide)
+            if len(only) <= page:
+                return types.ListToolsResult(tools=only)
+        tools = [tool for target in cs.targets for tool in target.mcp_tools(wide)]
+        if cursor is None and len(tools) <= page:
+            return types.ListToolsResult(tools=tools)
+        digest = catalogue_digest(cs.targets, wide)
+        start = 0 if cursor is None else _page_start(cursor, digest)
+        end = start + page
+        following = _page_cursor(end, digest) if end < len(tools) else None
+        return types.ListToolsResult(tools=tools[start:end], next_cursor=following)
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
@@ -212,10 +230,9 @@ class Handlers:
                 if target.served_name(spec.name, cs.tenant_wide) != params.name:
                     continue
                 try:
-                    model = spec.arguments_model.model_validate(params.arguments or {})
-                except ValidationError as exc:
-                    detail = "; ".join(f"{p}: {m}" for p, m in validation_errors(exc))
-                    raise MCPError(code=types.INVALID_PARAMS, message=f"Invalid prompt arguments: {detail}") from None
+                    model = validate_payload(spec.arguments_model, params.arguments, "Invalid prompt arguments")
+                except InvalidArguments as exc:
+                    raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
                 kwargs = {n: getattr(model, n) for n in type(model).model_fields}
                 value = await self._guarded(
                     cs, f"prompt {params.name}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
@@ -295,6 +312,27 @@ def _scope(ctx: ServerRequestContext[Any]) -> CallScope:
         # Only reachable if the server is mounted without sagemcp's HTTP layer.
         raise MCPError(code=types.INVALID_REQUEST, message="This endpoint is not bound to a tenant")
     return cs
+
+
+def _page_cursor(start: int, digest: str) -> str:
+    return base64.urlsafe_b64encode(f"{start}:{digest}".encode()).decode("ascii").rstrip("=")
+
+
+def _page_start(cursor: str, digest: str) -> int:
+    """The offset a `tools/list` cursor continues from, or -32602 when it is not one for this catalogue."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        start, _, issued_for = text.partition(":")
+        offset = int(start)
+    except (ValueError, UnicodeError):
+        offset, issued_for = -1, ""
+    if offset < 0 or issued_for != digest:
+        raise MCPError(
+            code=types.INVALID_PARAMS,
+            message="Invalid cursor: the tool list changed since this cursor was issued, or it is not one of "
+            "this server's; list the tools again without a cursor.",
+        )
+    return offset
 
 
 def _find_tool(cs: CallScope, name: str) -> tuple[Target, ToolSpec]:

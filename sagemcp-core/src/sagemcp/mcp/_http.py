@@ -63,11 +63,14 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def error_body(message: str, code: int = types.INVALID_REQUEST, data: Any = None) -> dict[str, Any]:
+def error_body(
+    message: str, code: int = types.INVALID_REQUEST, data: Any = None, request_id: str | int | None = None
+) -> dict[str, Any]:
+    """A JSON-RPC error response (`id` null unless given)."""
     error: dict[str, Any] = {"code": code, "message": message}
     if data is not None:
         error["data"] = data
-    return {"jsonrpc": "2.0", "id": None, "error": error}
+    return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
 
 def wants_event_stream(scope: Scope) -> bool:
@@ -103,20 +106,26 @@ def _has_refused_id(raw: Any) -> bool:
     return isinstance(raw, dict) and "method" in raw and "id" in raw and not valid_request_id(raw["id"], raw["method"])
 
 
-def jsonrpc_problem(text: str | bytes) -> tuple[int, str] | None:
-    """Why `text` is not one valid JSON-RPC message, as an error code and message, or None when it is one."""
+def jsonrpc_problem(text: str | bytes) -> tuple[int, str, str | int | None] | None:
+    """Why `text` is not one valid JSON-RPC message, or None when it is one.
+
+    As an error code, a message and the id to answer with: the message's own id when it
+    has a valid one, else None (as JSON-RPC requires when the id cannot be read).
+    """
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError):
-        return types.PARSE_ERROR, "Parse error: the message is not valid JSON"
+        return types.PARSE_ERROR, "Parse error: the message is not valid JSON", None
     if isinstance(raw, list):
-        return types.INVALID_REQUEST, "Batches are not supported; send one message at a time"
+        return types.INVALID_REQUEST, "Batches are not supported; send one message at a time", None
     if _has_refused_id(raw):
-        return types.INVALID_REQUEST, "Invalid request: the id must be a string or an integer"
+        return types.INVALID_REQUEST, "Invalid request: the id must be a string or an integer", None
     try:
         types.jsonrpc_message_adapter.validate_python(raw, by_name=False)
     except (ValidationError, RecursionError):
-        return types.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message"
+        rid = raw.get("id") if isinstance(raw, dict) else None
+        echoed = rid if isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool)) else None
+        return types.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message", echoed
     return None
 
 
@@ -178,7 +187,11 @@ async def refuse_invalid_ids(app: ASGIApp, scope: Scope, receive: Receive, send:
             if refused:
                 replaced = True
                 body = json.dumps(error_body("Invalid request: the id must be a string or an integer")).encode()
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+                kept = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"content-type", b"content-length")
+                ]
                 headers = [*kept, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
                 await send({"type": "http.response.start", "status": 400, "headers": headers})
                 await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +33,7 @@ class Target(ResolvedConnector):
     wide_prefix: str = ""
     """Prepended to tool and prompt names on the tenant-wide endpoint when a connector type appears twice."""
     _mcp_tools: dict[bool, list[types.Tool]] = field(default_factory=dict, repr=False)
+    _digests: dict[bool, bytes] = field(default_factory=dict, repr=False)
 
     def prefix(self, wide: bool) -> str:
         return self.wide_prefix if wide else ""
@@ -44,6 +48,17 @@ class Target(ResolvedConnector):
                 tool_to_mcp(s, self.served_name(s.name, wide)) for s in self.tools.values()
             ]
         return tools
+
+    def tools_digest(self, wide: bool) -> bytes:
+        """A digest of the tools served (names and schemas), which changes whenever they do."""
+        digest = self._digests.get(wide)
+        if digest is None:
+            h = hashlib.sha256()
+            for tool in self.mcp_tools(wide):
+                h.update(tool.name.encode())
+                h.update(json.dumps(tool.input_schema, sort_keys=True, default=str).encode())
+            digest = self._digests[wide] = h.digest()
+        return digest
 
     def mcp_resources(self) -> list[types.Resource]:
         return [resource_to_mcp(r) for r in self.cls.resources if not r.is_template]
@@ -138,9 +153,17 @@ class Resolver:
         self._views: TTLCache[str, TenantView] = TTLCache(ttl, max_tenants)
         self._slugs: dict[str, str] = {}
         self._tracking = store if isinstance(store, ChangeTracking) else None
+        self._listeners: list[Callable[[], None]] = []
 
     def invalidate(self, slug: str | None = None) -> None:
+        """Forget a tenant's view (all with None), so this process serves its new state at once."""
         self._views.invalidate(slug)
+        for listener in self._listeners:
+            listener()
+
+    def on_invalidate(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (which must not block) after every `invalidate()`."""
+        self._listeners.append(listener)
 
     def invalidate_credential(self, tenant_id: str, provider: str) -> None:
         """Forget a credential; for a main credential also the linked keys that may have fallen back to it."""
@@ -240,6 +263,15 @@ class Resolver:
         except ValidationError as exc:
             logger.warning("connector %s has an invalid configuration: %s", cfg.id, exc.error_count())
             return None, "its configuration is invalid; fix it in the admin API"
+
+
+def catalogue_digest(targets: list[Target], wide: bool) -> str:
+    """A short digest of the tools a caller is served: what `tools/list` cursors are bound to."""
+    h = hashlib.sha256()
+    for target in targets:
+        h.update(target.config.id.encode())
+        h.update(target.tools_digest(wide))
+    return h.hexdigest()[:16]
 
 
 def scope_of(request: Any) -> CallScope | None:

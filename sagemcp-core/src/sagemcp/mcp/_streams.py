@@ -213,7 +213,9 @@ class StreamGuard:
         if stream is not None:
             stream.touch()
 
-    async def serve(self, stream: OpenStream, app: Callable[..., Awaitable[None]], scope: Scope, receive: Receive, send: Send) -> None:
+    async def serve(
+        self, stream: OpenStream, app: Callable[..., Awaitable[None]], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         """Run an HTTP stream's transport, tracking what it sends, until it ends or `stream.close()`."""
         started = ended = False
 

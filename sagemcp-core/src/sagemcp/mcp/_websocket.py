@@ -3,6 +3,8 @@
 The MCP SDK dropped WebSocket in 2.x; clients of the original SageMCP still use it.
 The connection is admitted (authenticated and bound to tenant, connector and
 caller) once, before it is accepted; every message then carries that binding.
+A frame that is not one valid JSON-RPC message (including a request whose id is
+neither a string nor an integer) gets an error frame; the connection stays open.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import mcp_types as types
 from mcp.server import Server
 from mcp.shared._context_streams import create_context_streams
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
-from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ._http import jsonrpc_problem
+from ._streams import OpenStream
 
 logger = logging.getLogger("sagemcp.mcp")
 
@@ -34,10 +38,13 @@ async def serve_websocket(
     *,
     readmit: Callable[[], Awaitable[int | None]] | None = None,
     readmit_after: float = 5.0,
+    stream: OpenStream | None = None,
 ) -> None:
     """Serve one connection. Every `readmit_after` seconds the next message first re-runs admission
     (`readmit` returns a close code to refuse), so a revoked key or a changed policy reaches open
-    connections as it reaches new requests."""
+    connections as it reaches new requests. `stream` is the connection as the stream guard tracks
+    it: every frame either way marks it active, and when the guard closes it (idle, access
+    revoked) the socket closes with the code that says why."""
     offered = ws.scope.get("subprotocols") or []
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     read_writer, read_stream = create_context_streams[SessionMessage | Exception](16)
@@ -49,6 +56,8 @@ async def serve_websocket(
                 admitted = time.monotonic()
                 while True:
                     text = await ws.receive_text()
+                    if stream is not None:
+                        stream.touch()
                     if readmit is not None and time.monotonic() - admitted >= readmit_after:
                         refused = await readmit()
                         if refused is not None:
@@ -75,36 +84,35 @@ async def serve_websocket(
                     except (anyio.EndOfStream, anyio.ClosedResourceError):
                         return
                     await ws.send_text(msg.message.model_dump_json(by_alias=True, exclude_unset=True))
+                    if stream is not None:
+                        stream.touch()
         except (WebSocketDisconnect, RuntimeError):
             tg.cancel_scope.cancel()
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(reader)
-        tg.start_soon(writer)
-        try:
-            await server.run(read_stream, write_stream, server.create_initialization_options())
-        finally:
-            tg.cancel_scope.cancel()
-    with anyio.CancelScope(shield=True), contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.close()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(reader)
+            tg.start_soon(writer)
+            try:
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+            finally:
+                tg.cancel_scope.cancel()
+    finally:
+        # Also when the guard cancelled the connection: the close code says why.
+        code, reason = stream.websocket_close if stream is not None else (1000, "")
+        with anyio.CancelScope(shield=True), contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await ws.close(code=code, reason=reason)
 
 
 def _parse_error(text: str) -> str | None:
     """A JSON-RPC error frame for text that is not one valid JSON-RPC message, else None."""
     if len(text) > MAX_FRAME_CHARS:
         return _error(None, types.INVALID_REQUEST, f"Message larger than {MAX_FRAME_CHARS} characters")
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return _error(None, types.PARSE_ERROR, "Parse error: the frame is not valid JSON")
-    if isinstance(raw, list):
-        return _error(None, types.INVALID_REQUEST, "Batches are not supported; send one message per frame")
-    try:
-        types.jsonrpc_message_adapter.validate_python(raw, by_name=False)
-    except ValidationError:
-        rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), (str, int)) else None
-        return _error(rid, types.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message")
-    return None
+    problem = jsonrpc_problem(text)
+    if problem is None:
+        return None
+    code, message, request_id = problem
+    return _error(request_id, code, message)
 
 
 def _error(request_id: str | int | None, code: int, message: str) -> str:

@@ -1,9 +1,8 @@
 """A new connector package in one command: the standard layout, entry point, tests and README.
 
-    python -m sagemcp.scaffold zoom --title Zoom --base-url https://api.zoom.us/v2 \
-        --auth client_credentials oauth2 [--dest DIR] [--spec specs/zoom/FILE]
+    python -m sagemcp.scaffold zoom --title Zoom --base-url https://api.zoom.us/v2 --auth client_credentials oauth2
 
-creates `DIR/sagemcp-connector-zoom/` (DIR defaults to the current directory; an existing
+creates `DIR/sagemcp-connector-zoom/` (`--dest DIR`, the current directory by default; an existing
 directory is never overwritten):
 
 ```

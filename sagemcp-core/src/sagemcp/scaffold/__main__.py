@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog=(_doc or "").split("\n\n", 2)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("id", help="the connector id: 1-32 lowercase letters or digits (the tool-name prefix)")
+    parser.add_argument("id", help="the connector id: 1-20 lowercase letters or digits (the tool-name prefix)")
     parser.add_argument("--title", required=True, help="the service's name, such as 'Zoom'")
     parser.add_argument("--base-url", help="the API's https base URL (default https://api.ID.example)")
     parser.add_argument(

@@ -71,6 +71,7 @@ READ_SCOPE = "items:read"
 
 
 def code_values(made: ConnectorPlan) -> dict[str, str]:
+    """The code templates' values for `made`: names, URLs, the auth schemes and what they need."""
     title, kinds = made.title, made.auth
     first = kinds[0]
     homepage = f"{urlsplit(made.base_url).scheme}://{urlsplit(made.base_url).netloc}"

@@ -124,9 +124,26 @@ async def _connector(ctx: Context, tenant: Tenant) -> Stamped[ConnectorConfig]:
     return record
 
 
+async def _check_room(ctx: Context, tenant: Tenant) -> None:
+    """Refuse one connector more than `max_connectors_per_tenant` (409 `connector_limit_reached`)."""
+    limit = ctx.services.settings.max_connectors_per_tenant
+    if limit is None:
+        return
+    held = len(await ctx.services.store.list_connector_records(tenant.id))
+    if held >= limit:
+        raise ApiError(
+            409,
+            "connector_limit_reached",
+            f"Tenant {tenant.slug!r} has {held} connectors, the most this server allows per tenant "
+            f"(SAGEMCP_MAX_CONNECTORS_PER_TENANT={limit}). Delete connectors it no longer uses, "
+            "or ask the operator to raise the limit.",
+        )
+
+
 async def create_connector(ctx: Context, body: ConnectorCreate) -> ConnectorOut:
     tenant = (await tenant_for(ctx)).item
     cls = connector_class(ctx, body.connector_type)
+    await _check_room(ctx, tenant)
     cfg = ConnectorConfig(
         tenant_id=tenant.id,
         connector_type=body.connector_type,

@@ -11,6 +11,12 @@ metadata only (secret names, never values); DELETE disconnects, revoking the tok
 the provider first where the provider supports revocation. `{provider}` is a provider
 (`slack`) or a linked credential of one (`slack:user`: the user token Slack's search
 tools use); deleting a provider's credential also revokes and deletes its linked credentials.
+
+A stored credential is bound to the upstream origins of the tenant's connectors that use
+it, as configured at that moment (`bind_credential`); it is sent to no other origin, so a
+key that can change a connector's host cannot make the next tool call carry the token
+there. After a host change the credential is stored again, or the platform admin rebinds it
+to the connectors' current origins (`POST .../credentials/{provider}/rebind`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sagemcp.auth import (
     ApiKey,
@@ -33,9 +39,11 @@ from sagemcp.auth import (
     credential_from_fields,
 )
 from sagemcp.connector import Connector
+from sagemcp.execution import credential_binding
 from sagemcp.models import Credential, CredentialStatus, Tenant, base_provider
 
 from ..db.store import Stamped
+from ..services import Services
 from . import params
 from .auth import tenant_for
 from .errors import ApiError, validation_details
@@ -43,7 +51,7 @@ from .providers import classes_for_provider
 from .routing import Context, Operation
 from .schemas import CredentialList, CredentialOut, CredentialPut
 
-__all__ = ["OPERATIONS", "credential_status", "disconnect"]
+__all__ = ["OPERATIONS", "bind_credential", "binding_origins", "credential_status", "disconnect"]
 
 logger = logging.getLogger("sagemcp_server.api")
 
@@ -77,6 +85,7 @@ def _out(record: Stamped[Credential], renews_itself: bool) -> CredentialOut:
         has_refresh_token=cred.refresh_token is not None,
         secrets=sorted(cred.secrets),
         extra=cred.extra,
+        origins=list(cred.origins) if cred.origins is not None else None,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -153,6 +162,47 @@ def _legacy_fields(scheme: AuthScheme, body: CredentialPut) -> tuple[dict[str, A
     return fields, {token_name: "token", account_name: "account"}
 
 
+async def binding_origins(services: Services, tenant_id: str, credential: Credential) -> tuple[str, ...]:
+    """The origins a credential is bound to when stored now: those of each of the tenant's connectors using its
+    provider, with its current configuration; when the tenant has none yet, those of the provider's connector
+    types with their default configuration. Empty when none can be worked out (it then goes nowhere)."""
+    provider = base_provider(credential.provider)
+    registry = services.registry
+    targets: list[tuple[type[Connector], BaseModel]] = []
+    configs = [
+        cfg
+        for cfg in await services.store.list_connectors(tenant_id)
+        if cfg.connector_type in registry
+        and (cfg.provider or registry.get(cfg.connector_type).provider_id()) == provider
+    ]
+    for cfg in configs:
+        cls = registry.get(cfg.connector_type)
+        try:
+            targets.append((cls, cls.parse_config(cfg.configuration)))
+        except ValidationError:
+            continue  # a configuration this version refuses calls nothing
+    if not configs:
+        for cls in services.providers().get(provider, []):
+            try:
+                targets.append((cls, cls.parse_config({})))
+            except ValidationError:
+                continue  # the type needs configuration: its host is not known before a connector exists
+    found: list[str] = []
+    for cls, settings in targets:
+        try:
+            origins = credential_binding(cls, settings, credential)
+        except ValueError as exc:
+            logger.warning("the %s connector names an invalid upstream origin: %s", cls.info.id, exc)
+            continue
+        found.extend(origin for origin in origins if origin not in found)
+    return tuple(found)
+
+
+async def bind_credential(services: Services, tenant_id: str, credential: Credential) -> Credential:
+    """`credential` bound to the origins it may be sent to (`binding_origins`), ready to be stored."""
+    return credential.model_copy(update={"origins": await binding_origins(services, tenant_id, credential)})
+
+
 async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
     tenant = (await tenant_for(ctx)).item
     provider = ctx.path["provider"]
@@ -191,6 +241,7 @@ async def put_credential(ctx: Context, body: CredentialPut) -> CredentialOut:
         raise ApiError(422, "expired_token", "expires_at is in the past.", [(field, "in the past")])
     if body.extra:
         cred = cred.model_copy(update={"extra": {**body.extra, **cred.extra}})
+    cred = await bind_credential(ctx.services, tenant.id, cred)
     await ctx.services.store.put_credential(cred)
     ctx.services.credential_changed(tenant.slug, tenant.id, provider)
     logger.info("credential stored", extra={"tenant": tenant.slug, "provider": provider, "kind": scheme.kind})
@@ -236,6 +287,31 @@ async def delete_credential(ctx: Context) -> None:
         doomed += [c for c in linked if c.provider.startswith(f"{provider}:")]
     for credential in doomed:
         await disconnect(ctx, tenant, credential)
+
+
+async def rebind_credential(ctx: Context) -> CredentialOut:
+    """Bind a stored credential (and, for a provider, its linked ones) to the connectors' current origins."""
+    tenant = (await tenant_for(ctx)).item
+    provider = ctx.path["provider"]
+    store = ctx.services.store
+    cred = await store.get_credential(tenant.id, provider)
+    if cred is None:
+        raise ApiError(404, "credential_not_found", f"Tenant {tenant.slug!r} has no {provider} credential.")
+    targets = [cred]
+    if ":" not in provider:
+        targets += [c for c in await store.list_credentials(tenant.id) if c.provider.startswith(f"{provider}:")]
+    for target in targets:
+        origins = await binding_origins(ctx.services, tenant.id, target)
+        await store.rebind_credential(tenant.id, target.provider, origins)
+        ctx.services.credential_changed(tenant.slug, tenant.id, target.provider)
+        logger.info(
+            "credential rebound by the platform admin",
+            extra={"tenant": tenant.slug, "provider": target.provider, "origins": list(origins)},
+        )
+    record = await store.get_credential_record(tenant.id, provider)
+    if record is None:
+        raise ApiError(404, "credential_not_found", f"The {provider} credential was removed meanwhile.")
+    return _out(record, _renews_itself(ctx, record.item))
 
 
 async def disconnect(ctx: Context, tenant: Tenant, credential: Credential) -> None:
@@ -289,6 +365,20 @@ OPERATIONS = [
         get_credential,
         CredentialOut,
         params=_P,
+    ),
+    Operation(
+        "POST",
+        _PATH + "/rebind",
+        "rebindCredential",
+        "Bind a credential to its connectors' current upstream origins (platform admin)",
+        "credentials",
+        rebind_credential,
+        CredentialOut,
+        params=_P,
+        access="platform",
+        description="A credential is sent only to the origins it was stored for. After a connector's host "
+        "changed, a tenant stores the credential again; the platform admin can instead bind the stored one "
+        "(and, for a provider, its linked credentials) to the origins the connectors name now.",
     ),
     Operation(
         "DELETE",

@@ -2,20 +2,28 @@
 
 Request models refuse unknown fields, so a typo is an error rather than silently ignored.
 Secrets (client secrets, tokens) appear only in request models, as write-only strings.
+Free-form JSON (a connector's configuration, a credential's fields and extra data, an OAuth
+app's extra settings) is bounded on input (`JsonObject`): at most `MAX_JSON_DEPTH` levels
+deep and `MAX_JSON_BYTES` bytes, with finite numbers only, so that whatever is stored can be
+stored by every database and listed again.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from sagemcp.models import SLUG_PATTERN, ToolPolicy
 
 __all__ = [
     "CONNECTOR_TYPE_PATTERN",
     "CREDENTIAL_KEY_PATTERN",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
     "PROVIDER_PATTERN",
     "ApiKeyCreate",
     "ApiKeyCreated",
@@ -38,6 +46,7 @@ __all__ = [
     "CredentialOut",
     "CredentialPut",
     "ErrorResponse",
+    "JsonObject",
     "LinkedTokenOut",
     "ListQuery",
     "LoadFailureOut",
@@ -64,7 +73,35 @@ Description = Annotated[str, Field(max_length=2000)]
 Provider = Annotated[str, Field(pattern=PROVIDER_PATTERN, max_length=64, examples=["github"])]
 Scope = Annotated[str, Field(min_length=1, max_length=200)]
 ToolName = Annotated[str, Field(min_length=1, max_length=128)]
-Configuration = Annotated[dict[str, Any], Field(description="Validated by the connector type's Config model.")]
+MAX_JSON_DEPTH = 32
+"""Levels of nesting a free-form JSON object may have (the object itself is level 1)."""
+MAX_JSON_BYTES = 64 * 1024
+"""Bytes a free-form JSON object may take, written compactly."""
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    """`value` if it is JSON every database stores and a listing shows again; else `ValueError` saying why."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite (a literal such as 1e999 overflows to infinity)")
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"must not be nested more than {MAX_JSON_DEPTH} levels deep")
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"must take at most {MAX_JSON_BYTES} bytes as JSON, not {size}")
+    return value
+
+
+_JSON_LIMITS = f"At most {MAX_JSON_DEPTH} levels deep and {MAX_JSON_BYTES // 1024} KiB; numbers must be finite."
+JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+"""A free-form JSON object from a request, bounded in depth and size, with finite numbers only."""
+Configuration = Annotated[
+    JsonObject, Field(description="Validated by the connector type's Config model. " + _JSON_LIMITS)
+]
 
 
 class _Request(BaseModel):
@@ -211,7 +248,9 @@ class OAuthAppPut(_Request):
         max_length=4096,
         description="Write-only. Omit to keep the stored secret; null to remove it (a public client).",
     )
-    extra: dict[str, Any] = Field(default_factory=dict, description="Provider-specific, non-secret settings.")
+    extra: JsonObject = Field(
+        default_factory=dict, description="Provider-specific, non-secret settings. " + _JSON_LIMITS
+    )
 
 
 class OAuthAppOut(_Response):
@@ -237,10 +276,10 @@ class CredentialPut(_Request):
         description="The auth scheme (bearer, api_key, basic, client_credentials, jwt_bearer, github_app, ...); "
         "default: the provider's first scheme that is not OAuth.",
     )
-    fields: dict[str, Any] | None = Field(
+    fields: JsonObject | None = Field(
         default=None,
         description="The scheme's fields, as `fields_schema` of GET /admin/connector-types describes them. "
-        "Secret fields are write-only: they are stored encrypted and never returned.",
+        "Secret fields are write-only: they are stored encrypted and never returned. " + _JSON_LIMITS,
     )
     token: SecretStr | None = Field(
         default=None,
@@ -251,7 +290,7 @@ class CredentialPut(_Request):
     account: str | None = Field(default=None, max_length=512, description="Who the token acts as (login, email).")
     scopes: list[Scope] = Field(default_factory=list, max_length=200)
     expires_at: datetime | None = None
-    extra: dict[str, Any] = Field(default_factory=dict, description="Provider data that is not secret.")
+    extra: JsonObject = Field(default_factory=dict, description="Provider data that is not secret. " + _JSON_LIMITS)
 
     @model_validator(mode="after")
     def _one_shape(self) -> CredentialPut:
@@ -276,6 +315,12 @@ class CredentialOut(_Response):
     has_refresh_token: bool
     secrets: list[str] = Field(description="Names of the stored secrets (never their values).")
     extra: dict[str, Any] = Field(description="The scheme's plain fields and provider data (nothing secret).")
+    origins: list[str] | None = Field(
+        description="The upstream origins the credential is bound to: it is sent to no other. They are the "
+        "origins of the provider's connectors when it was stored or authorized; after a connector's host "
+        "changes, store the credential again (or a platform admin rebinds it). Null: not bound (stored by "
+        "an earlier version)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -420,6 +465,10 @@ class AuthorizeRequest(_Request):
 
 
 class AuthorizeResponse(_Response):
-    authorization_url: str = Field(description="Send the user here; the provider redirects back to redirect_uri.")
+    authorization_url: str = Field(
+        description="Open this link in the browser that should complete the connection: it works once, in one "
+        "browser, which it sends on to the provider; the provider redirects back to redirect_uri, and only "
+        "that browser's callback is accepted."
+    )
     redirect_uri: str
     expires_at: datetime = Field(description="The authorization must be completed before this time.")

@@ -68,7 +68,16 @@ from sagemcp.secrets import SecretBox
 from .engine import is_sqlite
 from .models import ApiKeyRow, AuditEventRow, ConnectorRow, CredentialRow, OAuthAppRow, OAuthStateRow, TenantRow
 
-__all__ = ["DatabaseUnavailable", "Duplicate", "InvalidValue", "OpenedLink", "Page", "SqlStore", "Stamped"]
+__all__ = [
+    "DatabaseUnavailable",
+    "Duplicate",
+    "InvalidValue",
+    "OpenedLink",
+    "Page",
+    "SqlStore",
+    "Stamped",
+    "oauth_state_hash",
+]
 
 logger = logging.getLogger("sagemcp_server.store")
 
@@ -144,7 +153,8 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _state_hash(state: str) -> str:
+def oauth_state_hash(state: str) -> str:
+    """How a pending authorization's state is kept: SHA-256, hex."""
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 
@@ -727,7 +737,7 @@ class SqlStore:
         `link_hash` is the hash of the single-use link a browser opens (`open_oauth_link`) to be
         sent on to `authorization_url`, the provider's (kept encrypted: it holds the state).
         """
-        digest = _state_hash(pending.state)
+        digest = oauth_state_hash(pending.state)
         verifier = None
         if pending.code_verifier is not None:
             verifier = self.box.encrypt(pending.code_verifier, context=self._state_context(digest))
@@ -790,7 +800,7 @@ class SqlStore:
 
     async def oauth_state_pending(self, state: str) -> bool:
         """Whether an authorization with this state is pending (not yet taken), expired or not."""
-        query = select(OAuthStateRow.state_hash).where(OAuthStateRow.state_hash == _state_hash(state))
+        query = select(OAuthStateRow.state_hash).where(OAuthStateRow.state_hash == oauth_state_hash(state))
         async with self._read() as conn:
             return (await conn.execute(query)).first() is not None
 
@@ -801,7 +811,7 @@ class SqlStore:
         taken: a callback from another browser leaves it pending for the one that started it.
         One `DELETE ... RETURNING`: of two callbacks with the same state, exactly one gets it.
         """
-        digest = _state_hash(state)
+        digest = oauth_state_hash(state)
         condition = OAuthStateRow.state_hash == digest
         if browser_hash is not None:
             condition = and_(condition, OAuthStateRow.browser_hash == browser_hash)
