@@ -136,3 +136,27 @@ async def test_database_outage_gives_503_and_recovers(database: Database, settin
             assert (await mcp_call(client, "/api/v1/acme/mcp", "tools/list")).status_code == 200
             assert (await client.get("/readyz")).status_code == 200
     await proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("revision", "ready"),
+    [("0002_tenant_generation", False), ("9999_from_a_newer_release", True)],
+    ids=["older-known-revision", "newer-unknown-revision"],
+)
+async def test_readyz_during_a_rolling_upgrade(tmp_path: Path, registry, revision: str, ready: bool) -> None:
+    """An older schema needs `db upgrade`; a newer release's schema is served (migrations only add)."""
+    settings = Settings(data_dir=tmp_path, auto_migrate=False, secret_keys="", admin_key=ADMIN_KEY)
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("UPDATE alembic_version SET version_num = ?", (revision,))
+    finally:
+        await engine.dispose()
+    app = create_app(settings, registry=registry)
+    async with lifespan_in_task(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            r = await client.get("/readyz")
+    assert (r.status_code == 200) is ready, r.json()
+    if not ready:
+        assert "sagemcp db upgrade" in r.json()["reason"]

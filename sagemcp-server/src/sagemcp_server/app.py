@@ -49,7 +49,7 @@ from .api.errors import error_response, handle_exception
 from .api.routing import Operation, route_for
 from .auditlog import AuditBuffer
 from .db.engine import create_engine
-from .db.migrate import current_revision, head_revision, upgrade
+from .db.migrate import current_revision, head_revision, schema_serves, upgrade
 from .db.store import DatabaseUnavailable, SqlStore
 from .deadlines import BodyDeadlineMiddleware
 from .keyring import load_secret_box
@@ -329,12 +329,11 @@ def create_app(
             return JSONResponse(
                 {"status": "unavailable", "reason": f"database unreachable ({type(exc).__name__})"}, status_code=503
             )
-        head = head_revision()
-        if revision != head:
+        if not schema_serves(revision):
             return JSONResponse(
                 {
                     "status": "unavailable",
-                    "reason": f"schema at {revision or 'nothing'}, needs {head}; run `sagemcp db upgrade`",
+                    "reason": f"schema at {revision or 'nothing'}, needs {head_revision()}; run `sagemcp db upgrade`",
                 },
                 status_code=503,
             )

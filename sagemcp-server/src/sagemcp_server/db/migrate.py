@@ -17,7 +17,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "known_revisions",
+    "schema_serves",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _LOCK_ID = 0x5A6E_4D43_5000_0001 - (1 << 63)  # any fixed bigint; "sagemcp migrations"
@@ -37,6 +45,23 @@ def head_revision() -> str:
     if head is None:  # pragma: no cover - the package ships migrations
         raise RuntimeError("no migrations found")
     return head
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this release ships."""
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+def schema_serves(revision: str | None) -> bool:
+    """Whether this release can serve a database at `revision`.
+
+    The head does, and so does a revision this release does not know: a newer release has
+    migrated the database during a rolling upgrade, and migrations only add (columns, tables,
+    indexes) so the older code keeps working until it is replaced. A known older revision,
+    or an empty database, needs `sagemcp db upgrade` first.
+    """
+    return revision is not None and (revision == head_revision() or revision not in known_revisions())
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
