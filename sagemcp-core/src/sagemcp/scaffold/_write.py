@@ -11,6 +11,7 @@ import importlib
 import json
 import shutil
 import sys
+import tomllib
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -126,7 +127,7 @@ def _load_connector(made: ConnectorPlan) -> type[Connector]:
 
 @contextmanager
 def _package_from(folder: Path, name: str) -> Iterator[None]:
-    """Make `name` importable from `folder` (with a placeholder `__version__`), then forget it again.
+    """Make `name` importable from `folder` (with the `__version__` of its pyproject.toml), then forget it again.
 
     The package's own `__init__` reads its version from the installed distribution, which does not
     exist yet, so a module object stands in for it while the submodules are imported.
@@ -136,7 +137,8 @@ def _package_from(folder: Path, name: str) -> Iterator[None]:
         del sys.modules[key]
     package = types.ModuleType(name)
     package.__path__ = [str(folder)]
-    package.__version__ = "0.1.0"  # type: ignore[attr-defined]
+    with open(folder.parents[1] / "pyproject.toml", "rb") as project:
+        package.__version__ = tomllib.load(project)["project"]["version"]  # type: ignore[attr-defined]
     sys.modules[name] = package
     writing = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no __pycache__ in the new tree
