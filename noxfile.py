@@ -66,6 +66,8 @@ def tests(session: nox.Session, package: str) -> None:
     needed = ["sagemcp-core"] if package == "sagemcp-core" else ["sagemcp-core", package]
     if package == "sagemcp-server":
         needed += [c for c in CONNECTORS if (ROOT / c / "src").exists()]
+    elif package in CONNECTORS:
+        needed.append("sagemcp-server")  # a connector's end-to-end test runs a real `sagemcp serve`
     # Core's tests type-check a connector written against `ToolContext[Config]` with mypy.
     checker = ["mypy>=1.11,<2"] if package == "sagemcp-core" else []
     session.install(*TEST_DEPS, *checker, *_editable(*dict.fromkeys(needed)))

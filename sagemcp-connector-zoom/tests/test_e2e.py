@@ -1,88 +1,293 @@
-"""End to end: the official MCP client calls the Zoom tools over Streamable HTTP.
+"""End to end: the official MCP client -> a real `sagemcp serve` process -> a local fake Zoom.
 
-Core's MCP app runs under uvicorn on 127.0.0.1 (`sagemcp.testing.serve`) with a `MemoryStore`
-holding tenant `acme`, its `zoom` connector, a credential and an API key; the tools reach a fake
-Zoom API (`zoom_support.FakeZoom`) that checks every request against the description and
-answers with its examples.
+The reference server is set up as an operator would, with its `sagemcp` command in a fresh data
+directory (SQLite, a key file): `tenant create`, `connector add zoom` (pointed at the fake Zoom,
+loopback being allowed for development), `credential set zoom --kind oauth2 --field-stdin access_token` and
+`key create`; then `sagemcp serve` runs in its own process. Where `sagemcp-server` is not installed (this
+package's own test session holds core and the connector only), the server process is core's MCP app with
+the same tenant, `tests/_e2e_server.py`. The fake Zoom (Starlette under
+uvicorn, in a thread) checks every API request against Zoom's description like the other tests,
+serves the transcript file only to requests carrying the tenant's token, and records everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import contextlib
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 import httpx2
 import pytest
-from zoom_support import FakeZoom, example, expected_auth
+import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from zoom_support import FakeZoom, fixture, transcript_vtt
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
-from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.testing import OpenAPIValidator, fake_credential, serve
-from sagemcp_zoom import ZoomConnector
-from sagemcp_zoom.connector import DEFAULT_API_URL
-from sagemcp_zoom.models import Item
+from sagemcp.testing import OpenAPIValidator
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "e2e-token"
-TIMEOUT = 30.0
+TESTS = Path(__file__).resolve().parent
+TOKEN = "zoom-e2e-access-token-0123456789"
+DEADLINE = 60.0
+TRANSCRIPT = "/rec/download/e2e-transcript.vtt"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = DEADLINE) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the server process exited with {proc.returncode}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {timeout} seconds")
 
 
 @dataclass
-class Server:
+class FakeZoomServer:
     url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+
+def fake_zoom_app(record: FakeZoomServer, validator: OpenAPIValidator) -> Starlette:
+    recording = fixture("recordingGet.transcript")
+    recording["recording_files"][-1]["download_url"] = record.url + TRANSCRIPT
+    checker = FakeZoom(validator, responses={"recordingGet": recording})
+
+    async def api(request: Request) -> Response:
+        body = await request.body()
+        raw_path = request.scope["raw_path"].decode("ascii")  # as sent: UUIDs stay percent-encoded
+        record.requests.append({"method": request.method, "path": raw_path, "headers": dict(request.headers)})
+        # Checked as the api.zoom.us request it stands for.
+        stands_for = httpx.Request(
+            request.method,
+            httpx.URL(f"https://api.zoom.us{raw_path}", query=request.url.query.encode()),
+            headers=request.headers.raw,
+            content=body,
+        )
+        try:
+            answer = checker(stands_for)
+        except AssertionError as exc:
+            record.violations.append(str(exc))
+            return JSONResponse({"code": 300, "message": "Not described"}, status_code=400)
+        return Response(answer.content, status_code=answer.status_code, media_type="application/json")
+
+    async def download(request: Request) -> Response:
+        record.requests.append({"method": request.method, "path": request.url.path, "headers": dict(request.headers)})
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return JSONResponse({"code": 124, "message": "Invalid access token."}, status_code=401)
+        return PlainTextResponse(transcript_vtt(), media_type="text/vtt")
+
+    return Starlette(
+        routes=[
+            Route("/v2/{rest:path}", api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+            Route(TRANSCRIPT, download),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def fake_zoom(zoom_description: OpenAPIValidator) -> Iterator[FakeZoomServer]:
+    port = free_port()
+    record = FakeZoomServer(url=f"http://127.0.0.1:{port}")
+    config = uvicorn.Config(
+        fake_zoom_app(record, zoom_description), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="fake-zoom", daemon=True)
+    thread.start()
+    try:
+        wait_for_port(port)
+        yield record
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass
+class SagemcpServer:
+    mcp_url: str
     """The MCP endpoint of tenant `acme`'s `zoom` connector."""
     api_key: str
-    upstream: FakeZoom
+    log: Path
+
+
+REFERENCE_SERVER = importlib.util.find_spec("sagemcp_server") is not None
+"""Whether `sagemcp-server` is installed (the development environment); the package's own test session
+installs core and this connector only, and then the server process is `tests/_e2e_server.py`."""
+
+
+def sagemcp(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run the reference server's `sagemcp` command; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sagemcp_server", *args],
+        env=env,
+        input=stdin.encode() if stdin is not None else None,
+        capture_output=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert done.returncode == 0, f"sagemcp {' '.join(args)} failed: {done.stderr.decode(errors='replace')}"
+    return done.stdout.decode()
+
+
+def reference_server(zoom_url: str, data: Path, port: int) -> tuple[list[str], dict[str, str], str, str]:
+    """`sagemcp serve`, after the operator's setup commands in a fresh data directory."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SAGEMCP_")}
+    env.update(SAGEMCP_DATA_DIR=str(data), SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1", SAGEMCP_LOG_LEVEL="warning")
+    configuration = {"api_url": f"{zoom_url}/v2", "download_origins": [zoom_url]}
+    sagemcp(env, "db", "upgrade")
+    sagemcp(env, "tenant", "create", "acme", "--name", "Acme Corp")
+    sagemcp(env, "connector", "add", "zoom", "--tenant", "acme", "--config", json.dumps(configuration))
+    sagemcp(env, "credential", "set", "zoom", "--tenant", "acme", "--kind", "oauth2", "--field-stdin", "access_token",
+            stdin=TOKEN)  # fmt: skip
+    key = json.loads(sagemcp(env, "key", "create", "--tenant", "acme", "--name", "e2e", "--json"))["key"]
+    command = [sys.executable, "-m", "sagemcp_server", "serve", "--port", str(port), "--host", "127.0.0.1"]
+    return command, env, key, f"http://127.0.0.1:{port}/api/v1/acme/connectors/zoom/mcp"
+
+
+@pytest.fixture(scope="module")
+def sagemcp_server(fake_zoom: FakeZoomServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
+    data = tmp_path_factory.mktemp("sagemcp")
+    port = free_port()
+    key_file = data / "api-key"
+    if REFERENCE_SERVER:
+        command, env, key, url = reference_server(fake_zoom.url, data, port)
+    else:
+        (data / "token").write_text(TOKEN, encoding="utf-8")
+        command = [
+            sys.executable, str(TESTS / "_e2e_server.py"), "--zoom-url", fake_zoom.url, "--port", str(port),
+            "--key-file", str(key_file), "--token-file", str(data / "token"),
+        ]  # fmt: skip
+        env = {**os.environ, "SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS": "1"}
+        key, url = "", f"http://127.0.0.1:{port}/acme/connectors/zoom/mcp"
+    log_path = data / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(command, env=env, cwd=TESTS, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        if not REFERENCE_SERVER:
+            key = key_file.read_text(encoding="utf-8")
+        yield SagemcpServer(mcp_url=url, api_key=key, log=log_path)
+    except BaseException:
+        log.flush()
+        sys.stderr.write(log_path.read_text(errors="replace"))
+        raise
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture
-async def server(zoom_description: OpenAPIValidator) -> AsyncIterator[Server]:
-    store = MemoryStore()
-    tenant = store.add_tenant(Tenant(slug="acme", name="Acme Corp"))
-    store.add_connector(ConnectorConfig(tenant_id=tenant.id, connector_type="zoom", name="zoom"))
-    credential = fake_credential(ZoomConnector, TOKEN)
-    assert credential is not None
-    store.put_credential(credential.model_copy(update={"tenant_id": tenant.id}))
-    api_key, _ = store.create_api_key(tenant.id, name="e2e")
-    fake = FakeZoom(zoom_description)
-    upstream = UpstreamClient(transport=httpx.MockTransport(fake))
-    app = create_mcp_app(store, ConnectorRegistry([ZoomConnector]), upstream=upstream, settings=McpSettings())
-    try:
-        async with serve(app) as base:
-            yield Server(f"{base}/acme/connectors/zoom/mcp", api_key, fake)
-    finally:
-        await upstream.aclose()
+def zoom_server(fake_zoom: FakeZoomServer) -> FakeZoomServer:
+    """The module's fake Zoom, with the requests of earlier tests forgotten."""
+    fake_zoom.requests.clear()
+    fake_zoom.violations.clear()
+    return fake_zoom
 
 
-async def test_a_tool_call_reaches_the_api_with_the_tenants_credential(server: Server) -> None:
+@contextlib.asynccontextmanager
+async def mcp_client(server: SagemcpServer) -> AsyncIterator[Client]:
+    url = server.mcp_url
     headers = {"Authorization": f"Bearer {server.api_key}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(TIMEOUT)) as http:
-        async with Client(streamable_http_client(server.url, http_client=http)) as client:  # type: ignore[arg-type]
-            names = {tool.name for tool in (await client.list_tools()).tools}
-            result = await client.call_tool("zoom_get_item", {"item_id": "itm_1"})
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(DEADLINE)) as http:
+        async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=DEADLINE) as client:  # type: ignore[arg-type]
+            yield client
 
-    assert names == set(ZoomConnector.tools)
+
+def text_of(result: Any) -> str:
+    return "".join(getattr(part, "text", "") for part in result.content)
+
+
+async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer) -> None:
+    async with mcp_client(sagemcp_server) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert {"zoom_list_meetings", "zoom_get_transcript", "zoom_get_meeting_summary", "zoom_create_meeting"} <= names
+    assert {"zoom_delete_meeting", "zoom_delete_recording", "zoom_list_users"}.isdisjoint(names)
+    assert zoom_server.requests == []
+
+
+async def test_a_transcript_comes_back_as_speaker_labelled_text(
+    sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer
+) -> None:
+    async with mcp_client(sagemcp_server) as client:
+        result = await client.call_tool("zoom_get_transcript", {"meeting": "4444AAAiAAAAAiAiAiiAii=="})
     assert not result.is_error, result.content
-    (request,) = server.upstream.requests
-    assert str(request.url) == f"{DEFAULT_API_URL}/items/itm_1"
-    header, value = expected_auth(TOKEN)
-    assert request.headers[header] == value
-    (operation,) = server.upstream.operations
-    item = Item.from_api(example(server.upstream.validator, operation))
-    assert result.structured_content == item.model_dump(mode="json", exclude_none=True)
-    assert [getattr(part, "text", None) for part in result.content] == [item.to_markdown()]
+    assert result.structured_content is not None
+    assert result.structured_content["speakers"] == ["Ana Lima", "Ben Okafor", "Chen Wei"]
+    assert "[00:00:10] Ben Okafor: The importer shipped on Tuesday." in text_of(result)
+    api, download = zoom_server.requests
+    assert api["path"] == "/v2/meetings/4444AAAiAAAAAiAiAiiAii%3D%3D/recordings"
+    assert api["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert download["path"] == TRANSCRIPT and download["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert zoom_server.violations == []
 
 
-async def test_a_wrong_api_key_reaches_nothing(server: Server) -> None:
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+async def test_a_meeting_is_created_with_its_time_zone(
+    sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer
+) -> None:
+    arguments = {"topic": "Roadmap", "start_time": "2026-06-02T09:30:00", "timezone": "Europe/Paris", "duration": 30}
+    async with mcp_client(sagemcp_server) as client:
+        result = await client.call_tool("zoom_create_meeting", arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None and result.structured_content["id"] == "1100000"
+    (created,) = zoom_server.requests
+    assert created["method"] == "POST" and created["path"] == "/v2/users/me/meetings"
+    assert zoom_server.violations == []
+
+
+async def test_zoom_errors_reach_the_model_without_the_token(
+    sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer
+) -> None:
+    async with mcp_client(sagemcp_server) as client:
+        result = await client.call_tool("zoom_get_meeting", {"meeting_id": 0})
+        disabled = await client.call_tool("zoom_delete_meeting", {"meeting_id": 1})
+    assert result.is_error and "meeting_id" in text_of(result)
+    assert disabled.is_error
+    assert TOKEN not in text_of(result) + text_of(disabled)
+    assert zoom_server.requests == []
+
+
+async def test_a_wrong_api_key_gets_nothing(sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer) -> None:
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
         response = await http.post(
-            server.url,
+            sagemcp_server.mcp_url,
             headers={"Authorization": "Bearer not-a-key", "Accept": "application/json, text/event-stream"},
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "zoom_list_items"}},
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
         )
     assert response.status_code == 401
-    assert server.upstream.requests == []
+    assert zoom_server.requests == []
+
+
+def test_the_server_log_holds_no_token(sagemcp_server: SagemcpServer) -> None:
+    assert TOKEN not in sagemcp_server.log.read_text(errors="replace")

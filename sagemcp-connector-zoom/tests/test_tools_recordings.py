@@ -210,10 +210,34 @@ def one_hour_vtt(seed: int = 7) -> str:
     """A realistic hour of meeting: four people, about 140 words a minute, cues of 2-6 seconds as Zoom cuts them."""
     rng = random.Random(seed)
     people = ["Ana Lima", "Ben Okafor", "Chen Wei", "Dana Schmidt"]
-    words = (
-        "the importer pricing page launch customers support tickets design review next week we should "
-        "probably make sure that timeline budget dashboard metrics onboarding feedback release notes"
-    ).split()
+    words = [
+        "the",
+        "importer",
+        "pricing",
+        "page",
+        "launch",
+        "customers",
+        "support",
+        "tickets",
+        "design",
+        "review",
+        "next",
+        "week",
+        "we",
+        "should",
+        "probably",
+        "make",
+        "sure",
+        "that",
+        "timeline",
+        "budget",
+        "dashboard",
+        "metrics",
+        "onboarding",
+        "feedback",
+        "release",
+        "notes",
+    ]
     cues, t, n, speaker = ["WEBVTT", ""], 0.0, 1, people[0]
     while t < 3600:
         if rng.random() < 0.25:

@@ -38,8 +38,6 @@ DESCRIPTION = Path(__file__).resolve().parents[2] / "specs" / "zoom" / "zoom-api
 API_HOST = "api.zoom.us"
 DOWNLOAD_HOSTS = frozenset({"zoom.us", "us06web.zoom.us"})
 STORAGE_HOST = "ssrweb.zoom.us"
-TOKEN = "test-token"
-"""The access token of `sagemcp.testing.fake_credential`, which `call_tool` uses by default."""
 
 Answer = httpx.Response | Mapping[str, Any] | Callable[[httpx.Request], "Answer"]
 

@@ -19,7 +19,8 @@ API_HOST_SUFFIXES = (".zoom.us", ".zoomgov.com")
 
 
 def zoom_api_base(value: object) -> str | None:
-    """`https://api.zoom.us/v2` for Zoom's `api_url` `https://api.zoom.us`, or None if it is not a Zoom API host."""
+    """`https://api.zoom.us/v2` for Zoom's `api_url` `https://api.zoom.us` (or that base itself), or None if it
+    is not an https Zoom API host."""
     if not isinstance(value, str):
         return None
     try:
@@ -29,7 +30,7 @@ def zoom_api_base(value: object) -> str | None:
     host = url.host.lower()
     if url.scheme != "https" or url.userinfo or url.port not in (None, 443) or not host.endswith(API_HOST_SUFFIXES):
         return None
-    if url.path not in ("", "/") or url.query:
+    if url.path not in ("", "/", "/v2", "/v2/") or url.query:
         return None
     return f"https://{host}/v2"
 

@@ -37,9 +37,9 @@ def normalise(text: str) -> str:
 
 
 def _escape_line(line: str) -> str:
-    indent = len(line) - len(line.lstrip(" \t"))
+    indent = len(line) - len(line.lstrip())
     # Leading blanks would be dropped, or make an indented code block: keep them as character references.
-    head = "".join("&#32;" if c == " " else "&#9;" for c in line[:indent])
+    head = "".join(f"&#{ord(c)};" for c in line[:indent])
     rest = line[indent:]
     out: list[str] = []
     for i, char in enumerate(rest):

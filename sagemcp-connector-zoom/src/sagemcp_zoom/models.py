@@ -399,10 +399,23 @@ class ParticipantList(Page[Participant]):
 
     def to_markdown(self) -> str:
         total = f" of {self.total_records}" if self.total_records is not None else ""
-        head = f"**Participants of {self.of}** ({len(self.items)}{total})\n\n"
+        days = {t[:10] for p in self.items for t in (p.join_time, p.leave_time) if t}
+        # One day (the usual case): times of day only, the date once in the heading.
+        day = f", {days.pop()} UTC" if len(days) == 1 else ""
+
+        def clock(value: str | None) -> str | None:
+            return value[11:19] if day and value else value
+
+        head = f"**Participants of {self.of}** ({len(self.items)}{total}{day})\n\n"
         rows = table(
             self.items,
-            ["name", "email", ("joined", "join_time"), ("left", "leave_time"), ("seconds", "duration")],
+            [
+                "name",
+                "email",
+                ("joined", lambda p: clock(p.join_time)),
+                ("left", lambda p: clock(p.leave_time)),
+                ("seconds", "duration"),
+            ],
             empty="No participants.",
         )
         return head + rows + page_footer(self.next_cursor, self.truncated)

@@ -247,8 +247,9 @@ class MeetingsTools:
     async def get_meeting(
         self, ctx: ToolContext[ZoomConfig], meeting_id: MeetingId, occurrence_id: OccurrenceId = None
     ) -> MeetingDetail:
-        """Get a meeting: topic, start time and time zone, recurrence and occurrences, join link and passcode,
-        registration and the main settings, and its agenda.
+        """Get a meeting: schedule with its time zone, recurrence, join link, passcode, settings and agenda.
+
+        Also its occurrences and registration.
 
         For a recurring meeting, `occurrence_id` reads one occurrence. The host's start link is never returned.
         """
@@ -257,8 +258,10 @@ class MeetingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=("meeting:read:invitation",))
     async def get_meeting_invitation(self, ctx: ToolContext[ZoomConfig], meeting_id: MeetingId) -> Invitation:
-        """Get the invitation text Zoom writes for a meeting, ready to paste into an email or chat: topic, time,
-        join link, meeting id, passcode and dial-in numbers."""
+        """Get the invitation text Zoom writes for a meeting, ready to paste into an email or chat.
+
+        It holds the topic, time, join link, meeting id, passcode and dial-in numbers.
+        """
         response = await ctx.http.get(f"/meetings/{meeting_id}/invitation")
         text = response.json_object().get("invitation")
         full = text.replace("\r\n", "\n") if isinstance(text, str) else ""
@@ -267,8 +270,9 @@ class MeetingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=(PAST_MEETING_READ,))
     async def get_past_meeting(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> PastMeeting:
-        """Get a held meeting instance: when it started and ended, how long it ran, how many took part, its
-        host, and whether an AI Companion summary exists.
+        """Get a held meeting instance: when it ran, for how long, how many took part, and its host.
+
+        Also says whether an AI Companion summary exists.
 
         A meeting id means its latest held instance; pass an instance UUID (zoom_list_past_instances) for an
         earlier one.
@@ -284,8 +288,9 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> PastInstanceList:
-        """List the held instances of a meeting (each occurrence of a recurring meeting that took place),
-        newest first: each instance's UUID and start time.
+        """List the held instances of a meeting, newest first: each instance's UUID and start time.
+
+        A recurring meeting has one per occurrence that took place.
 
         The UUIDs work with zoom_get_past_meeting, zoom_list_meeting_participants, zoom_get_meeting_recordings,
         zoom_get_transcript and zoom_get_meeting_summary.
@@ -310,8 +315,9 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> ParticipantList:
-        """List who took part in a held meeting: name, email, join and leave times and seconds present (one row
-        per join, so someone who rejoined appears twice).
+        """List who took part in a held meeting: name, email, join and leave times, seconds present.
+
+        One row per join, so someone who rejoined appears twice.
 
         A meeting id means its latest held instance; pass an instance UUID for an earlier one.
         """
@@ -339,9 +345,10 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> RegistrantList:
-        """List the people registered for a meeting that requires registration: id, name, email, status and
-        when they registered. `status=pending` shows those waiting for approval (see
-        zoom_update_meeting_registrants)."""
+        """List the people registered for a meeting: id, name, email, status and when they registered.
+
+        `status=pending` shows those waiting for approval (see zoom_update_meeting_registrants).
+        """
         bind = {"meeting": meeting_id, "status": status, "occurrence": occurrence_id}
         params = {"status": status, "occurrence_id": occurrence_id, **page_params(limit, cursor, bind)}
         response = await ctx.http.get(f"/meetings/{meeting_id}/registrants", params=params)
@@ -368,8 +375,10 @@ class MeetingsTools:
         ],
         occurrence_id: OccurrenceId = None,
     ) -> RegistrantsUpdated:
-        """Approve or deny pending registrations for a meeting (up to 30 at once); Zoom emails each person the
-        outcome. Use zoom_list_meeting_registrants with status=pending to find them."""
+        """Approve or deny pending registrations for a meeting, up to 30 at once.
+
+        Zoom emails each person the outcome. Use zoom_list_meeting_registrants with status=pending to find them.
+        """
         ids = list(dict.fromkeys(registrant_ids))
         body = {"action": action, "registrants": [{"id": i} for i in ids]}
         await ctx.http.put(
@@ -388,7 +397,9 @@ class MeetingsTools:
         cursor: Cursor = None,
     ) -> PollList:
         """List the polls set up for a meeting: title, status, and each question with its answer choices.
-        Polls need polling turned on for the host; results of a held meeting are in zoom_get_poll_results."""
+
+        Polls need polling turned on for the host; results of a held meeting are in zoom_get_poll_results.
+        """
         response = await ctx.http.get(f"/meetings/{meeting_id}/polls")
         polls = [Poll.from_api(p) for p in response.json_list("polls", of=dict)]
         page, more = offset_page(polls, limit, cursor, {"meeting": meeting_id})
@@ -396,8 +407,10 @@ class MeetingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=("meeting:read:list_past_polls",))
     async def get_poll_results(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> PollResults:
-        """Get the answers to a held meeting's polls, counted per question and answer, with the number of
-        respondents. A meeting id means its latest held instance; pass an instance UUID for an earlier one."""
+        """Get the answers to a held meeting's polls, counted per question and answer.
+
+        A meeting id means its latest held instance; pass an instance UUID for an earlier one.
+        """
         response = await ctx.http.get(f"/past_meetings/{ref_segment(meeting)}/polls")
         return PollResults.from_api(response.json_object(), meeting=meeting)
 
@@ -475,9 +488,10 @@ class MeetingsTools:
         settings: MeetingSettingsArg | None = None,
         passcode: Passcode | None = None,
     ) -> MeetingDetail:
-        """Change a meeting (or one occurrence of a recurring meeting): topic, start time and time zone, length,
-        agenda, recurrence, passcode or settings. Only the fields given change. Returns the meeting as it now
-        is."""
+        """Change a meeting or one occurrence: topic, start and time zone, length, agenda, recurrence, settings.
+
+        Only the fields given change (the passcode too). Returns the meeting as it now is.
+        """
         body: dict[str, Any] = {}
         if topic is not None:
             body["topic"] = topic

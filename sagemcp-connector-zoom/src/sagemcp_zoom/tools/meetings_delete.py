@@ -43,8 +43,11 @@ class MeetingsDeleteTools:
             bool, Field(description="Email the registrants that the meeting was cancelled.")
         ] = False,
     ) -> MeetingDeleted:
-        """Delete a meeting, or one occurrence of a recurring meeting (`occurrence_id`). This cannot be undone
-        from here: the join link stops working. Zoom emails hosts or registrants only when asked."""
+        """Delete a meeting, or one occurrence of a recurring meeting (`occurrence_id`).
+
+        This cannot be undone from here: the join link stops working. Zoom emails hosts or registrants only
+        when asked.
+        """
         params = {
             "occurrence_id": occurrence_id,
             "schedule_for_reminder": "true" if notify_hosts else "false",

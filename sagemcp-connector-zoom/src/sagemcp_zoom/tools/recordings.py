@@ -73,8 +73,9 @@ class RecordingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> RecordingList:
-        """List a user's cloud recordings between two dates (up to two years; searched a month at a time,
-        newest first): each recorded meeting instance's UUID, meeting id, topic, start time and file types.
+        """List a user's cloud recordings between two dates: instance UUID, meeting id, topic, time, file types.
+
+        Up to two years, searched a month at a time, newest first.
 
         Pass `next_cursor` back as `cursor` for more. zoom_get_meeting_recordings lists one instance's files,
         zoom_get_transcript reads its transcript.
@@ -125,9 +126,11 @@ class RecordingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=(RECORDING_FILES_READ,))
     async def get_meeting_recordings(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> MeetingRecordings:
-        """Get one held meeting's cloud recording: its files (video, audio, transcript, chat) with type, size
-        and status, the share link, and whether a transcript exists. A meeting id means its latest recorded
-        instance; pass an instance UUID for an earlier one."""
+        """Get a held meeting's cloud recording: its files with type, size and status, and the share link.
+
+        Says whether a transcript exists. A meeting id means its latest recorded instance; pass an instance
+        UUID for an earlier one.
+        """
         response = await ctx.http.get(f"/meetings/{ref_segment(meeting)}/recordings")
         return MeetingRecordings.from_api(response.json_object())
 

@@ -49,8 +49,11 @@ class RecordingsDeleteTools:
             Field(description="trash (recoverable for 30 days) or delete (permanent)."),
         ] = "trash",
     ) -> RecordingsDeleted:
-        """Move a meeting instance's cloud recording files to the trash (or delete them permanently), or just one
-        file with `recording_id`. Pass an instance UUID to target one held instance of a recurring meeting."""
+        """Move a meeting instance's cloud recording to the trash, or delete it permanently.
+
+        `recording_id` limits it to one file. Pass an instance UUID to target one held instance of a recurring
+        meeting.
+        """
         path = f"/meetings/{ref_segment(meeting)}/recordings"
         if recording_id is not None:
             path += f"/{quote(recording_id, safe='')}"

@@ -34,9 +34,12 @@ class SummariesTools:
 
     @tool(read_only=True, group="summaries", scopes=("meeting:read:summary",))
     async def get_meeting_summary(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> MeetingSummary:
-        """Get the AI Companion summary of a held meeting: overview, sections, and next steps (the host's edits
-        when there are any). A meeting id means its latest held instance; pass an instance UUID
-        (zoom_list_past_instances) for an earlier one. When Zoom has no summary, the result says so and why."""
+        """Get the AI Companion summary of a held meeting: overview, sections and next steps.
+
+        The host's edits are shown when there are any. A meeting id means its latest held instance; pass an
+        instance UUID (zoom_list_past_instances) for an earlier one. When Zoom has no summary, the result says
+        so and why.
+        """
         try:
             response = await ctx.http.get(f"/meetings/{ref_segment(meeting)}/meeting_summary")
         except UpstreamForbidden as exc:

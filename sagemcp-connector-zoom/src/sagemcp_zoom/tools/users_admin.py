@@ -30,8 +30,10 @@ class UsersAdminTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> UserList:
-        """List the account's users (an account admin's or Server-to-Server credential): id, name, email,
-        license type and time zone, a page at a time. zoom_get_user reads one user."""
+        """List the account's users: id, name, email, license type and time zone, a page at a time.
+
+        Needs an account admin's or a Server-to-Server credential. zoom_get_user reads one user.
+        """
         bind = {"status": status}
         response = await ctx.http.get("/users", params={"status": status, **page_params(limit, cursor, bind)})
         data = response.json_object()
