@@ -214,8 +214,17 @@ async def test_markdown_results_replace_the_json_text_and_keep_the_data(shops: S
 async def test_policy_refuses_a_disabled_tool_before_anything_runs(shops: Shops) -> None:
     seen = await both(shops, "acme", "shop_purge")
     assert seen.is_error and seen.outcome == "denied" and seen.code == "tool_disabled"
-    assert seen.text.startswith("shop_purge is disabled for connector 'shop' by its tool policy (group 'admin')")
+    assert seen.text.startswith(
+        "shop_purge is disabled for connector 'shop' by its tool policy (group 'admin' is not enabled)"
+    )
     assert not any(r.method == "DELETE" for r in shops.api.requests)
+
+
+async def test_a_tool_excluded_by_name_is_not_blamed_on_its_group() -> None:
+    seen = await via_testing("shop_restock", {"item_id": 1}, policy=ToolPolicy(exclude_tools=["shop_restock"]))
+    assert seen.is_error and seen.code == "tool_disabled"
+    assert seen.text.startswith("shop_restock is excluded by name in the tool policy of connector 'shop'")
+    assert "group" not in seen.text
 
 
 async def test_read_only_mode_refuses_write_tools(shops: Shops) -> None:

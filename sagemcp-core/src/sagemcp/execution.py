@@ -59,9 +59,15 @@ def policy_error(cls: type[Connector], config: ConnectorConfig, spec: ToolSpec) 
             f"{spec.name} changes data in {cls.info.title}, and connector {config.name!r} is read-only. "
             "An administrator can turn read-only mode off in the connector's tool policy."
         )
+    if spec.name in config.tool_policy.exclude_tools:
+        return ToolDisabled(
+            f"{spec.name} is excluded by name in the tool policy of connector {config.name!r}. "
+            "An administrator can remove it from the policy's exclude_tools."
+        )
     return ToolDisabled(
         f"{spec.name} is disabled for connector {config.name!r} by its tool policy "
-        f"(group {spec.group!r}). An administrator can enable it in the connector's tool policy."
+        f"(group {spec.group!r} is not enabled). An administrator can enable the group, or name the tool in "
+        "include_tools."
     )
 
 
