@@ -1,0 +1,49 @@
+"""The README's tool reference matches the code, and every tool and OAuth scope is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sagemcp.catalog import update_file
+from sagemcp_notion import NotionConnector
+
+PACKAGE = Path(__file__).resolve().parents[1]
+README = PACKAGE / "README.md"
+DOCS_PAGE = PACKAGE.parent / "docs" / "connectors" / "notion.md"
+"""The connector's page of the documentation site, once it has one."""
+PAGES = [README, DOCS_PAGE] if DOCS_PAGE.exists() else [README]
+FIX = "python -m sagemcp.catalog sagemcp_notion.connector:NotionConnector --update {path}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[path.name for path in PAGES])
+def test_the_tool_reference_is_current(path: Path) -> None:
+    current = update_file(path, NotionConnector, check=True)
+    assert current, f"{path} is out of date: run {FIX.format(path=path)}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[path.name for path in PAGES])
+def test_every_tool_and_scope_is_documented(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for name in NotionConnector.tools:
+        assert f"`{name}`" in text, name
+    for scope in NotionConnector.oauth_scopes(None):
+        assert f"`{scope}`" in text, scope
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[path.name for path in PAGES])
+def test_every_capability_a_403_can_name_is_documented(path: Path) -> None:
+    from sagemcp_notion._errors import capability_for
+
+    text = path.read_text(encoding="utf-8")
+    requests = [
+        ("GET", "/v1/pages/x"),
+        ("POST", "/v1/pages"),
+        ("PATCH", "/v1/pages/x"),
+        ("GET", "/v1/comments"),
+        ("POST", "/v1/comments"),
+        ("GET", "/v1/users"),
+    ]
+    for method, request_path in requests:
+        assert capability_for(method, request_path) in text
