@@ -194,6 +194,22 @@ async def test_tree_is_paged_here_and_filtered_by_prefix() -> None:
     assert pages == 3 and len(last["items"]) == 51
 
 
+async def test_tree_of_a_directory_without_recursion_lists_its_direct_children() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        entries = [
+            {"path": p, "type": kind, "mode": "100644", "sha": SHA}
+            for p, kind in [("README.md", "blob"), ("src", "tree"), ("src/a.py", "blob"), ("src/pkg", "tree"),
+                            ("src/pkg/b.py", "blob"), ("srcx", "tree")]
+        ]  # fmt: skip
+        return httpx.Response(200, json={"sha": SHA, "url": "u", "tree": entries, "truncated": False})
+
+    args = {**REPO, "path_prefix": "src", "recursive": False}
+    result = await call_tool(GitHubConnector, "github_get_repository_tree", args, handler=answer)
+    # GitHub's non-recursive tree holds only the top level, so the directory's entries need the recursive one.
+    assert result.request.url.params["recursive"] == "1"
+    assert [e["path"] for e in result.structured["items"]] == ["src/a.py", "src/pkg"]  # type: ignore[index]
+
+
 async def test_tree_reports_githubs_own_truncation() -> None:
     result = await call_tool(
         GitHubConnector,

@@ -135,3 +135,12 @@ async def test_empty_lists_say_so(slack: FakeSlack) -> None:
 async def test_single_items_without_a_body_stay_compact_json(slack: FakeSlack) -> None:
     call = await run(slack, "slack_get_permalink", {"channel": GENERAL, "ts": "1714564800.000100"})
     assert json.loads(call.text) == call.structured
+
+
+@pytest.mark.parametrize(("count", "said"), [(1, "1 reply"), (2, "2 replies")])
+def test_a_thread_parent_counts_its_replies_in_good_english(count: int, said: str) -> None:
+    from sagemcp_slack.models import Message
+
+    text = Message(ts="1700000000.000100", text="hi", reply_count=count).to_markdown()
+    assert said in text
+    assert "1 replies" not in text

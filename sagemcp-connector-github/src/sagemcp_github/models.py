@@ -687,12 +687,18 @@ class TreePage(Page[TreeEntry]):
     )
 
     @classmethod
-    def from_api(cls, data: dict[str, Any], *, path_prefix: str | None = None) -> TreePage:
-        """Every entry of `GET .../git/trees/{ref}` (under `path_prefix`, when given), without a cursor yet."""
+    def from_api(
+        cls, data: dict[str, Any], *, path_prefix: str | None = None, top_level_only: bool = False
+    ) -> TreePage:
+        """Every entry of a recursive `GET .../git/trees/{ref}` under `path_prefix` (when given), without a
+        cursor yet; with `top_level_only`, only the direct children of `path_prefix`."""
         entries = [TreeEntry.from_api(e) for e in data.get("tree") or [] if isinstance(e, dict)]
         prefix = (path_prefix or "").strip("/")
         if prefix:
             entries = [e for e in entries if e.path == prefix or e.path.startswith(prefix + "/")]
+        if top_level_only:
+            depth = prefix.count("/") + 1 if prefix else 0
+            entries = [e for e in entries if e.path.count("/") == depth and e.path != prefix]
         return cls(
             items=entries,
             sha=data.get("sha"),

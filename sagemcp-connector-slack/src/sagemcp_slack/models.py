@@ -227,7 +227,7 @@ class Message(BaseModel):
         head = f"**{who}**{where} · {self.time or self.ts} · ts `{self.ts}`"
         extras = []
         if self.reply_count:
-            extras.append(f"{self.reply_count} replies")
+            extras.append(f"{self.reply_count} {'reply' if self.reply_count == 1 else 'replies'}")
         if self.thread_ts and self.thread_ts != self.ts:
             extras.append(f"in thread `{self.thread_ts}`")
         if self.edited:

@@ -240,10 +240,14 @@ class ReposTools:
         """
         offset = read_offset(cursor)
         tree_ref = segment(ref or "HEAD", "ref")
+        # Without `recursive` GitHub lists only the repository's top level, so a sub-directory's
+        # entries come from the recursive tree, cut to that directory's direct children.
+        under_prefix = bool((path_prefix or "").strip("/"))
         response = await ctx.http.get(
-            repo_path(owner, repo, "git", "trees", tree_ref), params={"recursive": "1" if recursive else None}
+            repo_path(owner, repo, "git", "trees", tree_ref),
+            params={"recursive": "1" if recursive or under_prefix else None},
         )
-        tree = TreePage.from_api(response.json_object(), path_prefix=path_prefix)
+        tree = TreePage.from_api(response.json_object(), path_prefix=path_prefix, top_level_only=not recursive)
         return tree.model_copy(
             update={
                 "items": tree.items[offset : offset + limit],
