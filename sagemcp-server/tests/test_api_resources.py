@@ -164,7 +164,7 @@ async def test_api_keys(server: Server) -> None:
     await server.tenant("acme")
     conn = await server.connector("acme", "demo")
     base = "/api/v1/admin/tenants/acme/api-keys"
-    r = await server.admin.post(base, json={"name": "ci", "scopes": ["mcp", "admin"], "connector_id": "demo"})
+    r = await server.admin.post(base, json={"name": "ci", "scopes": ["mcp"], "connector_id": "demo"})
     assert r.status_code == 201
     created = r.json()
     assert created["key"].startswith(created["prefix"]) and created["connector_id"] == conn["id"]

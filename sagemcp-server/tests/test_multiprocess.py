@@ -71,6 +71,7 @@ async def test_one_refresh_across_two_processes(database: Database, secret_key: 
         SAGEMCP_SECRET_KEYS=secret_key,
         SAGEMCP_ADMIN_KEY=ADMIN_KEY,
         SAGEMCP_TEST_FAKE_BASE=f"http://127.0.0.1:{fake_port}",
+        SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1",  # the fake provider listens on 127.0.0.1
     )
     script = str(Path(__file__).parent / "serve_app.py")
     ports = [free_port(), free_port()]

@@ -135,7 +135,7 @@ SCOPES = st.sampled_from([frozenset({"admin"}), frozenset({"mcp"}), frozenset({"
 
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
-async def test_no_chain_of_keys_gains_rights(rig: Rig, data: st.DataObject) -> None:
+async def test_regression_no_chain_of_keys_gains_rights(rig: Rig, data: st.DataObject) -> None:
     tenant = await new_tenant(rig)
     for _ in range(data.draw(st.integers(2, 6), label="creations")):
         creator = data.draw(st.sampled_from(tenant.keys), label="creator")

@@ -164,7 +164,7 @@ async def test_streamable_http_stateless_and_stateful(rig: Rig) -> None:
     assert_clean(rig, markers)
 
 
-async def test_legacy_sse(rig: Rig) -> None:
+async def test_regression_legacy_sse_messages_reached_the_log_at_debug(rig: Rig) -> None:
     """Regression: at DEBUG the SDK's SSE transport logged every message whole, arguments and results included."""
     markers, args = arguments()
     marker = markers[0]

@@ -134,7 +134,7 @@ async def _trickle(sock: socket.socket, payload: bytes, every: float) -> None:
         await asyncio.sleep(every)
 
 
-async def test_silent_trickling_and_bodiless_clients_are_closed_while_healthz_answers(server: Served) -> None:
+async def test_regression_silent_trickling_and_bodiless_clients_are_closed(server: Served) -> None:
     started = time.monotonic()
     silent = [_connect(server.port) for _ in range(10)]
     tricklers = [_connect(server.port) for _ in range(5)]
@@ -183,7 +183,7 @@ def _exhaustion_lines(log: Path) -> list[str]:
     return lines
 
 
-async def test_at_the_descriptor_limit_the_server_logs_once_and_recovers(tmp_path: Path) -> None:
+async def test_regression_at_the_descriptor_limit_the_server_logs_once_and_recovers(tmp_path: Path) -> None:
     """Regression: at the file-descriptor limit every refused accept logged an error with a traceback, and
     asyncio's accept loop repeated it up to the listen backlog per round (60 MB of log in 10 s), while idle
     connections held every descriptor for ever, so `/healthz` stopped answering."""
