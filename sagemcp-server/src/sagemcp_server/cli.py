@@ -221,6 +221,21 @@ def _run_api(args: argparse.Namespace, work: Callable[[_Api], Any], *, writes: b
 # -- commands ---------------------------------------------------------------------------------
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """`settings` as the `SAGEMCP_*` variables that rebuild it in a worker process, secrets included."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(exclude_none=True, mode="json").items():
+        field = getattr(settings, name)
+        if isinstance(field, SecretStr):
+            value = field.get_secret_value()  # the JSON dump masks secrets as "**********"
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        env[f"SAGEMCP_{name.upper()}"] = str(value)
+    return env
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -265,16 +280,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     os.environ[HEADER_TIMEOUT_ENV] = str(settings.http_header_timeout)
     if settings.workers > 1:
         # Workers build the app from the environment: hand them our settings that way.
-        for name, value in settings.model_dump(exclude_none=True, mode="json").items():
-            if isinstance(value, list):
-                value = json.dumps(value)
-            elif isinstance(value, bool):
-                value = "true" if value else "false"
-            os.environ[f"SAGEMCP_{name.upper()}"] = str(value)
-        if settings.admin_key is not None:
-            os.environ["SAGEMCP_ADMIN_KEY"] = settings.admin_key.get_secret_value()
-        if settings.secret_keys is not None:
-            os.environ["SAGEMCP_SECRET_KEYS"] = settings.secret_keys.get_secret_value()
+        os.environ.update(settings_environment(settings))
         uvicorn.run("sagemcp_server.app:create_app_from_env", factory=True, workers=settings.workers, **common)
         return
     from .app import create_app
