@@ -15,7 +15,6 @@ import anyio
 import httpx
 import pytest
 import websockets
-from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from sagemcp import (
@@ -100,7 +99,9 @@ async def test_requests_with_a_refused_id_get_invalid_request_on_every_transport
         assert r.status_code == 400  # it used to be 202 with no body: a request silently dropped
         assert_invalid_request(r.json())
 
-        async with http.stream("GET", "/acme/connectors/notes/sse", headers={"Accept": "text/event-stream", **auth}) as sse:
+        async with http.stream(
+            "GET", "/acme/connectors/notes/sse", headers={"Accept": "text/event-stream", **auth}
+        ) as sse:
             endpoint = ""
             async for line in sse.aiter_lines():
                 if line.startswith("data:"):
@@ -140,7 +141,11 @@ async def test_notifications_are_still_acknowledged() -> None:
         headers = {"Accept": ACCEPT, "Content-Type": "application/json", "Authorization": f"Bearer {keys['acme']}"}
         for body in (
             {"jsonrpc": "2.0", "method": "notifications/initialized"},
-            {"jsonrpc": "2.0", "id": None, "method": "notifications/initialized"},  # lenient: a null id on a notification
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "method": "notifications/initialized",
+            },  # lenient: a null id on a notification
         ):
             r = await http.post("/acme/connectors/notes/mcp", content=json.dumps(body), headers=headers)
             assert r.status_code == 202 and not r.content
@@ -153,7 +158,9 @@ async def test_malformed_legacy_sse_messages_log_one_line_without_traceback(capl
     caplog.set_level(logging.DEBUG)
     async with running() as (base, keys), httpx.AsyncClient(base_url=base) as http:
         auth = {"Authorization": f"Bearer {keys['acme']}"}
-        async with http.stream("GET", "/acme/connectors/notes/sse", headers={"Accept": "text/event-stream", **auth}) as sse:
+        async with http.stream(
+            "GET", "/acme/connectors/notes/sse", headers={"Accept": "text/event-stream", **auth}
+        ) as sse:
             lines = sse.aiter_lines()
             endpoint = ""
             async for line in lines:
@@ -173,7 +180,9 @@ async def test_malformed_legacy_sse_messages_log_one_line_without_traceback(capl
                 assert r.json()["error"]["code"] == code
             assert r.json()["id"] is None
             json_headers = {"Content-Type": "application/json", **auth}
-            echoed = await http.post(endpoint, content=b'{"jsonrpc": "2.0", "id": 7, "method": 5}', headers=json_headers)
+            echoed = await http.post(
+                endpoint, content=b'{"jsonrpc": "2.0", "id": 7, "method": 5}', headers=json_headers
+            )
             assert echoed.json()["id"] == 7  # a readable id is echoed
             # the session still works
             ping = json.dumps({"jsonrpc": "2.0", "id": 9, "method": "ping"})

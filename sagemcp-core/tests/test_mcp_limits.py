@@ -51,7 +51,9 @@ async def limited(**settings: Any) -> AsyncIterator[Limited]:
     for slug in ("acme", "globex"):
         key_ids[slug] = next(k.id for k in store.list_api_keys(tenants[slug].id) if k.name == "mcp")
     upstream = UpstreamClient(transport=httpx.MockTransport(FakeNotesApi()))
-    app = create_mcp_app(store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=McpSettings(**settings))
+    app = create_mcp_app(
+        store, ConnectorRegistry([NotesConnector]), upstream=upstream, settings=McpSettings(**settings)
+    )
     async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
         yield Limited(base, app, store, keys, key_ids, tenants, http)
     await upstream.aclose()
@@ -197,7 +199,9 @@ async def test_session_quota_per_tenant_and_per_key() -> None:
         assert_refused(await open_session(w, w.keys["acme"]), "sessions_per_tenant")
         for key in ("globex", "globex"):
             assert (await open_session(w, w.keys[key], "globex")).status_code == 200
-        assert_refused(await open_session(w, w.keys["globex"], "globex"), "sessions_per_key", "max_sessions_per_key = 2")
+        assert_refused(
+            await open_session(w, w.keys["globex"], "globex"), "sessions_per_key", "max_sessions_per_key = 2"
+        )
         # Ending a session gives its room back at once.
         headers = {"Mcp-Session-Id": sessions[0], "MCP-Protocol-Version": HANDSHAKE, **auth(w.keys["acme"])}
         assert (await w.http.delete("/acme/connectors/notes/mcp", headers=headers)).status_code == 200
@@ -244,6 +248,9 @@ async def test_idle_streams_are_closed_and_active_ones_kept() -> None:
         assert time.monotonic() - started >= 0.8
         assert w.app.usage.closed["idle"] == 3
         assert w.app.usage.streams == {"sse": 0, "get": 0, "websocket": 0}
+        # The session outlives its stream, and takes a new one.
+        async with get_stream(w, w.keys["acme"], session) as again:
+            assert again.status_code == 200
 
 
 async def test_messages_keep_a_stream_open() -> None:

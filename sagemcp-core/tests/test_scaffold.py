@@ -106,6 +106,7 @@ def test_the_command_creates_the_standard_layout(tmp_path: Path, capsys: pytest.
     assert f"created {root}" in out and "tests/openapi.json" in out
     made = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert made == [
+        "LICENSE",
         "README.md",
         "pyproject.toml",
         "src/sagemcp_acme/__init__.py",
@@ -126,6 +127,8 @@ def test_the_command_creates_the_standard_layout(tmp_path: Path, capsys: pytest.
     project = tomllib.loads((root / "pyproject.toml").read_text())
     assert project["build-system"]["build-backend"] == "hatchling.build"
     assert project["project"]["name"] == "sagemcp-connector-acme"
+    assert project["project"]["license-files"] == ["LICENSE"]
+    assert (root / "LICENSE").read_text() == (Path(__file__).parents[2] / "LICENSE").read_text()
     assert project["project"]["entry-points"]["sagemcp.connectors"] == {
         "acme": "sagemcp_acme.connector:AcmeCloudConnector"
     }

@@ -170,7 +170,7 @@ class AddressGuard(httpcore.AsyncNetworkBackend):
         if refused:
             switch = (
                 f"set {urls.ALLOW_LOOPBACK_ENV}=1 for development against a local upstream"
-                if refused[0].is_loopback
+                if urls.is_loopback_address(refused[0])
                 else f"if it is a trusted upstream, allow it with {urls.ALLOW_ENV} (networks or host names)"
             )
             logger.warning(

@@ -40,6 +40,7 @@ __all__ = [
     "AllowList",
     "address_permitted",
     "allow_list",
+    "is_loopback_address",
     "is_public_address",
     "loopback_allowed",
     "validate_api_url",
@@ -140,7 +141,8 @@ def _effective(address: IPAddress) -> IPAddress:
     return address
 
 
-def _is_loopback(address: IPAddress) -> bool:
+def is_loopback_address(address: IPAddress) -> bool:
+    """Whether `address` is a loopback address, in an IPv4-embedding IPv6 form too (`::ffff:127.0.0.1`)."""
     return address.is_loopback or _effective(address).is_loopback
 
 
@@ -162,7 +164,7 @@ def address_permitted(address: IPAddress, allowed: AllowList | None = None) -> b
     allowed = allow_list() if allowed is None else allowed
     if allowed.allows_address(address) or allowed.allows_address(_effective(address)):
         return True
-    if _is_loopback(address):
+    if is_loopback_address(address):
         return loopback_allowed()
     return is_public_address(address)
 
@@ -239,7 +241,7 @@ def validate_api_url(value: str, *, example: str, field: str = "api_url", privat
 def _check_host(scheme: str, host: str, allowed: AllowList, field: str, private_hint: str) -> None:
     """`ValueError` unless an upstream URL may name `host`: loopback only when allowed, else public or allowed."""
     address = _address(host)
-    if _is_loopback_name(host) or (address is not None and _is_loopback(address)):
+    if _is_loopback_name(host) or (address is not None and is_loopback_address(address)):
         if not (loopback_allowed() or (address is not None and allowed.allows_address(address))):
             raise ValueError(
                 f"{field} points at this machine ({host}); set {ALLOW_LOOPBACK_ENV}=1 only for development"

@@ -95,13 +95,17 @@ class McpSettings:
         )
 
     @property
-    def watch_interval(self) -> float:
-        """Seconds between checks of open streams and sessions: idle ones, and re-admission of their callers.
+    def readmit_interval(self) -> float:
+        """Seconds between re-admissions of the callers of open streams and sessions.
 
-        Half the cache TTL, so a key revoked on another replica closes its streams here within
-        about 1.5 x `cache_ttl`; shorter when the idle timeout is short.
+        Half the cache TTL (at least 0.5 s, at most 30 s), so a key revoked on another replica
+        closes its streams here within about 1.5 x `cache_ttl`.
         """
-        interval = self.cache_ttl / 2
-        if self.stream_idle_timeout is not None:
-            interval = min(interval, self.stream_idle_timeout / 4)
-        return min(max(interval, 0.1), 30.0)
+        return min(max(self.cache_ttl / 2, 0.5), 30.0)
+
+    @property
+    def idle_check_interval(self) -> float:
+        """Seconds between checks for idle streams: a quarter of the idle timeout (0.1 s to 30 s)."""
+        if self.stream_idle_timeout is None:
+            return 30.0
+        return min(max(self.stream_idle_timeout / 4, 0.1), 30.0)

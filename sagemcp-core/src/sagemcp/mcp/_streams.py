@@ -6,16 +6,16 @@ the stream quota of its tenant and caller from opening to close. A stateful sess
 counts against the session quota from the answer that creates it until the SDK
 discards it (DELETE, idle timeout, crash, termination).
 
-`StreamGuard.watch()` runs for the app's lifetime. Every `McpSettings.watch_interval`
-seconds, and at once when this process invalidates its keys or a tenant (a key
-revoked, a tenant or connector changed):
+`StreamGuard.watch()` runs for the app's lifetime:
 
-- a stream that carried no message either way for `stream_idle_timeout` seconds is
-  closed (keep-alive pings do not count);
-- every stream and session is admitted again, once per distinct credential and path;
-  those whose caller is now refused (key revoked, tenant deleted or inactive, connector
-  gone or out of the key's reach) are closed: an SSE stream ends, a WebSocket closes
-  with 1008, a session is terminated (its id then answers 404).
+- every `McpSettings.idle_check_interval` seconds, a stream that carried no message
+  either way for `stream_idle_timeout` seconds is closed (keep-alive pings do not count);
+- every `McpSettings.readmit_interval` seconds, and at once when this process
+  invalidates its keys or a tenant (a key revoked, a tenant or connector changed), every
+  stream and session is admitted again, once per distinct credential and path; those
+  whose caller is now refused (key revoked, tenant deleted or inactive, connector gone or
+  out of the key's reach) are closed: an SSE stream ends, a WebSocket closes with 1008, a
+  session is terminated (its id then answers 404).
 
 Since admission reads the same caches as requests, another replica's revocation closes
 streams here within `cache_ttl` plus one interval.
@@ -159,7 +159,8 @@ class StreamGuard:
             hint=f"Close streams you no longer use{stream_idle}.",
         )
         self.idle_timeout = settings.stream_idle_timeout
-        self.interval = settings.watch_interval
+        self.idle_check_interval = settings.idle_check_interval
+        self.readmit_interval = settings.readmit_interval
         self.open_by_kind: dict[StreamKind, int] = {kind: 0 for kind in STREAM_KINDS}
         self.closed: dict[CloseReason, int] = {reason: 0 for reason in CLOSE_REASONS}
         self._readmit = readmit
@@ -258,19 +259,26 @@ class StreamGuard:
             self._wake.set()
 
     async def watch(self) -> None:
-        """Check every `interval` seconds, or when woken, until cancelled."""
+        """Close idle streams and re-admit callers on their intervals, or at once when woken, until cancelled."""
         self._wake = anyio.Event()
+        readmitted = time.monotonic()
         while True:
-            with anyio.move_on_after(self.interval):
+            with anyio.move_on_after(min(self.idle_check_interval, self.readmit_interval)):
                 await self._wake.wait()
+            woken = self._wake.is_set()
             self._wake = anyio.Event()  # before the sweep, so a change during it triggers the next
+            now = time.monotonic()
+            # Re-admission may ask the store (once per distinct key whose cache entry expired): not more often.
+            readmit = woken or now - readmitted >= self.readmit_interval
             try:
-                await self.sweep()
+                await self.sweep(readmit=readmit)
             except Exception:
                 logger.exception("checking the open MCP streams and sessions failed")
+            if readmit:
+                readmitted = now
 
-    async def sweep(self) -> None:
-        """Close idle streams, then those streams and sessions whose caller is now refused."""
+    async def sweep(self, *, readmit: bool = True) -> None:
+        """Close idle streams, then (with `readmit`) those streams and sessions whose caller is now refused."""
         now = time.monotonic()
         idle = 0
         if self.idle_timeout is not None:
@@ -278,6 +286,10 @@ class StreamGuard:
                 if stream.closed_for is None and now - stream.last_active >= self.idle_timeout:
                     stream.close("idle")
                     idle += 1
+        if not readmit:
+            if idle:
+                logger.info("closed %d idle MCP streams", idle)
+            return
         groups: dict[tuple[Any, ...], list[_Held]] = {}
         for stream in self._open:
             if stream.closed_for is None:

@@ -69,6 +69,7 @@ def write_package(made: ConnectorPlan) -> Path:
         for output, template in outputs.items():
             _write(root / output, _render(template, values))
         _write(root / f"src/{made.package}/py.typed", "")
+        _write(root / "LICENSE", files(__package__).joinpath("templates", "LICENSE").read_text(encoding="utf-8"))
         if made.description is None:
             _write(root / "tests" / "openapi.json", json.dumps(example_description(made), indent=2) + "\n")
         cls = _load_connector(made)
