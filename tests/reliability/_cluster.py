@@ -158,6 +158,7 @@ class PgCluster:
             SAGEMCP_CACHE_TTL="1",
             SAGEMCP_DB_TIMEOUT="2",
             SAGEMCP_AUDIT_FLUSH_INTERVAL="0.2",
+            SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1",  # the fake upstream listens on 127.0.0.1
             RELIABILITY_TOKEN_URL=self.token_url,
         )
         env.update(settings)

@@ -32,6 +32,10 @@ HOSTILE = [
     "gopher://internal.example/",
     "https://ghe.example.com/api/%2e%2e/admin",
     "https://user:pw@ghe.example.com/api/v3",
+    "https://127\u30020\u30020\u30021/",  # ideographic full stops: httpx sends 127.0.0.1
+    "https://169\uff0e254\uff0e169\uff0e254/",  # full-width full stops
+    "https://[::ffff:a9fe:a9fe]/",  # IPv4-mapped cloud metadata
+    "https://[64:ff9b::a00:7]/api/v3",  # 10.0.0.7 through NAT64
 ]
 
 
