@@ -256,4 +256,3 @@ def _check_host(scheme: str, host: str, allowed: AllowList, field: str, private_
             f"{field} points at the non-public address {_effective(address)}{private_hint}; an operator can "
             f"allow a trusted private network with {ALLOW_ENV}"
         )
-
