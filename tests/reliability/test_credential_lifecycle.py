@@ -318,6 +318,6 @@ async def test_regression_an_open_websocket_ignores_tool_policy_changes(cluster:
             app.resolver.invalidate()
         await anyio.sleep(TTL + SLACK)
         http_reply = await cluster.call(0, "probe_whoami", {})
-        assert http_reply.result["isError"] and "disabled" in text_of(http_reply)  # HTTP honours it
+        assert http_reply.result["isError"] and "excluded by name" in text_of(http_reply)  # HTTP honours it
         reply = await _ws_call(ws)
         assert reply.get("result", {}).get("isError"), f"a disabled tool ran over an open WebSocket: {reply}"
