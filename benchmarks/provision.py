@@ -13,7 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from sagemcp import ConnectorConfig, Credential, MemoryStore, Tenant
+from sagemcp import Credential
+from sagemcp.platform import ConnectorConfig, MemoryStore, Tenant
 
 from .targets._connector import connector_configuration
 from .targets._fixtures import TENANT, UPSTREAM_TOKEN
@@ -68,7 +69,7 @@ async def populate_sql(
     url: str, secret_keys: str, tenants: int, connectors: int, upstream_url: str, connector_type: str = "github"
 ) -> dict[str, str]:
     """Create the schema and fill the server's SQL store at `url`; returns `{slug: raw API key}`."""
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
     from sagemcp_server.db.engine import create_engine  # type: ignore[import-not-found]
     from sagemcp_server.db.migrate import upgrade  # type: ignore[import-not-found]
     from sagemcp_server.db.store import SqlStore  # type: ignore[import-not-found]

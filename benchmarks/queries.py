@@ -76,9 +76,8 @@ async def build(url: str, secret_keys: str, ttl: float) -> AsyncIterator[tuple[A
         from starlette.applications import Starlette
         from starlette.routing import Mount
 
-        from sagemcp import ConnectorRegistry, UpstreamClient
         from sagemcp.mcp import McpSettings, create_mcp_app
-        from sagemcp.secrets import SecretBox
+        from sagemcp.platform import ConnectorRegistry, SecretBox, UpstreamClient
         from sagemcp_server.db.engine import create_engine  # type: ignore[import-not-found]
         from sagemcp_server.db.store import SqlStore  # type: ignore[import-not-found]
 
@@ -136,7 +135,7 @@ async def _session(client: httpx.AsyncClient, key: str) -> str:
 
 
 async def count(calls: int, stateful: bool) -> dict[str, Any]:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
 
     secret = SecretBox.generate_key()
     with tempfile.TemporaryDirectory() as tmp:

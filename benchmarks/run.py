@@ -181,7 +181,7 @@ class Context:
 
 
 def _secret_key() -> str:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
 
     return SecretBox.generate_key()
 

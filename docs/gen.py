@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sagemcp.catalog import update_file
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 
 PAGES = Path(__file__).parent / "connectors"
 

@@ -77,8 +77,9 @@ def serve(port: int, tenants: int, upstream: str) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Mount, Route
 
-    from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+    from sagemcp import Credential
     from sagemcp.mcp import McpSettings, create_mcp_app
+    from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
     from tests.reliability._support import make_probe_connector
 
     store = MemoryStore(audit_limit=1000)
@@ -342,7 +343,7 @@ _METRIC = re.compile(r"^(sagemcp_mcp_active_sessions|sagemcp_mcp_active_connecti
 @contextlib.asynccontextmanager
 async def reference_server(tenants: int, upstream: str, database: str | None) -> AsyncIterator[Target]:
     """`python -m sagemcp_server serve`, configured through `SAGEMCP_*` variables, provisioned over HTTP."""
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
     from tests.reliability._support import free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="sagemcp-soak-"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemcp.connector import Connector
+from sagemcp import Connector
 
 
 def connector_class() -> tuple[type[Connector], str]:

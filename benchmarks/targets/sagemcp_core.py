@@ -28,9 +28,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from sagemcp import ConnectorRegistry, MemoryStore, UpstreamClient
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.models import AuditEvent
+from sagemcp.platform import AuditEvent, ConnectorRegistry, MemoryStore, UpstreamClient
 
 from ..provision import populate_memory, write_keys
 from ._connector import connector_class
@@ -107,7 +106,7 @@ class _RequestMetrics:
 
 
 def _sql_store(url: str, secret_keys: str) -> tuple[Any, Any]:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
     from sagemcp_server.db.engine import create_engine  # type: ignore[import-not-found]
     from sagemcp_server.db.store import SqlStore  # type: ignore[import-not-found]
 

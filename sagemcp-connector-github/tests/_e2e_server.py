@@ -17,10 +17,9 @@ from pathlib import Path
 
 import uvicorn
 
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.memory import MemoryStore
-from sagemcp.models import ConnectorConfig, Credential, Tenant
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant
 from sagemcp_github import GitHubConnector
 
 PAT = "ghp_test_e2e_0123456789abcdefghijklmnopqrstu"

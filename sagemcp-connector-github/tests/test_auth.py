@@ -18,12 +18,9 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pydantic import SecretStr, ValidationError
 
-from sagemcp.auth import credential_from_fields
-from sagemcp.credentials import CredentialManager
+from sagemcp import BAD_RESPONSE, UNREACHABLE, Credential, CredentialStatus, credential_from_fields
 from sagemcp.errors import NotConnected, ReconnectRequired, RefreshFailed, TokenEndpointError
-from sagemcp.memory import MemoryStore
-from sagemcp.models import Credential, CredentialStatus, Tenant
-from sagemcp.oauth import BAD_RESPONSE, UNREACHABLE, OAuthFlows
+from sagemcp.platform import CredentialManager, MemoryStore, OAuthFlows, Tenant
 from sagemcp_github import GitHubAppAuth, GitHubConnector
 
 EXPIRES = "2030-01-01T12:00:00Z"

@@ -10,9 +10,8 @@ import pytest
 from github_support import fixture_response
 from pydantic import ValidationError
 
-from sagemcp.auth import BearerToken, OAuth2
-from sagemcp.models import Credential, ToolPolicy
-from sagemcp.registry import ConnectorRegistry
+from sagemcp import BearerToken, Credential, OAuth2
+from sagemcp.platform import ConnectorRegistry, ToolPolicy
 from sagemcp.testing import assert_connector_valid, call_tool, check_connector
 from sagemcp_github import GitHubAppAuth, GitHubConfig, GitHubConnector
 from sagemcp_github.connector import API_VERSION, DEFAULT_GROUPS

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from github_support import fixture_response
 
+from sagemcp import Credential
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -22,7 +23,6 @@ from sagemcp.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
 )
-from sagemcp.models import Credential
 from sagemcp.testing import call_tool
 from sagemcp_github import GitHubConnector
 

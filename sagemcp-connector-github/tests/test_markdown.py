@@ -13,8 +13,8 @@ from github_cases import CASES
 from github_support import FakeGitHub, fixture_body, fixture_response
 from test_pagination import paged_issues
 
+from sagemcp import Page
 from sagemcp.markdown import SupportsMarkdown
-from sagemcp.pagination import Page
 from sagemcp.testing import OpenAPIValidator, call_tool
 from sagemcp_github import GitHubConnector
 

@@ -10,10 +10,9 @@ from github_support import fixture_body
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sagemcp import UpstreamResponse, cursor_scope, decode_cursor, encode_cursor
 from sagemcp.errors import InvalidCursor
-from sagemcp.pagination import cursor_scope, decode_cursor, encode_cursor
 from sagemcp.testing import call_tool
-from sagemcp.upstream import UpstreamResponse
 from sagemcp_github import GitHubConnector
 from sagemcp_github._pagination import next_cursor, offset_cursor, page_params, read_offset
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from github_support import fixture_response
 
-from sagemcp.models import Credential
+from sagemcp import Credential
 from sagemcp.testing import call_tool
 from sagemcp_github import GitHubConnector
 

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google_support import FakeGoogle
 from pydantic import SecretStr
 
-from sagemcp import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant, ToolPolicy, credential_from_fields
+from sagemcp import Credential, credential_from_fields
 from sagemcp.errors import OAuthStateError
-from sagemcp.models import Credential
+from sagemcp.platform import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant, ToolPolicy
 from sagemcp.testing import call_tool
 from sagemcp_google import GoogleConnector
 from sagemcp_google.connector import AUTHORIZE_URL, SERVICE_ACCOUNT_SCOPES, TOKEN_URL

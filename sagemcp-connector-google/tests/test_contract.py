@@ -17,7 +17,7 @@ from discovery import DiscoveryValidator
 from google_cases import CASES
 from google_support import FIXTURES, FakeGoogle, load_fixture
 
-from sagemcp import ConnectorRegistry, ToolPolicy
+from sagemcp.platform import ConnectorRegistry, ToolPolicy
 from sagemcp.testing import ContractViolation, assert_connector_valid, call_tool
 from sagemcp_google import GoogleConnector
 

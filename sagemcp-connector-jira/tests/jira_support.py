@@ -27,8 +27,7 @@ from typing import Any
 
 import httpx
 
-from sagemcp import Credential
-from sagemcp.models import POST_AUTHORIZE_KEY
+from sagemcp import POST_AUTHORIZE_KEY, Credential
 from sagemcp.testing import ContractViolation, OpenAPIValidator, Operation, load_description
 
 TESTS = Path(__file__).resolve().parent

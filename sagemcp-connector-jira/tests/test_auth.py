@@ -16,10 +16,17 @@ import pytest
 from jira_support import CLOUD_ID, GATEWAY, SITE, fixture_body, oauth_credential
 from pydantic import SecretStr, ValidationError
 
-from sagemcp import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant, ToolPolicy, credential_from_fields
+from sagemcp import POST_AUTHORIZE_KEY, Credential, credential_from_fields
 from sagemcp.errors import OAuthError, OAuthStateError
-from sagemcp.execution import credential_binding
-from sagemcp.models import POST_AUTHORIZE_KEY, Credential
+from sagemcp.platform import (
+    CredentialManager,
+    MemoryStore,
+    OAuthApp,
+    OAuthFlows,
+    Tenant,
+    ToolPolicy,
+    credential_binding,
+)
 from sagemcp.testing import call_tool
 from sagemcp_jira import JiraConfig, JiraConnector
 from sagemcp_jira._auth import ACCESSIBLE_RESOURCES_URL, JiraSiteError

@@ -27,7 +27,7 @@ from jira_support import (
     FakeJira,
 )
 
-from sagemcp import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import ContractViolation, assert_connector_valid, call_tool, load_description
 from sagemcp_jira import JiraConnector
 
@@ -58,7 +58,7 @@ def test_every_tool_has_a_contract_case() -> None:
 
 
 def test_there_are_at_least_forty_tools_and_a_small_default_set() -> None:
-    from sagemcp import ToolPolicy
+    from sagemcp.platform import ToolPolicy
 
     assert len(JiraConnector.tools) >= 40
     assert len(JiraConnector.enabled_tools(ToolPolicy())) <= 27

@@ -17,8 +17,9 @@ import httpx
 import pytest
 from notion_support import fixture_body
 
-from sagemcp import Credential, OAuthApp, OAuthFlows
+from sagemcp import Credential
 from sagemcp.errors import TokenEndpointError
+from sagemcp.platform import OAuthApp, OAuthFlows
 from sagemcp_notion import NotionConnector
 from sagemcp_notion.connector import API_VERSION, AUTHORIZE_URL, TOKEN_URL
 

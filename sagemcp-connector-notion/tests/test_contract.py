@@ -15,7 +15,7 @@ import pytest
 from notion_cases import CASES
 from notion_support import DESCRIPTION, SCHEMAS, FakeNotion, description_document
 
-from sagemcp import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import ContractViolation, OpenAPIValidator, assert_connector_valid, call_tool
 from sagemcp_notion import NotionConnector
 from sagemcp_notion.connector import DEFAULT_API_URL

@@ -18,7 +18,7 @@ from notion_support import (
     respond,
 )
 
-from sagemcp import ToolPolicy
+from sagemcp.platform import ToolPolicy
 from sagemcp.testing import OpenAPIValidator, call_tool
 from sagemcp_notion import NotionConnector
 

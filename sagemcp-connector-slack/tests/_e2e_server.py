@@ -22,8 +22,9 @@ import sys
 
 import uvicorn
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, ToolPolicy
+from sagemcp import Credential
 from sagemcp.mcp import create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, ToolPolicy
 
 TOKEN = "xoxb-test-e2e-0000000000-abcdefabcdef"
 USER_TOKEN = "xoxp-test-e2e-0000000000-fedcbafedcba"

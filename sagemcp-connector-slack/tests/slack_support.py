@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl
 import httpx
 from jsonschema import Draft202012Validator
 
-from sagemcp.models import Credential, ToolPolicy
+from sagemcp import Credential
+from sagemcp.platform import ToolPolicy
 from sagemcp.testing import OpenAPIValidator, ToolCall, call_tool
 from sagemcp_slack import SlackConnector
 

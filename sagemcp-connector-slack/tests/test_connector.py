@@ -12,11 +12,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from sagemcp import ConnectorRegistry, OAuthApp, OAuthFlows
-from sagemcp.auth import BearerToken, OAuth2
+from sagemcp import BearerToken, Credential, OAuth2
 from sagemcp.errors import TokenEndpointError
-from sagemcp.models import Credential, ToolPolicy
-from sagemcp.oauth import Authorization
+from sagemcp.platform import Authorization, ConnectorRegistry, OAuthApp, OAuthFlows, ToolPolicy
 from sagemcp.testing import assert_connector_valid
 from sagemcp_slack import SlackConfig, SlackConnector
 from sagemcp_slack._scopes import CONVERSATION_READ

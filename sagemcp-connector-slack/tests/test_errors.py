@@ -6,6 +6,7 @@ import httpx
 import pytest
 from slack_support import FakeSlack, run
 
+from sagemcp import UpstreamResponse
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -16,7 +17,7 @@ from sagemcp.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
 )
-from sagemcp.upstream import UpstreamClient, UpstreamResponse
+from sagemcp.platform import UpstreamClient
 from sagemcp_slack import SlackConnector
 from sagemcp_slack._errors import ERRORS, slack_error
 

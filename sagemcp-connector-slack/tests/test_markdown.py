@@ -8,7 +8,7 @@ import pytest
 from slack_cases import GENERAL, READ_CALLS, prepared
 from slack_support import FakeSlack, run
 
-from sagemcp.results import to_json
+from sagemcp.platform import to_json
 
 # Read tools whose answer is a list (a Page, matches, reactions) or a body (thread, canvas).
 LISTS = sorted(

@@ -7,8 +7,8 @@ import time
 import pytest
 from slack_support import FakeSlack, fixture, run
 
+from sagemcp import decode_cursor, encode_cursor
 from sagemcp.errors import InvalidCursor
-from sagemcp.pagination import decode_cursor, encode_cursor
 
 GENERAL = "C012AB3CD"
 

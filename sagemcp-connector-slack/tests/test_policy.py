@@ -7,7 +7,7 @@ from slack_cases import READ_CALLS, WRITE_CALLS, prepared
 from slack_support import FakeSlack, run
 
 from sagemcp.errors import ReadOnlyViolation, ToolDisabled
-from sagemcp.models import ToolPolicy
+from sagemcp.platform import ToolPolicy
 from sagemcp_slack import SlackConnector
 
 READ_ONLY = ToolPolicy(groups=SlackConnector.groups(), read_only=True)

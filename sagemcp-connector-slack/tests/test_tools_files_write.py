@@ -15,11 +15,10 @@ import httpx
 import pytest
 from slack_support import ALL_GROUPS, FILE_HOST, FakeSlack, fixture, run
 
+from sagemcp import Credential
 from sagemcp.errors import UpstreamBadResponse
-from sagemcp.execution import bind_upstream
-from sagemcp.models import Credential
+from sagemcp.platform import UpstreamClient, bind_upstream
 from sagemcp.testing import call_tool
-from sagemcp.upstream import UpstreamClient
 from sagemcp_slack import SlackConfig, SlackConnector
 from sagemcp_slack._files import FILES_ORIGIN, check_file_url
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import uvicorn
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant
 
 
 def main() -> None:

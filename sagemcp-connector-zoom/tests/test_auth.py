@@ -20,9 +20,9 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from sagemcp import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant, ToolPolicy, credential_from_fields
+from sagemcp import Credential, CredentialStatus, credential_from_fields
 from sagemcp.errors import OAuthStateError, ReconnectRequired
-from sagemcp.models import Credential, CredentialStatus
+from sagemcp.platform import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant, ToolPolicy
 from sagemcp.testing import call_tool
 from sagemcp_zoom import ZoomConnector
 from sagemcp_zoom.connector import TOKEN_URL

@@ -17,7 +17,7 @@ import pytest
 from zoom_cases import CASES, fake
 from zoom_support import DESCRIPTION, FIXTURES, FakeZoom, hand_written
 
-from sagemcp import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import ContractViolation, OpenAPIValidator, assert_connector_valid, call_tool
 from sagemcp.testing import load_description as parse_description
 from sagemcp_zoom import ZoomConnector

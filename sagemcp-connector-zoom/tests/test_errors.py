@@ -14,6 +14,7 @@ import httpx
 import pytest
 from zoom_support import FakeZoom, fixture, zoom_error
 
+from sagemcp import Credential
 from sagemcp.errors import (
     InvalidArguments,
     UpstreamAuthError,
@@ -26,7 +27,6 @@ from sagemcp.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from sagemcp.models import Credential
 from sagemcp.testing import OpenAPIValidator, ToolCall, call_tool
 from sagemcp_zoom import ZoomConnector
 

@@ -7,7 +7,7 @@ import json
 import httpx
 from zoom_support import FakeZoom, fixture
 
-from sagemcp import ToolPolicy
+from sagemcp.platform import ToolPolicy
 from sagemcp.testing import OpenAPIValidator, call_tool
 from sagemcp_zoom import ZoomConnector
 

@@ -6,8 +6,8 @@ import httpx
 from zoom_cases import UUID
 from zoom_support import FakeZoom, fixture, zoom_error
 
-from sagemcp import ToolPolicy
 from sagemcp.errors import UpstreamForbidden, UpstreamNotFound
+from sagemcp.platform import ToolPolicy
 from sagemcp.testing import OpenAPIValidator, call_tool
 from sagemcp_zoom import ZoomConnector
 

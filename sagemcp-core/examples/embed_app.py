@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant
+from sagemcp import Credential
 from sagemcp.mcp import create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant
 
 from .weather import WeatherConnector
 

@@ -19,10 +19,11 @@ import anyio
 import httpcore
 import pytest
 
-from sagemcp import UpstreamClient
+from sagemcp import validate_api_url
 from sagemcp._netbackend import AddressGuard
+from sagemcp._urls import ALLOW_ENV, address_permitted, allow_list
 from sagemcp.errors import UpstreamUnavailable
-from sagemcp.urls import ALLOW_ENV, ALLOW_LOOPBACK_ENV, address_permitted, allow_list, validate_api_url
+from sagemcp.platform import ALLOW_LOOPBACK_ENV, UpstreamClient
 
 EXAMPLE = "https://api.example"
 
@@ -84,7 +85,7 @@ def test_the_operator_allow_lists_private_networks_and_hosts(
     with pytest.raises(ValueError, match=f"allow a trusted private network with {ALLOW_ENV}"):
         validate_api_url("https://10.20.1.5/api/v3", example=EXAMPLE)
     monkeypatch.setenv(ALLOW_ENV, "10.20.0.0/16, ghe.corp.example ,.internal.example,not a host!")
-    with caplog.at_level(logging.WARNING, logger="sagemcp.urls"):
+    with caplog.at_level(logging.WARNING, logger="sagemcp._urls"):
         allowed = allow_list()
     assert "'not a host!' is neither a network" in caplog.text
     assert validate_api_url("https://10.20.1.5/api/v3", example=EXAMPLE) == "https://10.20.1.5/api/v3"

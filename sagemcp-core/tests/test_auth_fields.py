@@ -8,22 +8,21 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from sagemcp.auth import (
+from sagemcp import (
     ApiKey,
     AuthScheme,
     BasicAuth,
     BearerToken,
+    Connector,
+    ConnectorInfo,
+    Credential,
     CredentialFields,
     OAuth2,
     credential_from_fields,
+    tool,
 )
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.credentials import CredentialManager
 from sagemcp.errors import NotConnected, ReconnectRequired
-from sagemcp.memory import MemoryStore
-from sagemcp.models import Credential, Tenant
-from sagemcp.oauth import OAuthFlows
-from sagemcp.tools import tool
+from sagemcp.platform import CredentialManager, MemoryStore, OAuthFlows, Tenant
 
 OAUTH = OAuth2(authorize_url="https://auth.example/authorize", token_url="https://auth.example/token")
 

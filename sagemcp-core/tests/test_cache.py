@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from sagemcp.cache import TTLCache
+from sagemcp._cache import TTLCache
 
 
 def test_entries_expire_and_the_size_is_bounded() -> None:

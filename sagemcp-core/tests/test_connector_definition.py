@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from sagemcp import Connector, ConnectorInfo, OAuth2, ToolContext, ToolPolicy, tool
+from sagemcp import Connector, ConnectorInfo, OAuth2, ToolContext, tool
 from sagemcp.errors import DefinitionError, InvalidArguments
+from sagemcp.platform import ToolPolicy
 
 from ._support import NotesConnector
 

@@ -14,19 +14,28 @@ import httpx
 import pytest
 from pydantic import BaseModel, SecretStr, field_validator
 
-from sagemcp import UpstreamClient
-from sagemcp.auth import BearerToken, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo, ConnectorSettings
-from sagemcp.context import ToolContext
-from sagemcp.credentials import CredentialManager
+from sagemcp import (
+    BearerToken,
+    Connector,
+    ConnectorInfo,
+    ConnectorSettings,
+    Credential,
+    OAuth2,
+    ToolContext,
+    tool,
+    validate_api_url,
+)
 from sagemcp.errors import ReconnectRequired
-from sagemcp.execution import credential_binding
-from sagemcp.memory import MemoryStore
-from sagemcp.models import Credential, OAuthApp, Tenant
-from sagemcp.oauth import OAuthFlows
+from sagemcp.platform import (
+    CredentialManager,
+    MemoryStore,
+    OAuthApp,
+    OAuthFlows,
+    Tenant,
+    UpstreamClient,
+    credential_binding,
+)
 from sagemcp.testing import call_tool
-from sagemcp.tools import tool
-from sagemcp.urls import validate_api_url
 
 TOKEN = "stored-token-7f3e9a"
 

@@ -10,14 +10,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sagemcp.auth import NoAuth, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.credentials import CredentialManager
+from sagemcp import Connector, ConnectorInfo, Credential, CredentialStatus, NoAuth, OAuth2, tool
 from sagemcp.errors import CredentialError, NotConnected, ReconnectRequired, RefreshFailed
-from sagemcp.memory import MemoryStore
-from sagemcp.models import Credential, CredentialStatus, OAuthApp, Tenant
-from sagemcp.oauth import OAuthFlows
-from sagemcp.tools import tool
+from sagemcp.platform import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant
 
 CLIENT_SECRET = "client-secret-abc"
 OLD_ACCESS = "old-access-token"

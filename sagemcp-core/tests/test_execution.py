@@ -14,25 +14,19 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from pydantic import BaseModel, Field
 
-from sagemcp import (
-    BearerToken,
-    Connector,
-    ConnectorConfig,
-    ConnectorInfo,
-    ConnectorRegistry,
-    Credential,
-    MemoryStore,
-    Page,
-    Tenant,
-    ToolContext,
-    ToolPolicy,
-    UpstreamClient,
-    tool,
-)
+from sagemcp import BearerToken, Connector, ConnectorInfo, Credential, Page, ToolContext, tool
 from sagemcp.errors import InvalidArguments
 from sagemcp.markdown import page_table
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.models import AuditEvent
+from sagemcp.platform import (
+    AuditEvent,
+    ConnectorConfig,
+    ConnectorRegistry,
+    MemoryStore,
+    Tenant,
+    ToolPolicy,
+    UpstreamClient,
+)
 from sagemcp.testing import call_tool
 
 from ._support import serve
@@ -273,12 +267,12 @@ async def test_a_refused_credential_is_forgotten_and_reloaded(shops: Shops) -> N
 
 
 async def test_internal_errors_are_generic_with_the_request_id(shops: Shops, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.ERROR, "sagemcp.execution")
+    caplog.set_level(logging.ERROR, "sagemcp._execution")
     seen = await both(shops, "acme", "shop_crash", raise_internal_errors=False)
     assert seen == Seen(
         f"shop_crash failed with an internal error. Reference: {REQUEST_ID}.", None, True, "error", "internal_error"
     )
-    logged = [r for r in caplog.records if r.name == "sagemcp.execution"]
+    logged = [r for r in caplog.records if r.name == "sagemcp._execution"]
     assert logged and all(REQUEST_ID in r.getMessage() and r.exc_info for r in logged)
     assert "secret internal detail" in caplog.text  # the traceback is for operators, never the client
 

@@ -20,15 +20,19 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pydantic import SecretStr, ValidationError
 
-from sagemcp.auth import credential_from_fields
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.credentials import CredentialManager
+from sagemcp import (
+    JWT_BEARER_GRANT_TYPE,
+    ClientCredentials,
+    Connector,
+    ConnectorInfo,
+    Credential,
+    CredentialStatus,
+    JwtBearer,
+    credential_from_fields,
+    tool,
+)
 from sagemcp.errors import CredentialError, NotConnected, ReconnectRequired, RefreshFailed
-from sagemcp.grants import JWT_BEARER_GRANT_TYPE, ClientCredentials, JwtBearer
-from sagemcp.memory import MemoryStore
-from sagemcp.models import Credential, CredentialStatus, Tenant
-from sagemcp.oauth import OAuthFlows
-from sagemcp.tools import tool
+from sagemcp.platform import CredentialManager, MemoryStore, OAuthFlows, Tenant
 
 ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"

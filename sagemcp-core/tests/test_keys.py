@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from sagemcp.keys import api_key_matches, generate_api_key, hash_api_key
+from sagemcp.platform import api_key_matches, generate_api_key, hash_api_key
 
 
 def test_generated_key_shape() -> None:

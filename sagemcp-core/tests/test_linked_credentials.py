@@ -18,17 +18,23 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
-from sagemcp.auth import BearerToken, LinkedToken, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.context import ToolContext
-from sagemcp.credentials import CredentialManager
+from sagemcp import BearerToken, Connector, ConnectorInfo, Credential, LinkedToken, OAuth2, ToolContext, tool
 from sagemcp.errors import DefinitionError
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.models import OAuthApp, ToolPolicy, base_provider, linked_provider
-from sagemcp.oauth import OAuthFlows
+from sagemcp.platform import (
+    ConnectorConfig,
+    ConnectorRegistry,
+    CredentialManager,
+    MemoryStore,
+    OAuthApp,
+    OAuthFlows,
+    Tenant,
+    ToolPolicy,
+    UpstreamClient,
+    base_provider,
+    linked_provider,
+)
 from sagemcp.testing import call_tool
-from sagemcp.tools import tool
 
 from ._support import http2_client, serve
 
@@ -288,7 +294,7 @@ async def test_tools_prefer_the_linked_credential_over_real_http() -> None:
 
 
 def test_a_target_builds_one_upstream_client_per_credential_object() -> None:
-    from sagemcp.execution import ResolvedConnector
+    from sagemcp.platform import ResolvedConnector
 
     class CountingUpstream:
         def __init__(self) -> None:

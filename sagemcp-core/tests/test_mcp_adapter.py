@@ -13,9 +13,17 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, ToolPolicy, UpstreamClient
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.models import AuditEvent
+from sagemcp.platform import (
+    AuditEvent,
+    ConnectorConfig,
+    ConnectorRegistry,
+    MemoryStore,
+    Tenant,
+    ToolPolicy,
+    UpstreamClient,
+)
 
 from ._support import FakeNotesApi, NotesConnector, http2_client, serve
 

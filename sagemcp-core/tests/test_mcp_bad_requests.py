@@ -17,19 +17,9 @@ import pytest
 import websockets
 from mcp.shared.exceptions import MCPError
 
-from sagemcp import (
-    ConnectorConfig,
-    ConnectorInfo,
-    ConnectorRegistry,
-    MemoryStore,
-    NoAuth,
-    Tenant,
-    ToolContext,
-    UpstreamClient,
-    tool,
-)
-from sagemcp.connector import Connector
+from sagemcp import Connector, ConnectorInfo, NoAuth, ToolContext, tool
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from ._support import FakeNotesApi, NotesConnector, serve
 from .test_mcp_adapter import build_store, client

@@ -14,8 +14,8 @@ import httpx
 import pytest
 import websockets
 
-from sagemcp import ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from ._support import FakeNotesApi, NotesConnector, serve
 from .test_mcp_adapter import build_store

@@ -12,8 +12,8 @@ import websockets
 from mcp import Client
 from mcp.client.sse import sse_client
 
-from sagemcp import ConnectorRegistry, UpstreamClient
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorRegistry, UpstreamClient
 
 from ._support import FakeNotesApi, NotesConnector, serve
 from .test_mcp_adapter import World, build_store

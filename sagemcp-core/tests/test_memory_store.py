@@ -6,11 +6,17 @@ import anyio
 import pytest
 from pydantic import SecretStr
 
+from sagemcp import Credential
 from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
-from sagemcp.memory import MemoryStore
-from sagemcp.models import AuditEvent, ConnectorConfig, Credential, OAuthApp, Tenant
-from sagemcp.oauth import PendingAuthorization
-from sagemcp.store import TenantStore
+from sagemcp.platform import (
+    AuditEvent,
+    ConnectorConfig,
+    MemoryStore,
+    OAuthApp,
+    PendingAuthorization,
+    Tenant,
+    TenantStore,
+)
 
 
 def _store() -> tuple[MemoryStore, Tenant, Tenant]:

@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sagemcp import UpstreamClient, _netbackend
+from sagemcp import _netbackend
 from sagemcp._netbackend import AddressGuard, CachedSocketBackend, install
+from sagemcp.platform import UpstreamClient
 
 BODY = b'{"ok":true}'
 

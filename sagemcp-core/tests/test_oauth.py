@@ -12,11 +12,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sagemcp.auth import OAuth2
+from sagemcp import BAD_RESPONSE, UNREACHABLE, Credential, OAuth2
 from sagemcp.errors import OAuthError, OAuthStateError, TokenEndpointError
-from sagemcp.memory import MemoryStore
-from sagemcp.models import Credential, OAuthApp
-from sagemcp.oauth import BAD_RESPONSE, UNREACHABLE, OAuthFlows, PendingAuthorization
+from sagemcp.platform import MemoryStore, OAuthApp, OAuthFlows, PendingAuthorization
 
 TOKEN_URL = "https://auth.example/token"
 REVOKE_URL = "https://auth.example/revoke"

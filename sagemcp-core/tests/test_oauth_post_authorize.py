@@ -11,10 +11,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sagemcp.auth import LinkedToken, OAuth2
+from sagemcp import POST_AUTHORIZE_KEY, UNREACHABLE, Credential, LinkedToken, OAuth2
 from sagemcp.errors import OAuthError, TokenEndpointError
-from sagemcp.models import POST_AUTHORIZE_KEY, Credential, OAuthApp
-from sagemcp.oauth import UNREACHABLE, Authorization, OAuthFlows
+from sagemcp.platform import Authorization, OAuthApp, OAuthFlows
 
 TOKEN_URL = "https://auth.atlassian.com/oauth/token"
 RESOURCES_URL = "https://api.atlassian.com/oauth/token/accessible-resources"

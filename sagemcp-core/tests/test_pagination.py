@@ -9,22 +9,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from sagemcp import Connector, ConnectorInfo, ToolContext, tool
-from sagemcp.errors import DefinitionError, InvalidArguments, InvalidCursor
-from sagemcp.pagination import (
+from sagemcp import (
     MAX_CURSOR_LENGTH,
+    Connector,
+    ConnectorInfo,
     Cursor,
     Limit,
     Page,
+    ToolContext,
+    UpstreamResponse,
     clamp_limit,
     current_cursor_tool,
     cursor_scope,
     decode_cursor,
     encode_cursor,
     next_link,
+    tool,
 )
+from sagemcp.errors import DefinitionError, InvalidArguments, InvalidCursor
 from sagemcp.testing import call_tool
-from sagemcp.upstream import UpstreamResponse
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),

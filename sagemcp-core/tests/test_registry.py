@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sagemcp import Connector, ConnectorInfo, ConnectorRegistry, ToolContext, tool
+from sagemcp import Connector, ConnectorInfo, ToolContext, tool
 from sagemcp.errors import ConnectorNotFound, RegistryError
+from sagemcp.platform import ConnectorRegistry
 
 from ._support import NotesConnector
 

@@ -8,9 +8,17 @@ from typing import Any
 import anyio
 import pytest
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, CredentialManager, MemoryStore, OAuthFlows, Tenant
+from sagemcp import Credential
 from sagemcp.mcp._resolve import Resolver
-from sagemcp.store import ChangeTracking
+from sagemcp.platform import (
+    ChangeTracking,
+    ConnectorConfig,
+    ConnectorRegistry,
+    CredentialManager,
+    MemoryStore,
+    OAuthFlows,
+    Tenant,
+)
 
 from ._support import NotesConnector
 

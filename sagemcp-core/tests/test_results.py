@@ -6,9 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sagemcp import Connector, ConnectorInfo, Image, Text, ToolContext, ToolResult, tool
-from sagemcp.results import CAP_HINT, render_value
-from sagemcp.text import truncation_marker
+from sagemcp import Connector, ConnectorInfo, Image, Text, ToolContext, ToolResult, tool, truncation_marker
+from sagemcp._results import CAP_HINT, render_value
 
 
 class Row(BaseModel):

@@ -6,10 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr
 
-from sagemcp import Connector, ConnectorInfo, OAuthApp, ToolContext, ToolPolicy, tool
-from sagemcp.auth import BearerToken, LinkedToken, OAuth2
+from sagemcp import BearerToken, Connector, ConnectorInfo, LinkedToken, OAuth2, ToolContext, tool
 from sagemcp.catalog import render_tools_markdown
-from sagemcp.oauth import OAuthFlows
+from sagemcp.platform import OAuthApp, OAuthFlows, ToolPolicy
 
 
 class Chat(Connector):

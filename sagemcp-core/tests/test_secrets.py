@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sagemcp.errors import CryptoError
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import SecretBox
 
 KEY_A = SecretBox.generate_key()
 KEY_B = SecretBox.generate_key()

@@ -9,9 +9,18 @@ import httpx
 import pytest
 from pydantic import BaseModel, Field
 
-from sagemcp import ConnectorInfo, ConnectorSettings, Credential, OAuth2, ToolContext, ToolPolicy, tool
-from sagemcp.auth import ApiKey, NoAuth
-from sagemcp.connector import Connector
+from sagemcp import (
+    ApiKey,
+    Connector,
+    ConnectorInfo,
+    ConnectorSettings,
+    Credential,
+    NoAuth,
+    OAuth2,
+    ToolContext,
+    UpstreamResponse,
+    tool,
+)
 from sagemcp.errors import (
     InvalidArguments,
     ReadOnlyViolation,
@@ -21,8 +30,8 @@ from sagemcp.errors import (
     UpstreamError,
     UpstreamNotFound,
 )
+from sagemcp.platform import ToolPolicy
 from sagemcp.testing import ToolCall, call_tool, fake_credential
-from sagemcp.upstream import UpstreamResponse
 
 
 class Issue(BaseModel):

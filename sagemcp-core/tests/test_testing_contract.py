@@ -8,12 +8,8 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, Field
 
-from sagemcp import ConnectorInfo, OAuth2, resource, tool
-from sagemcp.auth import ApiKey
-from sagemcp.connector import Connector
-from sagemcp.models import Credential
+from sagemcp import ApiKey, Connector, ConnectorInfo, Credential, OAuth2, ToolAnnotations, ToolSpec, resource, tool
 from sagemcp.testing import assert_connector_valid, check_connector
-from sagemcp.tools import ToolAnnotations, ToolSpec
 
 
 class Thing(BaseModel):

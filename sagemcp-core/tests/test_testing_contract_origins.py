@@ -7,8 +7,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, Field
 
-from sagemcp import BearerToken, ConnectorInfo, ConnectorSettings, Credential, tool
-from sagemcp.connector import Connector
+from sagemcp import BearerToken, Connector, ConnectorInfo, ConnectorSettings, Credential, tool
 from sagemcp.testing import check_connector
 
 

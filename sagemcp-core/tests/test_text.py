@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sagemcp.text import MARKER_PREFIX, clip, truncation_marker
+from sagemcp import MARKER_PREFIX, clip, truncation_marker
 
 
 def body_of(out: str) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from sagemcp import BoundClient, RateLimit, UpstreamResponse, parse_retry_after
+from sagemcp._upstream import map_status_error, parse_link_header, parse_rate_limit
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -23,16 +25,7 @@ from sagemcp.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from sagemcp.upstream import (
-    BoundClient,
-    RateLimit,
-    UpstreamClient,
-    UpstreamResponse,
-    map_status_error,
-    parse_link_header,
-    parse_rate_limit,
-    parse_retry_after,
-)
+from sagemcp.platform import UpstreamClient
 
 TOKEN = "ghp_test-token-0123456789"
 BASE = "https://api.example.com/v3"

@@ -14,24 +14,10 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from sagemcp import (
-    BasicAuth,
-    ConnectorConfig,
-    ConnectorInfo,
-    ConnectorRegistry,
-    ConnectorSettings,
-    Credential,
-    MemoryStore,
-    OAuth2,
-    Tenant,
-    ToolContext,
-    UpstreamClient,
-    tool,
-)
-from sagemcp.connector import Connector
+from sagemcp import BasicAuth, Connector, ConnectorInfo, ConnectorSettings, Credential, OAuth2, ToolContext, tool
 from sagemcp.errors import UpstreamBadResponse
-from sagemcp.execution import bind_upstream
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient, bind_upstream
 from sagemcp.testing import call_tool, serve
 
 from ._upstreams import Recorder

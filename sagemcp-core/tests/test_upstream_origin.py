@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from sagemcp import UpstreamClient
+from sagemcp.platform import UpstreamClient
 
 
 async def test_other_origin_gets_only_the_headers_given() -> None:

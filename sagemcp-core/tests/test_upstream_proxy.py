@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sagemcp import Credential, OAuth2, OAuthApp, OAuthFlows, UpstreamClient
+from sagemcp import BoundClient, Credential, OAuth2
 from sagemcp._netbackend import CachedSocketBackend
+from sagemcp._proxies import proxy_mounts
 from sagemcp.errors import UpstreamUnavailable
-from sagemcp.proxies import proxy_mounts, validate_proxy_url
+from sagemcp.platform import OAuthApp, OAuthFlows, UpstreamClient, validate_proxy_url
 from sagemcp.testing import ForwardProxy, serve
-from sagemcp.upstream import BoundClient
 
 from ._upstreams import Recorder
 from .test_netbackend import BODY, _certificate, http_server

@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from sagemcp import BoundClient, UpstreamResponse
 from sagemcp.errors import UpstreamBadResponse, UpstreamServerError, UpstreamUnexpectedShape
-from sagemcp.upstream import BoundClient, UpstreamClient, UpstreamResponse
+from sagemcp.platform import UpstreamClient
 
 
 def answer(body: Any, *, status: int = 200) -> UpstreamResponse:

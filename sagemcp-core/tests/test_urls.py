@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sagemcp.urls import ALLOW_LOOPBACK_ENV, validate_api_url
+from sagemcp import validate_api_url
+from sagemcp.platform import ALLOW_LOOPBACK_ENV
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 from sagemcp_server.app import create_app
 from sagemcp_server.connectors.demo import DemoConnector
 from sagemcp_server.db import create_engine, upgrade

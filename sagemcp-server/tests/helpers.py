@@ -21,10 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sagemcp.auth import BearerToken, LinkedToken, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo, ConnectorSettings
-from sagemcp.context import ToolContext
-from sagemcp.tools import tool
+from sagemcp import BearerToken, Connector, ConnectorInfo, ConnectorSettings, LinkedToken, OAuth2, ToolContext, tool
 
 FAKE_BASE = os.environ.get("SAGEMCP_TEST_FAKE_BASE", "https://fake.example")
 CLIENT_ID = "fake-client-id"

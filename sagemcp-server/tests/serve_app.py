@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import FakeConnector, TokenOnlyConnector
 
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 from sagemcp_server.app import create_app
 from sagemcp_server.logging import configure_logging
 from sagemcp_server.settings import Settings

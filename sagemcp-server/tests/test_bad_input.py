@@ -15,7 +15,8 @@ import pytest
 from conftest import Server
 from test_api_tenants import assert_error
 
-from sagemcp.models import Credential, OAuthApp
+from sagemcp import Credential
+from sagemcp.platform import OAuthApp
 from sagemcp_server.api.schemas import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from sagemcp_server.db.store import InvalidValue
 

@@ -12,9 +12,8 @@ from conftest import Server, mcp_call, running
 from helpers import FakeProvider
 from sqlalchemy import event
 
-from sagemcp.models import Credential
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.store import ChangeTracking
+from sagemcp import Credential
+from sagemcp.platform import ChangeTracking, ConnectorRegistry
 from sagemcp_server.settings import Settings
 
 BASE = "/api/v1/admin/tenants/acme"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import Database
 
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import SecretBox
 from sagemcp_server.cli import main
 
 

@@ -18,13 +18,18 @@ from helpers import CLIENT_ID, CLIENT_SECRET, FAKE_BASE, FakeConnector, FakeProv
 from pydantic import BaseModel, SecretStr, field_validator
 from test_api_tenants import assert_error
 
-from sagemcp.auth import BearerToken, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo, ConnectorSettings
-from sagemcp.context import ToolContext
-from sagemcp.models import Credential
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.tools import tool
-from sagemcp.urls import validate_api_url
+from sagemcp import (
+    BearerToken,
+    Connector,
+    ConnectorInfo,
+    ConnectorSettings,
+    Credential,
+    OAuth2,
+    ToolContext,
+    tool,
+    validate_api_url,
+)
+from sagemcp.platform import ConnectorRegistry
 from sagemcp_server.app import create_app
 from sagemcp_server.settings import Settings
 

@@ -28,13 +28,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from test_api_tenants import assert_error
 
-from sagemcp.auth import OAuth2
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.context import ToolContext
-from sagemcp.grants import ClientCredentials
-from sagemcp.models import POST_AUTHORIZE_KEY, Credential
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.tools import tool
+from sagemcp import (
+    POST_AUTHORIZE_KEY,
+    ClientCredentials,
+    Connector,
+    ConnectorInfo,
+    Credential,
+    OAuth2,
+    ToolContext,
+    tool,
+)
+from sagemcp.platform import ConnectorRegistry
 from sagemcp_server.connectors.demo import DemoConnector
 from sagemcp_server.settings import Settings
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conftest import ADMIN_KEY, Server, running
 
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import serve
 from sagemcp_server import cli
 from sagemcp_server.deadlines import HEADER_TIMEOUT_ENV, GuardedH11Protocol, header_timeout

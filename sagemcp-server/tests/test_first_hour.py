@@ -18,8 +18,7 @@ import pytest
 from conftest import ADMIN_KEY, POSTGRES_URL, running
 from procs import clean_env, free_port
 
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 from sagemcp_server.cli import main
 from sagemcp_server.db import create_engine, current_revision, head_revision
 from sagemcp_server.settings import Settings

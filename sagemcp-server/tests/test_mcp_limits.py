@@ -12,7 +12,7 @@ import httpx
 import pytest
 from conftest import ADMIN_KEY, Server
 
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import serve
 from sagemcp_server.app import create_app
 from sagemcp_server.settings import Settings

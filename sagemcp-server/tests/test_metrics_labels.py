@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.core import GaugeMetricFamily
 
-from sagemcp.models import AuditEvent
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import AuditEvent, ConnectorRegistry
 from sagemcp_server.connectors.demo import DemoConnector
 from sagemcp_server.metrics import HTTP_METHODS, Metrics
 

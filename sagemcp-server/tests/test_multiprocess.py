@@ -15,8 +15,8 @@ from helpers import CLIENT_ID, CLIENT_SECRET, FakeProvider
 from procs import clean_env, free_port, start, stop, wait_ready
 from pydantic import SecretStr
 
-from sagemcp.models import ConnectorConfig, Credential, OAuthApp
-from sagemcp.secrets import SecretBox
+from sagemcp import Credential
+from sagemcp.platform import ConnectorConfig, OAuthApp, SecretBox
 from sagemcp_server.db import SqlStore, create_engine
 
 pytestmark = pytest.mark.e2e

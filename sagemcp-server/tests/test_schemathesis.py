@@ -19,8 +19,7 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 from test_multiprocess import ThreadServer  # noqa: E402
 
-from sagemcp.registry import ConnectorRegistry  # noqa: E402
-from sagemcp.secrets import SecretBox  # noqa: E402
+from sagemcp.platform import ConnectorRegistry, SecretBox  # noqa: E402
 from sagemcp_server.app import create_app  # noqa: E402
 from sagemcp_server.connectors.demo import DemoConnector  # noqa: E402
 from sagemcp_server.db import create_engine  # noqa: E402

@@ -13,7 +13,7 @@ from helpers import CLIENT_SECRET
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import SecretBox
 from sagemcp_server.logging import JsonFormatter, TextFormatter, quiet_noisy_loggers, redact
 
 

@@ -9,11 +9,9 @@ import pytest
 from conftest import Database
 from pydantic import SecretStr
 
+from sagemcp import Credential, CredentialStatus
 from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
-from sagemcp.models import AuditEvent, ConnectorConfig, Credential, CredentialStatus, OAuthApp
-from sagemcp.oauth import PendingAuthorization
-from sagemcp.secrets import SecretBox
-from sagemcp.store import TenantStore
+from sagemcp.platform import AuditEvent, ConnectorConfig, OAuthApp, PendingAuthorization, SecretBox, TenantStore
 from sagemcp_server.db import Duplicate, SqlStore, create_engine
 
 

@@ -9,9 +9,9 @@ from conftest import Database
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from sagemcp import Credential
 from sagemcp.errors import CryptoError
-from sagemcp.models import Credential
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import SecretBox
 from sagemcp_server.db import SqlStore, create_engine
 
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA-not-really-a-key\n-----END RSA PRIVATE KEY-----"

@@ -18,13 +18,9 @@ from conftest import ADMIN_KEY, Server, lifespan_in_task, mcp_call
 from helpers import FakeProvider
 from pydantic import SecretStr, ValidationError
 
-from sagemcp.auth import OAuth2
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.context import ToolContext
-from sagemcp.models import Credential
-from sagemcp.registry import ConnectorRegistry
+from sagemcp import Connector, ConnectorInfo, Credential, OAuth2, ToolContext, tool
+from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import ForwardProxy, serve
-from sagemcp.tools import tool
 from sagemcp_server.app import create_app
 from sagemcp_server.settings import Settings
 

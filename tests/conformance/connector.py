@@ -19,13 +19,23 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from sagemcp.auth import NoAuth
-from sagemcp.connector import Completion, Connector, ConnectorInfo
-from sagemcp.content import Audio, EmbeddedResource, Image, PromptMessage, ResourceContent, Text, ToolResult
-from sagemcp.context import ToolContext
-from sagemcp.prompts import prompt
-from sagemcp.resources import resource
-from sagemcp.tools import tool
+from sagemcp import (
+    Audio,
+    Completion,
+    Connector,
+    ConnectorInfo,
+    EmbeddedResource,
+    Image,
+    NoAuth,
+    PromptMessage,
+    ResourceContent,
+    Text,
+    ToolContext,
+    ToolResult,
+    prompt,
+    resource,
+    tool,
+)
 
 __all__ = ["ConformanceConnector"]
 

@@ -26,9 +26,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sagemcp.mcp import McpSettings, create_mcp_app
-from sagemcp.memory import MemoryStore
-from sagemcp.models import ConnectorConfig, Tenant
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant
 
 from .connector import ConformanceConnector
 

@@ -61,7 +61,7 @@ def test_the_schema_is_migrated_once_before_the_server_starts(config: dict[str, 
 
 
 def test_secrets_are_files_not_environment(config: dict[str, Any], project: Path) -> None:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
     from sagemcp_server.settings import Settings
 
     secrets = config["secrets"]

@@ -140,7 +140,7 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
 def test_the_compose_flow_migrates_once_then_serves_with_secret_files(
     image: dict[str, object], runner: None, postgres_schema: tuple[str, str], tmp_path: Path
 ) -> None:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
 
     url, schema = postgres_schema
     folder = tmp_path / "secrets"

@@ -125,7 +125,7 @@ class Balanced:
     async def setup(self) -> None:
         from sqlalchemy import text
 
-        from sagemcp.secrets import SecretBox
+        from sagemcp.platform import SecretBox
         from sagemcp_server.db import create_engine
 
         self.secret_key = SecretBox.generate_key()

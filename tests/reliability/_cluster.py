@@ -119,7 +119,7 @@ class PgCluster:
     proxy: TcpProxy | None = None
 
     async def setup(self, *, through_proxy: bool = False) -> None:
-        from sagemcp.secrets import SecretBox
+        from sagemcp.platform import SecretBox
         from sagemcp_server.db import SqlStore, create_engine, upgrade
 
         self.secret_key = SecretBox.generate_key()

@@ -13,7 +13,7 @@ import sys
 
 import uvicorn
 
-from sagemcp import ConnectorRegistry
+from sagemcp.platform import ConnectorRegistry
 
 from ._support import make_probe_connector
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sagemcp import ConnectorConfig, Credential, MemoryStore, Tenant
+from sagemcp import Credential
+from sagemcp.platform import ConnectorConfig, MemoryStore, Tenant
 
 from ._support import fingerprint, new_secret
 
@@ -148,7 +149,7 @@ def build(world: World, store: MemoryStore, upstream: str) -> None:
             store.put_credential(Credential(tenant_id=t.id, provider=provider, kind="bearer", access_token=token))
     for k in world.keys:
         if not k.stored:
-            from sagemcp.keys import generate_api_key
+            from sagemcp.platform import generate_api_key
 
             from ._support import LEDGER
 

@@ -40,7 +40,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from sagemcp import ConnectorRegistry, SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 
 from . import _admin as a
 from . import _clients as c

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sagemcp import ConnectorRegistry, SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 
 from ._support import serve
 

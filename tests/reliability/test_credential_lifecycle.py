@@ -18,10 +18,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import (
+from sagemcp import Credential, CredentialStatus
+from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
+from sagemcp.platform import (
     ConnectorConfig,
     ConnectorRegistry,
-    Credential,
     CredentialManager,
     MemoryStore,
     OAuthApp,
@@ -30,8 +31,6 @@ from sagemcp import (
     ToolPolicy,
     UpstreamClient,
 )
-from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
-from sagemcp.models import CredentialStatus
 
 from . import _clients as c
 from ._fake_upstream import FakeUpstream, TokenEndpoint

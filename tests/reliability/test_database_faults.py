@@ -18,8 +18,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import ConnectorConfig, Credential
-from sagemcp.secrets import SecretBox
+from sagemcp import Credential
+from sagemcp.platform import ConnectorConfig, SecretBox
 
 from . import _clients as c
 from ._cluster import PgCluster, server_available

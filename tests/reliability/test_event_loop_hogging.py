@@ -23,8 +23,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from ._clients import ACCEPT, HANDSHAKE, MODERN, call_modern, modern_headers, modern_message, request
 from ._fake_upstream import FakeUpstream

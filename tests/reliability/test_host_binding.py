@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sagemcp import ConnectorRegistry, SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 
 from . import _clients as c
 from ._fake_upstream import FakeUpstream, behave

@@ -18,8 +18,9 @@ import websockets
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from ._clients import (
     ACCEPT,

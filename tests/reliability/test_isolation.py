@@ -23,8 +23,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+from sagemcp import Credential
 from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from . import _clients as c
 from ._fake_upstream import FakeUpstream

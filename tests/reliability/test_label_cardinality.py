@@ -17,7 +17,7 @@ import pytest_asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sagemcp import ConnectorRegistry, SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 
 from . import _clients as c
 from ._support import LEDGER, ScanningApp, make_probe_connector, serve

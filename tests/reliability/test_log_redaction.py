@@ -18,7 +18,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import ConnectorRegistry, SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 
 from . import _clients as c
 from ._support import LEDGER, ScanningApp, make_probe_connector, serve

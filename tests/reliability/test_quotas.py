@@ -23,8 +23,9 @@ import pytest
 import pytest_asyncio
 import websockets
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+from sagemcp import Credential
 from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from ._clients import ACCEPT, HANDSHAKE, auth, call_handshake, open_session, ws_handshake, ws_url
 from ._fake_upstream import FakeUpstream

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import ConnectorConfig, Credential, OAuthApp
-from sagemcp.models import CredentialStatus
+from sagemcp import Credential, CredentialStatus
+from sagemcp.platform import ConnectorConfig, OAuthApp
 
 from . import _clients as c
 from ._cluster import PgCluster, server_available

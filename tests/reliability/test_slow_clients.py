@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sagemcp import SecretBox
+from sagemcp.platform import SecretBox
 
 from ._support import LEDGER, free_port
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sagemcp import ConnectorRegistry, SecretBox
+from sagemcp.platform import ConnectorRegistry, SecretBox
 
 from . import _clients as c
 from ._support import LEDGER, serve

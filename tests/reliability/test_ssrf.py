@@ -24,8 +24,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from sagemcp import ConnectorRegistry, SecretBox, UpstreamClient
 from sagemcp.errors import UpstreamBadResponse
+from sagemcp.platform import ConnectorRegistry, SecretBox, UpstreamClient
 
 from . import _clients as c
 from ._fake_upstream import FakeUpstream, behave

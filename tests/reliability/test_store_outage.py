@@ -13,9 +13,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+from sagemcp import Credential
 from sagemcp.errors import StoreError
 from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from . import _clients as c
 from ._fake_upstream import FakeUpstream

@@ -14,8 +14,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, Tenant, UpstreamClient
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant, UpstreamClient
 
 from ._clients import call_modern
 from ._fake_upstream import FakeUpstream, behave
@@ -365,7 +366,7 @@ DELETE_FAULTS = {
 
 @pytest.mark.parametrize("fault", list(DELETE_FAULTS))
 async def test_regression_delete_is_sent_again_after_it_reached_the_upstream(rig: Rig, fault: str) -> None:
-    """Regression, fixed (core, sagemcp.upstream.IDEMPOTENT_METHODS): the issue requires that POST/PATCH/DELETE are never
+    """Regression, fixed (core, sagemcp._upstream.IDEMPOTENT_METHODS): the issue requires that POST/PATCH/DELETE are never
     sent twice unless they never reached the upstream; core treats DELETE as idempotent and sends it up to
     three times after a 429/502/503/504, a reset, a timeout or a truncated answer. Fails until fixed."""
     result, elapsed, received = await run_fault(rig, "DELETE", DELETE_FAULTS[fault]())

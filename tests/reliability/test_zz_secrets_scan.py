@@ -15,9 +15,17 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from sagemcp import ConnectorConfig, ConnectorRegistry, Credential, MemoryStore, OAuthApp, Tenant, UpstreamClient
-from sagemcp.keys import generate_api_key
+from sagemcp import Credential
 from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import (
+    ConnectorConfig,
+    ConnectorRegistry,
+    MemoryStore,
+    OAuthApp,
+    Tenant,
+    UpstreamClient,
+    generate_api_key,
+)
 
 from . import _clients as c
 from ._fake_upstream import FakeUpstream, behave
@@ -180,7 +188,7 @@ async def test_websocket_keys_in_the_query_string_are_refused_and_never_logged(w
 
 
 async def test_regression_query_string_credentials_reach_the_httpx_log(world: dict[str, object]) -> None:
-    """Regression, fixed (core, sagemcp.upstream): with `ApiKey(query_param=...)` the tenant's upstream key is part of
+    """Regression, fixed (core, sagemcp._upstream): with `ApiKey(query_param=...)` the tenant's upstream key is part of
     the request URL, and httpx logs every request URL at INFO (`HTTP Request: GET http://...?api_key=...`).
     An embedder logging at INFO writes tenants' upstream keys to its logs. (The reference server quiets the
     httpx logger; core, which owns the client, does not.)"""

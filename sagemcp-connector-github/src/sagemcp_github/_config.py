@@ -1,12 +1,12 @@
 """Validation of the GitHub API base URL (github.com, GHE.com or a GitHub Enterprise Server).
 
 The strict rules (https, no credentials, no private addresses, loopback only for
-development) are core's `sagemcp.urls.validate_api_url`.
+development) are core's `sagemcp._urls.validate_api_url`.
 """
 
 from __future__ import annotations
 
-from sagemcp.urls import validate_api_url as _validate
+from sagemcp import validate_api_url as _validate
 
 __all__ = ["DEFAULT_API_URL", "validate_api_url"]
 

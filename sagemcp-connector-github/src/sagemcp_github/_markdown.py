@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from sagemcp import Page
 from sagemcp.markdown import Column, page_footer, table
-from sagemcp.pagination import Page
 
 __all__ = ["at", "facts", "fence", "join", "language", "result_page"]
 

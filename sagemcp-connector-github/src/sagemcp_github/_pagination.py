@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 
+from sagemcp import UpstreamResponse, decode_cursor, encode_cursor
 from sagemcp.errors import InvalidCursor
-from sagemcp.pagination import decode_cursor, encode_cursor
-from sagemcp.upstream import UpstreamResponse
 
 from ._params import MAX_PER_PAGE
 

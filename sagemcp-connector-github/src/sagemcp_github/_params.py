@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from pydantic import Field
 
+from sagemcp import Limit
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import Limit
 
 __all__ = [
     "MAX_PER_PAGE",

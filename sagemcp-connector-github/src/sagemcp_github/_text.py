@@ -1,4 +1,4 @@
-"""Telling a repository's text files from binary ones (cutting text is core's `sagemcp.text.clip`)."""
+"""Telling a repository's text files from binary ones (cutting text is core's `sagemcp._text.clip`)."""
 
 from __future__ import annotations
 

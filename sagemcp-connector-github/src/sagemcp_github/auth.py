@@ -40,10 +40,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 from pydantic import Field, SecretStr, field_validator
 
-from sagemcp.auth import AuthScheme, CredentialFields
+from sagemcp import BAD_RESPONSE, UNREACHABLE, AuthScheme, Credential, CredentialFields
 from sagemcp.errors import ReconnectRequired, TokenEndpointError
-from sagemcp.models import Credential
-from sagemcp.oauth import BAD_RESPONSE, UNREACHABLE
 
 from ._config import DEFAULT_API_URL, validate_api_url
 

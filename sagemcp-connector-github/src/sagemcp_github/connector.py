@@ -19,11 +19,8 @@ import re
 
 from pydantic import BaseModel, Field, field_validator
 
-from sagemcp.auth import BearerToken, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo, ConnectorSettings
+from sagemcp import BearerToken, Connector, ConnectorInfo, ConnectorSettings, Credential, OAuth2, UpstreamResponse
 from sagemcp.errors import UpstreamError, UpstreamNotFound
-from sagemcp.models import Credential
-from sagemcp.upstream import UpstreamResponse
 
 from . import __version__
 from ._config import DEFAULT_API_URL, validate_api_url

@@ -3,7 +3,7 @@
 Each model keeps identifiers, numbers, titles, states, logins, labels, dates (ISO 8601
 strings as GitHub sends them), web URLs and Markdown bodies, and has a `from_api`
 constructor that reads GitHub's JSON, so no tool function picks fields out of it. Long
-text is cut with core's truncation marker (`sagemcp.text.clip`); list results are `Page`s
+text is cut with core's truncation marker (`sagemcp._text.clip`); list results are `Page`s
 with `next_cursor`.
 
 Every list result, and every result with a body (an issue, a file, a diff, a log),
@@ -19,9 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sagemcp import Page, clip
 from sagemcp.markdown import Column, bullets, page_footer, table
-from sagemcp.pagination import Page
-from sagemcp.text import clip
 
 from ._markdown import at, facts, fence, join, language, result_page
 

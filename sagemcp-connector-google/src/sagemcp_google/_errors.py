@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagemcp import UpstreamResponse, parse_retry_after
 from sagemcp.errors import UpstreamError, UpstreamForbidden, UpstreamRateLimited
-from sagemcp.upstream import UpstreamResponse, parse_retry_after
 
 __all__ = ["GoogleError", "map_google_error", "parse_error"]
 

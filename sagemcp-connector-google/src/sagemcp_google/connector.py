@@ -23,11 +23,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
-from sagemcp import Connector, ConnectorInfo, ConnectorSettings, Credential, JwtBearer, OAuth2, UpstreamResponse
+from sagemcp import (
+    Connector,
+    ConnectorInfo,
+    ConnectorSettings,
+    Credential,
+    JwtBearer,
+    OAuth2,
+    UpstreamResponse,
+    current_cursor_tool,
+    origin_of,
+    validate_api_url,
+)
 from sagemcp.errors import UpstreamError
-from sagemcp.pagination import current_cursor_tool
-from sagemcp.upstream import origin_of
-from sagemcp.urls import validate_api_url
 
 from . import __version__
 from ._errors import map_google_error

@@ -16,8 +16,7 @@ from __future__ import annotations
 from typing import Any, Unpack
 from urllib.parse import quote
 
-from sagemcp import ToolContext, UpstreamResponse
-from sagemcp.upstream import RequestOptions
+from sagemcp import RequestOptions, ToolContext, UpstreamResponse
 
 from ._adf import adf_to_markdown, is_adf, markdown_to_adf, plain_text
 from ._auth import resolve_site

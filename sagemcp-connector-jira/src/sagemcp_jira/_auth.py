@@ -23,10 +23,8 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field
 
-from sagemcp import BasicAuth, Credential, CredentialFields
-from sagemcp.auth import BasicAuthFields
+from sagemcp import POST_AUTHORIZE_KEY, BasicAuth, BasicAuthFields, Credential, CredentialFields
 from sagemcp.errors import CredentialError, OAuthError
-from sagemcp.models import POST_AUTHORIZE_KEY
 
 from ._config import GATEWAY_URL, JiraConfig
 

@@ -17,8 +17,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from sagemcp import ConnectorSettings
-from sagemcp.urls import loopback_allowed, validate_api_url
+from sagemcp import ConnectorSettings, loopback_allowed, validate_api_url
 
 __all__ = ["CLOUD_ID_RE", "GATEWAY_URL", "JiraConfig", "cloud_site_url"]
 

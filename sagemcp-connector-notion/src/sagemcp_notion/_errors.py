@@ -21,7 +21,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sagemcp import UpstreamResponse
+from sagemcp import (
+    UpstreamResponse,
+    parse_retry_after,  # not exported from `sagemcp` yet
+)
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -32,7 +35,6 @@ from sagemcp.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
 )
-from sagemcp.upstream import parse_retry_after  # not exported from `sagemcp` yet
 
 __all__ = ["SHARE_HINT", "capability_for", "notion_error"]
 

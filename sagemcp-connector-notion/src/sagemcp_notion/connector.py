@@ -33,9 +33,9 @@ from sagemcp import (
     Credential,
     OAuth2,
     UpstreamResponse,
+    validate_api_url,  # not exported from `sagemcp` yet
 )
 from sagemcp.errors import UpstreamError
-from sagemcp.urls import validate_api_url  # not exported from `sagemcp` yet
 
 from . import __version__
 from ._errors import notion_error

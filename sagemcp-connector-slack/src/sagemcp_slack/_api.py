@@ -19,8 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from sagemcp.context import ToolContext
-from sagemcp.upstream import UpstreamResponse
+from sagemcp import ToolContext, UpstreamResponse
 
 __all__ = ["JSON_CONTENT_TYPE", "obj", "read", "read_list", "read_response", "write", "write_form"]
 

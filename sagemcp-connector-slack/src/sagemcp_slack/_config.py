@@ -1,7 +1,7 @@
 """The Slack connector's per-tenant configuration: the API URL and the write allow-list.
 
 The API URL decides where the tenant's token is sent, so it is checked strictly by
-core's `sagemcp.urls.validate_api_url` (https, no credentials, no private addresses;
+core's `sagemcp._urls.validate_api_url` (https, no credentials, no private addresses;
 plain http only for loopback, for development and tests against a local fake Slack).
 """
 
@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from sagemcp.connector import ConnectorSettings
-from sagemcp.urls import validate_api_url as _validate
+from sagemcp import ConnectorSettings
+from sagemcp import validate_api_url as _validate
 
 __all__ = ["ALLOW_ENTRY_PATTERN", "DEFAULT_API_URL", "SlackConfig", "validate_api_url"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sagemcp import UpstreamResponse, parse_retry_after
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -23,7 +24,6 @@ from sagemcp.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
 )
-from sagemcp.upstream import UpstreamResponse, parse_retry_after
 
 __all__ = ["ERRORS", "slack_error"]
 

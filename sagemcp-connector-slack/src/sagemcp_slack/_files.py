@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import httpx
 
-from sagemcp.context import ToolContext
+from sagemcp import ToolContext
 from sagemcp.errors import UpstreamBadResponse
 
 __all__ = ["FILES_ORIGIN", "check_file_url"]

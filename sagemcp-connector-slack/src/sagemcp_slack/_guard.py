@@ -10,7 +10,7 @@ the check fails closed.
 
 from __future__ import annotations
 
-from sagemcp.context import ToolContext
+from sagemcp import ToolContext
 from sagemcp.errors import AccessDenied
 
 from ._config import SlackConfig

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from sagemcp import decode_cursor, encode_cursor
 from sagemcp.errors import InvalidCursor
-from sagemcp.pagination import decode_cursor, encode_cursor
 
 __all__ = [
     "MAX_LIMIT",

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sagemcp.pagination import Limit
+from sagemcp import Limit
 
 from ._pagination import MAX_LIMIT
 from ._time import TS_PATTERN, WINDOW_PATTERN

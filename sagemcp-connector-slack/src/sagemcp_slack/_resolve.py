@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from sagemcp.context import ToolContext
+from sagemcp import ToolContext
 from sagemcp.errors import (
     InvalidArguments,
     LookupFailed,

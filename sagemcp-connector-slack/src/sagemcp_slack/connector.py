@@ -16,11 +16,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from sagemcp.auth import AuthScheme, BearerToken, LinkedToken, OAuth2
-from sagemcp.connector import Connector, ConnectorInfo
+from sagemcp import AuthScheme, BearerToken, Connector, ConnectorInfo, Credential, LinkedToken, OAuth2, UpstreamResponse
 from sagemcp.errors import UpstreamError
-from sagemcp.models import Credential
-from sagemcp.upstream import UpstreamResponse
 
 from . import __version__
 from ._config import DEFAULT_API_URL, SlackConfig

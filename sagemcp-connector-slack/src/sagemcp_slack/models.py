@@ -20,10 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sagemcp import Page, clip
 from sagemcp.errors import UpstreamBadResponse
 from sagemcp.markdown import Column, bullets, page_footer, page_table, table
-from sagemcp.pagination import Page
-from sagemcp.text import clip
 
 from ._mrkdwn import to_markdown
 from ._time import ts_to_iso

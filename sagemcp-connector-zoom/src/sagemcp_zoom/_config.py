@@ -1,7 +1,7 @@
 """`ZoomConfig`: a tenant's API host and the hosts Zoom serves recording files from.
 
 Both decide where the tenant's token goes, so both are checked with core's
-`sagemcp.urls.validate_api_url` (https, no credentials in the URL, public hosts only;
+`sagemcp._urls.validate_api_url` (https, no credentials in the URL, public hosts only;
 loopback only when the operator allows it for development and tests).
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from sagemcp import ConnectorSettings
-from sagemcp.urls import validate_api_url
+from sagemcp import ConnectorSettings, validate_api_url
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_DOWNLOAD_ORIGINS", "ZoomConfig", "check_origin"]
 

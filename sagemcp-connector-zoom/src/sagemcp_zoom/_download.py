@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import httpx
 
-from sagemcp import ToolContext, UpstreamResponse
+from sagemcp import ToolContext, UpstreamResponse, validate_api_url
 from sagemcp.errors import UpstreamBadResponse
-from sagemcp.urls import validate_api_url
 
 __all__ = ["MAX_REDIRECTS", "download_text"]
 

@@ -28,7 +28,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sagemcp import UpstreamResponse
+from sagemcp import UpstreamResponse, parse_retry_after
 from sagemcp.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
@@ -38,7 +38,6 @@ from sagemcp.errors import (
     UpstreamNotFound,
     UpstreamRateLimited,
 )
-from sagemcp.upstream import parse_retry_after
 
 __all__ = ["NOT_FOUND_CODES", "SCOPE_CODES", "zoom_code", "zoom_error"]
 

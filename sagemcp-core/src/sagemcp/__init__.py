@@ -1,109 +1,226 @@
 """sagemcp: multi-tenant Model Context Protocol for SaaS connectors.
 
-The core library: the `Connector` base class and the `tool` decorator, the
-`TenantStore` protocol and `MemoryStore`, the credential lifecycle
-(`SecretBox`, `CredentialManager`, `OAuthFlows`), the shared `UpstreamClient`,
-and the `ConnectorRegistry`. The MCP adapter lives in `sagemcp.mcp` (the only
-module importing the MCP SDK); helpers for connector authors in `sagemcp.testing`.
+This package exports what a connector author needs: the `Connector` base class and
+`ConnectorInfo`, the `tool`, `resource` and `prompt` decorators, `ToolContext`, the
+auth schemes, the upstream response and client types, the `Limit`/`Cursor` parameter
+types, `clip`, and every error class of `sagemcp.errors`. Markdown helpers for results
+are in `sagemcp.markdown`; test helpers in `sagemcp.testing`.
+
+Embedding the platform in an application (tenant stores, the credential manager, the
+registry, the upstream client, the tool runner) uses `sagemcp.platform`; the MCP adapter
+is `sagemcp.mcp`. Modules whose names start with `_` are internal.
 """
 
 from importlib.metadata import version as _version
 
-from .auth import (
+from ._auth import (
     ApiKey,
+    ApiKeyFields,
     AuthScheme,
     BasicAuth,
+    BasicAuthFields,
     BearerToken,
+    BearerTokenFields,
     CredentialFields,
     LinkedToken,
     NoAuth,
     OAuth2,
+    OAuth2Fields,
+    PostAuthorizeHook,
     SelfRefreshingScheme,
+    TokenResponseHook,
     credential_from_fields,
 )
-from .connector import CORE_API, Completion, Connector, ConnectorInfo, ConnectorSettings
-from .content import Audio, EmbeddedResource, Image, PromptMessage, ResourceContent, Text, ToolResult
-from .context import ToolContext
-from .credentials import CredentialManager
-from .errors import SageMCPError
-from .execution import ToolRunner
-from .grants import ClientCredentials, JwtBearer
-from .memory import MemoryStore
-from .models import ApiKeyRecord, AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant, ToolPolicy
-from .oauth import Authorization, OAuthFlows, PendingAuthorization
-from .pagination import Cursor, Limit, Page, clamp_limit, decode_cursor, encode_cursor
-from .prompts import prompt
-from .registry import ENTRY_POINT_GROUP, ConnectorRegistry
-from .resources import resource
-from .results import ToolOutcome
-from .secrets import SecretBox
-from .store import TenantStore
-from .text import clip
-from .tools import ToolAnnotations, ToolSpec, tool
-from .upstream import BoundClient, UpstreamClient, UpstreamResponse
+from ._connector import CORE_API, Completion, Connector, ConnectorInfo, ConnectorSettings
+from ._content import (
+    Audio,
+    Content,
+    ElicitResult,
+    EmbeddedResource,
+    Image,
+    PromptMessage,
+    ResourceContent,
+    SamplingResult,
+    Text,
+    ToolResult,
+)
+from ._context import ClientChannel, ToolContext
+from ._grants import JWT_BEARER_GRANT_TYPE, ClientCredentials, ClientCredentialsFields, JwtBearer, JwtBearerFields
+from ._models import POST_AUTHORIZE_KEY, Credential, CredentialStatus
+from ._oauth import BAD_RESPONSE, UNREACHABLE, request_token, token_credential
+from ._pagination import (
+    MAX_CURSOR_LENGTH,
+    Cursor,
+    Limit,
+    Page,
+    clamp_limit,
+    current_cursor_tool,
+    cursor_scope,
+    decode_cursor,
+    encode_cursor,
+    next_link,
+)
+from ._prompts import prompt
+from ._resources import resource
+from ._text import MARKER_PREFIX, clip, truncation_marker
+from ._tools import TOOL_NAME_PATTERN, ToolAnnotations, ToolSpec, tool
+from ._upstream import BoundClient, RateLimit, RequestOptions, UpstreamResponse, origin_of, parse_retry_after
+from ._urls import loopback_allowed, validate_api_url
+from .errors import (
+    AccessDenied,
+    ConcurrentUpdate,
+    ConnectorDisabled,
+    ConnectorNotFound,
+    CredentialError,
+    CryptoError,
+    DefinitionError,
+    InvalidArguments,
+    InvalidCursor,
+    LimitReached,
+    LookupFailed,
+    NotAuthenticated,
+    NotConnected,
+    OAuthError,
+    OAuthStateError,
+    ReadOnlyViolation,
+    ReconnectRequired,
+    RefreshFailed,
+    RegistryError,
+    SageMCPError,
+    StoreError,
+    TenantInactive,
+    TenantNotFound,
+    TokenEndpointError,
+    ToolDisabled,
+    ToolNotFound,
+    UpstreamAuthError,
+    UpstreamBadRequest,
+    UpstreamBadResponse,
+    UpstreamConflict,
+    UpstreamError,
+    UpstreamForbidden,
+    UpstreamNotFound,
+    UpstreamRateLimited,
+    UpstreamServerError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UpstreamUnexpectedShape,
+    WrongTenant,
+)
 
 __version__: str = _version("sagemcp-core")  # pyproject.toml holds the one version number
 
 __all__ = [
+    "BAD_RESPONSE",
     "CORE_API",
-    "ENTRY_POINT_GROUP",
+    "JWT_BEARER_GRANT_TYPE",
+    "MARKER_PREFIX",
+    "MAX_CURSOR_LENGTH",
+    "POST_AUTHORIZE_KEY",
+    "TOOL_NAME_PATTERN",
+    "UNREACHABLE",
+    "AccessDenied",
     "ApiKey",
-    "ApiKeyRecord",
+    "ApiKeyFields",
     "Audio",
-    "AuditEvent",
     "AuthScheme",
-    "Authorization",
     "BasicAuth",
+    "BasicAuthFields",
     "BearerToken",
+    "BearerTokenFields",
     "BoundClient",
+    "ClientChannel",
     "ClientCredentials",
+    "ClientCredentialsFields",
     "Completion",
+    "ConcurrentUpdate",
     "Connector",
-    "ConnectorConfig",
+    "ConnectorDisabled",
     "ConnectorInfo",
-    "ConnectorRegistry",
+    "ConnectorNotFound",
     "ConnectorSettings",
+    "Content",
     "Credential",
+    "CredentialError",
     "CredentialFields",
-    "CredentialManager",
+    "CredentialStatus",
+    "CryptoError",
     "Cursor",
+    "DefinitionError",
+    "ElicitResult",
     "EmbeddedResource",
     "Image",
+    "InvalidArguments",
+    "InvalidCursor",
     "JwtBearer",
+    "JwtBearerFields",
     "Limit",
+    "LimitReached",
     "LinkedToken",
-    "MemoryStore",
+    "LookupFailed",
     "NoAuth",
+    "NotAuthenticated",
+    "NotConnected",
     "OAuth2",
-    "OAuthApp",
-    "OAuthFlows",
+    "OAuth2Fields",
+    "OAuthError",
+    "OAuthStateError",
     "Page",
-    "PendingAuthorization",
-    "Principal",
+    "PostAuthorizeHook",
     "PromptMessage",
+    "RateLimit",
+    "ReadOnlyViolation",
+    "ReconnectRequired",
+    "RefreshFailed",
+    "RegistryError",
+    "RequestOptions",
     "ResourceContent",
     "SageMCPError",
-    "SecretBox",
+    "SamplingResult",
     "SelfRefreshingScheme",
-    "Tenant",
-    "TenantStore",
+    "StoreError",
+    "TenantInactive",
+    "TenantNotFound",
     "Text",
+    "TokenEndpointError",
+    "TokenResponseHook",
     "ToolAnnotations",
     "ToolContext",
-    "ToolOutcome",
-    "ToolPolicy",
+    "ToolDisabled",
+    "ToolNotFound",
     "ToolResult",
-    "ToolRunner",
     "ToolSpec",
-    "UpstreamClient",
+    "UpstreamAuthError",
+    "UpstreamBadRequest",
+    "UpstreamBadResponse",
+    "UpstreamConflict",
+    "UpstreamError",
+    "UpstreamForbidden",
+    "UpstreamNotFound",
+    "UpstreamRateLimited",
     "UpstreamResponse",
+    "UpstreamServerError",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "UpstreamUnexpectedShape",
+    "WrongTenant",
     "__version__",
     "clamp_limit",
     "clip",
     "credential_from_fields",
+    "current_cursor_tool",
+    "cursor_scope",
     "decode_cursor",
     "encode_cursor",
+    "loopback_allowed",
+    "next_link",
+    "origin_of",
+    "parse_retry_after",
     "prompt",
+    "request_token",
     "resource",
+    "token_credential",
     "tool",
+    "truncation_marker",
+    "validate_api_url",
 ]

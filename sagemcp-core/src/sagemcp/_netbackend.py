@@ -1,7 +1,7 @@
 """The upstream pool's network backend: connect-time address checks, and streams that answer the idle check cheaply.
 
 `AddressGuard` resolves a host name itself, refuses the connection when any address it
-resolves to is not permitted (`sagemcp.urls.address_permitted`: public, allow-listed
+resolves to is not permitted (`sagemcp._urls.address_permitted`: public, allow-listed
 in `SAGEMCP_UPSTREAM_ALLOW`, or loopback when `SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS` is set),
 and connects to the very addresses it checked, so a name that resolves to a public
 address when it is configured and to an internal one later (DNS rebinding) gets nowhere.
@@ -39,7 +39,7 @@ from typing import Any
 import anyio
 import httpcore
 
-from . import urls
+from . import _urls as urls
 
 __all__ = ["UNAVAILABLE", "AddressGuard", "CachedSocketBackend", "incompatibility", "install"]
 

@@ -12,9 +12,9 @@ import importlib
 import sys
 from pathlib import Path
 
-from .auth import OAuth2
-from .connector import Connector
-from .models import ToolPolicy
+from ._auth import OAuth2
+from ._connector import Connector
+from ._models import ToolPolicy
 
 __all__ = ["render_tools_markdown", "update_file"]
 

@@ -2,7 +2,7 @@
 
 Every error the library raises on purpose is a `SageMCPError`. Foreign exceptions
 (httpx's, pydantic's, the MCP SDK's) are converted in exactly one place each:
-`sagemcp.upstream` for HTTP, `sagemcp.tools` for argument validation and
+`sagemcp._upstream` for HTTP, `sagemcp._tools` for argument validation and
 `sagemcp.mcp` for the protocol.
 
 ```

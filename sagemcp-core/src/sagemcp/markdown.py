@@ -8,7 +8,7 @@ programs) and as a text block (for the model). When the result model defines
 (`SupportsMarkdown`), that Markdown is the text block and `structuredContent` keeps
 the data, instead of the same JSON twice. Without it the text block is the compact
 JSON of the structured content. The text is held to the server's result size cap
-like any other (see `sagemcp.results`). Every list result should render this way:
+like any other (see `sagemcp._results`). Every list result should render this way:
 
     class IssueList(Page[Issue]):
         def to_markdown(self) -> str:
@@ -24,7 +24,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
 
-from .pagination import Page
+from ._pagination import Page
 
 __all__ = ["Column", "SupportsMarkdown", "bullets", "cell", "page_footer", "page_table", "table"]
 

@@ -34,13 +34,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sagemcp.credentials import CredentialManager
 from sagemcp.mcp import ApiKeyAuthenticator, CallerAuthenticator, ChainAuthenticator, McpSettings, create_mcp_app
-from sagemcp.models import AuditEvent
-from sagemcp.oauth import OAuthFlows
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.secrets import SecretBox
-from sagemcp.upstream import UpstreamClient
+from sagemcp.platform import AuditEvent, ConnectorRegistry, CredentialManager, OAuthFlows, SecretBox, UpstreamClient
 
 from . import __version__
 from .api import api_keys, audit, connector_types, connectors, credentials, oauth_apps, tenants

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import anyio
 
-from sagemcp.models import AuditEvent
+from sagemcp.platform import AuditEvent
 
 from .db.store import SqlStore
 

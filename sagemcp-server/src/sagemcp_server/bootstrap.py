@@ -10,8 +10,7 @@ import contextlib
 import json
 from dataclasses import dataclass
 
-from sagemcp.models import ConnectorConfig
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import ConnectorConfig, ConnectorRegistry
 
 from .db.store import Duplicate, SqlStore
 from .settings import Settings

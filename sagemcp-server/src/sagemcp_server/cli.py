@@ -290,7 +290,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 async def _prepare(settings: Settings, *, demo: bool) -> None:
     """Key file, schema, first admin key and demo tenant, before the server (and its workers) start."""
-    from sagemcp.registry import ConnectorRegistry
+    from sagemcp.platform import ConnectorRegistry
 
     from .app import build_services
     from .bootstrap import client_configs, ensure_admin_key, ensure_demo
@@ -557,7 +557,7 @@ def cmd_key_revoke(args: argparse.Namespace) -> None:
 
 
 def cmd_connectors(args: argparse.Namespace) -> None:
-    from sagemcp.registry import ConnectorRegistry
+    from sagemcp.platform import ConnectorRegistry
 
     from .api.connector_types import describe
 
@@ -585,14 +585,14 @@ def cmd_connectors(args: argparse.Namespace) -> None:
 
 
 def cmd_keys_generate(args: argparse.Namespace) -> None:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
 
     key = SecretBox.generate_key()
     _emit(args, {"key": key}, lambda d: d["key"])
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
-    from sagemcp.secrets import SecretBox
+    from sagemcp.platform import SecretBox
 
     from .db import SqlStore, create_engine
     from .keyring import read_key_file, write_key_file

@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from sagemcp.secrets import SecretBox
+from sagemcp.platform import SecretBox
 
 from .settings import Settings
 

@@ -56,7 +56,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         _REDACTED,
     ),
-    # API keys made by sagemcp.keys: <prefix>_<43 URL-safe characters>
+    # API keys made by sagemcp._keys: <prefix>_<43 URL-safe characters>
     (re.compile(r"\b[a-z][a-z0-9]{0,15}_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"), _REDACTED),
     # GitHub tokens: classic and OAuth (ghp_, gho_, ghu_, ghs_, ghr_) and fine-grained (github_pat_)
     (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})"), _REDACTED),

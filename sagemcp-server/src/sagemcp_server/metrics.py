@@ -25,8 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from sagemcp.mcp import CLOSE_REASONS, LIMITS, STREAM_KINDS, McpUsage
-from sagemcp.models import AuditEvent
-from sagemcp.registry import ConnectorRegistry
+from sagemcp.platform import AuditEvent, ConnectorRegistry
 
 __all__ = ["CONTENT_TYPE_LATEST", "HTTP_METHODS", "LabelSet", "Metrics"]
 

@@ -37,10 +37,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sagemcp.connector import Connector
+from sagemcp import UNREACHABLE, Connector
 from sagemcp.errors import OAuthError, OAuthStateError, StoreError, TokenEndpointError
-from sagemcp.models import ConnectorConfig, ToolPolicy
-from sagemcp.oauth import UNREACHABLE
+from sagemcp.platform import ConnectorConfig, ToolPolicy
 
 from .api import params
 from .api.auth import tenant_for

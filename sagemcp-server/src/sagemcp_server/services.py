@@ -6,13 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sagemcp.connector import Connector
-from sagemcp.credentials import CredentialManager
+from sagemcp import Connector
 from sagemcp.mcp import ApiKeyAuthenticator, CallerAuthenticator, McpApp
-from sagemcp.oauth import OAuthFlows
-from sagemcp.registry import ConnectorRegistry
-from sagemcp.secrets import SecretBox
-from sagemcp.upstream import UpstreamClient
+from sagemcp.platform import ConnectorRegistry, CredentialManager, OAuthFlows, SecretBox, UpstreamClient
 
 from .auditlog import AuditBuffer
 from .db.store import SqlStore

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sagemcp.proxies import validate_proxy_url
+from sagemcp.platform import validate_proxy_url
 
 __all__ = ["DEFAULT_DATABASE_FILE", "KEY_FILE_NAME", "Settings"]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
-from sagemcp.upstream import UpstreamResponse
+from sagemcp import UpstreamResponse
 
 from .._pagination import next_cursor, page_params
 from ..models import PATCH_LIMIT, FileChange

@@ -8,13 +8,8 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, Limit, ToolContext, UpstreamResponse, clip, tool, truncation_marker, validate_api_url
 from sagemcp.errors import UpstreamError
-from sagemcp.pagination import Cursor, Limit
-from sagemcp.text import clip, truncation_marker
-from sagemcp.tools import tool
-from sagemcp.upstream import UpstreamResponse
-from sagemcp.urls import validate_api_url
 
 from .._pagination import next_cursor, page_params
 from .._params import Owner, PageLimit, Repo, repo_path, segment

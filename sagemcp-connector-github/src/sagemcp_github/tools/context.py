@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sagemcp.context import ToolContext
-from sagemcp.tools import tool
+from sagemcp import ToolContext, tool
 
 from .._scopes import USER_READ
 from ..models import RateLimits, TokenInfo, User

@@ -6,10 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, ToolContext, tool
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
 from .._params import SMALL_PAGE, IssueNumber, Owner, PageLimit, Repo, SmallPageLimit, repo_path, segment

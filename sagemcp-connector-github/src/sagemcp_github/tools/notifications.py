@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, Limit, ToolContext, tool
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import Cursor, Limit
-from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
 from .._params import segment

@@ -6,11 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, Limit, ToolContext, clip, tool
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import Cursor, Limit
-from sagemcp.text import clip
-from sagemcp.tools import tool
 
 from .._pagination import next_cursor, page_params
 from .._params import SMALL_PAGE, Owner, PullNumber, Repo, SmallPageLimit, repo_path

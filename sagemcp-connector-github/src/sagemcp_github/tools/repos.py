@@ -9,11 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, Limit, ToolContext, clip, tool, truncation_marker
 from sagemcp.errors import InvalidArguments, UpstreamBadResponse
-from sagemcp.pagination import Cursor, Limit
-from sagemcp.text import clip, truncation_marker
-from sagemcp.tools import tool
 
 from .._pagination import next_cursor, offset_cursor, page_params, read_offset
 from .._params import SMALL_PAGE, Owner, PageLimit, Ref, Repo, SmallPageLimit, file_path, repo_path, segment

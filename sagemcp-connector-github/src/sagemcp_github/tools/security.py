@@ -6,9 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
+from sagemcp import Cursor, ToolContext, tool
 
 from .._pagination import next_cursor, page_params
 from .._params import SMALL_PAGE, Owner, PageLimit, Repo, SmallPageLimit, repo_path

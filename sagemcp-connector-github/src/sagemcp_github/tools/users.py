@@ -6,9 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
-from sagemcp.pagination import Cursor, Limit
-from sagemcp.tools import tool
+from sagemcp import Cursor, Limit, ToolContext, tool
 
 from .._pagination import next_cursor, page_params
 from .._params import PageLimit, Username, segment

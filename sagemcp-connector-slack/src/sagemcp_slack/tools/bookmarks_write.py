@@ -10,8 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
-from sagemcp.tools import tool
+from sagemcp import ToolContext, tool
 
 from .. import _api
 from .._api import obj

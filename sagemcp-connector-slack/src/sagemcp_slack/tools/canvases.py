@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import ToolContext, clip, tool
 from sagemcp.errors import InvalidArguments
-from sagemcp.text import clip
-from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj

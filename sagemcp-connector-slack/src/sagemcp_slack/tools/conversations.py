@@ -6,10 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, ToolContext, tool
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj

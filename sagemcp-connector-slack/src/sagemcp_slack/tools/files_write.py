@@ -27,9 +27,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import ToolContext, tool
 from sagemcp.errors import InvalidArguments, UpstreamBadResponse
-from sagemcp.tools import tool
 
 from .. import _api
 from .._config import SlackConfig

@@ -6,10 +6,8 @@ names) reads conversations, so the tools ask for `CONVERSATION_READ` next to the
 
 from __future__ import annotations
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, ToolContext, tool
 from sagemcp.errors import InvalidArguments
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj

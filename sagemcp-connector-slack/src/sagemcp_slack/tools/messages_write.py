@@ -14,10 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, ToolContext, tool
 from sagemcp.errors import AccessDenied, InvalidArguments, LookupFailed, UpstreamError
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
 
 from .. import _api
 from .._config import SlackConfig

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sagemcp.context import ToolContext
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
+from sagemcp import Cursor, ToolContext, tool
 
 from .. import _api
 from .._messages import render_messages

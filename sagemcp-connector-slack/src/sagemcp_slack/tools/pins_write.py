@@ -6,8 +6,7 @@ Both tools check the connector's `allowed_channels` before they write.
 
 from __future__ import annotations
 
-from sagemcp.context import ToolContext
-from sagemcp.tools import tool
+from sagemcp import ToolContext, tool
 
 from .. import _api
 from .._config import SlackConfig

@@ -6,9 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
+from sagemcp import Cursor, ToolContext, tool
 
 from .. import _api
 from .._messages import render_messages

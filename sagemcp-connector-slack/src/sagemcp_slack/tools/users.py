@@ -7,10 +7,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sagemcp.context import ToolContext
+from sagemcp import Cursor, ToolContext, tool
 from sagemcp.errors import InvalidArguments, LookupFailed
-from sagemcp.pagination import Cursor
-from sagemcp.tools import tool
 
 from .. import _api
 from .._api import obj

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sagemcp.context import ToolContext
-from sagemcp.tools import tool
+from sagemcp import ToolContext, tool
 
 from .. import _api
 from .._api import obj

@@ -24,12 +24,12 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from ..credentials import CredentialManager
+from .._credentials import CredentialManager
+from .._oauth import OAuthFlows
+from .._registry import ConnectorRegistry
+from .._store import TenantStore
+from .._upstream import UpstreamClient
 from ..errors import AccessDenied, LimitReached, LookupFailed, SageMCPError
-from ..oauth import OAuthFlows
-from ..registry import ConnectorRegistry
-from ..store import TenantStore
-from ..upstream import UpstreamClient
 from ._auth import AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
 from ._handlers import Handlers, HandlerSettings, ToolCallObserver
 from ._http import (

@@ -8,9 +8,9 @@ from typing import Protocol, runtime_checkable
 
 from starlette.requests import HTTPConnection
 
-from ..cache import TTLCache
-from ..models import Principal
-from ..store import TenantStore
+from .._cache import TTLCache
+from .._models import Principal
+from .._store import TenantStore
 
 __all__ = [
     "AllowAnonymous",

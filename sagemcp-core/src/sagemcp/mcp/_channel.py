@@ -9,7 +9,7 @@ import mcp_types as types
 from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-from ..content import ElicitResult, SamplingResult
+from .._content import ElicitResult, SamplingResult
 
 _LEVELS = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
 

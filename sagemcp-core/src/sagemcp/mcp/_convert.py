@@ -7,13 +7,13 @@ from typing import Any
 
 import mcp_types as types
 
-from ..connector import Connector
-from ..content import Audio, Content, EmbeddedResource, Image, PromptMessage, ResourceContent, Text
-from ..models import ToolPolicy
-from ..prompts import PromptSpec
-from ..resources import ResourceSpec
-from ..results import ToolOutcome, to_json
-from ..tools import ToolSpec
+from .._connector import Connector
+from .._content import Audio, Content, EmbeddedResource, Image, PromptMessage, ResourceContent, Text
+from .._models import ToolPolicy
+from .._prompts import PromptSpec
+from .._resources import ResourceSpec
+from .._results import ToolOutcome, to_json
+from .._tools import ToolSpec
 
 
 def tool_to_mcp(spec: ToolSpec, served_name: str) -> types.Tool:

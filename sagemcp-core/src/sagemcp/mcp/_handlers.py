@@ -23,13 +23,13 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from ..context import ToolContext
+from .._context import ToolContext
+from .._execution import ToolRunner
+from .._models import AuditEvent
+from .._results import Outcome
+from .._tools import ToolSpec, validate_payload
+from .._upstream import UpstreamClient
 from ..errors import InvalidArguments, SageMCPError, UpstreamError
-from ..execution import ToolRunner
-from ..models import AuditEvent
-from ..results import Outcome
-from ..tools import ToolSpec, validate_payload
-from ..upstream import UpstreamClient
 from ._channel import SessionChannel
 from ._convert import outcome_to_mcp, prompt_messages_to_mcp, resource_value_to_contents
 from ._resolve import CallScope, Resolver, Target, catalogue_digest, scope_of

@@ -11,8 +11,8 @@ import logging
 import time
 from typing import Literal
 
+from .._models import Tenant
 from ..errors import LimitReached
-from ..models import Tenant
 
 __all__ = ["LIMITS", "Quota"]
 

@@ -13,14 +13,14 @@ from typing import Any
 import mcp_types as types
 from pydantic import BaseModel, ValidationError
 
-from ..cache import TTLCache
-from ..connector import Connector
-from ..credentials import CredentialManager
+from .._cache import TTLCache
+from .._connector import Connector
+from .._credentials import CredentialManager
+from .._execution import ResolvedConnector
+from .._models import ConnectorConfig, Credential, Principal, Tenant, linked_provider
+from .._registry import ConnectorRegistry
+from .._store import ChangeTracking, TenantStore
 from ..errors import ConnectorDisabled, ConnectorNotFound, NotConnected, TenantNotFound
-from ..execution import ResolvedConnector
-from ..models import ConnectorConfig, Credential, Principal, Tenant, linked_provider
-from ..registry import ConnectorRegistry
-from ..store import ChangeTracking, TenantStore
 from ._convert import prompt_to_mcp, resource_to_mcp, template_to_mcp, tool_to_mcp
 
 logger = logging.getLogger(__name__)

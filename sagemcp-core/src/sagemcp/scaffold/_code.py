@@ -50,7 +50,7 @@ _SCHEMES: dict[str, tuple[str, list[tuple[str, str]], str]] = {
             ("token_url", "TOKEN_URL"),
         ],
         "an app's client id and secret, exchanged at `TOKEN_URL` for short-lived tokens "
-        "(`sagemcp.grants`), renewed by core when due.",
+        "(`sagemcp._grants`), renewed by core when due.",
     ),
     "jwt_bearer": (
         "JwtBearer",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..connector import ConnectorInfo
+from .._connector import ConnectorInfo
 from ..errors import DefinitionError
 
 __all__ = ["AUTH_KINDS", "MAX_ID_LENGTH", "ConnectorPlan", "find_description", "plan"]

@@ -6,10 +6,10 @@ import json
 import textwrap
 from typing import Any
 
-from ..auth import AuthScheme
+from .._auth import AuthScheme
+from .._connector import Connector
+from .._models import ToolPolicy
 from ..catalog import render_tools_markdown
-from ..connector import Connector
-from ..models import ToolPolicy
 from ._code import description_note
 from ._plan import ConnectorPlan
 

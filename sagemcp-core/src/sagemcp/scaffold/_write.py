@@ -19,7 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from string import Template
 
-from ..connector import Connector
+from .._connector import Connector
 from ..errors import DefinitionError
 from ._code import code_values
 from ._description import example_description

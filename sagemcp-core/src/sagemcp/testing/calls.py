@@ -15,18 +15,18 @@ from typing import Any
 
 import httpx
 
-from ..connector import Connector
-from ..content import Content
-from ..context import NullChannel
-from ..credentials import CredentialManager
+from .._connector import Connector
+from .._content import Content
+from .._context import NullChannel
+from .._credentials import CredentialManager
+from .._execution import ResolvedConnector, ToolRunner
+from .._memory import MemoryStore
+from .._models import ConnectorConfig, Credential, Principal, Tenant, ToolPolicy
+from .._oauth import OAuthFlows
+from .._results import Outcome
+from .._tools import ToolSpec
+from .._upstream import UpstreamClient
 from ..errors import SageMCPError, ToolNotFound
-from ..execution import ResolvedConnector, ToolRunner
-from ..memory import MemoryStore
-from ..models import ConnectorConfig, Credential, Principal, Tenant, ToolPolicy
-from ..oauth import OAuthFlows
-from ..results import Outcome
-from ..tools import ToolSpec
-from ..upstream import UpstreamClient
 
 __all__ = ["Handler", "ToolCall", "call_tool", "fake_credential"]
 

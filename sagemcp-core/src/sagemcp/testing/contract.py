@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from ..auth import ApiKey, AuthScheme, BearerToken, OAuth2
-from ..connector import Connector, ConnectorInfo
-from ..tools import TOOL_NAME_PATTERN, ToolAnnotations, ToolSpec
+from .._auth import ApiKey, AuthScheme, BearerToken, OAuth2
+from .._connector import Connector, ConnectorInfo
+from .._tools import TOOL_NAME_PATTERN, ToolAnnotations, ToolSpec
 
 __all__ = ["MIN_DESCRIPTION_LENGTH", "assert_connector_valid", "check_connector"]
 
@@ -175,12 +175,12 @@ def _check_parameters(tool: str, schema: Mapping[str, Any]) -> Iterator[str]:
         if not isinstance(limit, Mapping):
             yield (
                 f"{tool}: a list/search tool must take a bounded `limit` to bound its result: "
-                "`limit: Annotated[int, Limit(maximum=100)] = 20` (sagemcp.pagination)."
+                "`limit: Annotated[int, Limit(maximum=100)] = 20` (sagemcp._pagination)."
             )
         elif not _has_maximum(limit, schema):
             yield f"{tool}: parameter 'limit' has no maximum; use `Annotated[int, Limit(maximum=100)]`."
         if "cursor" not in properties:
-            yield f"{tool}: a list/search tool must take `cursor: Cursor = None` (sagemcp.pagination) to page on."
+            yield f"{tool}: a list/search tool must take `cursor: Cursor = None` (sagemcp._pagination) to page on."
 
 
 def _described(prop: Mapping[str, Any], root: Mapping[str, Any]) -> bool:

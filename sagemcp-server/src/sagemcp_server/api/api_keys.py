@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from sagemcp.models import ApiKeyRecord
+from sagemcp.platform import ApiKeyRecord
 
 from . import params
 from .auth import tenant_for

@@ -19,7 +19,7 @@ import hmac
 from starlette.requests import HTTPConnection, Request
 
 from sagemcp.mcp import bearer_token
-from sagemcp.models import Principal, Tenant
+from sagemcp.platform import Principal, Tenant
 
 from ..db.store import Stamped
 from ..services import Services

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemcp.auth import AuthScheme, NoAuth, OAuth2, SelfRefreshingScheme
-from sagemcp.connector import Connector
+from sagemcp import AuthScheme, Connector, NoAuth, OAuth2, SelfRefreshingScheme
 
 from .connectors import tool_out
 from .routing import Context, Operation

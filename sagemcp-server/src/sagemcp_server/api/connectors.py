@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sagemcp.connector import Connector
-from sagemcp.models import ConnectorConfig, Tenant, ToolPolicy
-from sagemcp.tools import ToolSpec
+from sagemcp import Connector, ToolSpec
+from sagemcp.platform import ConnectorConfig, Tenant, ToolPolicy
 
 from ..db.store import Stamped
 from . import params

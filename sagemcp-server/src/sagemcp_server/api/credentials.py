@@ -28,19 +28,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sagemcp.auth import (
+from sagemcp import (
     ApiKey,
     AuthScheme,
     BasicAuth,
     BearerToken,
+    Connector,
+    Credential,
+    CredentialStatus,
     NoAuth,
     OAuth2,
     SelfRefreshingScheme,
     credential_from_fields,
 )
-from sagemcp.connector import Connector
-from sagemcp.execution import credential_binding
-from sagemcp.models import Credential, CredentialStatus, Tenant, base_provider
+from sagemcp.platform import Tenant, base_provider, credential_binding
 
 from ..db.store import Stamped
 from ..services import Services

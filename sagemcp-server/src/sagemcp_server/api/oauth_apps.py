@@ -5,7 +5,7 @@ The client secret is write-only: it is encrypted at rest and never returned.
 
 from __future__ import annotations
 
-from sagemcp.models import OAuthApp
+from sagemcp.platform import OAuthApp
 
 from ..db.store import Stamped
 from . import params

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sagemcp.models import SLUG_PATTERN
+from sagemcp.platform import SLUG_PATTERN
 
 from .routing import PathParam
 from .schemas import CREDENTIAL_KEY_PATTERN, PROVIDER_PATTERN

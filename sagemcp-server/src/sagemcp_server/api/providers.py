@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sagemcp.connector import Connector
-from sagemcp.models import Tenant
+from sagemcp import Connector
+from sagemcp.platform import Tenant
 
 from .errors import ApiError
 from .routing import Context

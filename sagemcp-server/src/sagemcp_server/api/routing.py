@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sagemcp.models import Principal
+from sagemcp.platform import Principal
 
 from .errors import ApiError, handle_exception, validation_details
 

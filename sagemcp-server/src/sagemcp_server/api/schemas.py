@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from sagemcp.models import SLUG_PATTERN, ToolPolicy
+from sagemcp.platform import SLUG_PATTERN, ToolPolicy
 
 __all__ = [
     "CONNECTOR_TYPE_PATTERN",

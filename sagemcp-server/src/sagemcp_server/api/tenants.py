@@ -7,7 +7,7 @@ import binascii
 import logging
 import re
 
-from sagemcp.models import SLUG_PATTERN, Tenant
+from sagemcp.platform import SLUG_PATTERN, Tenant
 
 from ..db.store import Stamped
 from . import params

@@ -10,10 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from sagemcp.auth import NoAuth
-from sagemcp.connector import Connector, ConnectorInfo
-from sagemcp.context import ToolContext
-from sagemcp.tools import tool
+from sagemcp import Connector, ConnectorInfo, NoAuth, ToolContext, tool
 
 from .. import __version__
 

@@ -47,23 +47,24 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sagemcp import Credential, CredentialStatus
 from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
-from sagemcp.keys import api_key_matches, generate_api_key, hash_api_key
-from sagemcp.models import (
+from sagemcp.platform import (
     SLUG_PATTERN,
     ApiKeyRecord,
     AuditEvent,
     ConnectorConfig,
-    Credential,
-    CredentialStatus,
     OAuthApp,
+    PendingAuthorization,
     Principal,
+    SecretBox,
     Tenant,
     ToolPolicy,
+    api_key_matches,
+    generate_api_key,
+    hash_api_key,
     utcnow,
 )
-from sagemcp.oauth import PendingAuthorization
-from sagemcp.secrets import SecretBox
 
 from .engine import is_sqlite
 from .models import ApiKeyRow, AuditEventRow, ConnectorRow, CredentialRow, OAuthAppRow, OAuthStateRow, TenantRow
@@ -269,7 +270,7 @@ class SqlStore:
         )
 
     async def tenant_generation(self, tenant_id: str) -> int | None:
-        """The tenant's generation (see `sagemcp.store.ChangeTracking`), or None if it is gone."""
+        """The tenant's generation (see `sagemcp._store.ChangeTracking`), or None if it is gone."""
         async with self._read() as conn:
             found = (await conn.execute(select(TenantRow.generation).where(TenantRow.id == tenant_id))).first()
         return int(found[0]) if found is not None else None

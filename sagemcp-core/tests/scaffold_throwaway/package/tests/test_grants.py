@@ -31,7 +31,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from pydantic import ValidationError
 
-from sagemcp import (
+from sagemcp import credential_from_fields
+from sagemcp.mcp import McpSettings, create_mcp_app
+from sagemcp.platform import (
     ConnectorConfig,
     ConnectorRegistry,
     CredentialManager,
@@ -39,10 +41,8 @@ from sagemcp import (
     OAuthFlows,
     Tenant,
     UpstreamClient,
-    credential_from_fields,
+    credential_binding,
 )
-from sagemcp.execution import credential_binding
-from sagemcp.mcp import McpSettings, create_mcp_app
 from sagemcp.testing import serve
 from sagemcp_throwaway import ThrowawayConnector
 from sagemcp_throwaway.connector import FILES_ORIGIN, MEDIA_ORIGIN, TOKEN_URL, AccountFields

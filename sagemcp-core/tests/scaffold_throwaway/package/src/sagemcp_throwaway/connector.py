@@ -21,10 +21,17 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from sagemcp import ClientCredentials, Connector, ConnectorInfo, ConnectorSettings, Credential, JwtBearer
-from sagemcp.auth import CredentialFields
+from sagemcp import (
+    ClientCredentials,
+    ClientCredentialsFields,
+    Connector,
+    ConnectorInfo,
+    ConnectorSettings,
+    Credential,
+    CredentialFields,
+    JwtBearer,
+)
 from sagemcp.errors import ReconnectRequired
-from sagemcp.grants import ClientCredentialsFields
 
 from . import __version__
 from .tools import AttachmentsTools, ItemsTools

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from sagemcp import ToolContext, clip, tool
+from sagemcp import ToolContext, clip, tool, validate_api_url
 from sagemcp.errors import UpstreamBadResponse
-from sagemcp.urls import validate_api_url
 
 from ..models import Attachment
 from .items import ItemId

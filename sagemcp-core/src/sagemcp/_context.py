@@ -26,9 +26,9 @@ from typing import Any, Generic, Protocol
 from pydantic import BaseModel
 from typing_extensions import TypeVar
 
-from .content import ElicitResult, SamplingResult
-from .models import ConnectorConfig, Credential, Principal, Tenant
-from .upstream import BoundClient
+from ._content import ElicitResult, SamplingResult
+from ._models import ConnectorConfig, Credential, Principal, Tenant
+from ._upstream import BoundClient
 
 __all__ = ["ClientChannel", "ConfigT", "NullChannel", "ToolContext"]
 

@@ -1,6 +1,6 @@
 """A tool call's outcome as the client sees it, independent of the protocol, and how a return value becomes one.
 
-`ToolOutcome` is what `sagemcp.execution.ToolRunner` produces for every call: the
+`ToolOutcome` is what `sagemcp._execution.ToolRunner` produces for every call: the
 content blocks, the structured content, the error flag, and for audit and metrics
 an outcome and an error code. The MCP adapter turns it into the SDK's
 `CallToolResult`; `sagemcp.testing.call_tool` hands it to tests.
@@ -15,7 +15,7 @@ A return value becomes content as follows:
   content. A structured result whose text is over the cap is an error that says
   how to ask for less, never a silently cut JSON document.
 
-Text over the cap (`max_result_chars`) is cut by `sagemcp.text.clip`, so it ends with the
+Text over the cap (`max_result_chars`) is cut by `sagemcp._text.clip`, so it ends with the
 platform's one truncation marker (`…[truncated: 100,000 of 250,000 characters shown; ...]`).
 
 JSON text is strict JSON (RFC 8259): a non-finite float (`NaN`, `Infinity`, `-Infinity`)
@@ -32,10 +32,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .content import Content, Text, ToolResult
+from ._content import Content, Text, ToolResult
+from ._text import clip
+from ._tools import ToolSpec
 from .errors import SageMCPError
-from .text import clip
-from .tools import ToolSpec
 
 __all__ = ["CAP_HINT", "Outcome", "ToolOutcome", "cap_text", "failure", "render_value", "to_json"]
 

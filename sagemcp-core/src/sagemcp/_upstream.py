@@ -10,7 +10,7 @@ for (`Credential.origins`) goes nowhere else: a request to another origin fails
 before anything is sent, saying to store the credential again for the new host.
 
 Direct connections go only to permitted addresses, checked when the connection is
-made (`sagemcp._netbackend.AddressGuard`, policy in `sagemcp.urls`). Every failure to
+made (`sagemcp._netbackend.AddressGuard`, policy in `sagemcp._urls`). Every failure to
 connect or to get an answer reads the same (refused, reset, unknown host, timed out,
 address not permitted), so a tool result cannot be used to map which ports of a host
 are open; the reason is logged for the operator.
@@ -21,7 +21,7 @@ waiting as `Retry-After` / `X-RateLimit-Reset` ask but never past the deadline.
 Redirects are not followed (so no credential ever follows one to another origin)
 and response bodies are capped. Requests go through the configured outbound proxy,
 or the environment's (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`; see
-`sagemcp.proxies`).
+`sagemcp._proxies`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ import anyio
 import httpx
 
 from . import _netbackend
+from ._proxies import proxy_mounts
+from ._urls import ALLOW_ENV
 from .errors import (
     ReconnectRequired,
     UpstreamAuthError,
@@ -58,8 +60,6 @@ from .errors import (
     UpstreamUnavailable,
     UpstreamUnexpectedShape,
 )
-from .proxies import proxy_mounts
-from .urls import ALLOW_ENV
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -78,7 +78,7 @@ __all__ = [
     "parse_retry_after",
 ]
 
-logger = logging.getLogger("sagemcp.upstream")
+logger = logging.getLogger("sagemcp._upstream")
 
 # Methods retried once they may have reached the server. DELETE is not among them: a repeated delete
 # can remove something created in between; tools whose delete is safe to repeat pass idempotent=True.
@@ -282,7 +282,7 @@ class UpstreamClient:
     to hosts in `NO_PROXY`; without it the environment's proxy variables apply, unless a
     `transport` is given (tests), as with httpx. Direct connections and proxy connections
     both use the pool's cheap idle check (`sagemcp._netbackend`). Direct connections go
-    only to permitted addresses (`sagemcp.urls`), checked at connect time; through a
+    only to permitted addresses (`sagemcp._urls`), checked at connect time; through a
     proxy, the proxy resolves the names, so its own access rules apply.
     """
 

@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .auth import AuthScheme, NoAuth, OAuth2
+from ._auth import AuthScheme, NoAuth, OAuth2
+from ._models import Credential, ToolPolicy
+from ._prompts import PromptSpec, build_prompt_spec, declared_prompts
+from ._resources import ResourceSpec, declared_resources
+from ._tools import ToolSpec, build_tool_spec, declared_tools
 from .errors import DefinitionError
-from .models import Credential, ToolPolicy
-from .prompts import PromptSpec, build_prompt_spec, declared_prompts
-from .resources import ResourceSpec, declared_resources
-from .tools import ToolSpec, build_tool_spec, declared_tools
 
 if TYPE_CHECKING:
-    from .context import ToolContext
+    from ._context import ToolContext
+    from ._upstream import UpstreamResponse
     from .errors import UpstreamError
-    from .upstream import UpstreamResponse
 
 __all__ = ["CORE_API", "Completion", "Connector", "ConnectorInfo", "ConnectorSettings"]
 

@@ -35,7 +35,7 @@ from pydantic.fields import FieldInfo
 from .errors import DefinitionError, InvalidArguments, InvalidCursor
 
 if TYPE_CHECKING:
-    from .upstream import UpstreamResponse
+    from ._upstream import UpstreamResponse
 
 __all__ = [
     "MAX_CURSOR_LENGTH",

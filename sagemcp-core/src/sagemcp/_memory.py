@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ._keys import api_key_matches, generate_api_key, hash_api_key
+from ._models import ApiKeyRecord, AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant
 from .errors import ConnectorNotFound, StoreError, TenantNotFound
-from .keys import api_key_matches, generate_api_key, hash_api_key
-from .models import ApiKeyRecord, AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant
 
 if TYPE_CHECKING:
-    from .oauth import PendingAuthorization
+    from ._oauth import PendingAuthorization
 
 __all__ = ["MemoryStore"]
 
@@ -108,7 +108,7 @@ class MemoryStore:
 
         The stored version is higher than any version stored before for that tenant
         and provider, so a refresh that started earlier loses its compare-and-swap.
-        `cred.origins` is kept as given: bind it (`sagemcp.execution.credential_binding`)
+        `cred.origins` is kept as given: bind it (`sagemcp._execution.credential_binding`)
         before storing it, or it may be sent to whatever host its connector names.
         """
         key = (cred.tenant_id, cred.provider)

@@ -13,8 +13,8 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
+from ._tools import arguments_model
 from .errors import DefinitionError
-from .tools import arguments_model
 
 __all__ = ["PromptArgument", "PromptSpec", "prompt"]
 

@@ -30,7 +30,7 @@ import httpx
 
 __all__ = ["PROXY_SCHEMES", "proxy_mounts", "validate_proxy_url"]
 
-logger = logging.getLogger("sagemcp.upstream")
+logger = logging.getLogger("sagemcp._upstream")
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 """Proxy URL schemes httpx speaks (SOCKS needs `httpx[socks]`)."""

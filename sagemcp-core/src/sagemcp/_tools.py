@@ -5,9 +5,9 @@ and the `ToolContext`), the output schema from its return annotation, both throu
 pydantic. Argument validation errors become `InvalidArguments` naming the fields; the work and
 the report are bounded (`validate_payload`), so that no call's arguments, however many
 or wrong, cost more than a few milliseconds to refuse or more than a few lines to explain.
-A parameter annotated with `sagemcp.pagination.Limit` gets its bounds and description
+A parameter annotated with `sagemcp._pagination.Limit` gets its bounds and description
 from the marker and its default, and every tool function runs inside
-`sagemcp.pagination.cursor_scope`, so the cursors it makes are bound to it.
+`sagemcp._pagination.cursor_scope`, so the cursors it makes are bound to it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Annotated, Any, TypeVar, cast, get_args, get_origin, get_type
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError, create_model
 
-from .content import ToolResult
+from ._content import ToolResult
+from ._models import LINKED_TOKEN_PATTERN
+from ._pagination import Limit, cursor_scope
 from .errors import DefinitionError, InvalidArguments
-from .models import LINKED_TOKEN_PATTERN
-from .pagination import Limit, cursor_scope
 
 __all__ = [
     "MAX_ARGUMENT_VALUES",

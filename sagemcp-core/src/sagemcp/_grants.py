@@ -41,11 +41,11 @@ from joserfc import jwk
 from joserfc.errors import JoseError
 from pydantic import Field, SecretStr, create_model, field_validator, model_validator
 
-from .auth import AuthScheme, CredentialFields, TokenResponseHook
+from ._auth import AuthScheme, CredentialFields, TokenResponseHook
+from ._models import Credential
+from ._oauth import request_token, token_credential
+from ._urls import validate_api_url
 from .errors import ReconnectRequired
-from .models import Credential
-from .oauth import request_token, token_credential
-from .urls import validate_api_url
 
 __all__ = [
     "JWT_BEARER_GRANT_TYPE",

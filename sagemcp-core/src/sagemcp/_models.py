@@ -91,7 +91,7 @@ class Tenant(_Model):
     active: bool = True
     generation: int = 0
     """Bumped by stores that track changes whenever the tenant, its connectors or its credentials
-    change (`sagemcp.store.ChangeTracking`): caches compare it to revalidate cheaply."""
+    change (`sagemcp._store.ChangeTracking`): caches compare it to revalidate cheaply."""
 
     @field_validator("slug")
     @classmethod
@@ -176,7 +176,7 @@ class Credential(_Model):
     version: int = 1
     origins: tuple[str, ...] | None = None
     """The upstream origins (`https://api.github.com`) the credential was stored or authorized for: it is
-    sent to no other (`sagemcp.execution.credential_binding` computes them from a connector's configuration).
+    sent to no other (`sagemcp._execution.credential_binding` computes them from a connector's configuration).
     A refresh keeps them; storing the credential again binds it anew. None: not bound to any origin (stored
     by an earlier version, or by code that does not bind credentials)."""
 

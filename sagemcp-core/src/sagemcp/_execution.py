@@ -3,7 +3,7 @@
 A call is checked against the connector's tool policy, its arguments are validated,
 the credential is fetched from a `CredentialSource`, `ctx.http` is bound to the
 connector's upstream (`bind_upstream`), the tool runs, its failures are mapped to
-error results and its return value to content (`sagemcp.results`). The MCP adapter
+error results and its return value to content (`sagemcp._results`). The MCP adapter
 and `sagemcp.testing.call_tool` both run tools this way, so a connector's tests see
 exactly what an MCP client would.
 
@@ -21,8 +21,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .connector import Connector
-from .context import ClientChannel, ToolContext
+from ._connector import Connector
+from ._context import ClientChannel, ToolContext
+from ._models import ConnectorConfig, Credential, Principal, Tenant
+from ._results import Outcome, ToolOutcome, cap_text, failure, render_value
+from ._tools import ToolSpec
+from ._upstream import BoundClient, UpstreamClient, origin_of
 from .errors import (
     DefinitionError,
     InvalidArguments,
@@ -34,10 +38,6 @@ from .errors import (
     UpstreamForbidden,
     UpstreamRateLimited,
 )
-from .models import ConnectorConfig, Credential, Principal, Tenant
-from .results import Outcome, ToolOutcome, cap_text, failure, render_value
-from .tools import ToolSpec
-from .upstream import BoundClient, UpstreamClient, origin_of
 
 __all__ = [
     "CredentialSource",
@@ -49,7 +49,7 @@ __all__ = [
     "upstream_error_text",
 ]
 
-logger = logging.getLogger("sagemcp.execution")
+logger = logging.getLogger("sagemcp._execution")
 
 
 def policy_error(cls: type[Connector], config: ConnectorConfig, spec: ToolSpec) -> SageMCPError:
@@ -183,11 +183,11 @@ class ResolvedConnector:
     tools: dict[str, ToolSpec]
     """The tools the tenant's policy enables, by name."""
     logger: logging.Logger = field(init=False, repr=False)
-    """The connector's logger (`sagemcp.connector.{id}`), behind each call's `ctx.logger`."""
+    """The connector's logger (`sagemcp._connector.{id}`), behind each call's `ctx.logger`."""
     _bound: dict[str | None, tuple[Credential | None, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.logger = logging.getLogger(f"sagemcp.connector.{self.cls.info.id}")
+        self.logger = logging.getLogger(f"sagemcp._connector.{self.cls.info.id}")
 
     def upstream_for(self, upstream: UpstreamClient, credential: Credential | None) -> BoundClient | Any:
         """The `ctx.http` for calls with `credential`, bound once per credential object.

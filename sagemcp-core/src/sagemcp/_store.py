@@ -2,7 +2,7 @@
 
 Only lookups, the credential compare-and-swap and lock used by token refresh,
 API-key verification and the audit sink. Management (creating tenants and so on)
-belongs to the store implementation; `MemoryStore` in `sagemcp.memory` and the SQL
+belongs to the store implementation; `MemoryStore` in `sagemcp._memory` and the SQL
 store of `sagemcp-server` both satisfy this protocol, and the optional
 `ChangeTracking` one.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
-from .models import AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant
+from ._models import AuditEvent, ConnectorConfig, Credential, OAuthApp, Principal, Tenant
 
 __all__ = ["ChangeTracking", "TenantStore"]
 

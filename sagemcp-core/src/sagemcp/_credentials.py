@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .auth import AuthScheme, OAuth2, SelfRefreshingScheme
+from ._auth import AuthScheme, OAuth2, SelfRefreshingScheme
+from ._models import Credential, CredentialStatus, base_provider
+from ._oauth import UNREACHABLE, OAuthFlows
 from .errors import CredentialError, NotConnected, ReconnectRequired, RefreshFailed, TokenEndpointError
-from .models import Credential, CredentialStatus, base_provider
-from .oauth import UNREACHABLE, OAuthFlows
 
 if TYPE_CHECKING:
-    from .connector import Connector
-    from .store import TenantStore
+    from ._connector import Connector
+    from ._store import TenantStore
 
 __all__ = ["CredentialManager"]
 
-logger = logging.getLogger("sagemcp.credentials")
+logger = logging.getLogger("sagemcp._credentials")
 
 _TRANSIENT_ERRORS = frozenset({UNREACHABLE, "server_error", "slow_down"})
 _GRANT_REFUSALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope"})

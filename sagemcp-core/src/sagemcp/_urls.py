@@ -46,7 +46,7 @@ __all__ = [
     "validate_api_url",
 ]
 
-logger = logging.getLogger("sagemcp.urls")
+logger = logging.getLogger("sagemcp._urls")
 
 ALLOW_LOOPBACK_ENV = "SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS"
 ALLOW_ENV = "SAGEMCP_UPSTREAM_ALLOW"

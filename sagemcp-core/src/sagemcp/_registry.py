@@ -15,7 +15,7 @@ from typing import Any
 
 from stevedore import ExtensionManager, NamedExtensionManager
 
-from .connector import CORE_API, Connector
+from ._connector import CORE_API, Connector
 from .errors import ConnectorNotFound, RegistryError
 
 __all__ = ["ENTRY_POINT_GROUP", "ConnectorRegistry", "LoadFailure"]

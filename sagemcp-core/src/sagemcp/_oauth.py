@@ -14,7 +14,7 @@ parameter, extra authorize parameters, the client authentication method, a
 a `post_authorize` hook that asks the provider what a new grant reaches.
 
 `request_token` and `token_credential` are the same token-endpoint plumbing for
-schemes that run a grant of their own (`sagemcp.grants`); `refresh_with_scheme` runs
+schemes that run a grant of their own (`sagemcp._grants`); `refresh_with_scheme` runs
 any `SelfRefreshingScheme` with this object's HTTP settings.
 
 Failures at the token endpoint become `TokenEndpointError` with `error` set to the
@@ -44,10 +44,10 @@ from authlib.oauth2.rfc7009 import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pydantic import SecretStr
 
-from .auth import OAuth2, SelfRefreshingScheme
+from ._auth import OAuth2, SelfRefreshingScheme
+from ._models import POST_AUTHORIZE_KEY, Credential, OAuthApp, base_provider, linked_provider
+from ._proxies import proxy_mounts, validate_proxy_url
 from .errors import OAuthError, OAuthStateError, TokenEndpointError
-from .models import POST_AUTHORIZE_KEY, Credential, OAuthApp, base_provider, linked_provider
-from .proxies import proxy_mounts, validate_proxy_url
 
 __all__ = [
     "BAD_RESPONSE",
@@ -59,7 +59,7 @@ __all__ = [
     "token_credential",
 ]
 
-logger = logging.getLogger("sagemcp.oauth")
+logger = logging.getLogger("sagemcp._oauth")
 
 UNREACHABLE = "temporarily_unavailable"
 """`TokenEndpointError.error` when the endpoint did not answer (RFC 6749's code for a passing outage)."""

@@ -12,7 +12,7 @@ named in the scheme's `field_slots` fill the credential's own attributes (the to
 account), other secrets go to `Credential.secrets`, everything else to `Credential.extra`.
 
 Schemes that make their own tokens without a person (`ClientCredentials` and `JwtBearer`
-in `sagemcp.grants`, GitHub App installation tokens) implement `SelfRefreshingScheme`;
+in `sagemcp._grants`, GitHub App installation tokens) implement `SelfRefreshingScheme`;
 `CredentialManager` gets their first token on first use and renews it when due.
 """
 
@@ -28,7 +28,7 @@ from typing import Annotated, Any, ClassVar, Literal, Protocol, runtime_checkabl
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from .models import LINKED_TOKEN_PATTERN, Credential
+from ._models import LINKED_TOKEN_PATTERN, Credential
 
 __all__ = [
     "ApiKey",
@@ -301,7 +301,7 @@ class BasicAuth(AuthScheme):
 @runtime_checkable
 class SelfRefreshingScheme(Protocol):
     """A scheme that makes its own short-lived tokens from the credential's fields and secrets, without a
-    person: the client-credentials and JWT-bearer grants (`sagemcp.grants`), GitHub App installation tokens.
+    person: the client-credentials and JWT-bearer grants (`sagemcp._grants`), GitHub App installation tokens.
 
     `CredentialManager` calls `refresh_credential` when the credential has no access token
     yet or it is due, under the same single-flight and store lock as an OAuth refresh, and
