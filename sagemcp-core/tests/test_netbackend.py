@@ -200,7 +200,8 @@ import asyncio, logging, sys
 import httpcore, httpcore._backends.anyio  # loaded as httpx would, then the private module disappears
 sys.modules["httpcore._utils"] = None
 logging.basicConfig(level=logging.DEBUG, format="%(name)s %(levelname)s %(message)s", stream=sys.stderr)
-from sagemcp import UpstreamClient, _netbackend
+from sagemcp import _netbackend
+from sagemcp.platform import UpstreamClient
 
 async def main():
     async def handle(reader, writer):
