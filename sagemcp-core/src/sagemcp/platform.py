@@ -32,7 +32,7 @@ from ._prompts import PromptArgument, PromptSpec
 from ._proxies import PROXY_SCHEMES, validate_proxy_url
 from ._registry import ENTRY_POINT_GROUP, ConnectorRegistry, LoadFailure
 from ._resources import ResourceSpec
-from ._results import Outcome, ToolOutcome
+from ._results import Outcome, ToolOutcome, to_json
 from ._secrets import SecretBox
 from ._store import ChangeTracking, TenantStore
 from ._upstream import IDEMPOTENT_METHODS, RETRY_STATUSES, ErrorHook, ResponseObserver, UpstreamClient
@@ -84,6 +84,7 @@ __all__ = [
     "hash_api_key",
     "linked_provider",
     "new_id",
+    "to_json",
     "utcnow",
     "validate_proxy_url",
 ]
