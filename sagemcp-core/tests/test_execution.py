@@ -217,7 +217,7 @@ async def test_policy_refuses_a_disabled_tool_before_anything_runs(shops: Shops)
 async def test_a_tool_excluded_by_name_is_not_blamed_on_its_group() -> None:
     seen = await via_testing("shop_restock", {"item_id": 1}, policy=ToolPolicy(exclude_tools=["shop_restock"]))
     assert seen.is_error and seen.code == "tool_disabled"
-    assert seen.text.startswith("shop_restock is excluded by name in the tool policy of connector 'shop'")
+    assert seen.text.startswith("shop_restock is disabled for connector 'shop': excluded by name in its tool policy")
     assert "group" not in seen.text
 
 

@@ -176,7 +176,7 @@ async def test_disabled_tool_is_refused() -> None:
     policy = ToolPolicy(exclude_tools=["demo_get_issue"])
     call = await call_tool(Demo, "demo_get_issue", {"number": 1}, handler=issue_handler, policy=policy)
     assert call.is_error and isinstance(call.error, ToolDisabled)
-    assert "demo_get_issue is excluded by name in the tool policy of connector 'demo'" in call.text
+    assert "demo_get_issue is disabled for connector 'demo': excluded by name in its tool policy" in call.text
     assert call.requests == []
 
 

@@ -61,7 +61,7 @@ def policy_error(cls: type[Connector], config: ConnectorConfig, spec: ToolSpec) 
         )
     if spec.name in config.tool_policy.exclude_tools:
         return ToolDisabled(
-            f"{spec.name} is excluded by name in the tool policy of connector {config.name!r}. "
+            f"{spec.name} is disabled for connector {config.name!r}: excluded by name in its tool policy. "
             "An administrator can remove it from the policy's exclude_tools."
         )
     return ToolDisabled(
