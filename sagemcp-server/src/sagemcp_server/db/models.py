@@ -33,9 +33,19 @@ __all__ = [
     "Base",
     "ConnectorRow",
     "CredentialRow",
+    "InvitationRow",
+    "McpAuthorizationCodeRow",
+    "McpClientRow",
+    "McpTokenRow",
+    "MembershipRow",
     "OAuthAppRow",
     "OAuthStateRow",
+    "OidcProviderRow",
+    "OidcStateRow",
     "TenantRow",
+    "UserIdentityRow",
+    "UserRow",
+    "WebSessionRow",
 ]
 
 NAMING = {
@@ -85,6 +95,10 @@ class ConnectorRow(Base):
     configuration: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     tool_policy: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     provider: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    connection_mode: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="shared", server_default=text("'shared'")
+    )
+    """`shared` (one credential for the tenant) or `per_user` (each member connects their own account)."""
     created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
 
@@ -102,7 +116,8 @@ class OAuthAppRow(Base):
 
 
 class CredentialRow(Base):
-    """One row per (tenant, provider), kept across disconnects so that `version` only ever grows.
+    """One row per (tenant, provider) for the tenant's shared credential and one per (tenant, provider, user)
+    for each member's own, kept across disconnects so that `version` only ever grows.
 
     A disconnected credential keeps its row with `deleted` set and its secrets wiped: a
     refresh that started before the disconnect then loses its compare-and-swap against
@@ -110,11 +125,33 @@ class CredentialRow(Base):
     """
 
     __tablename__ = "credentials"
-    __table_args__ = (UniqueConstraint("tenant_id", "provider"),)
+    __table_args__ = (
+        Index(
+            "uq_credentials_shared",
+            "tenant_id",
+            "provider",
+            unique=True,
+            sqlite_where=text("user_id IS NULL"),
+            postgresql_where=text("user_id IS NULL"),
+        ),
+        Index(
+            "uq_credentials_per_user",
+            "tenant_id",
+            "provider",
+            "user_id",
+            unique=True,
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     tenant_id: Mapped[str] = _tenant_fk()
     provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[str | None] = mapped_column(
+        String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    """The member whose own credential this is; NULL for the tenant's shared credential."""
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     access_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     """None while the credential has no access token yet (a scheme that makes its own gets one on first use)."""
@@ -176,6 +213,8 @@ class OAuthStateRow(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    user_id: Mapped[str | None] = mapped_column(String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    """The member connecting their own account (a `per_user` connector); NULL for the tenant's shared one."""
     link_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
     """SHA-256 of the single-use authorization link's token; NULL once the link was opened."""
     browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -194,8 +233,201 @@ class AuditEventRow(Base):
     connector_type: Mapped[str] = mapped_column(String(32), nullable=False)
     tool: Mapped[str] = mapped_column(String(128), nullable=False)
     principal_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[str | None] = mapped_column(String(_ID), nullable=True)
+    """The member the call ran for (OAuth tokens and member sessions); no foreign key: the record outlives them."""
     outcome: Mapped[str] = mapped_column(String(32), nullable=False)
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     duration_ms: Mapped[float] = mapped_column(Float, nullable=False)
     request_id: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+# -- people -------------------------------------------------------------------------------
+
+
+def _user_fk(*, nullable: bool = False) -> Mapped[str]:
+    return mapped_column(String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=nullable, index=True)
+
+
+class UserRow(Base):
+    """A person. Built-in accounts have a password hash (argon2id); people who sign in only through an
+    OpenID Connect provider have none. `email` is stored lower-cased."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    platform_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    """Consecutive failed password sign-ins; reset by a successful one."""
+    locked_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Unix time until which password sign-in is refused after too many failures."""
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class UserIdentityRow(Base):
+    """A user's account at an external OpenID Connect provider, matched by (issuer, subject)."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    user_id: Mapped[str] = _user_fk()
+    issuer: Mapped[str] = mapped_column(String(512), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class MembershipRow(Base):
+    """A user's role in a tenant: `owner`, `admin` or `member`."""
+
+    __tablename__ = "memberships"
+
+    tenant_id: Mapped[str] = mapped_column(String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(_ID), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class InvitationRow(Base):
+    """A one-time invitation link into a tenant with a role; only the hash of its token is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    """When set, only the user with this e-mail may accept it."""
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False)
+    accepted_by: Mapped[str | None] = mapped_column(
+        String(_ID), ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column(_TS, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = _user_fk()
+    csrf_secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    """Random per session; forms carry an HMAC of it (not secret to the signed-in browser, useless elsewhere)."""
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    last_seen_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class OidcProviderRow(Base):
+    """An external OpenID Connect provider people sign in with, for the platform (`tenant_id` NULL) or a tenant."""
+
+    __tablename__ = "oidc_providers"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(
+        String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    name: Mapped[str] = mapped_column(String(63), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    issuer: Mapped[str] = mapped_column(String(512), nullable=False)
+    client_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    client_secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    match_by: Mapped[str] = mapped_column(String(16), nullable=False, default="email")
+    """`email` (a verified e-mail claim links an existing user) or `subject` (only an identity linked before)."""
+    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
+
+
+class OidcStateRow(Base):
+    """A pending sign-in at an external provider: state kept as a hash, nonce and PKCE verifier encrypted."""
+
+    __tablename__ = "oidc_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(
+        String(_ID), ForeignKey("oidc_providers.id", ondelete="CASCADE"), nullable=False
+    )
+    nonce_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    code_verifier_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    browser_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    return_to: Mapped[str] = mapped_column(Text, nullable=False, default="/")
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+
+
+# -- the MCP authorization server -----------------------------------------------------------
+
+
+class McpClientRow(Base):
+    """An OAuth client of the built-in authorization server: registered dynamically (RFC 7591) or known by its
+    Client ID Metadata Document (the `client_id` is then the document's HTTPS URL, cached here)."""
+
+    __tablename__ = "mcp_clients"
+
+    client_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    """`registered` (RFC 7591) or `metadata_document`."""
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    fetched_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When a metadata document was last fetched; it is fetched again once stale."""
+
+
+class McpAuthorizationCodeRow(Base):
+    """An authorization code issued after consent, single-use, bound to the user, tenant, resource and PKCE."""
+
+    __tablename__ = "mcp_authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    user_id: Mapped[str] = _user_fk()
+    tenant_id: Mapped[str] = _tenant_fk()
+    resource: Mapped[str] = mapped_column(Text, nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    code_challenge: Mapped[str] = mapped_column(String(128), nullable=False)
+    redirect_uri: Mapped[str] = mapped_column(Text, nullable=False)
+    redirect_uri_provided_explicitly: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    used: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class McpTokenRow(Base):
+    """An access or refresh token of the built-in authorization server; only its SHA-256 is kept.
+
+    Tokens of one authorization share a `family_id`: a refresh token presented again after it was
+    rotated revokes the whole family (reuse detection).
+    """
+
+    __tablename__ = "mcp_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    """`access` or `refresh`."""
+    family_id: Mapped[str] = mapped_column(String(_ID), nullable=False, index=True)
+    client_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    user_id: Mapped[str] = _user_fk()
+    tenant_id: Mapped[str] = _tenant_fk()
+    resource: Mapped[str] = mapped_column(Text, nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    rotated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """A refresh token already exchanged for a new one."""
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
