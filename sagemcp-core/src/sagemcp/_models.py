@@ -130,6 +130,9 @@ class ConnectorConfig(_Model):
     tool_policy: ToolPolicy = Field(default_factory=ToolPolicy)
     provider: str | None = None
     """Credential provider key; None means the connector type's own provider."""
+    connection_mode: Literal["shared", "per_user"] = "shared"
+    """`shared`: calls use the tenant's one credential. `per_user`: each call uses the calling member's own
+    credential (`Principal.user_id`), never another member's; a caller without a user cannot use it."""
 
     @field_validator("name")
     @classmethod
@@ -154,6 +157,8 @@ class Credential(_Model):
     id: str = Field(default_factory=new_id)
     tenant_id: str
     provider: str
+    user_id: str | None = None
+    """The member this credential belongs to (`per_user` connectors); None for the tenant's shared credential."""
     kind: str = Field(default="oauth2", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     """The auth scheme it is for: "oauth2", "bearer", "api_key", "basic", or a connector's own (e.g. "github_app")."""
     access_token: SecretStr | None = None
@@ -218,14 +223,15 @@ class OAuthApp(_Model):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
-PrincipalKind = Literal["api_key", "oauth", "platform_admin", "anonymous"]
+PrincipalKind = Literal["api_key", "oauth", "user", "platform_admin", "anonymous"]
 
 
 class Principal(_Model):
-    """Who is calling: a tenant API key, an OAuth bearer token, the platform admin, or nobody.
+    """Who is calling: a tenant API key, an OAuth bearer token, a signed-in member, the platform admin, or nobody.
 
     `tenant_id` None means platform-wide (the admin). `connector_id` limits a key to
-    one connector.
+    one connector. `user_id` is the member the caller acts for (OAuth tokens, member
+    sessions): `per_user` connectors use that member's own credentials.
     """
 
     id: str
@@ -234,6 +240,9 @@ class Principal(_Model):
     scopes: frozenset[str] = frozenset()
     connector_id: str | None = None
     name: str = ""
+    user_id: str | None = None
+    resource: str | None = None
+    """For OAuth tokens: the one MCP endpoint URL (RFC 8707 resource) the token was issued for."""
 
     def can_use(self, tenant_id: str, connector_ids: Iterable[str] | None = None, scope: str = "mcp") -> bool:
         """Whether this principal may act on `tenant_id` (and every connector named) with `scope`."""
@@ -271,6 +280,8 @@ class AuditEvent(_Model):
     connector_type: str
     tool: str
     principal_id: str
+    user_id: str | None = None
+    """The member the call ran for, when the caller acts for one."""
     outcome: Literal["ok", "error", "denied", "invalid", "upstream_error"]
     error_code: str | None = None
     duration_ms: float
