@@ -164,3 +164,60 @@ def test_round_trip_property(plaintext: str, context: str) -> None:
     assert box.decrypt(token, context=context) == plaintext
     with pytest.raises(CryptoError):
         box.decrypt(token, context=context + "x")
+
+
+class _Ring:
+    """A key source whose ring the test changes, counting how often it is asked."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.changed = False
+        self.asked = 0
+
+    def __call__(self) -> list[str] | None:
+        self.asked += 1
+        if not self.changed:
+            return None
+        self.changed = False
+        return self.keys
+
+
+def test_a_box_with_a_source_reads_tokens_under_a_key_added_elsewhere() -> None:
+    ring = _Ring([KEY_A])
+    box = SecretBox([KEY_A], source=ring, check_interval=3600)
+    elsewhere = SecretBox([KEY_B, KEY_A])
+    token = elsewhere.encrypt(SECRET, context="c")
+    ring.keys, ring.changed = [KEY_B, KEY_A], True
+    assert box.decrypt(token, context="c") == SECRET  # unknown key id: asked at once, despite the interval
+    assert box.key_ids == (_kid(KEY_B), _kid(KEY_A))
+
+
+def test_a_box_with_a_source_encrypts_under_the_new_first_key_once_due() -> None:
+    ring = _Ring([KEY_A])
+    box = SecretBox([KEY_A], source=ring, check_interval=0.0)
+    ring.keys, ring.changed = [KEY_B, KEY_A], True
+    assert box.encrypt(SECRET).split(".")[1] == _kid(KEY_B)
+
+
+def test_the_source_is_asked_at_most_once_per_interval_before_encrypting() -> None:
+    ring = _Ring([KEY_A])
+    box = SecretBox([KEY_A], source=ring, check_interval=3600)
+    for _ in range(100):
+        box.encrypt(SECRET)
+    assert ring.asked == 0  # created just now: not due yet
+    ring.keys, ring.changed = [KEY_B], True
+    assert box.encrypt(SECRET).split(".")[1] == _kid(KEY_A)
+
+
+def test_an_unknown_key_id_still_fails_clearly_when_the_source_has_no_such_key() -> None:
+    box = SecretBox([KEY_A], source=_Ring([KEY_A]), check_interval=0.0)
+    foreign = SecretBox([KEY_B]).encrypt(SECRET)
+    with pytest.raises(CryptoError, match="not in the key ring"):
+        box.decrypt(foreign)
+
+
+def test_a_bad_ring_from_the_source_is_refused_and_the_current_ring_kept() -> None:
+    box = SecretBox([KEY_A])
+    with pytest.raises(ValueError):
+        box.replace_keys(["not-a-key"])
+    assert box.decrypt(box.encrypt(SECRET)) == SECRET

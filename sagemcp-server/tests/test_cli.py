@@ -119,3 +119,63 @@ def test_key_file_rotation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert len(data["key_ids"]) == 1 and data["old_keys_dropped"] is True
     assert key_file.read_text() != before
     assert run_json(capsys, "tenant", "list")["items"][0]["slug"] == "acme"
+
+
+def test_a_running_server_follows_a_key_file_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store a server holds keeps reading and writing secrets while `sagemcp keys rotate` changes the file."""
+    import asyncio
+
+    from pydantic import SecretStr
+
+    from sagemcp import Credential
+    from sagemcp_server.db import SqlStore, create_engine
+    from sagemcp_server.keyring import load_secret_box
+    from sagemcp_server.settings import Settings
+
+    for name in list(os.environ):
+        if name.startswith("SAGEMCP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SAGEMCP_DATA_DIR", str(tmp_path))
+    run(capsys, "tenant", "create", "acme")
+    settings = Settings()
+    box = load_secret_box(settings)  # what `sagemcp serve` holds
+    first_key = box.key_ids[0]
+
+    async def store_token(value: str) -> None:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            store = SqlStore(engine, box)
+            tenant = await store.get_tenant("acme")
+            assert tenant is not None
+            await store.put_credential(
+                Credential(tenant_id=tenant.id, provider="github", kind="bearer", access_token=SecretStr(value))
+            )
+        finally:
+            await engine.dispose()
+
+    async def read_token() -> str:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            store = SqlStore(engine, box)
+            tenant = await store.get_tenant("acme")
+            assert tenant is not None
+            cred = await store.get_credential(tenant.id, "github")
+            assert cred is not None
+            return cred.require_token()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(store_token("ghp_before"))
+    data = run_json(capsys, "keys", "rotate")  # another process re-encrypts under a new key
+    new_key = data["encrypting_key"]
+    assert new_key != first_key
+    assert asyncio.run(read_token()) == "ghp_before"  # unknown key id: the server re-read the file
+    asyncio.run(store_token("ghp_after"))
+    assert box.key_ids[0] == new_key  # and now encrypts under the new key
+    data = run_json(capsys, "keys", "rotate", "--drop-old")
+    assert data["key_ids"] == [data["encrypting_key"]]
+    assert asyncio.run(read_token()) == "ghp_after"
+    assert box.key_ids == (data["encrypting_key"],)

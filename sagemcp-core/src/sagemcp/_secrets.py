@@ -9,6 +9,10 @@ ciphertext copied to another row or column does not decrypt.
 The first key of the ring encrypts, every key decrypts. To rotate, put a new key
 first, re-encrypt stored values with `rotate()` (a no-op for values already under
 the first key), then drop the old key.
+
+A box given a `source` picks up a changed ring while it runs: it asks the source at
+most once per `check_interval` seconds before encrypting, and at once when it meets a
+key id it does not know, so running processes follow a rotation made elsewhere.
 """
 
 from __future__ import annotations
@@ -16,15 +20,21 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 import os
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import CryptoError
 
-__all__ = ["SecretBox"]
+__all__ = ["KeySource", "SecretBox"]
+
+KeySource = Callable[[], Sequence[str] | None]
+"""Returns the current key ring when it changed since the last call, else None."""
 
 _VERSION = "v1"
 _NONCE_BYTES = 12
@@ -46,23 +56,54 @@ def _key_id(key: bytes) -> str:
 class SecretBox:
     """Encrypts and decrypts secrets with a ring of AES-256 keys; the first key encrypts."""
 
-    __slots__ = ("_ciphers", "_primary")
+    __slots__ = ("_checked_at", "_interval", "_lock", "_ring_state", "_source", "_urgent_at")
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], *, source: KeySource | None = None, check_interval: float = 1.0) -> None:
+        self._ring_state: tuple[dict[str, AESGCM], str] = self._ring(keys)
+        """(ciphers by key id, encrypting key id), replaced as one so readers never see half a new ring."""
+        self._source = source
+        self._interval = check_interval
+        self._checked_at = time.monotonic()
+        self._urgent_at = -math.inf
+        self._lock = threading.Lock()
+
+    @classmethod
+    def _ring(cls, keys: Sequence[str]) -> tuple[dict[str, AESGCM], str]:
         if isinstance(keys, str):
             raise TypeError("SecretBox takes a sequence of keys; for a comma-separated string use from_env_value()")
         if not keys:
             raise ValueError(
                 "the secret key ring is empty: set at least one key (create one with SecretBox.generate_key())"
             )
-        self._ciphers: dict[str, AESGCM] = {}
+        ciphers: dict[str, AESGCM] = {}
         for position, encoded in enumerate(keys, start=1):
-            key = self._parse_key(encoded, position)
+            key = cls._parse_key(encoded, position)
             kid = _key_id(key)
-            if kid in self._ciphers:
+            if kid in ciphers:
                 raise ValueError(f"key {position} of the secret key ring repeats key {kid}; remove the duplicate")
-            self._ciphers[kid] = AESGCM(key)
-        self._primary = next(iter(self._ciphers))
+            ciphers[kid] = AESGCM(key)
+        return ciphers, next(iter(ciphers))
+
+    def replace_keys(self, keys: Sequence[str]) -> None:
+        """Use a new key ring from now on (the first key encrypts); `ValueError` leaves the current one."""
+        self._ring_state = self._ring(keys)
+
+    def _refresh(self, *, urgent: bool = False) -> None:
+        """Ask the source for a changed ring when due, or at once for an unknown key id (at most ten times a
+        second, so unreadable tokens cannot turn into a stream of file reads)."""
+        if self._source is None:
+            return
+        now = time.monotonic()
+        last, gap = (self._urgent_at, 0.1) if urgent else (self._checked_at, self._interval)
+        if now - last < gap:
+            return
+        with self._lock:
+            self._checked_at = now
+            if urgent:
+                self._urgent_at = now
+            keys = self._source()
+            if keys:
+                self.replace_keys(keys)
 
     @staticmethod
     def _parse_key(encoded: str, position: int) -> bytes:
@@ -91,23 +132,26 @@ class SecretBox:
     @property
     def key_ids(self) -> tuple[str, ...]:
         """The ids of the keys in the ring, the encrypting key first."""
-        return tuple(self._ciphers)
+        return tuple(self._ring_state[0])
 
     def __repr__(self) -> str:
-        return f"SecretBox(key_ids={list(self._ciphers)!r})"
+        return f"SecretBox(key_ids={list(self._ring_state[0])!r})"
 
     def encrypt(self, plaintext: str, *, context: str = "") -> str:
         """Encrypt `plaintext` under the first key, bound to `context`."""
+        self._refresh()
+        ciphers, primary = self._ring_state
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._ciphers[self._primary].encrypt(
-            nonce, plaintext.encode("utf-8"), self._aad(self._primary, context)
-        )
-        return f"{_VERSION}.{self._primary}.{_b64encode(nonce + sealed)}"
+        sealed = ciphers[primary].encrypt(nonce, plaintext.encode("utf-8"), self._aad(primary, context))
+        return f"{_VERSION}.{primary}.{_b64encode(nonce + sealed)}"
 
     def decrypt(self, token: str, *, context: str = "") -> str:
         """Decrypt a token made by `encrypt` with the same `context`; `CryptoError` if that fails."""
         kid, blob = self._split(token)
-        cipher = self._ciphers.get(kid)
+        cipher = self._ring_state[0].get(kid)
+        if cipher is None:
+            self._refresh(urgent=True)
+            cipher = self._ring_state[0].get(kid)
         if cipher is None:
             raise CryptoError(
                 f"the secret was encrypted with key {kid}, which is not in the key ring; "
@@ -128,7 +172,7 @@ class SecretBox:
     def needs_rotation(self, token: str) -> bool:
         """Whether `token` is encrypted under a key other than the first."""
         kid, _ = self._split(token)
-        return kid != self._primary
+        return kid != self._ring_state[1]
 
     def rotate(self, token: str, *, context: str = "") -> str:
         """Re-encrypt `token` under the first key; tokens already under it are returned unchanged."""

@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -595,7 +596,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from sagemcp.platform import SecretBox
 
     from .db import SqlStore, create_engine
-    from .keyring import read_key_file, write_key_file
+    from .keyring import KEY_FILE_CHECK_INTERVAL, read_key_file, write_key_file
 
     settings = _settings(args)
     _require_current_schema(settings)  # before the key file changes
@@ -626,6 +627,10 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     changed = asyncio.run(go())
     dropped = False
     if path is not None and args.drop_old:
+        # Running servers pick the new key up within KEY_FILE_CHECK_INTERVAL; what they wrote under the old
+        # key until then is re-encrypted by a second pass before the old key goes.
+        time.sleep(KEY_FILE_CHECK_INTERVAL * 2)
+        changed += asyncio.run(go())
         write_key_file(path, read_key_file(path)[:1])
         dropped = True
     data = {
@@ -640,10 +645,12 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
         lines = [f"re-encrypted {d['re_encrypted']} secrets under key {d['encrypting_key']}"]
         if d["key_file"]:
             lines.append(f"key file {d['key_file']} now holds: {', '.join(d['key_ids'])}")
-            lines.append(
-                "restart running servers so that they encrypt with the new key"
-                + ("" if dropped else "; then run `sagemcp keys rotate --drop-old` to forget the old keys")
-            )
+            if not dropped:
+                lines.append(
+                    "running servers read the key file again and encrypt with the new key within a second; "
+                    "run `sagemcp keys rotate --drop-old` to re-encrypt what they wrote meanwhile and forget "
+                    "the old keys"
+                )
         else:
             lines.append("everything is under the first key of SAGEMCP_SECRET_KEYS: you may now remove the others")
         return "\n".join(lines)

@@ -3,6 +3,11 @@
 The key file holds one key per line, the encrypting key first. It is created with mode
 0600 the first time the embedded database is used without `SAGEMCP_SECRET_KEYS`. Losing
 it means losing every stored secret: back it up with the database.
+
+A running server follows the key file: `sagemcp keys rotate` rewrites it, and the box
+re-reads it (at most once a second before encrypting, and at once for an unknown key
+id), so servers encrypt under the new key without a restart. Keys given in
+`SAGEMCP_SECRET_KEYS` cannot change under a running process: roll the new ring out first.
 """
 
 from __future__ import annotations
@@ -15,7 +20,17 @@ from sagemcp.platform import SecretBox
 
 from .settings import Settings
 
-__all__ = ["KeyRingError", "load_secret_box", "read_key_file", "write_key_file"]
+__all__ = [
+    "KEY_FILE_CHECK_INTERVAL",
+    "KeyFileSource",
+    "KeyRingError",
+    "load_secret_box",
+    "read_key_file",
+    "write_key_file",
+]
+
+KEY_FILE_CHECK_INTERVAL = 1.0
+"""Seconds between checks of the key file by a running server (`sagemcp keys rotate --drop-old` waits longer)."""
 
 logger = logging.getLogger("sagemcp_server.keys")
 
@@ -40,6 +55,40 @@ def write_key_file(path: Path, keys: list[str]) -> None:
     os.replace(tmp, path)
 
 
+class KeyFileSource:
+    """The key file's ring whenever the file changed (by modification time, size and inode) since the last look.
+
+    An unreadable or invalid file keeps the ring in use, with one warning per change.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = self._signature()
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def __call__(self) -> list[str] | None:
+        signature = self._signature()
+        if signature is None or signature == self._seen:
+            return None
+        self._seen = signature
+        try:
+            keys = read_key_file(self.path)
+            SecretBox(keys)  # validates the ring before it is used
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            logger.warning(
+                "the key file %s changed but is not usable (%s); keeping the key ring in use", self.path, exc
+            )
+            return None
+        logger.info("the key file %s changed: using its %d keys", self.path, len(keys))
+        return keys
+
+
 def load_secret_box(settings: Settings, *, create: bool = True) -> SecretBox:
     """The key ring for `settings`; generates the key file for the embedded SQLite database when `create`."""
     if settings.secret_keys is not None and settings.secret_keys.get_secret_value().strip():
@@ -55,7 +104,7 @@ def load_secret_box(settings: Settings, *, create: bool = True) -> SecretBox:
         )
     if path.exists():
         try:
-            return SecretBox(read_key_file(path))
+            return SecretBox(read_key_file(path), source=KeyFileSource(path), check_interval=KEY_FILE_CHECK_INTERVAL)
         except ValueError as exc:
             raise KeyRingError(f"the key file {path} is not usable: {exc}") from None
     if not create:
@@ -66,4 +115,4 @@ def load_secret_box(settings: Settings, *, create: bool = True) -> SecretBox:
         "back it up with the database, or set SAGEMCP_SECRET_KEYS instead",
         path,
     )
-    return SecretBox(read_key_file(path))
+    return SecretBox(read_key_file(path), source=KeyFileSource(path), check_interval=KEY_FILE_CHECK_INTERVAL)
