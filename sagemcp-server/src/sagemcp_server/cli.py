@@ -7,12 +7,14 @@ prints exactly what the API would return. Output is for people by default.
     sagemcp serve [--demo]              run the server (upgrades the database first)
     sagemcp db upgrade                  upgrade the database schema
     sagemcp tenant create|list|delete
-    sagemcp connector add|list|remove
+    sagemcp connector add|list|show|update|remove
     sagemcp key create|list|revoke
     sagemcp connectors                  installed connector types and load failures
     sagemcp keys rotate|generate        the key ring that encrypts secrets at rest
     sagemcp oauth-app set               a tenant's OAuth client for a provider
-    sagemcp credential set              a tenant's credential for a provider (a token, or a scheme's fields)
+    sagemcp credential set|list|delete  a tenant's credentials for providers (a token, or a scheme's fields)
+    sagemcp audit                       a tenant's tool calls, newest first
+    sagemcp completion bash|zsh|tcsh    a shell completion script
 """
 
 from __future__ import annotations
@@ -490,6 +492,133 @@ def cmd_connector_remove(args: argparse.Namespace) -> None:
     _emit(args, {"removed": args.connector}, lambda d: f"removed connector {d['removed']}")
 
 
+def _connector_summary(d: Any) -> str:
+    policy = d["tool_policy"]
+    groups = "default" if policy.get("groups") is None else ", ".join(policy["groups"]) or "(none)"
+    lines = [
+        f"connector {d['name']} ({d['id']}) of type {d['connector_type']}: "
+        + ("enabled" if d["enabled"] else "disabled"),
+        f"groups: {groups}; read-only: {'yes' if policy.get('read_only') else 'no'}",
+    ]
+    if policy.get("include_tools"):
+        lines.append(f"also enabled: {', '.join(policy['include_tools'])}")
+    if policy.get("exclude_tools"):
+        lines.append(f"disabled: {', '.join(policy['exclude_tools'])}")
+    lines.append(f"MCP URL: {d['mcp_url']}")
+    return "\n".join(lines)
+
+
+def cmd_connector_show(args: argparse.Namespace) -> None:
+    path = f"/admin/tenants/{args.tenant}/connectors/{args.connector}"
+    data = _run_api(args, lambda api: api.call("GET", path), writes=False)
+    _emit(args, data, _connector_summary)
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def cmd_connector_update(args: argparse.Namespace) -> None:
+    """Change a connector: its state, configuration or tool policy (only what is given changes)."""
+    path = f"/admin/tenants/{args.tenant}/connectors/{args.connector}"
+
+    async def work(api: _Api) -> Any:
+        body: dict[str, Any] = {}
+        if args.enable or args.disable:
+            body["enabled"] = bool(args.enable)
+        if args.description is not None:
+            body["description"] = args.description
+        if args.config is not None:
+            body["configuration"] = _json_arg(args.config, "--config")
+        if args.rename is not None:
+            body["name"] = args.rename
+        policy_changes = (args.groups, args.default_groups, args.include, args.exclude, args.read_only)
+        if any(value is not None and value is not False for value in policy_changes):
+            current = await api.call("GET", path)
+            policy = dict(current["tool_policy"])
+            if args.default_groups:
+                policy["groups"] = None
+            elif args.groups is not None:
+                policy["groups"] = _names(args.groups)
+            if args.include is not None:
+                policy["include_tools"] = _names(args.include)
+            if args.exclude is not None:
+                policy["exclude_tools"] = _names(args.exclude)
+            if args.read_only is not None:
+                policy["read_only"] = args.read_only == "on"
+            body["tool_policy"] = policy
+        if not body:
+            raise CliError("nothing to change: give at least one option (see `sagemcp connector update -h`)", code=2)
+        return await api.call("PATCH", path, body)
+
+    _emit(args, _run_api(args, work), _connector_summary)
+
+
+def cmd_credential_list(args: argparse.Namespace) -> None:
+    path = f"/admin/tenants/{args.tenant}/credentials"
+    data = _run_api(args, lambda api: api.call("GET", path), writes=False)
+    _emit(
+        args,
+        data,
+        lambda d: _table(
+            [(c["provider"], c["kind"], c["status"], c["account"], c["expires_at"]) for c in d["items"]],
+            ["PROVIDER", "KIND", "STATUS", "ACCOUNT", "EXPIRES"],
+        ),
+    )
+
+
+def cmd_credential_delete(args: argparse.Namespace) -> None:
+    if not args.yes:
+        raise CliError(
+            f"deleting the {args.provider} credential disconnects every connector of tenant {args.tenant!r} that "
+            "uses it (it is revoked at the provider where supported); add --yes",
+            code=2,
+        )
+    _run_api(args, lambda api: api.call("DELETE", f"/admin/tenants/{args.tenant}/credentials/{args.provider}"))
+    _emit(args, {"deleted": args.provider}, lambda d: f"deleted the {d['deleted']} credential of {args.tenant}")
+
+
+def cmd_audit(args: argparse.Namespace) -> None:
+    """The newest tool calls of a tenant, `--limit` of them (following cursors past one page)."""
+
+    async def work(api: _Api) -> Any:
+        items: list[Any] = []
+        cursor = None
+        filters: dict[str, Any] = {k: v for k, v in (("tool", args.tool), ("outcome", args.outcome)) if v}
+        if args.connector:
+            connector = await api.call("GET", f"/admin/tenants/{args.tenant}/connectors/{args.connector}")
+            filters["connector_id"] = connector["id"]
+        while len(items) < args.limit:
+            params = {"limit": min(500, args.limit - len(items)), **filters}
+            if cursor:
+                params["cursor"] = cursor
+            page = await api.call("GET", f"/admin/tenants/{args.tenant}/audit", params=params)
+            items.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        return {"items": items}
+
+    data = _run_api(args, work, writes=False)
+    _emit(
+        args,
+        data,
+        lambda d: _table(
+            [
+                (e["at"], e["tool"], e["outcome"], e.get("error_code"), f"{e['duration_ms']:.0f} ms", e["principal_id"])
+                for e in d["items"]
+            ],
+            ["AT", "TOOL", "OUTCOME", "ERROR", "DURATION", "PRINCIPAL"],
+        ),
+    )
+
+
+def cmd_completion(args: argparse.Namespace) -> None:
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell), end="")
+
+
 def cmd_key_create(args: argparse.Namespace) -> None:
     if args.platform_admin:
         if args.tenant or args.connector:
@@ -826,6 +955,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(conn, "remove", cmd_connector_remove, "remove a connector")
     p.add_argument("connector", help="connector id or name")
     p.add_argument("--tenant", required=True)
+    p = command(conn, "show", cmd_connector_show, "show a connector and its tool policy")
+    p.add_argument("connector", help="connector id or name")
+    p.add_argument("--tenant", required=True)
+    p = command(conn, "update", cmd_connector_update, "change a connector's state, configuration or tool policy")
+    p.add_argument("connector", help="connector id or name")
+    p.add_argument("--tenant", required=True)
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--enable", action="store_true", help="serve the connector again")
+    state.add_argument("--disable", action="store_true", help="stop serving the connector (its data is kept)")
+    p.add_argument("--rename", metavar="NAME", help="a new name (its MCP URL changes)")
+    p.add_argument("--description")
+    p.add_argument("--config", help="the whole configuration as JSON (or @file.json)")
+    groups = p.add_mutually_exclusive_group()
+    groups.add_argument("--groups", help="comma-separated tool groups to enable (replaces the list)")
+    groups.add_argument("--default-groups", action="store_true", help="back to the connector's default groups")
+    p.add_argument("--include", metavar="TOOLS", help="comma-separated tools enabled outside their groups")
+    p.add_argument("--exclude", metavar="TOOLS", help="comma-separated tools to disable (empty: none)")
+    p.add_argument("--read-only", choices=["on", "off"], help="only read-only tools may be called")
 
     key = sub.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True, metavar="COMMAND")
     p = command(key, "create", cmd_key_create, "create an API key (shown once)")
@@ -891,6 +1038,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="a field read from a file (repeatable): a private key (PEM), a service account's JSON key file",
     )
     p.add_argument("--field-stdin", metavar="NAME", help="a field read from standard input (a secret)")
+    p = command(cred, "list", cmd_credential_list, "list a tenant's credentials (metadata only, never tokens)")
+    p.add_argument("--tenant", required=True)
+    p = command(cred, "delete", cmd_credential_delete, "disconnect: revoke at the provider where supported, delete")
+    p.add_argument("provider")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--yes", action="store_true", help="confirm")
+
+    p = command(sub, "audit", cmd_audit, "a tenant's tool calls, newest first")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
+    p.add_argument("--connector", help="only this connector (id or name)")
+    p.add_argument("--tool", help="only this tool")
+    p.add_argument("--outcome", choices=["ok", "error", "denied", "invalid", "upstream_error"])
+
+    p = command(sub, "completion", cmd_completion, "print a shell completion script (bash, zsh or tcsh)")
+    p.add_argument("shell", choices=["bash", "zsh", "tcsh"])
     return parser
 
 

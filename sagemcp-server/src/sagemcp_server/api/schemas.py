@@ -384,6 +384,9 @@ class AuditEventOut(_Response):
     connector_type: str
     tool: str
     principal_id: str
+    user_id: str | None = Field(
+        default=None, description="The member the call ran for (OAuth tokens, signed-in members); null for API keys."
+    )
     outcome: str
     error_code: str | None
     duration_ms: float
