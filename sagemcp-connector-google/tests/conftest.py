@@ -8,8 +8,9 @@ import os
 os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
 
 import pytest
-from discovery import DiscoveryValidator
 from google_support import validator
+
+from sagemcp.testing import DiscoveryValidator
 
 
 @pytest.fixture(scope="session")

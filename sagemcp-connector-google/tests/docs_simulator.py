@@ -3,8 +3,12 @@
 It implements the requests `sagemcp_google._markdown_docs` sends, with the Docs behaviour they rely
 on: inserted text takes the style of the character before it; a newline splits its paragraph, both
 halves keeping the paragraph's style and bullet; `createParagraphBullets` turns leading tabs into
-nesting levels and removes them; `insertTable` puts a newline before the table, whose cells each
-hold one empty paragraph. `document()` returns the body as `documents.get` shows it.
+nesting levels and removes them, and adds the paragraphs to the list of the paragraph just before
+them when that list was made with the same preset (else makes a new list); `insertTable` puts a
+newline before the table, whose cells each hold one empty paragraph; `insertInlineImage` puts an
+image, one index long, inside a paragraph (never at a table's start), keeping the URI it came from as
+`sourceUri` and giving it a `contentUri` of its own, without alt text (the request has no field for
+it). `document()` returns the body as `documents.get` shows it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ _GLYPHS = {
     "BULLET_DISC_CIRCLE_SQUARE": [{"glyphSymbol": s} for s in "●○■●○■●○■"],
     "NUMBERED_DECIMAL_ALPHA_ROMAN": [{"glyphType": t} for t in ("DECIMAL", "ALPHA", "ROMAN") * 3],
 }
+
+
+_OBJECT = "_inlineObjectId"
+"""The key, in a character's style, that makes it an inline image (this model's own, never shown)."""
+_IMAGE_CHAR = "\ufffc"
 
 
 def _u16(char: str) -> int:
@@ -47,6 +56,8 @@ class SimulatedDocument:
     def __init__(self) -> None:
         self.body: list[_Paragraph | _Table] = [_Paragraph([("\n", {})])]
         self.lists: dict[str, Any] = {}
+        self.presets: dict[str, str] = {}
+        self.inline_objects: dict[str, Any] = {}
 
     # -- addressing ----------------------------------------------------------------------
 
@@ -116,6 +127,7 @@ class SimulatedDocument:
         start, paragraph, owner = self._locate(index)
         position = self._offset(paragraph, index - start)
         inherited = dict(paragraph.chars[position - 1][1]) if position > 0 else dict(paragraph.chars[position][1])
+        inherited.pop(_OBJECT, None)  # text typed after an image is text
         new = [(char, dict(inherited)) for char in text]
         chars = paragraph.chars[:position] + new + paragraph.chars[position:]
         pieces: list[list[tuple[str, dict[str, Any]]]] = [[]]
@@ -155,14 +167,52 @@ class SimulatedDocument:
             paragraph.bullet = None
 
     def createParagraphBullets(self, spec: dict[str, Any]) -> None:
-        list_id = f"kix.list{len(self.lists) + 1}"
-        self.lists[list_id] = {"listProperties": {"nestingLevels": _GLYPHS[spec["bulletPreset"]]}}
-        for paragraph in self._paragraphs_in(spec["range"]["startIndex"], spec["range"]["endIndex"]):
+        preset = spec["bulletPreset"]
+        targets = self._paragraphs_in(spec["range"]["startIndex"], spec["range"]["endIndex"])
+        before = self._paragraph_before(targets[0]) if targets else None
+        joined = before.bullet["listId"] if before is not None and before.bullet else None
+        if joined is not None and self.presets.get(joined) == preset:
+            list_id = joined
+        else:
+            list_id = f"kix.list{len(self.lists) + 1}"
+            self.lists[list_id] = {"listProperties": {"nestingLevels": _GLYPHS[preset]}}
+            self.presets[list_id] = preset
+        for paragraph in targets:
             level = 0
             while paragraph.chars and paragraph.chars[0][0] == "\t":
                 paragraph.chars.pop(0)
                 level += 1
             paragraph.bullet = {"listId": list_id, "nestingLevel": level}
+
+    def _paragraph_before(self, paragraph: _Paragraph) -> _Paragraph | None:
+        """The paragraph right before `paragraph` in its part of the document (None after a table, or first)."""
+        for _, found, owner in self._paragraphs():
+            if found is paragraph:
+                at = next(i for i, item in enumerate(owner) if item is paragraph)
+                previous = owner[at - 1] if at > 0 else None
+                return previous if isinstance(previous, _Paragraph) else None
+        return None
+
+    def insertInlineImage(self, spec: dict[str, Any]) -> None:
+        index = spec["location"]["index"]
+        start, paragraph, _ = self._locate(index)
+        position = self._offset(paragraph, index - start)
+        object_id = f"kix.image{len(self.inline_objects) + 1}"
+        self.inline_objects[object_id] = {
+            "objectId": object_id,
+            "inlineObjectProperties": {
+                "embeddedObject": {
+                    "imageProperties": {
+                        "contentUri": f"https://lh7-rt.googleusercontent.com/docsz/{object_id}",
+                        "sourceUri": spec["uri"],
+                    },
+                    "size": {"width": {"magnitude": 200, "unit": "PT"}, "height": {"magnitude": 100, "unit": "PT"}},
+                }
+            },
+        }
+        style = dict(paragraph.chars[position - 1][1]) if position > 0 else {}
+        style.pop(_OBJECT, None)
+        paragraph.chars.insert(position, (_IMAGE_CHAR, {**style, _OBJECT: object_id}))
 
     def insertTable(self, spec: dict[str, Any]) -> None:
         index = spec["location"]["index"]
@@ -179,11 +229,12 @@ class SimulatedDocument:
         content: list[dict[str, Any]] = [{"endIndex": 1, "sectionBreak": {"sectionStyle": {}}}]
 
         def paragraph_json(paragraph: _Paragraph, start: int) -> tuple[dict[str, Any], int]:
-            elements = []
+            elements: list[dict[str, Any]] = []
             at = start
             run_text, run_style, run_start = "", None, start
-            for char, style in paragraph.chars:
-                if run_style is not None and style != run_style:
+
+            def close_run() -> None:
+                if run_style is not None and run_text:
                     elements.append(
                         {
                             "startIndex": run_start,
@@ -191,17 +242,28 @@ class SimulatedDocument:
                             "textRun": {"content": run_text, "textStyle": run_style},
                         }
                     )
+
+            for char, style in paragraph.chars:
+                if _OBJECT in style:
+                    close_run()
+                    text_style = {k: v for k, v in style.items() if k != _OBJECT}
+                    elements.append(
+                        {
+                            "startIndex": at,
+                            "endIndex": at + 1,
+                            "inlineObjectElement": {"inlineObjectId": style[_OBJECT], "textStyle": text_style},
+                        }
+                    )
+                    at += 1
+                    run_text, run_style, run_start = "", None, at
+                    continue
+                if run_style is not None and style != run_style:
+                    close_run()
                     run_text, run_start = "", at
                 run_text += char
                 run_style = style
                 at += _u16(char)
-            elements.append(
-                {
-                    "startIndex": run_start,
-                    "endIndex": at,
-                    "textRun": {"content": run_text, "textStyle": run_style or {}},
-                }
-            )
+            close_run()
             found: dict[str, Any] = {"elements": elements, "paragraphStyle": copy.deepcopy(paragraph.style)}
             if paragraph.bullet:
                 found["bullet"] = dict(paragraph.bullet)
@@ -243,4 +305,5 @@ class SimulatedDocument:
             "title": "Simulated",
             "body": {"content": content + body},
             "lists": copy.deepcopy(self.lists),
+            "inlineObjects": copy.deepcopy(self.inline_objects),
         }

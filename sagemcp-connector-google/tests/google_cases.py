@@ -52,12 +52,15 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("google_create_file", {"name": "logo.png", "content_base64": "iVBORw0KGgo=", "mime_type": "image/png"}),
+    # over 5 MiB: a resumable upload (opening, then the chunks)
+    ("google_create_file", {"name": "export.csv", "content": "a,b\n" * (1_310_720 + 100), "mime_type": "text/csv"}),
     (
         "google_copy_file",
         {"file_id": FILE, "name": "Roadmap copy", "parent_id": "1fOlderDesignAssets00", "convert_to": "document"},
     ),
-    ("google_move_file", {"file_id": FILE, "folder_id": "1fOlderDesignAssets00"}),
-    ("google_rename_file", {"file_id": FILE, "name": "Roadmap 2026 (final)", "description": "Signed off."}),
+    ("google_update_file", {"file_id": FILE, "folder_id": "1fOlderDesignAssets00"}),
+    ("google_update_file", {"file_id": FILE, "name": "Roadmap 2026 (final)", "description": "Signed off."}),
+    ("google_update_file", {"file_id": FILE, "name": "Roadmap (moved)", "folder_id": "1fOlderDesignAssets00"}),
     # drive_sharing
     ("google_list_permissions", {"file_id": FILE, "limit": 10}),
     ("google_share_file", {"file_id": FILE, "role": "writer", "email": "ben@example.com", "message": "Please review"}),
@@ -85,7 +88,6 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("google_get_document", {"document_id": DOC, "tab_id": "t.notes", "max_chars": 5000}),
-    ("google_get_document_structure", {"document_id": DOC, "limit": 5}),
     (
         "google_create_document",
         {"title": "Meeting notes", "markdown": "# Notes\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"},
@@ -101,6 +103,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "google_replace_document_text",
         {"document_id": DOC, "find": "March", "replace": "April", "match_case": False, "tab_id": "t.0"},
     ),
+    ("google_export_document", {"document_id": DOC, "format": "markdown"}),
+    ("google_export_document", {"document_id": DOC, "format": "html", "max_chars": 500}),
+    # docs_structure
+    ("google_get_document_structure", {"document_id": DOC, "limit": 5}),
     (
         "google_batch_update_document",
         {
@@ -112,8 +118,6 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             "required_revision_id": "ALm37BVx2e",
         },
     ),
-    ("google_export_document", {"document_id": DOC, "format": "markdown"}),
-    ("google_export_document", {"document_id": DOC, "format": "html", "max_chars": 500}),
     ("google_set_document_header", {"document_id": DOC, "text": "Confidential"}),
     ("google_set_document_header", {"document_id": DOC, "text": "Page footer", "part": "footer"}),
     ("google_create_named_range", {"document_id": DOC, "name": "importer", "text": "importer"}),
@@ -164,6 +168,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             "time_zone": "Europe/London",
         },
     ),
+    # sheets_layout
     ("google_add_sheet", {"spreadsheet_id": SHEET, "title": "Q2", "rows": 200, "columns": 10, "index": 2}),
     ("google_rename_sheet", {"spreadsheet_id": SHEET, "sheet": "Q1 Sales", "title": "Q1 sales (final)"}),
     (

@@ -7,14 +7,17 @@ fails the test, it is not answered) and answers with the fixture of the method i
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
-from discovery import DiscoveryValidator, Method
+
+from sagemcp.testing import DiscoveryMethod, DiscoveryValidator
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
@@ -29,7 +32,7 @@ Responder = Callable[[httpx.Request], httpx.Response]
 
 @cache
 def validator() -> DiscoveryValidator:
-    return DiscoveryValidator(SPECS)
+    return DiscoveryValidator.from_files(SPECS)
 
 
 @cache
@@ -52,17 +55,111 @@ MEDIA = {
 }
 
 
+@dataclass
+class Session:
+    """One resumable upload session of `UploadSessions`."""
+
+    metadata: dict[str, Any]
+    total: int | None
+    media_type: str | None
+    received: bytearray = field(default_factory=bytearray)
+    file: dict[str, Any] | None = None
+    """The file, once the last byte arrived (Drive creates it then, not before)."""
+
+
+class UploadSessions:
+    """Drive's side of the resumable upload protocol, for `FakeGoogle`.
+
+    Opening a session answers 200 with the session URI in `Location`; a chunk must start at the first byte
+    not yet received (anything else is a protocol error the test fails on) and is answered 308 with
+    `Range: bytes=0-N`, or, for the last byte, with the new file; `bytes */TOTAL` asks where the session
+    stands. Faults: `drop[n] = k` keeps the first k bytes of the n-th chunk sent (0-based) and drops the
+    connection without an answer; `fail[n] = status` answers the n-th chunk with that status and keeps
+    nothing; `short[n] = k` keeps k bytes of it and answers 308 honestly.
+    """
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.drop: dict[int, int] = {}
+        self.fail: dict[int, int] = {}
+        self.short: dict[int, int] = {}
+        self.chunks = 0
+        self.problems: list[str] = []
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return [s.file for s in self.sessions.values() if s.file is not None]
+
+    def __call__(self, request: httpx.Request, method: DiscoveryMethod) -> httpx.Response:
+        if not method.session:
+            upload_id = f"ADPycdu{len(self.sessions) + 1:04d}"
+            length = request.headers.get("x-upload-content-length")
+            self.sessions[upload_id] = Session(
+                metadata=json.loads(request.content or b"{}"),
+                total=int(length) if length is not None else None,
+                media_type=request.headers.get("x-upload-content-type"),
+            )
+            location = request.url.copy_with(params={"uploadType": "resumable", "upload_id": upload_id})
+            return httpx.Response(200, headers={"Location": str(location), "X-GUploader-UploadID": upload_id})
+        session = self.sessions.get(request.url.params["upload_id"])
+        if session is None:
+            return json_response({"error": {"code": 404, "message": "Not Found"}}, 404)
+        assert method.content_range is not None
+        first, _last, total = method.content_range
+        if total is not None and session.total is not None and total != session.total:
+            self.problems.append(f"Content-Range total {total} is not the {session.total} announced")
+        if first is None:
+            return self._state(session)
+        number = self.chunks
+        self.chunks += 1
+        if session.file is not None:
+            self.problems.append("a chunk was sent after the upload had completed")
+            return self._state(session)
+        if first != len(session.received):
+            self.problems.append(f"a chunk starts at byte {first}, but the session holds {len(session.received)}")
+            return json_response({"error": {"code": 400, "message": "Invalid request."}}, 400)
+        if number in self.fail:
+            return json_response({"error": {"code": self.fail[number], "message": "Backend Error"}}, self.fail[number])
+        kept = self.drop.get(number, self.short.get(number, len(request.content)))
+        session.received += request.content[:kept]
+        if number in self.drop:
+            if len(session.received) == session.total:
+                self._complete(session)
+            raise httpx.ReadError("connection reset while waiting for the answer", request=request)
+        if len(session.received) == session.total:
+            self._complete(session)
+        return self._state(session)
+
+    def _complete(self, session: Session) -> None:
+        file = body("drive.files.create")
+        file.update(
+            id=f"1uPloaded{len(self.files) + 1:012d}",
+            name=session.metadata.get("name", "Untitled"),
+            mimeType=session.metadata.get("mimeType") or session.media_type or "application/octet-stream",
+            size=str(len(session.received)),
+        )
+        session.file = file
+
+    def _state(self, session: Session) -> httpx.Response:
+        if session.file is not None:
+            return json_response(session.file)
+        headers = {"Range": f"bytes=0-{len(session.received) - 1}"} if session.received else {}
+        return httpx.Response(308, headers=headers)
+
+
 class FakeGoogle:
     """A fake of the five Google APIs for `httpx.MockTransport`.
 
     `responses` maps a method id to a function of the request that answers instead of the fixture.
+    Resumable uploads go to `uploads` (`UploadSessions`).
     """
 
     def __init__(self, responses: Mapping[str, Responder] | None = None) -> None:
         self.validator = validator()
         self.responses = dict(responses or {})
         self.requests: list[httpx.Request] = []
-        self.methods: list[Method] = []
+        self.methods: list[DiscoveryMethod] = []
+        self.uploads = UploadSessions()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -71,6 +168,8 @@ class FakeGoogle:
         respond = self.responses.get(method.id)
         if respond is not None:
             return respond(request)
+        if method.upload == "resumable":
+            return self.uploads(request, method)
         if method.id == "drive.files.export":
             return httpx.Response(200, content=MEDIA[request.url.params["mimeType"]])
         if method.id == "drive.files.get" and request.url.params.get("alt") == "media":
@@ -118,3 +217,13 @@ def docs_replies(body: dict[str, Any]) -> dict[str, Any]:
         "replies": replies,
         "writeControl": {"requiredRevisionId": "ALm37BVx3f"},
     }
+
+
+def distinct_bytes(size: int) -> bytes:
+    """Bytes that differ at every offset, so a chunk sent twice or out of place shows in what arrives."""
+    out = bytearray()
+    counter = 0
+    while len(out) < size:
+        out += hashlib.sha256(counter.to_bytes(8, "big")).digest()
+        counter += 1
+    return bytes(out[:size])

@@ -13,12 +13,11 @@ import json
 
 import httpx
 import pytest
-from discovery import DiscoveryValidator
 from google_cases import CASES
 from google_support import FIXTURES, FakeGoogle, load_fixture
 
 from sagemcp.platform import ConnectorRegistry, ToolPolicy
-from sagemcp.testing import ContractViolation, assert_connector_valid, call_tool
+from sagemcp.testing import ContractViolation, DiscoveryValidator, assert_connector_valid, call_tool
 from sagemcp_google import GoogleConnector
 
 _spec = importlib.util.spec_from_file_location("google_fixture_builder", FIXTURES / "_build.py")
@@ -51,8 +50,10 @@ def test_tool_count_and_default_groups() -> None:
     assert len(GoogleConnector.tools) >= 55
     defaults = GoogleConnector.enabled_tools(ToolPolicy())
     assert {s.group for s in defaults} == {"drive", "docs", "sheets"}
+    assert len(defaults) <= 25, sorted(s.name for s in defaults)
+    off = ("drive_trash", "sheets_delete", "calendar_delete", "gmail_send", "docs_structure", "sheets_layout")
     for spec in GoogleConnector.tools.values():
-        if spec.group in ("drive_trash", "sheets_delete", "calendar_delete", "gmail_send"):
+        if spec.group in off:
             assert spec not in defaults
     assert all(not s.annotations.destructive or s.group in ("drive", "docs", "sheets") for s in defaults)
 
@@ -155,6 +156,6 @@ def test_the_fixtures_are_current_and_valid(google_description: DiscoveryValidat
 
 
 def test_every_fixture_belongs_to_a_described_method(google_description: DiscoveryValidator) -> None:
-    ids = {route.method["id"] for route in google_description.routes}
+    ids = google_description.method_ids
     for path in FIXTURES.glob("*.json"):
         assert load_fixture(path.stem)["method"] in ids, path.name

@@ -223,6 +223,8 @@ async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, googl
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert {"google_search_files", "google_get_document", "google_read_range", "google_create_document"} <= names
     assert {"google_trash_file", "google_send_message", "google_list_events", "google_clear_range"}.isdisjoint(names)
+    assert {"google_batch_update_document", "google_format_range"}.isdisjoint(names)
+    assert len(names) <= 25, sorted(names)
     assert google.requests == []
 
 
@@ -256,7 +258,7 @@ async def test_a_sheet_range_reads_as_a_table(sagemcp_server: SagemcpServer, goo
             "google_read_range", {"spreadsheet_id": "1sHeetBudgetQ1aaaaaaa", "range": "Summary!A1:D4"}
         )
     assert not result.is_error, result.content
-    assert "| Region | Owner | Q1 | Q2 |" in text_of(result)
+    assert "'Q1 Sales'!A1:D4: rows 1-4 of 4, 4 columns (CSV)\nRegion,Owner,Q1,Q2\nSouth 1," in text_of(result)
     assert google.requests[0]["host"] == "https://sheets.googleapis.com" and google.violations == []
 
 

@@ -83,7 +83,7 @@ async def test_403_insufficient_permissions_names_the_missing_scope() -> None:
     challenge = f'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="{DRIVE_SCOPE}"'
     result = await call_tool(
         GoogleConnector,
-        "google_rename_file",
+        "google_update_file",
         {**FILE, "name": "x"},
         handler=answers(httpx.Response(403, json=body, headers={"WWW-Authenticate": challenge})),
     )

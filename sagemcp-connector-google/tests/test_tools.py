@@ -150,12 +150,26 @@ async def test_create_file_uploads_multipart_with_metadata_and_content() -> None
     assert media.get_content_type() == "text/csv" and media.get_content() == "a,b\n1,2\n"
 
 
-async def test_move_file_replaces_the_parents() -> None:
+async def test_update_file_moves_by_replacing_the_parents() -> None:
     fake = FakeGoogle()
-    result = await call_tool(GoogleConnector, "google_move_file", {"file_id": "x1", "folder_id": "f2"}, handler=fake)
+    result = await call_tool(
+        GoogleConnector, "google_update_file", {"file_id": "x1", "folder_id": "f2", "name": "Plan"}, handler=fake
+    )
     get, patch = result.requests
-    assert get.method == "GET" and patch.method == "PATCH"
+    assert get.method == "GET" and get.url.params["fields"] == "id,parents"
+    assert patch.method == "PATCH" and json.loads(patch.content) == {"name": "Plan"}
     assert patch.url.params["addParents"] == "f2" and patch.url.params["removeParents"] == "0AFolderRootExample"
+
+
+async def test_update_file_renames_in_one_request_and_needs_something_to_change() -> None:
+    renamed = await call_tool(
+        GoogleConnector, "google_update_file", {"file_id": "x1", "description": "Signed off."}, handler=FakeGoogle()
+    )
+    (patch,) = renamed.requests
+    assert json.loads(patch.content) == {"description": "Signed off."} and "addParents" not in patch.url.params
+    empty = await call_tool(GoogleConnector, "google_update_file", {"file_id": "x1"}, handler=FakeGoogle())
+    assert empty.is_error and "at least one of name, description or folder_id" in empty.text
+    assert empty.requests == []
 
 
 # -- docs ---------------------------------------------------------------------------------------
@@ -218,8 +232,56 @@ async def test_read_range_encodes_the_range_and_pages_rows() -> None:
         handler=FakeGoogle(),
     )
     assert result.request.url.raw_path.startswith(b"/v4/spreadsheets/s1/values/%27Q1%20Sales%27%21A1%3AD4")
-    assert "| Region | Owner | Q1 | Q2 |" in result.text
-    assert result.structured["rows"] == 2 and "row_offset=2" in result.text  # type: ignore[index]
+    assert result.text.splitlines()[:3] == [
+        "'Q1 Sales'!A1:D4: rows 1-2 of 4, 4 columns (CSV)",
+        "Region,Owner,Q1,Q2",
+        "South 1,owner1@example.com,101,121",
+    ]
+    assert result.structured["rows"] == 2 and result.text.endswith(
+        "…2 more rows: call google_read_range with row_offset=2"
+    )  # type: ignore[index]
+
+
+async def test_a_later_page_repeats_the_header_row_and_says_so() -> None:
+    result = await call_tool(
+        GoogleConnector,
+        "google_read_range",
+        {"spreadsheet_id": "s1", "range": "'Q1 Sales'!A1:D4", "row_offset": 2, "max_rows": 5},
+        handler=FakeGoogle(),
+    )
+    assert result.text.splitlines() == [
+        "'Q1 Sales'!A1:D4: rows 3-4 of 4 (the header row first), 4 columns (CSV)",
+        "Region,Owner,Q1,Q2",
+        "East 2,owner2@example.com,102,122",
+        "West 3,owner3@example.com,103,123",
+    ]
+    assert result.structured["header_repeated"] is True and not result.structured["truncated"]  # type: ignore[index]
+
+
+async def test_csv_quotes_only_what_needs_it_and_drops_trailing_empty_cells() -> None:
+    values = [
+        ["Item", "Price", "Note", ""],
+        ["Desk, oak", "$1,250.00", "", ""],
+        ["Lamp", "$40.00", 'say "hi"'],
+        [],
+        [True, 3],
+    ]
+    fake = FakeGoogle(
+        {"sheets.spreadsheets.values.get": lambda r: json_response({"range": "S!A1:D5", "values": values})}
+    )
+    result = await call_tool(GoogleConnector, "google_read_range", {"spreadsheet_id": "s1", "range": "S"}, handler=fake)
+    assert result.text.splitlines() == [
+        "S!A1:D5: rows 1-5 of 5, 4 columns (CSV)",
+        "Item,Price,Note",
+        '"Desk, oak","$1,250.00"',
+        'Lamp,$40.00,"say ""hi"""',
+        "",
+        "TRUE,3",
+    ]
+    table = await call_tool(
+        GoogleConnector, "google_read_range", {"spreadsheet_id": "s1", "range": "S", "format": "markdown"}, handler=fake
+    )
+    assert table.text.splitlines()[1:4] == ["|Item|Price|Note|", "|---|---|---|", "|Desk, oak|$1,250.00|"]
 
 
 async def test_format_range_builds_a_grid_range_from_a1() -> None:

@@ -5,7 +5,9 @@ numbered lists with nesting, tables (the first row as the header), links (to URL
 or bookmarks as `#` anchors), bold, italic, strikethrough, code (text in a monospace font; whole
 paragraphs of it become fenced code blocks), indented paragraphs as block quotes, horizontal rules
 (an empty paragraph with a bottom border, which is how `sagemcp_google._markdown_docs` writes one),
-images as `![...](...)`, smart chips (people, rich links, dates) as their text, and footnotes.
+images (inline and positioned) as `![alt](uri)`, smart chips (people, rich links, dates) as their text,
+and footnotes. A list may mix bulleted and numbered levels, either in one Docs list whose nesting levels
+have different glyphs or as a nested list of its own (which is how `_markdown_docs` writes one).
 `sagemcp_google._markdown_docs` writes the same constructs back, so Markdown that went through
 both comes out unchanged (tests/test_docs_markdown.py).
 """
@@ -17,7 +19,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MONOSPACE_FONTS", "DocumentView", "document_markdown", "escape", "paragraph_text", "view"]
+__all__ = [
+    "MONOSPACE_FONTS",
+    "DocumentView",
+    "document_markdown",
+    "embedded_markdown",
+    "escape",
+    "paragraph_text",
+    "view",
+]
 
 MONOSPACE_FONTS = frozenset(
     {
@@ -56,6 +66,7 @@ class DocumentView:
     content: list[dict[str, Any]]
     lists: Mapping[str, Any] = field(default_factory=dict)
     inline_objects: Mapping[str, Any] = field(default_factory=dict)
+    positioned_objects: Mapping[str, Any] = field(default_factory=dict)
     footnotes: Mapping[str, Any] = field(default_factory=dict)
     title: str = ""
     tab_id: str | None = None
@@ -94,6 +105,7 @@ def view(document: Mapping[str, Any], tab_id: str | None = None) -> DocumentView
             content=list((body.get("body") or {}).get("content") or []),
             lists=body.get("lists") or {},
             inline_objects=body.get("inlineObjects") or {},
+            positioned_objects=body.get("positionedObjects") or {},
             footnotes=body.get("footnotes") or {},
             title=title,
             tab_id=props.get("tabId"),
@@ -106,6 +118,7 @@ def view(document: Mapping[str, Any], tab_id: str | None = None) -> DocumentView
         content=list((document.get("body") or {}).get("content") or []),
         lists=document.get("lists") or {},
         inline_objects=document.get("inlineObjects") or {},
+        positioned_objects=document.get("positionedObjects") or {},
         footnotes=document.get("footnotes") or {},
         title=title,
     )
@@ -124,6 +137,21 @@ def paragraph_text(paragraph: Mapping[str, Any]) -> str:
 def _is_code_style(style: Mapping[str, Any]) -> bool:
     family = (style.get("weightedFontFamily") or {}).get("fontFamily")
     return isinstance(family, str) and family.lower() in MONOSPACE_FONTS
+
+
+def embedded_markdown(embedded: Mapping[str, Any]) -> str:
+    """An embedded object as Markdown: an image as `![alt](uri)`, a drawing as its title in brackets.
+
+    The alt text is the object's title or description (Docs' "alt text"), else `image`. The URI is the one
+    the image was inserted from (`sourceUri`) when Docs kept it, else `contentUri`, Docs' own copy, which
+    works for about 30 minutes and for whoever holds the link.
+    """
+    alt = " ".join(str(embedded.get("title") or embedded.get("description") or "").split())
+    props = embedded.get("imageProperties")
+    if not isinstance(props, Mapping):
+        return f"[{escape(alt or 'drawing')}]"
+    uri = str(props.get("sourceUri") or props.get("contentUri") or "")
+    return f"![{escape(alt or 'image')}]({uri.replace(' ', '%20').replace(')', '%29')})"
 
 
 @dataclass
@@ -146,6 +174,7 @@ class _Converter:
         self.doc = doc
         self.footnote_numbers: dict[str, int] = {}
         self.counters: dict[tuple[str, int], int] = {}
+        self.open_items: list[tuple[str, str]] = []
 
     # -- inline ----------------------------------------------------------------------------
 
@@ -191,10 +220,16 @@ class _Converter:
 
     def image(self, object_id: Any) -> str:
         obj = self.doc.inline_objects.get(str(object_id)) or {}
-        embedded = (obj.get("inlineObjectProperties") or {}).get("embeddedObject") or {}
-        alt = embedded.get("title") or embedded.get("description") or "image"
-        uri = (embedded.get("imageProperties") or {}).get("contentUri") or ""
-        return f"![{escape(' '.join(str(alt).split()))}]({uri})"
+        return embedded_markdown((obj.get("inlineObjectProperties") or {}).get("embeddedObject") or {})
+
+    def positioned_images(self, paragraph: Mapping[str, Any]) -> list[str]:
+        """The images anchored to a paragraph (not in its text), each as a block of its own."""
+        out = []
+        for object_id in paragraph.get("positionedObjectIds") or ():
+            obj = self.doc.positioned_objects.get(str(object_id)) or {}
+            embedded = (obj.get("positionedObjectProperties") or {}).get("embeddedObject") or {}
+            out.append(embedded_markdown(embedded))
+        return out
 
     def inline(self, runs: list[_Run]) -> str:
         merged: list[_Run] = []
@@ -247,6 +282,7 @@ class _Converter:
         list_lines: list[str] = []
         current_list: Any = None
         self.counters = {}
+        self.open_items = []
 
         def flush_code() -> None:
             if code:
@@ -258,6 +294,7 @@ class _Converter:
                 out.append("\n".join(list_lines))
                 list_lines.clear()
                 self.counters = {}
+                self.open_items = []
 
         for element in content:
             if "paragraph" in element:
@@ -274,12 +311,16 @@ class _Converter:
                 flush_code()
                 text = self.inline(runs)
                 if isinstance(bullet, dict):
-                    if list_lines and bullet.get("listId") != current_list:
+                    nested = int(bullet.get("nestingLevel") or 0) > 0
+                    if list_lines and not nested and bullet.get("listId") != current_list:
                         flush_list()  # another list: Markdown needs a blank line to keep them apart
-                    current_list = bullet.get("listId")
+                    if not list_lines or not nested:
+                        current_list = bullet.get("listId")
                     list_lines.append(self.list_item(bullet, text))
+                    list_lines.extend(self.item_indent() + image for image in self.positioned_images(paragraph))
                     continue
                 flush_list()
+                images = self.positioned_images(paragraph)
                 level = _HEADINGS.get(str(style.get("namedStyleType")))
                 if level is not None and text.strip():
                     out.append("#" * level + " " + text.strip())
@@ -290,6 +331,7 @@ class _Converter:
                     out.append("\n".join("> " + line for line in text.split("\n")))
                 else:
                     out.append(text)
+                out.extend(images)
             else:
                 flush_code()
                 flush_list()
@@ -302,20 +344,37 @@ class _Converter:
         return [block for block in out if block]
 
     def list_item(self, bullet: Mapping[str, Any], text: str) -> str:
+        """One list line: its marker from the glyph of its own list at its level, indented under its parent.
+
+        `open_items` holds, per level, the indentation and marker of the last item written, so a nested
+        item lines up under its parent's text whatever list (and kind of list) either belongs to; a level
+        deeper than the one below it plus one is written one level deeper than that.
+        """
         list_id = str(bullet.get("listId") or "")
-        level = int(bullet.get("nestingLevel") or 0)
-        for key in [k for k in self.counters if k[0] == list_id and k[1] > level]:
+        level = min(int(bullet.get("nestingLevel") or 0), len(self.open_items))
+        for key in [k for k in self.counters if k[1] > level]:
             del self.counters[key]  # a deeper list restarts its numbering under each item
+        del self.open_items[level:]
         indent = ""
-        for depth in range(level):
-            indent += "   " if self.ordered(list_id, depth) else "  "
-        if self.ordered(list_id, level):
-            number = self.counters.get((list_id, level), 0) + 1
-            self.counters[(list_id, level)] = number
+        if level:
+            parent_indent, parent_marker = self.open_items[level - 1]
+            indent = " " * (len(parent_indent) + len(parent_marker) + 1)
+        if self.ordered(list_id, int(bullet.get("nestingLevel") or 0)):
+            key = (list_id, level)
+            number = self.counters.get(key, 0) + 1
+            self.counters = {k: v for k, v in self.counters.items() if k[1] != level or k == key}
+            self.counters[key] = number
             marker = f"{number}."
         else:
+            self.counters = {k: v for k, v in self.counters.items() if k[1] != level}
             marker = "-"
+        self.open_items.append((indent, marker))
         return f"{indent}{marker} {text.strip()}"
+
+    def item_indent(self) -> str:
+        """The indentation of text that continues the last list item."""
+        indent, marker = self.open_items[-1]
+        return " " * (len(indent) + len(marker) + 1)
 
     def table(self, table: Mapping[str, Any]) -> str:
         rows: list[list[str]] = []

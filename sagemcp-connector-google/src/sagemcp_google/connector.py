@@ -1,7 +1,8 @@
 """`GoogleConnector`: Google Drive, Docs, Sheets, Calendar and Gmail as MCP tools, under one Google connection.
 
-One connector type and one Google OAuth app for the five APIs; each API is a tool group (with
-separate groups for what is off by default: trash, deletes, sending mail). Authentication (a
+One connector type and one Google OAuth app for the five APIs; each API is a tool group, with
+separate groups, off by default, for rarer tools (Docs' structure, a spreadsheet's layout) and for what
+reaches other people or cannot be undone (sharing, comments, trash, deletes, sending mail). Authentication (a
 tenant's credential names its scheme by `kind`):
 
 - `oauth2`: Google's OAuth 2.0 for web server apps, with PKCE. The authorization asks for offline
@@ -39,11 +40,19 @@ from sagemcp.errors import UpstreamError
 
 from . import __version__
 from ._errors import map_google_error
+from ._resumable import (
+    CHUNK_GRANULARITY,
+    DEFAULT_CHUNK_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_CEILING,
+    MULTIPART_LIMIT,
+)
 from ._scopes import scope
 from ._services import ROOTS, Api, root_url
 from .tools import (
     CalendarDeleteTools,
     CalendarTools,
+    DocsStructureTools,
     DocsTools,
     DriveCommentsTools,
     DriveSharingTools,
@@ -52,6 +61,7 @@ from .tools import (
     GmailSendTools,
     GmailTools,
     SheetsDeleteTools,
+    SheetsLayoutTools,
     SheetsTools,
 )
 
@@ -70,9 +80,10 @@ DEFAULT_API_URL = ROOTS["drive"]
 """The base URL of relative requests; every tool names its API's URL in full (`sagemcp_google._services`)."""
 
 DEFAULT_GROUPS = ("drive", "docs", "sheets")
-"""Groups on for a tenant whose policy names none: files, documents and spreadsheets, reads and
-non-destructive writes. Calendar and Gmail are one switch away (`calendar`, `gmail`); sharing,
-comments, trash, deletes and sending mail have groups of their own, off by default."""
+"""Groups on for a tenant whose policy names none: files, documents and spreadsheets (25 tools), reads
+and everyday writes. Calendar and Gmail are one switch away (`calendar`, `gmail`), and so are the rarer
+tools on Docs' structure (`docs_structure`) and on a spreadsheet's tabs and formats (`sheets_layout`);
+sharing, comments, trash, deletes and sending mail have groups of their own, off by default."""
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -101,6 +112,19 @@ class GoogleConfig(ConnectorSettings):
         description="IANA time zone (Europe/Paris) for calendar times given without an offset; "
         "default: each calendar's own time zone.",
     )
+    max_upload_bytes: int = Field(
+        default=DEFAULT_MAX_UPLOAD_BYTES,
+        ge=MULTIPART_LIMIT,
+        le=MAX_UPLOAD_CEILING,
+        description="The largest file google_create_file uploads, in bytes (default 20 MiB, at most 256 MiB). "
+        "Files over 5 MiB go up in a resumable upload, in chunks of upload_chunk_bytes.",
+    )
+    upload_chunk_bytes: int = Field(
+        default=DEFAULT_CHUNK_BYTES,
+        ge=CHUNK_GRANULARITY,
+        le=64 * 1024 * 1024,
+        description="The size of each chunk of a resumable upload, a multiple of 262144 (256 KiB); default 8 MiB.",
+    )
 
     @field_validator("endpoints")
     @classmethod
@@ -109,6 +133,17 @@ class GoogleConfig(ConnectorSettings):
         for api, url in value.items():
             checked[api] = validate_api_url(url, example=ROOTS[api], field=f"endpoints.{api}").rstrip("/") + "/"
         return checked
+
+    @field_validator("upload_chunk_bytes")
+    @classmethod
+    def _chunk(cls, value: int) -> int:
+        if value % CHUNK_GRANULARITY:
+            lower = value // CHUNK_GRANULARITY * CHUNK_GRANULARITY
+            raise ValueError(
+                f"{value} is not a multiple of {CHUNK_GRANULARITY} (256 KiB), as Google requires of every chunk but "
+                f"the last: use {lower or CHUNK_GRANULARITY} or {lower + CHUNK_GRANULARITY}"
+            )
+        return value
 
     @field_validator("time_zone")
     @classmethod
@@ -128,7 +163,9 @@ class GoogleConnector(
     DriveCommentsTools,
     DriveTrashTools,
     DocsTools,
+    DocsStructureTools,
     SheetsTools,
+    SheetsLayoutTools,
     SheetsDeleteTools,
     CalendarTools,
     CalendarDeleteTools,

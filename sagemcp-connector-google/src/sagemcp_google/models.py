@@ -575,7 +575,7 @@ class Spreadsheet(BaseModel):
 
 
 class RangeValues(BaseModel):
-    """Cell values of a range, as a Markdown table or CSV."""
+    """Cell values of a range, as CSV or a Markdown table."""
 
     range: str
     format: str
@@ -584,15 +584,21 @@ class RangeValues(BaseModel):
     total_rows: int = Field(description="Rows the range holds.")
     first_row: int = Field(default=0, description="Index (0-based, within the range) of the first row shown.")
     columns: int = 0
+    header_repeated: bool = Field(
+        default=False, description="The content starts with the range's first row (its header), then the rows shown."
+    )
     truncated: bool = False
     hint: str | None = None
 
     def to_markdown(self) -> str:
+        """One line of what is shown, then the values; the way to the next rows last."""
         shown = f"rows {self.first_row + 1}-{self.first_row + self.rows}" if self.rows else "no rows"
-        head = f"**{self.range}** ({shown} of {self.total_rows}, {self.columns} columns)"
-        body = f"```csv\n{self.content}```" if self.format == "csv" else self.content
-        tail = f"\n\n_{self.hint}_" if self.hint else ""
-        return f"{head}\n\n{body}{tail}"
+        kind = "CSV" if self.format == "csv" else "Markdown table"
+        repeated = " (the header row first)" if self.header_repeated else ""
+        head = f"{self.range}: {shown} of {self.total_rows}{repeated}, {self.columns} columns ({kind})"
+        body = self.content.rstrip("\n")
+        tail = f"\n…{self.hint}" if self.hint else ""
+        return f"{head}\n{body}{tail}" if body else f"{head}{tail}"
 
 
 class RangesValues(BaseModel):

@@ -3,6 +3,7 @@
 from .calendar import CalendarTools
 from .calendar_delete import CalendarDeleteTools
 from .docs import DocsTools
+from .docs_structure import DocsStructureTools
 from .drive import DriveTools
 from .drive_comments import DriveCommentsTools
 from .drive_sharing import DriveSharingTools
@@ -11,10 +12,12 @@ from .gmail import GmailTools
 from .gmail_send import GmailSendTools
 from .sheets import SheetsTools
 from .sheets_delete import SheetsDeleteTools
+from .sheets_layout import SheetsLayoutTools
 
 __all__ = [
     "CalendarDeleteTools",
     "CalendarTools",
+    "DocsStructureTools",
     "DocsTools",
     "DriveCommentsTools",
     "DriveSharingTools",
@@ -23,5 +26,6 @@ __all__ = [
     "GmailSendTools",
     "GmailTools",
     "SheetsDeleteTools",
+    "SheetsLayoutTools",
     "SheetsTools",
 ]

@@ -21,6 +21,13 @@ from sagemcp.errors import InvalidArguments
 
 from .._drive_query import FOLDER, MIME_TYPES, DriveQuery
 from .._extract import OFFICE_TYPES, ExtractionError, docx_text, pdf_text, pptx_text, xlsx_csv
+from .._resumable import (
+    DEFAULT_CHUNK_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_CEILING,
+    MULTIPART_LIMIT,
+    resumable_upload,
+)
 from .._scopes import DRIVE_READ, DRIVE_WRITE
 from .._services import segment, upload_url
 from ..models import (
@@ -46,8 +53,6 @@ ConvertTo = Literal["document", "spreadsheet", "presentation"]
 
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
 """Files larger than this are not downloaded to be read (Drive's own export limit is 10 MB too)."""
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-"""`google_create_file` uploads small files in one multipart request; larger ones need a resumable upload."""
 DEFAULT_CHARS = 20_000
 
 EXPORTS = {
@@ -216,6 +221,17 @@ def _mostly_text(data: bytes) -> bool:
     return True
 
 
+_BASE64_CEILING = (MAX_UPLOAD_CEILING + 2) // 3 * 4
+
+
+def _too_large(size: int, limit: int, field: str) -> InvalidArguments:
+    return InvalidArguments(
+        f"the content is {size:,} bytes; google_create_file uploads at most {limit:,} (the connector's "
+        "max_upload_bytes: an operator can raise it, up to 256 MiB)",
+        [(field, "too large")],
+    )
+
+
 def multipart(metadata: dict[str, Any], content: bytes, mime_type: str) -> tuple[bytes, str]:
     """A `multipart/related` body (metadata JSON, then the media) and its content type, for a multipart upload."""
     boundary = "sagemcp_" + secrets.token_hex(12)
@@ -358,9 +374,10 @@ class DriveTools:
         self,
         ctx: ToolContext[GoogleConfig],
         name: FileName,
-        content: Annotated[str, Field(max_length=5_000_000, description="The file's content as text.")] = "",
+        content: Annotated[str, Field(max_length=MAX_UPLOAD_CEILING, description="The file's content as text.")] = "",
         content_base64: Annotated[
-            str | None, Field(max_length=7_000_000, description="Binary content, base64, instead of `content`.")
+            str | None,
+            Field(max_length=_BASE64_CEILING, description="Binary content, base64, instead of `content`."),
         ] = None,
         mime_type: Annotated[
             str, Field(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$", description="The content's MIME type.")
@@ -374,13 +391,18 @@ class DriveTools:
         ] = None,
         description: Annotated[str | None, Field(max_length=4000, description="The file's description.")] = None,
     ) -> DriveFile:
-        """Upload a small file (up to 5 MB) into a folder, optionally converted to a Google Doc, Sheet or Slides.
+        """Upload a file into a folder, optionally converted to a Google Doc, Sheet or Slides.
 
-        CSV text with convert_to="spreadsheet" becomes a Google Sheet; Markdown or HTML with
-        convert_to="document" becomes a Google Doc. Use google_create_document for a Doc written in Markdown
-        with full formatting.
+        Up to 5 MB goes in one request; larger files (up to the connector's max_upload_bytes, 20 MB unless
+        configured) go in a resumable upload, resumed where it stopped if the connection drops. CSV text with
+        convert_to="spreadsheet" becomes a Google Sheet; Markdown or HTML with convert_to="document" becomes
+        a Google Doc. Use google_create_document for a Doc written in Markdown with full formatting.
         """
+        config = config_of(ctx)
+        limit = config.max_upload_bytes if config is not None else DEFAULT_MAX_UPLOAD_BYTES
         if content_base64 is not None:
+            if len(content_base64) > (limit + 2) // 3 * 4 + 4:
+                raise _too_large(len(content_base64) * 3 // 4, limit, "content_base64")
             try:
                 data = base64.b64decode(content_base64, validate=True)
             except (binascii.Error, ValueError):
@@ -389,22 +411,26 @@ class DriveTools:
                 ) from None
         else:
             data = content.encode("utf-8")
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise InvalidArguments(
-                f"the content is {len(data):,} bytes; google_create_file uploads at most {MAX_UPLOAD_BYTES:,}",
-                [("content", "too large")],
-            )
+        if len(data) > limit:
+            raise _too_large(len(data), limit, "content" if content_base64 is None else "content_base64")
         metadata: dict[str, Any] = {"name": name, "parents": [parent_id]}
         if convert_to is not None:
             metadata["mimeType"] = MIME_TYPES[convert_to]
         if description:
             metadata["description"] = description
+        params = {"fields": FILE_FIELDS, "supportsAllDrives": "true"}
+        target = upload_url(config, "drive", "files")
+        if len(data) > MULTIPART_LIMIT:
+            chunk = config.upload_chunk_bytes if config is not None else DEFAULT_CHUNK_BYTES
+            created = await resumable_upload(
+                ctx, target, metadata=metadata, data=data, mime_type=mime_type, params=params, chunk_size=chunk
+            )
+            return DriveFile.from_api(created)
         body, content_type = multipart(metadata, data, mime_type)
-        params = {"uploadType": "multipart", "fields": FILE_FIELDS, "supportsAllDrives": "true"}
         response = await ctx.http.post(
-            upload_url(config_of(ctx), "drive", "files"),
+            target,
             content=body,
-            params=params,
+            params={"uploadType": "multipart", **params},
             headers={"Content-Type": content_type},
         )
         return DriveFile.from_api(response.json_object())
@@ -440,31 +466,34 @@ class DriveTools:
         return DriveFile.from_api(response.json_object())
 
     @tool(read_only=False, group="drive", destructive=False, idempotent=True, scopes=DRIVE_WRITE)
-    async def move_file(self, ctx: ToolContext[GoogleConfig], file_id: FileId, folder_id: FolderId) -> DriveFile:
-        """Move a file or folder into another folder (or shared drive), out of its current folders."""
-        current = await get_metadata(ctx, file_id, "id,parents")
-        old = [p for p in current.get("parents") or () if isinstance(p, str) and p != folder_id]
-        params = {
-            "addParents": folder_id,
-            "removeParents": ",".join(old) or None,
-            "fields": FILE_FIELDS,
-            "supportsAllDrives": "true",
-        }
-        response = await ctx.http.patch(url(ctx, "drive", f"files/{segment(file_id)}"), json={}, params=params)
-        return DriveFile.from_api(response.json_object())
-
-    @tool(read_only=False, group="drive", destructive=False, idempotent=True, scopes=DRIVE_WRITE)
-    async def rename_file(
+    async def update_file(
         self,
         ctx: ToolContext[GoogleConfig],
         file_id: FileId,
-        name: FileName,
-        description: Annotated[str | None, Field(max_length=4000, description="Also set its description.")] = None,
+        name: Annotated[str | None, Field(min_length=1, max_length=1000, description="A new name.")] = None,
+        description: Annotated[str | None, Field(max_length=4000, description="A new description.")] = None,
+        folder_id: Annotated[
+            FolderId | None,
+            Field(description="Move it into this folder (or shared drive), out of its current folders."),
+        ] = None,
     ) -> DriveFile:
-        """Rename a file or folder (and optionally set its description)."""
-        body: dict[str, Any] = {"name": name}
+        """Rename a file or folder, change its description, or move it into another folder, in one call.
+
+        Only what is given changes; give at least one of name, description, folder_id.
+        """
+        if name is None and description is None and folder_id is None:
+            raise InvalidArguments(
+                "give at least one of name, description or folder_id", [("name", "nothing to change")]
+            )
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
         if description is not None:
             body["description"] = description
-        params = {"fields": FILE_FIELDS, "supportsAllDrives": "true"}
+        params: dict[str, Any] = {"fields": FILE_FIELDS, "supportsAllDrives": "true"}
+        if folder_id is not None:
+            current = await get_metadata(ctx, file_id, "id,parents")
+            old = [p for p in current.get("parents") or () if isinstance(p, str) and p != folder_id]
+            params.update(addParents=folder_id, removeParents=",".join(old) or None)
         response = await ctx.http.patch(url(ctx, "drive", f"files/{segment(file_id)}"), json=body, params=params)
         return DriveFile.from_api(response.json_object())

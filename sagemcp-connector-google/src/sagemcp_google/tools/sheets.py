@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
@@ -24,7 +23,7 @@ from .drive import list_page
 if TYPE_CHECKING:
     from ..connector import GoogleConfig
 
-__all__ = ["RangeArg", "SheetsTools", "SpreadsheetId", "grid", "sheet_ids"]
+__all__ = ["RangeArg", "SheetsTools", "SpreadsheetId", "batch", "grid", "sheet_ids"]
 
 SpreadsheetId = Annotated[
     str,
@@ -53,7 +52,6 @@ InputOption = Annotated[
     Literal["USER_ENTERED", "RAW"],
     Field(description="USER_ENTERED parses values as if typed (numbers, dates, formulas); RAW stores them as given."),
 ]
-_HEX = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 MAX_OUTPUT_CHARS = 60_000
 """A range read is cut to about 15,000 tokens, whatever `max_rows` allows."""
 _SHEETS_FIELDS = "spreadsheetId,spreadsheetUrl,properties(title,locale,timeZone),sheets(properties),namedRanges"
@@ -63,23 +61,52 @@ def sheet_url(spreadsheet_id: str) -> str:
     return f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"
 
 
+def _value(value: Any) -> str:
+    """A cell as text: booleans as Sheets shows them, empty cells empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _trimmed(row: list[Any]) -> list[str]:
+    """A row's cells as text, without the empty cells at its end (the column count is said once, above)."""
+    cells = [_value(v) for v in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
 def render_rows(rows: list[list[Any]], fmt: str, header: bool) -> str:
-    """Rows as a Markdown table (the first row as header when `header`) or CSV."""
+    """Rows as CSV (quoted only where a cell needs it) or a compact Markdown table (the first row as header
+    when `header`, else the column letters)."""
+    lines = [_trimmed(row) for row in rows]
     if fmt == "csv":
         out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows([["" if v is None else v for v in row] for row in rows])
+        csv.writer(out, lineterminator="\n").writerows(lines)
         return out.getvalue()
-    if not rows:
+    if not lines:
         return "No values."
-    width = max(len(r) for r in rows)
-    cells = [[cell(v, 200) for v in row] + [""] * (width - len(row)) for row in rows]
+    width = max((len(r) for r in lines), default=0) or 1
+    cells = [[cell(v, 200) for v in row] for row in lines]
     if header:
-        head, body = cells[0], cells[1:]
+        head, body = cells[0] + [""] * (width - len(cells[0])), cells[1:]
     else:
-        head, body = [chr(65 + i) if i < 26 else str(i + 1) for i in range(width)], cells
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines)
+        head, body = [column_name(i) for i in range(width)], cells
+    out_lines = ["|" + "|".join(head) + "|", "|" + "|".join("---" for _ in head) + "|"]
+    out_lines += ["|" + "|".join(row) + "|" for row in body]
+    return "\n".join(out_lines)
+
+
+def column_name(index: int) -> str:
+    """The A1 letters of a 0-based column index: 0 -> A, 25 -> Z, 26 -> AA."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
 
 
 def bounded(
@@ -109,6 +136,7 @@ def bounded(
         total_rows=total,
         first_row=row_offset,
         columns=width,
+        header_repeated=bool(head_row),
         truncated=more,
         hint=hint,
     )
@@ -144,14 +172,6 @@ async def grid(ctx: ToolContext[GoogleConfig], spreadsheet_id: str, range_text: 
             f"the spreadsheet has no sheet {parsed.sheet!r}; its sheets: {names}", [("range", "unknown sheet")]
         )
     return parsed.grid_range(sheet_id)
-
-
-def color(value: str, field: str) -> dict[str, float]:
-    match = _HEX.match(value)
-    if match is None:
-        raise InvalidArguments(f"{field} must be a hex colour like #1A73E8", [(field, "not a hex colour")])
-    raw = match.group(1)
-    return {"red": int(raw[0:2], 16) / 255, "green": int(raw[2:4], 16) / 255, "blue": int(raw[4:6], 16) / 255}
 
 
 async def batch(ctx: ToolContext[GoogleConfig], spreadsheet_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
@@ -205,15 +225,19 @@ class SheetsTools:
         ctx: ToolContext[GoogleConfig],
         spreadsheet_id: SpreadsheetId,
         range: RangeArg,
-        format: Annotated[Literal["markdown", "csv"], Field(description="A Markdown table or CSV.")] = "markdown",
+        format: Annotated[
+            Literal["csv", "markdown"], Field(description="CSV (compact, the default) or a Markdown table.")
+        ] = "csv",
         header: Annotated[bool, Field(description="The first row is a header (repeated on later pages).")] = True,
         render: Annotated[Render, Field(description="Values as shown, raw numbers, or formulas.")] = "FORMATTED_VALUE",
         row_offset: Annotated[int, Field(ge=0, le=10_000_000, description="Rows of the range to skip.")] = 0,
         max_rows: Annotated[int, Field(ge=1, le=1000, description="At most this many rows (1-1000).")] = 200,
     ) -> RangeValues:
-        """Read a range of cells as a Markdown table or CSV, at most max_rows rows from row_offset.
+        """Read a range of cells as CSV (or a Markdown table), at most max_rows rows from row_offset.
 
-        The result says how many rows the range holds and which row_offset shows the next ones.
+        The first line names the range, the rows shown, how many the range holds and its columns; empty
+        cells at the end of a row are left out. When rows are left, the last line gives the row_offset
+        that shows the next ones.
         """
         response = await ctx.http.get(
             url(ctx, "sheets", f"spreadsheets/{segment(spreadsheet_id)}/values/{segment(range)}"),
@@ -229,7 +253,9 @@ class SheetsTools:
         ctx: ToolContext[GoogleConfig],
         spreadsheet_id: SpreadsheetId,
         ranges: Annotated[list[str], Field(min_length=1, max_length=20, description="A1 ranges to read together.")],
-        format: Annotated[Literal["markdown", "csv"], Field(description="Markdown tables or CSV.")] = "markdown",
+        format: Annotated[
+            Literal["csv", "markdown"], Field(description="CSV (compact, the default) or Markdown tables.")
+        ] = "csv",
         header: Annotated[bool, Field(description="The first row of each range is a header.")] = True,
         max_rows: Annotated[int, Field(ge=1, le=500, description="At most this many rows per range.")] = 50,
     ) -> RangesValues:
@@ -326,48 +352,6 @@ class SheetsTools:
             )
         return created
 
-    @tool(read_only=False, group="sheets", destructive=False, idempotent=False, scopes=SHEETS_WRITE)
-    async def add_sheet(
-        self,
-        ctx: ToolContext[GoogleConfig],
-        spreadsheet_id: SpreadsheetId,
-        title: Annotated[str, Field(min_length=1, max_length=100, description="The new sheet's title.")],
-        rows: Annotated[int, Field(ge=1, le=100_000, description="Rows of the new sheet.")] = 1000,
-        columns: Annotated[int, Field(ge=1, le=18_278, description="Columns of the new sheet.")] = 26,
-        index: Annotated[
-            int | None, Field(ge=0, le=500, description="Position among the sheets (default: last).")
-        ] = None,
-    ) -> SpreadsheetUpdate:
-        """Add a sheet (tab) to a spreadsheet."""
-        props: dict[str, Any] = {"title": title, "gridProperties": {"rowCount": rows, "columnCount": columns}}
-        if index is not None:
-            props["index"] = index
-        answer = await batch(ctx, spreadsheet_id, [{"addSheet": {"properties": props}}])
-        reply = ((answer.get("replies") or [{}])[0] or {}).get("addSheet") or {}
-        sheet_id = (reply.get("properties") or {}).get("sheetId")
-        return SpreadsheetUpdate(
-            spreadsheet_id=spreadsheet_id, done=f"Added sheet {title!r}.", sheet_id=int(sheet_id or 0)
-        )
-
-    @tool(read_only=False, group="sheets", destructive=False, idempotent=True, scopes=SHEETS_WRITE)
-    async def rename_sheet(
-        self,
-        ctx: ToolContext[GoogleConfig],
-        spreadsheet_id: SpreadsheetId,
-        sheet: Annotated[str, Field(min_length=1, max_length=100, description="The sheet's current title.")],
-        title: Annotated[str, Field(min_length=1, max_length=100, description="Its new title.")],
-    ) -> SpreadsheetUpdate:
-        """Rename a sheet (tab) of a spreadsheet."""
-        ids = await sheet_ids(ctx, spreadsheet_id)
-        if sheet not in ids:
-            names = ", ".join(repr(t) for t in ids if t) or "none"
-            raise InvalidArguments(f"no sheet {sheet!r}; the sheets: {names}", [("sheet", "unknown sheet")])
-        request = {"updateSheetProperties": {"properties": {"sheetId": ids[sheet], "title": title}, "fields": "title"}}
-        await batch(ctx, spreadsheet_id, [request])
-        return SpreadsheetUpdate(
-            spreadsheet_id=spreadsheet_id, done=f"Renamed {sheet!r} to {title!r}.", sheet_id=ids[sheet]
-        )
-
     @tool(read_only=False, group="sheets", destructive=True, idempotent=False, scopes=SHEETS_WRITE)
     async def find_replace_in_spreadsheet(
         self,
@@ -403,82 +387,3 @@ class SheetsTools:
         return SpreadsheetUpdate(
             spreadsheet_id=spreadsheet_id, done=f"Replaced {changed} occurrence(s).", changed=changed
         )
-
-    @tool(read_only=False, group="sheets", destructive=False, idempotent=True, scopes=SHEETS_WRITE)
-    async def format_range(
-        self,
-        ctx: ToolContext[GoogleConfig],
-        spreadsheet_id: SpreadsheetId,
-        range: RangeArg,
-        bold: Annotated[bool | None, Field(description="Bold on or off.")] = None,
-        italic: Annotated[bool | None, Field(description="Italic on or off.")] = None,
-        font_size: Annotated[int | None, Field(ge=6, le=72, description="Font size in points.")] = None,
-        text_color: Annotated[str | None, Field(max_length=7, description="Hex colour, #RRGGBB.")] = None,
-        background_color: Annotated[str | None, Field(max_length=7, description="Hex colour, #RRGGBB.")] = None,
-        horizontal_alignment: Annotated[
-            Literal["LEFT", "CENTER", "RIGHT"] | None, Field(description="Horizontal alignment.")
-        ] = None,
-        wrap: Annotated[bool | None, Field(description="Wrap text in the cells.")] = None,
-        number_format: Annotated[
-            Literal["NUMBER", "PERCENT", "CURRENCY", "DATE", "TIME", "DATE_TIME", "SCIENTIFIC", "TEXT"] | None,
-            Field(description="How numbers show."),
-        ] = None,
-        number_pattern: Annotated[
-            str | None,
-            Field(max_length=100, description="A number format pattern, such as `#,##0.00` or `yyyy-mm-dd`."),
-        ] = None,
-        freeze_rows: Annotated[
-            int | None, Field(ge=0, le=100, description="Also freeze this many top rows of the sheet.")
-        ] = None,
-    ) -> SpreadsheetUpdate:
-        """Format a range: bold, italic, size, colours, alignment, wrapping, number format, frozen rows.
-
-        Only the options given change.
-        """
-        target = await grid(ctx, spreadsheet_id, range)
-        text_format: dict[str, Any] = {}
-        if bold is not None:
-            text_format["bold"] = bold
-        if italic is not None:
-            text_format["italic"] = italic
-        if font_size is not None:
-            text_format["fontSize"] = font_size
-        if text_color is not None:
-            text_format["foregroundColor"] = color(text_color, "text_color")
-        fmt: dict[str, Any] = {}
-        fields: list[str] = [f"userEnteredFormat.textFormat.{key}" for key in text_format]
-        if text_format:
-            fmt["textFormat"] = text_format
-        if background_color is not None:
-            fmt["backgroundColor"] = color(background_color, "background_color")
-            fields.append("userEnteredFormat.backgroundColor")
-        if horizontal_alignment is not None:
-            fmt["horizontalAlignment"] = horizontal_alignment
-            fields.append("userEnteredFormat.horizontalAlignment")
-        if wrap is not None:
-            fmt["wrapStrategy"] = "WRAP" if wrap else "OVERFLOW_CELL"
-            fields.append("userEnteredFormat.wrapStrategy")
-        if number_format is not None or number_pattern is not None:
-            number: dict[str, Any] = {"type": number_format or "NUMBER"}
-            if number_pattern:
-                number["pattern"] = number_pattern
-            fmt["numberFormat"] = number
-            fields.append("userEnteredFormat.numberFormat")
-        requests: list[dict[str, Any]] = []
-        if fmt:
-            requests.append(
-                {"repeatCell": {"range": target, "cell": {"userEnteredFormat": fmt}, "fields": ",".join(fields)}}
-            )
-        if freeze_rows is not None:
-            requests.append(
-                {
-                    "updateSheetProperties": {
-                        "properties": {"sheetId": target["sheetId"], "gridProperties": {"frozenRowCount": freeze_rows}},
-                        "fields": "gridProperties.frozenRowCount",
-                    }
-                }
-            )
-        if not requests:
-            raise InvalidArguments("give at least one formatting option", [("bold", "nothing to change")])
-        await batch(ctx, spreadsheet_id, requests)
-        return SpreadsheetUpdate(spreadsheet_id=spreadsheet_id, done=f"Formatted {range}.", sheet_id=target["sheetId"])
