@@ -236,9 +236,12 @@ CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 async def test_requests_without_a_valid_key_are_refused(world: World) -> None:
     r = await raw_post(world, "/acme/connectors/notes/mcp", None, CALL)
     assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    assert r.json()["error"]["message"].startswith("Authentication required")
+    assert "error=" not in r.headers["www-authenticate"]
     r = await raw_post(world, "/acme/connectors/notes/mcp", "smcp_wrong", CALL)
     assert r.status_code == 401
-    assert r.json()["error"]["message"].startswith("Authentication required")
+    assert r.json()["error"]["message"].startswith("The API key or access token was not accepted")
+    assert 'error="invalid_token"' in r.headers["www-authenticate"]
 
 
 async def test_a_tenant_key_cannot_reach_another_tenant(world: World) -> None:

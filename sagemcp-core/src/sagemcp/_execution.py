@@ -15,6 +15,7 @@ failed and the request id to quote.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from ._results import Outcome, ToolOutcome, cap_text, failure, render_value
 from ._tools import ToolSpec
 from ._upstream import BoundClient, UpstreamClient, origin_of
 from .errors import (
+    AccessDenied,
     DefinitionError,
     InvalidArguments,
     ReadOnlyViolation,
@@ -155,12 +157,18 @@ class _NoUpstream:
         )
 
 
+_BOUND_PER_TARGET = 1_024
+"""`ctx.http` clients a target keeps, one per credential key and member (`per_user` connectors have one per member)."""
+
+
 class CredentialSource(Protocol):
     """Where the credentials of a tenant's calls come from: the adapter's cached tenant view, or a test's."""
 
-    async def credential(self, target: ResolvedConnector, token: str | None) -> Credential | None:
-        """The credential for a call to `target` (the linked one named `token` when there is one); None if
-        the connector needs none. Raises a `CredentialError` (`NotConnected`, ...) saying how to connect."""
+    async def credential(self, target: ResolvedConnector, token: str | None, principal: Principal) -> Credential | None:
+        """The credential for a call to `target` by `principal` (the linked one named `token` when there is one);
+        None if the connector needs none. A `per_user` connector's is the calling member's own
+        (`principal.user_id`). Raises a `CredentialError` (`NotConnected`, `ConnectionRequired`, ...) saying how
+        to connect, or `AccessDenied` when the caller cannot use the connector's credentials at all."""
         ...
 
     def rejected(self, target: ResolvedConnector, credential: Credential) -> None:
@@ -184,7 +192,9 @@ class ResolvedConnector:
     """The tools the tenant's policy enables, by name."""
     logger: logging.Logger = field(init=False, repr=False)
     """The connector's logger (`sagemcp._connector.{id}`), behind each call's `ctx.logger`."""
-    _bound: dict[str | None, tuple[Credential | None, Any]] = field(default_factory=dict, init=False, repr=False)
+    _bound: OrderedDict[tuple[str, str | None] | None, tuple[Credential | None, Any]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.logger = logging.getLogger(f"sagemcp._connector.{self.cls.info.id}")
@@ -193,14 +203,19 @@ class ResolvedConnector:
         """The `ctx.http` for calls with `credential`, bound once per credential object.
 
         A refreshed or replaced credential is a new object, so it gets a new client. One
-        target is used with one `UpstreamClient`.
+        target is used with one `UpstreamClient`. Members' own credentials each get theirs,
+        the least recently used dropped beyond `_BOUND_PER_TARGET`.
         """
-        key = credential.provider if credential is not None else None
+        key = (credential.provider, credential.user_id) if credential is not None else None
         cached = self._bound.get(key)
         if cached is not None and cached[0] is credential:
+            self._bound.move_to_end(key)
             return cached[1]
         bound = bind_upstream(upstream, self.cls, self.instance, self.settings, credential)
         self._bound[key] = (credential, bound)
+        self._bound.move_to_end(key)
+        while len(self._bound) > _BOUND_PER_TARGET:
+            self._bound.popitem(last=False)
         return bound
 
 
@@ -252,10 +267,11 @@ class ToolRunner:
     ) -> ToolOutcome:
         """Run `spec` on `target` for one caller; every failure but cancellation comes back as an error outcome.
 
-        Outcomes: `denied` (tool policy), `invalid` (arguments, also when the tool itself
-        rejects one, such as a stale cursor), `upstream_error` (the provider failed, with
-        its status and what to do), `error` (credential, other platform errors, results
-        over the cap, and bugs: logged, answered generically with the request id), `ok`.
+        Outcomes: `denied` (tool policy; a caller acting for no member on a `per_user`
+        connector), `invalid` (arguments, also when the tool itself rejects one, such as a
+        stale cursor), `upstream_error` (the provider failed, with its status and what to
+        do), `error` (credential, other platform errors, results over the cap, and bugs:
+        logged, answered generically with the request id), `ok`.
         """
         if spec.name not in target.tools:
             refusal = policy_error(target.cls, target.config, spec)
@@ -266,7 +282,11 @@ class ToolRunner:
             return self._failure(exc.message, "invalid", exc.code, exc)
         credential: Credential | None = None
         try:
-            credential = await credentials.credential(target, spec.token)
+            try:
+                credential = await credentials.credential(target, spec.token, principal)
+            except AccessDenied as exc:
+                # The caller cannot use this connector's credentials at all (no member behind a per_user call).
+                return self._failure(exc.message, "denied", exc.code, exc)
             ctx = self.context(
                 target, credential, tenant=tenant, principal=principal, request_id=request_id, channel=channel
             )

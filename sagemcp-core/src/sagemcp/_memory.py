@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["MemoryStore"]
 
 _Key = tuple[str, str]
+_CredentialKey = tuple[str, str, str | None]
+"""(tenant, provider, user): user None is the tenant's shared credential."""
 
 
 class MemoryStore:
@@ -39,9 +41,9 @@ class MemoryStore:
         self._mutex = threading.Lock()
         self._tenants: dict[str, Tenant] = {}
         self._connectors: dict[str, ConnectorConfig] = {}
-        self._credentials: dict[_Key, Credential] = {}
-        self._versions: dict[_Key, int] = {}
-        self._credential_locks: dict[_Key, anyio.Lock] = {}
+        self._credentials: dict[_CredentialKey, Credential] = {}
+        self._versions: dict[_CredentialKey, int] = {}
+        self._credential_locks: dict[_CredentialKey, anyio.Lock] = {}
         self._oauth_apps: dict[_Key, OAuthApp] = {}
         self._keys_by_hash: dict[str, ApiKeyRecord] = {}
         self._audit: dict[str, deque[AuditEvent]] = {}
@@ -104,14 +106,15 @@ class MemoryStore:
     # -- credentials ---------------------------------------------------------------------
 
     def put_credential(self, cred: Credential) -> Credential:
-        """Store `cred` as the tenant's credential for its provider, replacing any other.
+        """Store `cred` as the tenant's shared credential for its provider (`cred.user_id` None) or as that
+        member's own, replacing the one stored under the same key; other members' are not touched.
 
-        The stored version is higher than any version stored before for that tenant
-        and provider, so a refresh that started earlier loses its compare-and-swap.
-        `cred.origins` is kept as given: bind it (`sagemcp._execution.credential_binding`)
-        before storing it, or it may be sent to whatever host its connector names.
+        The stored version is higher than any version stored before under that key, so a
+        refresh that started earlier loses its compare-and-swap. `cred.origins` is kept as
+        given: bind it (`sagemcp._execution.credential_binding`) before storing it, or it
+        may be sent to whatever host its connector names.
         """
-        key = (cred.tenant_id, cred.provider)
+        key = (cred.tenant_id, cred.provider, cred.user_id)
         with self._mutex:
             self._require_tenant(cred.tenant_id)
             version = max(cred.version, self._versions.get(key, 0) + 1)
@@ -121,27 +124,50 @@ class MemoryStore:
             self._changed(cred.tenant_id)
         return stored
 
-    def delete_credential(self, tenant_id: str, provider: str) -> bool:
-        """Forget the credential; False if there was none."""
+    def delete_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> bool:
+        """Forget the shared credential (`user_id` None) or that member's own; False if there was none."""
         with self._mutex:
             self._changed(tenant_id)
-            return self._credentials.pop((tenant_id, provider), None) is not None
+            return self._credentials.pop((tenant_id, provider, user_id), None) is not None
 
-    async def get_credential(self, tenant_id: str, provider: str) -> Credential | None:
-        return self._credentials.get((tenant_id, provider))
+    def list_credentials(self, tenant_id: str) -> list[Credential]:
+        """The tenant's credentials, shared and members' own, by provider then user (shared first)."""
+        found = [c for (tenant, _, _), c in self._credentials.items() if tenant == tenant_id]
+        return sorted(found, key=lambda c: (c.provider, c.user_id is not None, c.user_id or ""))
+
+    def delete_user_credentials(self, user_id: str) -> int:
+        """Forget every credential a member connected, in every tenant (the member left or was deleted)."""
+        with self._mutex:
+            doomed = [key for key in self._credentials if key[2] == user_id]
+            for key in doomed:
+                del self._credentials[key]
+                self._changed(key[0])
+        return len(doomed)
+
+    async def get_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> Credential | None:
+        return self._credentials.get((tenant_id, provider, user_id))
 
     @asynccontextmanager
-    async def lock_credential(self, tenant_id: str, provider: str) -> AsyncIterator[Credential | None]:
-        key = (tenant_id, provider)
+    async def lock_credential(
+        self, tenant_id: str, provider: str, user_id: str | None = None
+    ) -> AsyncIterator[Credential | None]:
+        key = (tenant_id, provider, user_id)
         with self._mutex:
             lock = self._credential_locks.setdefault(key, anyio.Lock())
-        async with lock:
-            yield self._credentials.get(key)
+        try:
+            async with lock:
+                yield self._credentials.get(key)
+        finally:
+            # One lock per credential being refreshed, not per credential ever refreshed (members add up).
+            with self._mutex:
+                idle = not lock.locked() and not lock.statistics().tasks_waiting
+                if idle and self._credential_locks.get(key) is lock:
+                    del self._credential_locks[key]
 
     async def swap_credential(self, expected_version: int, new: Credential) -> bool:
         if new.version != expected_version + 1:
             raise ValueError(f"a swapped credential must have version {expected_version + 1}, not {new.version}")
-        key = (new.tenant_id, new.provider)
+        key = (new.tenant_id, new.provider, new.user_id)
         with self._mutex:
             current = self._credentials.get(key)
             if current is None or current.version != expected_version:

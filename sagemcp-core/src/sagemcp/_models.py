@@ -201,6 +201,11 @@ class Credential(_Model):
     def require_token(self) -> str:
         """The access token's value; `NotConnected` when the credential has none yet."""
         if self.access_token is None:
+            if self.user_id is not None:
+                raise NotConnected(
+                    f"your {self.provider} credential has no access token yet: connect your {self.provider} "
+                    "account again"
+                )
             raise NotConnected(
                 f"the {self.provider} credential of this tenant has no access token yet: connect {self.provider} "
                 "again, or let the credential manager obtain one"

@@ -100,6 +100,9 @@ class PendingAuthorization:
     scopes: tuple[str, ...]
     expires_at: float
     created_at: float
+    user_id: str | None = None
+    """The member connecting their own account (a `per_user` connector); None for the tenant's shared one.
+    The credentials the authorization produces belong to that member."""
 
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) >= self.expires_at
@@ -155,10 +158,12 @@ class OAuthFlows:
         scopes: Sequence[str],
         connector_id: str | None = None,
         linked_scopes: Mapping[str, Sequence[str]] | None = None,
+        user_id: str | None = None,
     ) -> tuple[str, PendingAuthorization]:
         """The URL to send the user to, and the pending authorization the caller must store.
 
         `linked_scopes` asks for the scheme's linked tokens (`OAuth2.linked_tokens`) by name.
+        `user_id` makes it a member's own connection: the credentials it produces carry that user.
         """
         if isinstance(scopes, str):
             raise TypeError("scopes must be a sequence of scope names, not one string")
@@ -193,6 +198,7 @@ class OAuthFlows:
             scopes=wanted,
             expires_at=now + self._state_ttl,
             created_at=now,
+            user_id=user_id,
         )
         return url, pending
 
@@ -240,6 +246,11 @@ class OAuthFlows:
         if scheme.post_authorize is not None:
             found = await self._post_authorize(scheme, credential)
             credential = credential.model_copy(update={"extra": {**credential.extra, POST_AUTHORIZE_KEY: found}})
+        if pending.user_id is not None:
+            # A member's own connection: every credential it produced is theirs, never the tenant's shared one.
+            owner = {"user_id": pending.user_id}
+            credential = credential.model_copy(update=owner)
+            linked = {name: cred.model_copy(update=owner) for name, cred in linked.items()}
         return Authorization(credential, linked)
 
     async def _post_authorize(self, scheme: OAuth2, credential: Credential) -> dict[str, Any]:
@@ -618,6 +629,7 @@ def _credential(
     }
     if previous is not None:
         fields["id"] = previous.id
+        fields["user_id"] = previous.user_id
         fields["version"] = previous.version + 1
         fields["extra"] = {**previous.extra, **fields["extra"]}
         fields["account"] = fields["account"] or previous.account

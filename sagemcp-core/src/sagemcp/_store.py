@@ -1,7 +1,10 @@
 """The `TenantStore` protocol: what the data plane needs from storage.
 
 Only lookups, the credential compare-and-swap and lock used by token refresh,
-API-key verification and the audit sink. Management (creating tenants and so on)
+API-key verification and the audit sink. A credential is keyed by tenant, provider
+and user: `user_id` None is the tenant's shared credential (`shared` connectors), a
+user id that member's own (`per_user` connectors); the default keeps stores written
+before members existed working for shared credentials. Management (creating tenants and so on)
 belongs to the store implementation; `MemoryStore` in `sagemcp._memory` and the SQL
 store of `sagemcp-server` both satisfy this protocol, and the optional
 `ChangeTracking` one.
@@ -31,17 +34,21 @@ class TenantStore(Protocol):
         """All connectors of a tenant, enabled or not."""
         ...
 
-    async def get_credential(self, tenant_id: str, provider: str) -> Credential | None:
-        """The tenant's current credential for a provider, or None."""
+    async def get_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> Credential | None:
+        """The current credential for a provider: the tenant's shared one (`user_id` None) or that member's own,
+        or None. A member's lookup never returns the shared credential or another member's, nor the reverse."""
         ...
 
-    def lock_credential(self, tenant_id: str, provider: str) -> AbstractAsyncContextManager[Credential | None]:
-        """Hold the refresh lock for a credential (across processes where the store can) and yield its latest
-        version. A refresh happens inside this lock so that only one caller anywhere refreshes."""
+    def lock_credential(
+        self, tenant_id: str, provider: str, user_id: str | None = None
+    ) -> AbstractAsyncContextManager[Credential | None]:
+        """Hold the refresh lock for one credential (the shared one, or a member's) across processes where the
+        store can, and yield its latest version. A refresh happens inside this lock so that only one caller
+        anywhere refreshes it; other members' credentials of the same provider are not held."""
         ...
 
     async def swap_credential(self, expected_version: int, new: Credential) -> bool:
-        """Replace the credential of `(new.tenant_id, new.provider)` if its version is still
+        """Replace the credential of `(new.tenant_id, new.provider, new.user_id)` if its version is still
         `expected_version`; `new.version` must be `expected_version + 1`. False if another writer won."""
         ...
 

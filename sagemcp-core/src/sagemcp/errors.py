@@ -25,6 +25,7 @@ SageMCPError
 │   └── InvalidCursor            a cursor that this tool did not issue (garbage, another tool's, other arguments)
 ├── CredentialError              no usable upstream credential
 │   ├── NotConnected             the tenant never connected this provider
+│   │   └── ConnectionRequired   the calling member has not connected their own account; `connect_url`
 │   ├── ReconnectRequired        expired and not refreshable, or the refresh was refused
 │   └── RefreshFailed            the refresh failed for now (network, 5xx); the credential is kept, retry later
 ├── OAuthError                   an OAuth client flow failed
@@ -33,6 +34,7 @@ SageMCPError
 ├── StoreError                   a tenant-store operation failed
 │   └── ConcurrentUpdate         a compare-and-swap lost the race
 ├── CryptoError                  a secret could not be decrypted with any key in the ring
+├── IssuerUnavailable            an access token cannot be checked now: its issuer's metadata or keys are out of reach
 └── UpstreamError                the upstream service answered with an error, or not at all
     ├── UpstreamAuthError        401: the token is invalid or revoked
     ├── UpstreamForbidden        403: not allowed; `missing_scopes` when known
@@ -59,6 +61,7 @@ from collections.abc import Sequence
 __all__ = [
     "AccessDenied",
     "ConcurrentUpdate",
+    "ConnectionRequired",
     "ConnectorDisabled",
     "ConnectorNotFound",
     "CredentialError",
@@ -66,6 +69,7 @@ __all__ = [
     "DefinitionError",
     "InvalidArguments",
     "InvalidCursor",
+    "IssuerUnavailable",
     "LimitReached",
     "LookupFailed",
     "NotAuthenticated",
@@ -202,6 +206,18 @@ class NotConnected(CredentialError):
     code = "not_connected"
 
 
+class ConnectionRequired(NotConnected):
+    """A `per_user` connector was called by a member who has not connected their own account (or must
+    connect it again). `connect_url` is the page where they connect it, None when the platform has none."""
+
+    code = "connection_required"
+
+    def __init__(self, message: str, connect_url: str | None = None, *, provider: str | None = None) -> None:
+        super().__init__(message)
+        self.connect_url = connect_url
+        self.provider = provider
+
+
 class ReconnectRequired(CredentialError):
     code = "reconnect_required"
 
@@ -242,6 +258,14 @@ class ConcurrentUpdate(StoreError):
 
 class CryptoError(SageMCPError):
     code = "crypto_error"
+
+
+class IssuerUnavailable(SageMCPError):
+    """The authorization server that issued an access token cannot be asked for its metadata or signing keys
+    (down, too slow, or answering something that is not metadata or a key set). The token is neither valid
+    nor invalid yet: callers get 503, not 401."""
+
+    code = "issuer_unavailable"
 
 
 class UpstreamError(SageMCPError):

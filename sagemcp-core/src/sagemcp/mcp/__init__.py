@@ -11,20 +11,30 @@ What one caller may hold open is bounded (`McpSettings`: sessions and streams pe
 tenant, per key and in total, idle timeouts); `McpApp.usage` counts it for metrics,
 with limit names from `LIMITS`, transports from `STREAM_KINDS` and closure reasons
 from `CLOSE_REASONS`.
+
+Every endpoint is an OAuth protected resource (RFC 9728): `McpSettings.authorization_servers`
+names the issuers, `protected_resource_routes(settings, mount_prefix)` serves the metadata
+at the host's root, and `BearerTokenAuthenticator` admits access tokens checked by a
+`TokenVerifier` (the built-in authorization server's, or `JwtTokenVerifier` for an external
+issuer's JWTs). `canonical_resource(url)` spells resource URLs the way they are compared.
 """
 
 from ._app import McpApp, McpSettings, McpUsage, create_mcp_app
 from ._auth import (
     AllowAnonymous,
     ApiKeyAuthenticator,
+    BearerTokenAuthenticator,
     CallerAuthenticator,
     ChainAuthenticator,
     InvalidationSource,
+    TokenVerifier,
     bearer_token,
 )
 from ._convert import tool_listing
 from ._handlers import ToolCallObserver
+from ._jwt import JwtTokenVerifier, VerifiedJwt
 from ._limits import LIMITS
+from ._resource import canonical_resource, protected_resource_routes
 from ._streams import CLOSE_REASONS, STREAM_KINDS
 
 __all__ = [
@@ -33,14 +43,20 @@ __all__ = [
     "STREAM_KINDS",
     "AllowAnonymous",
     "ApiKeyAuthenticator",
+    "BearerTokenAuthenticator",
     "CallerAuthenticator",
     "ChainAuthenticator",
     "InvalidationSource",
+    "JwtTokenVerifier",
     "McpApp",
     "McpSettings",
     "McpUsage",
+    "TokenVerifier",
     "ToolCallObserver",
+    "VerifiedJwt",
     "bearer_token",
+    "canonical_resource",
     "create_mcp_app",
+    "protected_resource_routes",
     "tool_listing",
 ]

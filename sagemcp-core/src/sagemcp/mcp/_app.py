@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -29,8 +29,8 @@ from .._oauth import OAuthFlows
 from .._registry import ConnectorRegistry
 from .._store import TenantStore
 from .._upstream import UpstreamClient
-from ..errors import AccessDenied, LimitReached, LookupFailed, SageMCPError
-from ._auth import AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
+from ..errors import AccessDenied, IssuerUnavailable, LimitReached, LookupFailed, SageMCPError
+from ._auth import RESOURCE_SCOPE_KEY, AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
 from ._handlers import Handlers, HandlerSettings, ToolCallObserver
 from ._http import (
     browser_response,
@@ -45,16 +45,26 @@ from ._http import (
     wants_event_stream,
 )
 from ._resolve import CallScope, Resolver
-from ._settings import McpSettings
+from ._resource import challenge, same_resource
+from ._settings import REQUIRED_SCOPE, McpSettings
 from ._streams import CLOSE_REASONS, STREAM_KINDS, SessionSlot, StreamGuard
 from ._websocket import serve_websocket
 
-__all__ = ["McpApp", "McpSettings", "McpUsage", "create_mcp_app", "error_response"]
+__all__ = ["McpApp", "McpSettings", "McpUsage", "Refusal", "create_mcp_app", "error_response"]
 
 logger = logging.getLogger("sagemcp.mcp")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _SESSION_HEADER = b"mcp-session-id"
 _VERSION_HEADER = b"mcp-protocol-version"
+_AUTHENTICATION_REQUIRED = "Authentication required: send Authorization: Bearer <API key or access token>."
+_NOT_ACCEPTED = (
+    "The API key or access token was not accepted: it is unknown, expired, revoked or not valid for this "
+    "endpoint. Send a valid one, or get a new access token."
+)
+_CHALLENGE_DESCRIPTIONS = {
+    "invalid_token": "The API key or access token was not accepted",
+    "insufficient_scope": f"Required scope: {REQUIRED_SCOPE}",
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,15 @@ class McpUsage:
     """New sessions and streams refused, by the limit reached (`sagemcp.mcp.LIMITS`)."""
     closed: dict[str, int]
     """Streams the server closed, by reason: `idle`, `revoked` (the caller lost access)."""
+
+
+class Refusal(NamedTuple):
+    """Why admission refused a request: the HTTP status, the JSON-RPC error body, and the RFC 6750 error code
+    of the `WWW-Authenticate` challenge (`invalid_token`, `insufficient_scope`; None for a bare 401)."""
+
+    status: int
+    body: dict[str, Any]
+    error: str | None = None
 
 
 class _SessionManager(StreamableHTTPSessionManager):
@@ -320,8 +339,23 @@ class McpApp:
             return 1011
         if failure is None:
             return None
-        status = failure[0]
+        status = failure.status
         return 1008 if status in (401, 403) else 4404 if status == 404 else 1011
+
+    def challenge(self, scope: Scope, error: str | None = None) -> str:
+        """The `WWW-Authenticate` challenge for a refused request to an endpoint (RFC 6750 §3, RFC 9728 §5.1).
+
+        It names the scopes to ask for and, when an authorization server is configured, the
+        endpoint's resource metadata URL, where OAuth clients start discovery.
+        """
+        settings = self.settings
+        return challenge(
+            realm=settings.realm,
+            scopes=settings.resource_scopes,
+            metadata_url=settings.resource_metadata_url(scope) if settings.oauth_enabled else None,
+            error=error,
+            description=_CHALLENGE_DESCRIPTIONS.get(error or ""),
+        )
 
     def _websocket_origin_allowed(self, ws: WebSocket) -> bool:
         """DNS-rebinding protection for WebSocket upgrades, with the same lists as the HTTP transports."""
@@ -344,47 +378,65 @@ class McpApp:
         if failure is None:
             cs: CallScope = probe["sagemcp.call"]
             return cs.principal.id == key_id
-        return False if failure[0] in (401, 403, 404) else None
+        return False if failure.status in (401, 403, 404) else None
 
-    async def _admit(self, scope: Scope, *, quiet: bool = False) -> tuple[int, dict[str, Any]] | None:
-        """Authenticate and resolve; attach the `CallScope` and the session-binding user. Returns an error or None.
+    async def _admit(self, scope: Scope, *, quiet: bool = False) -> Refusal | None:
+        """Authenticate and resolve; attach the `CallScope` and the session-binding user. Returns a refusal or None.
 
         The order matters: a caller learns whether a tenant exists, is active or has a
-        connector only after its key is shown to grant access to that tenant. `quiet`
-        leaves store trouble unlogged (the periodic re-admission of open streams).
+        connector only after its key or token is shown to grant access to that tenant. A
+        token issued for another endpoint (its `resource`) gets the same 404 as a foreign
+        tenant. `quiet` leaves store trouble unlogged (the periodic re-admission of open streams).
         """
         conn = HTTPConnection(scope)
         request_id = _request_id(conn)
         scope.setdefault("state", {})["request_id"] = request_id
         slug = scope["path_params"]["tenant"]
         connector_key = scope["path_params"].get("connector")
-        hidden = 404, error_body(f"Tenant {slug!r} not found or not accessible with this key.")
+        hidden = Refusal(404, error_body(f"Tenant {slug!r} not found or not accessible with this key."))
+        resource = scope[RESOURCE_SCOPE_KEY] = self.settings.resource_url(scope)
         try:
             principal = await self.authenticator.authenticate(conn)
             if principal is None:
-                return 401, error_body("Authentication required: send Authorization: Bearer <API key>.")
+                if "authorization" in conn.headers:
+                    return Refusal(401, error_body(_NOT_ACCEPTED), "invalid_token")
+                return Refusal(401, error_body(_AUTHENTICATION_REQUIRED))
+            if principal.resource is not None and not same_resource(principal.resource, resource):
+                return hidden
             try:
                 view = await self.resolver.view(slug)
             except LookupFailed:
                 return hidden
-            if not principal.can_use(view.tenant.id):
-                return hidden
+            if principal.kind not in ("platform_admin", "anonymous"):
+                if principal.tenant_id != view.tenant.id:
+                    return hidden
+                if REQUIRED_SCOPE not in principal.scopes:
+                    message = (
+                        f"This key or token lacks the scope {REQUIRED_SCOPE!r} that the MCP endpoints of tenant "
+                        f"{slug!r} require: ask for a token with scope {REQUIRED_SCOPE!r} (or a key that has it)."
+                    )
+                    return Refusal(403, error_body(message, data={"scope": REQUIRED_SCOPE}), "insufficient_scope")
             if not view.tenant.active:
-                return 403, error_body(f"Tenant {slug!r} is inactive.")
+                return Refusal(403, error_body(f"Tenant {slug!r} is inactive."))
             targets = [view.target(connector_key)] if connector_key is not None else list(view.targets)
             if principal.connector_id is not None:
                 if connector_key is not None and targets[0].config.id != principal.connector_id:
-                    return 403, error_body("This key is limited to another connector of this tenant.")
+                    return Refusal(403, error_body("This key is limited to another connector of this tenant."))
                 targets = [t for t in targets if t.config.id == principal.connector_id]
         except LookupFailed as exc:
-            return 404, error_body(exc.message)
+            return Refusal(404, error_body(exc.message))
         except AccessDenied as exc:
-            return 403, error_body(exc.message)
+            return Refusal(403, error_body(exc.message))
+        except IssuerUnavailable as exc:
+            if not quiet:
+                logger.warning("cannot check the access token of request %s: %s", request_id, exc.message)
+            message = f"The server cannot check access tokens right now. Retry later. Reference: {request_id}."
+            return Refusal(503, error_body(message))
         except SageMCPError as exc:
             # The store is down or refused: expected during outages, so no traceback per request.
             if not quiet:
                 logger.warning("cannot admit request %s for tenant %s: %s", request_id, slug, exc.code)
-            return 503, error_body(f"The server cannot reach its store right now. Reference: {request_id}.")
+            return Refusal(503, error_body(f"The server cannot reach its store right now. Reference: {request_id}."))
         scope["sagemcp.call"] = CallScope(
             view=view, targets=targets, principal=principal, request_id=request_id, tenant_wide=connector_key is None
         )
@@ -416,14 +468,15 @@ class _Endpoint:
         except Exception:
             request_id = scope.get("state", {}).get("request_id", "-")
             logger.exception("admission failed (request %s)", request_id)
-            failure = 503, error_body(f"The server cannot serve this request right now. Reference: {request_id}.")
+            failure = Refusal(
+                503, error_body(f"The server cannot serve this request right now. Reference: {request_id}.")
+            )
         request_id = scope["state"].get("request_id", "")
         if failure is not None:
-            status, body = failure
             headers = {"X-Request-ID": request_id}
-            if status == 401:
-                headers["WWW-Authenticate"] = self.app.settings.www_authenticate
-            await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+            if failure.status == 401 or failure.error is not None:
+                headers["WWW-Authenticate"] = self.app.challenge(scope, failure.error)
+            await JSONResponse(failure.body, status_code=failure.status, headers=headers)(scope, receive, send)
             return
 
         async def send_with_id(message: Any) -> None:
@@ -461,7 +514,7 @@ def create_mcp_app(
     credentials = credentials or CredentialManager(store, OAuthFlows())
     owns_upstream = upstream is None
     upstream = upstream or UpstreamClient()
-    resolver = Resolver(store, registry, credentials, ttl=settings.cache_ttl)
+    resolver = Resolver(store, registry, credentials, ttl=settings.cache_ttl, connect_url=settings.connect_url)
     handlers = Handlers(
         resolver,
         upstream,

@@ -29,9 +29,10 @@ from .._models import AuditEvent
 from .._results import Outcome
 from .._tools import ToolSpec, validate_payload
 from .._upstream import UpstreamClient
-from ..errors import InvalidArguments, SageMCPError, UpstreamError
+from ..errors import ConnectionRequired, InvalidArguments, SageMCPError, UpstreamError
 from ._channel import SessionChannel
 from ._convert import outcome_to_mcp, prompt_messages_to_mcp, resource_value_to_contents
+from ._elicit import elicit_connection, raise_url_elicitation
 from ._resolve import CallScope, Resolver, Target, catalogue_digest, scope_of
 
 logger = logging.getLogger("sagemcp.mcp")
@@ -121,7 +122,7 @@ class Handlers:
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         cs = _scope(ctx)
         started = time.perf_counter()
         target, spec = _find_tool(cs, params.name)
@@ -141,11 +142,16 @@ class Handlers:
             self._observe(cs, target, spec, "error", "cancelled", started)
             raise
         self._observe(cs, target, spec, outcome.outcome, outcome.code, started)
+        if isinstance(outcome.error, ConnectionRequired):
+            # A member without their own connection: clients that can open a URL are asked to (see _elicit).
+            asked = elicit_connection(ctx, outcome.error, params.input_responses)
+            if asked is not None:
+                return asked
         return outcome_to_mcp(outcome)
 
     async def _tool_context(self, ctx: ServerRequestContext[Any], cs: CallScope, target: Target) -> ToolContext:
         """The context of a resource, prompt or completion function: the connector's main credential."""
-        credential = await cs.view.credential(target, None)
+        credential = await cs.view.credential(target, None, cs.principal)
         return self.runner.context(
             target,
             credential,
@@ -166,6 +172,7 @@ class Handlers:
             connector_type=target.cls.info.id,
             tool=spec.name,
             principal_id=cs.principal.id,
+            user_id=cs.principal.user_id,
             outcome=outcome,
             error_code=code,
             duration_ms=(time.perf_counter() - started) * 1000,
@@ -201,7 +208,7 @@ class Handlers:
                 if kwargs is None:
                     continue
                 value = await self._guarded(
-                    cs, f"resource {uri}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
+                    ctx, cs, f"resource {uri}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
                 )
                 return types.ReadResourceResult(contents=resource_value_to_contents(value, uri, spec.mime_type))
         raise MCPError(code=-32002, message=f"Resource not found: {uri}", data={"uri": uri})
@@ -235,7 +242,7 @@ class Handlers:
                     raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
                 kwargs = {n: getattr(model, n) for n in type(model).model_fields}
                 value = await self._guarded(
-                    cs, f"prompt {params.name}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
+                    ctx, cs, f"prompt {params.name}", self._call_with_context(ctx, cs, target, spec.func, kwargs)
                 )
                 return types.GetPromptResult(
                     description=spec.description or None, messages=prompt_messages_to_mcp(value)
@@ -258,8 +265,9 @@ class Handlers:
                 if not any(r.uri == ref.uri for r in target.cls.resources):
                     continue
                 ref_type, ref_name = "resource", ref.uri
-            tctx = await self._guarded(cs, "completion", self._tool_context(ctx, cs, target))
+            tctx = await self._guarded(ctx, cs, "completion", self._tool_context(ctx, cs, target))
             completion = await self._guarded(
+                ctx,
                 cs,
                 "completion",
                 target.instance.complete(
@@ -291,12 +299,19 @@ class Handlers:
         tctx = await self._tool_context(ctx, cs, target)
         return await func(target.instance, tctx, **kwargs)
 
-    async def _guarded(self, cs: CallScope, what: str, awaitable: Any) -> Any:
-        """Await a connector function outside tools/call, turning failures into JSON-RPC errors without internals."""
+    async def _guarded(self, ctx: ServerRequestContext[Any], cs: CallScope, what: str, awaitable: Any) -> Any:
+        """Await a connector function outside tools/call, turning failures into JSON-RPC errors without internals.
+
+        A member without their own connection is asked to connect with -32042 where the
+        session declared URL-mode elicitation (2025-11-25), else told where in the error message.
+        """
         try:
             return await awaitable
         except MCPError:
             raise
+        except ConnectionRequired as exc:
+            raise_url_elicitation(ctx, exc)
+            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
         except UpstreamError as exc:
             raise MCPError(code=types.INTERNAL_ERROR, message=exc.message) from None
         except SageMCPError as exc:

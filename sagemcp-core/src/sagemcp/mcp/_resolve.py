@@ -20,10 +20,23 @@ from .._execution import ResolvedConnector
 from .._models import ConnectorConfig, Credential, Principal, Tenant, linked_provider
 from .._registry import ConnectorRegistry
 from .._store import ChangeTracking, TenantStore
-from ..errors import ConnectorDisabled, ConnectorNotFound, NotConnected, TenantNotFound
+from ..errors import (
+    AccessDenied,
+    ConnectionRequired,
+    ConnectorDisabled,
+    ConnectorNotFound,
+    NotConnected,
+    ReconnectRequired,
+    TenantNotFound,
+)
 from ._convert import prompt_to_mcp, resource_to_mcp, template_to_mcp, tool_to_mcp
 
 logger = logging.getLogger(__name__)
+
+MEMBER_CREDENTIALS_PER_VIEW = 1_024
+"""Members' own credentials a tenant view keeps for `per_user` connectors; the least recently used go first."""
+
+ConnectUrl = Callable[[Tenant, ConnectorConfig, Principal], str]
 
 
 @dataclass(eq=False)
@@ -88,15 +101,19 @@ class TenantView:
     resolver: Resolver = field(repr=False)
     """Loads and refreshes the credentials of the tenant's calls."""
     credentials: TTLCache[str, Credential] = field(default_factory=lambda: TTLCache(math.inf, 64), repr=False)
-    """Credentials loaded for calls, by provider key: they live and go with the view."""
+    """The tenant's shared credentials loaded for calls, by provider key: they live and go with the view."""
+    member_credentials: TTLCache[tuple[str, str], Credential] = field(
+        default_factory=lambda: TTLCache(math.inf, MEMBER_CREDENTIALS_PER_VIEW), repr=False
+    )
+    """Members' own credentials (`per_user` connectors) loaded for calls, by (provider key, user id)."""
 
-    async def credential(self, target: ResolvedConnector, token: str | None) -> Credential | None:
-        """The credential of a call to `target`; see `Resolver.credential`."""
-        return await self.resolver.credential(self, target, token)
+    async def credential(self, target: ResolvedConnector, token: str | None, principal: Principal) -> Credential | None:
+        """The credential of a call to `target` by `principal`; see `Resolver.credential`."""
+        return await self.resolver.credential(self, target, token, principal)
 
     def rejected(self, target: ResolvedConnector, credential: Credential) -> None:
-        """Forget a credential the upstream refused (a linked one, for tools that prefer it)."""
-        self.resolver.invalidate_credential(self.tenant.id, credential.provider)
+        """Forget a credential the upstream refused (a linked one, for tools that prefer it; a member's own)."""
+        self.resolver.invalidate_credential(self.tenant.id, credential.provider, credential.user_id)
 
     def target(self, key: str) -> Target:
         found = self.by_id.get(key)
@@ -146,10 +163,13 @@ class Resolver:
         *,
         ttl: float = 5.0,
         max_tenants: int = 20_000,
+        connect_url: ConnectUrl | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.credentials = credentials
+        self.connect_url = connect_url
+        """Builds the page where a member connects a `per_user` connector (`McpSettings.connect_url`)."""
         self._views: TTLCache[str, TenantView] = TTLCache(ttl, max_tenants)
         self._slugs: dict[str, str] = {}
         self._tracking = store if isinstance(store, ChangeTracking) else None
@@ -165,11 +185,20 @@ class Resolver:
         """Call `listener` (which must not block) after every `invalidate()`."""
         self._listeners.append(listener)
 
-    def invalidate_credential(self, tenant_id: str, provider: str) -> None:
-        """Forget a credential; for a main credential also the linked keys that may have fallen back to it."""
+    def invalidate_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> None:
+        """Forget the tenant's shared credential (`user_id` None) or that member's own; for a main credential
+        also the linked keys that may have fallen back to it. Other members' credentials are kept."""
         slug = self._slugs.get(tenant_id)
         view = self._views.peek(slug) if slug is not None else None
         if view is None or view.tenant.id != tenant_id:
+            return
+        if user_id is not None:
+            members = view.member_credentials
+            for held, holder in members.held_keys():
+                if holder == user_id and (
+                    held == provider or (":" not in provider and held.startswith(f"{provider}:"))
+                ):
+                    members.invalidate((held, holder))
             return
         view.credentials.invalidate(provider)
         if ":" not in provider:
@@ -188,15 +217,20 @@ class Resolver:
         return await self._tracking.tenant_generation(view.tenant.id) == view.tenant.generation
 
     async def credential(
-        self, view: TenantView, target: ResolvedConnector, token: str | None = None
+        self, view: TenantView, target: ResolvedConnector, token: str | None = None, principal: Principal | None = None
     ) -> Credential | None:
         """The credential a call uses: the linked one named `token` when the tenant has it, else the main one.
 
-        Both outcomes are cached in the view under the linked key, so the steady state asks the store nothing.
+        A `per_user` connector uses the calling member's own (`principal.user_id`), never the
+        shared one or another member's; a caller acting for no member is refused (`AccessDenied`),
+        and a member without a usable connection gets `ConnectionRequired` with the link to connect.
+        Every outcome is cached in the view under its key, so the steady state asks the store nothing.
         """
         cls = target.cls
         if not cls.needs_credential():
             return None
+        if target.config.connection_mode == "per_user":
+            return await self._member_credential(view, target, token, principal)
         tenant_id = view.tenant.id
         main = target.config.provider or cls.provider_id()
         if token is None:
@@ -212,11 +246,75 @@ class Resolver:
                 view.credentials.set(key, cached)
         return cached
 
-    async def _linked_or_main(self, tenant_id: str, linked: str, main: str, cls: type[Connector]) -> Credential | None:
+    async def _linked_or_main(
+        self, tenant_id: str, linked: str, main: str, cls: type[Connector], user_id: str | None = None
+    ) -> Credential | None:
         try:
-            return await self.credentials.get(tenant_id, linked, cls)
+            return await self.credentials.get(tenant_id, linked, cls, user_id)
         except NotConnected:
-            return await self.credentials.get(tenant_id, main, cls)
+            return await self.credentials.get(tenant_id, main, cls, user_id)
+
+    async def _member_credential(
+        self, view: TenantView, target: ResolvedConnector, token: str | None, principal: Principal | None
+    ) -> Credential | None:
+        """The calling member's own credential for a `per_user` connector (see `credential`)."""
+        cls = target.cls
+        user_id = principal.user_id if principal is not None else None
+        if principal is None or user_id is None:
+            raise AccessDenied(
+                f"connector {target.config.name!r} uses each member's own {cls.info.title} account, and this "
+                "caller acts for no member: call it with a member's OAuth token, not a tenant API key"
+            )
+        tenant_id = view.tenant.id
+        main = target.config.provider or cls.provider_id()
+        key = main if token is None else linked_provider(main, token)
+        cache = view.member_credentials
+        try:
+            if token is None:
+                cached = await cache.get_or_load(
+                    (key, user_id), lambda: self.credentials.get(tenant_id, main, cls, user_id)
+                )
+            else:
+                cached = await cache.get_or_load(
+                    (key, user_id), lambda: self._linked_or_main(tenant_id, key, main, cls, user_id)
+                )
+            if cached is not None and cached.expires_within(self.credentials.refresh_margin):
+                cached = await self.credentials.get(tenant_id, cached.provider, cls, user_id)
+                if cached is not None:
+                    cache.set((key, user_id), cached)
+        except (NotConnected, ReconnectRequired) as exc:
+            raise self._connection_required(view.tenant, target, principal, exc) from exc
+        return cached
+
+    def _connection_required(
+        self, tenant: Tenant, target: ResolvedConnector, principal: Principal, exc: NotConnected | ReconnectRequired
+    ) -> ConnectionRequired:
+        """What a member without a usable connection is told: connect (or reconnect) their own account, where."""
+        title = target.cls.info.title
+        provider = target.config.provider or target.cls.provider_id()
+        url: str | None = None
+        if self.connect_url is not None:
+            try:
+                url = self.connect_url(tenant, target.config, principal)
+            except Exception:
+                logger.exception("building the connect link of connector %s failed", target.config.id)
+        if isinstance(exc, ReconnectRequired):
+            message = exc.message[0].upper() + exc.message[1:]
+            if url is not None:
+                message += f". Reconnect it at {url}, then call the tool again."
+            else:
+                message += ", then call the tool again."
+        elif url is not None:
+            message = (
+                f"You have not connected your {title} account for connector {target.config.name!r} yet. "
+                f"Connect it at {url}, then call the tool again."
+            )
+        else:
+            message = (
+                f"You have not connected your {title} account for connector {target.config.name!r} yet. Ask "
+                "an administrator how to connect it, then call the tool again."
+            )
+        return ConnectionRequired(message, url, provider=provider)
 
     async def _load(self, slug: str) -> TenantView:
         tenant = await self.store.get_tenant(slug)

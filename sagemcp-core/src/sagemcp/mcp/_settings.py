@@ -1,15 +1,30 @@
-"""`McpSettings`: how the MCP endpoints behave, and the limits on what one caller may hold open."""
+"""`McpSettings`: how the MCP endpoints behave, the limits on what one caller may hold open, and how the
+endpoints present themselves as OAuth protected resources."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcp.server.streamable_http import EventStore
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from .. import __version__
+from .._models import SLUG_PATTERN, ConnectorConfig, Principal, Tenant
+from ._resource import canonical_resource, endpoint_path, resource_metadata_url, scope_base_url
+
+REQUIRED_SCOPE = "mcp"
+"""The scope a caller needs on an MCP endpoint (API keys and access tokens alike)."""
+_SCOPE_TOKEN_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+_SLUG = SLUG_PATTERN.removeprefix("^").removesuffix("$")
+_ENDPOINT_RE = re.compile(rf"^/(?P<tenant>{_SLUG})(?:/connectors/(?P<connector>{_SLUG}))?/mcp$")
 
 
 @dataclass
@@ -58,7 +73,27 @@ class McpSettings:
     retry_interval: int | None = None
     server_name: str = "sagemcp"
     server_version: str = __version__
-    www_authenticate: str = 'Bearer realm="sagemcp"'
+    realm: str = "sagemcp"
+    """The `realm` of the `WWW-Authenticate: Bearer` challenges of 401 and 403 answers."""
+    public_url: str | None = None
+    """The public URL this MCP app is served at, mount prefix included (the server: `https://host/api/v1`).
+    Canonical resource URLs are this plus the endpoint path. None: built from the ASGI scope (the
+    socket's address and the root path), which is right only when clients reach the socket directly."""
+    authorization_servers: list[str] = field(default_factory=list)
+    """Issuer URLs of the authorization servers whose access tokens the endpoints accept, advertised in
+    the RFC 9728 metadata and pointed at by `resource_metadata` in 401 challenges. Empty: OAuth is off,
+    no metadata is served and challenges name no metadata (API keys only)."""
+    resource_scopes: list[str] = field(default_factory=lambda: [REQUIRED_SCOPE])
+    """Scopes a client asks for to use the endpoints (`scopes_supported`, and the `scope` of challenges).
+    Must include `mcp`, the scope every endpoint requires."""
+    resource_name: str | None = None
+    """A human-readable name for the endpoints in their resource metadata."""
+    resource_documentation: str | None = None
+    """A URL of documentation for people connecting clients, in the resource metadata."""
+    connect_url: Callable[[Tenant, ConnectorConfig, Principal], str] | None = None
+    """The page where a member connects their own account to a `per_user` connector (`tenant`, the connector,
+    the calling member). A member calling such a connector without a connection is sent there: by a link in the
+    tool result, or a URL-mode elicitation for clients that support it. None: no link, only the explanation."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -72,11 +107,83 @@ class McpSettings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"McpSettings.{name} must be at least 1, or None for no limit")
+        self._check_resource_settings()
         if self.tools_page_size < 1:
             raise ValueError("McpSettings.tools_page_size must be at least 1")
         idle = self.stream_idle_timeout
         if idle is not None and not (math.isfinite(idle) and idle > 0):
             raise ValueError("McpSettings.stream_idle_timeout must be a positive number of seconds, or None")
+
+    def _check_resource_settings(self) -> None:
+        if self.public_url is not None:
+            self.public_url = self.public_url.strip().rstrip("/")
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise ValueError(
+                    "McpSettings.public_url must be an http:// or https:// URL without query or fragment, "
+                    f"e.g. https://mcp.example.com/api/v1; got {self.public_url!r}"
+                )
+        for issuer in self.authorization_servers:
+            parts = urlsplit(issuer)
+            loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+            if not (parts.scheme == "https" or loopback) or not parts.hostname or parts.query or parts.fragment:
+                raise ValueError(
+                    "McpSettings.authorization_servers must hold issuer URLs: https:// (http:// only on loopback), "
+                    f"without query or fragment; got {issuer!r}"
+                )
+        if REQUIRED_SCOPE not in self.resource_scopes:
+            raise ValueError(
+                f"McpSettings.resource_scopes must include {REQUIRED_SCOPE!r}, which every endpoint requires"
+            )
+        bad = [s for s in self.resource_scopes if not _SCOPE_TOKEN_RE.match(s)]
+        if bad:
+            raise ValueError(f"McpSettings.resource_scopes holds invalid scope names (RFC 6749 §3.3): {bad}")
+        doc = self.resource_documentation
+        if doc is not None and urlsplit(doc).scheme not in ("http", "https"):
+            raise ValueError(f"McpSettings.resource_documentation must be an http(s) URL; got {doc!r}")
+        if '"' in self.realm or "\\" in self.realm:
+            raise ValueError("McpSettings.realm must not contain quotes or backslashes")
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Whether the endpoints advertise themselves as OAuth protected resources (an authorization server is set)."""
+        return bool(self.authorization_servers)
+
+    def resource_url(self, conn: HTTPConnection | Scope) -> str:
+        """The canonical resource URL (RFC 8707) of the MCP endpoint a request is for: its `/mcp` URL.
+
+        `conn` is a request or WebSocket (or its ASGI scope) routed to an endpoint of the MCP app, so
+        its path parameters name the tenant and the connector; the transport (`/sse`, `/ws`,
+        `/messages/`) does not change the answer.
+        """
+        scope = conn.scope if isinstance(conn, HTTPConnection) else conn
+        params = scope.get("path_params", {})
+        base = self.public_url if self.public_url is not None else scope_base_url(scope)
+        return base + endpoint_path(params["tenant"], params.get("connector"))
+
+    def resource_metadata_url(self, conn: HTTPConnection | Scope) -> str:
+        """The RFC 9728 metadata URL of the endpoint a request is for (path-aware well-known URL)."""
+        return resource_metadata_url(self.resource_url(conn))
+
+    def endpoint_for(self, resource: str) -> tuple[str, str | None] | None:
+        """The endpoint a canonical resource URL names, as (tenant slug, connector name or None for the
+        tenant-wide endpoint); None when it names no MCP endpoint of this app (another host, another path).
+
+        For authorization servers and token verifiers mapping a requested `resource` to a tenant.
+        Needs `public_url`: without it the app's public address is unknown.
+        """
+        if self.public_url is None:
+            raise ValueError("McpSettings.endpoint_for needs McpSettings.public_url")
+        try:
+            base, url = canonical_resource(self.public_url), canonical_resource(resource)
+        except ValueError:
+            return None
+        if not url.startswith(base + "/"):
+            return None
+        match = _ENDPOINT_RE.match(url[len(base) :])
+        if match is None:
+            return None
+        return match["tenant"], match["connector"]
 
     @classmethod
     def for_local_bind(cls, port: int, **kwargs: Any) -> McpSettings:

@@ -179,7 +179,7 @@ class _TestCredentials:
         self._main = main
         self._linked = linked
 
-    async def credential(self, target: ResolvedConnector, token: str | None) -> Credential | None:
+    async def credential(self, target: ResolvedConnector, token: str | None, principal: Principal) -> Credential | None:
         cls = target.cls
         if not cls.needs_credential():
             return None
