@@ -28,11 +28,11 @@ _ID = 32
 _TS = sa.DateTime(timezone=True)
 
 
-def _user_fk(column: str = "user_id", *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:
+def _user_fk(column: str = "user_id", *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column[str]:
     return sa.Column(column, sa.String(_ID), sa.ForeignKey("users.id", ondelete=ondelete), nullable=nullable)
 
 
-def _tenant_fk(*, nullable: bool = False) -> sa.Column:
+def _tenant_fk(*, nullable: bool = False) -> sa.Column[str]:
     return sa.Column("tenant_id", sa.String(_ID), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=nullable)
 
 
