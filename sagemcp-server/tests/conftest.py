@@ -37,7 +37,23 @@ from helpers import CLIENT_ID, CLIENT_SECRET, FakeConnector, FakeProvider, Token
 os.environ.setdefault("SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS", "1")
 POSTGRES_URL = os.environ.get("SAGEMCP_TEST_POSTGRES_URL")
 ADMIN_KEY = "test-admin-key-0123456789"
-TABLES = ["audit_events", "oauth_states", "api_keys", "credentials", "oauth_apps", "connectors", "tenants"]
+TABLES = [
+    "audit_events",
+    "oauth_states",
+    "api_keys",
+    "credentials",
+    "oauth_apps",
+    "connectors",
+    "web_sessions",
+    "user_identities",
+    "invitations",
+    "memberships",
+    "oidc_states",
+    "oidc_providers",
+    "users",
+    "mcp_clients",
+    "tenants",
+]
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,8 @@ class FakeProvider:
                 "redirect_uri": q.get("redirect_uri"),
                 "scope": q.get("scope"),
                 "user_scope": q.get("user_scope"),
+                # Who approves: tests add `login=` to the authorization URL to be someone else than octocat.
+                "account": q.get("login") or "octocat",
             }
             self.issued.append(code)
             target = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]})
@@ -167,7 +169,7 @@ class FakeProvider:
                     return JSONResponse(
                         {"error": "invalid_grant", "error_description": "PKCE verification failed"}, status_code=400
                     )
-                answer = {**self.new_tokens("octocat"), "account": "octocat"}
+                answer = {**self.new_tokens(grant["account"]), "account": grant["account"]}
                 if grant["user_scope"]:
                     user = {**self.new_tokens("octocat-user"), "scope": grant["user_scope"], "account": "octocat-user"}
                     answer["authed_user"] = user

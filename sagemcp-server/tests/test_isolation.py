@@ -19,6 +19,11 @@ BODIES: dict[str, Any] = {
     "createApiKey": {"scopes": ["admin", "mcp"]},
     "authorizeOAuth": {},
     "createTenant": {"slug": "intruder"},
+    "addMember": {"email": "intruder@example.com", "role": "owner"},
+    "updateMember": {"role": "admin"},
+    "createInvitation": {"role": "owner"},
+    "createTenantOidcProvider": {"name": "intruder-sso", "issuer": "https://idp.evil.example", "client_id": "evil"},
+    "updateTenantOidcProvider": {"issuer": "https://idp.evil.example"},
 }
 
 
@@ -36,6 +41,19 @@ async def _setup(server: Server) -> dict[str, Any]:
         assert r.status_code == 200
         r = await server.admin.post(f"/api/v1/admin/tenants/{slug}/api-keys", json={"scopes": ["admin", "mcp"]})
         world[slug] = {"tenant": tenant, "demo": demo, "key": r.json()["key"], "key_id": r.json()["id"]}
+        for role in ("owner", "member"):
+            user = await server.admin.post("/api/v1/admin/users", json={"email": f"{role}@{slug}.example"})
+            await server.admin.post(
+                f"/api/v1/admin/tenants/{slug}/members", json={"email": f"{role}@{slug}.example", "role": role}
+            )
+            world[slug][role] = user.json()["id"]
+        r = await server.admin.post(f"/api/v1/admin/tenants/{slug}/invitations", json={"role": "member"})
+        world[slug]["invitation_id"] = r.json()["id"]
+        r = await server.admin.post(
+            f"/api/v1/admin/tenants/{slug}/oidc-providers",
+            json={"name": f"sso-{slug}", "issuer": f"https://idp.{slug}.example", "client_id": slug},
+        )
+        assert r.status_code == 201, r.text
     return world
 
 
@@ -50,6 +68,9 @@ async def _snapshot(server: Server, slug: str) -> list[str]:
         f"/api/v1/admin/tenants/{slug}/api-keys",
         f"/api/v1/admin/tenants/{slug}/oauth-apps/fake",
         f"/api/v1/admin/tenants/{slug}/credentials/tokenonly",
+        f"/api/v1/admin/tenants/{slug}/members",
+        f"/api/v1/admin/tenants/{slug}/invitations",
+        f"/api/v1/admin/tenants/{slug}/oidc-providers",
     ]
     return [(await server.admin.get(p)).text for p in paths]
 
@@ -63,6 +84,9 @@ async def test_tenant_key_cannot_touch_another_tenant(server: Server, op: Any) -
         "connector_id": world["bbb"]["demo"]["id"],
         "provider": _provider(op),
         "key_id": world["bbb"]["key_id"],
+        "user_id": world["bbb"]["member"],
+        "invitation_id": world["bbb"]["invitation_id"],
+        "name": "sso-bbb",
     }
     path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], op.full_path)
     async with server.client(world["aaa"]["key"]) as intruder:
@@ -80,6 +104,9 @@ async def test_tenant_key_cannot_touch_another_tenant(server: Server, op: Any) -
         "connector_id": world["aaa"]["demo"]["id"],
         "provider": _provider(op),
         "key_id": world["aaa"]["key_id"],
+        "user_id": world["aaa"]["member"],
+        "invitation_id": world["aaa"]["invitation_id"],
+        "name": "sso-aaa",
     }
     path = re.sub(r"\{(\w+)\}", lambda m: own[m.group(1)], op.full_path)
     if op.access == "admin" and op.operation_id not in ("revokeApiKey",):
@@ -122,7 +149,9 @@ async def test_mcp_scopes_and_connector_limits(server: Server) -> None:
     admin_only = await server.key("acme", ["admin"])
     limited = await server.key("acme", ["mcp"], connector_id=demo["id"])
     async with server.client(admin_only) as client:
-        assert (await mcp_call(client, "/api/v1/acme/mcp", "tools/list")).status_code == 404
+        # its own tenant, so it may learn that the endpoint exists: it is told which scope it lacks
+        r = await mcp_call(client, "/api/v1/acme/mcp", "tools/list")
+        assert r.status_code == 403 and 'error="insufficient_scope"' in r.headers["www-authenticate"]
     async with server.client(limited) as client:
         r = await mcp_call(client, "/api/v1/acme/mcp", "tools/list")
         assert {t["name"] for t in r.json()["result"]["tools"]} == {"demo_echo", "demo_add", "demo_server_time"}

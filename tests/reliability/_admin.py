@@ -6,7 +6,12 @@ surface in an answer (slug, name, connector names, descriptions and configuratio
 provider, the OAuth client id, credential accounts, key names) and owns keys of every kind. `state()` reads a
 tenant back from the server's store (secrets included), `markers()` lists the strings that identify it.
 
-The oracle (`expect`) follows docs/server/admin-api.md and docs/server/index.md ("Who may call what"):
+Each tenant also has two members (an owner and a member, each a user of its own with a tagged e-mail and
+name), a pending invitation and an OpenID Connect sign-in provider; the world has a platform-wide provider.
+Users belong to the platform: the platform key's user routes may change every tenant whose member they touch.
+
+The oracle (`expect`) follows docs/server/admin-api.md, docs/server/index.md ("Who may call what") and
+docs/sign-in.md:
 405 for a method the path does not have; 401 without a valid key; 403 for a tenant key without the `admin`
 scope, or on a platform route; 422 for an invalid path parameter, query or body, 400 for a body that is not
 JSON; 404 for another tenant's slug exactly as for an unknown one; then what the route does on the tenant.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 import secrets
@@ -85,12 +91,22 @@ class TenantW:
     provider: str
     """The provider of the tenant's second probe connector: credentials and OAuth apps exist only for it."""
     keys: dict[str, Key] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    """role -> user id of the seeded members (`owner`, `member`)."""
+    emails: dict[str, str] = field(default_factory=dict)
+    """role -> e-mail of the seeded members."""
+    invitation: str = ""
+    """The id of the seeded pending invitation."""
+    oidc: str = ""
+    """The name of the tenant's seeded sign-in provider."""
 
 
 @dataclass
 class World:
     tenants: list[TenantW]
     platform: Key = field(default_factory=lambda: Key(ADMIN_KEY, "platform"))
+    platform_oidc: str = ""
+    """The name of the seeded platform-wide sign-in provider."""
 
     def by_slug(self, slug: str) -> TenantW | None:
         return next((t for t in self.tenants if t.slug == slug), None)
@@ -152,8 +168,29 @@ async def seed(admin: Admin, n: int) -> World:
             created = await admin("POST", base + "/api-keys", body)
             w.keys[kind] = Key(LEDGER.secret(created["key"]), kind, i, created["id"], frozenset(scopes))
         await admin("DELETE", f"{base}/api-keys/{w.keys['revoked'].id}")
+        for role in ("owner", "member"):
+            email = f"{role}-{t}@p{t}.example"
+            user = await admin("POST", "/admin/users", {"email": email, "name": f"{role.title()} {t}-pname"})
+            await admin("POST", base + "/members", {"email": email, "role": role})
+            w.users[role], w.emails[role] = user["id"], email
+        invitation = await admin("POST", base + "/invitations", {"role": "member", "email": f"inv-{t}@p{t}.example"})
+        w.invitation = invitation["id"]
+        w.oidc = f"sso-{t}"
+        await admin("POST", base + "/oidc-providers", oidc_body(w.oidc, t))
         world.tenants.append(w)
+    world.platform_oidc = f"plat-{tag()}"
+    await admin("POST", "/admin/oidc-providers", oidc_body(world.platform_oidc, tag()))
     return world
+
+
+def oidc_body(name: str, t: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "issuer": f"https://idp-{t}.example/realms/r{t}",
+        "client_id": f"oidc-client-{t}",
+        "client_secret": new_secret("ocs"),
+        "display_name": f"SSO {t}-label",
+    }
 
 
 # -- stored state and markers ---------------------------------------------------------------------------
@@ -182,12 +219,32 @@ def stamped(record: Any) -> Any:
     return {"item": plain(record.item), "created_at": plain(record.created_at), "updated_at": plain(record.updated_at)}
 
 
+def people(store: Any) -> Any:
+    """The server's people store on the same engine and key ring as `store`."""
+    from sagemcp_server.db.people import PeopleStore
+
+    return PeopleStore(store)
+
+
+def _record(value: Any) -> Any:
+    return plain(dataclasses.asdict(value)) if dataclasses.is_dataclass(value) else plain(value)
+
+
+async def platform_providers(store: Any) -> list[str]:
+    """The names of the platform-wide sign-in providers."""
+    return [p.name for p in await people(store).list_oidc_providers(None)]
+
+
 async def state(store: Any, t: TenantW, providers: list[str]) -> dict[str, Any] | None:
     """Everything the store holds for a tenant (None once it is deleted), read directly, not through the API."""
     page = await store.list_tenants(limit=1, only_id=t.id)
     if not page.items:
         return None
+    who = people(store)
     return {
+        "members": [_record(m) for m in await who.list_members(t.id)],
+        "invitations": [_record(i) for i in await who.list_invitations(t.id)],
+        "oidc": [_record(p) for p in await who.list_oidc_providers(t.id)],
         "tenant": stamped(page.items[0]),
         "connectors": [stamped(r) for r in await store.list_connector_records(t.id)],
         "oauth_apps": {p: stamped(await store.get_oauth_app_record(t.id, p)) for p in providers},
@@ -218,6 +275,9 @@ _FIELDS = {
     "oauth_apps": ("tenant_id", "provider", "client_id", "client_secret", "extra"),
     "api_keys": ("id", "tenant_id", "name", "prefix", "connector_id"),
     "audit": ("id", "tenant_id", "request_id", "connector_id", "principal_id"),
+    "members": ("id", "email", "name"),
+    "invitations": ("id", "email"),
+    "oidc": ("id", "name", "display_name", "issuer", "client_id", "client_secret"),
 }
 """The fields that carry a tenant's own values (not shared vocabulary such as tool names or statuses)."""
 
@@ -237,6 +297,9 @@ def markers(s: dict[str, Any] | None, *, tenant_only: bool = False) -> set[str]:
             "oauth_apps": [r["item"] for r in s["oauth_apps"].values() if r is not None],
             "api_keys": s["api_keys"],
             "audit": s["audit"],
+            "members": [m["user"] for m in s["members"]],
+            "invitations": s["invitations"],
+            "oidc": s["oidc"],
         }
         for part, items in rows.items():
             found += [x for item in items for f in _FIELDS[part] for x in _strings(item.get(f))]
@@ -256,6 +319,8 @@ class Request:
     query: dict[str, str] = field(default_factory=dict)
     body: Any = None
     """A JSON value, or `bytes` sent as they are."""
+    states: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """The world's stored state when the oracle judges the request (set by `expect`)."""
 
     @property
     def path(self) -> str:
@@ -274,7 +339,9 @@ class Request:
         return " ".join([*self.params.values(), *self.query.values(), (self.content or b"").decode("utf-8", "replace")])
 
     def with_slug(self, slug: str) -> Request:
-        return Request(self.op, self.method, self.key, {**self.params, "slug": slug}, self.query, self.body)
+        return Request(
+            self.op, self.method, self.key, {**self.params, "slug": slug}, self.query, self.body, self.states
+        )
 
 
 # -- the oracle ----------------------------------------------------------------------------------------
@@ -288,10 +355,14 @@ class Expect:
     """The world tenant on the path, when the key may manage it and the request reached its handler."""
     stage: str = "route"
     """Where the request is decided: method, auth, scope, validation, tenant, route."""
+    anywhere: bool = False
+    """A platform-key user route: users belong to the platform, so any tenant they are a member of may change."""
 
 
-def _expect(statuses: set[int] | frozenset[int], why: str, stage: str, target: TenantW | None = None) -> Expect:
-    return Expect(frozenset(statuses), why, target, stage)
+def _expect(
+    statuses: set[int] | frozenset[int], why: str, stage: str, target: TenantW | None = None, anywhere: bool = False
+) -> Expect:
+    return Expect(frozenset(statuses), why, target, stage, anywhere)
 
 
 def key_valid(world: World, states: dict[str, dict[str, Any] | None], key: Key) -> bool:
@@ -381,6 +452,7 @@ def expect(
     """What `req` must get. `methods`: the methods of each path template; `existing_slugs`: every tenant slug
     in the store (world tenants or not)."""
     op, key = req.op, req.key
+    req.states = states
     if req.method not in methods[op.full_path]:
         return _expect({405}, "the path has no such method", "method")
     if not key_valid(world, states, key):
@@ -405,7 +477,7 @@ def expect(
     if isinstance(req.body, bytes) and req.body.strip():
         body = json.loads(req.body)
     if "slug" not in op.params:
-        return _platform_route(op.operation_id, req, body, existing_slugs)
+        return _platform_route(op.operation_id, req, body, existing_slugs, states)
     slug = req.params["slug"]
     own = world.tenants[key.tenant].slug if key.tenant is not None else None
     if slug not in existing_slugs or (not platform and slug != own):
@@ -417,7 +489,106 @@ def expect(
     return _route(op.operation_id, req, body, s, target, platform)
 
 
-def _platform_route(op_id: str, req: Request, body: dict[str, Any], existing: set[str]) -> Expect:
+def _email_ok(value: Any) -> bool:
+    from sagemcp_server.db.people import InvalidEmail, normalize_email
+
+    try:
+        normalize_email(value)
+    except InvalidEmail:
+        return False
+    return True
+
+
+def _norm(value: str) -> str:
+    return value.strip().lower()
+
+
+def _members(states: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    """user id -> user record, of every member of every live tenant."""
+    return {m["user"]["id"]: m["user"] for s in states.values() if s is not None for m in s["members"]}
+
+
+def _sole_owner(states: dict[str, dict[str, Any] | None], user_id: str) -> bool:
+    for s in states.values():
+        if s is None:
+            continue
+        owners = [m["user"]["id"] for m in s["members"] if m["role"] == "owner"]
+        if owners == [user_id]:
+            return True
+    return False
+
+
+def _password_ok(body: dict[str, Any]) -> bool:
+    password = body.get("password")
+    return password is None or bool(str(password).strip())
+
+
+def _issuer_ok(value: Any) -> bool:
+    from sagemcp import validate_api_url
+
+    try:
+        validate_api_url(str(value).strip(), example="https://x.example", field="issuer")
+    except ValueError:
+        return False
+    return True
+
+
+def _oidc_names(states: dict[str, dict[str, Any] | None]) -> set[str]:
+    return {p["name"] for s in states.values() if s is not None for p in s["oidc"]}
+
+
+def _platform_route(
+    op_id: str,
+    req: Request,
+    body: dict[str, Any],
+    existing: set[str],
+    states: dict[str, dict[str, Any] | None] | None = None,
+) -> Expect:
+    states = states or {}
+    users = _members(states)
+    p = req.params
+    if op_id == "listUsers":
+        return _expect({200}, op_id, "route")
+    if op_id == "createUser":
+        if not _email_ok(body["email"]) or not _password_ok(body):
+            return _expect({422}, "invalid e-mail or password", "route")
+        taken = _norm(body["email"]) in {u["email"] for u in users.values()}
+        return _expect({409} if taken else {201}, op_id, "route")
+    if op_id in ("getUser", "updateUser", "deleteUser"):
+        if p["user_id"] not in users:
+            # a user of no live tenant (made by createUser, or of a deleted tenant): not predicted here
+            return _expect({200, 204, 404, 409, 422}, "a user outside the world's tenants", "route", anywhere=True)
+        if op_id == "getUser":
+            return _expect({200}, op_id, "route")
+        if op_id == "deleteUser":
+            if _sole_owner(states, p["user_id"]):
+                return _expect({409}, "the last owner of a tenant", "route")
+            return _expect({204}, op_id, "route", anywhere=True)
+        if body.get("email") is not None and not _email_ok(body["email"]):
+            return _expect({422}, "invalid e-mail", "route")
+        if not _password_ok(body):
+            return _expect({422}, "blank password", "route")
+        if body.get("email") is not None:
+            others = {u["email"] for uid, u in users.items() if uid != p["user_id"]}
+            if _norm(body["email"]) in others:
+                return _expect({409}, "another user's e-mail", "route")
+            # an e-mail of a user outside the world (made by createUser) would conflict too
+            return _expect({200, 409}, op_id, "route", anywhere=True)
+        return _expect({200}, op_id, "route", anywhere=True)
+    if op_id == "createPlatformOidcProvider":
+        if not _issuer_ok(body["issuer"]):
+            return _expect({422}, "issuer refused", "route")
+        taken = body["name"] in _oidc_names(states)
+        return _expect({409} if taken else {201, 409}, op_id, "route")
+    if op_id == "listPlatformOidcProviders":
+        return _expect({200}, op_id, "route")
+    if op_id in ("getPlatformOidcProvider", "updatePlatformOidcProvider", "deletePlatformOidcProvider"):
+        if p["name"] in _oidc_names(states):
+            return _expect({404}, "a tenant's provider is not the platform's", "route")
+        if op_id == "updatePlatformOidcProvider" and body.get("issuer") is not None and not _issuer_ok(body["issuer"]):
+            return _expect({404, 422}, "issuer refused (if the provider exists)", "route")
+        ok = {"getPlatformOidcProvider": 200, "updatePlatformOidcProvider": 200, "deletePlatformOidcProvider": 204}
+        return _expect({ok[op_id], 404}, op_id, "route")
     if op_id == "listTenants":
         cursor = req.query.get("cursor")
         return _expect({200} if cursor is None or _tenant_cursor_ok(cursor) else {422}, op_id, "route")
@@ -508,9 +679,51 @@ def _route(op_id: str, req: Request, body: dict[str, Any], s: dict[str, Any], t:
     if op_id == "revokeApiKey":
         found = any(r["id"] == p["key_id"] for r in s["api_keys"])
         return ok(204) if found else ok(404, why="no such key on this tenant")
-    if op_id == "listAuditEvents":
+    if op_id in ("listAuditEvents", "listMemberConnections"):
         cursor = req.query.get("cursor")
         return ok(200, 422) if cursor is not None else ok(200)
+    members = {m["user"]["id"]: m for m in s["members"]}
+    owners = [uid for uid, m in members.items() if m["role"] == "owner"]
+    if op_id in ("listMembers", "listInvitations", "listTenantOidcProviders"):
+        return ok(200)
+    if op_id == "addMember":
+        if not _email_ok(body["email"]):
+            return ok(422, why="invalid e-mail")
+        email = _norm(body["email"])
+        if email in {m["user"]["email"] for m in members.values()}:
+            return ok(409, why="a member already")
+        known = email in {u["email"] for u in _members(req.states).values()} if req.states else False
+        return ok(201) if known else ok(422, why="no user has this e-mail")
+    if op_id in ("updateMember", "removeMember"):
+        current = members.get(p["user_id"])
+        if current is None:
+            return ok(404, why="not a member of this tenant")
+        demotes = op_id == "removeMember" or body.get("role") != "owner"
+        if current["role"] == "owner" and demotes and owners == [p["user_id"]]:
+            return ok(409, why="the last owner")
+        return ok(200 if op_id == "updateMember" else 204)
+    if op_id == "createInvitation":
+        if body.get("email") is not None and not _email_ok(body["email"]):
+            return ok(422, why="invalid e-mail")
+        if body.get("expires_in") is not None and body["expires_in"] > 7 * 86400:
+            return ok(422, why="longer than SAGEMCP_INVITATION_TTL")
+        return ok(201)
+    if op_id == "revokeInvitation":
+        pending = {i["id"] for i in s["invitations"] if i["accepted_at"] is None and not i["revoked"]}
+        return ok(204) if p["invitation_id"] in pending else ok(404, why="no pending invitation of this tenant")
+    if op_id == "createTenantOidcProvider":
+        if not _issuer_ok(body["issuer"]):
+            return ok(422, why="issuer refused")
+        names = _oidc_names(req.states or {})
+        return ok(409, why="names are unique on the platform") if body["name"] in names else ok(201, 409)
+    if op_id in ("getTenantOidcProvider", "updateTenantOidcProvider", "deleteTenantOidcProvider"):
+        if p["name"] not in {o["name"] for o in s["oidc"]}:
+            return ok(404, why="not this tenant's provider")
+        if op_id == "updateTenantOidcProvider" and body.get("issuer") is not None and not _issuer_ok(body["issuer"]):
+            return ok(422, why="issuer refused")
+        return ok(
+            {"getTenantOidcProvider": 200, "updateTenantOidcProvider": 200, "deleteTenantOidcProvider": 204}[op_id]
+        )
     if op_id == "authorizeOAuth":
         provider = p["provider"]
         if not _uses_provider(s, provider):

@@ -209,13 +209,15 @@ def admit(world: World, slug: str, connector_key: str | None, key: KeySpec | Non
     if tenant is None:
         return Refused(404, "unknown tenant")
     own = key.tenant is None or world.tenants[key.tenant] is tenant
-    may = key.tenant is None or ("mcp" in key.scopes and own)
+    if key.tenant is not None and own and "mcp" not in key.scopes:
+        return Refused(403, "key of the tenant without the mcp scope (insufficient_scope)")
+    may = key.tenant is None or own
     if not tenant.active:
         if may:
             return Refused(403, "tenant inactive")
         return Refused(404, "inactive tenant of another tenant's key", soft=True, defect="inactive-tenant-probe")
     if not may:
-        return Refused(404, "key of another tenant or without the mcp scope")
+        return Refused(404, "key of another tenant")
     limited = (
         world.tenants[key.tenant].connectors[key.connector].id
         if key.connector is not None and key.tenant is not None

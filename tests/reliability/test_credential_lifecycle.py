@@ -61,7 +61,7 @@ class Cluster:
         return await c.call_modern(self.http, self.bases[replica] + self.path, self.key, "tools/call", params)
 
     def credential(self) -> Credential:
-        cred = self.store._credentials[(self.tenant_id, "probe")]  # the stored row, not a cached copy
+        cred = self.store._credentials[(self.tenant_id, "probe", None)]  # the stored shared row, not a cached copy
         return cred
 
 

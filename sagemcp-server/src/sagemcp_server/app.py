@@ -6,7 +6,10 @@ and the SQL store. Routes:
 - `/api/v1/admin/...` and `/api/v1/oauth/...`: the admin API and the OAuth routes;
 - `/api/v1/openapi.json`: their OpenAPI document;
 - `/api/v1/{tenant}/mcp`, `/api/v1/{tenant}/connectors/{connector}/mcp` (and `.../sse`, `.../ws`): core's MCP app;
-- `/healthz` (process up), `/readyz` (database reachable, schema current), `/metrics` (Prometheus).
+- `/healthz` (process up), `/readyz` (database reachable, schema current), `/metrics` (Prometheus);
+- the built-in OAuth authorization server for MCP clients (`/.well-known/oauth-authorization-server`,
+  `/authorize`, `/token`, `/register`, `/revoke`, `/oauth/consent`; see `sagemcp_server.authz`) and the
+  RFC 9728 metadata of every MCP endpoint (`/.well-known/oauth-protected-resource/api/v1/...`).
 
 The lifespan upgrades the schema (unless `SAGEMCP_AUTO_MIGRATE=false`), runs the MCP
 session manager and the audit writer, and on shutdown writes the remaining audit
@@ -22,7 +25,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -34,17 +37,53 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sagemcp.mcp import ApiKeyAuthenticator, CallerAuthenticator, ChainAuthenticator, McpSettings, create_mcp_app
-from sagemcp.platform import AuditEvent, ConnectorRegistry, CredentialManager, OAuthFlows, SecretBox, UpstreamClient
+from sagemcp.mcp import (
+    ApiKeyAuthenticator,
+    BearerTokenAuthenticator,
+    CallerAuthenticator,
+    ChainAuthenticator,
+    McpSettings,
+    create_mcp_app,
+    protected_resource_routes,
+)
+from sagemcp.platform import (
+    AuditEvent,
+    ConnectorConfig,
+    ConnectorRegistry,
+    CredentialManager,
+    OAuthFlows,
+    Principal,
+    SecretBox,
+    Tenant,
+    UpstreamClient,
+)
 
 from . import __version__
-from .api import api_keys, audit, connector_types, connectors, credentials, oauth_apps, tenants
+from .api import (
+    api_keys,
+    audit,
+    connections,
+    connector_types,
+    connectors,
+    credentials,
+    oauth_apps,
+    oidc_providers,
+    people,
+    tenants,
+)
 from .api.auth import EnvAdminAuthenticator, authenticate
 from .api.errors import error_response, handle_exception
+from .api.my_connections import my_connection_routes
 from .api.routing import Operation, route_for
 from .auditlog import AuditBuffer
+from .authz.maintenance import purge_periodically
+from .authz.setup import build_authorization, resolve_mode
+from .authz.store import AuthorizationLimits, AuthorizationStore
+from .authz.tokens import is_access_token
+from .authz.verifier import KeyOrTokenAuthenticator, looks_like_jwt
 from .db.engine import create_engine
 from .db.migrate import current_revision, head_revision, schema_serves, upgrade
+from .db.people import PeopleLimits, PeopleStore
 from .db.store import DatabaseUnavailable, SqlStore
 from .deadlines import BodyDeadlineMiddleware
 from .keyring import load_secret_box
@@ -53,8 +92,11 @@ from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .oauth_routes import OPERATIONS as OAUTH_OPERATIONS
 from .oauth_routes import callback_route, start_route
 from .openapi import build_openapi
+from .passwords import Passwords
 from .services import Services
 from .settings import Settings
+from .web import web_routes
+from .web.connect import connect_routes
 
 __all__ = ["OPERATIONS", "create_app", "create_app_from_env"]
 
@@ -66,10 +108,13 @@ OPERATIONS: list[Operation] = [
     *connectors.OPERATIONS,
     *oauth_apps.OPERATIONS,
     *credentials.OPERATIONS,
+    *connections.OPERATIONS,
     *api_keys.OPERATIONS,
     *audit.OPERATIONS,
     *connector_types.OPERATIONS,
     *OAUTH_OPERATIONS,
+    *people.OPERATIONS,
+    *oidc_providers.OPERATIONS,
 ]
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -144,7 +189,9 @@ class ObservabilityMiddleware:
             request_id_var.reset(token)
 
 
-def _mcp_settings(settings: Settings) -> McpSettings:
+def _mcp_settings(settings: Settings, issuer: str | None = None) -> McpSettings:
+    """The MCP app's settings; `issuer` is the authorization server whose tokens the endpoints accept (None: API
+    keys only, no resource metadata)."""
     hosts = settings.allowed_hosts
     if hosts is None and settings.host in ("127.0.0.1", "localhost", "::1"):
         # A server bound to loopback only answers requests addressed to loopback (DNS-rebinding protection).
@@ -160,6 +207,10 @@ def _mcp_settings(settings: Settings) -> McpSettings:
         allowed_hosts=hosts,
         allowed_origins=origins,
         server_version=__version__,
+        # canonical resource URLs (OAuth audiences) are services.mcp_url(...), never the Host header
+        public_url=settings.resolved_public_url() + "/api/v1",
+        authorization_servers=[issuer] if issuer else [],
+        resource_name="sagemcp",
         session_idle_timeout=settings.mcp_session_idle_timeout,
         max_sessions=settings.mcp_max_sessions,
         max_sessions_per_tenant=settings.mcp_max_sessions_per_tenant,
@@ -169,7 +220,17 @@ def _mcp_settings(settings: Settings) -> McpSettings:
         max_streams_per_key=settings.mcp_max_streams_per_key,
         stream_idle_timeout=settings.mcp_stream_idle_timeout,
         tools_page_size=settings.mcp_tools_page_size,
+        connect_url=_connect_url(settings.resolved_public_url()),
     )
+
+
+def _connect_url(public_url: str) -> Callable[[Tenant, ConnectorConfig, Principal], str]:
+    """Where a member calling a `per_user` connector without their own connection is sent: the connect page."""
+
+    def build(tenant: Tenant, config: ConnectorConfig, principal: Principal) -> str:
+        return f"{public_url}/connect/{tenant.slug}/{config.name}"
+
+    return build
 
 
 def build_services(
@@ -188,6 +249,18 @@ def build_services(
     )
     box = box or load_secret_box(settings)
     store = SqlStore(engine, box)
+    people = PeopleStore(
+        store,
+        PeopleLimits(
+            max_users=settings.max_users,
+            max_sessions_per_user=settings.max_sessions_per_user,
+            max_pending_invitations_per_tenant=settings.max_pending_invitations,
+            max_oidc_providers=settings.max_oidc_providers,
+            max_pending_oidc_signins=settings.max_pending_oidc_signins,
+            session_idle_timeout=settings.session_idle_timeout,
+            session_lifetime=settings.session_lifetime,
+        ),
+    )
     registry = registry if registry is not None else ConnectorRegistry.from_entry_points()
     metrics = Metrics(registry)
     # Token endpoints and tool calls leave through the same proxy (or the environment's).
@@ -196,10 +269,39 @@ def build_services(
     credential_manager = CredentialManager(store, flows, on_refresh=metrics.refresh)
     upstream = UpstreamClient(transport=upstream_transport, on_response=metrics.upstream, proxy=proxy)
     api_keys_auth = ApiKeyAuthenticator(store, ttl=settings.cache_ttl)
+    mode, issuer = resolve_mode(settings)
+    mcp_settings = _mcp_settings(settings, issuer)
+    access_tokens: BearerTokenAuthenticator | None = None
+
+    def tokens_revoked() -> None:
+        if access_tokens is not None:
+            access_tokens.invalidate()
+
+    authorization = build_authorization(
+        settings,
+        sql=store,
+        people=people,
+        box=box,
+        mcp_settings=mcp_settings,
+        store=AuthorizationStore(
+            store,
+            AuthorizationLimits(
+                max_clients=settings.auth_max_clients,
+                max_registrations_per_hour=settings.auth_registrations_per_hour,
+            ),
+        ),
+        on_revoke=tokens_revoked,
+    )
     chain: list[CallerAuthenticator] = []
     if settings.admin_key is not None and settings.admin_key.get_secret_value():
         chain.append(EnvAdminAuthenticator(settings.admin_key.get_secret_value()))
-    chain.append(api_keys_auth)
+    if authorization.verifier is not None:
+        # Access tokens and API keys share the Bearer header; their shapes say which one to check.
+        access_tokens = BearerTokenAuthenticator(authorization.verifier, ttl=settings.cache_ttl)
+        is_token = is_access_token if mode == "builtin" else looks_like_jwt
+        chain.append(KeyOrTokenAuthenticator(api_keys_auth, access_tokens, is_token))
+    else:
+        chain.append(api_keys_auth)
     authenticator = ChainAuthenticator(chain)
     audit_buffer = AuditBuffer(
         store,
@@ -218,7 +320,7 @@ def build_services(
         authenticator=authenticator,
         credentials=credential_manager,
         upstream=upstream,
-        settings=_mcp_settings(settings),
+        settings=mcp_settings,
         observer=observe,
     )
     metrics.count_sessions(lambda: mcp.open_sessions)
@@ -227,6 +329,7 @@ def build_services(
         settings=settings,
         engine=engine,
         store=store,
+        people=people,
         box=box,
         registry=registry,
         flows=flows,
@@ -237,6 +340,14 @@ def build_services(
         mcp=mcp,
         metrics=metrics,
         audit=audit_buffer,
+        authz=authorization.store,
+        authorization=authorization,
+        access_tokens=access_tokens,
+        passwords=Passwords(
+            time_cost=settings.password_time_cost,
+            memory_kib=settings.password_memory_kib,
+            concurrency=settings.password_hash_concurrency,
+        ),
     )
 
 
@@ -294,6 +405,11 @@ def create_app(
         if settings.auto_migrate:
             await _migrate(services)
         writer = asyncio.create_task(services.audit.run(), name="sagemcp-audit-writer")
+        purger = None
+        if services.authorization.provider is not None:
+            purger = asyncio.create_task(
+                purge_periodically(services.authz, settings.auth_purge_interval), name="sagemcp-oauth-purge"
+            )
         try:
             async with services.mcp.lifespan():
                 _settle_heap()
@@ -303,6 +419,11 @@ def create_app(
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
+            await services.authorization.aclose()
             try:
                 await services.audit.flush()
             except Exception as exc:
@@ -355,6 +476,13 @@ def create_app(
         *[route_for(op, authenticate) for op in OPERATIONS],
         callback_route(),
         start_route(),
+        *my_connection_routes(),
+        *connect_routes(),
+        *web_routes(),
+        # The built-in authorization server (RFC 8414 metadata, /authorize, /token, /register, /revoke, consent)
+        # and the RFC 9728 metadata of every MCP endpoint, at the root as their well-known URLs require.
+        *services.authorization.routes(services),
+        *protected_resource_routes(services.mcp.settings, mount_prefix="/api/v1"),
         *extra_routes,
         Route("/api/v1/admin/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/oauth/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),

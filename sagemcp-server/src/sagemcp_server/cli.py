@@ -14,6 +14,12 @@ prints exactly what the API would return. Output is for people by default.
     sagemcp oauth-app set               a tenant's OAuth client for a provider
     sagemcp credential set|list|delete  a tenant's credentials for providers (a token, or a scheme's fields)
     sagemcp audit                       a tenant's tool calls, newest first
+    sagemcp user create|list|delete|set-password
+    sagemcp member add|list|remove|role a tenant's members and their roles
+    sagemcp invite create|list|revoke   one-time invitation links into a tenant
+    sagemcp oidc add|list|remove        OpenID Connect sign-in providers
+    sagemcp oauth-client list|add|delete  MCP clients of the built-in authorization server
+    sagemcp token revoke                MCP clients' access and refresh tokens (a user's, a client's)
     sagemcp completion bash|zsh|tcsh    a shell completion script
 """
 
@@ -463,6 +469,7 @@ def cmd_connector_add(args: argparse.Namespace) -> None:
         "description": args.description or "",
         "configuration": _json_arg(args.config, "--config") or {},
         "tool_policy": policy,
+        "connection_mode": args.connection_mode,
     }
     data = _run_api(args, lambda api: api.call("POST", f"/admin/tenants/{args.tenant}/connectors", body))
     _emit(
@@ -499,6 +506,7 @@ def _connector_summary(d: Any) -> str:
         f"connector {d['name']} ({d['id']}) of type {d['connector_type']}: "
         + ("enabled" if d["enabled"] else "disabled"),
         f"groups: {groups}; read-only: {'yes' if policy.get('read_only') else 'no'}",
+        f"connection mode: {d.get('connection_mode', 'shared')}",
     ]
     if policy.get("include_tools"):
         lines.append(f"also enabled: {', '.join(policy['include_tools'])}")
@@ -532,6 +540,8 @@ def cmd_connector_update(args: argparse.Namespace) -> None:
             body["configuration"] = _json_arg(args.config, "--config")
         if args.rename is not None:
             body["name"] = args.rename
+        if args.connection_mode is not None:
+            body["connection_mode"] = args.connection_mode
         policy_changes = (args.groups, args.default_groups, args.include, args.exclude, args.read_only)
         if any(value is not None and value is not False for value in policy_changes):
             current = await api.call("GET", path)
@@ -725,6 +735,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from sagemcp.platform import SecretBox
 
     from .db import SqlStore, create_engine
+    from .db.people import PeopleStore
     from .keyring import KEY_FILE_CHECK_INTERVAL, read_key_file, write_key_file
 
     settings = _settings(args)
@@ -749,7 +760,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     async def go() -> int:
         engine = create_engine(settings.resolved_database_url(), schema=settings.database_schema)
         try:
-            return await SqlStore(engine, box).rotate_secrets()
+            store = SqlStore(engine, box)
+            return await store.rotate_secrets() + await PeopleStore(store).rotate_secrets()
         finally:
             await engine.dispose()
 
@@ -950,6 +962,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-only", action="store_true", help="only read-only tools may be called")
     p.add_argument("--groups", help="comma-separated tool groups to enable")
     p.add_argument("--exclude", help="comma-separated tools to disable")
+    p.add_argument(
+        "--connection-mode",
+        choices=["shared", "per_user"],
+        default="shared",
+        help="shared: the tenant's one account; per_user: each member's own (default shared)",
+    )
     p = command(conn, "list", cmd_connector_list, "list a tenant's connectors")
     p.add_argument("--tenant", required=True)
     p = command(conn, "remove", cmd_connector_remove, "remove a connector")
@@ -973,6 +991,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include", metavar="TOOLS", help="comma-separated tools enabled outside their groups")
     p.add_argument("--exclude", metavar="TOOLS", help="comma-separated tools to disable (empty: none)")
     p.add_argument("--read-only", choices=["on", "off"], help="only read-only tools may be called")
+    p.add_argument(
+        "--connection-mode",
+        choices=["shared", "per_user"],
+        help="shared: the tenant's one account; per_user: each member's own",
+    )
 
     key = sub.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True, metavar="COMMAND")
     p = command(key, "create", cmd_key_create, "create an API key (shown once)")
@@ -1054,6 +1077,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command(sub, "completion", cmd_completion, "print a shell completion script (bash, zsh or tcsh)")
     p.add_argument("shell", choices=["bash", "zsh", "tcsh"])
+
+    from .cli_people import register
+
+    register(sub, command)
+    from .cli_oauth import register as register_oauth
+
+    register_oauth(sub, command)
     return parser
 
 

@@ -14,6 +14,10 @@ provider. The callback is accepted only with that cookie, so whoever else opens 
 provider URL cannot connect their own account to the tenant, and a callback from another
 browser leaves the authorization pending for the one that started it.
 
+A member connecting their own account to a `per_user` connector starts at the connect page
+(`web.connect`), which binds the state to the member and to their browser directly; this
+callback hands such authorizations back to it.
+
 `GET /api/v1/oauth/callback/{provider}` takes the state (one atomic delete, so a replayed
 or duplicate callback finds nothing), exchanges the code, stores the encrypted credential
 in place of the old one (bound to the upstream origins of the tenant's connectors, see
@@ -255,6 +259,12 @@ async def _callback(request: Request, services: Services, provider: str, state: 
         return _failed(400, "This authorization is unknown or was already used. Start connecting again.")
     if pending.provider != provider:
         return _failed(400, f"This authorization was started for another provider than {provider}. Start again.")
+    if pending.user_id is not None:
+        # A member connecting their own account (a per_user connector) from the connect page, which finishes it.
+        # Imported here: the connect page builds on this module's browser-binding cookie.
+        from .web.connect import finish_member_connection
+
+        return await finish_member_connection(request, services, pending, provider, state)
     error = query.get("error")
     if error:
         code = error if error in _PROVIDER_ERRORS else "error"

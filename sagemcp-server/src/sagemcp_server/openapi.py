@@ -87,7 +87,9 @@ def build_openapi(operations: Sequence[Operation], *, version: str, server_url: 
             responses[status] = {**error, "description": text}
         item["responses"] = responses
         if op.access != "public":
-            item["security"] = [{"apiKey": []}]
+            item["security"] = [{"apiKey": []}, {"sessionCookie": []}]
+        elif op.tag == "me":
+            item["security"] = [{"sessionCookie": []}]
         paths.setdefault(op.full_path, {})[op.method.lower()] = item
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -97,13 +99,24 @@ def build_openapi(operations: Sequence[Operation], *, version: str, server_url: 
             "description": (
                 "Manage tenants, connectors, OAuth apps, credentials and API keys of a sagemcp server. "
                 "Authenticate with `Authorization: Bearer <API key>`: the platform admin key, or a tenant key "
-                "with scope `admin` (its own tenant only). Errors share one body with a machine-readable `code`."
+                "with scope `admin` (its own tenant only); or a signed-in browser's session cookie, with the "
+                "rights of the person's roles. Errors share one body with a machine-readable `code`."
             ),
         },
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "A sagemcp API key."}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "A sagemcp API key."},
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "sagemcp_session",
+                    "description": "A signed-in browser's session (see /signin); requests other than GET and HEAD "
+                    "also send its CSRF token in X-CSRF-Token (from GET /api/v1/me). Tenant owners and admins "
+                    "manage their tenants, platform admins everything, members nothing.",
+                },
+            },
         },
     }
     if server_url:

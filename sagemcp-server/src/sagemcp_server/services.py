@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sagemcp import Connector
-from sagemcp.mcp import ApiKeyAuthenticator, CallerAuthenticator, McpApp
+from sagemcp.mcp import ApiKeyAuthenticator, BearerTokenAuthenticator, CallerAuthenticator, McpApp
 from sagemcp.platform import ConnectorRegistry, CredentialManager, OAuthFlows, SecretBox, UpstreamClient
 
 from .auditlog import AuditBuffer
+from .authz.setup import AuthorizationSetup
+from .authz.store import AuthorizationStore
+from .db.people import PeopleStore
 from .db.store import SqlStore
 from .metrics import Metrics
+from .passwords import Passwords
 from .settings import Settings
 
 __all__ = ["Services"]
@@ -23,6 +27,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     store: SqlStore
+    people: PeopleStore
     box: SecretBox
     registry: ConnectorRegistry
     flows: OAuthFlows
@@ -33,6 +38,13 @@ class Services:
     mcp: McpApp
     metrics: Metrics
     audit: AuditBuffer
+    passwords: Passwords
+    authz: AuthorizationStore
+    """The built-in authorization server's clients, codes and tokens."""
+    authorization: AuthorizationSetup
+    """How MCP clients are authorized in this process: the mode, the issuer, the verifier and provider."""
+    access_tokens: BearerTokenAuthenticator | None = None
+    """The MCP endpoints' access-token authenticator (None when only API keys are accepted)."""
 
     @property
     def public_url(self) -> str:
@@ -50,13 +62,31 @@ class Services:
     def tenant_changed(self, slug: str) -> None:
         """Make this process serve a tenant's new state at once (other replicas follow within the cache TTL)."""
         self.mcp.resolver.invalidate(slug)
+        self.tokens_changed()  # a deactivated tenant's access tokens stop working at once
 
-    def credential_changed(self, slug: str, tenant_id: str, provider: str) -> None:
-        self.mcp.resolver.invalidate_credential(tenant_id, provider)
+    def credential_changed(self, slug: str, tenant_id: str, provider: str, user_id: str | None = None) -> None:
+        """Serve a changed credential at once: the tenant's shared one, or with `user_id` that member's own."""
+        self.mcp.resolver.invalidate_credential(tenant_id, provider, user_id)
         self.mcp.resolver.invalidate(slug)
+
+    def connect_url(self, slug: str, connector: str) -> str:
+        """The page where a member connects their own account to a `per_user` connector."""
+        return f"{self.public_url}/connect/{slug}/{connector}"
 
     def keys_changed(self) -> None:
         self.api_keys.invalidate()
+        self.tokens_changed()
+
+    def tokens_changed(self) -> None:
+        """Stop accepting revoked access tokens in this process at once (other replicas follow within the cache
+        TTL): after a revocation, and after a user, membership or tenant changed, since a token is only as good as
+        its user's membership."""
+        if self.access_tokens is not None:
+            self.access_tokens.invalidate()
+
+    def members_changed(self) -> None:
+        """A user was deactivated or deleted, or a membership ended or changed: re-check their access tokens."""
+        self.tokens_changed()
 
     def providers(self) -> dict[str, list[type[Connector]]]:
         """Installed connector classes by credential provider."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sagemcp.platform import validate_proxy_url
@@ -99,6 +99,72 @@ class Settings(BaseSettings):
     """Outbound proxy for tool calls and token endpoints alike (`http://proxy.internal:3128`, credentials
     allowed); hosts in `NO_PROXY` are reached directly. Default: the `HTTPS_PROXY` / `HTTP_PROXY` /
     `ALL_PROXY` / `NO_PROXY` environment variables."""
+    # -- people and sign-in --
+    signin_max_failures: int = Field(default=5, ge=1, le=100)
+    """Consecutive wrong passwords after which an account is locked for `signin_lockout_seconds`."""
+    signin_lockout_seconds: float = Field(default=900.0, ge=1, le=86_400)
+    session_idle_timeout: float = Field(default=8 * 3600.0, ge=60, le=30 * 86_400)
+    """Seconds a signed-in browser may stay idle before it must sign in again."""
+    session_lifetime: float = Field(default=7 * 86_400.0, ge=60, le=365 * 86_400)
+    """Seconds after signing in at which a browser must sign in again, however active."""
+    max_users: int | None = Field(default=10_000, ge=1)
+    """Users the platform may have; creating one more gets 409 (None: no limit)."""
+    max_sessions_per_user: int = Field(default=20, ge=1, le=1000)
+    """Browsers one user may be signed in with at once; signing in once more signs the oldest out."""
+    max_pending_invitations: int = Field(default=100, ge=1, le=100_000)
+    """Pending invitations per tenant; creating one more gets 409."""
+    invitation_ttl: float = Field(default=7 * 86_400.0, ge=60, le=90 * 86_400)
+    """Seconds an invitation link stays valid unless its creator chooses otherwise (at most this)."""
+    max_oidc_providers: int = Field(default=50, ge=1, le=1000)
+    """OpenID Connect sign-in providers per tenant, and for the platform."""
+    oidc_state_ttl: float = Field(default=600.0, ge=30, le=3600)
+    """Seconds a sign-in at an external provider may take."""
+    max_pending_oidc_signins: int = Field(default=10_000, ge=1)
+    """Sign-ins at external providers in progress at once; beyond it new ones are refused for a while."""
+    password_time_cost: int = Field(default=3, ge=1, le=20)
+    """argon2id iterations; existing hashes are upgraded at their next sign-in when this changes."""
+    password_memory_kib: int = Field(default=65_536, ge=8 * 1024, le=4 * 1024 * 1024)
+    """argon2id memory per hash in KiB (64 MiB by default)."""
+    password_hash_concurrency: int = Field(default=4, ge=1, le=64)
+    """Password hashes computed at once per process (each uses `password_memory_kib`)."""
+    # -- MCP authorization (OAuth 2.1) --
+    auth_mode: Literal["builtin", "external", "off"] = "builtin"
+    """`builtin`: this server issues access tokens for its MCP endpoints (its authorization server needs an
+    https:// public URL, http:// only on loopback); `external`: JWTs of `auth_issuer` are accepted instead;
+    `off`: API keys only. API keys work in every mode."""
+    auth_issuer: str | None = None
+    """`external` mode: the issuer URL of the authorization server whose JWT access tokens are accepted."""
+    auth_jwks_uri: str | None = None
+    """`external` mode: where the issuer's signing keys are; default: from the issuer's metadata."""
+    auth_audience: str | None = None
+    """`external` mode: a fixed audience the issuer puts in every token, for issuers that cannot issue tokens per
+    resource (RFC 8707); then a token is good for every endpoint of the tenants its user belongs to. Default:
+    the audience must be the canonical URL of the endpoint requested."""
+    auth_algorithms: list[str] = ["RS256", "ES256", "PS256", "EdDSA"]
+    """`external` mode: the signature algorithms accepted (public-key ones only)."""
+    auth_match_email: bool = True
+    """`external` mode: a token whose subject is linked to no user matches the user of its verified `email`."""
+    auth_access_token_ttl: float = Field(default=3600.0, ge=10, le=86_400)
+    """Seconds an access token of the built-in authorization server is valid."""
+    auth_refresh_token_ttl: float = Field(default=30 * 86_400.0, ge=60, le=365 * 86_400)
+    """Seconds a refresh token is valid; every refresh issues a new one (the old one may not be used again)."""
+    auth_refresh_grace: float = Field(default=10.0, ge=0, le=300)
+    """Seconds during which a just-rotated refresh token may be presented again (a client that lost the answer)
+    without revoking its grant; its unused successor is withdrawn then."""
+    auth_code_ttl: float = Field(default=60.0, ge=5, le=600)
+    """Seconds an authorization code is valid (single use)."""
+    auth_consent_ttl: float = Field(default=600.0, ge=30, le=3600)
+    """Seconds a person has to sign in and consent after an MCP client sent them to the authorization page."""
+    auth_max_clients: int = Field(default=10_000, ge=1, le=10_000_000)
+    """OAuth clients kept: dynamically registered and pre-registered ones and cached metadata documents."""
+    auth_registrations_per_hour: int = Field(default=20, ge=1, le=100_000)
+    """Dynamic client registrations one network address may make per hour; beyond it 429."""
+    auth_client_metadata_ttl: float = Field(default=3600.0, ge=60, le=7 * 86_400)
+    """Seconds a fetched Client ID Metadata Document is used before it is fetched again."""
+    auth_client_metadata_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    auth_client_metadata_timeout: float = Field(default=5.0, gt=0, le=60)
+    auth_purge_interval: float = Field(default=300.0, ge=1, le=86_400)
+    """Seconds between deletions of expired authorization codes and tokens."""
 
     @field_validator("public_url")
     @classmethod
@@ -109,6 +175,22 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("SAGEMCP_PUBLIC_URL must start with http:// or https://")
         return value
+
+    @field_validator("auth_issuer", "auth_jwks_uri")
+    @classmethod
+    def _auth_urls(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _external_issuer(self) -> Settings:
+        if self.auth_mode == "external" and not self.auth_issuer:
+            raise ValueError("SAGEMCP_AUTH_MODE=external needs SAGEMCP_AUTH_ISSUER, the issuer URL of the tokens")
+        return self
 
     @field_validator("upstream_proxy")
     @classmethod

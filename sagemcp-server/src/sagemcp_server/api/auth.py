@@ -9,6 +9,13 @@ A key limited to one connector never manages its tenant, whatever its scopes: th
 API refuses it (403 `connector_limited_key`), and such keys can no longer be created with
 the `admin` scope (`api_keys`). Managing a tenant reaches every connector, credential and
 key of it, which a limit to one connector cannot express.
+
+A request without an `Authorization` header may instead use a signed-in browser's session
+cookie (`web.session`), with its CSRF token in `X-CSRF-Token` on every method but GET and
+HEAD. The person's roles decide: a platform admin (`users.platform_admin`) is the platform
+admin; an `owner` or `admin` of a tenant manages that tenant like a tenant key with the
+`admin` scope (any other tenant is the same 404 as one that does not exist); a `member` has
+no part in the admin API (403). Roles are read on every request, so a change takes effect at once.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from sagemcp.platform import Principal, Tenant
 
 from ..db.store import Stamped
 from ..services import Services
+from ..web.session import SESSION_COOKIE, check_csrf_header, current_user
 from .errors import ApiError
 from .routing import Context, Operation
 
@@ -56,6 +64,8 @@ async def authenticate(request: Request, op: Operation) -> Principal:
     services: Services = request.app.state.services
     principal = await services.authenticator.authenticate(request)
     if principal is None or principal.kind == "anonymous":
+        if request.headers.get("authorization") is None and SESSION_COOKIE in request.cookies:
+            return await _session_principal(request, op)
         raise _not_authenticated(request)
     if principal.kind == "platform_admin":
         return principal
@@ -71,6 +81,38 @@ async def authenticate(request: Request, op: Operation) -> Principal:
             "with the `admin` scope.",
         )
     return principal
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def _session_principal(request: Request, op: Operation) -> Principal:
+    """The caller of a request signed in with the session cookie (see the module docstring)."""
+    services: Services = request.app.state.services
+    user = await current_user(request)
+    if user is None:
+        raise ApiError(401, "not_authenticated", "The sign-in session has expired or ended; sign in again at /signin.")
+    if request.method not in _SAFE_METHODS:
+        check_csrf_header(request)
+    if user.platform_admin:
+        return Principal(
+            id=f"user:{user.id}",
+            kind="platform_admin",
+            scopes=frozenset({"admin", "mcp"}),
+            name=user.email,
+            user_id=user.id,
+        )
+    if op.access == "platform":
+        raise ApiError(403, "platform_admin_required", "Only a platform admin can do this.")
+    if not await services.people.managed_tenant_ids(user.id):
+        raise ApiError(
+            403,
+            "admin_role_required",
+            "Managing a tenant needs the owner or admin role in it; ask a tenant owner to change your role.",
+        )
+    return Principal(
+        id=f"user:{user.id}", kind="user", scopes=frozenset({"admin", "mcp"}), name=user.email, user_id=user.id
+    )
 
 
 def _not_authenticated(request: Request) -> ApiError:
@@ -98,6 +140,16 @@ async def tenant_for(ctx: Context, slug: str | None = None) -> Stamped[Tenant]:
     record = await ctx.services.store.get_tenant_record(slug)
     if record is None:
         raise _hidden(slug)
-    if not ctx.is_platform_admin and ctx.principal.tenant_id != record.item.id:
+    if ctx.is_platform_admin:
+        return record
+    if ctx.principal.kind == "user":
+        # A signed-in person manages the tenants they are an owner or admin of, as of this request.
+        role = None
+        if ctx.principal.user_id is not None:
+            role = await ctx.services.people.role_of(record.item.id, ctx.principal.user_id)
+        if role not in ("owner", "admin"):
+            raise _hidden(slug)
+        return record
+    if ctx.principal.tenant_id != record.item.id:
         raise _hidden(slug)
     return record

@@ -93,6 +93,20 @@ def _check_policy(cls: type[Connector], policy: ToolPolicy) -> ToolPolicy:
     return policy
 
 
+def _check_mode(cls: type[Connector], mode: str) -> str:
+    """`per_user` needs accounts a member can connect: a connector type that authorizes with OAuth."""
+    if mode == "per_user" and cls.needs_credential() and cls.oauth2() is None:
+        accepted = ", ".join(scheme.kind for scheme in cls.auth)
+        raise ApiError(
+            422,
+            "invalid_connection_mode",
+            f"connection_mode per_user needs a connector type whose members connect their own accounts with "
+            f"OAuth; the {cls.info.id} connector accepts {accepted}. Use connection_mode shared.",
+            [("connection_mode", "per_user needs an OAuth connector type")],
+        )
+    return mode
+
+
 def connector_out(ctx: Context, tenant: Tenant, record: Stamped[ConnectorConfig]) -> ConnectorOut:
     cfg = record.item
     installed = cfg.connector_type in ctx.services.registry
@@ -108,6 +122,7 @@ def connector_out(ctx: Context, tenant: Tenant, record: Stamped[ConnectorConfig]
         configuration=cfg.configuration,
         tool_policy=cfg.tool_policy,
         provider=provider,
+        connection_mode=cfg.connection_mode,
         installed=installed,
         mcp_url=ctx.services.mcp_url(tenant.slug, cfg.id),
         created_at=record.created_at,
@@ -152,6 +167,7 @@ async def create_connector(ctx: Context, body: ConnectorCreate) -> ConnectorOut:
         configuration=_check_configuration(cls, body.configuration),
         tool_policy=_check_policy(cls, body.tool_policy),
         provider=body.provider,
+        connection_mode=_check_mode(cls, body.connection_mode),
     )
     record = await ctx.services.store.add_connector(cfg)
     ctx.services.tenant_changed(tenant.slug)
@@ -184,6 +200,8 @@ async def update_connector(ctx: Context, body: ConnectorUpdate) -> ConnectorOut:
         _check_configuration(cls, changes["configuration"])
     if "tool_policy" in changes:
         _check_policy(cls, changes["tool_policy"])
+    if "connection_mode" in changes:
+        _check_mode(cls, changes["connection_mode"])
     updated = current.model_copy(update=changes)
     record = await ctx.services.store.replace_connector(updated)
     if record is None:
@@ -258,7 +276,7 @@ OPERATIONS = [
         "PATCH",
         _BASE + "/{connector_id}",
         "updateConnector",
-        "Change a connector's name, description, configuration, tool policy or enabled state",
+        "Change a connector's name, description, configuration, tool policy, connection mode or enabled state",
         "connectors",
         update_connector,
         ConnectorOut,

@@ -52,7 +52,15 @@ from .providers import classes_for_provider
 from .routing import Context, Operation
 from .schemas import CredentialList, CredentialOut, CredentialPut
 
-__all__ = ["OPERATIONS", "bind_credential", "binding_origins", "credential_status", "disconnect"]
+__all__ = [
+    "OPERATIONS",
+    "bind_credential",
+    "binding_origins",
+    "credential_status",
+    "disconnect",
+    "renews_itself",
+    "revoke_upstream",
+]
 
 logger = logging.getLogger("sagemcp_server.api")
 
@@ -92,9 +100,14 @@ def _out(record: Stamped[Credential], renews_itself: bool) -> CredentialOut:
     )
 
 
-def _renews_itself(ctx: Context, cred: Credential) -> bool:
-    classes = ctx.services.providers().get(base_provider(cred.provider), [])
+def renews_itself(services: Services, cred: Credential) -> bool:
+    """Whether the server gets this credential's tokens itself (a scheme such as client credentials)."""
+    classes = services.providers().get(base_provider(cred.provider), [])
     return any(isinstance(cls.scheme_for(cred.kind), SelfRefreshingScheme) for cls in classes)
+
+
+def _renews_itself(ctx: Context, cred: Credential) -> bool:
+    return renews_itself(ctx.services, cred)
 
 
 def _schemes(classes: list[type[Connector]]) -> dict[str, AuthScheme]:
@@ -315,20 +328,29 @@ async def rebind_credential(ctx: Context) -> CredentialOut:
     return _out(record, _renews_itself(ctx, record.item))
 
 
+async def revoke_upstream(services: Services, tenant: Tenant, credential: Credential) -> bool:
+    """Revoke one credential (the shared one or a member's) at its provider: best effort, OAuth credentials
+    only; False when it was not revoked there. The stored credential is left alone."""
+    provider = credential.provider
+    classes = [c for c in services.providers().get(base_provider(provider), []) if c.oauth2() is not None]
+    if not classes or credential.kind != "oauth2":
+        return False
+    try:
+        revoked = await services.credentials.revoke(tenant.id, provider, classes[0], credential.user_id)
+    except Exception as exc:  # best effort: the credential is removed anyway
+        logger.warning("revoking the %s token failed: %s", provider, type(exc).__name__)
+        revoked = False
+    logger.info("upstream token %s", "revoked" if revoked else "not revoked", extra={"provider": provider})
+    return revoked
+
+
 async def disconnect(ctx: Context, tenant: Tenant, credential: Credential) -> None:
     """Revoke one credential at its provider (best effort, OAuth credentials only), then delete it."""
     services = ctx.services
     provider = credential.provider
-    classes = [c for c in services.providers().get(base_provider(provider), []) if c.oauth2() is not None]
-    if classes and credential.kind == "oauth2":
-        try:
-            revoked = await services.credentials.revoke(tenant.id, provider, classes[0])
-        except Exception as exc:  # best effort: the credential is removed anyway
-            logger.warning("revoking the %s token failed: %s", provider, type(exc).__name__)
-            revoked = False
-        logger.info("upstream token %s", "revoked" if revoked else "not revoked", extra={"provider": provider})
-    await services.store.delete_credential(tenant.id, provider)
-    services.credential_changed(tenant.slug, tenant.id, provider)
+    await revoke_upstream(services, tenant, credential)
+    await services.store.delete_credential(tenant.id, provider, credential.user_id)
+    services.credential_changed(tenant.slug, tenant.id, provider, credential.user_id)
 
 
 _P = {"slug": params.SLUG, "provider": params.CREDENTIAL_KEY}

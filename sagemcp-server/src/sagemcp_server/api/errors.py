@@ -32,6 +32,7 @@ from sagemcp.errors import (
     TenantNotFound,
 )
 
+from ..db.people import PeopleError
 from ..db.store import DatabaseUnavailable, Duplicate, InvalidValue
 from ..logging import current_request_id
 
@@ -114,6 +115,8 @@ def from_exception(exc: BaseException) -> ApiError:
         )
     if isinstance(exc, Duplicate):
         return ApiError(409, "conflict", exc.message)
+    if isinstance(exc, PeopleError):
+        return ApiError(exc.status, exc.code, exc.message)
     if isinstance(exc, ConcurrentUpdate):
         return ApiError(409, exc.code, exc.message)
     if isinstance(exc, InvalidValue):

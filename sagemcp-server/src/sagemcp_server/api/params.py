@@ -22,3 +22,11 @@ CREDENTIAL_KEY = PathParam(
     "slack:user",
 )
 KEY_ID = PathParam(r"^[0-9a-f]{32}$", 32, "an API key id is 32 hexadecimal characters", "0" * 32)
+USER_ID = PathParam(r"^[0-9a-f]{32}$", 32, "a user id is 32 hexadecimal characters", "0" * 32)
+INVITATION_ID = PathParam(r"^[0-9a-f]{32}$", 32, "an invitation id is 32 hexadecimal characters", "0" * 32)
+OIDC_PROVIDER = PathParam(
+    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    63,
+    "a sign-in provider name is 1-63 lowercase letters, digits or hyphens",
+    "okta",
+)

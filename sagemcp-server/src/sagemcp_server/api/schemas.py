@@ -35,6 +35,8 @@ __all__ = [
     "AuthSchemeOut",
     "AuthorizeRequest",
     "AuthorizeResponse",
+    "ConnectionMode",
+    "ConnectionsQuery",
     "ConnectorCreate",
     "ConnectorList",
     "ConnectorOut",
@@ -50,6 +52,11 @@ __all__ = [
     "LinkedTokenOut",
     "ListQuery",
     "LoadFailureOut",
+    "MemberConnectionList",
+    "MemberConnectionOut",
+    "MyConnectionOut",
+    "MyConnections",
+    "MyConnectorOut",
     "OAuthAppOut",
     "OAuthAppPut",
     "TenantCreate",
@@ -170,6 +177,14 @@ class TenantList(_Response):
 # -- connectors -----------------------------------------------------------------------------
 
 
+ConnectionMode = Literal["shared", "per_user"]
+_CONNECTION_MODE = (
+    "`shared`: every call uses the tenant's one credential for the provider. `per_user`: each call uses the "
+    "calling member's own account, which they connect at `/connect/{tenant}/{connector}`; tenant API keys "
+    "cannot call it. Needs a connector type whose accounts connect with OAuth."
+)
+
+
 class ConnectorCreate(_Request):
     connector_type: str = Field(pattern=CONNECTOR_TYPE_PATTERN, description="An installed connector type id.")
     name: Slug = Field(description="Unique within the tenant; usable instead of the id in URLs.")
@@ -180,6 +195,7 @@ class ConnectorCreate(_Request):
     provider: Provider | None = Field(
         default=None, description="Credential provider key; default: the connector type's own provider."
     )
+    connection_mode: ConnectionMode = Field(default="shared", description=_CONNECTION_MODE)
 
 
 class ConnectorUpdate(_Request):
@@ -189,6 +205,7 @@ class ConnectorUpdate(_Request):
     configuration: Configuration | None = None
     tool_policy: ToolPolicy | None = None
     provider: Provider | None = None
+    connection_mode: ConnectionMode | None = Field(default=None, description=_CONNECTION_MODE)
 
 
 class ConnectorOut(_Response):
@@ -200,6 +217,7 @@ class ConnectorOut(_Response):
     configuration: dict[str, Any]
     tool_policy: ToolPolicy
     provider: str = Field(description="The credential provider this connector uses.")
+    connection_mode: ConnectionMode = Field(description=_CONNECTION_MODE)
     installed: bool = Field(description="Whether the connector type is installed on this server.")
     mcp_url: str
     created_at: datetime
@@ -327,6 +345,78 @@ class CredentialOut(_Response):
 
 class CredentialList(_Response):
     items: list[CredentialOut]
+
+
+# -- members' own connections (per_user connectors) ----------------------------------------
+
+
+CredentialStatusOut = Literal["active", "expired", "reconnect_required"]
+
+
+class ConnectionsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    provider: str | None = Field(
+        default=None,
+        pattern=PROVIDER_PATTERN,
+        max_length=64,
+        description="Only this provider's connections (and its linked ones, such as slack:user).",
+    )
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=512, description="`next_cursor` of the previous page.")
+
+
+class MemberConnectionOut(_Response):
+    """A member's own connection to a provider, as an admin sees it: who and what, never the tokens."""
+
+    provider: str = Field(description="The provider, or a linked credential of one such as slack:user.")
+    user_id: str
+    email: str
+    name: str
+    account: str | None = Field(description="Who the member's account is at the provider (login, e-mail).")
+    kind: str
+    scopes: list[str]
+    status: CredentialStatusOut
+    expires_at: datetime | None
+    connected_at: datetime
+    updated_at: datetime
+
+
+class MemberConnectionList(_Response):
+    items: list[MemberConnectionOut]
+    next_cursor: str | None
+
+
+class MyConnectionOut(_Response):
+    """One of the signed-in member's own connections."""
+
+    tenant: str = Field(description="The tenant's slug.")
+    tenant_name: str
+    provider: str = Field(description="The provider, or a linked credential of one such as slack:user.")
+    account: str | None
+    status: CredentialStatusOut
+    expires_at: datetime | None
+    connected_at: datetime
+    updated_at: datetime
+    connectors: list[str] = Field(description="The tenant's per_user connectors that call with this connection.")
+    disconnect_path: str = Field(description="DELETE this path (with the X-CSRF-Token header) to disconnect.")
+
+
+class MyConnectorOut(_Response):
+    """A per_user connector of one of the member's tenants, and whether they connected it."""
+
+    tenant: str
+    tenant_name: str
+    connector: str = Field(description="The connector's name.")
+    title: str = Field(description="What the connector calls (GitHub, Slack, ...).")
+    provider: str
+    connected: bool
+    connect_url: str = Field(description="The page where the member connects (or reconnects) their account.")
+
+
+class MyConnections(_Response):
+    items: list[MyConnectionOut]
+    connectors: list[MyConnectorOut]
 
 
 # -- API keys -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sagemcp.platform import SLUG_PATTERN, Tenant
 from ..db.store import Stamped
 from . import params
 from .auth import tenant_for
-from .credentials import disconnect
+from .credentials import disconnect, revoke_upstream
 from .errors import ApiError
 from .routing import Context, Operation
 from .schemas import ListQuery, TenantCreate, TenantList, TenantOut, TenantUpdate
@@ -67,8 +67,13 @@ async def create_tenant(ctx: Context, body: TenantCreate) -> TenantOut:
 
 async def list_tenants(ctx: Context, query: ListQuery) -> TenantList:
     after = _decode(query.cursor) if query.cursor else None
-    only = None if ctx.is_platform_admin else ctx.principal.tenant_id
-    page = await ctx.services.store.list_tenants(limit=query.limit, after=after, only_id=only)
+    if ctx.is_platform_admin:
+        page = await ctx.services.store.list_tenants(limit=query.limit, after=after)
+    elif ctx.principal.kind == "user" and ctx.principal.user_id is not None:
+        managed = await ctx.services.people.managed_tenant_ids(ctx.principal.user_id)
+        page = await ctx.services.store.list_tenants(limit=query.limit, after=after, only_ids=managed)
+    else:
+        page = await ctx.services.store.list_tenants(limit=query.limit, after=after, only_id=ctx.principal.tenant_id)
     return TenantList(
         items=[tenant_out(ctx, r) for r in page.items],
         next_cursor=_encode(page.next_cursor) if page.next_cursor else None,
@@ -99,6 +104,8 @@ async def delete_tenant(ctx: Context) -> None:
     # Revoke upstream tokens first, while the credentials and OAuth apps still exist.
     for credential in await services.store.list_credentials(tenant.id):
         await disconnect(ctx, tenant, credential)
+    for found in await services.store.list_member_credentials(tenant.id):
+        await revoke_upstream(services, tenant, found.record.item)  # the rows go with the tenant
     await services.store.delete_tenant(tenant.id)
     services.tenant_changed(tenant.slug)
     services.keys_changed()

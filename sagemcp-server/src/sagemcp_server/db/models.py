@@ -382,12 +382,14 @@ class McpClientRow(Base):
 
     client_id: Mapped[str] = mapped_column(String(512), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    """`registered` (RFC 7591) or `metadata_document`."""
+    """`registered` (RFC 7591), `preregistered` (by an operator) or `metadata_document`."""
     client_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     client_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
     fetched_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     """When a metadata document was last fetched; it is fetched again once stale."""
+    registered_from: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """SHA-256 of the network address that registered the client (RFC 7591), for the per-address limit."""
 
 
 class McpAuthorizationCodeRow(Base):
@@ -421,9 +423,11 @@ class McpTokenRow(Base):
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     """`access` or `refresh`."""
     family_id: Mapped[str] = mapped_column(String(_ID), nullable=False, index=True)
-    client_id: Mapped[str] = mapped_column(String(512), nullable=False)
+    client_id: Mapped[str] = mapped_column(String(512), nullable=False, index=True)
     user_id: Mapped[str] = _user_fk()
-    tenant_id: Mapped[str] = _tenant_fk()
+    tenant_id: Mapped[str] = mapped_column(
+        String(_ID), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     resource: Mapped[str] = mapped_column(Text, nullable=False)
     scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
@@ -431,3 +435,11 @@ class McpTokenRow(Base):
     rotated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     """A refresh token already exchanged for a new one."""
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    rotated_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When a refresh token was exchanged: presented again within the grace period it is exchanged once more
+    (the client lost the answer), later it revokes the family."""
+    parent_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The refresh token this one was issued in exchange for; NULL for tokens issued for an authorization code."""
+    redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The redirect URI of the authorization the family came from: a metadata-document client's id is shared
+    by every installation, so its grants can be revoked per redirect URI."""

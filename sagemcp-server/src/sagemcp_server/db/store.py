@@ -18,6 +18,11 @@ the database refuses (SQLSTATE class 22 "data exception" or 54 "program limit ex
 a value the driver cannot bind) is `InvalidValue` instead, which the API answers with 422:
 bad input is never reported as an outage.
 
+Credentials are keyed by tenant, provider and user: `user_id` NULL is the tenant's shared
+credential, a user id that member's own (`per_user` connectors). Every credential query
+names which one it means, so a shared lookup never matches a member's row nor the reverse;
+a member's secrets are encrypted under a context naming the member as well.
+
 A credential's bound origins (`Credential.origins`) are written only when it is stored
 (`put_credential`) or rebound by a platform admin (`rebind_credential`); a refresh's
 compare-and-swap leaves them as they are. A pending OAuth authorization is opened once,
@@ -48,7 +53,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sagemcp import Credential, CredentialStatus
-from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
+from sagemcp.errors import ConnectorNotFound, LookupFailed, StoreError, TenantNotFound
 from sagemcp.platform import (
     SLUG_PATTERN,
     ApiKeyRecord,
@@ -67,12 +72,23 @@ from sagemcp.platform import (
 )
 
 from .engine import is_sqlite
-from .models import ApiKeyRow, AuditEventRow, ConnectorRow, CredentialRow, OAuthAppRow, OAuthStateRow, TenantRow
+from .models import (
+    ApiKeyRow,
+    AuditEventRow,
+    ConnectorRow,
+    CredentialRow,
+    OAuthAppRow,
+    OAuthStateRow,
+    TenantRow,
+    UserRow,
+)
 
 __all__ = [
+    "MAX_PENDING_PER_USER",
     "DatabaseUnavailable",
     "Duplicate",
     "InvalidValue",
+    "MemberCredential",
     "OpenedLink",
     "Page",
     "SqlStore",
@@ -84,7 +100,10 @@ logger = logging.getLogger("sagemcp_server.store")
 
 T = TypeVar("T")
 _SLUG_RE = re.compile(SLUG_PATTERN)
-_Key = tuple[str, str]
+MAX_PENDING_PER_USER = 10
+"""Pending upstream authorizations one member may hold (connect pages opened and not completed)."""
+_Key = tuple[str, str, str | None]
+"""A credential's (tenant, provider, user); user None is the tenant's shared credential."""
 
 
 class Duplicate(StoreError):
@@ -112,6 +131,15 @@ class Stamped(Generic[T]):
     item: T
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MemberCredential:
+    """A credential a member connected, with who they are (for the admin's list of members' connections)."""
+
+    record: Stamped[Credential]
+    email: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -290,13 +318,21 @@ class SqlStore:
         return Stamped(tenant, now, now)
 
     async def list_tenants(
-        self, *, limit: int = 100, after: str | None = None, only_id: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        after: str | None = None,
+        only_id: str | None = None,
+        only_ids: Sequence[str] | None = None,
     ) -> Page[Stamped[Tenant]]:
+        """Tenants by slug; `only_id` / `only_ids` restrict the list to those tenants (an empty `only_ids`: none)."""
         query = select(TenantRow).order_by(TenantRow.slug).limit(limit + 1)
         if after is not None:
             query = query.where(TenantRow.slug > after)
         if only_id is not None:
             query = query.where(TenantRow.id == only_id)
+        if only_ids is not None:
+            query = query.where(TenantRow.id.in_(list(only_ids)))
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         items = [self._stamped_tenant(r) for r in rows[:limit]]
@@ -339,6 +375,7 @@ class SqlStore:
             configuration=dict(row.configuration or {}),
             tool_policy=ToolPolicy.model_validate(row.tool_policy or {}),
             provider=row.provider,
+            connection_mode=row.connection_mode,
         )
 
     def _stamped_connector(self, row: Any) -> Stamped[ConnectorConfig]:
@@ -386,6 +423,7 @@ class SqlStore:
                         configuration=cfg.configuration,
                         tool_policy=cfg.tool_policy.model_dump(mode="json"),
                         provider=cfg.provider,
+                        connection_mode=cfg.connection_mode,
                         created_at=now,
                         updated_at=now,
                     )
@@ -411,6 +449,7 @@ class SqlStore:
                         configuration=cfg.configuration,
                         tool_policy=cfg.tool_policy.model_dump(mode="json"),
                         provider=cfg.provider,
+                        connection_mode=cfg.connection_mode,
                         updated_at=utcnow(),
                     )
                 )
@@ -499,14 +538,24 @@ class SqlStore:
     # -- credentials ---------------------------------------------------------------------
 
     @staticmethod
-    def _cred_context(tenant_id: str, provider: str, column: str) -> str:
-        return f"credential:{tenant_id}:{provider}:{column}"
+    def _cred_context(tenant_id: str, provider: str, column: str, user_id: str | None = None) -> str:
+        """The encryption context of a credential's secret column; a member's names the member, so that their
+        ciphertext neither decrypts as the shared credential nor as another member's."""
+        if user_id is None:
+            return f"credential:{tenant_id}:{provider}:{column}"
+        return f"member_credential:{tenant_id}:{user_id}:{provider}:{column}"
+
+    @staticmethod
+    def _owner(user_id: str | None) -> Any:
+        """The condition selecting the tenant's shared credential (`user_id` None) or that member's own."""
+        return CredentialRow.user_id.is_(None) if user_id is None else CredentialRow.user_id == user_id
 
     def _decrypted(self, row: Any, column: str) -> SecretStr | None:
         value = getattr(row, f"{column}_enc")
         if value is None:
             return None
-        return SecretStr(self.box.decrypt(value, context=self._cred_context(row.tenant_id, row.provider, column)))
+        context = self._cred_context(row.tenant_id, row.provider, column, row.user_id)
+        return SecretStr(self.box.decrypt(value, context=context))
 
     def _credential(self, row: Any) -> Credential:
         secrets: dict[str, SecretStr] = {}
@@ -517,6 +566,7 @@ class SqlStore:
             id=row.id,
             tenant_id=row.tenant_id,
             provider=row.provider,
+            user_id=row.user_id,
             kind=row.kind,
             access_token=self._decrypted(row, "access_token"),
             refresh_token=self._decrypted(row, "refresh_token"),
@@ -531,11 +581,15 @@ class SqlStore:
             origins=tuple(row.origins) if row.origins is not None else None,
         )
 
+    def _stamped_credential(self, row: Any) -> Stamped[Credential]:
+        return Stamped(self._credential(row), _aware(row.created_at), _aware(row.updated_at))
+
     def _encrypted(self, cred: Credential, column: str, value: SecretStr | str | None) -> str | None:
         if value is None:
             return None
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        return self.box.encrypt(plain, context=self._cred_context(cred.tenant_id, cred.provider, column))
+        context = self._cred_context(cred.tenant_id, cred.provider, column, cred.user_id)
+        return self.box.encrypt(plain, context=context)
 
     def _credential_values(self, cred: Credential) -> dict[str, Any]:
         secrets = None
@@ -557,43 +611,100 @@ class SqlStore:
             "updated_at": utcnow(),
         }
 
-    def _live_credential(self, tenant_id: str, provider: str) -> Select[Any]:
+    def _live_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> Select[Any]:
         return select(CredentialRow).where(
             CredentialRow.tenant_id == tenant_id,
             CredentialRow.provider == provider,
+            self._owner(user_id),
             CredentialRow.deleted.is_(False),
         )
 
-    async def get_credential(self, tenant_id: str, provider: str) -> Credential | None:
-        record = await self.get_credential_record(tenant_id, provider)
+    async def get_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> Credential | None:
+        record = await self.get_credential_record(tenant_id, provider, user_id)
         return record.item if record is not None else None
 
-    async def get_credential_record(self, tenant_id: str, provider: str) -> Stamped[Credential] | None:
+    async def get_credential_record(
+        self, tenant_id: str, provider: str, user_id: str | None = None
+    ) -> Stamped[Credential] | None:
         async with self._read() as conn:
-            row = (await conn.execute(self._live_credential(tenant_id, provider))).first()
+            row = (await conn.execute(self._live_credential(tenant_id, provider, user_id))).first()
         if row is None:
             return None
-        return Stamped(self._credential(row), _aware(row.created_at), _aware(row.updated_at))
+        return self._stamped_credential(row)
 
     async def list_credentials(self, tenant_id: str) -> list[Credential]:
+        """The tenant's shared credentials (linked ones included), ordered by provider key."""
         return [record.item for record in await self.list_credential_records(tenant_id)]
 
     async def list_credential_records(self, tenant_id: str) -> list[Stamped[Credential]]:
-        """The tenant's credentials (linked ones included), ordered by provider key."""
-        query = select(CredentialRow).where(CredentialRow.tenant_id == tenant_id, CredentialRow.deleted.is_(False))
+        """The tenant's shared credentials (linked ones included), ordered by provider key; members' own are
+        listed by `list_member_credentials`."""
+        query = select(CredentialRow).where(
+            CredentialRow.tenant_id == tenant_id, CredentialRow.user_id.is_(None), CredentialRow.deleted.is_(False)
+        )
         async with self._read() as conn:
             rows = (await conn.execute(query.order_by(CredentialRow.provider))).all()
-        return [Stamped(self._credential(r), _aware(r.created_at), _aware(r.updated_at)) for r in rows]
+        return [self._stamped_credential(r) for r in rows]
+
+    async def list_member_credentials(
+        self,
+        tenant_id: str,
+        provider: str | None = None,
+        *,
+        limit: int | None = None,
+        after: tuple[str, str] | None = None,
+    ) -> list[MemberCredential]:
+        """The credentials the tenant's members connected themselves (linked ones included), with each
+        member's e-mail and name, ordered by provider then user; only `provider`'s and its linked ones when
+        given; those after the (provider, user id) `after`. For listings of who connected what: callers show
+        metadata only, never the tokens."""
+        query = (
+            select(CredentialRow, UserRow.email, UserRow.name)
+            .join(UserRow, UserRow.id == CredentialRow.user_id)
+            .where(CredentialRow.tenant_id == tenant_id, CredentialRow.deleted.is_(False))
+        )
+        if provider is not None:
+            query = query.where(
+                or_(CredentialRow.provider == provider, CredentialRow.provider.startswith(f"{provider}:"))
+            )
+        if after is not None:
+            query = query.where(
+                or_(
+                    CredentialRow.provider > after[0],
+                    and_(CredentialRow.provider == after[0], CredentialRow.user_id > after[1]),
+                )
+            )
+        query = query.order_by(CredentialRow.provider, CredentialRow.user_id)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [MemberCredential(self._stamped_credential(r), r.email, r.name) for r in rows]
+
+    async def list_user_credentials(self, tenant_id: str | None, user_id: str) -> list[Stamped[Credential]]:
+        """A member's own credentials in one tenant, or in every tenant with `tenant_id` None; by tenant, then
+        provider."""
+        query = select(CredentialRow).where(CredentialRow.user_id == user_id, CredentialRow.deleted.is_(False))
+        if tenant_id is not None:
+            query = query.where(CredentialRow.tenant_id == tenant_id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query.order_by(CredentialRow.tenant_id, CredentialRow.provider))).all()
+        return [self._stamped_credential(r) for r in rows]
 
     async def put_credential(self, cred: Credential) -> Credential:
-        """Store `cred` as the tenant's credential for its provider, replacing any other (never a duplicate).
+        """Store `cred` as the tenant's shared credential for its provider (`cred.user_id` None) or as that
+        member's own, replacing the one under the same key (never a duplicate); other members' stay.
 
-        The stored version is higher than every version stored before for that tenant
-        and provider, so a refresh that started earlier loses its compare-and-swap.
-        `cred.origins` is stored as given: the callers bind it to the connectors' origins first.
+        The stored version is higher than every version stored before under that key, so a
+        refresh that started earlier loses its compare-and-swap. `cred.origins` is stored as
+        given: the callers bind it to the connectors' origins first.
         """
         values = self._credential_values(cred)
-        where = (CredentialRow.tenant_id == cred.tenant_id, CredentialRow.provider == cred.provider)
+        where = (
+            CredentialRow.tenant_id == cred.tenant_id,
+            CredentialRow.provider == cred.provider,
+            self._owner(cred.user_id),
+        )
         bumped = (
             func.max(CredentialRow.version + 1, cred.version)
             if self._sqlite
@@ -617,6 +728,7 @@ class SqlStore:
                                 id=cred.id,
                                 tenant_id=cred.tenant_id,
                                 provider=cred.provider,
+                                user_id=cred.user_id,
                                 version=max(cred.version, 1),
                                 created_at=values["updated_at"],
                                 **values,
@@ -625,19 +737,29 @@ class SqlStore:
                         return cred.model_copy(update={"version": max(cred.version, 1)})
                 return cred.model_copy(update={"id": found.id, "version": found.version})
             except IntegrityError:
-                # Two first-time writers raced on the unique (tenant, provider); the loser updates instead.
-                if attempt or await self.get_tenant_by_id(cred.tenant_id) is None:
+                # Two first-time writers raced on the unique key; the loser updates instead.
+                if await self.get_tenant_by_id(cred.tenant_id) is None:
                     raise TenantNotFound(f"no tenant with id {cred.tenant_id!r}") from None
+                if cred.user_id is not None and not await self._user_exists(cred.user_id):
+                    raise LookupFailed(f"no user with id {cred.user_id!r}") from None
+                if attempt:
+                    raise StoreError("the credential could not be stored; try again") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def delete_credential(self, tenant_id: str, provider: str) -> bool:
-        """Forget the credential (its secrets are wiped, its version kept); False if there was none."""
+    async def _user_exists(self, user_id: str) -> bool:
+        async with self._read() as conn:
+            return (await conn.execute(select(UserRow.id).where(UserRow.id == user_id))).first() is not None
+
+    async def delete_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> bool:
+        """Forget the shared credential (or, with `user_id`, that member's): its secrets are wiped, its version
+        kept; False if there was none."""
         async with self._write() as conn:
             result = await conn.execute(
                 update(CredentialRow)
                 .where(
                     CredentialRow.tenant_id == tenant_id,
                     CredentialRow.provider == provider,
+                    self._owner(user_id),
                     CredentialRow.deleted.is_(False),
                 )
                 .values(
@@ -653,7 +775,22 @@ class SqlStore:
             await self._changed(conn, tenant_id)
         return bool(result.rowcount)
 
-    async def rebind_credential(self, tenant_id: str, provider: str, origins: Sequence[str]) -> Credential | None:
+    async def delete_user_credentials(self, tenant_id: str, user_id: str) -> int:
+        """Remove every credential a member connected in a tenant (they left it); returns how many.
+
+        The rows go entirely: a member's credentials need no version history once the member is gone
+        (a refresh in flight for them then finds nothing and stores nothing)."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(CredentialRow).where(CredentialRow.tenant_id == tenant_id, CredentialRow.user_id == user_id)
+            )
+            if result.rowcount:
+                await self._changed(conn, tenant_id)
+        return int(result.rowcount or 0)
+
+    async def rebind_credential(
+        self, tenant_id: str, provider: str, origins: Sequence[str], user_id: str | None = None
+    ) -> Credential | None:
         """Bind the credential to `origins` in place of the ones it was stored for; None if there is none.
 
         The version goes up, so a refresh that read the old binding loses its compare-and-swap.
@@ -664,6 +801,7 @@ class SqlStore:
                 .where(
                     CredentialRow.tenant_id == tenant_id,
                     CredentialRow.provider == provider,
+                    self._owner(user_id),
                     CredentialRow.deleted.is_(False),
                 )
                 .values(origins=list(origins), version=CredentialRow.version + 1, updated_at=utcnow())
@@ -671,19 +809,26 @@ class SqlStore:
             if not result.rowcount:
                 return None
             await self._changed(conn, tenant_id)
-        return await self.get_credential(tenant_id, provider)
+        return await self.get_credential(tenant_id, provider, user_id)
 
     @asynccontextmanager
-    async def lock_credential(self, tenant_id: str, provider: str) -> AsyncIterator[Credential | None]:
-        key = (tenant_id, provider)
+    async def lock_credential(
+        self, tenant_id: str, provider: str, user_id: str | None = None
+    ) -> AsyncIterator[Credential | None]:
+        key = (tenant_id, provider, user_id)
         if self._sqlite:
             lock = self._locks.setdefault(key, anyio.Lock())
-            async with lock:
-                yield await self.get_credential(tenant_id, provider)
+            try:
+                async with lock:
+                    yield await self.get_credential(tenant_id, provider, user_id)
+            finally:
+                # One lock per credential being refreshed, not per credential ever refreshed (members add up).
+                if not lock.locked() and not lock.statistics().tasks_waiting and self._locks.get(key) is lock:
+                    del self._locks[key]
             return
         async with self._errors(), self.engine.connect() as conn:
             await conn.begin()
-            row = (await conn.execute(self._live_credential(tenant_id, provider).with_for_update())).first()
+            row = (await conn.execute(self._live_credential(tenant_id, provider, user_id).with_for_update())).first()
             held = dict(self._held.get() or {})
             held[key] = conn
             token = self._held.set(held)
@@ -704,12 +849,13 @@ class SqlStore:
             .where(
                 CredentialRow.tenant_id == new.tenant_id,
                 CredentialRow.provider == new.provider,
+                self._owner(new.user_id),
                 CredentialRow.version == expected_version,
                 CredentialRow.deleted.is_(False),
             )
             .values(version=new.version, **values)
         )
-        held = (self._held.get() or {}).get((new.tenant_id, new.provider))
+        held = (self._held.get() or {}).get((new.tenant_id, new.provider, new.user_id))
         if held is not None:
             # We hold the row lock on this connection: update there and commit, which releases the lock.
             async with self._errors():
@@ -731,12 +877,21 @@ class SqlStore:
         return f"oauth_state:{state_hash}:code_verifier"
 
     async def save_oauth_state(
-        self, pending: PendingAuthorization, *, link_hash: str | None = None, authorization_url: str | None = None
+        self,
+        pending: PendingAuthorization,
+        *,
+        link_hash: str | None = None,
+        authorization_url: str | None = None,
+        browser_hash: str | None = None,
     ) -> None:
         """Keep a pending authorization until `take_oauth_state`; expired ones are dropped here.
 
         `link_hash` is the hash of the single-use link a browser opens (`open_oauth_link`) to be
         sent on to `authorization_url`, the provider's (kept encrypted: it holds the state).
+        `browser_hash` binds it at once to the browser that started it (a signed-in member
+        connecting their own account, who is redirected to the provider directly). A member
+        keeps at most `MAX_PENDING_PER_USER` pending authorizations: starting another drops
+        their oldest.
         """
         digest = oauth_state_hash(pending.state)
         verifier = None
@@ -748,12 +903,15 @@ class SqlStore:
         try:
             async with self._write() as conn:
                 await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.expires_at < time.time() - 60))
+                if pending.user_id is not None:
+                    await self._trim_user_states(conn, pending.user_id)
                 await conn.execute(
                     insert(OAuthStateRow).values(
                         state_hash=digest,
                         tenant_id=pending.tenant_id,
                         provider=pending.provider,
                         connector_id=pending.connector_id,
+                        user_id=pending.user_id,
                         code_verifier_enc=verifier,
                         redirect_uri=pending.redirect_uri,
                         scopes=list(pending.scopes),
@@ -761,10 +919,26 @@ class SqlStore:
                         created_at=pending.created_at,
                         link_hash=link_hash,
                         authorization_url_enc=url_enc,
+                        browser_hash=browser_hash,
                     )
                 )
         except IntegrityError:
+            if pending.user_id is not None and not await self._user_exists(pending.user_id):
+                raise LookupFailed(f"no user with id {pending.user_id!r}") from None
             raise StoreError("an OAuth state with this value is already pending") from None
+
+    @staticmethod
+    async def _trim_user_states(conn: AsyncConnection, user_id: str) -> None:
+        """Drop a member's oldest pending authorizations so that one more fits under `MAX_PENDING_PER_USER`."""
+        stale = (
+            select(OAuthStateRow.state_hash)
+            .where(OAuthStateRow.user_id == user_id)
+            .order_by(OAuthStateRow.created_at.desc(), OAuthStateRow.state_hash)
+            .offset(MAX_PENDING_PER_USER - 1)
+        )
+        doomed = [row[0] for row in (await conn.execute(stale)).all()]
+        if doomed:
+            await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.state_hash.in_(doomed)))
 
     @staticmethod
     def _link_context(state_hash: str) -> str:
@@ -833,6 +1007,7 @@ class SqlStore:
             scopes=tuple(row.scopes or ()),
             expires_at=row.expires_at,
             created_at=row.created_at,
+            user_id=row.user_id,
         )
 
     # -- API keys ------------------------------------------------------------------------
@@ -1007,6 +1182,7 @@ class SqlStore:
                 connector_type=r.connector_type,
                 tool=r.tool,
                 principal_id=r.principal_id,
+                user_id=r.user_id,
                 outcome=r.outcome,
                 error_code=r.error_code,
                 duration_ms=r.duration_ms,
@@ -1038,11 +1214,11 @@ class SqlStore:
         )
         changed += await self._rotate(
             CredentialRow,
-            (CredentialRow.tenant_id, CredentialRow.provider),
+            (CredentialRow.id, CredentialRow.tenant_id, CredentialRow.provider, CredentialRow.user_id),
             {
-                "access_token_enc": lambda k: self._cred_context(k[0], k[1], "access_token"),
-                "refresh_token_enc": lambda k: self._cred_context(k[0], k[1], "refresh_token"),
-                "secrets_enc": lambda k: self._cred_context(k[0], k[1], "secrets"),
+                "access_token_enc": lambda k: self._cred_context(k[1], k[2], "access_token", k[3]),
+                "refresh_token_enc": lambda k: self._cred_context(k[1], k[2], "refresh_token", k[3]),
+                "secrets_enc": lambda k: self._cred_context(k[1], k[2], "secrets", k[3]),
             },
             batch,
         )
