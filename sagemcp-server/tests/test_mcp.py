@@ -102,3 +102,34 @@ async def _connected_upstream_metrics(server: Server) -> None:
         await mcp_call(client, "/api/v1/acme/mcp", "tools/call", {"name": "tokenonly_whoami"})
     metrics = (await server.admin.get("/metrics")).text
     assert 'sagemcp_upstream_responses_total{method="GET",provider="tokenonly",status="200"} 1.0' in metrics
+
+
+async def test_the_admin_api_shows_the_names_the_tenant_wide_endpoint_serves(server: Server) -> None:
+    await server.tenant("acme")
+    first = await server.connector("acme", "demo", name="demo")
+    key = await server.key("acme", ["mcp"])
+
+    async def served() -> set[str]:
+        async with server.client(key) as client:
+            r = await mcp_call(client, "/api/v1/acme/mcp", "tools/list")
+            return {t["name"] for t in r.json()["result"]["tools"]}
+
+    async def listed(connector_id: str) -> tuple[str | None, set[str | None]]:
+        r = await server.admin.get(f"/api/v1/admin/tenants/acme/connectors/{connector_id}/tools")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return body["tenant_wide_prefix"], {t["tenant_wide_name"] for t in body["items"]}
+
+    assert await listed(first["id"]) == ("", {"demo_echo", "demo_add", "demo_server_time"})
+    second = await server.connector("acme", "demo", name="lab-tools")
+    prefix, names = await listed(second["id"])
+    assert prefix == "lab_tools__" and "lab_tools__demo_echo" in names
+    assert (await listed(first["id"]))[0] == "demo__"
+    assert await served() == (await listed(first["id"]))[1] | names
+    connectors = (await server.admin.get("/api/v1/admin/tenants/acme/connectors")).json()["items"]
+    assert {c["name"]: c["tenant_wide_prefix"] for c in connectors} == {"demo": "demo__", "lab-tools": "lab_tools__"}
+    r = await server.admin.patch(f"/api/v1/admin/tenants/acme/connectors/{second['id']}", json={"enabled": False})
+    assert r.status_code == 200, r.text
+    assert await listed(first["id"]) == ("", {"demo_echo", "demo_add", "demo_server_time"})
+    assert await listed(second["id"]) == (None, {None})  # not served: no tenant-wide names
+    assert await served() == {"demo_echo", "demo_add", "demo_server_time"}

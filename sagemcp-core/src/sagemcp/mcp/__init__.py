@@ -34,6 +34,7 @@ from ._convert import tool_listing
 from ._handlers import ToolCallObserver
 from ._jwt import JwtTokenVerifier, VerifiedJwt
 from ._limits import LIMITS
+from ._resolve import tenant_wide_prefixes
 from ._resource import canonical_resource, protected_resource_routes
 from ._streams import CLOSE_REASONS, STREAM_KINDS
 
@@ -58,5 +59,6 @@ __all__ = [
     "canonical_resource",
     "create_mcp_app",
     "protected_resource_routes",
+    "tenant_wide_prefixes",
     "tool_listing",
 ]

@@ -334,12 +334,9 @@ class Resolver:
             cls = self.registry.get(cfg.connector_type)
             tools = {s.name: s for s in cls.enabled_tools(cfg.tool_policy)}
             targets.append(Target(cfg, cls, self.registry.instance(cfg.connector_type), settings, tools))
-        counts: dict[str, int] = {}
+        prefixes = tenant_wide_prefixes([(t.config, t.cls) for t in targets])
         for t in targets:
-            counts[t.cls.info.id] = counts.get(t.cls.info.id, 0) + 1
-        for t in targets:
-            if counts[t.cls.info.id] > 1:
-                t.wide_prefix = f"{t.config.name.replace('-', '_')}__"
+            t.wide_prefix = prefixes[t.config.id]
         return TenantView(
             tenant=tenant,
             targets=targets,
@@ -361,6 +358,18 @@ class Resolver:
         except ValidationError as exc:
             logger.warning("connector %s has an invalid configuration: %s", cfg.id, exc.error_count())
             return None, "its configuration is invalid; fix it in the admin API"
+
+
+def tenant_wide_prefixes(served: list[tuple[ConnectorConfig, type[Connector]]]) -> dict[str, str]:
+    """The prefix of each served connector's tool and prompt names on the tenant-wide endpoint, by connector id.
+
+    Names are prefixed only where a connector type is served twice or more (two GitHub connectors: `work__`
+    and `oss__` from their names); otherwise the prefix is empty and names are the connector's own.
+    """
+    counts: dict[str, int] = {}
+    for _, cls in served:
+        counts[cls.info.id] = counts.get(cls.info.id, 0) + 1
+    return {cfg.id: f"{cfg.name.replace('-', '_')}__" if counts[cls.info.id] > 1 else "" for cfg, cls in served}
 
 
 def catalogue_digest(targets: list[Target], wide: bool) -> str:

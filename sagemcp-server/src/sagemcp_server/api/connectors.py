@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sagemcp import Connector, ToolSpec
+from sagemcp.mcp import tenant_wide_prefixes
 from sagemcp.platform import ConnectorConfig, Tenant, ToolPolicy
 
 from ..db.store import Stamped
@@ -42,10 +43,13 @@ def connector_class(ctx: Context, connector_type: str) -> type[Connector]:
     return ctx.services.registry.get(connector_type)
 
 
-def tool_out(cls: type[Connector], spec: ToolSpec, policy: ToolPolicy | None) -> ToolOut:
+def tool_out(
+    cls: type[Connector], spec: ToolSpec, policy: ToolPolicy | None, wide_prefix: str | None = None
+) -> ToolOut:
     a = spec.annotations
     return ToolOut(
         name=spec.name,
+        tenant_wide_name=f"{wide_prefix}{spec.name}" if wide_prefix is not None else None,
         title=spec.title,
         description=spec.description,
         group=spec.group,
@@ -107,7 +111,30 @@ def _check_mode(cls: type[Connector], mode: str) -> str:
     return mode
 
 
-def connector_out(ctx: Context, tenant: Tenant, record: Stamped[ConnectorConfig]) -> ConnectorOut:
+def _servable(ctx: Context, configs: list[ConnectorConfig]) -> list[tuple[ConnectorConfig, type[Connector]]]:
+    """The connectors the tenant-wide endpoint serves: enabled, installed, with a valid configuration."""
+    registry = ctx.services.registry
+    served = []
+    for cfg in configs:
+        if not cfg.enabled or cfg.connector_type not in registry:
+            continue
+        cls = registry.get(cfg.connector_type)
+        try:
+            cls.parse_config(cfg.configuration)
+        except ValidationError:
+            continue
+        served.append((cfg, cls))
+    return served
+
+
+async def _wide_prefixes(ctx: Context, tenant: Tenant) -> dict[str, str]:
+    """Each served connector's tool-name prefix on the tenant-wide endpoint (see `tenant_wide_prefixes`)."""
+    return tenant_wide_prefixes(_servable(ctx, await ctx.services.store.list_connectors(tenant.id)))
+
+
+def connector_out(
+    ctx: Context, tenant: Tenant, record: Stamped[ConnectorConfig], prefixes: dict[str, str] | None = None
+) -> ConnectorOut:
     cfg = record.item
     installed = cfg.connector_type in ctx.services.registry
     provider = cfg.provider or (
@@ -125,6 +152,7 @@ def connector_out(ctx: Context, tenant: Tenant, record: Stamped[ConnectorConfig]
         connection_mode=cfg.connection_mode,
         installed=installed,
         mcp_url=ctx.services.mcp_url(tenant.slug, cfg.id),
+        tenant_wide_prefix=prefixes.get(cfg.id) if prefixes is not None else None,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -178,7 +206,8 @@ async def create_connector(ctx: Context, body: ConnectorCreate) -> ConnectorOut:
 async def list_connectors(ctx: Context) -> ConnectorList:
     tenant = (await tenant_for(ctx)).item
     records = await ctx.services.store.list_connector_records(tenant.id)
-    return ConnectorList(items=[connector_out(ctx, tenant, r) for r in records])
+    prefixes = tenant_wide_prefixes(_servable(ctx, [r.item for r in records]))
+    return ConnectorList(items=[connector_out(ctx, tenant, r, prefixes) for r in records])
 
 
 async def get_connector(ctx: Context) -> ConnectorOut:
@@ -228,10 +257,12 @@ async def list_tools(ctx: Context) -> ConnectorToolsOut:
             f"Connector type {cfg.connector_type!r} is not installed on this server; install it to see its tools.",
         )
     cls = ctx.services.registry.get(cfg.connector_type)
+    prefix = (await _wide_prefixes(ctx, tenant)).get(cfg.id)
     return ConnectorToolsOut(
         connector_id=cfg.id,
         connector_type=cfg.connector_type,
-        items=[tool_out(cls, spec, cfg.tool_policy) for spec in cls.tools.values()],
+        tenant_wide_prefix=prefix,
+        items=[tool_out(cls, spec, cfg.tool_policy, prefix) for spec in cls.tools.values()],
     )
 
 

@@ -220,6 +220,11 @@ class ConnectorOut(_Response):
     connection_mode: ConnectionMode = Field(description=_CONNECTION_MODE)
     installed: bool = Field(description="Whether the connector type is installed on this server.")
     mcp_url: str
+    tenant_wide_prefix: str | None = Field(
+        default=None,
+        description="In listings: what the tenant-wide endpoint puts before this connector's tool and prompt "
+        "names (empty unless the tenant serves two connectors of this type; null when it is not served).",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -237,6 +242,12 @@ class ToolAnnotationsOut(_Response):
 
 class ToolOut(_Response):
     name: str
+    tenant_wide_name: str | None = Field(
+        default=None,
+        description="The name the tenant-wide endpoint serves the tool under: prefixed with the connector's name "
+        "when the tenant serves two connectors of this type. Null where not computed (the type catalogue) or "
+        "when the connector is not served (disabled, or an invalid configuration).",
+    )
     title: str
     description: str
     group: str
@@ -253,6 +264,11 @@ class ToolOut(_Response):
 class ConnectorToolsOut(_Response):
     connector_id: str
     connector_type: str
+    tenant_wide_prefix: str | None = Field(
+        default=None,
+        description="What the tenant-wide endpoint puts before this connector's tool and prompt names: empty "
+        "unless the tenant serves two connectors of this type; null when the connector is not served.",
+    )
     items: list[ToolOut]
 
 
