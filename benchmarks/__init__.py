@@ -2,7 +2,8 @@
 
 `python -m benchmarks.run` (or `nox -s bench`) measures every cell; `python -m
 benchmarks.scale` checks 10,000 tenants and memory flatness; `python -m
-benchmarks.queries` counts database queries per call. See benchmarks/README.md.
+benchmarks.queries` counts database queries per call; `python -m benchmarks.cost`
+counts the deterministic work per call that CI guards. See benchmarks/README.md.
 """
 
 import os as _os

@@ -252,7 +252,8 @@ def run_wrk(
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + timeout_s + 30, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):
-            return json.loads(line[len("WRK_JSON ") :])
+            result: dict[str, Any] = json.loads(line[len("WRK_JSON ") :])
+            return result
     raise HarnessError(f"wrk failed ({done.returncode}): {done.stdout[-800:]} {done.stderr[-800:]}")
 
 

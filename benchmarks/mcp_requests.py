@@ -9,6 +9,9 @@ schema declares `x-mcp-header`), exactly as the SDK's inbound classifier
 plain JSON-RPC with `MCP-Protocol-Version`; with a session, it also carries the
 `Mcp-Session-Id` that an `initialize` handshake returned.
 
+A cell's method is `tools/list`, `tools/call` (`github_get_issue`: one upstream GET)
+or `echo` (a `tools/call` of `demo_echo` on the echo connector's path: no upstream call).
+
 `verify` sends a request once and checks that the answer is a successful JSON-RPC
 result of the right shape (a benchmark of error responses would be worthless).
 """
@@ -20,12 +23,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .targets._fixtures import ISSUE_NUMBER, MCP_PATH, OWNER, REPO
+from .targets._fixtures import ECHO_PATH, ECHO_TEXT, ECHO_TOOL, ISSUE_NUMBER, MCP_PATH, OWNER, REPO
 
 MODERN = "2026-07-28"
 HANDSHAKE = "2025-11-25"
 TOOL = "github_get_issue"
 ARGUMENTS = {"owner": OWNER, "repo": REPO, "issue_number": ISSUE_NUMBER}
+ECHO = "echo"
+ECHO_ARGUMENTS = {"text": ECHO_TEXT}
 CLIENT_INFO = {"name": "sagemcp-bench", "version": "1.0"}
 ACCEPT = "application/json, text/event-stream"
 
@@ -82,10 +87,17 @@ def _param_headers(catalog: list[dict[str, Any]], name: str, arguments: dict[str
 def build(
     method: str, era: str, api_key: str, catalog: list[dict[str, Any]], session_id: str | None = None
 ) -> HttpRequest:
-    """The request for one cell: `method` is `tools/list` or `tools/call`, `era` a protocol version."""
+    """The request for one cell: `method` is `tools/list`, `tools/call` or `echo`, `era` a protocol version.
+
+    `catalog` is the tool list of the path the request goes to (the echo connector's for `echo`).
+    """
+    if method not in ("tools/list", "tools/call", ECHO):
+        raise ValueError(f"unknown cell method {method!r}: expected tools/list, tools/call or {ECHO}")
+    tool, arguments, path = (ECHO_TOOL, ECHO_ARGUMENTS, ECHO_PATH) if method == ECHO else (TOOL, ARGUMENTS, MCP_PATH)
+    rpc = "tools/call" if method == ECHO else method
     params: dict[str, Any] = {}
-    if method == "tools/call":
-        params = {"name": TOOL, "arguments": ARGUMENTS}
+    if rpc == "tools/call":
+        params = {"name": tool, "arguments": arguments}
     headers = {
         "Content-Type": "application/json",
         "Accept": ACCEPT,
@@ -98,15 +110,15 @@ def build(
             "io.modelcontextprotocol/clientCapabilities": {},
             "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
         }
-        headers["Mcp-Method"] = method
-        if method == "tools/call":
-            headers["Mcp-Name"] = TOOL
-            headers.update(_param_headers(catalog, TOOL, ARGUMENTS))
+        headers["Mcp-Method"] = rpc
+        if rpc == "tools/call":
+            headers["Mcp-Name"] = tool
+            headers.update(_param_headers(catalog, tool, arguments))
     if session_id is not None:
         headers["Mcp-Session-Id"] = session_id
-    body = _dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-    expect = '"structuredContent"' if method == "tools/call" else f'"name":"{TOOL}"'
-    return HttpRequest(headers=headers, body=body, expect=expect, unique_ids=session_id is not None)
+    body = _dumps({"jsonrpc": "2.0", "id": 1, "method": rpc, "params": params})
+    expect = {"tools/call": '"structuredContent"', ECHO: ECHO_TEXT}.get(method, f'"name":"{TOOL}"')
+    return HttpRequest(headers=headers, body=body, path=path, expect=expect, unique_ids=session_id is not None)
 
 
 def send(port: int, request: HttpRequest, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
@@ -128,11 +140,12 @@ def decode(headers: dict[str, str], body: bytes) -> dict[str, Any]:
                 if isinstance(message, dict) and ("result" in message or "error" in message):
                     return message
         raise VerificationError(f"no JSON-RPC response in the SSE stream: {body[:300]!r}")
-    return json.loads(body)
+    decoded: dict[str, Any] = json.loads(body)
+    return decoded
 
 
-def open_session(port: int, api_key: str) -> str:
-    """`initialize` + `notifications/initialized` on 2025-11-25; returns the `Mcp-Session-Id`."""
+def open_session(port: int, api_key: str, path: str = MCP_PATH) -> str:
+    """`initialize` + `notifications/initialized` on 2025-11-25 at `path`; returns the `Mcp-Session-Id`."""
     headers = {
         "Content-Type": "application/json",
         "Accept": ACCEPT,
@@ -145,7 +158,7 @@ def open_session(port: int, api_key: str) -> str:
         "method": "initialize",
         "params": {"protocolVersion": HANDSHAKE, "capabilities": {}, "clientInfo": CLIENT_INFO},
     }
-    status, got, body = send(port, HttpRequest(headers=headers, body=_dumps(init)))
+    status, got, body = send(port, HttpRequest(headers=headers, body=_dumps(init), path=path))
     session_id = got.get("mcp-session-id")
     if status != 200 or not session_id:
         raise VerificationError(f"initialize answered {status} without a session id: {body[:300]!r}")
@@ -153,7 +166,9 @@ def open_session(port: int, api_key: str) -> str:
     if "result" not in message:
         raise VerificationError(f"initialize failed: {message}")
     note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-    status, _, body = send(port, HttpRequest(headers={**headers, "Mcp-Session-Id": session_id}, body=_dumps(note)))
+    status, _, body = send(
+        port, HttpRequest(headers={**headers, "Mcp-Session-Id": session_id}, body=_dumps(note), path=path)
+    )
     if status not in (200, 202):
         raise VerificationError(f"notifications/initialized answered {status}: {body[:300]!r}")
     return session_id
@@ -162,13 +177,29 @@ def open_session(port: int, api_key: str) -> str:
 def verify(port: int, request: HttpRequest, method: str, tool_count: int | None = None) -> int:
     """Send `request` once; raise `VerificationError` unless it is a successful result. Returns the body size."""
     status, headers, body = send(port, request)
+    return check(status, headers, body, request, method, tool_count)
+
+
+def check(
+    status: int, headers: dict[str, str], body: bytes, request: HttpRequest, method: str, tool_count: int | None = None
+) -> int:
+    """Raise `VerificationError` unless this answer to `request` is a successful result; returns the body size.
+
+    `headers` have lower-case names.
+    """
     if status != 200:
         raise VerificationError(f"HTTP {status}: {body[:500]!r}")
     message = decode(headers, body)
     if "error" in message or "result" not in message:
         raise VerificationError(f"JSON-RPC error: {json.dumps(message)[:500]}")
     result = message["result"]
-    if method == "tools/call":
+    if method == ECHO:
+        if result.get("isError"):
+            raise VerificationError(f"the echo tool answered an error: {json.dumps(result)[:500]}")
+        texts = [c.get("text") for c in result.get("content") or () if isinstance(c, dict)]
+        if texts != [ECHO_TEXT]:
+            raise VerificationError(f"the echo tool did not answer {ECHO_TEXT!r}: {json.dumps(result)[:500]}")
+    elif method == "tools/call":
         if result.get("isError"):
             raise VerificationError(f"the tool answered an error: {json.dumps(result)[:500]}")
         structured = result.get("structuredContent") or {}

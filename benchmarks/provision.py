@@ -3,7 +3,8 @@
 Tenant 0 is `bench`, the one the throughput cells call; the others (`t00001`...)
 exist for the scale check. Each tenant has `connectors` GitHub connectors
 (`github`, `github-2`, ...) pointing at the fake upstream, one GitHub token and one
-API key. The raw API keys are written to a JSON file `{slug: key}` for the load
+API key. With `echo`, the `bench` tenant also has the echo connector (`demo`, no
+credential). The raw API keys are written to a JSON file `{slug: key}` for the load
 generator; they are random per provisioning, like real keys.
 """
 
@@ -17,7 +18,7 @@ from sagemcp import Credential
 from sagemcp.platform import ConnectorConfig, MemoryStore, Tenant
 
 from .targets._connector import connector_configuration
-from .targets._fixtures import TENANT, UPSTREAM_TOKEN
+from .targets._fixtures import ECHO_CONNECTOR, TENANT, UPSTREAM_TOKEN
 
 PROVIDER = "github"
 
@@ -30,8 +31,19 @@ def connector_name(j: int) -> str:
     return "github" if j == 0 else f"github-{j + 1}"
 
 
+def echo_config(tenant_id: str) -> ConnectorConfig:
+    """The echo cells' connector: the demo connector, named like its type, needing no configuration."""
+    return ConnectorConfig(tenant_id=tenant_id, connector_type=ECHO_CONNECTOR, name=ECHO_CONNECTOR, configuration={})
+
+
 def populate_memory(
-    store: MemoryStore, tenants: int, connectors: int, upstream_url: str, connector_type: str = "github"
+    store: MemoryStore,
+    tenants: int,
+    connectors: int,
+    upstream_url: str,
+    connector_type: str = "github",
+    *,
+    echo: bool = False,
 ) -> dict[str, str]:
     """Fill a `MemoryStore`; returns `{slug: raw API key}`.
 
@@ -50,6 +62,8 @@ def populate_memory(
             )
             for j in range(connectors)
         ]
+        if echo and i == 0:
+            cfgs.append(echo_config(tenant.id))
         if bulk:
             store._tenants[tenant.id] = tenant
             for cfg in cfgs:
@@ -66,7 +80,14 @@ def populate_memory(
 
 
 async def populate_sql(
-    url: str, secret_keys: str, tenants: int, connectors: int, upstream_url: str, connector_type: str = "github"
+    url: str,
+    secret_keys: str,
+    tenants: int,
+    connectors: int,
+    upstream_url: str,
+    connector_type: str = "github",
+    *,
+    echo: bool = False,
 ) -> dict[str, str]:
     """Create the schema and fill the server's SQL store at `url`; returns `{slug: raw API key}`."""
     from sagemcp.platform import SecretBox
@@ -88,6 +109,8 @@ async def populate_sql(
                         tenant_id=tenant.id, connector_type=connector_type, name=connector_name(j), configuration=config
                     )
                 )
+            if echo and i == 0:
+                await store.add_connector(echo_config(tenant.id))
             await store.put_credential(
                 Credential(tenant_id=tenant.id, provider=PROVIDER, kind="bearer", access_token=UPSTREAM_TOKEN)
             )
@@ -108,7 +131,8 @@ def read_keys(path: Path, timeout: float = 120.0) -> dict[str, str]:
         if time.monotonic() > deadline:
             raise TimeoutError(f"no API keys written to {path}")
         time.sleep(0.05)
-    return json.loads(path.read_text())
+    keys: dict[str, str] = json.loads(path.read_text())
+    return keys
 
 
 def sql_available() -> str | None:

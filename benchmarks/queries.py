@@ -60,8 +60,9 @@ def _upstream() -> httpx.MockTransport:
 @contextlib.asynccontextmanager
 async def build(url: str, secret_keys: str, ttl: float) -> AsyncIterator[tuple[Any, Any, str]]:
     """(ASGI app, engine, label), lifespan entered."""
+    create_app: Any
     try:
-        from sagemcp_server.app import create_app  # type: ignore[import-not-found]
+        from sagemcp_server.app import create_app  # type: ignore[import-not-found, no-redef]
         from sagemcp_server.settings import Settings  # type: ignore[import-not-found]
     except Exception:
         create_app = None

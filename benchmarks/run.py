@@ -8,9 +8,19 @@ A cell is target x protocol era x method x concurrency. Eras: `2026-07-28`
 (stateless by nature), `2025-11-25` (stateless, JSON responses) and
 `2025-11-25-session` (stateful: `initialize` once, then every request carries the
 `Mcp-Session-Id`; answers are SSE events, as sagemcp's stateful mode answers).
-Each repeat starts every server afresh (pinned to its own CPU), checks that each
-cell's request returns a successful JSON-RPC result, warms up, then measures with
-wrk. Results go to benchmarks/results/<timestamp>.json and .md, and latest.md.
+Methods: `tools/list`, `tools/call` (`github_get_issue`, one upstream GET) and `echo`
+(`demo_echo`, no upstream call).
+
+Every target gets the same tuning (`targets/_tuning.py`: uvicorn settings, `gc.freeze()`
+once started, httpcore's default network backend for the upstream client). Each
+repeat starts every server afresh (pinned to one CPU) and measures the targets
+interleaved, cell by cell (floor, SDK, sagemcp..., then the next cell), so that the
+ratios of one repeat come from back-to-back measurements. Before measuring, each
+cell's request is checked to return a successful JSON-RPC result, then warmed up.
+The report gives medians, per-repeat ratios, CPU per call on top of the SDK, and flags
+a repeat whose CPU per call departs from the other repeats' median by more than 25 %.
+Results go to benchmarks/results/<timestamp>.json and .md; full runs (3 or more
+repeats, not --quick) also to latest.md / latest.json.
 """
 
 from __future__ import annotations
@@ -46,13 +56,17 @@ from ._harness import (
     start,
     wait_ready,
 )
-from .targets._fixtures import MCP_PATH, TENANT
+from .targets import _tuning
+from .targets._fixtures import ECHO_PATH, MCP_PATH, TENANT
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ERAS = ("2026-07-28", "2025-11-25", "2025-11-25-session")
-METHODS = ("tools/list", "tools/call")
+METHODS = ("tools/list", "tools/call", mr.ECHO)
+METHOD_LABELS = {"tools/list": "tools/list", "tools/call": "tools/call (github_get_issue)", mr.ECHO: "tools/call echo"}
 CONCURRENCY = (1, 32)
 TARGET_RATIO = 0.8
+OUTLIER_LIMIT = 0.25
+"""A repeat is flagged when its CPU per call departs from the median of the other repeats by more than this."""
 
 
 # -- targets ---------------------------------------------------------------------------------
@@ -146,13 +160,16 @@ class Cell:
         return self.era.removesuffix("-session")
 
 
-def select_cells(targets: list[Target], only: list[str], concurrency: tuple[int, ...]) -> list[Cell]:
+def select_cells(
+    targets: list[Target], only: list[str], concurrency: tuple[int, ...], echo_unavailable: str | None = None
+) -> list[Cell]:
+    methods = [m for m in METHODS if m != mr.ECHO or echo_unavailable is None]
     cells = [
         Cell(t.name, era, method, c)
         for t in targets
         if t.unavailable is None
         for era in ERAS
-        for method in METHODS
+        for method in methods
         for c in concurrency
     ]
     if only:
@@ -178,6 +195,12 @@ class Context:
     """store -> SQL URL, provisioned."""
     keys: dict[str, str] = field(default_factory=dict)
     """store -> the bench tenant's API key."""
+    echo_catalog_path: Path | None = None
+    """The echo connector's tools/list JSON; None when no echo cells run (then no target serves the echo path)."""
+    echo_catalog: list[dict[str, Any]] = field(default_factory=list)
+    network_backend: str = "sagemcp"
+    """`httpcore`: every target on httpcore's default network backend (equal peers, what `run` uses);
+    `sagemcp`: the sagemcp targets keep `UpstreamClient`'s own (sagemcp as shipped)."""
 
 
 def _secret_key() -> str:
@@ -211,13 +234,21 @@ def launch(
         common.append("--stateful")
     py = [sys.executable, "-m"]
     name = f"{target.name}{'-stateful' if stateful else ''}"
+    echo = ctx.echo_catalog_path is not None
+    backend = {_tuning.NETWORK_BACKEND_ENV: ctx.network_backend}
+    log = ctx.workdir / f"{name}.log"
+    logged = log.stat().st_size if log.exists() else 0  # the log is appended to, repeat after repeat
     if target.kind in ("floor", "sdk"):
         cmd = [*py, f"benchmarks.targets.{target.kind}", *common, "--catalog", str(ctx.catalog_path)]
+        if echo:
+            cmd += ["--echo-catalog", str(ctx.echo_catalog_path)]
         proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir)
         ready = wait_ready(proc, port, "/", need_ok=False, timeout=ready_timeout)
         return Running(proc, port, "no-auth-on-this-target", ready)
     if target.name.startswith("sagemcp-core"):
         cmd = [*py, "benchmarks.targets.sagemcp_core", *common]
+        if echo:
+            cmd.append("--echo")
         if cache_ttl is not None:
             cmd += ["--cache-ttl", str(cache_ttl)]
         if target.store == "memory":
@@ -226,12 +257,15 @@ def launch(
             cmd += ["--keys-out", str(keys_file), "--tenants", str(tenants), "--connectors", str(connectors)]
         else:
             cmd += ["--store", ctx.databases[target.store], "--secret-keys", ctx.secret_keys]
-        proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir)
+        proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir, env=backend)
         ready = wait_ready(proc, port, "/healthz", need_ok=True, timeout=ready_timeout)
+        _check_backend(proc, ctx, logged)
         key = json.loads(keys_file.read_text())[TENANT] if target.store == "memory" else ctx.keys[target.store]
         return Running(proc, port, key, ready)
     # the reference server, configured the way an operator configures it: environment variables
     env = {
+        **_tuning.server_environment(),
+        **backend,
         "SAGEMCP_DATABASE_URL": ctx.databases[target.store],
         "SAGEMCP_SECRET_KEYS": ctx.secret_keys,
         "SAGEMCP_ADMIN_KEY": "smcp_" + secrets.token_urlsafe(32),
@@ -244,17 +278,38 @@ def launch(
     }
     if cache_ttl is not None:
         env["SAGEMCP_CACHE_TTL"] = str(cache_ttl)
-    cmd = [sys.executable, "-c", "import sys; from sagemcp_server.cli import main; sys.exit(main())", "serve"]
+    cmd = [*py, "benchmarks.targets.sagemcp_server"]  # `sagemcp serve`, with the network-backend switch
     proc = start(name, cmd, cpu=ctx.pinning.server, pinning=ctx.pinning, logdir=ctx.workdir, env=env)
     ready = wait_ready(proc, port, "/readyz", need_ok=True, timeout=ready_timeout)
+    _check_backend(proc, ctx, logged)
     return Running(proc, port, ctx.keys[target.store], ready)
+
+
+def _check_backend(proc: Proc, ctx: Context, offset: int) -> None:
+    """A sagemcp target asked for httpcore's default backend must say it took it (else it would be uneven);
+    `offset`: where this process's part of its log starts."""
+    if ctx.network_backend != "httpcore":
+        return
+    try:
+        log = proc.log.read_bytes()[offset:].decode(errors="replace")
+    except OSError:
+        log = ""
+    if _tuning.PLAIN_BACKEND_MARKER not in log:
+        proc.stop()
+        raise HarnessError(
+            f"{proc.name} did not take the plain upstream transport (no line {_tuning.PLAIN_BACKEND_MARKER!r} in "
+            "its log): it would run on sagemcp's own network backend while the SDK runs on httpcore's; see "
+            "benchmarks/targets/sagemcp_server.py"
+        )
 
 
 def upstream_count(ctx: Context) -> int:
     return int(http_get(ctx.upstream_port, "/__stats")[1])
 
 
-def measure(cell: Cell, running: Running, spec: Path, expect: str, duration: float, ctx: Context) -> dict[str, Any]:
+def measure(
+    cell: Cell, running: Running, spec: Path, expect: str, duration: float, ctx: Context, repeat: int = 0
+) -> dict[str, Any]:
     proc = running.proc
     peak_reset = proc.reset_peak()
     cpu0, busy0, up0 = proc.cpu_seconds(), cpu_busy(), upstream_count(ctx)
@@ -266,6 +321,7 @@ def measure(cell: Cell, running: Running, spec: Path, expect: str, duration: flo
     seconds = wrk["duration_us"] / 1e6
     server_cpu = cpu1 - cpu0
     run: dict[str, Any] = {
+        "repeat": repeat,
         "calls_per_s": wrk["requests"] / seconds,
         "p50_ms": wrk["latency_us"]["p50"] / 1000,
         "p90_ms": wrk["latency_us"]["p90"] / 1000,
@@ -298,70 +354,105 @@ def measure(cell: Cell, running: Running, spec: Path, expect: str, duration: flo
         problems.append(f"only {occupancy:.1f} of {cell.concurrency} connections busy on average (stuck requests?)")
     if cell.method == "tools/call" and run["upstream_calls_per_call"] < 0.95:
         problems.append(f"only {run['upstream_calls_per_call']:.2f} upstream calls per tools/call")
+    if cell.method == mr.ECHO and run["upstream_calls_per_call"] > 0.01:
+        problems.append(f"{run['upstream_calls_per_call']:.2f} upstream calls per echo call (expected none)")
     if problems:
         run["invalid"] = "; ".join(problems)
     return run
 
 
-def run_server_cells(
-    target: Target,
-    stateful: bool,
+def run_cell(cell: Cell, running: Running, ctx: Context, args: argparse.Namespace, repeat: int) -> None:
+    """Check the cell's request, warm up, measure once (one repeat), and print the line."""
+    try:
+        path = ECHO_PATH if cell.method == mr.ECHO else MCP_PATH
+        catalog = ctx.echo_catalog if cell.method == mr.ECHO else ctx.catalog
+        session = mr.open_session(running.port, running.api_key, path) if cell.stateful else None
+        request = mr.build(cell.method, cell.protocol, running.api_key, catalog, session)
+        cell.response_bytes = mr.verify(running.port, request, cell.method, len(ctx.catalog))
+        spec = ctx.workdir / f"{cell.id.replace('/', '_')}.req"
+        spec.write_bytes(request.spec())
+        if args.warmup > 0:
+            run_wrk(
+                running.port,
+                MCP_PATH,
+                spec,
+                request.expect,
+                connections=cell.concurrency,
+                duration=args.warmup,
+                pinning=ctx.pinning,
+            )
+        run = measure(cell, running, spec, request.expect, args.duration, ctx, repeat)
+        cell.runs.append(run)
+        flag = f"  INVALID: {run['invalid']}" if "invalid" in run else ""
+        print(
+            f"  {cell.id:52s} {run['calls_per_s']:8.0f} calls/s  p50 {run['p50_ms']:7.2f} ms  "
+            f"p99 {run['p99_ms']:7.2f} ms  cpu {run['cpu_ms_per_call']:6.2f} ms/call  "
+            f"rss {run['peak_rss_mb']:6.1f} MB{flag}",
+            flush=True,
+        )
+    except (mr.VerificationError, HarnessError, OSError, ValueError) as exc:
+        cell.failures.append(f"repeat {repeat + 1}: {type(exc).__name__}: {exc}")
+        print(f"  ! {cell.id}: {type(exc).__name__}: {exc}", flush=True)
+
+
+def cell_keys(cells: list[Cell]) -> list[tuple[str, str, int]]:
+    """(era, method, concurrency) of `cells`, each once, in the order of the report."""
+    keys = {(c.era, c.method, c.concurrency) for c in cells}
+    return sorted(keys, key=lambda k: (ERAS.index(k[0]), METHODS.index(k[1]), k[2]))
+
+
+def run_repeat(
+    repeat: int,
+    targets: list[Target],
     cells: list[Cell],
     ctx: Context,
     args: argparse.Namespace,
     starts: list[dict[str, Any]],
 ) -> None:
-    try:
-        running = launch(target, stateful, ctx)
-    except HarnessError as exc:
-        for cell in cells:
-            cell.failures.append(f"server did not start: {exc}")
-        print(f"  ! {target.name}: {exc}", flush=True)
-        return
-    starts.append(
-        {
-            "target": target.name,
-            "stateful": stateful,
-            "ready_seconds": running.ready_seconds,
-            "rss_mb_at_ready": running.proc.rss_mb(),
-        }
-    )
-    try:
-        for cell in cells:
-            try:
-                session = mr.open_session(running.port, running.api_key) if cell.stateful else None
-                request = mr.build(cell.method, cell.protocol, running.api_key, ctx.catalog, session)
-                cell.response_bytes = mr.verify(running.port, request, cell.method, len(ctx.catalog))
-                spec = ctx.workdir / f"{cell.id.replace('/', '_')}.req"
-                spec.write_bytes(request.spec())
-                if args.warmup > 0:
-                    run_wrk(
-                        running.port,
-                        MCP_PATH,
-                        spec,
-                        request.expect,
-                        connections=cell.concurrency,
-                        duration=args.warmup,
-                        pinning=ctx.pinning,
-                    )
-                run = measure(cell, running, spec, request.expect, args.duration, ctx)
-                cell.runs.append(run)
-                flag = f"  INVALID: {run['invalid']}" if "invalid" in run else ""
-                print(
-                    f"  {cell.id:52s} {run['calls_per_s']:8.0f} calls/s  p50 {run['p50_ms']:7.2f} ms  "
-                    f"p99 {run['p99_ms']:7.2f} ms  cpu {run['cpu_ms_per_call']:6.2f} ms/call  "
-                    f"rss {run['peak_rss_mb']:6.1f} MB{flag}",
-                    flush=True,
+    """One repeat: for stateless then stateful cells, start every target afresh, then measure the targets
+    interleaved, cell by cell (A B C, A B C, ...), so that one repeat's ratios come from back-to-back runs."""
+    by_id = {(c.target, c.era, c.method, c.concurrency): c for c in cells}
+    for stateful in (False, True):
+        mode = [c for c in cells if c.stateful == stateful]
+        names = [t for t in targets if t.unavailable is None and any(c.target == t.name for c in mode)]
+        if not names:
+            continue
+        running: dict[str, Running] = {}
+        try:
+            for target in names:
+                try:
+                    running[target.name] = launch(target, stateful, ctx)
+                except HarnessError as exc:
+                    for cell in mode:
+                        if cell.target == target.name:
+                            cell.failures.append(f"repeat {repeat + 1}: server did not start: {exc}")
+                    print(f"  ! {target.name}: {exc}", flush=True)
+                    continue
+                r = running[target.name]
+                starts.append(
+                    {
+                        "target": target.name,
+                        "stateful": stateful,
+                        "repeat": repeat,
+                        "ready_seconds": r.ready_seconds,
+                        "rss_mb_at_ready": r.proc.rss_mb(),
+                    }
                 )
-            except (mr.VerificationError, HarnessError, OSError, ValueError) as exc:
-                cell.failures.append(f"{type(exc).__name__}: {exc}")
-                print(f"  ! {cell.id}: {type(exc).__name__}: {exc}", flush=True)
-                if not running.proc.alive():
-                    raise HarnessError(f"{target.name} died:\n{running.proc.tail()}") from exc
-    except HarnessError as exc:
-        print(f"  ! {exc}", flush=True)
-    finally:
-        running.proc.stop()
+            for era, method, concurrency in cell_keys(mode):
+                for target in names:
+                    todo = by_id.get((target.name, era, method, concurrency))
+                    server = running.get(target.name)
+                    if todo is None or server is None:
+                        continue
+                    if not server.proc.alive():
+                        todo.failures.append(f"repeat {repeat + 1}: {target.name} died:\n{server.proc.tail()}")
+                        print(f"  ! {target.name} died:\n{server.proc.tail()}", flush=True)
+                        del running[target.name]
+                        continue
+                    run_cell(todo, server, ctx, args, repeat)
+        finally:
+            for server in running.values():
+                server.proc.stop()
 
 
 # -- summary ---------------------------------------------------------------------------------
@@ -379,6 +470,60 @@ def summarize(cell: Cell) -> dict[str, Any]:
     for key in ("calls_per_s", "p50_ms", "p99_ms", "cpu_ms_per_call", "peak_rss_mb"):
         out[key] = _stats([r[key] for r in valid])
     out["foreign_cpu"] = _stats([r["foreign_cpu_on_server_core"] for r in valid if "foreign_cpu_on_server_core" in r])
+    out["outliers"] = outliers(cell.runs)
+    return out
+
+
+def outliers(runs: list[dict[str, Any]], limit: float = OUTLIER_LIMIT) -> list[dict[str, Any]]:
+    """The valid repeats whose CPU per call departs from the median of the other valid repeats by more than
+    `limit` (a fraction), whatever the `busy` figure says: noise that the busy figure did not see."""
+    valid = [r for r in runs if "invalid" not in r]
+    flagged = []
+    for i, run in enumerate(valid):
+        others = [r["cpu_ms_per_call"] for j, r in enumerate(valid) if j != i]
+        if not others:
+            continue
+        typical = statistics.median(others)
+        if typical <= 0:
+            continue
+        departure = run["cpu_ms_per_call"] / typical - 1
+        if abs(departure) > limit:
+            flagged.append(
+                {
+                    "repeat": run.get("repeat", i),
+                    "cpu_ms_per_call": run["cpu_ms_per_call"],
+                    "others_median": typical,
+                    "departure": departure,
+                }
+            )
+    return flagged
+
+
+def versus_sdk(cell: Cell, sdk: Cell | None) -> dict[str, Any]:
+    """`cell` against the SDK's cell of the same era, method and concurrency: the ratio of median calls/s, the
+    server CPU per call on top of the SDK's (difference of medians, ms), and both again for every repeat in which
+    both have a valid run (measured back to back)."""
+    if sdk is None or sdk is cell:
+        return {}
+    mine = {r.get("repeat", 0): r for r in cell.runs if "invalid" not in r}
+    theirs = {r.get("repeat", 0): r for r in sdk.runs if "invalid" not in r}
+    out: dict[str, Any] = {
+        "per_repeat": [
+            {
+                "repeat": k,
+                "ratio": mine[k]["calls_per_s"] / theirs[k]["calls_per_s"],
+                "cpu_over_sdk_ms": mine[k]["cpu_ms_per_call"] - theirs[k]["cpu_ms_per_call"],
+            }
+            for k in sorted(mine.keys() & theirs.keys())
+            if theirs[k]["calls_per_s"] > 0
+        ]
+    }
+    if mine and theirs and statistics.median(r["calls_per_s"] for r in theirs.values()) > 0:
+        med = statistics.median
+        out["ratio"] = med(r["calls_per_s"] for r in mine.values()) / med(r["calls_per_s"] for r in theirs.values())
+        out["cpu_over_sdk_ms"] = med(r["cpu_ms_per_call"] for r in mine.values()) - med(
+            r["cpu_ms_per_call"] for r in theirs.values()
+        )
     return out
 
 
@@ -402,7 +547,7 @@ def ratios(cells: list[Cell], summaries: dict[str, dict[str, Any]]) -> list[dict
 
 
 def checks(ratio_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's throughput target: sagemcp tools/call >= 0.8 x SDK, both eras, concurrency 32."""
+    """The throughput target: sagemcp tools/call >= 0.8 x SDK, every era, concurrency 32."""
     out = []
     for row in ratio_rows:
         if row["method"] != "tools/call" or row["concurrency"] != 32:
@@ -436,8 +581,19 @@ def _busy(stat: dict[str, float] | None) -> str:
     return "" if stat is None else f"{100 * stat['max']:.0f} %"
 
 
+def _by_repeat(per_repeat: list[dict[str, Any]], key: str, digits: int) -> str:
+    return " / ".join(f"{r[key]:.{digits}f}" for r in per_repeat)
+
+
+def _flags(summary: dict[str, Any]) -> str:
+    return "; ".join(
+        f"repeat {o['repeat'] + 1}: CPU {100 * o['departure']:+.0f} %" for o in summary.get("outliers") or ()
+    )
+
+
 def markdown(doc: dict[str, Any]) -> str:
     m, s = doc["machine"], doc["settings"]
+    tuning = s["tuning"]
     lines = [f"# sagemcp benchmark — {doc['started']}", ""]
     if s["quick"] or s["repeats"] < 3:
         lines += ["> **Trial run** (--quick or fewer than 3 repeats): not a publishable result.", ""]
@@ -446,25 +602,41 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         f"- CPU: {m['cpu_model']}, {m['cpus']} CPUs ({m['cpus_usable']} usable), {m['memory_gib']} GiB; "
         f"{m['os']}, Linux {m['kernel']}",
-        f"- Python {m['python']}; uvicorn loop {m['uvicorn']['loop']}, HTTP {m['uvicorn']['http']}; one worker; "
-        f"{m['wrk']}",
+        f"- Python {m['python']}; {m['wrk']}",
         "- Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v),
         f"- sniffio importable: {m['sniffio_importable']} (without it httpcore retries `import sniffio` on every "
         "upstream request)",
+        f"- Tuning, the same for every target: uvicorn {tuning['uvicorn']}; heap: {tuning['heap']}; upstream "
+        f"client: {tuning['network_backend']}",
         f"- Pinning: {s['pinning']}",
-        f"- Per cell: {s['warmup']} s warm-up, {s['duration']} s measured, {s['repeats']} repeat(s) (each repeat "
-        "restarts every server); medians with (min–max) over repeats",
+        f"- Per cell: {s['warmup']} s warm-up, {s['duration']} s measured, {s['repeats']} repeat(s); each repeat "
+        "restarts every server and measures the targets interleaved, cell by cell; medians with (min–max) over "
+        f"repeats; a repeat whose CPU per call departs by more than {100 * OUTLIER_LIMIT:.0f} % from the median "
+        "of the other repeats is flagged",
         f"- Load average at start {tuple(round(x, 2) for x in m['loadavg_start'])}, at end "
         f"{tuple(round(x, 2) for x in doc['loadavg_end'])}",
         f"- git {m['git']['commit'][:12]}{' (with uncommitted changes)' if m['git']['dirty'] else ''}",
         "",
     ]
+    if tuning["network_backend_mode"] != "httpcore":
+        lines += [
+            "> **Uneven network backends** (--network-backend sagemcp): the sagemcp targets ran on their own "
+            "upstream network backend, the SDK and floor on httpcore's; ratios favour sagemcp.",
+            "",
+        ]
     foreign = [c["summary"]["foreign_cpu"]["max"] for c in doc["cells"] if c["summary"].get("foreign_cpu")]
     if foreign and max(foreign) > 0.05:
         lines += [
             "",
             f"> **Noisy machine**: other processes used up to {100 * max(foreign):.0f} % of the server's CPU "
             "during measurements (column `busy`); these figures are not comparable with an idle machine's.",
+            "",
+        ]
+    flagged = [c for c in doc["cells"] if c["summary"].get("outliers")]
+    if flagged:
+        lines += [
+            f"> **Inconsistent repeats** in {len(flagged)} cell(s) (column `flags`): CPU per call departed by more "
+            f"than {100 * OUTLIER_LIMIT:.0f} % from the other repeats'; prefer the per-repeat ratios there.",
             "",
         ]
     lines += [
@@ -474,17 +646,22 @@ def markdown(doc: dict[str, Any]) -> str:
     for t in doc["targets"]:
         state = "" if t["unavailable"] is None else f" — **not run**: {t['unavailable']}"
         lines.append(f"- `{t['name']}`: {t['description']}{state}")
+    if s.get("echo_unavailable"):
+        lines.append(f"- echo cells not run: {s['echo_unavailable']}")
     lines += ["", "## Throughput target (tools/call, concurrency 32, sagemcp ≥ 0.8 × SDK)", ""]
     if doc["checks"]:
         lines += ["| check | ratio | |", "|---|---:|---|"]
         lines += [f"| {c['check']} | {c['value']:.2f} | {'pass' if c['pass'] else '**FAIL**'} |" for c in doc["checks"]]
     else:
         lines.append("No tools/call c32 cells with both sagemcp and SDK results.")
+    lines += _cpu_over_sdk_tables(doc["cells"])
     lines += ["", "## Results", ""]
     lines += [
         "calls/s, latency and CPU: median over repeats (min–max). CPU ms/call: server process CPU time "
-        "divided by calls. Peak RSS: VmHWM of the server during the measurement. bytes: the response body. "
-        "busy: the most CPU other processes took on the server's core during a repeat.",
+        "divided by calls; over SDK: minus the SDK's (median). vs SDK: median calls/s over the SDK's; by repeat: "
+        "the same from each repeat's back-to-back runs. Peak RSS: VmHWM of the server during the measurement. "
+        "bytes: the response body. busy: the most CPU other processes took on the server's core during a repeat. "
+        "flags: repeats whose CPU per call departs from the other repeats'.",
         "",
     ]
     cells = doc["cells"]
@@ -494,23 +671,27 @@ def markdown(doc: dict[str, Any]) -> str:
             if not group:
                 continue
             lines += [
-                f"### {method}, {era}",
+                f"### {METHOD_LABELS[method]}, {era}",
                 "",
-                "| target | conc. | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MB | vs SDK | bytes | busy |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                "| target | conc. | calls/s | p50 ms | p99 ms | CPU ms/call | over SDK | peak RSS MB | vs SDK "
+                "| by repeat | bytes | busy | flags |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             ]
             for c in sorted(group, key=lambda c: (c["concurrency"], c["target_order"])):
-                s = c["summary"]
-                vs = c.get("vs_sdk")
-                if s["calls_per_s"] is None:
+                s_ = c["summary"]
+                vs = c.get("vs_sdk") or {}
+                if s_["calls_per_s"] is None:
                     why = "; ".join(c["failures"])[:160] or "no valid run"
-                    lines.append(f"| {c['target']} | {c['concurrency']} | failed: {why} | | | | | | | |")
+                    lines.append(f"| {c['target']} | {c['concurrency']} | failed: {why} | | | | | | | | | | |")
                     continue
+                ratio = "" if vs.get("ratio") is None else f"{vs['ratio']:.2f}"
+                over = "" if vs.get("cpu_over_sdk_ms") is None else f"{vs['cpu_over_sdk_ms']:+.2f}"
                 lines.append(
-                    f"| {c['target']} | {c['concurrency']} | {_fmt(s['calls_per_s'])} | {_fmt(s['p50_ms'], 2)} | "
-                    f"{_fmt(s['p99_ms'], 2)} | {_fmt(s['cpu_ms_per_call'], 2)} | "
-                    f"{_fmt(s['peak_rss_mb'], 0, spread=False)} | {'' if vs is None else f'{vs:.2f}'} | "
-                    f"{c['response_bytes'] or ''} | {_busy(s.get('foreign_cpu'))} |"
+                    f"| {c['target']} | {c['concurrency']} | {_fmt(s_['calls_per_s'])} | {_fmt(s_['p50_ms'], 2)} | "
+                    f"{_fmt(s_['p99_ms'], 2)} | {_fmt(s_['cpu_ms_per_call'], 2)} | {over} | "
+                    f"{_fmt(s_['peak_rss_mb'], 0, spread=False)} | {ratio} | "
+                    f"{_by_repeat(vs.get('per_repeat') or [], 'ratio', 2)} | {c['response_bytes'] or ''} | "
+                    f"{_busy(s_.get('foreign_cpu'))} | {_flags(s_)} |"
                 )
             lines.append("")
     lines += [
@@ -522,17 +703,18 @@ def markdown(doc: dict[str, Any]) -> str:
     for r in doc["ratios"]:
         sag = ", ".join(f"{k.removesuffix('_over_sdk')} {v:.2f}" for k, v in r.items() if k.endswith("_over_sdk"))
         sof = f"{r['sdk_over_floor']:.2f}" if "sdk_over_floor" in r else "–"
-        lines.append(f"| {r['era']} | {r['method']} | {r['concurrency']} | {sof} | {sag} |")
+        lines.append(f"| {r['era']} | {METHOD_LABELS[r['method']]} | {r['concurrency']} | {sof} | {sag} |")
     if doc["starts"]:
         lines += [
             "",
             "## Server start",
             "",
-            "| target | stateful | start to ready s | RSS at ready MB |",
-            "|---|---|---:|---:|",
+            "| target | stateful | repeat | start to ready s | RSS at ready MB |",
+            "|---|---|---:|---:|---:|",
         ]
         lines += [
-            f"| {x['target']} | {x['stateful']} | {x['ready_seconds']:.2f} | {x['rss_mb_at_ready']:.0f} |"
+            f"| {x['target']} | {x['stateful']} | {x.get('repeat', 0) + 1} | {x['ready_seconds']:.2f} | "
+            f"{x['rss_mb_at_ready']:.0f} |"
             for x in doc["starts"]
         ]
     lines += [
@@ -541,6 +723,41 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _cpu_over_sdk_tables(cells: list[dict[str, Any]]) -> list[str]:
+    """Per method: the server CPU ms per call each target spends on top of the SDK, per era and concurrency."""
+    lines: list[str] = []
+    for method in ("tools/call", mr.ECHO):
+        group = [
+            c for c in cells if c["method"] == method and (c.get("vs_sdk") or {}).get("cpu_over_sdk_ms") is not None
+        ]
+        if not group:
+            continue
+        columns = sorted({(c["era"], c["concurrency"]) for c in group}, key=lambda k: (ERAS.index(k[0]), k[1]))
+        targets = sorted({(c["target_order"], c["target"]) for c in group})
+        lines += [
+            "",
+            f"## Server CPU per call on top of the SDK: {METHOD_LABELS[method]} (ms; by repeat)",
+            "",
+            "| target | " + " | ".join(f"{era} c{conc}" for era, conc in columns) + " |",
+            "|---|" + "---:|" * len(columns),
+        ]
+        index = {(c["target"], c["era"], c["concurrency"]): c for c in group}
+        for _, target in targets:
+            row = [f"| {target} |"]
+            for era, conc in columns:
+                c = index.get((target, era, conc))
+                if c is None:
+                    row.append(" |")
+                    continue
+                vs = c["vs_sdk"]
+                each = _by_repeat(vs.get("per_repeat") or [], "cpu_over_sdk_ms", 2)
+                row.append(
+                    f" {vs['cpu_over_sdk_ms']:+.2f}{f' ({each})' if len(vs.get('per_repeat') or []) > 1 else ''} |"
+                )
+            lines.append("".join(row))
+    return lines
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -564,8 +781,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     p.add_argument("--install-wrk", action="store_true", help="apt-get install wrk when it is missing (root)")
     p.add_argument("--postgres-url", help="use this empty PostgreSQL database instead of a temporary cluster")
-    p.add_argument("--loop", default="auto", help="uvicorn --loop for every target (default auto)")
-    p.add_argument("--http", default="auto", help="uvicorn --http for every target (default auto)")
+    p.add_argument(
+        "--loop",
+        default=_tuning.LOOP,
+        help=f"uvicorn --loop of the floor, SDK and core targets (default {_tuning.LOOP}: what `sagemcp serve` runs)",
+    )
+    p.add_argument(
+        "--http",
+        default=_tuning.HTTP,
+        help=f"uvicorn --http of the floor, SDK and core targets (default {_tuning.HTTP}: what `sagemcp serve` runs)",
+    )
+    p.add_argument(
+        "--network-backend",
+        choices=_tuning.NETWORK_BACKENDS,
+        default="httpcore",
+        help="httpcore (default): every target's upstream client on httpcore's default network backend; sagemcp: "
+        "the sagemcp targets keep UpstreamClient's own backend (as shipped; uneven against the SDK)",
+    )
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory (default benchmarks/results)")
     args = p.parse_args(argv)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
@@ -596,8 +828,19 @@ def main(argv: list[str] | None = None) -> int:
         for t in targets:
             if t.name not in wanted and t.unavailable is None:
                 t.unavailable = "not selected (--targets)"
+    if (args.loop, args.http) != (_tuning.LOOP, _tuning.HTTP) and any(
+        t.name.startswith("sagemcp-server") and t.unavailable is None for t in targets
+    ):
+        print(
+            f"note: `sagemcp serve` always runs its guarded {_tuning.HTTP} protocol on asyncio's selector loop; "
+            f"--loop {args.loop} --http {args.http} apply to the other targets only (uneven)",
+            flush=True,
+        )
     concurrency = tuple(int(c) for c in args.concurrency.split(","))
-    cells = select_cells(targets, args.only, concurrency)
+    from .targets._connector import echo_catalog, echo_connector_class
+
+    echo_unavailable = echo_connector_class()[1] if echo_connector_class()[0] is None else None
+    cells = select_cells(targets, args.only, concurrency, echo_unavailable)
     if not cells:
         print("error: no cell selected", file=sys.stderr)
         return 2
@@ -612,6 +855,11 @@ def main(argv: list[str] | None = None) -> int:
     catalog = tool_catalog(connector_class()[0])
     catalog_path = workdir / "catalog.json"
     catalog_path.write_text(json.dumps(catalog))
+    echo_path: Path | None = None
+    echo_tools = echo_catalog() if any(c.method == mr.ECHO for c in cells) else []
+    if echo_tools:
+        echo_path = workdir / "echo-catalog.json"
+        echo_path.write_text(json.dumps(echo_tools))
     upstream_port = free_port()
     upstream = start(
         "fake-upstream",
@@ -632,6 +880,9 @@ def main(argv: list[str] | None = None) -> int:
             catalog,
             args.loop,
             args.http,
+            echo_catalog_path=echo_path,
+            echo_catalog=echo_tools,
+            network_backend=args.network_backend,
         )
         used = {t.name: t for t in targets if any(c.target == t.name for c in cells)}
         with _databases(used.values(), ctx, args) as problems:
@@ -642,20 +893,14 @@ def main(argv: list[str] | None = None) -> int:
                         cell.failures.append(reason)
             for repeat in range(args.repeats):
                 print(f"repeat {repeat + 1}/{args.repeats}", flush=True)
-                for target in used.values():
-                    if target.unavailable is not None:
-                        continue
-                    for stateful in (False, True):
-                        group = [c for c in cells if c.target == target.name and c.stateful == stateful]
-                        if group:
-                            run_server_cells(target, stateful, group, ctx, args, starts)
+                run_repeat(repeat, list(used.values()), cells, ctx, args, starts)
     finally:
         upstream.stop()
 
     order = {t.name: i for i, t in enumerate(targets)}
     summaries = {c.id: summarize(c) for c in cells}
     ratio_rows = ratios(cells, summaries)
-    sdk_lookup = {(c.era, c.method, c.concurrency): summaries[c.id]["calls_per_s"] for c in cells if c.target == "sdk"}
+    sdk_cells = {(c.era, c.method, c.concurrency): c for c in cells if c.target == "sdk"}
     doc: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -670,6 +915,10 @@ def main(argv: list[str] | None = None) -> int:
             "only": args.only,
             "pinning": pinning.describe(),
             "catalog_tools": len(catalog),
+            "echo_unavailable": echo_unavailable,
+            "interleaved": True,
+            "outlier_limit": OUTLIER_LIMIT,
+            "tuning": _tuning.describe(args.loop, args.http, args.network_backend),
         },
         "targets": [
             {
@@ -688,8 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     for c in cells:
         s = summaries[c.id]
-        sdk = sdk_lookup.get((c.era, c.method, c.concurrency))
-        vs = s["calls_per_s"]["median"] / sdk["median"] if (s["calls_per_s"] and sdk) else None
+        vs = versus_sdk(c, sdk_cells.get((c.era, c.method, c.concurrency)))
         doc["cells"].append(
             {
                 "id": c.id,
@@ -711,9 +959,12 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{stem}.json").write_text(json.dumps(doc, indent=2) + "\n")
     text = markdown(doc)
     (args.out / f"{stem}.md").write_text(text)
-    (args.out / "latest.md").write_text(text)
-    (args.out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"\nwrote {args.out / stem}.json and .md (and latest.md); server logs in {workdir}")
+    full = not args.quick and args.repeats >= 3
+    if full:  # a trial run never replaces the latest full one
+        (args.out / "latest.md").write_text(text)
+        (args.out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    also = " (and latest.md)" if full else " (a trial run: latest.md left as it was)"
+    print(f"\nwrote {args.out / stem}.json and .md{also}; server logs in {workdir}")
     for check in doc["checks"]:
         print(f"  {'PASS' if check['pass'] else 'FAIL'} {check['check']}: {check['value']:.2f}")
     failed = [c.id for c in cells if not any("invalid" not in r for r in c.runs)]
@@ -747,7 +998,8 @@ class _databases:
                     self._pg = cluster(self.ctx.pinning, self.args.postgres_url)
                     url = self._pg.__enter__()
                 started = time.monotonic()
-                keys = asyncio.run(populate_sql(url, self.ctx.secret_keys, 1, 1, self.ctx.upstream_url))
+                echo = self.ctx.echo_catalog_path is not None
+                keys = asyncio.run(populate_sql(url, self.ctx.secret_keys, 1, 1, self.ctx.upstream_url, echo=echo))
                 print(f"provisioned {store} in {time.monotonic() - started:.1f} s", flush=True)
                 self.ctx.databases[store] = url
                 self.ctx.keys[store] = keys[TENANT]

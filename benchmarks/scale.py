@@ -170,7 +170,7 @@ def expired_first_calls(
             "max_ms": max(values),
         }
 
-    out = {"ttl_s": ttl, "never_seen": stats(cold), "warm": stats(warm), "expired": stats(expired)}
+    out: dict[str, Any] = {"ttl_s": ttl, "never_seen": stats(cold), "warm": stats(warm), "expired": stats(expired)}
     print(
         f"  first call after expiry: p50 {out['expired']['p50_ms']:.2f} ms, p99 {out['expired']['p99_ms']:.2f} ms "
         f"(warm p50 {out['warm']['p50_ms']:.2f} ms)",

@@ -1,4 +1,5 @@
-"""The connector the benchmark measures: the GitHub connector, as the issue asks (`github_get_issue`)."""
+"""The connectors the benchmark measures: GitHub (`github_get_issue`, one upstream GET per call) and the
+reference server's `demo` connector (`demo_echo`, no upstream call: what the platform alone costs)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,18 @@ def tool_catalog(cls: type[Connector]) -> list[dict[str, Any]]:
     from sagemcp.mcp import tool_listing  # the adapter's own listing, so the lists are identical
 
     return tool_listing(cls)
+
+
+def echo_connector_class() -> tuple[type[Connector] | None, str]:
+    """The connector of the echo cells (the reference server's `demo`), or None and why it is missing."""
+    try:
+        from sagemcp_server.connectors.demo import DemoConnector
+    except ImportError as exc:
+        return None, f"the echo tool comes from sagemcp-server's demo connector, which cannot be imported ({exc})"
+    return DemoConnector, "sagemcp_server.connectors.demo.DemoConnector"
+
+
+def echo_catalog() -> list[dict[str, Any]]:
+    """The echo connector's tools as `tools/list` JSON; empty when it is not installed."""
+    cls, _ = echo_connector_class()
+    return tool_catalog(cls) if cls is not None else []

@@ -17,6 +17,13 @@ OWNER, REPO, ISSUE_NUMBER = "octo-org", "hello-world", 1347
 UPSTREAM_TOKEN = "ghp_benchmarkbenchmarkbenchmarkbench01"
 SERVER_INFO = {"name": "bench", "version": "1.0"}
 
+# The echo cells: a trivial tool making no upstream call (the reference server's `demo` connector's
+# `demo_echo`; the SDK and floor targets answer the same tool on the same path).
+ECHO_CONNECTOR = "demo"
+ECHO_PATH = f"/api/v1/{TENANT}/connectors/{ECHO_CONNECTOR}/mcp"
+ECHO_TOOL = "demo_echo"
+ECHO_TEXT = "sagemcp benchmark echo"
+
 
 def _user(login: str, uid: int) -> dict[str, Any]:
     base = f"https://api.github.com/users/{login}"

@@ -2,7 +2,8 @@
 
 No MCP machinery at all: `json.loads` the body, switch on `method`, and answer
 with the same `tools/list` result or, for `tools/call`, the same upstream GET (a
-shared `httpx.AsyncClient`) turned into the same trimmed issue. Requests that
+shared `httpx.AsyncClient`) turned into the same trimmed issue; on the echo path,
+the demo connector's tool list and `demo_echo`'s text. Requests that
 carry an `Mcp-Session-Id` are answered as an SSE event, as the SDK's stateful
 transport answers them. This is what HTTP, JSON and the upstream call cost on
 this machine; everything above it is protocol and platform.
@@ -24,17 +25,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._fixtures import MCP_PATH, SERVER_INFO, UPSTREAM_TOKEN, issue_text, trimmed_issue
-from ._serve import common_arguments, load_catalog, run
+from . import _tuning
+from ._fixtures import ECHO_PATH, ECHO_TOOL, MCP_PATH, SERVER_INFO, UPSTREAM_TOKEN, issue_text, trimmed_issue
+from ._serve import common_arguments, load_catalog, load_echo_catalog, run
 
 _JSON = "application/json"
 
 
-def build_app(upstream_url: str, catalog: list[dict[str, Any]], stateful: bool = False) -> Starlette:
+def build_app(
+    upstream_url: str,
+    catalog: list[dict[str, Any]],
+    stateful: bool = False,
+    echo_catalog: list[dict[str, Any]] | None = None,
+) -> Starlette:
     http = httpx.AsyncClient(
         base_url=upstream_url,
+        transport=_tuning.plain_transport(),
         timeout=httpx.Timeout(30.0, connect=10.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         headers={
             "Authorization": f"Bearer {UPSTREAM_TOKEN}",
             "Accept": "application/vnd.github+json",
@@ -42,9 +49,15 @@ def build_app(upstream_url: str, catalog: list[dict[str, Any]], stateful: bool =
         },
     )
 
-    async def result_for(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def result_for(path: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        echo = path == ECHO_PATH
         if method == "tools/list":
-            return {"tools": catalog}
+            return {"tools": echo_catalog if echo else catalog}
+        if method == "tools/call" and echo:
+            if params.get("name") != ECHO_TOOL:
+                raise KeyError(params.get("name"))
+            text = (params.get("arguments") or {}).get("text")
+            return {"content": [{"type": "text", "text": str(text)}], "isError": False}
         if method == "tools/call":
             args = params.get("arguments") or {}
             response = await http.get(f"/repos/{args['owner']}/{args['repo']}/issues/{int(args['issue_number'])}")
@@ -70,7 +83,7 @@ def build_app(upstream_url: str, catalog: list[dict[str, Any]], stateful: bool =
         if "id" not in message:
             return Response(status_code=202)
         try:
-            result = await result_for(message["method"], message.get("params") or {})
+            result = await result_for(request.url.path, message["method"], message.get("params") or {})
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"], "result": result}
         except KeyError:
             reply = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "Method not found"}}
@@ -89,12 +102,16 @@ def build_app(upstream_url: str, catalog: list[dict[str, Any]], stateful: bool =
         yield
         await http.aclose()
 
-    return Starlette(routes=[Route(MCP_PATH, endpoint, methods=["POST"])], lifespan=lifespan)
+    routes = [Route(MCP_PATH, endpoint, methods=["POST"])]
+    if echo_catalog:
+        routes.append(Route(ECHO_PATH, endpoint, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = common_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    run(build_app(args.upstream, load_catalog(args.catalog), args.stateful), args)
+    echo = load_echo_catalog(args.echo_catalog)
+    run(build_app(args.upstream, load_catalog(args.catalog), args.stateful, echo), args)
 
 
 if __name__ == "__main__":

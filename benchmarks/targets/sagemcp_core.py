@@ -8,7 +8,10 @@ tool policy, the credential lookup, pydantic argument validation, the connector'
 real tool making its upstream GET through core's `UpstreamClient`, and an observer
 recording an audit event and metrics. When `sagemcp_server` is importable its
 Prometheus `Metrics` (per-request, per-tool and per-upstream-call metrics) and, on
-the SQL store, its batching `AuditBuffer` are used; otherwise small stand-ins.
+the SQL store, its batching `AuditBuffer` are used; otherwise small stand-ins. With
+`--echo` the registry also holds the demo connector, whose `demo_echo` makes no
+upstream call. The upstream client runs on httpcore's default network backend unless
+`SAGEMCP_BENCH_NETWORK_BACKEND=sagemcp` (see `_tuning`).
 
     python -m benchmarks.targets.sagemcp_core --port 18004 --upstream http://127.0.0.1:18001 --keys-out keys.json
 """
@@ -32,7 +35,8 @@ from sagemcp.mcp import McpSettings, create_mcp_app
 from sagemcp.platform import AuditEvent, ConnectorRegistry, MemoryStore, UpstreamClient
 
 from ..provision import populate_memory, write_keys
-from ._connector import connector_class
+from . import _tuning
+from ._connector import connector_class, echo_connector_class
 from ._serve import common_arguments, run
 
 
@@ -124,15 +128,22 @@ def build_app(
     connectors: int = 1,
     cache_ttl: float = 5.0,
     keys_out: Path | None = None,
+    echo: bool = False,
 ) -> Starlette:
     cls, _label = connector_class()
-    registry = ConnectorRegistry([cls])
+    classes: list[Any] = [cls]
+    if echo:
+        echo_cls, why = echo_connector_class()
+        if echo_cls is None:
+            raise SystemExit(why)
+        classes.append(echo_cls)
+    registry = ConnectorRegistry(classes)
     metrics, _ = _metrics()
     engine = None
     audit_task: Any = None
     if store_url == "memory":
         store: Any = MemoryStore(audit_limit=1000)
-        keys = populate_memory(store, tenants, connectors, upstream_url, cls.info.id)
+        keys = populate_memory(store, tenants, connectors, upstream_url, cls.info.id, echo=echo)
         if keys_out is not None:
             write_keys(keys_out, keys)
         audit: Any = _MemoryAudit()
@@ -146,7 +157,11 @@ def build_app(
         metrics.tool_call(event)
         audit(event)
 
-    upstream = UpstreamClient(on_response=metrics.upstream)
+    transport = None
+    if _tuning.network_backend() == "httpcore":
+        transport = _tuning.plain_transport()
+        print(_tuning.PLAIN_BACKEND_MARKER, flush=True)
+    upstream = UpstreamClient(transport=transport, on_response=metrics.upstream)
     settings = McpSettings(stateful=stateful, cache_ttl=cache_ttl, legacy_sse=True, websocket=True)
     mcp_app = create_mcp_app(store, registry, upstream=upstream, settings=settings, observer=observe)
 
@@ -192,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connectors", type=int, default=1, help="connectors per tenant")
     parser.add_argument("--cache-ttl", type=float, default=5.0)
     parser.add_argument("--keys-out", type=Path, help="write {tenant slug: API key} here (memory store)")
+    parser.add_argument("--echo", action="store_true", help="also serve the demo connector (the echo cells)")
     args = parser.parse_args(argv)
     app = build_app(
         args.upstream,
@@ -202,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         connectors=args.connectors,
         cache_ttl=args.cache_ttl,
         keys_out=args.keys_out,
+        echo=args.echo,
     )
     run(app, args)
 
