@@ -139,6 +139,13 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             "row_offset": 1,
         },
     ),
+    # a small range from its top: one values.get; any other: the layout, then only the page's rows
+    ("google_read_range", {"spreadsheet_id": SHEET, "range": "Summary!A1:D4"}),
+    ("google_read_range", {"spreadsheet_id": SHEET, "range": "Summary", "row_offset": 2, "max_rows": 1}),
+    ("google_read_range", {"spreadsheet_id": SHEET, "range": "B:C", "max_rows": 2, "format": "markdown"}),
+    ("google_read_range", {"spreadsheet_id": SHEET, "range": "'Q1 Sales'!2:400", "row_offset": 1, "render": "FORMULA"}),
+    ("google_read_range", {"spreadsheet_id": SHEET, "range": "Totals"}),
+    ("google_read_range", {"spreadsheet_id": SHEET, "range": "Summary", "row_offset": 5000}),
     ("google_read_ranges", {"spreadsheet_id": SHEET, "ranges": ["Summary!A1:D4", "'Q1 Sales'!A1:B2"], "max_rows": 3}),
     (
         "google_write_range",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sheets_simulator import SheetsSimulator, from_fixtures
 
 from sagemcp.testing import DiscoveryMethod, DiscoveryValidator
 
@@ -147,19 +148,36 @@ class UploadSessions:
         return httpx.Response(308, headers=headers)
 
 
+def fixture_spreadsheet() -> SheetsSimulator:
+    """The spreadsheet of the Sheets fixtures: the `spreadsheets.get` fixture's sheets and named range, its
+    cells written from the `values.get` and `values.batchGet` fixtures."""
+    return from_fixtures(
+        body("sheets.spreadsheets.get"),
+        [body("sheets.spreadsheets.values.get"), *body("sheets.spreadsheets.values.batchGet")["valueRanges"]],
+    )
+
+
 class FakeGoogle:
     """A fake of the five Google APIs for `httpx.MockTransport`.
 
     `responses` maps a method id to a function of the request that answers instead of the fixture.
-    Resumable uploads go to `uploads` (`UploadSessions`).
+    Resumable uploads go to `uploads` (`UploadSessions`). `sheets` (a `SheetsSimulator`) answers
+    `spreadsheets.get` and the value reads for the ranges asked; without one, the fixtures' spreadsheet
+    answers `spreadsheets.get` and `values.batchGet`, and `values.get` replays its fixture.
     """
 
-    def __init__(self, responses: Mapping[str, Responder] | None = None) -> None:
+    def __init__(self, responses: Mapping[str, Responder] | None = None, sheets: SheetsSimulator | None = None) -> None:
         self.validator = validator()
         self.responses = dict(responses or {})
         self.requests: list[httpx.Request] = []
         self.methods: list[DiscoveryMethod] = []
         self.uploads = UploadSessions()
+        self.sheets = sheets if sheets is not None else fixture_spreadsheet()
+        self._simulated = (
+            SheetsSimulator.METHODS
+            if sheets is not None
+            else ("sheets.spreadsheets.get", "sheets.spreadsheets.values.batchGet")
+        )
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -170,6 +188,8 @@ class FakeGoogle:
             return respond(request)
         if method.upload == "resumable":
             return self.uploads(request, method)
+        if method.id in self._simulated:
+            return self.sheets(request, method, self.validator)
         if method.id == "drive.files.export":
             return httpx.Response(200, content=MEDIA[request.url.params["mimeType"]])
         if method.id == "drive.files.get" and request.url.params.get("alt") == "media":

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from google_support import FakeGoogle, body, json_response
+from sheets_simulator import SheetsSimulator, SimSheet
 
 from sagemcp.testing import DiscoveryValidator, call_tool
 from sagemcp_google import GoogleConnector
@@ -129,9 +130,11 @@ def csv_lines(rows: list[list[str]]) -> list[list[str]]:
 
 async def test_a_1000_row_sheet_reads_as_compact_lossless_csv(google_description: DiscoveryValidator) -> None:
     rows = pipeline(1000)
-    answer = value_range("Pipeline!A1:K1000", rows)
+    sheet = SheetsSimulator([SimSheet("Pipeline", rows, row_count=1000, column_count=11)])
+    answer = sheet.read("Pipeline")
+    assert answer == value_range("Pipeline!A1:K1000", rows)
     assert not list(google_description.schema_validator("sheets", "ValueRange").iter_errors(answer))
-    fake = FakeGoogle({"sheets.spreadsheets.values.get": lambda r: json_response(answer)})
+    fake = FakeGoogle(sheets=sheet)
     result = await call_tool(
         GoogleConnector,
         "google_read_range",
@@ -181,7 +184,7 @@ async def test_the_top_of_every_sheet_reads_compactly_with_batch_get(google_desc
 
 async def test_a_markdown_table_is_only_given_when_asked_and_stays_compact() -> None:
     rows = pipeline(300)
-    fake = FakeGoogle({"sheets.spreadsheets.values.get": lambda r: json_response(value_range("P!A1:K300", rows))})
+    fake = FakeGoogle(sheets=SheetsSimulator([SimSheet("P", rows, row_count=300, column_count=11)]))
     raw = Raw(fake)
     result = await call_tool(
         GoogleConnector,

@@ -11,6 +11,7 @@ from email.policy import default as default_policy
 
 import httpx
 from google_support import FakeGoogle, body, json_response
+from sheets_simulator import SheetsSimulator, SimSheet
 
 from sagemcp.testing import call_tool
 from sagemcp_google import GoogleConnector
@@ -231,7 +232,15 @@ async def test_read_range_encodes_the_range_and_pages_rows() -> None:
         {"spreadsheet_id": "s1", "range": "'Q1 Sales'!A1:D4", "max_rows": 2},
         handler=FakeGoogle(),
     )
-    assert result.request.url.raw_path.startswith(b"/v4/spreadsheets/s1/values/%27Q1%20Sales%27%21A1%3AD4")
+    # The page (two rows and the one after them) and the range's last row, no more; the title quoted and encoded.
+    layout, values = result.requests
+    assert (
+        layout.url.path == "/v4/spreadsheets/s1"
+        and "gridProperties(rowCount,columnCount)" in layout.url.params["fields"]
+    )
+    assert values.url.path == "/v4/spreadsheets/s1/values:batchGet"
+    assert values.url.params.get_list("ranges") == ["'Q1 Sales'!A1:D3", "'Q1 Sales'!A4:D4"]
+    assert b"ranges=%27Q1+Sales%27%21A1%3AD3&" in values.url.raw_path
     assert result.text.splitlines()[:3] == [
         "'Q1 Sales'!A1:D4: rows 1-2 of 4, 4 columns (CSV)",
         "Region,Owner,Q1,Q2",
@@ -266,9 +275,7 @@ async def test_csv_quotes_only_what_needs_it_and_drops_trailing_empty_cells() ->
         [],
         [True, 3],
     ]
-    fake = FakeGoogle(
-        {"sheets.spreadsheets.values.get": lambda r: json_response({"range": "S!A1:D5", "values": values})}
-    )
+    fake = FakeGoogle(sheets=SheetsSimulator([SimSheet("S", values, row_count=5, column_count=4)]))
     result = await call_tool(GoogleConnector, "google_read_range", {"spreadsheet_id": "s1", "range": "S"}, handler=fake)
     assert result.text.splitlines() == [
         "S!A1:D5: rows 1-5 of 5, 4 columns (CSV)",

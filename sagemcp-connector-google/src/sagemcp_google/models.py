@@ -8,7 +8,7 @@ dates, links, states), never the raw API JSON. The Markdown text is the tool res
 from __future__ import annotations
 
 from html import unescape
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -581,7 +581,11 @@ class RangeValues(BaseModel):
     format: str
     content: str
     rows: int = Field(description="Rows shown.")
-    total_rows: int = Field(description="Rows the range holds.")
+    total_rows: int = Field(description="Rows the range holds, up to its last row with a value.")
+    total_rows_bound: Literal["exact", "at_least", "at_most"] = Field(
+        default="exact",
+        description="Whether total_rows is exact, or only a lower or upper bound (rows not read are not guessed).",
+    )
     first_row: int = Field(default=0, description="Index (0-based, within the range) of the first row shown.")
     columns: int = 0
     header_repeated: bool = Field(
@@ -595,7 +599,8 @@ class RangeValues(BaseModel):
         shown = f"rows {self.first_row + 1}-{self.first_row + self.rows}" if self.rows else "no rows"
         kind = "CSV" if self.format == "csv" else "Markdown table"
         repeated = " (the header row first)" if self.header_repeated else ""
-        head = f"{self.range}: {shown} of {self.total_rows}{repeated}, {self.columns} columns ({kind})"
+        bound = {"exact": "", "at_least": "at least ", "at_most": "at most "}[self.total_rows_bound]
+        head = f"{self.range}: {shown} of {bound}{self.total_rows}{repeated}, {self.columns} columns ({kind})"
         body = self.content.rstrip("\n")
         tail = f"\n…{self.hint}" if self.hint else ""
         return f"{head}\n{body}{tail}" if body else f"{head}{tail}"

@@ -16,8 +16,10 @@ from .._a1 import A1Range, parse_a1
 from .._drive_query import MIME_TYPES, DriveQuery
 from .._scopes import DRIVE_METADATA_READ, SHEETS_READ, SHEETS_WRITE
 from .._services import segment
+from .._sheet_window import Window, whole_range_window
 from ..models import CellUpdate, DriveFileList, RangesValues, RangeValues, Spreadsheet, SpreadsheetUpdate
 from ._common import url
+from ._sheet_read import read_window
 from .drive import list_page
 
 if TYPE_CHECKING:
@@ -109,37 +111,42 @@ def column_name(index: int) -> str:
     return name
 
 
-def bounded(
-    range_name: str, rows: list[list[Any]], fmt: str, header: bool, row_offset: int, max_rows: int, tool_name: str
-) -> RangeValues:
-    """`rows[row_offset:]` cut to `max_rows` rows and `MAX_OUTPUT_CHARS`, with the call that shows more."""
-    total = len(rows)
-    window = rows[row_offset : row_offset + max_rows]
-    head_row = rows[:1] if header and row_offset > 0 and rows else []
-    shown = len(window)
-    content = render_rows(head_row + window, fmt, header)
+def page(window: Window, fmt: str, header: bool, row_offset: int, tool_name: str) -> RangeValues:
+    """`window` cut to `MAX_OUTPUT_CHARS`, with the call that shows more."""
+    head_row, rows = window.head_row, window.rows
+    shown = len(rows)
+    content = render_rows(head_row + rows, fmt, header)
     while len(content) > MAX_OUTPUT_CHARS and shown > 1:
         shown = max(1, shown * MAX_OUTPUT_CHARS // len(content) - 1)
-        content = render_rows(head_row + window[:shown], fmt, header)
-    more = row_offset + shown < total
+        content = render_rows(head_row + rows[:shown], fmt, header)
+    left = window.total - row_offset - shown
+    more = left > 0 and window.bound != "at_most"
     hint = (
-        f"{total - row_offset - shown} more rows: call {tool_name} with row_offset={row_offset + shown}"
+        f"{'at least ' if window.bound == 'at_least' else ''}{left} more rows: "
+        f"call {tool_name} with row_offset={row_offset + shown}"
         if more
         else None
     )
-    width = max((len(r) for r in rows), default=0)
     return RangeValues(
-        range=range_name,
+        range=window.range,
         format=fmt,
         content=content,
         rows=shown,
-        total_rows=total,
+        total_rows=window.total,
+        total_rows_bound=window.bound,
         first_row=row_offset,
-        columns=width,
+        columns=window.columns,
         header_repeated=bool(head_row),
         truncated=more,
         hint=hint,
     )
+
+
+def bounded(
+    range_name: str, rows: list[list[Any]], fmt: str, header: bool, row_offset: int, max_rows: int, tool_name: str
+) -> RangeValues:
+    """`rows[row_offset:]` cut to `max_rows` rows and `MAX_OUTPUT_CHARS`, with the call that shows more."""
+    return page(whole_range_window(range_name, rows, header, row_offset, max_rows), fmt, header, row_offset, tool_name)
 
 
 async def sheet_ids(ctx: ToolContext[GoogleConfig], spreadsheet_id: str) -> dict[str, int]:
@@ -235,17 +242,15 @@ class SheetsTools:
     ) -> RangeValues:
         """Read a range of cells as CSV (or a Markdown table), at most max_rows rows from row_offset.
 
-        The first line names the range, the rows shown, how many the range holds and its columns; empty
-        cells at the end of a row are left out. When rows are left, the last line gives the row_offset
-        that shows the next ones.
+        The first line names the range, the rows shown, how many the range holds up to its last row with a
+        value ("at least N" when rows far below the page were not read) and its columns; empty cells at
+        the end of a row are left out. When rows are left, the last line gives the row_offset that shows
+        the next ones. Only the rows shown are fetched, so any page of a large sheet is quick.
         """
-        response = await ctx.http.get(
-            url(ctx, "sheets", f"spreadsheets/{segment(spreadsheet_id)}/values/{segment(range)}"),
-            params={"valueRenderOption": render, "majorDimension": "ROWS"},
+        window = await read_window(
+            ctx, spreadsheet_id, range, render=render, row_offset=row_offset, max_rows=max_rows, header=header
         )
-        data = response.json_object()
-        rows = [r for r in data.get("values") or [] if isinstance(r, list)]
-        return bounded(str(data.get("range") or range), rows, format, header, row_offset, max_rows, "google_read_range")
+        return page(window, format, header, row_offset, "google_read_range")
 
     @tool(read_only=True, group="sheets", scopes=SHEETS_READ)
     async def read_ranges(
