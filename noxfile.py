@@ -28,7 +28,9 @@ TEST_DEPS = [
 ]
 TOOLS_DIR = ROOT / ".tools"
 
-nox.options.sessions = ["lint", "typecheck", "tests", "e2e", "conformance", "docs", "deploy"]
+nox.options.sessions = [
+    "lint", "typecheck", "tests", "e2e", "conformance", "conformance_authorization", "docs", "deploy",
+]  # fmt: skip
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -76,14 +78,17 @@ def tests(session: nox.Session, package: str) -> None:
 
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
-    """Cross-package tests under tests/ (real server processes, real MCP clients over sockets), and the
-    steady-state database query count of benchmarks/test_queries.py."""
+    """Cross-package tests under tests/ (real server processes, real MCP clients over sockets), the
+    steady-state database query count of benchmarks/test_queries.py, the deterministic per-call cost
+    guard of benchmarks/test_cost.py and the benchmark report's logic (benchmarks/test_report.py)."""
     session.install(*TEST_DEPS, *_editable(*PACKAGES))
     tests = ROOT / "tests"
     _pytest(
         session,
         str(tests),
         str(ROOT / "benchmarks" / "test_queries.py"),
+        str(ROOT / "benchmarks" / "test_cost.py"),
+        str(ROOT / "benchmarks" / "test_report.py"),
         *("--ignore", str(tests / "conformance"), "--ignore", str(tests / "deploy")),
     )
 
@@ -113,6 +118,34 @@ def conformance(session: nox.Session) -> None:
     session.install(*TEST_DEPS, *_editable("sagemcp-core"))
     env = {"SAGEMCP_CONFORMANCE_NODE": node, "SAGEMCP_CONFORMANCE_CLI": cli}
     session.run("python", "-m", "tests.conformance.run", *session.posargs, env=env)
+
+
+def _conformance_authorization_tool(session: nox.Session) -> tuple[str, str]:
+    """Node.js 22 and the conformance suite release with authorization-server scenarios (0.1.x has none)."""
+    target = TOOLS_DIR / "conformance-authorization"
+    node = target / "node_modules" / ".bin" / "node"
+    cli = target / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
+    if not (node.exists() and cli.exists()):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "package.json").write_text('{"name": "sagemcp-conformance-authorization", "private": true}\n')
+        npm = shutil.which("npm")
+        if npm is None:
+            session.error("npm is needed to install the conformance suite (Node.js 20+ with npm)")
+        session.run(
+            npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
+            "@modelcontextprotocol/conformance@0.2.0-alpha.12", "node@22", external=True,
+        )  # fmt: skip
+    return str(node), str(cli)
+
+
+@nox.session(python="3.11")
+def conformance_authorization(session: nox.Session) -> None:
+    """The conformance suite's authorization-server scenarios (metadata with CIMD, the code grant with PKCE)
+    against a real `sagemcp serve`, with a scripted browser signing in and consenting."""
+    node, cli = _conformance_authorization_tool(session)
+    session.install(*TEST_DEPS, *_editable("sagemcp-core", "sagemcp-server"))
+    env = {"SAGEMCP_CONFORMANCE_NODE": node, "SAGEMCP_CONFORMANCE_AUTHZ_CLI": cli}
+    session.run("python", "-m", "tests.conformance.authorization", *session.posargs, env=env)
 
 
 DEPLOY_TOOLS = [

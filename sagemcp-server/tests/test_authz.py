@@ -39,6 +39,7 @@ from sagemcp.testing import serve
 from sagemcp_server.app import create_app
 from sagemcp_server.authz import tokens
 from sagemcp_server.db.models import McpAuthorizationCodeRow, McpClientRow, McpTokenRow
+from sagemcp_server.db.store import DatabaseUnavailable
 from sagemcp_server.settings import Settings
 
 
@@ -213,6 +214,25 @@ async def test_clients_authenticate_with_http_basic(authz: Server) -> None:
                 "refresh_token": r.json()["refresh_token"]}, auth=(client["client_id"], client["client_secret"]))).status_code == 400  # fmt: skip
 
 
+async def test_a_database_outage_is_a_503_not_a_crash(authz: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await register(authz)
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise DatabaseUnavailable("the database is unavailable; try again shortly")
+
+    monkeypatch.setattr(authz.services.authz, "get_client", down)
+    monkeypatch.setattr(authz.services.authz, "register_client", down)
+    async with authz.client() as anonymous:
+        data = {"grant_type": "refresh_token", "refresh_token": "smcprt_x", "client_id": client["client_id"]}
+        for r in (
+            await anonymous.post("/token", data=data),
+            await anonymous.post("/revoke", data={"token": "x", "client_id": client["client_id"]}),
+            await anonymous.post("/register", json={"redirect_uris": [REDIRECT]}),
+        ):
+            assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable", r.text
+            assert r.headers["retry-after"] == "5"
+
+
 # -- PKCE, redirect URIs, resource -------------------------------------------------------------------
 
 
@@ -258,6 +278,12 @@ async def test_redirect_uris_match_exactly_but_for_loopback_ports(authz: Server)
             )
             # never redirected to an unregistered address: the error is shown here
             assert r.status_code == 400 and r.json()["error"] == "invalid_request", refused
+        # VS Code registers http://127.0.0.1:33418/ and uses another port when that one is taken
+        vscode = await register(authz, redirect_uris=["http://127.0.0.1/", "http://127.0.0.1:33418/"])
+        r = await start_authorization(
+            browser, vscode["client_id"], resource=resource, pkce=pkce, redirect_uri="http://127.0.0.1:59656/"
+        )
+        assert r.status_code == 302 and "/oauth/consent?" in r.headers["location"]
         other_port = "http://127.0.0.1:51234/callback"
         code = await authorization_code(browser, client["client_id"], resource, pkce, redirect_uri=other_port)
     assert (await exchange_code(authz, client, code, pkce, redirect_uri=REDIRECT)).status_code == 400
@@ -660,7 +686,7 @@ async def test_a_client_known_by_its_metadata_document_gets_tokens(
         assert documents.hits["/oauth/client.json"] == 1
         async with server.services.engine.connect() as conn:
             row = (await conn.execute(select(McpClientRow).where(McpClientRow.client_id == url))).one()
-        assert row.kind == "metadata_document" and row.client_secret_hash is None and row.fetched_at
+        assert row.kind == "document" and row.client_secret_hash is None and row.fetched_at
 
 
 @pytest.mark.parametrize(

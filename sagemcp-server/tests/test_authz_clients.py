@@ -280,4 +280,4 @@ async def test_sdk_client_with_a_client_id_metadata_document(server: Running, tl
             headers = {"Authorization": f"Bearer {token.access_token}", "Accept": "application/json, text/event-stream"}
             assert (await http.post(server.url("acme"), json=body, headers=headers)).status_code == 404
     clients = server.cli("oauth-client", "list")["items"]
-    assert any(c["client_id"] == url and c["kind"] == "metadata_document" for c in clients)
+    assert any(c["client_id"] == url and c["kind"] == "document" for c in clients)

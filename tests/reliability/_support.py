@@ -49,9 +49,10 @@ __all__ = [
 
 # -- secrets -------------------------------------------------------------------------------
 
-_SECRET_SHAPE = re.compile(r"sx(?:at|rt|cs)_[0-9a-f]{32}|smcp_[A-Za-z0-9_-]{43}")
+_SECRET_SHAPE = re.compile(r"sx(?:at|rt|cs)_[0-9a-f]{32}|smcp(?:at|rt|ac|cs)?_[A-Za-z0-9_-]{43}")
 """Every secret the suite makes has one of these shapes: upstream access tokens (`sxat_`), refresh tokens
-(`sxrt_`), OAuth client secrets (`sxcs_`) and the API keys core generates (`smcp_` + 43 characters)."""
+(`sxrt_`), OAuth client secrets (`sxcs_`), the API keys core generates (`smcp_` + 43 characters) and the
+reference server's OAuth access and refresh tokens, codes and client secrets (`smcpat_`, `smcprt_`, ...)."""
 
 
 def new_secret(kind: str = "at") -> str:

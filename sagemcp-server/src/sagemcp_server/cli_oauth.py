@@ -16,8 +16,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from .cli import CliError, _Api, _emit, _run_api, _table
 
 __all__ = ["register"]
@@ -75,32 +73,24 @@ def cmd_oauth_client_list(args: argparse.Namespace) -> None:
 
 
 def cmd_oauth_client_add(args: argparse.Namespace) -> None:
-    from mcp.shared.auth import OAuthClientMetadata
-
     from .authz import tokens
-    from .authz.clients import registration_problem
+    from .authz.clients import checked_metadata
 
-    method = "none" if args.public else "client_secret_post"
     try:
-        metadata = OAuthClientMetadata.model_validate(
+        stored = checked_metadata(
             {
                 "redirect_uris": args.redirect_uri,
                 "client_name": args.name,
-                "token_endpoint_auth_method": method,
+                "token_endpoint_auth_method": "none" if args.public else "client_secret_post",
                 "grant_types": ["authorization_code", "refresh_token"],
                 "response_types": ["code"],
                 "scope": "mcp",
             }
         )
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors(include_input=False)})
-        raise CliError(f"invalid client: {', '.join(fields)}") from None
-    problem = registration_problem(metadata)
-    if problem is not None:
-        raise CliError(problem[1], code=2)
+    except ValueError as exc:
+        raise CliError(str(exc), code=2) from None
     client_id = str(uuid.uuid4())
     secret = None if args.public else tokens.new_secret(tokens.CLIENT_SECRET_PREFIX)
-    stored = metadata.model_dump(mode="json", exclude_none=True)
     stored["client_id_issued_at"] = int(time.time())
 
     async def work(api: _Api) -> Any:

@@ -8,5 +8,5 @@
 - `verifier`: the `TokenVerifier` of this server's access tokens; `external`: an external issuer's JWTs;
 - `maintenance`: the periodic purge of expired codes and tokens.
 
-This package and core's `sagemcp.mcp` are the only places that import the MCP SDK.
+Besides core's `sagemcp.mcp`, this package is the only place that imports the MCP SDK.
 """

@@ -25,13 +25,14 @@ from urllib.parse import urlsplit
 
 from mcp.server.auth.provider import RegistrationErrorCode
 from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull, OAuthClientMetadata
-from pydantic import AnyUrl
+from pydantic import AnyUrl, ValidationError
 
 __all__ = [
     "AUTH_METHODS",
     "MAX_REDIRECT_URIS",
     "MAX_URI_CHARS",
     "McpClient",
+    "checked_metadata",
     "display_host",
     "redirect_uri_problem",
     "registration_problem",
@@ -68,7 +69,7 @@ def _same_ignoring_port(a: AnyUrl, b: AnyUrl) -> bool:
 class McpClient(OAuthClientInformationFull):
     """A client as the SDK's handlers see it, with the loopback port rule of RFC 8252 §7.3.
 
-    `kind` says where it came from: `registered` (RFC 7591), `metadata_document` (its id is
+    `kind` says where it came from: `registered` (RFC 7591), `document` (its id is
     the URL of its Client ID Metadata Document) or `preregistered` (by an operator).
     """
 
@@ -170,6 +171,20 @@ def _metadata_problem(metadata: OAuthClientMetadata | OAuthClientInformationFull
         if value is not None and len(value) > _MAX_NAME_CHARS:
             return f"{field} is longer than {_MAX_NAME_CHARS} characters"
     return None
+
+
+def checked_metadata(data: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7591 client metadata validated by the SDK's model and the rules above, as JSON; `ValueError` saying
+    what is wrong (for clients an operator registers)."""
+    try:
+        metadata = OAuthClientMetadata.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors(include_input=False)})
+        raise ValueError(f"invalid client metadata: {', '.join(fields)}") from None
+    problem = registration_problem(metadata)
+    if problem is not None:
+        raise ValueError(problem[1])
+    return metadata.model_dump(mode="json", exclude_none=True)
 
 
 def display_host(url: Any) -> str | None:

@@ -170,7 +170,7 @@ class ConsentPage:
         return {
             "client_name": (client.client_name or display_host(client.client_id) or client.client_id)[:200],
             "client_host": display_host(client.client_uri),
-            "document_url": client.client_id if kind == "metadata_document" else None,
+            "document_url": client.client_id if kind == "document" else None,
             "self_registered": kind == "registered",
             "returns_to": returns_to,
             "tenant_name": checked.tenant.name or checked.tenant.slug,

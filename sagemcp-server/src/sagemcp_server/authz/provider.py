@@ -148,7 +148,7 @@ class AuthorizationProvider(OAuthAuthorizationServerProvider[StoredCode, StoredR
         if is_metadata_document_url(client_id):
             return await self._metadata_document_client(client_id)
         record = await self.store.get_client(client_id)
-        if record is None or record.kind == "metadata_document":
+        if record is None or record.kind == "document":
             return None
         try:
             return _client_of(record)
@@ -159,11 +159,11 @@ class AuthorizationProvider(OAuthAuthorizationServerProvider[StoredCode, StoredR
     async def client_secret_digest(self, client_id: str) -> str | None:
         """The stored digest of a registered client's secret (None: a public client, or no such client)."""
         record = await self.store.get_client(client_id)
-        return record.secret_digest if record is not None and record.kind != "metadata_document" else None
+        return record.secret_digest if record is not None and record.kind != "document" else None
 
     async def _metadata_document_client(self, url: str) -> McpClient | None:
         cached = await self.store.get_client(url)
-        if cached is not None and cached.kind != "metadata_document":
+        if cached is not None and cached.kind != "document":
             cached = None
         now = time.time()
         fetched_at = cached.fetched_at if cached is not None else None
@@ -180,7 +180,7 @@ class AuthorizationProvider(OAuthAuthorizationServerProvider[StoredCode, StoredR
                 await self.store.forget_metadata_document(url)
             return None
         await self.store.cache_metadata_document(url, metadata, fresh_for=self.config.client_metadata_ttl)
-        return _client_of(ClientRecord(url, "metadata_document", None, metadata, now, now))
+        return _client_of(ClientRecord(url, "document", None, metadata, now, now))
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         problem = registration_problem(client_info)
@@ -440,7 +440,7 @@ def client_details(client: OAuthClientInformationFull) -> dict[str, Any]:
     """What the consent page and operators are told about a client."""
     from .clients import display_host
 
-    document = client.client_id if getattr(client, "kind", "") == "metadata_document" else None
+    document = client.client_id if getattr(client, "kind", "") == "document" else None
     return {
         "client_id": client.client_id,
         "name": (client.client_name or display_host(client.client_id) or client.client_id)[:200],

@@ -42,6 +42,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sagemcp.errors import StoreError
+
 from . import tokens
 from .client_auth import DigestClientAuthenticator
 from .consent import ConsentPage
@@ -129,7 +131,7 @@ class _ClientIdFromBasicAuth:
         ):
             await self.app(scope, receive, send)
             return
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             message = await receive()
             if message["type"] != "http.request":
@@ -162,6 +164,30 @@ def _replay(body: bytes, then: Message | None) -> Receive:
         return then or {"type": "http.disconnect"}
 
     return receive
+
+
+class _StoreTrouble:
+    """Answers a database outage with `503 temporarily_unavailable` (and no traceback), as the admin API does."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except StoreError as exc:
+            if started:
+                raise
+            logger.warning("OAuth request not served: %s", exc.code)
+            body = {"error": "temporarily_unavailable", "error_description": "The server cannot reach its database."}
+            await JSONResponse(body, status_code=503, headers={**_NO_STORE, "Retry-After": "5"})(scope, receive, send)
 
 
 class _RegistrationGate:
@@ -234,28 +260,28 @@ def authorization_server_routes(services: Services, provider: AuthorizationProvi
         routes.append(Route(METADATA_PATH + issuer_path, metadata_endpoint, methods=["GET", "OPTIONS"]))
     authorize: Any = AuthorizationHandler(provider).handle
     consent = ConsentPage(services, provider)
+    token = TokenHandler(provider, authenticator).handle
     routes += [
         Route(
             "/authorize",
-            _IssuerInRedirects(_limited(request_response(authorize)), issuer),
+            _IssuerInRedirects(_StoreTrouble(_limited(request_response(authorize))), issuer),
             methods=["GET", "POST"],
         ),
         Route(
             "/token",
-            _cors(
-                _limited(_ClientIdFromBasicAuth(request_response(TokenHandler(provider, authenticator).handle))),
-                ["POST", "OPTIONS"],
-            ),
+            _cors(_StoreTrouble(_limited(_ClientIdFromBasicAuth(request_response(token)))), ["POST", "OPTIONS"]),
             methods=["POST", "OPTIONS"],
         ),
         Route(
             "/register",
-            _cors(_RegistrationGate(_limited(request_response(registration.handle))), ["POST", "OPTIONS"]),
+            _cors(
+                _StoreTrouble(_RegistrationGate(_limited(request_response(registration.handle)))), ["POST", "OPTIONS"]
+            ),
             methods=["POST", "OPTIONS"],
         ),
         Route(
             "/revoke",
-            _cors(_limited(request_response(_Revocation(provider, authenticator))), ["POST", "OPTIONS"]),
+            _cors(_StoreTrouble(_limited(request_response(_Revocation(provider, authenticator)))), ["POST", "OPTIONS"]),
             methods=["POST", "OPTIONS"],
         ),
         Route(CONSENT_PATH, consent.handle, methods=["GET", "POST"], name="oauthConsent"),

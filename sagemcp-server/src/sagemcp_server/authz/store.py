@@ -57,8 +57,9 @@ __all__ = [
     "TokenRecord",
 ]
 
-ClientKind = Literal["registered", "preregistered", "metadata_document"]
-"""`registered` dynamically (RFC 7591), `preregistered` by an operator, or known by its `metadata_document`."""
+ClientKind = Literal["registered", "preregistered", "document"]
+"""`registered` dynamically (RFC 7591), `preregistered` by an operator, or `document`: known by its Client ID
+Metadata Document (the column holds 16 characters)."""
 _UNUSED_CLIENT_AGE = 86_400.0
 """Seconds after which a registered client that never got a token may be dropped to make room."""
 _CODE_KEEP = 3600.0
@@ -299,7 +300,7 @@ class AuthorizationStore:
             async with self._write() as conn:
                 updated = await conn.execute(
                     update(McpClientRow)
-                    .where(McpClientRow.client_id == client_id, McpClientRow.kind == "metadata_document")
+                    .where(McpClientRow.client_id == client_id, McpClientRow.kind == "document")
                     .values(client_metadata=metadata, fetched_at=now)
                 )
                 if updated.rowcount:
@@ -311,7 +312,7 @@ class AuthorizationStore:
                 await conn.execute(
                     insert(McpClientRow).values(
                         client_id=client_id,
-                        kind="metadata_document",
+                        kind="document",
                         client_secret_hash=None,
                         client_metadata=metadata,
                         created_at=now,
@@ -327,9 +328,7 @@ class AuthorizationStore:
         """Drop a cached metadata document (its URL no longer serves a valid one)."""
         async with self._write() as conn:
             await conn.execute(
-                delete(McpClientRow).where(
-                    McpClientRow.client_id == client_id, McpClientRow.kind == "metadata_document"
-                )
+                delete(McpClientRow).where(McpClientRow.client_id == client_id, McpClientRow.kind == "document")
             )
 
     @staticmethod
@@ -363,7 +362,7 @@ class AuthorizationStore:
         doomed = (
             select(McpClientRow.client_id)
             .where(
-                McpClientRow.kind == "metadata_document",
+                McpClientRow.kind == "document",
                 McpClientRow.fetched_at < stale_before,
                 self._unused(time.time()),
             )

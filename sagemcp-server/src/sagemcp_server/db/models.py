@@ -382,7 +382,7 @@ class McpClientRow(Base):
 
     client_id: Mapped[str] = mapped_column(String(512), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    """`registered` (RFC 7591), `preregistered` (by an operator) or `metadata_document`."""
+    """`registered` (RFC 7591), `preregistered` (by an operator) or `document` (known by its metadata document)."""
     client_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     client_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)

@@ -64,9 +64,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_user_identities_user_id"), "user_identities", ["user_id"])
     op.create_table(
         "memberships",
-        sa.Column(
-            "tenant_id", sa.String(_ID), sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("tenant_id", sa.String(_ID), sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("user_id", sa.String(_ID), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("created_at", _TS, nullable=False),
@@ -177,9 +175,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("credentials") as batch:
         batch.add_column(sa.Column("user_id", sa.String(_ID), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_credentials_user_id_users"), "users", ["user_id"], ["id"], ondelete="CASCADE"
-        )
+        batch.create_foreign_key(op.f("fk_credentials_user_id_users"), "users", ["user_id"], ["id"], ondelete="CASCADE")
         batch.drop_constraint("uq_credentials_tenant_id_provider", type_="unique")
         batch.create_index(op.f("ix_credentials_user_id"), ["user_id"])
     op.create_index(
