@@ -9,32 +9,32 @@ The client is the official MCP SDK client over Streamable HTTP.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
-import uvicorn
 from _e2e_server import PAT
 from github_support import FakeGitHub, fixture_body
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sagemcp.testing import OpenAPIValidator
+from sagemcp.testing import (
+    FakeUpstream,
+    OpenAPIValidator,
+    fake_upstream,
+    free_port,
+    mcp_client,
+    server_process,
+    text_of,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,35 +42,7 @@ TESTS = Path(__file__).resolve().parent
 DEADLINE = 30.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = DEADLINE) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the server process exited with {proc.returncode}")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {timeout} seconds")
-
-
-@dataclass
-class FakeGitHubServer:
-    """The fake GitHub's base URL and every request it received (method, path, headers)."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-
-
-def fake_github_app(record: FakeGitHubServer, validator: OpenAPIValidator) -> Starlette:
+def fake_github_app(record: FakeUpstream, validator: OpenAPIValidator) -> Starlette:
     checker = FakeGitHub(validator)
 
     async def issue(request: Request) -> Response:
@@ -92,21 +64,9 @@ def fake_github_app(record: FakeGitHubServer, validator: OpenAPIValidator) -> St
 
 
 @pytest.fixture(scope="module")
-def fake_github(github_description: OpenAPIValidator) -> Iterator[FakeGitHubServer]:
-    port = free_port()
-    record = FakeGitHubServer(url=f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(
-        fake_github_app(record, github_description), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="fake-github", daemon=True)
-    thread.start()
-    try:
-        wait_for_port(port)
+def fake_github(github_description: OpenAPIValidator) -> Iterator[FakeUpstream]:
+    with fake_upstream(lambda record: fake_github_app(record, github_description), name="fake-github") as record:
         yield record
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass
@@ -116,19 +76,16 @@ class SagemcpServer:
 
 
 @pytest.fixture
-def fake_github_server(fake_github: FakeGitHubServer) -> FakeGitHubServer:
+def fake_github_server(fake_github: FakeUpstream) -> FakeUpstream:
     """The module's fake GitHub, with the requests of earlier tests forgotten."""
-    fake_github.requests.clear()
-    fake_github.violations.clear()
-    return fake_github
+    return fake_github.reset()
 
 
 @pytest.fixture(scope="module")
-def sagemcp_server(fake_github: FakeGitHubServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
+def sagemcp_server(fake_github: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
     tmp_path = tmp_path_factory.mktemp("sagemcp")
     port = free_port()
     key_file = tmp_path / "api-key"
-    log = (tmp_path / "server.log").open("wb")
     command = [
         sys.executable,
         str(TESTS / "_e2e_server.py"),
@@ -139,40 +96,20 @@ def sagemcp_server(fake_github: FakeGitHubServer, tmp_path_factory: pytest.TempP
         "--key-file",
         str(key_file),
     ]
-    proc = subprocess.Popen(command, cwd=TESTS, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc)
+    with server_process(command, port=port, log=tmp_path / "server.log", cwd=TESTS, timeout=DEADLINE):
         assert key_file.exists()
         yield SagemcpServer(url=f"http://127.0.0.1:{port}", api_key=key_file.read_text(encoding="utf-8"))
-    except BaseException:
-        log.flush()
-        sys.stderr.write((tmp_path / "server.log").read_text(errors="replace"))
-        raise
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
-@contextlib.asynccontextmanager
-async def mcp_client(server: SagemcpServer) -> AsyncIterator[Client]:
+def github_client(server: SagemcpServer) -> AbstractAsyncContextManager[Any]:
     """The official SDK client on the tenant's GitHub connector endpoint, authenticated with the API key."""
-    url = f"{server.url}/acme/connectors/github/mcp"
-    headers = {"Authorization": f"Bearer {server.api_key}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(DEADLINE)) as http:
-        transport = streamable_http_client(url, http_client=http)
-        async with Client(transport, read_timeout_seconds=DEADLINE) as client:  # type: ignore[arg-type]
-            yield client
+    return mcp_client(f"{server.url}/acme/connectors/github/mcp", server.api_key, timeout=DEADLINE)
 
 
 async def test_tools_call_reaches_github_with_the_tenants_token(
-    sagemcp_server: SagemcpServer, fake_github_server: FakeGitHubServer
+    sagemcp_server: SagemcpServer, fake_github_server: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with github_client(sagemcp_server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         result = await client.call_tool(
             "github_get_issue", {"owner": "octocat", "repo": "Hello-World", "issue_number": 1347}
@@ -187,7 +124,7 @@ async def test_tools_call_reaches_github_with_the_tenants_token(
     assert structured["title"] == "Found a bug"
     assert structured["author"] == "octocat"
     assert structured["url"] == "https://github.com/octocat/Hello-World/issues/1347"
-    text = "".join(getattr(part, "text", "") for part in result.content)
+    text = text_of(result)
     assert "Found a bug" in text
 
     (seen,) = fake_github_server.requests
@@ -199,30 +136,28 @@ async def test_tools_call_reaches_github_with_the_tenants_token(
 
 
 async def test_github_404_becomes_an_explained_tool_error(
-    sagemcp_server: SagemcpServer, fake_github_server: FakeGitHubServer
+    sagemcp_server: SagemcpServer, fake_github_server: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with github_client(sagemcp_server) as client:
         result = await client.call_tool(
             "github_get_issue", {"owner": "octocat", "repo": "Hello-World", "issue_number": 404}
         )
     assert result.is_error
-    text = "".join(getattr(part, "text", "") for part in result.content)
+    text = text_of(result)
     assert "not found, or the token cannot see it" in text
     assert PAT not in text and PAT not in json.dumps(result.structured_content or {})
 
 
 async def test_disabled_groups_cannot_be_called(
-    sagemcp_server: SagemcpServer, fake_github_server: FakeGitHubServer
+    sagemcp_server: SagemcpServer, fake_github_server: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with github_client(sagemcp_server) as client:
         result = await client.call_tool("github_list_dependabot_alerts", {"owner": "octocat", "repo": "Hello-World"})
     assert result.is_error
     assert fake_github_server.requests == []
 
 
-async def test_a_wrong_api_key_gets_nothing(
-    sagemcp_server: SagemcpServer, fake_github_server: FakeGitHubServer
-) -> None:
+async def test_a_wrong_api_key_gets_nothing(sagemcp_server: SagemcpServer, fake_github_server: FakeUpstream) -> None:
     async with httpx.AsyncClient(timeout=DEADLINE) as http:
         response = await http.post(
             f"{sagemcp_server.url}/acme/connectors/github/mcp",

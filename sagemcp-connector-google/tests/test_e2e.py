@@ -10,30 +10,32 @@ documents as the Google host it stands for, answers from the fixtures, and recor
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
-import uvicorn
 from google_support import FakeGoogle
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from sagemcp.testing import (
+    FakeUpstream,
+    fake_upstream,
+    free_port,
+    mcp_client,
+    operator_environment,
+    sagemcp_cli,
+    server_process,
+    text_of,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -49,33 +51,7 @@ HOSTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = DEADLINE) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the server process exited with {proc.returncode}")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {timeout} seconds")
-
-
-@dataclass
-class FakeGoogleServer:
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-
-
-def fake_google_app(record: FakeGoogleServer) -> Starlette:
+def fake_google_app(record: FakeUpstream) -> Starlette:
     checker = FakeGoogle()
 
     async def api(request: Request) -> Response:
@@ -114,20 +90,9 @@ def fake_google_app(record: FakeGoogleServer) -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def fake_google() -> Iterator[FakeGoogleServer]:
-    port = free_port()
-    record = FakeGoogleServer(url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(
-        uvicorn.Config(fake_google_app(record), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="fake-google", daemon=True)
-    thread.start()
-    try:
-        wait_for_port(port)
+def fake_google() -> Iterator[FakeUpstream]:
+    with fake_upstream(fake_google_app, name="fake-google") as record:
         yield record
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass
@@ -137,29 +102,15 @@ class SagemcpServer:
     data: Path
 
 
-def sagemcp(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "sagemcp_server", *args],
-        env=env,
-        input=stdin.encode() if stdin is not None else None,
-        capture_output=True,
-        timeout=DEADLINE,
-        check=False,
-    )
-    assert done.returncode == 0, f"sagemcp {' '.join(args)} failed: {done.stderr.decode(errors='replace')}"
-    return done.stdout.decode()
-
-
 @pytest.fixture(scope="module")
-def sagemcp_server(fake_google: FakeGoogleServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
+def sagemcp_server(fake_google: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
     data = tmp_path_factory.mktemp("sagemcp")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SAGEMCP_")}
-    env.update(SAGEMCP_DATA_DIR=str(data), SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1", SAGEMCP_LOG_LEVEL="warning")
+    env = operator_environment(data)
     endpoints = {api: fake_google.url for api in ("drive", "docs", "sheets", "calendar", "gmail")}
-    sagemcp(env, "db", "upgrade")
-    sagemcp(env, "tenant", "create", "acme", "--name", "Acme Corp")
-    sagemcp(env, "connector", "add", "google", "--tenant", "acme", "--config", json.dumps({"endpoints": endpoints}))
-    sagemcp(
+    sagemcp_cli(env, "db", "upgrade")
+    sagemcp_cli(env, "tenant", "create", "acme", "--name", "Acme Corp")
+    sagemcp_cli(env, "connector", "add", "google", "--tenant", "acme", "--config", json.dumps({"endpoints": endpoints}))
+    sagemcp_cli(
         env,
         "credential",
         "set",
@@ -172,54 +123,25 @@ def sagemcp_server(fake_google: FakeGoogleServer, tmp_path_factory: pytest.TempP
         "access_token",
         stdin=TOKEN,
     )
-    key = json.loads(sagemcp(env, "key", "create", "--tenant", "acme", "--name", "e2e", "--json"))["key"]
+    key = json.loads(sagemcp_cli(env, "key", "create", "--tenant", "acme", "--name", "e2e", "--json"))["key"]
     port = free_port()
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sagemcp_server", "serve", "--port", str(port), "--host", "127.0.0.1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc)
+    command = [sys.executable, "-m", "sagemcp_server", "serve", "--port", str(port), "--host", "127.0.0.1"]
+    with server_process(command, port=port, log=data / "server.log", env=env, timeout=DEADLINE):
         yield SagemcpServer(url=f"http://127.0.0.1:{port}", api_key=key, data=data)
-    except BaseException:
-        log.flush()
-        sys.stderr.write((data / "server.log").read_text(errors="replace"))
-        raise
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture
-def google(fake_google: FakeGoogleServer) -> FakeGoogleServer:
-    fake_google.requests.clear()
-    fake_google.violations.clear()
-    return fake_google
+def google(fake_google: FakeUpstream) -> FakeUpstream:
+    return fake_google.reset()
 
 
-@contextlib.asynccontextmanager
-async def mcp_client(server: SagemcpServer) -> AsyncIterator[Client]:
+def google_client(server: SagemcpServer) -> AbstractAsyncContextManager[Any]:
     url = f"{server.url}/api/v1/acme/connectors/google/mcp"
-    headers = {"Authorization": f"Bearer {server.api_key}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(DEADLINE)) as http:
-        async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=DEADLINE) as client:  # type: ignore[arg-type]
-            yield client
+    return mcp_client(url, server.api_key, timeout=DEADLINE)
 
 
-def text_of(result: Any) -> str:
-    return "".join(getattr(part, "text", "") for part in result.content)
-
-
-async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, google: FakeGoogleServer) -> None:
-    async with mcp_client(sagemcp_server) as client:
+async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, google: FakeUpstream) -> None:
+    async with google_client(sagemcp_server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert {"google_search_files", "google_get_document", "google_read_range", "google_create_document"} <= names
     assert {"google_trash_file", "google_send_message", "google_list_events", "google_clear_range"}.isdisjoint(names)
@@ -229,9 +151,9 @@ async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, googl
 
 
 async def test_a_document_comes_back_as_markdown_from_the_docs_host(
-    sagemcp_server: SagemcpServer, google: FakeGoogleServer
+    sagemcp_server: SagemcpServer, google: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with google_client(sagemcp_server) as client:
         result = await client.call_tool("google_get_document", {"document_id": "1aBcDocRoadmap2026xYz"})
     assert not result.is_error, result.content
     assert "# Goals" in text_of(result) and "| Team | Owner |" in text_of(result)
@@ -241,8 +163,8 @@ async def test_a_document_comes_back_as_markdown_from_the_docs_host(
     assert google.violations == []
 
 
-async def test_a_document_is_created_from_markdown(sagemcp_server: SagemcpServer, google: FakeGoogleServer) -> None:
-    async with mcp_client(sagemcp_server) as client:
+async def test_a_document_is_created_from_markdown(sagemcp_server: SagemcpServer, google: FakeUpstream) -> None:
+    async with google_client(sagemcp_server) as client:
         result = await client.call_tool(
             "google_create_document", {"title": "Notes", "markdown": "# Notes\n\n- one\n- two"}
         )
@@ -252,8 +174,8 @@ async def test_a_document_is_created_from_markdown(sagemcp_server: SagemcpServer
     assert google.violations == []
 
 
-async def test_a_sheet_range_reads_as_a_table(sagemcp_server: SagemcpServer, google: FakeGoogleServer) -> None:
-    async with mcp_client(sagemcp_server) as client:
+async def test_a_sheet_range_reads_as_a_table(sagemcp_server: SagemcpServer, google: FakeUpstream) -> None:
+    async with google_client(sagemcp_server) as client:
         result = await client.call_tool(
             "google_read_range", {"spreadsheet_id": "1sHeetBudgetQ1aaaaaaa", "range": "Summary!A1:D4"}
         )
@@ -263,9 +185,9 @@ async def test_a_sheet_range_reads_as_a_table(sagemcp_server: SagemcpServer, goo
 
 
 async def test_google_errors_reach_the_model_without_the_token(
-    sagemcp_server: SagemcpServer, google: FakeGoogleServer
+    sagemcp_server: SagemcpServer, google: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with google_client(sagemcp_server) as client:
         missing = await client.call_tool("google_get_file", {"file_id": "missing"})
         disabled = await client.call_tool("google_send_message", {"to": ["b@example.com"], "subject": "s", "body": "b"})
     assert missing.is_error and "File not found" in text_of(missing)
@@ -274,7 +196,7 @@ async def test_google_errors_reach_the_model_without_the_token(
     assert [r["path"] for r in google.requests] == ["/drive/v3/files/missing"]  # the disabled tool sent nothing
 
 
-async def test_a_wrong_api_key_gets_nothing(sagemcp_server: SagemcpServer, google: FakeGoogleServer) -> None:
+async def test_a_wrong_api_key_gets_nothing(sagemcp_server: SagemcpServer, google: FakeUpstream) -> None:
     async with httpx.AsyncClient(timeout=DEADLINE) as http:
         response = await http.post(
             f"{sagemcp_server.url}/api/v1/acme/connectors/google/mcp",

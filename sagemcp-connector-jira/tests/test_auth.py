@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import time
+from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -27,7 +27,7 @@ from sagemcp.platform import (
     ToolPolicy,
     credential_binding,
 )
-from sagemcp.testing import call_tool
+from sagemcp.testing import FakeAuthorizationServer, call_tool, form_of
 from sagemcp_jira import JiraConfig, JiraConnector
 from sagemcp_jira._auth import ACCESSIBLE_RESOURCES_URL, JiraSiteError
 from sagemcp_jira.connector import AUTHORIZE_URL, TOKEN_URL
@@ -39,19 +39,22 @@ OTHER_CLOUD_ID = "9a8b7c6d-1111-2222-3333-444455556666"
 OTHER_SITE = "https://other-team.atlassian.net"
 
 
-def form(request: httpx.Request) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-
-
-class FakeAtlassian:
+class FakeAtlassian(FakeAuthorizationServer):
     """auth.atlassian.com's token endpoint and the gateway's accessible-resources, with rotating refresh tokens."""
 
     def __init__(self, sites: list[dict[str, object]] | None = None, delay: float = 0.0) -> None:
-        self.requests: list[httpx.Request] = []
-        self.challenge: str | None = None
-        self.issued = 0
-        self.spent: set[str] = set()
-        self.delay = delay
+        super().__init__(
+            TOKEN_URL,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,  # client_secret_post
+            redirect_uri=REDIRECT,
+            delay=delay,
+            token_fields={
+                "expires_in": 3600,
+                "scope": "read:jira-work write:jira-work read:jira-user offline_access",
+                "token_type": "Bearer",
+            },
+        )
         self.sites = (
             sites
             if sites is not None
@@ -61,39 +64,19 @@ class FakeAtlassian:
             ]
         )
 
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if str(request.url) == ACCESSIBLE_RESOURCES_URL:
-            assert request.headers["authorization"] == f"Bearer access-{self.issued}"
-            return httpx.Response(200, json=self.sites)
-        assert str(request.url) == TOKEN_URL
-        data = form(request)
-        assert data["client_id"] == CLIENT_ID and data["client_secret"] == CLIENT_SECRET  # client_secret_post
-        await asyncio.sleep(self.delay)
-        if data["grant_type"] == "authorization_code":
-            verifier = data["code_verifier"]
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if digest != self.challenge or data["code"] != "auth-code" or data["redirect_uri"] != REDIRECT:
-                return httpx.Response(403, json={"error": "access_denied", "error_description": "Unauthorized"})
-        elif data["grant_type"] == "refresh_token":
-            token = data["refresh_token"]
-            # Atlassian rotates refresh tokens: each works once; reusing one is refused.
-            if token in self.spent or token != f"refresh-{self.issued}":
-                return httpx.Response(
-                    403, json={"error": "unauthorized_client", "error_description": "refresh_token is invalid"}
-                )
-            self.spent.add(token)
-        self.issued += 1
-        return httpx.Response(
-            200,
-            json={
-                "access_token": f"access-{self.issued}",
-                "refresh_token": f"refresh-{self.issued}",
-                "expires_in": 3600,
-                "scope": "read:jira-work write:jira-work read:jira-user offline_access",
-                "token_type": "Bearer",
-            },
-        )
+    async def other_request(self, request: httpx.Request) -> httpx.Response | None:
+        if str(request.url) != ACCESSIBLE_RESOURCES_URL:
+            return None
+        assert request.headers["authorization"] == f"Bearer access-{self.issued}"
+        return httpx.Response(200, json=self.sites)
+
+    def refuse(self, grant: str, data: Mapping[str, str]) -> httpx.Response:
+        # Atlassian rotates refresh tokens: each works once; reusing one is refused.
+        if grant == "refresh_token":
+            return httpx.Response(
+                403, json={"error": "unauthorized_client", "error_description": "refresh_token is invalid"}
+            )
+        return httpx.Response(403, json={"error": "access_denied", "error_description": "Unauthorized"})
 
 
 def app(tenant_id: str) -> OAuthApp:
@@ -101,22 +84,14 @@ def app(tenant_id: str) -> OAuthApp:
 
 
 async def authorize(atlassian: FakeAtlassian, flows: OAuthFlows, tenant_id: str = "t1") -> Credential:
-    scheme = JiraConnector.oauth2()
-    assert scheme is not None
-    url, pending = flows.begin(
-        scheme,
+    return await atlassian.authorize(
+        flows,
+        JiraConnector.oauth2(),
         app(tenant_id),
         tenant_id=tenant_id,
         provider="jira",
-        redirect_uri=REDIRECT,
         scopes=JiraConnector.oauth_scopes(ToolPolicy()),
     )
-    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    atlassian.challenge = query["code_challenge"]
-    done = await flows.complete(
-        scheme, app(tenant_id), pending, code="auth-code", state=query["state"], tenant_id=tenant_id, provider="jira"
-    )
-    return done.credential
 
 
 def test_the_authorize_url_asks_atlassian_for_offline_access_and_the_enabled_groups_scopes() -> None:
@@ -153,7 +128,7 @@ async def test_the_code_exchange_discovers_the_jira_sites_the_grant_reaches() ->
     atlassian = FakeAtlassian()
     credential = await authorize(atlassian, OAuthFlows(transport=httpx.MockTransport(atlassian)))
     token, resources = atlassian.requests
-    assert form(token)["grant_type"] == "authorization_code"
+    assert form_of(token)["grant_type"] == "authorization_code"
     assert str(resources.url) == ACCESSIBLE_RESOURCES_URL
     assert credential.require_token() == "access-1"
     assert credential.refresh_token is not None and credential.refresh_token.get_secret_value() == "refresh-1"
@@ -202,7 +177,7 @@ async def test_rotating_refresh_tokens_are_used_once_and_the_newest_is_kept() ->
     store.put_credential(stored.model_copy(update={"expires_at": time.time() + 5}))
     again = await manager.get(tenant.id, "jira", JiraConnector)
     assert again is not None and again.require_token() == "access-3"
-    used = [form(r)["refresh_token"] for r in atlassian.requests if form(r).get("grant_type") == "refresh_token"]
+    used = [form_of(r)["refresh_token"] for r in atlassian.requests if form_of(r).get("grant_type") == "refresh_token"]
     assert used == ["refresh-1", "refresh-2"]
 
 

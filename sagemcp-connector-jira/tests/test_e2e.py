@@ -1,6 +1,6 @@
 """End to end: the official MCP client -> a real `sagemcp serve` process -> a local fake Jira Cloud site.
 
-The server is the reference server's CLI (`python -m sagemcp_server.cli serve`) on a fresh SQLite
+The server is the reference server's CLI (`python -m sagemcp_server serve`) on a fresh SQLite
 database in a temporary directory; the same CLI creates tenant `acme`, adds the `jira` connector
 (loaded through its entry point) pointed at the fake site, stores an e-mail + API token credential
 (the token on standard input) and an API key, as the README says. The fake Jira (Starlette under
@@ -12,28 +12,30 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
-import uvicorn
 from jira_support import CLOUD, SITE, Deployment, Descriptions, FakeJira
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from sagemcp.testing import (
+    FakeUpstream,
+    fake_upstream,
+    free_port,
+    mcp_client,
+    operator_environment,
+    sagemcp_cli,
+    server_process,
+    text_of,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,25 +44,31 @@ API_TOKEN = "ATATT3xFfGF0-e2e-api-token-0123456789"
 DEADLINE = 30.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
 class FakeSite:
     """The fake Jira Cloud site: its URL, what it received, and what broke the description."""
 
-    url: str
-    checker: FakeJira
-    received: list[dict[str, Any]] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
+    def __init__(self, checker: FakeJira) -> None:
+        self.checker = checker
+        self.upstream = FakeUpstream(url="")
 
-    def app(self) -> Starlette:
+    @property
+    def url(self) -> str:
+        return self.upstream.url
+
+    @property
+    def received(self) -> list[dict[str, Any]]:
+        return self.upstream.requests
+
+    @property
+    def violations(self) -> list[str]:
+        return self.upstream.violations
+
+    def app(self, upstream: FakeUpstream) -> Starlette:
+        self.upstream = upstream
+
         async def endpoint(request: Request) -> Response:
             content = await request.body()
-            self.received.append(
+            upstream.requests.append(
                 {"method": request.method, "path": request.url.path, "headers": dict(request.headers), "body": content}
             )
             # Rebuilt as the request to the Cloud site it stands for, so the contract sees Atlassian's host.
@@ -73,7 +81,7 @@ class FakeSite:
             try:
                 answer = self.checker(seen)
             except AssertionError as exc:
-                self.violations.append(str(exc))
+                upstream.violations.append(str(exc))
                 return Response(json.dumps({"errorMessages": ["not described"]}), status_code=400)
             return Response(
                 answer.content, status_code=answer.status_code, headers={"content-type": "application/json"}
@@ -84,34 +92,11 @@ class FakeSite:
 
 @pytest.fixture(scope="module")
 def fake_site(jira_descriptions: Descriptions) -> Iterator[FakeSite]:
-    port = free_port()
     credential = CLOUD.credential.model_copy(update={"account": EMAIL})
     deployment = Deployment("cloud", CLOUD.config, credential, SITE, token=API_TOKEN)
-    site = FakeSite(url=f"http://127.0.0.1:{port}", checker=FakeJira(jira_descriptions, deployment))
-    server = uvicorn.Server(
-        uvicorn.Config(site.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="fake-jira", daemon=True)
-    thread.start()
-    try:
-        _wait_for(port)
+    site = FakeSite(FakeJira(jira_descriptions, deployment))
+    with fake_upstream(site.app, name="fake-jira"):
         yield site
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _wait_for(port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}")
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {DEADLINE} s")
 
 
 @dataclass
@@ -121,24 +106,8 @@ class Server:
     log: Path
 
 
-def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGEMCP_")}
-    env.update(PYTHONUNBUFFERED="1", SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1")
-    return env
-
-
 def _cli(cwd: Path, *args: str, stdin: str | None = None) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "sagemcp_server.cli", *args, "--json"],
-        cwd=cwd,
-        env=_environment(),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(sagemcp_cli(operator_environment(), *args, "--json", cwd=cwd, stdin=stdin))
     return result
 
 
@@ -146,20 +115,11 @@ def _cli(cwd: Path, *args: str, stdin: str | None = None) -> dict[str, Any]:
 def server(fake_site: FakeSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("sagemcp")
     port = free_port()
-    out, err = (home / "server.out").open("wb"), (home / "server.err").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sagemcp_server.cli", "serve", "--port", str(port)],
-        cwd=home,
-        env=_environment(),
-        stdout=out,
-        stderr=err,
-    )
-    try:
-        _wait_for(port, proc)
-        deadline = time.monotonic() + DEADLINE
-        while httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code != 200:
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "sagemcp_server", "serve", "--port", str(port)]
+    log = home / "server.log"
+    with server_process(
+        command, port=port, log=log, env=operator_environment(), cwd=home, ready_path="/readyz", timeout=DEADLINE
+    ):
         _cli(home, "tenant", "create", "acme")
         _cli(home, "connector", "add", "jira", "--tenant", "acme", "--config", json.dumps({"site_url": fake_site.url}))
         _cli(
@@ -178,41 +138,22 @@ def server(fake_site: FakeSite, tmp_path_factory: pytest.TempPathFactory) -> Ite
             stdin=API_TOKEN,
         )
         key = _cli(home, "key", "create", "--tenant", "acme")["key"]
-        yield Server(url=f"http://127.0.0.1:{port}/api/v1/acme/connectors/jira/mcp", key=key, log=home / "server.err")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        out.close()
-        err.close()
+        yield Server(url=f"http://127.0.0.1:{port}/api/v1/acme/connectors/jira/mcp", key=key, log=log)
 
 
 @pytest.fixture
 def site(fake_site: FakeSite) -> FakeSite:
-    fake_site.received.clear()
-    fake_site.violations.clear()
+    fake_site.upstream.reset()
     fake_site.checker.requests.clear()
     fake_site.checker.operations.clear()
     return fake_site
 
 
 async def _call(server: Server, name: str, arguments: dict[str, Any]) -> Any:
-    async with httpx2.AsyncClient(
-        headers={"Authorization": f"Bearer {server.key}"}, timeout=httpx2.Timeout(DEADLINE)
-    ) as http:
-        async with Client(
-            streamable_http_client(server.url, http_client=http), read_timeout_seconds=DEADLINE
-        ) as client:  # type: ignore[arg-type]
-            if name == "tools/list":
-                return await client.list_tools()
-            return await client.call_tool(name, arguments)
-
-
-def _text(result: Any) -> str:
-    return "".join(getattr(part, "text", "") for part in result.content)
+    async with mcp_client(server.url, server.key, timeout=DEADLINE) as client:
+        if name == "tools/list":
+            return await client.list_tools()
+        return await client.call_tool(name, arguments)
 
 
 async def test_the_default_tools_are_listed(server: Server, site: FakeSite) -> None:
@@ -231,19 +172,19 @@ async def test_the_default_tools_are_listed(server: Server, site: FakeSite) -> N
 
 async def test_a_search_reaches_the_site_with_the_stored_api_token(server: Server, site: FakeSite) -> None:
     result = await _call(server, "jira_search_issues", {"jql": "project = EX ORDER BY updated DESC", "limit": 5})
-    assert not result.is_error, _text(result)
+    assert not result.is_error, text_of(result)
     assert site.violations == []
     (seen,) = site.received
     assert seen["method"] == "POST" and seen["path"] == "/rest/api/3/search/jql"
     assert seen["headers"]["authorization"] == "Basic " + base64.b64encode(f"{EMAIL}:{API_TOKEN}".encode()).decode()
     assert json.loads(seen["body"])["jql"] == "project = EX ORDER BY updated DESC"
     assert result.structured_content["items"][0]["key"] == "ED-1"
-    assert "| ED-1 | Example issue 1 | To Do |" in _text(result)
+    assert "| ED-1 | Example issue 1 | To Do |" in text_of(result)
 
 
 async def test_a_comment_is_written_as_adf(server: Server, site: FakeSite) -> None:
     result = await _call(server, "jira_add_comment", {"issue": "EX-1", "body": "**Fixed** in `main`"})
-    assert not result.is_error, _text(result)
+    assert not result.is_error, text_of(result)
     assert site.violations == []
     (seen,) = site.received
     body = json.loads(seen["body"])["body"]
@@ -263,8 +204,8 @@ async def test_a_jira_error_becomes_a_tool_error_without_the_token(server: Serve
     finally:
         site.checker.responses.pop("getIssue")
     assert result.is_error
-    assert "Issue does not exist or you do not have permission to see it." in _text(result)
-    assert API_TOKEN not in _text(result)
+    assert "Issue does not exist or you do not have permission to see it." in text_of(result)
+    assert API_TOKEN not in text_of(result)
     assert API_TOKEN not in server.log.read_text(errors="replace")
 
 

@@ -10,32 +10,33 @@ fixtures.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
-import uvicorn
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from notion_support import PAGE_ID, FakeNotion, error
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sagemcp.testing import OpenAPIValidator
+from sagemcp.testing import (
+    FakeUpstream,
+    OpenAPIValidator,
+    fake_upstream,
+    free_port,
+    mcp_client,
+    operator_environment,
+    sagemcp_cli,
+    server_process,
+    text_of,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,33 +45,7 @@ DEADLINE = 60.0
 MISSING = "00000000-0000-0000-0000-00000000dead"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {DEADLINE} seconds")
-
-
-@dataclass
-class FakeNotionServer:
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-
-
-def fake_notion_app(record: FakeNotionServer, validator: OpenAPIValidator) -> Starlette:
+def fake_notion_app(record: FakeUpstream, validator: OpenAPIValidator) -> Starlette:
     checker = FakeNotion(validator)
 
     async def any_request(request: Request) -> Response:
@@ -94,34 +69,15 @@ def fake_notion_app(record: FakeNotionServer, validator: OpenAPIValidator) -> St
 
 
 @pytest.fixture(scope="module")
-def fake_notion(notion_description: OpenAPIValidator) -> Iterator[FakeNotionServer]:
-    port = free_port()
-    record = FakeNotionServer(url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            fake_notion_app(record, notion_description),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=server.run, name="fake-notion", daemon=True)
-    thread.start()
-    try:
-        wait_for_port(port)
+def fake_notion(notion_description: OpenAPIValidator) -> Iterator[FakeUpstream]:
+    with fake_upstream(lambda record: fake_notion_app(record, notion_description), name="fake-notion") as record:
         yield record
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def sagemcp(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:
     """Run one `sagemcp ... --json` command as an operator would, and return its JSON output."""
-    command = [sys.executable, "-m", "sagemcp_server.cli", *args, "--json"]
-    done = subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=DEADLINE)
-    assert done.returncode == 0, f"{' '.join(args)}: {done.stderr}"
-    return json.loads(done.stdout) if done.stdout.strip() else None
+    out = sagemcp_cli(env, *args, "--json", stdin=stdin, timeout=DEADLINE)
+    return json.loads(out) if out.strip() else None
 
 
 @dataclass
@@ -131,17 +87,10 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(fake_notion: FakeNotionServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(fake_notion: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data = tmp_path_factory.mktemp("sagemcp")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGEMCP_")}
-    env.update(
-        SAGEMCP_DATA_DIR=str(data),
-        SAGEMCP_PORT=str(port),
-        SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1",
-        SAGEMCP_LOG_LEVEL="warning",
-        SAGEMCP_CACHE_TTL="0",
-    )
+    env = operator_environment(data, SAGEMCP_PORT=str(port), SAGEMCP_CACHE_TTL="0")
     sagemcp(env, "db", "upgrade")
     sagemcp(env, "tenant", "create", "acme", "--name", "Acme")
     added = sagemcp(
@@ -149,53 +98,22 @@ def served(fake_notion: FakeNotionServer, tmp_path_factory: pytest.TempPathFacto
     )
     sagemcp(env, "credential", "set", "notion", "--tenant", "acme", "--kind", "bearer", "--token-stdin", stdin=TOKEN)
     key = sagemcp(env, "key", "create", "--tenant", "acme", "--name", "e2e")["key"]
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sagemcp_server.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc)
+    command = [sys.executable, "-m", "sagemcp_server", "serve", "--port", str(port)]
+    with server_process(command, port=port, log=data / "server.log", env=env, timeout=DEADLINE):
         yield Served(mcp_url=added["mcp_url"], api_key=key)
-    except BaseException:
-        log.flush()
-        sys.stderr.write((data / "server.log").read_text(errors="replace")[-5000:])
-        raise
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture
-def notion(fake_notion: FakeNotionServer) -> FakeNotionServer:
-    fake_notion.requests.clear()
-    fake_notion.violations.clear()
-    return fake_notion
+def notion(fake_notion: FakeUpstream) -> FakeUpstream:
+    return fake_notion.reset()
 
 
-@contextlib.asynccontextmanager
-async def mcp_client(served: Served) -> AsyncIterator[Client]:
-    headers = {"Authorization": f"Bearer {served.api_key}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(DEADLINE)) as http:
-        async with Client(
-            streamable_http_client(served.mcp_url, http_client=http), read_timeout_seconds=DEADLINE
-        ) as client:  # type: ignore[arg-type]
-            yield client
+def notion_client(served: Served) -> AbstractAsyncContextManager[Any]:
+    return mcp_client(served.mcp_url, served.api_key, timeout=DEADLINE)
 
 
-def text_of(result: Any) -> str:
-    return "".join(getattr(part, "text", "") for part in result.content)
-
-
-async def test_a_page_is_read_as_markdown_through_the_server(served: Served, notion: FakeNotionServer) -> None:
-    async with mcp_client(served) as client:
+async def test_a_page_is_read_as_markdown_through_the_server(served: Served, notion: FakeUpstream) -> None:
+    async with notion_client(served) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         result = await client.call_tool("notion_get_page_content", {"page_id": PAGE_ID})
     assert "notion_get_page_content" in names and "notion_query_data_source" in names
@@ -212,8 +130,8 @@ async def test_a_page_is_read_as_markdown_through_the_server(served: Served, not
         assert seen["headers"]["notion-version"] == "2025-09-03"
 
 
-async def test_a_page_is_created_from_markdown_through_the_server(served: Served, notion: FakeNotionServer) -> None:
-    async with mcp_client(served) as client:
+async def test_a_page_is_created_from_markdown_through_the_server(served: Served, notion: FakeUpstream) -> None:
+    async with notion_client(served) as client:
         result = await client.call_tool(
             "notion_create_page", {"parent_page_id": PAGE_ID, "title": "Notes", "markdown": "# Hello\n\n- [ ] a task"}
         )
@@ -223,8 +141,8 @@ async def test_a_page_is_created_from_markdown_through_the_server(served: Served
     assert notion.violations == []
 
 
-async def test_a_page_notion_cannot_find_is_explained(served: Served, notion: FakeNotionServer) -> None:
-    async with mcp_client(served) as client:
+async def test_a_page_notion_cannot_find_is_explained(served: Served, notion: FakeUpstream) -> None:
+    async with notion_client(served) as client:
         result = await client.call_tool("notion_get_page", {"page_id": MISSING})
     assert result.is_error
     text = text_of(result)
@@ -232,7 +150,7 @@ async def test_a_page_notion_cannot_find_is_explained(served: Served, notion: Fa
     assert TOKEN not in text and TOKEN not in json.dumps(result.structured_content or {})
 
 
-async def test_a_wrong_api_key_reaches_nothing(served: Served, notion: FakeNotionServer) -> None:
+async def test_a_wrong_api_key_reaches_nothing(served: Served, notion: FakeUpstream) -> None:
     async with httpx.AsyncClient(timeout=DEADLINE) as http:
         response = await http.post(
             served.mcp_url,

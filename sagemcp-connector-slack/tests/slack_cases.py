@@ -75,7 +75,7 @@ WRITE_CALLS: dict[str, tuple[dict[str, Any], Prepare | None]] = {
     "slack_send_message": ({"channel": GENERAL, "text": "hello"}, None),
     "slack_reply_to_thread": ({"channel": GENERAL, "thread_ts": TS, "text": "hello"}, None),
     "slack_update_message": ({"channel": GENERAL, "ts": TS, "text": "hello"}, None),
-    "slack_delete_message": ({"channel": GENERAL, "ts": TS}, _own_message),
+    "slack_delete_message": ({"channel": GENERAL, "ts": TS, "confirm": True}, _own_message),
     "slack_schedule_message": (
         {"channel": GENERAL, "text": "later", "post_at": str(int(time.time()) + 86400)},
         None,

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 import httpx
 from jsonschema import Draft202012Validator
 
-from sagemcp import Credential
+from sagemcp import ClientChannel, Credential
 from sagemcp.platform import ToolPolicy
 from sagemcp.testing import OpenAPIValidator, ToolCall, call_tool
 from sagemcp_slack import SlackConnector
@@ -193,8 +193,9 @@ async def run(
     config: dict[str, Any] | None = None,
     policy: ToolPolicy | None = None,
     credential: Credential | None = None,
+    client: ClientChannel | None = None,
 ) -> ToolCall:
-    """Call a Slack tool as the platform would, against the fake."""
+    """Call a Slack tool as the platform would, against the fake (`client`: the MCP client it may ask)."""
     return await call_tool(
         SlackConnector,
         tool,
@@ -203,4 +204,5 @@ async def run(
         config=config,
         policy=policy or ALL_GROUPS,
         credential=credential,
+        client=client,
     )

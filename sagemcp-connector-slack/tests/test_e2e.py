@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sagemcp.testing import OpenAPIValidator
+from sagemcp.testing import OpenAPIValidator, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -146,12 +146,7 @@ async def sagemcp_server(slack_url: str) -> AsyncIterator[tuple[str, str]]:
                     await anyio.sleep(0.1)
         yield f"http://127.0.0.1:{port}", key
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()

@@ -7,7 +7,11 @@ import json
 import time
 
 import httpx
+import pytest
 from slack_support import FakeSlack, fixture, run
+
+from sagemcp import ElicitInput, ElicitResult
+from sagemcp.testing import AnsweringClient
 
 GENERAL = "C012AB3CD"
 
@@ -95,7 +99,7 @@ async def test_delete_own_message(slack: FakeSlack) -> None:
     slack.on(
         "conversations.history", history_with({"ts": "1714564800.000100", "user": "U0BOT0001", "bot_id": "B0BOT0001"})
     )
-    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100", "confirm": True})
     assert not call.is_error, call.text
     assert slack.methods() == ["auth.test", "conversations.history", "chat.delete"]
     assert slack.args("conversations.history") == {
@@ -118,9 +122,57 @@ async def test_delete_own_thread_reply(slack: FakeSlack) -> None:
             "messages": [{"ts": "1714564700.000100", "user": "U0X"}, {"ts": "1714564800.000100", "user": "U0ME00001"}],
         },
     )
-    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100", "confirm": True})
     assert not call.is_error, call.text
     assert slack.methods()[-1] == "chat.delete"
+
+
+def own_message(slack: FakeSlack) -> None:
+    slack.on("auth.test", {**fixture("auth.test"), "user_id": "U0BOT0001", "bot_id": "B0BOT0001"})
+    slack.on(
+        "conversations.history",
+        history_with({"ts": "1714564800.000100", "user": "U0BOT0001", "text": "Lunch moved to 1pm"}),
+    )
+
+
+async def test_delete_asks_the_person_to_confirm_first(slack: FakeSlack) -> None:
+    own_message(slack)
+    client = AnsweringClient({"confirm": ElicitResult(action="accept", content={"confirm": True})})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"}, client=client)
+    assert not call.is_error, call.text
+    question = client.asked["confirm"]
+    assert isinstance(question, ElicitInput)
+    assert "Lunch moved to 1pm" in question.message and GENERAL in question.message
+    assert question.schema["required"] == ["confirm"]
+    assert slack.methods() == ["auth.test", "conversations.history", "chat.delete"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ElicitResult(action="decline"),
+        ElicitResult(action="cancel"),
+        ElicitResult(action="accept", content={"confirm": False}),
+    ],
+)
+async def test_delete_keeps_the_message_unless_confirmed(slack: FakeSlack, answer: ElicitResult) -> None:
+    own_message(slack)
+    client = AnsweringClient({"confirm": answer})
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"}, client=client)
+    assert not call.is_error, call.text
+    assert call.structured["ok"] is False and "not confirmed" in call.structured["action"]
+    assert "chat.delete" not in slack.methods()
+
+
+async def test_delete_from_a_client_that_cannot_ask_needs_confirm_true(slack: FakeSlack) -> None:
+    own_message(slack)
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"})
+    assert call.is_error and "confirm=true" in call.text and "Nothing was deleted" in call.text
+    assert "chat.delete" not in slack.methods()
+    # A client without elicitation (it may sample, but not ask the person) is in the same case.
+    client = AnsweringClient(capabilities=("sampling",))
+    call = await run(slack, "slack_delete_message", {"channel": GENERAL, "ts": "1714564800.000100"}, client=client)
+    assert call.is_error and "confirm=true" in call.text and client.asked == {}
 
 
 async def test_delete_refuses_someone_elses_message(slack: FakeSlack) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,7 +22,7 @@ from pydantic import SecretStr, ValidationError
 from sagemcp import Credential, CredentialStatus, credential_from_fields
 from sagemcp.errors import OAuthStateError, ReconnectRequired
 from sagemcp.platform import CredentialManager, MemoryStore, OAuthApp, OAuthFlows, Tenant, ToolPolicy
-from sagemcp.testing import call_tool
+from sagemcp.testing import FakeAuthorizationServer, call_tool, form_of
 from sagemcp_zoom import ZoomConnector
 from sagemcp_zoom.connector import TOKEN_URL
 
@@ -33,66 +32,42 @@ REDIRECT = "https://mcp.example.com/api/v1/oauth/callback/zoom"
 BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 
 
-def form(request: httpx.Request) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-
-
-class FakeZoomAuth:
-    """Zoom's token endpoint: checks client authentication and hands out rotating tokens."""
+class FakeZoomAuth(FakeAuthorizationServer):
+    """Zoom's token endpoint: HTTP Basic client authentication, rotating tokens, and the account grant."""
 
     def __init__(self, delay: float = 0.0) -> None:
-        self.requests: list[httpx.Request] = []
-        self.issued = 0
-        self.delay = delay
-        self.challenge: str | None = None
-        self.refresh_tokens: list[str] = []
+        super().__init__(
+            TOKEN_URL,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            redirect_uri=REDIRECT,
+            client_auth="client_secret_basic",
+            delay=delay,
+            token_fields={
+                "expires_in": 3599,
+                "scope": "meeting:read:list_meetings user:read:user",
+                "api_url": "https://api.zoom.us",
+            },
+        )
 
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        assert str(request.url) == TOKEN_URL
-        assert request.headers["authorization"] == BASIC, "Zoom authenticates clients with HTTP Basic"
-        data = form(request)
-        assert "client_secret" not in data
-        await asyncio.sleep(self.delay)
+    def refuse(self, grant: str, data: Mapping[str, str]) -> httpx.Response:
+        if grant == "refresh_token":
+            return httpx.Response(400, json={"reason": "Invalid Token!", "error": "invalid_grant"})
+        return httpx.Response(400, json={"reason": "Invalid authorization code", "error": "invalid_grant"})
+
+    def other_grant(self, grant: str, data: Mapping[str, str]) -> httpx.Response:
+        assert grant == "account_credentials", f"unexpected grant {grant}"
+        if data.get("account_id") != "acct-123":
+            return httpx.Response(400, json={"reason": "Invalid account id", "error": "invalid_client"})
+        assert "scope" not in data  # a Server-to-Server app's scopes are set in the app
         self.issued += 1
-        grant = data["grant_type"]
-        if grant == "authorization_code":
-            verifier = data["code_verifier"]
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if digest != self.challenge or data["code"] != "auth-code" or data["redirect_uri"] != REDIRECT:
-                return httpx.Response(400, json={"reason": "Invalid authorization code", "error": "invalid_grant"})
-        elif grant == "refresh_token":
-            if (
-                data["refresh_token"] in self.refresh_tokens[:-1]
-                or data["refresh_token"] != f"refresh-{self.issued - 1}"
-            ):
-                return httpx.Response(400, json={"reason": "Invalid Token!", "error": "invalid_grant"})
-        elif grant == "account_credentials":
-            if data.get("account_id") != "acct-123":
-                return httpx.Response(400, json={"reason": "Invalid account id", "error": "invalid_client"})
-            assert "scope" not in data  # a Server-to-Server app's scopes are set in the app
-            return httpx.Response(
-                200,
-                json={
-                    "access_token": f"s2s-{self.issued}",
-                    "token_type": "bearer",
-                    "expires_in": 3599,
-                    "scope": "meeting:read:meeting:admin user:read:user:admin",
-                    "api_url": "https://api.zoom.us",
-                },
-            )
-        else:
-            raise AssertionError(f"unexpected grant {grant}")
-        refresh = f"refresh-{self.issued}"
-        self.refresh_tokens.append(refresh)
         return httpx.Response(
             200,
             json={
-                "access_token": f"access-{self.issued}",
+                "access_token": f"s2s-{self.issued}",
                 "token_type": "bearer",
-                "refresh_token": refresh,
                 "expires_in": 3599,
-                "scope": "meeting:read:list_meetings user:read:user",
+                "scope": "meeting:read:meeting:admin user:read:user:admin",
                 "api_url": "https://api.zoom.us",
             },
         )
@@ -103,22 +78,14 @@ def app(tenant_id: str) -> OAuthApp:
 
 
 async def authorize(zoom: FakeZoomAuth, flows: OAuthFlows, tenant_id: str = "t1") -> Credential:
-    scheme = ZoomConnector.oauth2()
-    assert scheme is not None
-    url, pending = flows.begin(
-        scheme,
+    return await zoom.authorize(
+        flows,
+        ZoomConnector.oauth2(),
         app(tenant_id),
         tenant_id=tenant_id,
         provider="zoom",
-        redirect_uri=REDIRECT,
         scopes=ZoomConnector.oauth_scopes(ToolPolicy()),
     )
-    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    zoom.challenge = query["code_challenge"]
-    authorization = await flows.complete(
-        scheme, app(tenant_id), pending, code="auth-code", state=query["state"], tenant_id=tenant_id, provider="zoom"
-    )
-    return authorization.credential
 
 
 async def test_the_authorize_url_asks_for_the_enabled_groups_with_pkce() -> None:
@@ -151,7 +118,8 @@ async def test_the_code_exchange_checks_pkce_and_keeps_zooms_api_host() -> None:
     zoom = FakeZoomAuth()
     credential = await authorize(zoom, OAuthFlows(transport=httpx.MockTransport(zoom)))
     (request,) = zoom.requests
-    assert form(request)["grant_type"] == "authorization_code"
+    assert form_of(request)["grant_type"] == "authorization_code"
+    assert request.headers["authorization"] == BASIC and "client_secret" not in form_of(request)
     assert credential.kind == "oauth2"
     assert credential.require_token() == "access-1"
     assert credential.refresh_token is not None and credential.refresh_token.get_secret_value() == "refresh-1"
@@ -197,7 +165,7 @@ async def test_rotating_refresh_tokens_are_used_once_and_stored(zoom_description
     store.put_credential(stored.model_copy(update={"expires_at": time.time() + 5}))
     again = await manager.get(tenant_id, "zoom", ZoomConnector)
     assert again is not None and again.require_token() == "access-3"
-    refreshes = [form(r)["refresh_token"] for r in zoom.requests if form(r)["grant_type"] == "refresh_token"]
+    refreshes = [form_of(r)["refresh_token"] for r in zoom.requests if form_of(r)["grant_type"] == "refresh_token"]
     assert refreshes == ["refresh-1", "refresh-2"]  # each rotated token used exactly once
     final = await store.get_credential(tenant_id, "zoom")
     assert final is not None and final.version > stored.version and final.extra["api_url"] == "https://api.zoom.us/v2"
@@ -243,7 +211,7 @@ async def test_server_to_server_tokens_are_fetched_once_and_again_when_due() -> 
     tokens = await asyncio.gather(*(manager.get(tenant_id, "zoom", ZoomConnector) for _ in range(10)))
     assert {c.require_token() for c in tokens if c} == {"s2s-1"}
     (request,) = zoom.requests
-    assert form(request) == {"grant_type": "account_credentials", "account_id": "acct-123"}
+    assert form_of(request) == {"grant_type": "account_credentials", "account_id": "acct-123"}
     stored = await store.get_credential(tenant_id, "zoom")
     assert stored is not None and stored.expires_at is not None and 3500 < stored.expires_at - time.time() <= 3600
     assert stored.extra["api_url"] == "https://api.zoom.us/v2" and stored.secret("client_secret") == CLIENT_SECRET

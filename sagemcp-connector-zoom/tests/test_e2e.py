@@ -12,33 +12,35 @@ serves the transcript file only to requests carrying the tenant's token, and rec
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
-import uvicorn
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from zoom_support import FakeZoom, fixture, transcript_vtt
 
-from sagemcp.testing import OpenAPIValidator
+from sagemcp.testing import (
+    FakeUpstream,
+    OpenAPIValidator,
+    fake_upstream,
+    free_port,
+    mcp_client,
+    operator_environment,
+    sagemcp_cli,
+    server_process,
+    text_of,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,33 +50,7 @@ DEADLINE = 60.0
 TRANSCRIPT = "/rec/download/e2e-transcript.vtt"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = DEADLINE) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the server process exited with {proc.returncode}")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {timeout} seconds")
-
-
-@dataclass
-class FakeZoomServer:
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-
-
-def fake_zoom_app(record: FakeZoomServer, validator: OpenAPIValidator) -> Starlette:
+def fake_zoom_app(record: FakeUpstream, validator: OpenAPIValidator) -> Starlette:
     recording = fixture("recordingGet.transcript")
     recording["recording_files"][-1]["download_url"] = record.url + TRANSCRIPT
     checker = FakeZoom(validator, responses={"recordingGet": recording})
@@ -112,21 +88,9 @@ def fake_zoom_app(record: FakeZoomServer, validator: OpenAPIValidator) -> Starle
 
 
 @pytest.fixture(scope="module")
-def fake_zoom(zoom_description: OpenAPIValidator) -> Iterator[FakeZoomServer]:
-    port = free_port()
-    record = FakeZoomServer(url=f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(
-        fake_zoom_app(record, zoom_description), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="fake-zoom", daemon=True)
-    thread.start()
-    try:
-        wait_for_port(port)
+def fake_zoom(zoom_description: OpenAPIValidator) -> Iterator[FakeUpstream]:
+    with fake_upstream(lambda record: fake_zoom_app(record, zoom_description), name="fake-zoom") as record:
         yield record
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass
@@ -142,37 +106,22 @@ REFERENCE_SERVER = importlib.util.find_spec("sagemcp_server") is not None
 installs core and this connector only, and then the server process is `tests/_e2e_server.py`."""
 
 
-def sagemcp(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    """Run the reference server's `sagemcp` command; its standard output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "sagemcp_server", *args],
-        env=env,
-        input=stdin.encode() if stdin is not None else None,
-        capture_output=True,
-        timeout=DEADLINE,
-        check=False,
-    )
-    assert done.returncode == 0, f"sagemcp {' '.join(args)} failed: {done.stderr.decode(errors='replace')}"
-    return done.stdout.decode()
-
-
 def reference_server(zoom_url: str, data: Path, port: int) -> tuple[list[str], dict[str, str], str, str]:
     """`sagemcp serve`, after the operator's setup commands in a fresh data directory."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SAGEMCP_")}
-    env.update(SAGEMCP_DATA_DIR=str(data), SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS="1", SAGEMCP_LOG_LEVEL="warning")
+    env = operator_environment(data)
     configuration = {"api_url": f"{zoom_url}/v2", "download_origins": [zoom_url]}
-    sagemcp(env, "db", "upgrade")
-    sagemcp(env, "tenant", "create", "acme", "--name", "Acme Corp")
-    sagemcp(env, "connector", "add", "zoom", "--tenant", "acme", "--config", json.dumps(configuration))
-    sagemcp(env, "credential", "set", "zoom", "--tenant", "acme", "--kind", "oauth2", "--field-stdin", "access_token",
-            stdin=TOKEN)  # fmt: skip
-    key = json.loads(sagemcp(env, "key", "create", "--tenant", "acme", "--name", "e2e", "--json"))["key"]
+    sagemcp_cli(env, "db", "upgrade")
+    sagemcp_cli(env, "tenant", "create", "acme", "--name", "Acme Corp")
+    sagemcp_cli(env, "connector", "add", "zoom", "--tenant", "acme", "--config", json.dumps(configuration))
+    sagemcp_cli(env, "credential", "set", "zoom", "--tenant", "acme", "--kind", "oauth2", "--field-stdin",
+                "access_token", stdin=TOKEN)  # fmt: skip
+    key = json.loads(sagemcp_cli(env, "key", "create", "--tenant", "acme", "--name", "e2e", "--json"))["key"]
     command = [sys.executable, "-m", "sagemcp_server", "serve", "--port", str(port), "--host", "127.0.0.1"]
     return command, env, key, f"http://127.0.0.1:{port}/api/v1/acme/connectors/zoom/mcp"
 
 
 @pytest.fixture(scope="module")
-def sagemcp_server(fake_zoom: FakeZoomServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
+def sagemcp_server(fake_zoom: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SagemcpServer]:
     data = tmp_path_factory.mktemp("sagemcp")
     port = free_port()
     key_file = data / "api-key"
@@ -186,51 +135,25 @@ def sagemcp_server(fake_zoom: FakeZoomServer, tmp_path_factory: pytest.TempPathF
         ]  # fmt: skip
         env = {**os.environ, "SAGEMCP_ALLOW_LOOPBACK_UPSTREAMS": "1"}
         key, url = "", f"http://127.0.0.1:{port}/acme/connectors/zoom/mcp"
-    log_path = data / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(command, env=env, cwd=TESTS, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc)
+    log = data / "server.log"
+    with server_process(command, port=port, log=log, env=env, cwd=TESTS, timeout=DEADLINE):
         if not REFERENCE_SERVER:
             key = key_file.read_text(encoding="utf-8")
-        yield SagemcpServer(mcp_url=url, api_key=key, log=log_path)
-    except BaseException:
-        log.flush()
-        sys.stderr.write(log_path.read_text(errors="replace"))
-        raise
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        yield SagemcpServer(mcp_url=url, api_key=key, log=log)
 
 
 @pytest.fixture
-def zoom_server(fake_zoom: FakeZoomServer) -> FakeZoomServer:
+def zoom_server(fake_zoom: FakeUpstream) -> FakeUpstream:
     """The module's fake Zoom, with the requests of earlier tests forgotten."""
-    fake_zoom.requests.clear()
-    fake_zoom.violations.clear()
-    return fake_zoom
+    return fake_zoom.reset()
 
 
-@contextlib.asynccontextmanager
-async def mcp_client(server: SagemcpServer) -> AsyncIterator[Client]:
-    url = server.mcp_url
-    headers = {"Authorization": f"Bearer {server.api_key}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(DEADLINE)) as http:
-        async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=DEADLINE) as client:  # type: ignore[arg-type]
-            yield client
+def zoom_client(server: SagemcpServer) -> AbstractAsyncContextManager[Any]:
+    return mcp_client(server.mcp_url, server.api_key, timeout=DEADLINE)
 
 
-def text_of(result: Any) -> str:
-    return "".join(getattr(part, "text", "") for part in result.content)
-
-
-async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer) -> None:
-    async with mcp_client(sagemcp_server) as client:
+async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, zoom_server: FakeUpstream) -> None:
+    async with zoom_client(sagemcp_server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert {"zoom_list_meetings", "zoom_get_transcript", "zoom_get_meeting_summary", "zoom_create_meeting"} <= names
     assert {"zoom_delete_meeting", "zoom_delete_recording", "zoom_list_users"}.isdisjoint(names)
@@ -238,9 +161,9 @@ async def test_the_default_tools_are_listed(sagemcp_server: SagemcpServer, zoom_
 
 
 async def test_a_transcript_comes_back_as_speaker_labelled_text(
-    sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer
+    sagemcp_server: SagemcpServer, zoom_server: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with zoom_client(sagemcp_server) as client:
         result = await client.call_tool("zoom_get_transcript", {"meeting": "4444AAAiAAAAAiAiAiiAii=="})
     assert not result.is_error, result.content
     assert result.structured_content is not None
@@ -254,10 +177,10 @@ async def test_a_transcript_comes_back_as_speaker_labelled_text(
 
 
 async def test_a_meeting_is_created_with_its_time_zone(
-    sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer
+    sagemcp_server: SagemcpServer, zoom_server: FakeUpstream
 ) -> None:
     arguments = {"topic": "Roadmap", "start_time": "2026-06-02T09:30:00", "timezone": "Europe/Paris", "duration": 30}
-    async with mcp_client(sagemcp_server) as client:
+    async with zoom_client(sagemcp_server) as client:
         result = await client.call_tool("zoom_create_meeting", arguments)
     assert not result.is_error, result.content
     assert result.structured_content is not None and result.structured_content["id"] == "1100000"
@@ -267,9 +190,9 @@ async def test_a_meeting_is_created_with_its_time_zone(
 
 
 async def test_zoom_errors_reach_the_model_without_the_token(
-    sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer
+    sagemcp_server: SagemcpServer, zoom_server: FakeUpstream
 ) -> None:
-    async with mcp_client(sagemcp_server) as client:
+    async with zoom_client(sagemcp_server) as client:
         result = await client.call_tool("zoom_get_meeting", {"meeting_id": 0})
         disabled = await client.call_tool("zoom_delete_meeting", {"meeting_id": 1})
     assert result.is_error and "meeting_id" in text_of(result)
@@ -278,7 +201,7 @@ async def test_zoom_errors_reach_the_model_without_the_token(
     assert zoom_server.requests == []
 
 
-async def test_a_wrong_api_key_gets_nothing(sagemcp_server: SagemcpServer, zoom_server: FakeZoomServer) -> None:
+async def test_a_wrong_api_key_gets_nothing(sagemcp_server: SagemcpServer, zoom_server: FakeUpstream) -> None:
     async with httpx.AsyncClient(timeout=DEADLINE) as http:
         response = await http.post(
             sagemcp_server.mcp_url,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -24,11 +24,18 @@ from sagemcp import (
     Completion,
     Connector,
     ConnectorInfo,
+    ElicitInput,
+    ElicitResult,
     EmbeddedResource,
     Image,
+    InputRequest,
     NoAuth,
     PromptMessage,
     ResourceContent,
+    RootsInput,
+    RootsResult,
+    SampleInput,
+    SamplingResult,
     Text,
     ToolContext,
     ToolResult,
@@ -37,7 +44,7 @@ from sagemcp import (
     tool,
 )
 
-__all__ = ["ConformanceConnector"]
+__all__ = ["ConformanceConnector", "JsonSchemaConnector"]
 
 # A 1x1 red PNG and a 1 ms, 8 kHz, 8-bit mono WAV of silence, base64-encoded.
 RED_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
@@ -115,6 +122,16 @@ ENUMS_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+def _form(message: str, field: str, kind: str = "string") -> ElicitInput:
+    """A one-field elicitation form (the shape the input-required scenarios ask for)."""
+    return ElicitInput(message, {"type": "object", "properties": {field: {"type": kind}}, "required": [field]})
+
+
+def _field(answer: object, name: str) -> object:
+    return (answer.content or {}).get(name) if isinstance(answer, ElicitResult) else None
+
 
 # Completion vocabularies: prompt argument values and template ids.
 PROMPT_SUGGESTIONS = ("paris", "park", "party", "test", "testing", "tested")
@@ -230,6 +247,98 @@ class ConformanceConnector(Connector):
         answer = await ctx.client.elicit("Please select options from the enum fields", ENUMS_SCHEMA)
         return f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}"
 
+    # -- tools: input rounds (2026-07-28) and the same asks sent at once (2025-11-25) ---------
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_elicitation(self, ctx: ToolContext) -> str:
+        """Ask for the user's name (one elicitation) and greet them."""
+        answers = await ctx.client.ask({"user_name": _form("What is your name?", "name")})
+        return f"Hello, {_field(answers['user_name'], 'name')}!"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_sampling(self, ctx: ToolContext) -> str:
+        """Ask the client's model for the capital of France and return its answer."""
+        answers = await ctx.client.ask({"capital_question": SampleInput("What is the capital of France?", 100)})
+        answer = answers["capital_question"]
+        return f"LLM response: {answer.text if isinstance(answer, SamplingResult) else ''}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_list_roots(self, ctx: ToolContext) -> str:
+        """Ask the client for its roots and name them."""
+        answer = (await ctx.client.ask({"client_roots": RootsInput()}))["client_roots"]
+        roots = answer.roots if isinstance(answer, RootsResult) else []
+        return "Roots: " + ", ".join(f"{r.name or ''} ({r.uri})" for r in roots)
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_request_state(self, ctx: ToolContext) -> str:
+        """Ask for a confirmation; the answer comes back with the server's signed request state."""
+        answer = (await ctx.client.ask({"confirm": _form("Please confirm", "ok", "boolean")}))["confirm"]
+        return f"state-ok: confirmed={_field(answer, 'ok')}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_multiple_inputs(self, ctx: ToolContext) -> str:
+        """Ask for a name, a generated greeting and the client's roots in one round."""
+        answers = await ctx.client.ask(
+            {
+                "user_name": _form("What is your name?", "name"),
+                "greeting": SampleInput("Generate a greeting", 50),
+                "client_roots": RootsInput(),
+            }
+        )
+        greeting = answers["greeting"]
+        roots = answers["client_roots"]
+        return (
+            f"name={_field(answers['user_name'], 'name')}, "
+            f"greeting={greeting.text if isinstance(greeting, SamplingResult) else ''}, "
+            f"roots={len(roots.roots) if isinstance(roots, RootsResult) else 0}"
+        )
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_multi_round(self, ctx: ToolContext) -> str:
+        """Ask for a name, then (a second round) a favourite colour."""
+        name = _field((await ctx.client.ask({"step1": _form("Step 1: What is your name?", "name")}))["step1"], "name")
+        step2 = _form("Step 2: What is your favorite color?", "color")
+        color = _field((await ctx.client.ask({"step2": step2}))["step2"], "color")
+        return f"{name} likes {color}."
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_tampered_state(self, ctx: ToolContext) -> str:
+        """Ask for a confirmation; a retry whose request state was altered is refused."""
+        answer = (await ctx.client.ask({"confirm": _form("Please confirm", "ok", "boolean")}))["confirm"]
+        return f"confirmed={_field(answer, 'ok')}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def input_required_result_capabilities(self, ctx: ToolContext) -> str:
+        """Ask only what the client declared it can answer: elicitation, sampling, or both."""
+        wanted: dict[str, InputRequest] = {}
+        if ctx.client.supports("elicitation"):
+            wanted["user_name"] = _form("What is your name?", "name")
+        if ctx.client.supports("sampling"):
+            wanted["capital_question"] = SampleInput("What is the capital of France?", 100)
+        if not wanted:
+            return "The client declared neither elicitation nor sampling; nothing to ask."
+        answers = await ctx.client.ask(wanted)
+        return f"Answered: {', '.join(sorted(answers))}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def missing_capability(self, ctx: ToolContext) -> str:
+        """Needs sampling: a client that did not declare it gets -32021."""
+        answer = await ctx.client.sample("Say hello", max_tokens=20)
+        return f"LLM response: {answer.text or ''}"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def streaming_elicitation(self, ctx: ToolContext) -> str:
+        """Report progress, then ask for a name (an input round on 2026-07-28, never a request on the stream)."""
+        await ctx.report_progress(0, 1, "Asking")
+        answer = (await ctx.client.ask({"user_name": _form("What is your name?", "name")}))["user_name"]
+        return f"Hello, {_field(answer, 'name')}!"
+
+    @tool(read_only=True, group="conformance", open_world=False)
+    async def logging_tool(self, ctx: ToolContext) -> str:
+        """Log at info level; on 2026-07-28 the log reaches only clients that asked for a log level."""
+        await ctx.client.log("info", "logging tool ran", logger="conformance")
+        return "Logged."
+
     # -- resources -----------------------------------------------------------------------
 
     @resource("test://static-text", name="static_text", title="Static text", mime_type="text/plain")
@@ -292,6 +401,13 @@ class ConformanceConnector(Connector):
             PromptMessage(role="user", content=Text("Please analyze the image above.")),
         ]
 
+    @prompt(title="Prompt asking for context")
+    async def input_required_result_prompt(self, ctx: ToolContext) -> str:
+        """A prompt that first asks the user which context to use (an input round on 2026-07-28)."""
+        form = _form("What context should the prompt use?", "context")
+        answer = (await ctx.client.ask({"user_context": form}))["user_context"]
+        return f"Use this context: {_field(answer, 'context')}"
+
     # -- completion ----------------------------------------------------------------------
 
     async def complete(
@@ -306,3 +422,62 @@ class ConformanceConnector(Connector):
             return Completion(values=[], total=0)
         values = [v for v in vocabulary if v.startswith(value)]
         return Completion(values=values, total=len(values), has_more=False)
+
+
+# The input schema of the `json-schema-2020-12` scenario: 2020-12 keywords a signature cannot express.
+JSON_SCHEMA_2020_12: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "$anchor": "addressDef",
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+
+
+class JsonSchemaConnector(Connector):
+    """The `json-schema-2020-12` scenario's tool, `json_schema_2020_12_tool` (connector id `json`): served
+    beside the conformance connector on the tenant-wide endpoint, where names carry no prefix."""
+
+    info = ConnectorInfo(
+        id="json",
+        title="JSON Schema 2020-12",
+        description="A tool whose declared input schema uses JSON Schema 2020-12 keywords; for testing sagemcp.",
+        version="1",
+    )
+    auth = (NoAuth(),)
+
+    @tool(
+        read_only=True,
+        group="conformance",
+        open_world=False,
+        description="Tool with JSON Schema 2020-12 features",
+        input_schema=JSON_SCHEMA_2020_12,
+    )
+    async def schema_2020_12_tool(
+        self,
+        ctx: ToolContext,
+        name: str | None = None,
+        address: dict[str, str] | None = None,
+        contactMethod: Literal["phone", "email"] | None = None,  # the scenario's property name
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> str:
+        """Echo how to reach the person."""
+        how = phone if contactMethod == "phone" else email
+        return f"{name or 'someone'} via {contactMethod or 'email'}: {how or ''}"

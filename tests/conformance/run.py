@@ -1,15 +1,17 @@
-"""Run the official MCP conformance suite against a real sagemcp server process.
+"""Run one suite of the official MCP conformance suite against a real sagemcp server process.
 
-`python -m tests.conformance.run` (from the repository root; `nox -s conformance` does it
-for you) picks a free port, starts `python -m tests.conformance.server` on it, waits until
-it answers, runs `conformance server --url ...` (the active suite, every scenario), prints
-the suite's output and the details of every failed or warning check, stops the server and
-exits 0 only if every scenario ran and no check failed.
+`python -m tests.conformance.run` (from the repository root) picks a free port, starts
+`python -m tests.conformance.server` on it, waits until it answers, runs `conformance server
+--url ... --suite active` (or the scenario given with `--scenario NAME`), prints the suite's
+output and the details of every failed or warning check, stops the server and exits 0 only
+if every scenario ran and no check failed. CI scores the per-revision requirement sets
+instead (`nox -s conformance`, `tests/conformance/requirements.py`, which reuses the server
+handling here); this runner is for running one scenario or suite by hand.
 
 Node.js 22 and the suite come from the environment: `SAGEMCP_CONFORMANCE_NODE` (the node
-binary) and `SAGEMCP_CONFORMANCE_CLI` (the suite's `dist/index.js`); `nox -s conformance`
-installs both and sets them. Extra arguments are passed on to the suite, e.g.
-`--scenario tools-call-image` to run one scenario.
+binary) and `SAGEMCP_CONFORMANCE_CLI` (the suite's `dist/index.js`, e.g. the one `nox -s
+conformance` installs under `.tools/conformance-authorization/`). Extra arguments are passed
+on to the suite, e.g. `--scenario tools-call-image` to run one scenario.
 
 The verdict takes the suite's exit code (1 when any check has status FAILURE), its summary
 and the `checks.json` it writes per scenario, and requires all three to agree. Checks with
@@ -71,8 +73,8 @@ def tool_paths() -> tuple[str, str]:
     ]
     if missing:
         raise SetupError(
-            f"{' and '.join(missing)} not set. Run `nox -s conformance`, which installs Node.js 22 and "
-            "@modelcontextprotocol/conformance into .tools/conformance and sets both, or set them yourself: "
+            f"{' and '.join(missing)} not set. `nox -s conformance --install-only` installs Node.js 22 and "
+            "@modelcontextprotocol/conformance into .tools/conformance-authorization; then set them: "
             "SAGEMCP_CONFORMANCE_NODE=<node 22 binary> "
             "SAGEMCP_CONFORMANCE_CLI=<.../@modelcontextprotocol/conformance/dist/index.js>."
         )

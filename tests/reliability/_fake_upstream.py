@@ -106,6 +106,16 @@ class behave:
         return run
 
     @staticmethod
+    def delayed(seconds: float, then: Behaviour) -> Behaviour:
+        """Wait `seconds` after reading the request, then answer as `then` does (a slow but working upstream)."""
+
+        async def run(up: FakeUpstream, seen: Seen, w: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(seconds)
+            await then(up, seen, w)
+
+        return run
+
+    @staticmethod
     def headers_then_stall(seconds: float = 60.0) -> Behaviour:
         """Send the status line and headers, then never the body."""
 

@@ -26,6 +26,7 @@ from sagemcp import (
     ConnectorInfo,
     ConnectorSettings,
     Credential,
+    InvalidArguments,
     OAuth2,
     ToolContext,
     prompt,
@@ -271,6 +272,13 @@ def make_probe_connector(token_url: str = "http://127.0.0.1:9/token") -> type[Co
             """DELETE an item."""
             await ctx.http.delete(f"items/{item}")
             return "deleted"
+
+        @tool(read_only=True, group="read")
+        async def ask(self, ctx: ToolContext) -> Identity:
+            """Ask the person to confirm (an input round on 2026-07-28), then say who it runs for."""
+            if not await ctx.confirm("Show who this call runs for?"):
+                raise InvalidArguments("not confirmed")
+            return _identity(ctx)
 
         @tool(read_only=True, group="read")
         async def crash(self, ctx: ToolContext) -> str:

@@ -13,7 +13,7 @@ from sagemcp.platform import ConnectorConfig, MemoryStore, Tenant
 
 from ._support import fingerprint, new_secret
 
-PROBE_TOOLS = ("whoami", "fetch", "echo", "create", "update", "replace", "delete", "crash")
+PROBE_TOOLS = ("whoami", "fetch", "echo", "create", "update", "replace", "delete", "ask", "crash")
 NAMES = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,12}[a-z0-9])?", fullmatch=True) | st.sampled_from(
     ["mcp", "connectors", "sse", "ws", "messages", "api", "a", "0"]
 )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import mcp_types
 import pytest
 import pytest_asyncio
 from hypothesis import event, given
@@ -397,7 +398,182 @@ async def test_websocket_never_crosses_tenants(rig: Rig, world: World, data: st.
     rig.check_upstream()
 
 
+# -- 2026-07-28 input rounds: the request state is bound to tenant, connectors and caller ---------------
+
+
+def _asking(expect: Admitted, pick: int) -> tuple[str, bool]:
+    """The served name of `probe_ask` on one of the path's connectors, and whether its credential is connected."""
+    target = expect.targets[pick % len(expect.targets)]
+    return f"{expect.prefixes[target.id]}probe_ask", expect.tenant.tokens.get(target.provider) is not None
+
+
+def _round_binding(t: Target, a: Admitted) -> tuple[str, tuple[str, ...], bool, str]:
+    """What a sealed request state is bound to: tenant, the connectors the path serves, tenant-wide or not, caller."""
+    return (a.tenant.id, tuple(sorted(c.id for c in a.targets)), t.connector is None, a.key.record_id)
+
+
+async def _ask_round(
+    rig: Rig, t: Target, tool: str, *, answer: bool, state: str | None = None
+) -> tuple[c.Reply, dict[str, Any]]:
+    params: dict[str, Any] = {"name": tool, "arguments": {}}
+    if answer:
+        params["inputResponses"] = {"confirm": {"action": "accept", "content": {"confirm": True}}}
+    if state is not None:
+        params["requestState"] = state
+    message = c.modern_message("tools/call", params)
+    message["params"]["_meta"][mcp_types.CLIENT_CAPABILITIES_META_KEY] = {"elicitation": {}}
+    reply = await c.post(
+        rig.http, rig.stateless + t.path(), t.key.raw if t.key else None, message, c.modern_headers(message)
+    )
+    return reply, params
+
+
+def _tampered(state: str, where: int) -> str:
+    """`state` with one character changed (never the same string)."""
+    i = where % len(state)
+    return state[:i] + ("A" if state[i] != "A" else "B") + state[i + 1 :]
+
+
+@given(world=worlds(), data=st.data())
+async def test_input_round_state_is_bound_to_tenant_connector_and_caller(
+    rig: Rig, world: World, data: st.DataObject
+) -> None:
+    """A request state minted on one path, for one caller, completes the round only there: on another tenant's
+    path, another connector's or with another key it is refused with -32602, and so is any altered state."""
+    rig.new_world(world)
+    first = data.draw(targets(world))
+    opened = admit(world, first.slug, first.connector, first.key)
+    if not isinstance(opened, Admitted) or not opened.targets:
+        return
+    tool, connected = _asking(opened, data.draw(st.integers(0, 5)))
+    reply, _ = await _ask_round(rig, first, tool, answer=False)
+    assert reply.status == 200, reply.text
+    result = reply.result
+    if not connected:  # the credential is checked before the tool runs, so nothing is asked
+        assert result["isError"] and "not connected" in result["content"][0]["text"], result
+        return
+    assert result["resultType"] == "input_required" and set(result["inputRequests"]) == {"confirm"}, result
+    state = result["requestState"]
+    check_foreign(rig, opened, reply.text, [first.path()])
+
+    # Altered: refused wherever it is sent, even on the path and with the key it was minted for.
+    bad = _tampered(state, data.draw(st.integers(0, len(state) - 1)))
+    reply, _ = await _ask_round(rig, first, tool, answer=True, state=bad)
+    assert reply.error is not None and reply.error["code"] == -32602, reply.text
+    assert "Invalid requestState" in reply.error["message"]
+
+    # Replayed on every other tenant's tenant-wide path, with one of that tenant's own working keys.
+    for index, tenant in enumerate(world.tenants):
+        if tenant.slug == first.slug:
+            continue
+        # A platform admin key works on every tenant: the same caller, so only the tenant binding refuses it.
+        shared = [first.key] if first.key is not None and first.key.tenant is None else []
+        own = shared + [k for k in world.keys if k.tenant == index and k.stored and not k.revoked and "mcp" in k.scopes]
+        other = Target(tenant.slug, None, own[0]) if own else None
+        there = admit(world, tenant.slug, None, own[0]) if own else None
+        if other is None or not isinstance(there, Admitted) or not there.targets:
+            continue
+        name, _ = _asking(there, 0)
+        reply, _ = await _ask_round(rig, other, name, answer=True, state=state)
+        assert reply.error is not None and reply.error["code"] == -32602, reply.text
+        assert "Invalid requestState" in reply.error["message"]
+        check_foreign(rig, there, reply.text, [first.path(), other.path()])
+        event("input round: refused on another tenant's path")
+
+    # Replayed by another (tenant, connector, key), or by the same one.
+    second = first if data.draw(st.booleans()) else data.draw(targets(world))
+    expect = admit(world, second.slug, second.connector, second.key)
+    if isinstance(expect, Refused):
+        reply, params = await _ask_round(rig, second, tool, answer=True, state=state)
+        check(rig, expect, "tools/call", params, reply.status, reply.body, reply.text, [first.path(), second.path()])
+        return
+    if not expect.targets:
+        return
+    # The state is checked before anything else (credential included), so a foreign one is refused even where
+    # the tool could not run.
+    tool2, connected2 = _asking(expect, data.draw(st.integers(0, 5)))
+    reply, _ = await _ask_round(rig, second, tool2, answer=True, state=state)
+    paths = [first.path(), second.path()]
+    check_foreign(rig, expect, reply.text, paths)
+    if _round_binding(second, expect) == _round_binding(first, opened) and tool2 == tool:
+        assert reply.error is None and connected2, reply.text
+        identity = {k: v for k, v in reply.result["structuredContent"].items() if k != "credential_version"}
+        target = next(t for t in expect.targets if tool2 == f"{expect.prefixes[t.id]}probe_ask")
+        assert identity == identity_of(expect, target)
+        event("input round: completed on its own binding")
+    else:
+        assert reply.error is not None and reply.error["code"] == -32602, reply.text
+        assert "Invalid requestState" in reply.error["message"]
+        event("input round: refused on another binding")
+    rig.check_upstream()
+
+
 # -- the documented refusal for inactive tenants ------------------------------------------------------
+
+
+SEARCHES = st.sampled_from(["probe whoami", "fetch a path", "hello", "probe", "delete", "echo text"])
+
+
+@given(world=worlds(), data=st.data())
+async def test_discovery_search_never_returns_another_tenants_tools(
+    rig: Rig, world: World, data: st.DataObject
+) -> None:
+    """Discovery keys of random tenants search, describe and list on random tenant-wide paths: an admitted
+    caller finds only the tools its own path serves, a refused one nothing, and no answer names another tenant."""
+    rig.new_world(world)
+    discovery_keys = []
+    for index, tenant in enumerate(world.tenants):
+        raw, record = rig.store.current.create_api_key(tenant.id, name="discovery", discovery=True)
+        discovery_keys.append(KeySpec(raw=raw, record_id=record.id, tenant=index))
+    for _ in range(data.draw(st.integers(1, 4))):
+        key = data.draw(st.sampled_from(discovery_keys))
+        slug = data.draw(st.sampled_from([t.slug for t in world.tenants]))
+        expect = admit(world, slug, None, key)
+        path = f"/{slug}/mcp"
+        query = data.draw(SEARCHES)
+        arguments = {"query": query, "limit": 25}
+        search = await c.call_handshake(
+            rig.http, rig.stateless + path, key.raw, "tools/call", {"name": "search_tools", "arguments": arguments}
+        )
+        listing = await c.call_handshake(rig.http, rig.stateless + path, key.raw, "tools/list", {})
+        foreign = foreign_markers(world, expect if isinstance(expect, Admitted) else None) - set(path.split("/"))
+        for reply in (search, listing):
+            for marker in foreign:
+                assert marker not in reply.text, f"answer carries a foreign marker {marker}: {reply.text[:400]}"
+        event("discovery: " + (f"refused {expect.status}" if isinstance(expect, Refused) else "admitted"))
+        if isinstance(expect, Refused):
+            assert search.status in (403, 404) if expect.soft else search.status == expect.status, search.text[:300]
+            assert "result" not in (search.body or {})
+            continue
+        assert [t["name"] for t in listing.body["result"]["tools"]] == ["search_tools", "describe_tool", "call_tool"]
+        found = {t["name"] for t in search.body["result"]["structuredContent"]["tools"]}
+        assert found <= expected_tools(expect), (found, expected_tools(expect))
+        for name in found:
+            described = await c.call_handshake(
+                rig.http,
+                rig.stateless + path,
+                key.raw,
+                "tools/call",
+                {"name": "describe_tool", "arguments": {"name": name}},
+            )
+            assert described.body["result"]["structuredContent"]["name"] == name
+        others = {
+            f"{p}probe_{n}"
+            for other in world.tenants
+            if other.slug != slug
+            for p in ("", *(f"{conn.name.replace('-', '_')}__" for conn in other.connectors))
+            for n in ("whoami", "fetch")
+        } - expected_tools(expect)
+        for name in sorted(others)[:3]:
+            called = await c.call_handshake(
+                rig.http,
+                rig.stateless + path,
+                key.raw,
+                "tools/call",
+                {"name": "call_tool", "arguments": {"name": name, "arguments": {"path": "whoami/x"}}},
+            )
+            assert called.body["result"]["isError"] is True and "Unknown tool" in called.text
+    rig.check_upstream()
 
 
 async def test_regression_an_inactive_tenant_is_revealed_to_another_tenants_key(rig: Rig) -> None:

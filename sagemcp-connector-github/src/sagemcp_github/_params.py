@@ -41,7 +41,7 @@ Owner = Annotated[
         min_length=1,
         max_length=100,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        description="Login of the user or organization that owns the repository, e.g. `octocat`.",
+        description="Repository owner (user or organization login), e.g. `octocat`.",
     ),
 ]
 Repo = Annotated[
@@ -50,7 +50,7 @@ Repo = Annotated[
         min_length=1,
         max_length=100,
         pattern=r"^[A-Za-z0-9_.-]+$",
-        description="Repository name without the owner, e.g. `Hello-World`.",
+        description="Repository name, e.g. `Hello-World`.",
     ),
 ]
 Username = Annotated[

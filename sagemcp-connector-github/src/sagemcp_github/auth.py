@@ -155,9 +155,11 @@ class GitHubAppAuth(AuthScheme):
         where = f"GitHub App {app_id}, installation {installation_id}"
         try:
             response = await http.post(url, headers=headers)
-        except httpx.HTTPError as exc:
+        except httpx.HTTPError:
+            # The same text for every failure, as for tool calls: it must not tell which ports of a host are open.
             raise TokenEndpointError(
-                f"could not reach GitHub to renew the installation token of {where} ({type(exc).__name__})",
+                f"could not reach GitHub to renew the installation token of {where}: no connection, or no answer "
+                "in time; try again later",
                 error=UNREACHABLE,
             ) from None
         status = response.status_code

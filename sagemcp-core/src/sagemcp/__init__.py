@@ -46,6 +46,18 @@ from ._content import (
 )
 from ._context import ClientChannel, ToolContext
 from ._grants import JWT_BEARER_GRANT_TYPE, ClientCredentials, ClientCredentialsFields, JwtBearer, JwtBearerFields
+from ._input import (
+    CONFIRM_SCHEMA,
+    ElicitInput,
+    InputAnswer,
+    InputRequest,
+    InputRequired,
+    MissingClientCapability,
+    Root,
+    RootsInput,
+    RootsResult,
+    SampleInput,
+)
 from ._models import POST_AUTHORIZE_KEY, Credential, CredentialStatus
 from ._oauth import BAD_RESPONSE, UNREACHABLE, request_token, token_credential
 from ._pagination import (
@@ -68,6 +80,7 @@ from ._upstream import BoundClient, RateLimit, RequestOptions, UpstreamResponse,
 from ._urls import loopback_allowed, validate_api_url
 from .errors import (
     AccessDenied,
+    CallLimitReached,
     ConcurrentUpdate,
     ConnectionRequired,
     ConnectorDisabled,
@@ -114,6 +127,7 @@ __version__: str = _version("sagemcp-core")  # pyproject.toml holds the one vers
 
 __all__ = [
     "BAD_RESPONSE",
+    "CONFIRM_SCHEMA",
     "CORE_API",
     "JWT_BEARER_GRANT_TYPE",
     "MARKER_PREFIX",
@@ -131,6 +145,7 @@ __all__ = [
     "BearerToken",
     "BearerTokenFields",
     "BoundClient",
+    "CallLimitReached",
     "ClientChannel",
     "ClientCredentials",
     "ClientCredentialsFields",
@@ -150,9 +165,13 @@ __all__ = [
     "CryptoError",
     "Cursor",
     "DefinitionError",
+    "ElicitInput",
     "ElicitResult",
     "EmbeddedResource",
     "Image",
+    "InputAnswer",
+    "InputRequest",
+    "InputRequired",
     "InvalidArguments",
     "InvalidCursor",
     "IssuerUnavailable",
@@ -162,6 +181,7 @@ __all__ = [
     "LimitReached",
     "LinkedToken",
     "LookupFailed",
+    "MissingClientCapability",
     "NoAuth",
     "NotAuthenticated",
     "NotConnected",
@@ -179,7 +199,11 @@ __all__ = [
     "RegistryError",
     "RequestOptions",
     "ResourceContent",
+    "Root",
+    "RootsInput",
+    "RootsResult",
     "SageMCPError",
+    "SampleInput",
     "SamplingResult",
     "SelfRefreshingScheme",
     "StoreError",

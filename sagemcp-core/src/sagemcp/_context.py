@@ -20,6 +20,7 @@ the tools).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol
 
@@ -27,6 +28,15 @@ from pydantic import BaseModel
 from typing_extensions import TypeVar
 
 from ._content import ElicitResult, SamplingResult
+from ._input import (
+    CONFIRM_SCHEMA,
+    ClientCapability,
+    ElicitInput,
+    InputAnswer,
+    InputRequest,
+    MissingClientCapability,
+    capability_of,
+)
 from ._models import ConnectorConfig, Credential, Principal, Tenant
 from ._upstream import BoundClient
 
@@ -47,6 +57,14 @@ class ClientChannel(Protocol):
 
     async def elicit(self, message: str, schema: dict[str, Any]) -> ElicitResult: ...
 
+    async def ask(self, requests: Mapping[str, InputRequest]) -> dict[str, InputAnswer]:
+        """The client's answers to `requests`, keyed like them (see `sagemcp._input` for the two eras)."""
+        ...
+
+    def supports(self, capability: ClientCapability) -> bool:
+        """Whether the client declared `capability` (`elicitation`, `sampling`, `roots`) for this call."""
+        ...
+
 
 class NullChannel:
     """A channel with nobody on the other end: progress and logs are dropped, requests refused."""
@@ -62,6 +80,14 @@ class NullChannel:
 
     async def elicit(self, message: str, schema: dict[str, Any]) -> ElicitResult:
         raise RuntimeError("this transport cannot send requests to the client")
+
+    async def ask(self, requests: Mapping[str, InputRequest]) -> dict[str, InputAnswer]:
+        for request in requests.values():
+            raise MissingClientCapability(capability_of(request))
+        return {}
+
+    def supports(self, capability: ClientCapability) -> bool:
+        return False
 
 
 @dataclass
@@ -88,3 +114,29 @@ class ToolContext(Generic[ConfigT]):
     async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Tell the client how far the call has got (delivered when the response can stream)."""
         await self.client.progress(progress, total, message)
+
+    async def confirm(self, message: str, *, key: str = "confirm") -> bool:
+        """Ask the person to confirm (elicitation); True only for an accepted form with `confirm` ticked.
+
+        Raises `MissingClientCapability` for a client that cannot be asked: check
+        `self.client.supports("elicitation")` first to offer a fallback.
+        """
+        answer = (await self.client.ask({key: ElicitInput(message, CONFIRM_SCHEMA)}))[key]
+        return (
+            isinstance(answer, ElicitResult)
+            and answer.action == "accept"
+            and (answer.content or {}).get("confirm") is True
+        )
+
+    async def choose(self, message: str, options: list[str], *, key: str = "choice") -> str | None:
+        """Ask the person to pick one of `options`; None when they decline or cancel."""
+        schema = {
+            "type": "object",
+            "properties": {"choice": {"type": "string", "title": "Choice", "enum": list(options)}},
+            "required": ["choice"],
+        }
+        answer = (await self.client.ask({key: ElicitInput(message, schema)}))[key]
+        if not isinstance(answer, ElicitResult) or answer.action != "accept":
+            return None
+        choice = (answer.content or {}).get("choice")
+        return choice if isinstance(choice, str) and choice in options else None

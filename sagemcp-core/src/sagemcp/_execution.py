@@ -20,16 +20,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import anyio
 from pydantic import BaseModel
 
 from ._connector import Connector
 from ._context import ClientChannel, ToolContext
+from ._input import InputRequired, MissingClientCapability
+from ._limiter import CallGuard, Permit
 from ._models import ConnectorConfig, Credential, Principal, Tenant
 from ._results import Outcome, ToolOutcome, cap_text, failure, render_value
 from ._tools import ToolSpec
 from ._upstream import BoundClient, UpstreamClient, origin_of
 from .errors import (
     AccessDenied,
+    CallLimitReached,
     DefinitionError,
     InvalidArguments,
     ReadOnlyViolation,
@@ -222,13 +226,17 @@ class ResolvedConnector:
 class ToolRunner:
     """Runs tool calls: policy, arguments, credential, upstream binding, the call, error mapping, result content.
 
-    One runner serves every tenant (it holds only the shared `UpstreamClient` and the
-    result size cap); everything about a call is passed to `run()`.
+    One runner serves every tenant (it holds only the shared `UpstreamClient`, the
+    result size cap and the `CallGuard` of the tool-call limits); everything about a call
+    is passed to `run()`.
     """
 
-    def __init__(self, upstream: UpstreamClient, *, max_result_chars: int = 100_000) -> None:
+    def __init__(
+        self, upstream: UpstreamClient, *, max_result_chars: int = 100_000, guard: CallGuard | None = None
+    ) -> None:
         self.upstream = upstream
         self.max_result_chars = max_result_chars
+        self.guard = guard
 
     def context(
         self,
@@ -269,7 +277,8 @@ class ToolRunner:
 
         Outcomes: `denied` (tool policy; a caller acting for no member on a `per_user`
         connector), `invalid` (arguments, also when the tool itself rejects one, such as a
-        stale cursor), `upstream_error` (the provider failed, with its status and what to
+        stale cursor), `limited` (a tool-call limit or an upstream back-off of the credential:
+        the tool is not run), `upstream_error` (the provider failed, with its status and what to
         do), `error` (credential, other platform errors, results over the cap, and bugs:
         logged, answered generically with the request id), `ok`.
         """
@@ -281,20 +290,29 @@ class ToolRunner:
         except InvalidArguments as exc:
             return self._failure(exc.message, "invalid", exc.code, exc)
         credential: Credential | None = None
+        permit: Permit | None = None
         try:
             try:
                 credential = await credentials.credential(target, spec.token, principal)
             except AccessDenied as exc:
                 # The caller cannot use this connector's credentials at all (no member behind a per_user call).
                 return self._failure(exc.message, "denied", exc.code, exc)
+            if self.guard is not None:
+                permit = await self.guard.admit(tenant, credential, provider=target.cls.info.title)
             ctx = self.context(
                 target, credential, tenant=tenant, principal=principal, request_id=request_id, channel=channel
             )
             value = await spec.func(target.instance, ctx, **kwargs)
             return render_value(spec, value, self.max_result_chars)
+        except (InputRequired, MissingClientCapability):
+            raise  # the protocol adapter answers these (an input round, or -32021)
+        except CallLimitReached as exc:
+            return self._failure(exc.message, "limited", exc.code, exc)
         except UpstreamError as exc:
             if isinstance(exc, UpstreamAuthError) and credential is not None:
                 credentials.rejected(target, credential)
+            if isinstance(exc, UpstreamRateLimited) and credential is not None and self.guard is not None:
+                await self.guard.upstream_limited(credential, exc.retry_after)
             return self._failure(upstream_error_text(exc, target.cls.info.title), "upstream_error", exc.code, exc)
         except InvalidArguments as exc:
             return self._failure(exc.message, "invalid", exc.code, exc)
@@ -307,6 +325,11 @@ class ToolRunner:
             )
             outcome.exception = exc
             return outcome
+        finally:
+            if permit is not None and self.guard is not None:
+                # Shielded: a cancelled call must still free its concurrency slot.
+                with anyio.CancelScope(shield=True):
+                    await self.guard.release(permit)
 
     def _failure(
         self, message: str, outcome: Outcome, code: str | None, error: SageMCPError | None = None

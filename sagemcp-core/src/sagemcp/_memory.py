@@ -214,6 +214,7 @@ class MemoryStore:
         scopes: Iterable[str] = frozenset({"mcp"}),
         connector_id: str | None = None,
         platform_admin: bool = False,
+        discovery: bool | None = None,
     ) -> tuple[str, ApiKeyRecord]:
         """Create a key; return the raw key (show it once, it is not kept) and the stored record.
 
@@ -230,6 +231,7 @@ class MemoryStore:
             key_hash=key_hash,
             scopes=frozenset(scopes),
             connector_id=connector_id,
+            discovery=discovery,
         )
         with self._mutex:
             if tenant_id is not None:
@@ -268,6 +270,7 @@ class MemoryStore:
             scopes=record.scopes,
             connector_id=record.connector_id,
             name=record.name,
+            discovery=record.discovery,
         )
 
     # -- audit ---------------------------------------------------------------------------

@@ -19,11 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from .errors import NotConnected
 
 __all__ = [
+    "MAX_PINNED_TOOLS",
     "POST_AUTHORIZE_KEY",
     "SECRET_NAME_PATTERN",
     "SLUG_PATTERN",
     "ApiKeyRecord",
     "AuditEvent",
+    "CallLimits",
     "ConnectorConfig",
     "Credential",
     "CredentialStatus",
@@ -82,6 +84,39 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+_LIMIT = Field(default=None, ge=0, le=1_000_000)
+
+
+class CallLimits(_Model):
+    """How many tool calls a tenant may make: each None takes the server's default, 0 means no limit.
+
+    Enforced on all replicas together when they share a Redis (`sagemcp.CallGuard`).
+    """
+
+    calls_per_minute: int | None = _LIMIT
+    """Tool calls of the tenant in any rolling 60 seconds."""
+    concurrent_calls: int | None = _LIMIT
+    """Tool calls of the tenant running at once."""
+    credential_calls_per_minute: int | None = _LIMIT
+    """Tool calls in any rolling 60 seconds with one upstream credential (a tenant's GitHub token, a member's own)."""
+
+    def over(self, defaults: CallLimits) -> CallLimits:
+        """These limits with each unset one taken from `defaults`."""
+        return CallLimits(
+            calls_per_minute=_pick(self.calls_per_minute, defaults.calls_per_minute),
+            concurrent_calls=_pick(self.concurrent_calls, defaults.concurrent_calls),
+            credential_calls_per_minute=_pick(self.credential_calls_per_minute, defaults.credential_calls_per_minute),
+        )
+
+
+def _pick(own: int | None, default: int | None) -> int | None:
+    return own if own is not None else default
+
+
+MAX_PINNED_TOOLS = 20
+"""Pinned tools a tenant may list beside the meta-tools in discovery mode."""
+
+
 class Tenant(_Model):
     """An organisation using the platform; everything else hangs off one."""
 
@@ -92,6 +127,13 @@ class Tenant(_Model):
     generation: int = 0
     """Bumped by stores that track changes whenever the tenant, its connectors or its credentials
     change (`sagemcp._store.ChangeTracking`): caches compare it to revalidate cheaply."""
+    limits: CallLimits = Field(default_factory=CallLimits)
+    """The tenant's own tool-call limits; unset ones are the server's defaults."""
+    discovery: bool = False
+    """Discovery mode: the tenant-wide endpoint lists the meta-tools (search, describe, call) and the
+    pinned tools instead of every enabled tool (an API key may choose otherwise)."""
+    pinned_tools: list[str] = Field(default_factory=list, max_length=MAX_PINNED_TOOLS)
+    """Tools listed beside the meta-tools in discovery mode, by their tenant-wide names."""
 
     @field_validator("slug")
     @classmethod
@@ -248,6 +290,8 @@ class Principal(_Model):
     user_id: str | None = None
     resource: str | None = None
     """For OAuth tokens: the one MCP endpoint URL (RFC 8707 resource) the token was issued for."""
+    discovery: bool | None = None
+    """An API key's choice of discovery mode on the tenant-wide endpoint; None: the tenant's setting."""
 
     def can_use(self, tenant_id: str, connector_ids: Iterable[str] | None = None, scope: str = "mcp") -> bool:
         """Whether this principal may act on `tenant_id` (and every connector named) with `scope`."""
@@ -274,6 +318,8 @@ class ApiKeyRecord(_Model):
     connector_id: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     revoked: bool = False
+    discovery: bool | None = None
+    """Discovery mode for this key's calls to the tenant-wide endpoint; None: the tenant's setting."""
 
 
 class AuditEvent(_Model):
@@ -287,7 +333,7 @@ class AuditEvent(_Model):
     principal_id: str
     user_id: str | None = None
     """The member the call ran for, when the caller acts for one."""
-    outcome: Literal["ok", "error", "denied", "invalid", "upstream_error"]
+    outcome: Literal["ok", "error", "denied", "invalid", "limited", "upstream_error"]
     error_code: str | None = None
     duration_ms: float
     request_id: str

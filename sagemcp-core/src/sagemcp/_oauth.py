@@ -44,9 +44,11 @@ from authlib.oauth2.rfc7009 import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pydantic import SecretStr
 
+from . import _netbackend
 from ._auth import OAuth2, SelfRefreshingScheme
 from ._models import POST_AUTHORIZE_KEY, Credential, OAuthApp, base_provider, linked_provider
 from ._proxies import proxy_mounts, validate_proxy_url
+from ._urls import ALLOW_ENV
 from .errors import OAuthError, OAuthStateError, TokenEndpointError
 
 __all__ = [
@@ -273,9 +275,10 @@ class OAuthFlows:
                 status=status,
             ) from None
         except httpx.HTTPError as exc:
+            logger.info("no answer from %s after the authorization: %s", provider, type(exc).__name__)
             raise TokenEndpointError(
-                f"could not reach {provider} to complete the authorization ({type(exc).__name__}); nothing was "
-                "stored: start connecting again later",
+                f"could not reach {provider} to complete the authorization: no connection, or no answer in time; "
+                "nothing was stored: start connecting again later",
                 error=UNREACHABLE,
             ) from None
         except Exception as exc:
@@ -330,8 +333,10 @@ class OAuthFlows:
             async with self._client() as client:
                 new = await scheme.refresh_credential(credential, client)
         except httpx.HTTPError as exc:
+            logger.info("no answer from %s's token endpoint: %s", credential.provider, type(exc).__name__)
             raise TokenEndpointError(
-                f"the {credential.provider} token endpoint could not be reached ({type(exc).__name__})",
+                f"the {credential.provider} token endpoint could not be reached: no connection, or no answer in "
+                "time; try again later",
                 error=UNREACHABLE,
             ) from None
         return new.model_copy(update={"version": credential.version + 1})
@@ -404,13 +409,34 @@ class OAuthFlows:
     def _client(self, headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:
         """The HTTP client of one exchange with a provider (every request of this object goes through one).
 
-        It goes through the configured proxy, or the environment's, like the upstream client's.
+        It leaves like the upstream client's: through the configured proxy, or the environment's,
+        and direct connections only to permitted addresses, checked when connecting
+        (`sagemcp._netbackend.AddressGuard`), so a token URL whose host resolves to an internal
+        address receives no code, client secret or token. Redirects are not followed.
         """
-        mounts = proxy_mounts(
-            self._proxy, use_environment=self._transport is None, transport=lambda p: httpx.AsyncHTTPTransport(proxy=p)
+        mounts = proxy_mounts(self._proxy, use_environment=self._transport is None, transport=_proxy_transport)
+        transport = self._transport if self._transport is not None else _guarded_transport()
+        return httpx.AsyncClient(
+            transport=transport, mounts=mounts, timeout=self._timeout, headers=headers, follow_redirects=False
         )
-        transport = self._transport if self._transport is not None else httpx.AsyncHTTPTransport()
-        return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=self._timeout, headers=headers)
+
+
+def _guarded_transport() -> httpx.AsyncHTTPTransport:
+    """A direct transport that connects only to permitted addresses (`AddressGuard`)."""
+    transport = httpx.AsyncHTTPTransport()
+    if not _netbackend.install(transport, guard=True):
+        raise RuntimeError(
+            f"httpx {httpx.__version__} lays out its transport in a way sagemcp does not know, so token endpoint "
+            "addresses cannot be checked at connect time; install an httpx version sagemcp-core supports"
+        )
+    return transport
+
+
+def _proxy_transport(proxy: httpx.Proxy) -> httpx.AsyncBaseTransport:
+    """A transport through `proxy`, which resolves the names itself (its own access rules apply)."""
+    transport = httpx.AsyncHTTPTransport(proxy=proxy)
+    _netbackend.install(transport)
+    return transport
 
 
 async def request_token(
@@ -468,13 +494,20 @@ async def _send(
 ) -> httpx.Response:
     try:
         return await http.post(url, content=body.encode("utf-8"), headers=dict(headers))
-    except httpx.TimeoutException:
+    except httpx.ProxyError:
         raise TokenEndpointError(
-            f"{provider}'s {endpoint} did not answer in time; try again later", error=UNREACHABLE
+            f"the outbound proxy did not connect to {provider}'s {endpoint}; check the proxy setting "
+            "(SAGEMCP_UPSTREAM_PROXY, or HTTPS_PROXY / HTTP_PROXY) and NO_PROXY, then try again",
+            error=UNREACHABLE,
         ) from None
     except httpx.HTTPError as exc:
+        # One text for every failure (refused, reset, unknown host, no answer in time, an address that may not
+        # be reached): what differs would tell whoever configured the URL which ports of a host are open.
+        logger.info("no answer from %s's %s: %s: %s", provider, endpoint, type(exc).__name__, str(exc)[:200] or "-")
         raise TokenEndpointError(
-            f"could not reach {provider}'s {endpoint} ({type(exc).__name__}); try again later", error=UNREACHABLE
+            f"could not reach {provider}'s {endpoint}: no connection, or no answer in time. Try again later; "
+            f"a host on a private network must be allowed by the operator ({ALLOW_ENV})",
+            error=UNREACHABLE,
         ) from None
 
 

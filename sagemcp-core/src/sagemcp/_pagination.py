@@ -75,9 +75,9 @@ class Page(BaseModel, Generic[T]):
 class Limit:
     """Marks a list tool's page-size parameter: `limit: Annotated[int, Limit(maximum=100)] = 20`.
 
-    The tool's input schema gets minimum 1, `maximum`, the signature's default, and a
-    description naming the three ("Items per page, 1-100 (default 20)."), so a model asking
-    for more is told the bound instead of being cut silently. `what` names the items.
+    The tool's input schema gets minimum 1, `maximum`, the signature's default, and a short
+    description ("Items per page."): the bounds are in the schema, so a model asking for more
+    is told the bound by the validation error instead of being cut silently. `what` names the items.
     """
 
     maximum: int = 100
@@ -91,9 +91,7 @@ class Limit:
         """The pydantic field of a limit parameter whose default is `default`."""
         if isinstance(default, bool) or not isinstance(default, int) or not 1 <= default <= self.maximum:
             raise DefinitionError(f"a Limit(maximum={self.maximum}) parameter needs a default from 1 to {self.maximum}")
-        info: FieldInfo = Field(
-            ge=1, le=self.maximum, description=f"{self.what} per page, 1-{self.maximum} (default {default})."
-        )
+        info: FieldInfo = Field(ge=1, le=self.maximum, description=f"{self.what} per page.")
         return info
 
 
@@ -101,8 +99,7 @@ Cursor = Annotated[
     str | None,
     Field(
         max_length=MAX_CURSOR_LENGTH,
-        description="The next_cursor of this tool's previous page, passed back unchanged; leave it out for the "
-        "first page.",
+        description="The next_cursor of the previous page, unchanged; omit for the first page.",
     ),
 ]
 """The `cursor` parameter of a list tool (default None)."""

@@ -39,7 +39,7 @@ from .errors import SageMCPError
 
 __all__ = ["CAP_HINT", "Outcome", "ToolOutcome", "cap_text", "failure", "render_value", "to_json"]
 
-Outcome = Literal["ok", "error", "denied", "invalid", "upstream_error"]
+Outcome = Literal["ok", "error", "denied", "invalid", "limited", "upstream_error"]
 """How a call ended, for the audit trail and metrics (`AuditEvent.outcome`)."""
 
 CAP_HINT = "ask for less (a smaller limit, a narrower query) or page with the cursor"

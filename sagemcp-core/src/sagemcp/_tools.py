@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from ._content import ToolResult
 from ._models import LINKED_TOKEN_PATTERN
 from ._pagination import Limit, cursor_scope
+from ._schema import compact_input_schema, compact_output_schema
 from .errors import DefinitionError, InvalidArguments
 
 __all__ = [
@@ -77,6 +78,7 @@ class _ToolDecl:
     scopes: tuple[str, ...]
     token: str | None
     func: Callable[..., Awaitable[Any]]
+    input_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ def tool(
     description: str | None = None,
     scopes: tuple[str, ...] | list[str] = (),
     token: str | None = None,
+    input_schema: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
     """Declare an async connector method as an MCP tool.
 
@@ -225,6 +228,10 @@ def tool(
     token stored as `slack:user`); without one the tenant's main credential is used.
     `scopes` are the upstream OAuth scopes the tool needs, requested for that credential
     when the tool is enabled (see `Connector.oauth_scopes`).
+    `input_schema` replaces the input schema generated from the signature in `tools/list`, for
+    JSON Schema 2020-12 keywords a signature cannot express (`$defs` with `$anchor`, `allOf`,
+    `if`/`then`/`else`); its `properties` must name exactly the tool's parameters, which still
+    validate the arguments.
 
     The method takes `self`, the context, then its arguments. Annotate the context
     `ToolContext[MyConfig]` to have `ctx.config` typed as the connector's `Config`.
@@ -257,6 +264,7 @@ def tool(
             scopes=tuple(scopes),
             token=token,
             func=func,
+            input_schema=dict(input_schema) if input_schema is not None else None,
         )
         setattr(func, _MARK, decl)
         return func
@@ -292,7 +300,9 @@ def build_tool_spec(connector_id: str, decl: _ToolDecl) -> ToolSpec:
         annotations=decl.annotations,
         scopes=decl.scopes,
         input_model=input_model,
-        input_schema=_clean_schema(input_model.model_json_schema()),
+        input_schema=_declared_schema(name, decl.input_schema, input_model)
+        if decl.input_schema is not None
+        else compact_input_schema(input_model.model_json_schema()),
         output_schema=output_schema,
         func=_in_cursor_scope(name, decl.func),
         token=decl.token,
@@ -386,7 +396,7 @@ def _output(func: Callable[..., Any]) -> tuple[dict[str, Any] | None, TypeAdapte
         return None, None, False
     try:
         adapter: TypeAdapter[Any] = TypeAdapter(ret)
-        schema = _clean_schema(adapter.json_schema(mode="serialization"))
+        schema = compact_output_schema(adapter.json_schema(mode="serialization"))
     except Exception as exc:
         raise DefinitionError(f"{func.__qualname__}: cannot build the output schema ({exc})") from exc
     if schema.get("type") == "object":
@@ -398,9 +408,13 @@ def _output(func: Callable[..., Any]) -> tuple[dict[str, Any] | None, TypeAdapte
     return wrapped, adapter, True
 
 
-def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Drop pydantic's generated `title` on the top-level object (noise for models)."""
-    schema = dict(schema)
-    schema.pop("title", None)
-    schema.setdefault("type", "object") if "properties" in schema else None
+def _declared_schema(name: str, schema: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """A tool's declared input schema, checked against its parameters (the model that validates calls)."""
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        raise DefinitionError(f"tool {name}: input_schema must be an object schema with properties")
+    declared, parameters = set(schema["properties"]), set(model.model_json_schema().get("properties", {}))
+    if declared != parameters:
+        raise DefinitionError(
+            f"tool {name}: input_schema properties {sorted(declared)} differ from the parameters {sorted(parameters)}"
+        )
     return schema

@@ -21,6 +21,7 @@ SageMCPError
 │   ├── TenantInactive
 │   └── ConnectorDisabled
 ├── LimitReached                 a quota on what a caller holds open (sessions, streams) is full; `limit` names it
+│   └── CallLimitReached         a tool call refused by a rate or concurrency limit; `retry_after` seconds
 ├── InvalidArguments             tool arguments fail validation (names the fields)
 │   └── InvalidCursor            a cursor that this tool did not issue (garbage, another tool's, other arguments)
 ├── CredentialError              no usable upstream credential
@@ -60,6 +61,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AccessDenied",
+    "CallLimitReached",
     "ConcurrentUpdate",
     "ConnectionRequired",
     "ConnectorDisabled",
@@ -177,6 +179,19 @@ class LimitReached(SageMCPError):
         super().__init__(message)
         self.limit = limit
         self.maximum = maximum
+
+
+class CallLimitReached(LimitReached):
+    """A tool call was refused by a rate or concurrency limit; `retry_after` is the wait in seconds.
+
+    `limit` is one of `sagemcp.CALL_LIMITS`; the call never reached the connector or its upstream.
+    """
+
+    code = "call_limit_reached"
+
+    def __init__(self, message: str, limit: str, maximum: int, retry_after: float) -> None:
+        super().__init__(message, limit, maximum)
+        self.retry_after = retry_after
 
 
 class InvalidArguments(SageMCPError):

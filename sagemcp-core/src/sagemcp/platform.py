@@ -11,12 +11,25 @@ from ._context import NullChannel
 from ._credentials import CredentialManager
 from ._execution import CredentialSource, ResolvedConnector, ToolRunner, bind_upstream, credential_binding
 from ._keys import DISPLAY_PREFIX_LENGTH, api_key_matches, generate_api_key, hash_api_key
+from ._limiter import (
+    CALL_LIMITS,
+    WINDOW,
+    Admission,
+    CallGuard,
+    LimiterBackend,
+    LimiterUnavailable,
+    MemoryLimiter,
+    Permit,
+    Refusal,
+)
 from ._memory import MemoryStore
 from ._models import (
+    MAX_PINNED_TOOLS,
     SECRET_NAME_PATTERN,
     SLUG_PATTERN,
     ApiKeyRecord,
     AuditEvent,
+    CallLimits,
     ConnectorConfig,
     OAuthApp,
     Principal,
@@ -35,43 +48,57 @@ from ._resources import ResourceSpec
 from ._results import Outcome, ToolOutcome, to_json
 from ._secrets import SecretBox
 from ._store import ChangeTracking, TenantStore
+from ._toolsearch import ToolDoc, ToolIndex, tool_doc
 from ._upstream import IDEMPOTENT_METHODS, RETRY_STATUSES, ErrorHook, ResponseObserver, UpstreamClient
 from ._urls import ALLOW_LOOPBACK_ENV
 
 __all__ = [
     "ALLOW_LOOPBACK_ENV",
+    "CALL_LIMITS",
     "DISPLAY_PREFIX_LENGTH",
     "ENTRY_POINT_GROUP",
     "IDEMPOTENT_METHODS",
+    "MAX_PINNED_TOOLS",
     "PROXY_SCHEMES",
     "RETRY_STATUSES",
     "SECRET_NAME_PATTERN",
     "SLUG_PATTERN",
+    "WINDOW",
+    "Admission",
     "ApiKeyRecord",
     "AuditEvent",
     "Authorization",
+    "CallGuard",
+    "CallLimits",
     "ChangeTracking",
     "ConnectorConfig",
     "ConnectorRegistry",
     "CredentialManager",
     "CredentialSource",
     "ErrorHook",
+    "LimiterBackend",
+    "LimiterUnavailable",
     "LoadFailure",
+    "MemoryLimiter",
     "MemoryStore",
     "NullChannel",
     "OAuthApp",
     "OAuthFlows",
     "Outcome",
     "PendingAuthorization",
+    "Permit",
     "Principal",
     "PromptArgument",
     "PromptSpec",
+    "Refusal",
     "ResolvedConnector",
     "ResourceSpec",
     "ResponseObserver",
     "SecretBox",
     "Tenant",
     "TenantStore",
+    "ToolDoc",
+    "ToolIndex",
     "ToolOutcome",
     "ToolPolicy",
     "ToolRunner",
@@ -85,6 +112,7 @@ __all__ = [
     "linked_provider",
     "new_id",
     "to_json",
+    "tool_doc",
     "utcnow",
     "validate_proxy_url",
 ]

@@ -6,7 +6,8 @@ and the SQL store. Routes:
 - `/api/v1/admin/...` and `/api/v1/oauth/...`: the admin API and the OAuth routes;
 - `/api/v1/openapi.json`: their OpenAPI document;
 - `/api/v1/{tenant}/mcp`, `/api/v1/{tenant}/connectors/{connector}/mcp` (and `.../sse`, `.../ws`): core's MCP app;
-- `/healthz` (process up), `/readyz` (database reachable, schema current), `/metrics` (Prometheus);
+- `/healthz` (process up), `/readyz` (database reachable, schema current; Redis reported), `/metrics` (Prometheus);
+- `/console/...`: the web console (`sagemcp_server.console`), and the sign-in pages (`sagemcp_server.web`);
 - the built-in OAuth authorization server for MCP clients (`/.well-known/oauth-authorization-server`,
   `/authorize`, `/token`, `/register`, `/revoke`, `/oauth/consent`; see `sagemcp_server.authz`) and the
   RFC 9728 metadata of every MCP endpoint (`/.well-known/oauth-protected-resource/api/v1/...`).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import logging
 import re
 import time
@@ -81,11 +83,14 @@ from .authz.setup import build_authorization, resolve_mode
 from .authz.store import AuthorizationLimits, AuthorizationStore
 from .authz.tokens import is_access_token
 from .authz.verifier import KeyOrTokenAuthenticator, looks_like_jwt
+from .call_limits import RedisLimiter, build_call_guard, call_limits_state
+from .console import ConsoleHeadersMiddleware, console_routes
 from .db.engine import create_engine
-from .db.migrate import current_revision, head_revision, schema_serves, upgrade
+from .db.migrate import upgrade
 from .db.people import PeopleLimits, PeopleStore
 from .db.store import DatabaseUnavailable, SqlStore
 from .deadlines import BodyDeadlineMiddleware
+from .health import readiness
 from .keyring import load_secret_box
 from .logging import configure_logging, request_id_var
 from .metrics import CONTENT_TYPE_LATEST, Metrics
@@ -93,7 +98,10 @@ from .oauth_routes import OPERATIONS as OAUTH_OPERATIONS
 from .oauth_routes import callback_route, start_route
 from .openapi import build_openapi
 from .passwords import Passwords
+from .redis_client import connect_redis, redis_state
+from .routing import McpFirstRouter
 from .services import Services
+from .session_routing import build_session_router
 from .settings import Settings
 from .web import web_routes
 from .web.connect import connect_routes
@@ -220,8 +228,18 @@ def _mcp_settings(settings: Settings, issuer: str | None = None) -> McpSettings:
         max_streams_per_key=settings.mcp_max_streams_per_key,
         stream_idle_timeout=settings.mcp_stream_idle_timeout,
         tools_page_size=settings.mcp_tools_page_size,
+        max_body_bytes=settings.mcp_max_body_bytes,
         connect_url=_connect_url(settings.resolved_public_url()),
+        request_state_key=_request_state_key(settings),
     )
+
+
+def _request_state_key(settings: Settings) -> bytes | None:
+    """The key sealing 2026-07-28 input-round states, derived from the secret key ring so that every replica
+    shares it (a round may come back to any of them); None (a key per process) when the ring is read from a file."""
+    if settings.secret_keys is None:
+        return None
+    return hashlib.sha256(b"sagemcp request state\n" + settings.secret_keys.get_secret_value().encode()).digest()
 
 
 def _connect_url(public_url: str) -> Callable[[Tenant, ConnectorConfig, Principal], str]:
@@ -314,6 +332,10 @@ def build_services(
         metrics.tool_call(event)
         audit_buffer(event)
 
+    redis = connect_redis(settings)
+    sessions = build_session_router(settings, redis)
+    call_guard = build_call_guard(settings, redis)
+    metrics.watch_call_limits(call_guard)
     mcp = create_mcp_app(
         store,
         registry,
@@ -322,6 +344,8 @@ def build_services(
         upstream=upstream,
         settings=mcp_settings,
         observer=observe,
+        router=sessions,
+        guard=call_guard,
     )
     metrics.count_sessions(lambda: mcp.open_sessions)
     metrics.watch_mcp(lambda: mcp.usage)
@@ -348,6 +372,9 @@ def build_services(
             memory_kib=settings.password_memory_kib,
             concurrency=settings.password_hash_concurrency,
         ),
+        redis=redis,
+        sessions=sessions,
+        call_guard=call_guard,
     )
 
 
@@ -410,12 +437,32 @@ def create_app(
             purger = asyncio.create_task(
                 purge_periodically(services.authz, settings.auth_purge_interval), name="sagemcp-oauth-purge"
             )
+        renewer = None
+        if services.sessions is not None:
+            renewer = asyncio.create_task(services.sessions.run(), name="sagemcp-session-registry")
+            logger.info(
+                "stateful MCP sessions are routed between replicas through Redis",
+                extra={"replica": services.sessions.replica_id, "replica_url": services.sessions.replica_url},
+            )
+        slot_renewer = None
+        if services.call_guard is not None and isinstance(services.call_guard.backend, RedisLimiter):
+            slot_renewer = asyncio.create_task(services.call_guard.backend.run(), name="sagemcp-call-slots")
         try:
             async with services.mcp.lifespan():
                 _settle_heap()
                 logger.info("sagemcp server ready", extra={"connectors": ",".join(services.registry.ids())})
                 yield
         finally:
+            if slot_renewer is not None:
+                slot_renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await slot_renewer
+            if renewer is not None:
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+            if services.sessions is not None:
+                await services.sessions.aclose()
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
@@ -432,28 +479,23 @@ def create_app(
                 )
             await services.upstream.aclose()
             await services.engine.dispose()
+            if services.redis is not None:
+                with contextlib.suppress(Exception):
+                    await services.redis.aclose()
             logger.info("sagemcp server stopped")
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        try:
-            await services.store.ping()
-            revision = await current_revision(services.engine)
-        except Exception as exc:
-            return JSONResponse(
-                {"status": "unavailable", "reason": f"database unreachable ({type(exc).__name__})"}, status_code=503
-            )
-        if not schema_serves(revision):
-            return JSONResponse(
-                {
-                    "status": "unavailable",
-                    "reason": f"schema at {revision or 'nothing'}, needs {head_revision()}; run `sagemcp db upgrade`",
-                },
-                status_code=503,
-            )
-        return JSONResponse({"status": "ready", "revision": revision})
+        state = await readiness(services)
+        # Redis is reported, not required: without it each replica still serves what it holds (docs/deployment.md).
+        extra = {"redis": await redis_state(services.redis)} if services.redis is not None else {}
+        if services.call_guard is not None:
+            extra["call_limits"] = call_limits_state(services.call_guard)
+        if not state.ready:
+            return JSONResponse({"status": "unavailable", "reason": state.reason, **extra}, status_code=503)
+        return JSONResponse({"status": "ready", "revision": state.revision, **extra})
 
     async def metrics(request: Request) -> Response:
         return Response(await services.metrics.render_async(), media_type=CONTENT_TYPE_LATEST)
@@ -479,6 +521,7 @@ def create_app(
         *my_connection_routes(),
         *connect_routes(),
         *web_routes(),
+        *console_routes(),
         # The built-in authorization server (RFC 8414 metadata, /authorize, /token, /register, /revoke, consent)
         # and the RFC 9728 metadata of every MCP endpoint, at the root as their well-known URLs require.
         *services.authorization.routes(services),
@@ -486,16 +529,18 @@ def create_app(
         *extra_routes,
         Route("/api/v1/admin/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/oauth/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Mount("/api/v1", app=services.mcp),
+        mcp_mount := Mount("/api/v1", app=services.mcp),
     ]
     handlers: dict[Any, Any] = {HTTPException: handle_exception}
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app.router = McpFirstRouter(routes, mount=mcp_mount, lifespan=lifespan)
     app.state.services = services
     # Route labels of the metrics: the templates drawn here and the MCP app's, nothing a client can add.
     services.metrics.routes.add(
         [r.path for r in routes if isinstance(r, (Route, WebSocketRoute))]
         + ["/api/v1" + r.path for r in services.mcp.routes() if isinstance(r, (Route, WebSocketRoute))]
     )
+    app.add_middleware(ConsoleHeadersMiddleware)
     app.add_middleware(BodyDeadlineMiddleware, timeout=settings.http_body_timeout)
     app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)
     return app

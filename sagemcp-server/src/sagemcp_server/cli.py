@@ -285,6 +285,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         "timeout_keep_alive": settings.http_keep_alive_timeout,
         "limit_concurrency": settings.http_max_connections,
         "h11_max_incomplete_event_size": settings.http_max_header_bytes,
+        # A WebSocket message is one MCP request too: the same bound as a request body.
+        "ws_max_size": settings.mcp_max_body_bytes,
     }
     os.environ[HEADER_TIMEOUT_ENV] = str(settings.http_header_timeout)
     if settings.workers > 1:
@@ -434,6 +436,61 @@ def cmd_tenant_list(args: argparse.Namespace) -> None:
             ["SLUG", "NAME", "ACTIVE", "ID"],
         ),
     )
+
+
+_LIMIT_FLAGS = ("calls_per_minute", "concurrent_calls", "credential_calls_per_minute")
+_UNSET: Any = object()
+"""Default of the limit flags: a flag not given leaves the limit as it is."""
+
+
+def _limit_value(text: str) -> int | None:
+    """A limit on the command line: a number (0: no limit) or `default` (the server's setting)."""
+    if text == "default":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'default'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a limit is 0 (no limit) or more")
+    return value
+
+
+def _limits_text(d: Any) -> str:
+    rows = [(name, d["limits"][name], d["effective_limits"][name]) for name in _LIMIT_FLAGS]
+    shown = [(n, "default" if own is None else own, eff or "none") for n, own, eff in rows]
+    return f"tenant {d['slug']}\n" + _table(shown, ["LIMIT", "OWN", "IN FORCE"])
+
+
+def cmd_tenant_limits(args: argparse.Namespace) -> None:
+    given = {name: getattr(args, name) for name in _LIMIT_FLAGS if getattr(args, name) is not _UNSET}
+    if given:
+        data = _run_api(args, lambda api: api.call("PATCH", f"/admin/tenants/{args.slug}", {"limits": given}))
+    else:
+        data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.slug}"), writes=False)
+    _emit(args, {k: data[k] for k in ("slug", "limits", "effective_limits")}, _limits_text)
+
+
+def _discovery_text(d: Any) -> str:
+    pins = ", ".join(d["pinned_tools"]) or "none"
+    return f"tenant {d['slug']}\ndiscovery mode: {'on' if d['discovery'] else 'off'}\npinned tools: {pins}"
+
+
+def cmd_tenant_discovery(args: argparse.Namespace) -> None:
+    changes: dict[str, Any] = {}
+    if args.mode is not None:
+        changes["discovery"] = args.mode == "on"
+    if args.no_pins:
+        if args.pin:
+            raise CliError("give either --pin or --no-pins", code=2)
+        changes["pinned_tools"] = []
+    elif args.pin:
+        changes["pinned_tools"] = args.pin
+    if changes:
+        data = _run_api(args, lambda api: api.call("PATCH", f"/admin/tenants/{args.slug}", changes))
+    else:
+        data = _run_api(args, lambda api: api.call("GET", f"/admin/tenants/{args.slug}"), writes=False)
+    _emit(args, {k: data[k] for k in ("slug", "discovery", "pinned_tools")}, _discovery_text)
 
 
 def cmd_tenant_delete(args: argparse.Namespace) -> None:
@@ -654,6 +711,8 @@ def cmd_key_create(args: argparse.Namespace) -> None:
         if not args.tenant:
             raise CliError("name the tenant with --tenant (or create a --platform-admin key)", code=2)
         body = {"name": args.name or "", "scopes": args.scope or ["mcp"], "connector_id": args.connector}
+        if args.discovery != "tenant":
+            body["discovery"] = args.discovery == "on"
         data = _run_api(args, lambda api: api.call("POST", f"/admin/tenants/{args.tenant}/api-keys", body))
     _emit(
         args,
@@ -946,6 +1005,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug")
     p.add_argument("--name")
     command(tenant, "list", cmd_tenant_list, "list tenants")
+    p = command(tenant, "limits", cmd_tenant_limits, "show or set a tenant's tool-call limits")
+    p.add_argument("slug")
+    for name in _LIMIT_FLAGS:
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=_limit_value,
+            default=_UNSET,
+            metavar="N|default",
+            help="a number (0: no limit) or `default` (the server's setting)",
+        )
+    p = command(tenant, "discovery", cmd_tenant_discovery, "show or set a tenant's discovery mode and pinned tools")
+    p.add_argument("slug")
+    p.add_argument("mode", nargs="?", choices=["on", "off"], help="meta-tools on the tenant-wide endpoint, or not")
+    p.add_argument("--pin", action="append", metavar="TOOL", help="a tool listed beside the meta-tools (repeatable)")
+    p.add_argument("--no-pins", action="store_true", help="pin no tools")
     p = command(tenant, "delete", cmd_tenant_delete, "delete a tenant and everything it owns")
     p.add_argument("slug")
     p.add_argument("--yes", action="store_true", help="confirm")
@@ -1004,6 +1079,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", action="append", choices=["mcp", "admin"], help="repeatable; default mcp")
     p.add_argument("--connector", help="limit MCP use to one connector")
     p.add_argument("--platform-admin", action="store_true", help="a key that can do everything")
+    p.add_argument(
+        "--discovery",
+        choices=["on", "off", "tenant"],
+        default="tenant",
+        help="discovery mode on the tenant-wide endpoint for this key (default: the tenant's setting)",
+    )
     p = command(key, "list", cmd_key_list, "list a tenant's API keys")
     p.add_argument("--tenant", required=True)
     p = command(key, "revoke", cmd_key_revoke, "revoke an API key")
@@ -1073,7 +1154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
     p.add_argument("--connector", help="only this connector (id or name)")
     p.add_argument("--tool", help="only this tool")
-    p.add_argument("--outcome", choices=["ok", "error", "denied", "invalid", "upstream_error"])
+    p.add_argument("--outcome", choices=["ok", "error", "denied", "invalid", "limited", "upstream_error"])
 
     p = command(sub, "completion", cmd_completion, "print a shell completion script (bash, zsh or tcsh)")
     p.add_argument("shell", choices=["bash", "zsh", "tcsh"])

@@ -25,7 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from sagemcp.mcp import CLOSE_REASONS, LIMITS, STREAM_KINDS, McpUsage
-from sagemcp.platform import AuditEvent, ConnectorRegistry
+from sagemcp.platform import CALL_LIMITS, AuditEvent, CallGuard, ConnectorRegistry
 
 __all__ = ["CONTENT_TYPE_LATEST", "HTTP_METHODS", "LabelSet", "Metrics"]
 
@@ -38,7 +38,7 @@ WEBSOCKET = "WS"
 UNMATCHED = "unmatched"
 UNKNOWN = "unknown"
 OTHER = "other"
-_OUTCOMES = frozenset({"ok", "error", "denied", "invalid", "upstream_error"})
+_OUTCOMES = frozenset({"ok", "error", "denied", "invalid", "limited", "upstream_error"})
 
 
 class LabelSet:
@@ -147,6 +147,11 @@ class Metrics:
         all fixed sets (tenants are counted in the adapter and never become label values)."""
         self.registry.register(_McpUsageCollector(usage))
 
+    def watch_call_limits(self, guard: CallGuard) -> None:
+        """Expose tool calls refused by limit (`sagemcp_tool_call_refusals_total{limit}`) and whether the limits
+        are enforced per process because the shared limiter is unreachable (`sagemcp_call_limits_degraded`)."""
+        self.registry.register(_CallLimitsCollector(guard))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -193,3 +198,33 @@ class _McpUsageCollector(Collector):
             for reason in CLOSE_REASONS:
                 closed.add_metric([reason], usage.closed.get(reason, 0))
         return [streams, refusals, closed]
+
+
+class _CallLimitsCollector(Collector):
+    """Read from the `CallGuard` at scrape time: limit names are a fixed set (`CALL_LIMITS`), tenants never labels."""
+
+    def __init__(self, guard: CallGuard | None) -> None:
+        self.guard = guard
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families(None)
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families(self.guard)
+
+    @staticmethod
+    def _families(guard: CallGuard | None) -> list[Metric]:
+        refusals = CounterMetricFamily(
+            "sagemcp_tool_call_refusals",
+            "Tool calls refused by a tool-call limit or an upstream back-off, by limit.",
+            labels=["limit"],
+        )
+        degraded = GaugeMetricFamily(
+            "sagemcp_call_limits_degraded",
+            "1 while the shared (Redis) limiter is unreachable and this process enforces the limits on its own.",
+        )
+        if guard is not None:
+            for limit in CALL_LIMITS:
+                refusals.add_metric([limit], guard.refused.get(limit, 0))
+            degraded.add_metric([], 1.0 if guard.degraded is not None else 0.0)
+        return [refusals, degraded]

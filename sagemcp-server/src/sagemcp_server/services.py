@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sagemcp import Connector
 from sagemcp.mcp import ApiKeyAuthenticator, BearerTokenAuthenticator, CallerAuthenticator, McpApp
-from sagemcp.platform import ConnectorRegistry, CredentialManager, OAuthFlows, SecretBox, UpstreamClient
+from sagemcp.platform import (
+    CallGuard,
+    CallLimits,
+    ConnectorRegistry,
+    CredentialManager,
+    OAuthFlows,
+    SecretBox,
+    UpstreamClient,
+)
 
 from .auditlog import AuditBuffer
 from .authz.setup import AuthorizationSetup
@@ -17,6 +26,7 @@ from .db.people import PeopleStore
 from .db.store import SqlStore
 from .metrics import Metrics
 from .passwords import Passwords
+from .session_routing import RedisSessionRouter
 from .settings import Settings
 
 __all__ = ["Services"]
@@ -45,6 +55,21 @@ class Services:
     """How MCP clients are authorized in this process: the mode, the issuer, the verifier and provider."""
     access_tokens: BearerTokenAuthenticator | None = None
     """The MCP endpoints' access-token authenticator (None when only API keys are accepted)."""
+    redis: Redis | None = None
+    """The Redis the replicas share (`SAGEMCP_REDIS_URL`; None: one replica)."""
+    sessions: RedisSessionRouter | None = None
+    """Which replica holds which stateful MCP session (None without Redis or without stateful sessions)."""
+
+    call_guard: CallGuard | None = None
+    """The tool-call limits every `tools/call` of this process passes (shared through Redis when configured)."""
+
+    def call_limit_defaults(self) -> CallLimits:
+        """The limits of a tenant that sets none of its own (`SAGEMCP_CALLS_PER_MINUTE`, ...)."""
+        return CallLimits(
+            calls_per_minute=self.settings.calls_per_minute,
+            concurrent_calls=self.settings.concurrent_calls,
+            credential_calls_per_minute=self.settings.credential_calls_per_minute,
+        )
 
     @property
     def public_url(self) -> str:

@@ -73,10 +73,38 @@ class Settings(BaseSettings):
     """Long-lived MCP streams one API key may hold open per process; beyond it new ones get 429."""
     mcp_stream_idle_timeout: float | None = Field(default=1800.0, gt=0, le=86_400)
     """Seconds a long-lived MCP stream may carry no message either way before it is closed (None: never)."""
+    mcp_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
+    """Bytes one MCP request body (a JSON-RPC message) may have, 64 KiB to 64 MiB; larger ones get 413."""
     mcp_tools_page_size: int = Field(default=200, ge=1, le=10_000)
     """Tools per `tools/list` page; larger catalogues are paginated with `nextCursor`."""
     max_connectors_per_tenant: int | None = Field(default=50, ge=1)
     """Connectors one tenant may have; creating one more through the admin API gets 409 (None: no limit)."""
+    # -- several replicas (Redis) and tool-call limits --
+    redis_url: SecretStr | None = None
+    """`redis://host:6379/0` (or `rediss://`, credentials allowed): state the replicas share, such as the
+    tool-call limits. Unset: each process keeps that state itself (one replica)."""
+    redis_key_prefix: str = Field(default="sagemcp:", pattern=r"^[A-Za-z0-9:_.-]{0,64}$")
+    """Prefix of every Redis key this server writes, so several deployments can share one Redis."""
+    redis_timeout: float = Field(default=0.5, gt=0, le=30)
+    """Seconds to wait for Redis (connect and each command) before treating it as down."""
+    calls_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Default for every tenant: tool calls per rolling minute (None: no limit); a tenant's own setting wins."""
+    concurrent_calls: int | None = Field(default=None, ge=1, le=100_000)
+    """Default for every tenant: tool calls running at once, on all replicas together (None: no limit)."""
+    credential_calls_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Default for every tenant: tool calls per rolling minute with one upstream credential (None: no limit)."""
+    call_slot_lease: float = Field(default=120.0, ge=5, le=3600)
+    """Seconds a running call's concurrency slot lasts in Redis without renewal (renewed while the call runs):
+    the slots of a replica that crashed are free again after at most this long."""
+    max_upstream_backoff: float = Field(default=3600.0, ge=1, le=86_400)
+    """Longest back-off recorded when an upstream says a credential is rate limited (longer waits are capped)."""
+    replica_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+$")
+    """With `redis_url` and stateful MCP: the URL other replicas reach this process at to forward requests for
+    its sessions (`http://10.1.2.3:8000`; on Kubernetes `http://$(POD_IP):8000`). Default: http:// plus this
+    host's address (its name resolved) and `port`."""
+    replica_secret: SecretStr | None = None
+    """Key that signs requests forwarded between replicas (the same on every replica). Default: derived from
+    `secret_keys`; set it when the key ring comes from a file."""
     audit_flush_interval: float = Field(default=0.5, gt=0, le=60)
     audit_buffer_size: int = Field(default=10_000, ge=10)
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -201,6 +229,15 @@ class Settings(BaseSettings):
             return SecretStr(validate_proxy_url(value.get_secret_value()))
         except ValueError as exc:
             raise ValueError(f"SAGEMCP_UPSTREAM_PROXY: {exc}") from None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().strip().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("SAGEMCP_REDIS_URL must start with redis://, rediss:// or unix://")
+        return SecretStr(value.get_secret_value().strip())
 
     def resolved_upstream_proxy(self) -> str | None:
         """The explicit outbound proxy URL, or None to use the environment's proxy variables."""

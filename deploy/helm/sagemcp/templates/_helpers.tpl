@@ -71,6 +71,20 @@ app.kubernetes.io/part-of: sagemcp
     secretKeyRef:
       name: {{ include "sagemcp.secretName" . }}
       key: {{ .Values.secrets.keys.adminKey }}
+{{- if .Values.redis.enabled }}
+- name: SAGEMCP_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "sagemcp.secretName" . }}
+      key: {{ .Values.secrets.keys.redisUrl }}
+# Where the other replicas forward requests for the MCP sessions this pod holds.
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+- name: SAGEMCP_REPLICA_URL
+  value: "http://$(POD_IP):8000"
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -110,6 +124,9 @@ SAGEMCP_SHUTDOWN_TIMEOUT: {{ .Values.config.shutdownTimeout | toString | quote }
 SAGEMCP_DB_POOL_SIZE: {{ .Values.config.dbPoolSize | toString | quote }}
 SAGEMCP_DB_TIMEOUT: {{ .Values.config.dbTimeout | toString | quote }}
 SAGEMCP_MCP_STATEFUL: {{ .Values.config.mcpStateful | toString | quote }}
+{{- if .Values.redis.enabled }}
+SAGEMCP_REDIS_KEY_PREFIX: {{ .Values.redis.keyPrefix | quote }}
+{{- end }}
 {{- with .Values.config.publicUrl }}
 SAGEMCP_PUBLIC_URL: {{ . | quote }}
 {{- end }}

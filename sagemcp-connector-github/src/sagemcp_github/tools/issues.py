@@ -280,8 +280,10 @@ class IssuesTools:
     ) -> IssueSearchResult:
         """Search issues and pull requests across repositories (add `is:issue` or `is:pr` to get one kind).
 
-        Useful qualifiers: `repo:`, `org:`, `author:`, `assignee:`, `mentions:`, `label:`, `is:open`,
-        `review-requested:@me`. Returns number, repository, title, state, author, labels, dates and
+        Use it for your own work across repositories: open pull requests awaiting your review
+        (`is:pr is:open review-requested:@me`), issues assigned to you (`assignee:@me`). Other
+        qualifiers: `repo:`, `org:`, `author:`, `mentions:`, `label:`. Returns number, repository,
+        title, state, author, labels, dates and
         the start of each body. The query is GitHub's search syntax, passed unchanged.
         """
         response = await ctx.http.get(

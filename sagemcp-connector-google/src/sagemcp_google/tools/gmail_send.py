@@ -41,7 +41,11 @@ class GmailSendTools:
         bcc: Copies = None,
         markdown: MarkdownFlag = False,
     ) -> ActionResult:
-        """Send an email now, from the connected account."""
+        """Send an email now, from the connected account (plain text, or Markdown sent as HTML).
+
+        Use google_create_draft instead when the user should read it first. Returns the sent
+        message's id and its thread.
+        """
         raw = build_message(to=to, cc=cc or [], bcc=bcc or [], subject=subject, body=body, markdown=markdown)
         response = await ctx.http.post(url(ctx, "gmail", user_path("messages/send")), json={"raw": raw})
         return _sent(response.json_object(), "Sent")

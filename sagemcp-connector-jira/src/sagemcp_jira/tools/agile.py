@@ -65,6 +65,20 @@ async def _issues(
     )
 
 
+async def _values(
+    api: JiraApi, path: str, cursor: str | None, limit: int, bind: dict[str, Any], params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of an agile listing (boards, sprints, epics: `values`, offset-based) and the next page's cursor.
+
+    `bind` ties the cursor to the arguments that shape the listing; `params` are the listing's own filters.
+    """
+    start = start_at(cursor, bind)
+    response = await api.get(path, params={"startAt": start, "maxResults": limit, **params})
+    data = response.json_object()
+    raw = response.json_list("values", of=dict)
+    return raw, next_offset_cursor(data, start, len(raw), bind)
+
+
 class AgileTools:
     """The `agile` group."""
 
@@ -83,14 +97,9 @@ class AgileTools:
         """List Scrum and Kanban boards: id, name, type and project (board ids are what the sprint tools take)."""
         api = JiraApi(ctx)
         bind = {"project": project, "name": name, "type": type}
-        start = start_at(cursor, bind)
-        params = {"startAt": start, "maxResults": limit, "projectKeyOrId": project, "name": name, "type": type}
-        response = await api.get(api.agile("/board"), params=params)
-        data = response.json_object()
-        raw = response.json_list("values", of=dict)
-        return BoardList(
-            items=[Board.from_api(b) for b in raw], next_cursor=next_offset_cursor(data, start, len(raw), bind)
-        )
+        params = {"projectKeyOrId": project, "name": name, "type": type}
+        raw, following = await _values(api, api.agile("/board"), cursor, limit, bind, params)
+        return BoardList(items=[Board.from_api(b) for b in raw], next_cursor=following)
 
     @tool(read_only=True, group="agile", scopes=BOARD_READ)
     async def get_board(self, ctx: ToolContext[JiraConfig], board_id: BoardId) -> Board:
@@ -122,14 +131,9 @@ class AgileTools:
         api = JiraApi(ctx)
         states = ",".join(dict.fromkeys(state)) if state else None
         bind = {"board": board_id, "state": states}
-        start = start_at(cursor, bind)
-        params = {"startAt": start, "maxResults": limit, "state": states}
-        response = await api.get(api.agile(f"/board/{board_id}/sprint"), params=params)
-        data = response.json_object()
-        raw = response.json_list("values", of=dict)
-        return SprintList(
-            items=[Sprint.from_api(s) for s in raw], next_cursor=next_offset_cursor(data, start, len(raw), bind)
-        )
+        path = api.agile(f"/board/{board_id}/sprint")
+        raw, following = await _values(api, path, cursor, limit, bind, {"state": states})
+        return SprintList(items=[Sprint.from_api(s) for s in raw], next_cursor=following)
 
     @tool(read_only=True, group="agile", scopes=SPRINT_READ)
     async def get_sprint(self, ctx: ToolContext[JiraConfig], sprint_id: SprintId) -> Sprint:
@@ -203,7 +207,10 @@ class AgileTools:
         limit: Annotated[int, Limit(maximum=100, what="Issues")] = 50,
         cursor: Cursor = None,
     ) -> IssueList:
-        """List the issues in a sprint (optionally narrowed by JQL), with status, assignee and priority."""
+        """List the issues in a sprint (optionally narrowed by JQL), with status, assignee and priority.
+
+        For the current sprint, take the id of the `active` one from jira_list_sprints.
+        """
         api = JiraApi(ctx)
         return await _issues(api, api.agile(f"/sprint/{sprint_id}/issue"), jql, fields, limit, cursor, sprint_id)
 
@@ -247,16 +254,12 @@ class AgileTools:
         """List a board's epics: key, name, summary and whether done."""
         api = JiraApi(ctx)
         bind = {"board": board_id, "done": done}
-        start = start_at(cursor, bind)
-        params: dict[str, Any] = {"startAt": start, "maxResults": limit}
+        params: dict[str, Any] = {}
         if done is not None:
             params["done"] = "true" if done else "false"
-        response = await api.get(api.agile(f"/board/{board_id}/epic"), params=params)
-        data = response.json_object()
-        raw = response.json_list("values", of=dict)
-        return EpicList(
-            items=[Epic.from_api(e) for e in raw], next_cursor=next_offset_cursor(data, start, len(raw), bind)
-        )
+        path = api.agile(f"/board/{board_id}/epic")
+        raw, following = await _values(api, path, cursor, limit, bind, params)
+        return EpicList(items=[Epic.from_api(e) for e in raw], next_cursor=following)
 
     @tool(read_only=True, group="agile", scopes=EPIC_ISSUES_READ)
     async def list_epic_issues(

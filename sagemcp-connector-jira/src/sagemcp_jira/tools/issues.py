@@ -101,8 +101,9 @@ class IssuesTools:
     ) -> IssueList:
         """Search issues with JQL: key, summary, status, type, priority, assignee and last update of each.
 
-        Use JQL as in Jira's search (`assignee = currentUser() AND resolution = Unresolved ORDER BY
-        priority DESC`); `fields` adds columns (ids or names). Pass `next_cursor` back as `cursor` for
+        Use it for any list of issues, such as the open issues assigned to you (`assignee = currentUser()
+        AND resolution = Unresolved ORDER BY priority DESC`) or a project's recent bugs; `fields` adds
+        columns (ids or names). Pass `next_cursor` back as `cursor` for
         the next page; jira_get_issue reads one issue in full, jira_count_issues counts matches.
         """
         api = JiraApi(ctx)

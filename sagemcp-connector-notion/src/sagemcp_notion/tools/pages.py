@@ -209,7 +209,7 @@ class PageTools:
             Field(description="A template of the data source (notion_list_data_source_templates); no markdown then."),
         ] = None,
     ) -> PageWritten:
-        """Create a page from Markdown, under a page or as a row of a data source, with its properties.
+        """Create a page from Markdown under a page, or add a row (entry) to a database's data source.
 
         Give parent_page_id or data_source_id. For a row, properties are set by name from plain
         values (see notion_get_data_source for the schema); title fills the title property.

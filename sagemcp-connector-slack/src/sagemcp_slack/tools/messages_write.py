@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from sagemcp import Cursor, ToolContext, tool
+from sagemcp import Cursor, ToolContext, clip, tool
 from sagemcp.errors import AccessDenied, InvalidArguments, LookupFailed, UpstreamError
 
 from .. import _api
@@ -137,10 +137,24 @@ class MessageWriteTools:
         return PostedMessage.from_api(data, channel=channel_id, ts=ts, text=mrkdwn)
 
     @tool(read_only=False, group="messages_write", destructive=True, idempotent=True, scopes=_CHAT)
-    async def delete_message(self, ctx: ToolContext[SlackConfig], channel: ChannelArg, ts: TsArg) -> ActionResult:
-        """Delete a message this connection posted. Messages by anyone else are refused, even for admins.
+    async def delete_message(
+        self,
+        ctx: ToolContext[SlackConfig],
+        channel: ChannelArg,
+        ts: TsArg,
+        confirm: Annotated[
+            bool,
+            Field(
+                description="Only for clients that cannot ask the person: true once they agreed to the deletion. "
+                "Clients that support elicitation are asked instead."
+            ),
+        ] = False,
+    ) -> ActionResult:
+        """Delete a message this connection posted, after the person confirms. Messages by anyone else are refused.
 
-        The message is read first and its author compared with the token's own user or bot.
+        The message is read first and its author compared with the token's own user or bot. The
+        person is then asked to confirm (elicitation) with the message's text; a client that cannot
+        ask must pass `confirm: true` instead, and without it nothing is deleted.
         """
         _, channel_id = await writable_channel(ctx, channel)
         me = AuthInfo.from_api(await _api.read(ctx, "auth.test"))
@@ -152,6 +166,17 @@ class MessageWriteTools:
                 f"connection ({me.user or me.user_id}); slack_delete_message only deletes its own messages. "
                 "Nothing was deleted."
             )
+        if not confirm:
+            if not ctx.client.supports("elicitation"):
+                raise InvalidArguments(
+                    "slack_delete_message needs the person's confirmation, and this client cannot ask for it: "
+                    "call again with confirm=true once they agreed. Nothing was deleted."
+                )
+            preview, _ = clip(str(message.get("text") or ""), 200)
+            if not await ctx.confirm(f"Delete this message in {channel_id}? It cannot be undone.\n\n{preview}"):
+                return ActionResult(
+                    ok=False, action="kept message: the deletion was not confirmed", channel=channel_id, ts=ts
+                )
         await _api.write(ctx, "chat.delete", {"channel": channel_id, "ts": ts})
         return ActionResult(action="deleted message", channel=channel_id, ts=ts)
 

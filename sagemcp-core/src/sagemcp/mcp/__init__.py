@@ -17,6 +17,9 @@ names the issuers, `protected_resource_routes(settings, mount_prefix)` serves th
 at the host's root, and `BearerTokenAuthenticator` admits access tokens checked by a
 `TokenVerifier` (the built-in authorization server's, or `JwtTokenVerifier` for an external
 issuer's JWTs). `canonical_resource(url)` spells resource URLs the way they are compared.
+
+Behind a load balancer, a `SessionRouter` (`create_mcp_app(..., router=...)`) forwards requests
+for a stateful session to the replica that holds it; the reference server implements it on Redis.
 """
 
 from ._app import McpApp, McpSettings, McpUsage, create_mcp_app
@@ -36,11 +39,13 @@ from ._jwt import JwtTokenVerifier, VerifiedJwt
 from ._limits import LIMITS
 from ._resolve import tenant_wide_prefixes
 from ._resource import canonical_resource, protected_resource_routes
+from ._routing import SESSION_GONE, SessionRouter
 from ._streams import CLOSE_REASONS, STREAM_KINDS
 
 __all__ = [
     "CLOSE_REASONS",
     "LIMITS",
+    "SESSION_GONE",
     "STREAM_KINDS",
     "AllowAnonymous",
     "ApiKeyAuthenticator",
@@ -52,6 +57,7 @@ __all__ = [
     "McpApp",
     "McpSettings",
     "McpUsage",
+    "SessionRouter",
     "TokenVerifier",
     "ToolCallObserver",
     "VerifiedJwt",

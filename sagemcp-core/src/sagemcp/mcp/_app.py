@@ -6,7 +6,7 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -24,14 +24,30 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from .._context import NullChannel
 from .._credentials import CredentialManager
+from .._input import InputRequired, MissingClientCapability
+from .._limiter import CallGuard
+from .._models import Principal
 from .._oauth import OAuthFlows
 from .._registry import ConnectorRegistry
+from .._results import ToolOutcome, failure
 from .._store import TenantStore
 from .._upstream import UpstreamClient
-from ..errors import AccessDenied, IssuerUnavailable, LimitReached, LookupFailed, SageMCPError
+from ..errors import (
+    AccessDenied,
+    IssuerUnavailable,
+    LimitReached,
+    LookupFailed,
+    SageMCPError,
+    TenantInactive,
+    TenantNotFound,
+    ToolNotFound,
+)
 from ._auth import RESOURCE_SCOPE_KEY, AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
-from ._handlers import Handlers, HandlerSettings, ToolCallObserver
+from ._changes import ListChangeNotifier
+from ._fastlist import ToolListMiddleware, ToolListShortcut
+from ._handlers import LISTENING_KEY, Handlers, HandlerSettings, ToolCallObserver
 from ._http import (
     browser_response,
     error_body,
@@ -46,6 +62,7 @@ from ._http import (
 )
 from ._resolve import CallScope, Resolver
 from ._resource import challenge, same_resource
+from ._routing import SessionRouter, refuse_forward, session_gone_response
 from ._settings import REQUIRED_SCOPE, McpSettings
 from ._streams import CLOSE_REASONS, STREAM_KINDS, SessionSlot, StreamGuard
 from ._websocket import serve_websocket
@@ -56,6 +73,7 @@ logger = logging.getLogger("sagemcp.mcp")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _SESSION_HEADER = b"mcp-session-id"
 _VERSION_HEADER = b"mcp-protocol-version"
+_SSE_ENDPOINT_SESSION = re.compile(rb"session_id=([0-9a-f]{32})")
 _AUTHENTICATION_REQUIRED = "Authentication required: send Authorization: Bearer <API key or access token>."
 _NOT_ACCEPTED = (
     "The API key or access token was not accepted: it is unknown, expired, revoked or not valid for this "
@@ -98,9 +116,12 @@ class _SessionManager(StreamableHTTPSessionManager):
     idle timeout, crash, termination), so that its room in the quotas is given back exactly then."""
 
     guard: StreamGuard
+    router: SessionRouter | None = None
 
     async def _discard_session(self, session_id: str, transport: StreamableHTTPServerTransport) -> None:
         self.guard.session_ended(session_id)
+        if self.router is not None:
+            await self.router.closed(session_id)
         await super()._discard_session(session_id, transport)
 
 
@@ -119,11 +140,16 @@ class McpApp:
     settings: McpSettings
     upstream: UpstreamClient
     owns_upstream: bool
+    router: SessionRouter | None = None
+    """Routes requests for sessions another replica holds (see `sagemcp.mcp._routing`); None: one process."""
     guard: StreamGuard = field(init=False, repr=False)
     """Open sessions and streams: quotas, idle timeouts, re-admission (see `sagemcp.mcp._streams`)."""
     _manager: _SessionManager = field(init=False, repr=False)
     _sse: SseServerTransport = field(init=False, repr=False)
     _asgi: Starlette = field(init=False, repr=False)
+    _shortcut: ToolListShortcut | None = field(init=False, repr=False)
+    changes: ListChangeNotifier = field(init=False, repr=False, default_factory=ListChangeNotifier)
+    """Sends `notifications/tools/list_changed` to the sessions that listed a changed tenant's tools."""
 
     def __post_init__(self) -> None:
         self.server = self.handlers.build_server()
@@ -141,7 +167,16 @@ class McpApp:
             retry_interval=self.settings.retry_interval,
         )
         self._manager.guard = self.guard
+        self._manager.router = self.router
         self._sse = SseServerTransport("/messages/", security, self.settings.max_body_bytes)
+        self.handlers.changes = self.changes
+        if self.settings.tools_list_shortcut:
+            self.server.middleware.append(ToolListMiddleware(self.handlers, self.server))
+        self._shortcut = (
+            ToolListShortcut(self.handlers, security, self.settings.max_body_bytes)
+            if self.settings.tools_list_shortcut and not self.settings.stateful and self.settings.json_response
+            else None
+        )
         self._asgi = Starlette(routes=self.routes(), lifespan=lambda _app: self.lifespan())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -178,6 +213,7 @@ class McpApp:
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self.guard.watch)
+                    tg.start_soon(self.changes.run)
                     try:
                         yield
                     finally:
@@ -202,18 +238,72 @@ class McpApp:
                 routes.append(WebSocketRoute(base + "/ws", self._websocket))
         return routes
 
+    async def call_tool(
+        self,
+        slug: str,
+        connector: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None,
+        principal: Principal,
+        *,
+        request_id: str | None = None,
+    ) -> ToolOutcome:
+        """Call one tool of one connector for `principal` outside any transport (a browser console's playground).
+
+        The checks of an MCP request to `/{slug}/connectors/{connector}/mcp` come first (the
+        principal's tenant and scope, an active tenant, a servable connector, a key limited to
+        another connector), then the call runs through the same pipeline as `tools/call`: tool
+        policy at call time, arguments, the principal's credentials, audit and metrics. Raises
+        `LookupFailed` (no such tenant, connector or tool for this caller) or `AccessDenied`;
+        every failure of the call itself is an error outcome.
+        """
+        view = await self.resolver.view(slug)
+        if not principal.can_use(view.tenant.id, scope=REQUIRED_SCOPE):
+            raise TenantNotFound(f"tenant {slug!r} not found or not accessible")
+        if not view.tenant.active:
+            raise TenantInactive(f"tenant {slug!r} is inactive")
+        target = view.target(connector)
+        if principal.connector_id is not None and principal.connector_id != target.config.id:
+            raise AccessDenied("this caller is limited to another connector of this tenant")
+        spec = target.cls.tools.get(tool)
+        if spec is None:
+            raise ToolNotFound(f"connector {connector!r} has no tool {tool!r}")
+        cs = CallScope(
+            view=view,
+            targets=[target],
+            principal=principal,
+            request_id=request_id or uuid.uuid4().hex,
+            tenant_wide=False,
+        )
+        try:
+            return await self.handlers.execute(cs, target, spec, arguments, NullChannel())
+        except (InputRequired, MissingClientCapability):
+            # Outside a transport there is nobody to ask: the tool's fallback (an argument) is the way.
+            message = f"{spec.name} asks the person for input, which needs an MCP client: call it from one."
+            return failure(message, "invalid", "input_required")
+
     # -- transports ----------------------------------------------------------------------
 
     async def _streamable(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
+        if self.router is not None and self.settings.stateful:
+            held = header(scope, _SESSION_HEADER)
+            if held is not None:
+                local = held in self._manager._server_instances
+                if await self._route(held, local, scope, receive, send, with_body=method == "POST"):
+                    return
         version = header(scope, _VERSION_HEADER)
         handshake_era = version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
         if method == "POST":
             session = header(scope, _SESSION_HEADER) if self.settings.stateful else None
             if session is not None:
                 self.guard.touch("get", session)
+                scope[LISTENING_KEY] = True
             elif self.settings.stateful and handshake_era:
                 await self._open_session(scope, receive, send)
+                return
+            elif self._shortcut is not None and handshake_era:
+                await self._shortcut(scope, receive, send, self._sdk_post)
                 return
             await refuse_invalid_ids(self._manager.handle_request, scope, receive, send)
             return
@@ -233,6 +323,9 @@ class McpApp:
                 return
         await self._manager.handle_request(scope, receive, send)
 
+    async def _sdk_post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await refuse_invalid_ids(self._manager.handle_request, scope, receive, send)
+
     async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A stateful request without a session id, which opens one when the SDK accepts it: room is
         reserved in the caller's session quota first, and kept only if a session is created."""
@@ -250,6 +343,9 @@ class McpApp:
                 )
                 if session is not None and status < 400:
                     slot.bind(session, scope)
+                    if self.router is not None:
+                        # Registered before the client learns the id, so its next request may land anywhere.
+                        await self.router.opened(session)
                 elif status == 503:
                     self.guard.sessions.count_refusal("sessions")  # the SDK's own max_sessions
             await send(message)
@@ -271,7 +367,53 @@ class McpApp:
         except LimitReached as exc:
             await limit_response(exc)(scope, receive, send)
             return
-        await self.guard.serve(stream, self._run_sse, scope, receive, send)
+        if self.router is None:
+            await self.guard.serve(stream, self._run_sse, scope, receive, send)
+            return
+        router = self.router
+        registered: list[str] = []
+
+        async def registering_send(message: Message) -> None:
+            if message["type"] == "http.response.body" and not registered:
+                found = _SSE_ENDPOINT_SESSION.search(message.get("body", b""))
+                if found is not None:
+                    registered.append(found.group(1).decode("ascii"))
+                    await router.opened(registered[0])  # before the client learns where to POST
+            await send(message)
+
+        try:
+            await self.guard.serve(stream, self._run_sse, scope, receive, registering_send)
+        finally:
+            if registered:
+                with anyio.CancelScope(shield=True):
+                    await router.closed(registered[0])
+
+    async def _route(
+        self, session: str, local: bool, scope: Scope, receive: Receive, send: Send, *, with_body: bool
+    ) -> bool:
+        """Answer a request for a session held by another replica (forwarded there, or 404 when none holds
+        it); False when this process holds the session and serves the request itself."""
+        assert self.router is not None
+        binding = _binding(scope)
+        inbound = self.router.inbound(scope, binding)
+        if inbound is False:
+            await refuse_forward(scope, receive, send)
+            return True
+        if local:
+            return False
+        if inbound:
+            # Forwarded here, but this process no longer holds it (ended, or a restart since): never forwarded twice.
+            await session_gone_response()(scope, receive, send)
+            return True
+        body: bytes | None = None
+        if with_body:
+            body = await read_body(receive, self.settings.max_body_bytes)
+            if body is None:
+                limit = self.settings.max_body_bytes
+                await error_response(413, f"The message is larger than {limit} bytes.")(scope, receive, send)
+                return True
+        await self.router.forward(session, binding, scope, body, receive, send)
+        return True
 
     async def _run_sse(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The transport tells the client to POST to root_path + "/messages/": point it at this path's sibling.
@@ -301,8 +443,17 @@ class McpApp:
             await JSONResponse(refusal, status_code=400)(scope, receive, send)
             return
         session = HTTPConnection(scope).query_params.get("session_id")
+        if session is not None and self.router is not None:
+            held: uuid.UUID | None = None
+            with contextlib.suppress(ValueError):
+                held = uuid.UUID(hex=session)
+            if held is not None:
+                local = held in self._sse._read_stream_writers
+                if await self._route(held.hex, local, scope, replaying(body, receive), send, with_body=True):
+                    return
         if session is not None:
             self.guard.touch("sse", session)
+        scope[LISTENING_KEY] = True
         await self._sse.handle_post_message(scope, replaying(body, receive), send)
 
     async def _websocket(self, ws: WebSocket) -> None:
@@ -315,6 +466,7 @@ class McpApp:
             return
         try:
             stream = self.guard.open_stream("websocket", ws.scope["sagemcp.call"], ws.scope)
+            ws.scope[LISTENING_KEY] = True
         except LimitReached as exc:
             await _refuse_websocket(ws, exc)
             return
@@ -500,11 +652,16 @@ def create_mcp_app(
     upstream: UpstreamClient | None = None,
     settings: McpSettings | None = None,
     observer: ToolCallObserver | None = None,
+    router: SessionRouter | None = None,
+    guard: CallGuard | None = None,
 ) -> McpApp:
     """Build the multi-tenant MCP ASGI app.
 
     Callers authenticate with the store's API keys unless another `authenticator`
     is given; `allow_anonymous=True` lets everyone in and must be chosen explicitly.
+    `router` routes stateful sessions between replicas (`SessionRouter`); without it a
+    session is served only by the process that opened it. `guard` applies the tool-call
+    limits (`CallGuard`) to every `tools/call`, on every transport; without it there are none.
     """
     settings = settings or McpSettings()
     if authenticator is None:
@@ -519,9 +676,15 @@ def create_mcp_app(
         resolver,
         upstream,
         HandlerSettings(
-            settings.max_result_chars, settings.server_name, settings.server_version, settings.tools_page_size
+            settings.max_result_chars,
+            settings.server_name,
+            settings.server_version,
+            settings.tools_page_size,
+            cache_ttl=settings.cache_ttl,
+            **({"request_state_key": settings.request_state_key} if settings.request_state_key else {}),
         ),
         observer,
+        guard,
     )
     app = McpApp(
         resolver=resolver,
@@ -530,12 +693,20 @@ def create_mcp_app(
         settings=settings,
         upstream=upstream,
         owns_upstream=owns_upstream,
+        router=router,
     )
     # A key revoked or a tenant changed in this process reaches its open streams at once.
     resolver.on_invalidate(app.check_streams)
+    resolver.on_view_built(app.changes.view_built)
     if isinstance(authenticator, InvalidationSource):
         authenticator.on_invalidate(app.check_streams)
     return app
+
+
+def _binding(scope: Scope) -> str:
+    """The identity admission tied this request to (`tenant id/connector/caller id`), as sessions are bound."""
+    user = scope.get("user")
+    return user.access_token.client_id if isinstance(user, AuthenticatedUser) else ""
 
 
 def _matches(value: str | None, patterns: list[str]) -> bool:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +44,6 @@ class Target(ResolvedConnector):
     wide_prefix: str = ""
     """Prepended to tool and prompt names on the tenant-wide endpoint when a connector type appears twice."""
     _mcp_tools: dict[bool, list[types.Tool]] = field(default_factory=dict, repr=False)
-    _digests: dict[bool, bytes] = field(default_factory=dict, repr=False)
 
     def prefix(self, wide: bool) -> str:
         return self.wide_prefix if wide else ""
@@ -61,17 +58,6 @@ class Target(ResolvedConnector):
                 tool_to_mcp(s, self.served_name(s.name, wide)) for s in self.tools.values()
             ]
         return tools
-
-    def tools_digest(self, wide: bool) -> bytes:
-        """A digest of the tools served (names and schemas), which changes whenever they do."""
-        digest = self._digests.get(wide)
-        if digest is None:
-            h = hashlib.sha256()
-            for tool in self.mcp_tools(wide):
-                h.update(tool.name.encode())
-                h.update(json.dumps(tool.input_schema, sort_keys=True, default=str).encode())
-            digest = self._digests[wide] = h.digest()
-        return digest
 
     def mcp_resources(self) -> list[types.Resource]:
         return [resource_to_mcp(r) for r in self.cls.resources if not r.is_template]
@@ -106,6 +92,9 @@ class TenantView:
         default_factory=lambda: TTLCache(math.inf, MEMBER_CREDENTIALS_PER_VIEW), repr=False
     )
     """Members' own credentials (`per_user` connectors) loaded for calls, by (provider key, user id)."""
+    listings: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    """The `tools/list` catalogues served from this view (`sagemcp.mcp._catalogue`), by the callers' kind:
+    built once, gone with the view when the tenant's generation changes."""
 
     async def credential(self, target: ResolvedConnector, token: str | None, principal: Principal) -> Credential | None:
         """The credential of a call to `target` by `principal`; see `Resolver.credential`."""
@@ -174,12 +163,17 @@ class Resolver:
         self._slugs: dict[str, str] = {}
         self._tracking = store if isinstance(store, ChangeTracking) else None
         self._listeners: list[Callable[[], None]] = []
+        self._built: list[Callable[[TenantView], None]] = []
 
     def invalidate(self, slug: str | None = None) -> None:
         """Forget a tenant's view (all with None), so this process serves its new state at once."""
         self._views.invalidate(slug)
         for listener in self._listeners:
             listener()
+
+    def on_view_built(self, listener: Callable[[TenantView], None]) -> None:
+        """Call `listener` (which must not block or raise) with every tenant view built from the store."""
+        self._built.append(listener)
 
     def on_invalidate(self, listener: Callable[[], None]) -> None:
         """Call `listener` (which must not block) after every `invalidate()`."""
@@ -323,7 +317,8 @@ class Resolver:
         if len(self._slugs) >= self._views.maxsize and tenant.id not in self._slugs:
             self._slugs.clear()  # ids of views long evicted; rebuilt as tenants are loaded again
         self._slugs[tenant.id] = slug
-        configs = await self.store.list_connectors(tenant.id)
+        # By name (then id), whatever order the store keeps: tools/list is the same on every replica and call.
+        configs = sorted(await self.store.list_connectors(tenant.id), key=lambda c: (c.name, c.id))
         targets: list[Target] = []
         unavailable: dict[str, tuple[ConnectorConfig, str]] = {}
         for cfg in configs:
@@ -337,7 +332,7 @@ class Resolver:
         prefixes = tenant_wide_prefixes([(t.config, t.cls) for t in targets])
         for t in targets:
             t.wide_prefix = prefixes[t.config.id]
-        return TenantView(
+        view = TenantView(
             tenant=tenant,
             targets=targets,
             by_id={t.config.id: t for t in targets},
@@ -346,6 +341,9 @@ class Resolver:
             unavailable_names={cfg.name: reason for cfg, reason in unavailable.values()},
             resolver=self,
         )
+        for listener in self._built:
+            listener(view)
+        return view
 
     def _settings(self, cfg: ConnectorConfig) -> tuple[BaseModel | None, str]:
         """The connector's parsed configuration, or None and why it cannot be served."""
@@ -370,15 +368,6 @@ def tenant_wide_prefixes(served: list[tuple[ConnectorConfig, type[Connector]]]) 
     for _, cls in served:
         counts[cls.info.id] = counts.get(cls.info.id, 0) + 1
     return {cfg.id: f"{cfg.name.replace('-', '_')}__" if counts[cls.info.id] > 1 else "" for cfg, cls in served}
-
-
-def catalogue_digest(targets: list[Target], wide: bool) -> str:
-    """A short digest of the tools a caller is served: what `tools/list` cursors are bound to."""
-    h = hashlib.sha256()
-    for target in targets:
-        h.update(target.config.id.encode())
-        h.update(target.tools_digest(wide))
-    return h.hexdigest()[:16]
 
 
 def scope_of(request: Any) -> CallScope | None:

@@ -67,6 +67,10 @@ class McpSettings:
     tools_page_size: int = 200
     """Tools per `tools/list` page. A larger catalogue (a tenant-wide endpoint over many connectors)
     is served in pages linked by `nextCursor`; a smaller one is one page without a cursor."""
+    tools_list_shortcut: bool = True
+    """Answer `tools/list` from the cached catalogue: plain stateless POSTs with the cached wire JSON before
+    the SDK, other requests with the pre-shaped result inside it (the same answers, several times cheaper;
+    see `sagemcp.mcp._fastlist`). Off: the SDK validates and serialises every listing."""
     legacy_sse: bool = True
     websocket: bool = True
     event_store: EventStore | None = None
@@ -75,6 +79,9 @@ class McpSettings:
     server_version: str = __version__
     realm: str = "sagemcp"
     """The `realm` of the `WWW-Authenticate: Bearer` challenges of 401 and 403 answers."""
+    request_state_key: bytes | None = None
+    """The HMAC key (32 bytes or more) sealing the request state of 2026-07-28 input rounds. None: a random
+    key per process, so a round must come back to the same process; replicas behind one URL share one key."""
     public_url: str | None = None
     """The public URL this MCP app is served at, mount prefix included (the server: `https://host/api/v1`).
     Canonical resource URLs are this plus the endpoint path. None: built from the ASGI scope (the

@@ -113,8 +113,6 @@ def code_values(made: ConnectorPlan) -> dict[str, str]:
         "e2e_from_imports": _sorted_from_imports(
             {
                 f"{made.id}_support": f"Fake{made.prefix}, example, expected_auth",
-                "mcp": "Client",
-                "mcp.client.streamable_http": "streamable_http_client",
             }
         ),
         "support_imports": "import base64\n" if first == "basic" else "",

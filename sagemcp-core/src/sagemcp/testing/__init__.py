@@ -16,6 +16,12 @@
   uvicorn on 127.0.0.1, in the test's event loop, for tests over real HTTP, SSE and WebSocket.
 - `async with ForwardProxy() as proxy:`: a forward HTTP proxy on 127.0.0.1 that records what it
   relays, for tests of outbound proxy settings.
+- End to end (`sagemcp.testing.e2e`): `with fake_upstream(build_app) as upstream:` (a fake API over real
+  HTTP, recording requests), `server_process(...)`, `sagemcp_cli(env, ...)` with `operator_environment()`,
+  `async with mcp_client(url, api_key) as client:` (the MCP SDK's client) and `text_of(result)`.
+- `FakeAuthorizationServer(token_url, client_id=..., client_secret=..., redirect_uri=...)`: a provider's
+  token endpoint for `OAuthFlows(transport=httpx.MockTransport(fake))` (client authentication, PKCE,
+  numbered rotating tokens; subclass it for a provider's quirks), and `form_of(request)`.
 
 Needs the `testing` extra (`pip install "sagemcp-core[testing]"`) for vcrpy, jsonschema, PyYAML and
 uvicorn. uvicorn is imported when `serve()` is first called, not with this package.
@@ -23,16 +29,32 @@ uvicorn. uvicorn is imported when `serve()` is first called, not with this packa
 
 from .calls import ToolCall, call_tool, fake_credential
 from .cassettes import scrub_request, scrub_response, scrub_text, vcr_config
+from .client import AnsweringClient
 from .contract import assert_connector_valid, check_connector
 from .discovery import DiscoveryMethod, DiscoveryValidator
+from .e2e import (
+    FakeUpstream,
+    fake_upstream,
+    mcp_client,
+    operator_environment,
+    sagemcp_cli,
+    server_process,
+    stop_process,
+    text_of,
+    wait_for_port,
+)
+from .oauth import FakeAuthorizationServer, form_of
 from .openapi import ContractViolation, OpenAPIValidator, Operation, load_description
 from .proxy import ForwardProxy, RelayedRequest
 from .server import free_port, serve
 
 __all__ = [
+    "AnsweringClient",
     "ContractViolation",
     "DiscoveryMethod",
     "DiscoveryValidator",
+    "FakeAuthorizationServer",
+    "FakeUpstream",
     "ForwardProxy",
     "OpenAPIValidator",
     "Operation",
@@ -42,11 +64,20 @@ __all__ = [
     "call_tool",
     "check_connector",
     "fake_credential",
+    "fake_upstream",
+    "form_of",
     "free_port",
     "load_description",
+    "mcp_client",
+    "operator_environment",
+    "sagemcp_cli",
     "scrub_request",
     "scrub_response",
     "scrub_text",
     "serve",
+    "server_process",
+    "stop_process",
+    "text_of",
     "vcr_config",
+    "wait_for_port",
 ]

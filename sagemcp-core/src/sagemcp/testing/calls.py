@@ -17,7 +17,7 @@ import httpx
 
 from .._connector import Connector
 from .._content import Content
-from .._context import NullChannel
+from .._context import ClientChannel, NullChannel
 from .._credentials import CredentialManager
 from .._execution import ResolvedConnector, ToolRunner
 from .._memory import MemoryStore
@@ -84,6 +84,7 @@ async def call_tool(
     max_result_chars: int = 100_000,
     connected: bool = True,
     raise_internal_errors: bool = True,
+    client: ClientChannel | None = None,
 ) -> ToolCall:
     """Run `tool_name` (full name, or the action without the connector prefix) with `arguments`.
 
@@ -100,6 +101,10 @@ async def call_tool(
     the test fails with its traceback; with `raise_internal_errors=False` the call
     returns the client's generic error text (with the request id) and the exception
     in `ToolCall.exception`.
+
+    `client` is the MCP client the tool talks to (`ctx.client`): by default one that cannot
+    be asked anything (`ask` raises `MissingClientCapability`), as a client that declared no
+    capabilities; `AnsweringClient` answers prepared questions.
     """
     spec = _find(connector_cls, tool_name)
     if policy is None:
@@ -131,7 +136,7 @@ async def call_tool(
             tenant=tenant,
             principal=Principal(id="test", kind="api_key", tenant_id=tenant.id, scopes=frozenset({"mcp"})),
             request_id=TEST_REQUEST_ID,
-            channel=NullChannel(),
+            channel=client if client is not None else NullChannel(),
         )
     if outcome.exception is not None and raise_internal_errors:
         raise outcome.exception

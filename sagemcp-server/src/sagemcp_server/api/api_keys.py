@@ -34,6 +34,7 @@ def _out(record: ApiKeyRecord) -> ApiKeyOut:
         connector_id=record.connector_id,
         created_at=record.created_at,
         revoked=record.revoked,
+        discovery=record.discovery,
     )
 
 
@@ -70,7 +71,7 @@ async def create_api_key(ctx: Context, body: ApiKeyCreate) -> ApiKeyCreated:
             )
         connector_id = cfg.id
     raw, record = await ctx.services.store.create_api_key(
-        tenant.id, name=body.name, scopes=scopes, connector_id=connector_id
+        tenant.id, name=body.name, scopes=scopes, connector_id=connector_id, discovery=body.discovery
     )
     logger.info("API key created", extra={"tenant": tenant.slug, "key_id": record.id})
     return ApiKeyCreated(**_out(record).model_dump(), key=raw)

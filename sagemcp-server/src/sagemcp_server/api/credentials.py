@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sagemcp import (
     ApiKey,
@@ -41,9 +41,10 @@ from sagemcp import (
     SelfRefreshingScheme,
     credential_from_fields,
 )
-from sagemcp.platform import Tenant, base_provider, credential_binding
+from sagemcp.platform import Tenant, base_provider
 
 from ..db.store import Stamped
+from ..origins import binding_origins_for
 from ..services import Services
 from . import params
 from .auth import tenant_for
@@ -177,39 +178,9 @@ def _legacy_fields(scheme: AuthScheme, body: CredentialPut) -> tuple[dict[str, A
 
 
 async def binding_origins(services: Services, tenant_id: str, credential: Credential) -> tuple[str, ...]:
-    """The origins a credential is bound to when stored now: those of each of the tenant's connectors using its
-    provider, with its current configuration; when the tenant has none yet, those of the provider's connector
-    types with their default configuration. Empty when none can be worked out (it then goes nowhere)."""
-    provider = base_provider(credential.provider)
-    registry = services.registry
-    targets: list[tuple[type[Connector], BaseModel]] = []
-    configs = [
-        cfg
-        for cfg in await services.store.list_connectors(tenant_id)
-        if cfg.connector_type in registry
-        and (cfg.provider or registry.get(cfg.connector_type).provider_id()) == provider
-    ]
-    for cfg in configs:
-        cls = registry.get(cfg.connector_type)
-        try:
-            targets.append((cls, cls.parse_config(cfg.configuration)))
-        except ValidationError:
-            continue  # a configuration this version refuses calls nothing
-    if not configs:
-        for cls in services.providers().get(provider, []):
-            try:
-                targets.append((cls, cls.parse_config({})))
-            except ValidationError:
-                continue  # the type needs configuration: its host is not known before a connector exists
-    found: list[str] = []
-    for cls, settings in targets:
-        try:
-            origins = credential_binding(cls, settings, credential)
-        except ValueError as exc:
-            logger.warning("the %s connector names an invalid upstream origin: %s", cls.info.id, exc)
-            continue
-        found.extend(origin for origin in origins if origin not in found)
-    return tuple(found)
+    """The origins a credential is bound to when stored now (`origins.binding_origins_for`, with the tenant's
+    connectors as they are configured now)."""
+    return binding_origins_for(services.registry, credential, await services.store.list_connectors(tenant_id))
 
 
 async def bind_credential(services: Services, tenant_id: str, credential: Credential) -> Credential:

@@ -30,7 +30,7 @@ from .credentials import credential_status
 from .errors import ApiError, handle_exception
 from .schemas import CREDENTIAL_KEY_PATTERN, MyConnectionOut, MyConnections, MyConnectorOut
 
-__all__ = ["my_connection_routes"]
+__all__ = ["my_connection_routes", "my_connections"]
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _PROVIDER = re.compile(CREDENTIAL_KEY_PATTERN)
@@ -57,57 +57,62 @@ async def _connectors(services: Services, tenant: Tenant) -> list[tuple[str, str
     return found
 
 
+async def my_connections(services: Services, user_id: str) -> MyConnections:
+    """A member's own connections in every tenant they belong to, and the `per_user` connectors they can connect:
+    what `GET /api/v1/me/connections` answers and the console's connections page shows (never a token)."""
+    tenants = {tenant.id: tenant for tenant, _ in await services.people.memberships_of(user_id)}
+    items: list[MyConnectionOut] = []
+    connectors: list[MyConnectorOut] = []
+    connected: set[tuple[str, str]] = set()
+    records = await services.store.list_user_credentials(None, user_id)
+    by_tenant: dict[str, list[tuple[str, str, str]]] = {}
+    for tenant in sorted(tenants.values(), key=lambda t: t.slug):
+        by_tenant[tenant.id] = await _connectors(services, tenant)
+    for record in records:
+        cred = record.item
+        member_of = tenants.get(cred.tenant_id)
+        if member_of is None:
+            continue  # a tenant the member left: not theirs to see any more
+        tenant = member_of
+        connected.add((tenant.id, cred.provider))
+        items.append(
+            MyConnectionOut(
+                tenant=tenant.slug,
+                tenant_name=tenant.name,
+                provider=cred.provider,
+                account=cred.account,
+                status=credential_status(cred),  # type: ignore[arg-type]
+                expires_at=datetime.fromtimestamp(cred.expires_at, UTC) if cred.expires_at is not None else None,
+                connected_at=record.created_at,
+                updated_at=record.updated_at,
+                connectors=[n for n, _, p in by_tenant.get(tenant.id, []) if p == base_provider(cred.provider)],
+                disconnect_path=f"/api/v1/me/connections/{tenant.slug}/{cred.provider}",
+            )
+        )
+    items.sort(key=lambda i: (i.tenant, i.provider))
+    for tenant_id, found in by_tenant.items():
+        tenant = tenants[tenant_id]
+        for name, title, provider in found:
+            connectors.append(
+                MyConnectorOut(
+                    tenant=tenant.slug,
+                    tenant_name=tenant.name,
+                    connector=name,
+                    title=title,
+                    provider=provider,
+                    connected=(tenant.id, provider) in connected,
+                    connect_url=services.connect_url(tenant.slug, name),
+                )
+            )
+    return MyConnections(items=items, connectors=connectors)
+
+
 async def list_my_connections(request: Request) -> Response:
     try:
         user = await current_user(request)
         if user is None:
             raise _not_signed_in()
-        services: Services = request.app.state.services
-        tenants = {tenant.id: tenant for tenant, _ in await services.people.memberships_of(user.id)}
-        items: list[MyConnectionOut] = []
-        connectors: list[MyConnectorOut] = []
-        connected: set[tuple[str, str]] = set()
-        records = await services.store.list_user_credentials(None, user.id)
-        by_tenant: dict[str, list[tuple[str, str, str]]] = {}
-        for tenant in sorted(tenants.values(), key=lambda t: t.slug):
-            by_tenant[tenant.id] = await _connectors(services, tenant)
-        for record in records:
-            cred = record.item
-            member_of = tenants.get(cred.tenant_id)
-            if member_of is None:
-                continue  # a tenant the member left: not theirs to see any more
-            tenant = member_of
-            connected.add((tenant.id, cred.provider))
-            items.append(
-                MyConnectionOut(
-                    tenant=tenant.slug,
-                    tenant_name=tenant.name,
-                    provider=cred.provider,
-                    account=cred.account,
-                    status=credential_status(cred),  # type: ignore[arg-type]
-                    expires_at=datetime.fromtimestamp(cred.expires_at, UTC) if cred.expires_at is not None else None,
-                    connected_at=record.created_at,
-                    updated_at=record.updated_at,
-                    connectors=[n for n, _, p in by_tenant.get(tenant.id, []) if p == base_provider(cred.provider)],
-                    disconnect_path=f"/api/v1/me/connections/{tenant.slug}/{cred.provider}",
-                )
-            )
-        items.sort(key=lambda i: (i.tenant, i.provider))
-        for tenant_id, found in by_tenant.items():
-            tenant = tenants[tenant_id]
-            for name, title, provider in found:
-                connectors.append(
-                    MyConnectorOut(
-                        tenant=tenant.slug,
-                        tenant_name=tenant.name,
-                        connector=name,
-                        title=title,
-                        provider=provider,
-                        connected=(tenant.id, provider) in connected,
-                        connect_url=services.connect_url(tenant.slug, name),
-                    )
-                )
-        body = MyConnections(items=items, connectors=connectors)
+        body = await my_connections(request.app.state.services, user.id)
         return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
     except Exception as exc:
         return await handle_exception(request, exc)

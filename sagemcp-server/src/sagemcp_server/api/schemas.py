@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from sagemcp.platform import SLUG_PATTERN, ToolPolicy
+from sagemcp.platform import MAX_PINNED_TOOLS, SLUG_PATTERN, ToolPolicy
 
 __all__ = [
     "CONNECTOR_TYPE_PATTERN",
@@ -35,6 +35,8 @@ __all__ = [
     "AuthSchemeOut",
     "AuthorizeRequest",
     "AuthorizeResponse",
+    "CallLimitsIn",
+    "CallLimitsOut",
     "ConnectionMode",
     "ConnectionsQuery",
     "ConnectorCreate",
@@ -61,6 +63,7 @@ __all__ = [
     "OAuthAppPut",
     "TenantCreate",
     "TenantList",
+    "TenantListQuery",
     "TenantOut",
     "TenantUpdate",
     "ToolAnnotationsOut",
@@ -148,15 +151,67 @@ class ListQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=512, description="`next_cursor` of the previous page.")
 
 
+class TenantListQuery(ListQuery):
+    search: str | None = Field(
+        default=None, max_length=100, description="Only tenants whose slug or name contains this (any case)."
+    )
+
+
+_LIMITS_NOTE = "null: the server's default (`SAGEMCP_...`); 0: no limit."
+
+
+class CallLimitsIn(_Request):
+    """A tenant's own tool-call limits, enforced on all replicas together (through Redis when configured)."""
+
+    calls_per_minute: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="Tool calls in any rolling 60 seconds. " + _LIMITS_NOTE
+    )
+    concurrent_calls: int | None = Field(
+        default=None, ge=0, le=100_000, description="Tool calls running at once. " + _LIMITS_NOTE
+    )
+    credential_calls_per_minute: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="Tool calls in any rolling 60 seconds with one upstream credential. " + _LIMITS_NOTE,
+    )
+
+
+class CallLimitsOut(_Response):
+    calls_per_minute: int | None
+    concurrent_calls: int | None
+    credential_calls_per_minute: int | None
+
+
+_DISCOVERY = (
+    "Discovery mode: the tenant-wide MCP endpoint lists the meta-tools search_tools, describe_tool and "
+    "call_tool (and the pinned tools) instead of every enabled tool. An API key may choose otherwise."
+)
+_PINNED = (
+    f"Up to {MAX_PINNED_TOOLS} tools listed beside the meta-tools in discovery mode, by their tenant-wide names "
+    "(see a connector's tenant_wide_name); pins of tools not enabled are not listed."
+)
+PinnedTools = Annotated[list[ToolName], Field(max_length=MAX_PINNED_TOOLS)]
+
+
 class TenantCreate(_Request):
     slug: Slug = Field(description="Lowercase letters, digits and hyphens; unique; used in URLs.")
     name: Name = ""
     active: bool = True
+    limits: CallLimitsIn | None = Field(default=None, description="Tool-call limits (platform admin only).")
+    discovery: bool = Field(default=False, description=_DISCOVERY + " Pin tools with an update once it has connectors.")
 
 
 class TenantUpdate(_Request):
     name: Name | None = None
     active: bool | None = Field(default=None, description="Inactive tenants' MCP endpoints refuse every call.")
+    limits: CallLimitsIn | None = Field(
+        default=None,
+        description="Tool-call limits to change (platform admin only): only the fields given change; "
+        "a field given as null goes back to the server's default.",
+    )
+    discovery: bool | None = Field(default=None, description=_DISCOVERY)
+    pinned_tools: PinnedTools | None = Field(default=None, description=_PINNED + " Replaces the list.")
 
 
 class TenantOut(_Response):
@@ -165,6 +220,12 @@ class TenantOut(_Response):
     name: str
     active: bool
     mcp_url: str = Field(description="The tenant-wide MCP endpoint (all enabled connectors).")
+    limits: CallLimitsOut = Field(description="The tenant's own tool-call limits (null: the server's default).")
+    effective_limits: CallLimitsOut = Field(
+        description="The limits in force: the tenant's own, else the server's default (null or 0: no limit)."
+    )
+    discovery: bool = Field(description=_DISCOVERY)
+    pinned_tools: list[str] = Field(description=_PINNED)
     created_at: datetime
     updated_at: datetime
 
@@ -451,6 +512,11 @@ class ApiKeyCreate(_Request):
         max_length=63,
         description="Limit the key to one connector (id or name). Such a key uses MCP only: not with `admin`.",
     )
+    discovery: bool | None = Field(
+        default=None,
+        description="Discovery mode for this key on the tenant-wide endpoint: true (meta-tools), false (every "
+        "tool), or null to follow the tenant's setting.",
+    )
 
 
 class ApiKeyOut(_Response):
@@ -461,6 +527,7 @@ class ApiKeyOut(_Response):
     connector_id: str | None
     created_at: datetime
     revoked: bool
+    discovery: bool | None = Field(description="The key's discovery mode choice; null: the tenant's setting.")
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -481,7 +548,12 @@ class AuditQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=512)
     connector_id: str | None = Field(default=None, max_length=63)
     tool: ToolName | None = None
-    outcome: Literal["ok", "error", "denied", "invalid", "upstream_error"] | None = None
+    outcome: Literal["ok", "error", "denied", "invalid", "limited", "upstream_error"] | None = None
+    user_id: str | None = Field(
+        default=None, max_length=32, pattern=r"^[0-9a-f]{32}$", description="Only the calls run for this member."
+    )
+    since: datetime | None = Field(default=None, description="Only events at or after this time (ISO 8601).")
+    until: datetime | None = Field(default=None, description="Only events before this time (ISO 8601).")
 
 
 class AuditEventOut(_Response):

@@ -7,7 +7,7 @@ import binascii
 import logging
 import re
 
-from sagemcp.platform import SLUG_PATTERN, Tenant
+from sagemcp.platform import SLUG_PATTERN, CallLimits, Tenant
 
 from ..db.store import Stamped
 from . import params
@@ -15,7 +15,7 @@ from .auth import tenant_for
 from .credentials import disconnect, revoke_upstream
 from .errors import ApiError
 from .routing import Context, Operation
-from .schemas import ListQuery, TenantCreate, TenantList, TenantOut, TenantUpdate
+from .schemas import CallLimitsOut, TenantCreate, TenantList, TenantListQuery, TenantOut, TenantUpdate
 
 __all__ = ["OPERATIONS", "RESERVED_SLUGS"]
 
@@ -27,12 +27,17 @@ RESERVED_SLUGS = frozenset({"admin", "oauth", "api", "healthz", "readyz", "metri
 
 def tenant_out(ctx: Context, record: Stamped[Tenant]) -> TenantOut:
     t = record.item
+    effective = t.limits.over(ctx.services.call_limit_defaults())
     return TenantOut(
         id=t.id,
         slug=t.slug,
         name=t.name,
         active=t.active,
         mcp_url=ctx.services.mcp_url(t.slug),
+        limits=CallLimitsOut(**t.limits.model_dump()),
+        effective_limits=CallLimitsOut(**effective.model_dump()),
+        discovery=t.discovery,
+        pinned_tools=list(t.pinned_tools),
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -59,21 +64,28 @@ async def create_tenant(ctx: Context, body: TenantCreate) -> TenantOut:
         raise ApiError(
             422, "reserved_slug", f"The slug {body.slug!r} is reserved; choose another.", [("slug", "reserved")]
         )
-    record = await ctx.services.store.create_tenant(body.slug, body.name, body.active)
+    limits = CallLimits(**body.limits.model_dump()) if body.limits is not None else None
+    record = await ctx.services.store.create_tenant(
+        body.slug, body.name, body.active, limits=limits, discovery=body.discovery
+    )
     ctx.services.tenant_changed(body.slug)
     logger.info("tenant created", extra={"tenant": body.slug})
     return tenant_out(ctx, record)
 
 
-async def list_tenants(ctx: Context, query: ListQuery) -> TenantList:
+async def list_tenants(ctx: Context, query: TenantListQuery) -> TenantList:
     after = _decode(query.cursor) if query.cursor else None
     if ctx.is_platform_admin:
-        page = await ctx.services.store.list_tenants(limit=query.limit, after=after)
+        page = await ctx.services.store.list_tenants(limit=query.limit, after=after, search=query.search)
     elif ctx.principal.kind == "user" and ctx.principal.user_id is not None:
         managed = await ctx.services.people.managed_tenant_ids(ctx.principal.user_id)
-        page = await ctx.services.store.list_tenants(limit=query.limit, after=after, only_ids=managed)
+        page = await ctx.services.store.list_tenants(
+            limit=query.limit, after=after, only_ids=managed, search=query.search
+        )
     else:
-        page = await ctx.services.store.list_tenants(limit=query.limit, after=after, only_id=ctx.principal.tenant_id)
+        page = await ctx.services.store.list_tenants(
+            limit=query.limit, after=after, only_id=ctx.principal.tenant_id, search=query.search
+        )
     return TenantList(
         items=[tenant_out(ctx, r) for r in page.items],
         next_cursor=_encode(page.next_cursor) if page.next_cursor else None,
@@ -90,11 +102,49 @@ async def update_tenant(ctx: Context, body: TenantUpdate) -> TenantOut:
         raise ApiError(
             403, "platform_admin_required", "Only the platform admin key can activate or deactivate a tenant."
         )
-    updated = await ctx.services.store.update_tenant(record.item.id, name=body.name, active=body.active)
+    limits = body.limits.model_dump(include=body.limits.model_fields_set) if body.limits is not None else None
+    if limits and not ctx.is_platform_admin:
+        # A tenant's own key must not lift the limits the operator set for it.
+        raise ApiError(403, "platform_admin_required", "Only the platform admin key can change a tenant's limits.")
+    if body.pinned_tools is not None:
+        await _check_pins(ctx, record.item, body.pinned_tools)
+    updated = await ctx.services.store.update_tenant(
+        record.item.id,
+        name=body.name,
+        active=body.active,
+        limits=limits,
+        discovery=body.discovery,
+        pinned_tools=body.pinned_tools,
+    )
     if updated is None:
         raise ApiError(404, "tenant_not_found", f"Tenant {record.item.slug!r} was deleted meanwhile.")
     ctx.services.tenant_changed(record.item.slug)
     return tenant_out(ctx, updated)
+
+
+async def _check_pins(ctx: Context, tenant: Tenant, pins: list[str]) -> None:
+    """Refuse pins naming no tool of the tenant's connectors, under either tenant-wide name a tool can have
+    (its own, or prefixed with its connector's name when the type is there twice)."""
+    known: set[str] = set()
+    for cfg in await ctx.services.store.list_connectors(tenant.id):
+        if cfg.connector_type not in ctx.services.registry:
+            continue
+        prefix = f"{cfg.name.replace('-', '_')}__"
+        for name in ctx.services.registry.get(cfg.connector_type).tools:
+            known.update((name, prefix + name))
+    unknown = [p for p in pins if p not in known]
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_tool",
+            f"Tenant {tenant.slug!r} has no tool {unknown[0]!r} to pin. Pin tools by their tenant-wide names "
+            "(GET /api/v1/admin/tenants/{slug}/connectors/{connector}/tools lists a connector's tools).",
+            [("pinned_tools", f"unknown tool {name!r}") for name in unknown],
+        )
+    if len(set(pins)) != len(pins):
+        raise ApiError(
+            422, "duplicate_pin", "A tool is pinned twice; list each tool once.", [("pinned_tools", "duplicate")]
+        )
 
 
 async def delete_tenant(ctx: Context) -> None:
@@ -133,7 +183,7 @@ OPERATIONS = [
         "tenants",
         list_tenants,
         TenantList,
-        query=ListQuery,
+        query=TenantListQuery,
     ),
     Operation(
         "GET",

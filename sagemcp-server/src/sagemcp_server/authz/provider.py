@@ -33,17 +33,14 @@ from typing import Any
 from urllib.parse import quote
 
 from mcp.server.auth.provider import (
-    AccessToken,
-    AuthorizationCode,
     AuthorizationParams,
     AuthorizeError,
     OAuthAuthorizationServerProvider,
-    RefreshToken,
     RegistrationError,
     TokenError,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
-from pydantic import AnyUrl, ValidationError
+from pydantic import ValidationError
 
 from sagemcp.mcp import McpSettings, canonical_resource
 from sagemcp.platform import SecretBox
@@ -53,7 +50,17 @@ from . import tokens
 from .clients import McpClient, registration_problem
 from .metadata_documents import DocumentRefused, MetadataDocuments, is_metadata_document_url
 from .pending import PendingConsent, seal
-from .store import AuthorizationStore, ClientRecord, TokenRecord
+from .store import (
+    AuthorizationStore,
+    ClientRecord,
+    StoredAccessToken,
+    StoredCode,
+    StoredRefreshToken,
+    TokenRecord,
+    stored_access_token,
+    stored_code,
+    stored_refresh_token,
+)
 
 __all__ = [
     "CONSENT_PATH",
@@ -90,29 +97,6 @@ class AuthorizationConfig:
     consent_lifetime: float = 600.0
     refresh_grace: float = 10.0
     client_metadata_ttl: float = 3600.0
-
-
-class StoredCode(AuthorizationCode):
-    digest: str
-    user_id: str
-    tenant_id: str
-    family_id: str
-
-
-class StoredRefreshToken(RefreshToken):
-    digest: str
-    family_id: str
-    user_id: str
-    tenant_id: str
-    redirect_uri: str | None
-    rotated: bool
-
-
-class StoredAccessToken(AccessToken):
-    digest: str
-    family_id: str
-    user_id: str
-    tenant_id: str
 
 
 def _client_of(record: ClientRecord) -> McpClient:
@@ -278,23 +262,7 @@ class AuthorizationProvider(OAuthAuthorizationServerProvider[StoredCode, StoredR
             )
             self.on_revoke()
             return None
-        if record.client_id != client.client_id:
-            return None
-        return StoredCode(
-            code=authorization_code,
-            scopes=record.scopes,
-            expires_at=record.expires_at,
-            client_id=record.client_id,
-            code_challenge=record.code_challenge,
-            redirect_uri=AnyUrl(record.redirect_uri),
-            redirect_uri_provided_explicitly=record.redirect_uri_provided_explicitly,
-            resource=record.resource,
-            subject=record.user_id,
-            digest=record.digest,
-            user_id=record.user_id,
-            tenant_id=record.tenant_id,
-            family_id=record.family_id,
-        )
+        return stored_code(record, authorization_code, client.client_id)
 
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: StoredCode
@@ -333,22 +301,7 @@ class AuthorizationProvider(OAuthAuthorizationServerProvider[StoredCode, StoredR
         if record.rotated and not self._within_grace(record):
             await self._reused(record)
             return None
-        if record.client_id != client.client_id:
-            return None
-        return StoredRefreshToken(
-            token=refresh_token,
-            client_id=record.client_id,
-            scopes=record.scopes,
-            expires_at=int(record.expires_at),
-            resource=record.resource,
-            subject=record.user_id,
-            digest=record.digest,
-            family_id=record.family_id,
-            user_id=record.user_id,
-            tenant_id=record.tenant_id,
-            redirect_uri=record.redirect_uri,
-            rotated=record.rotated,
-        )
+        return stored_refresh_token(record, refresh_token, client.client_id)
 
     def _within_grace(self, record: TokenRecord) -> bool:
         return record.rotated_at is not None and time.time() - record.rotated_at <= self.config.refresh_grace
@@ -403,18 +356,7 @@ class AuthorizationProvider(OAuthAuthorizationServerProvider[StoredCode, StoredR
         record = await self.store.get_token(tokens.digest(token))
         if record is None or record.kind != "access" or record.revoked or record.expires_at < time.time():
             return None
-        return StoredAccessToken(
-            token=token,
-            client_id=record.client_id,
-            scopes=record.scopes,
-            expires_at=int(record.expires_at),
-            resource=record.resource,
-            subject=record.user_id,
-            digest=record.digest,
-            family_id=record.family_id,
-            user_id=record.user_id,
-            tenant_id=record.tenant_id,
-        )
+        return stored_access_token(record, token)
 
     async def find_token(self, token: str) -> TokenRecord | None:
         """The stored access or refresh token `token` is, whatever its state (for revocation)."""

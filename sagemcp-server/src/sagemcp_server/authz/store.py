@@ -23,11 +23,12 @@ Rules kept here, whoever calls (the OAuth endpoints, the consent page, the CLI):
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mcp.server.auth.provider import AccessToken, AuthorizationCode, RefreshToken
+from pydantic import AnyUrl
 from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,7 +55,13 @@ __all__ = [
     "Grant",
     "IssuedTokens",
     "RegistrationLimitReached",
+    "StoredAccessToken",
+    "StoredCode",
+    "StoredRefreshToken",
     "TokenRecord",
+    "stored_access_token",
+    "stored_code",
+    "stored_refresh_token",
 ]
 
 ClientKind = Literal["registered", "preregistered", "document"]
@@ -215,6 +222,81 @@ def _token(row: Any) -> TokenRecord:
     )
 
 
+class StoredCode(AuthorizationCode):
+    """An authorization code as the SDK's token endpoint handles it, with what issuing its tokens needs."""
+
+    digest: str
+    user_id: str
+    tenant_id: str
+    family_id: str
+
+
+class StoredRefreshToken(RefreshToken):
+    """A refresh token as the SDK's token endpoint handles it, with what rotating it needs."""
+
+    digest: str
+    family_id: str
+    user_id: str
+    tenant_id: str
+    redirect_uri: str | None
+    rotated: bool
+
+
+class StoredAccessToken(AccessToken):
+    """An access token as the SDK's bearer authentication handles it, with the grant it belongs to."""
+
+    digest: str
+    family_id: str
+    user_id: str
+    tenant_id: str
+
+
+def _grant_fields(record: CodeRecord | TokenRecord) -> dict[str, Any]:
+    """The fields a code and a refresh token share: whom the grant is for, and what it reaches."""
+    return {
+        "client_id": record.client_id,
+        "scopes": record.scopes,
+        "resource": record.resource,
+        "subject": record.user_id,
+        "digest": record.digest,
+        "user_id": record.user_id,
+        "tenant_id": record.tenant_id,
+        "family_id": record.family_id,
+    }
+
+
+def stored_code(record: CodeRecord, code: str, client_id: str) -> StoredCode | None:
+    """`record` as the SDK's model of the presented `code`; None when it was issued to another client."""
+    if record.client_id != client_id:
+        return None
+    return StoredCode(
+        code=code,
+        expires_at=record.expires_at,
+        code_challenge=record.code_challenge,
+        redirect_uri=AnyUrl(record.redirect_uri),
+        redirect_uri_provided_explicitly=record.redirect_uri_provided_explicitly,
+        **_grant_fields(record),
+    )
+
+
+def stored_refresh_token(record: TokenRecord, token: str, client_id: str) -> StoredRefreshToken | None:
+    """`record` as the SDK's model of the presented refresh `token`; None when it was issued to another client."""
+    if record.client_id != client_id:
+        return None
+    return StoredRefreshToken(
+        token=token,
+        expires_at=int(record.expires_at),
+        redirect_uri=record.redirect_uri,
+        rotated=record.rotated,
+        **_grant_fields(record),
+    )
+
+
+def stored_access_token(record: TokenRecord, token: str) -> StoredAccessToken:
+    """`record` as the SDK's model of the presented access `token`."""
+    return StoredAccessToken(token=token, expires_at=int(record.expires_at), **_grant_fields(record))
+
+
 def _live_tokens(now: float) -> Any:
     return and_(McpTokenRow.revoked.is_(False), McpTokenRow.expires_at > now)
 
@@ -227,22 +309,12 @@ class AuthorizationStore:
         self.engine = store.engine
         self.limits = limits or AuthorizationLimits()
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._store._read() as conn:
-            yield conn
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._store._write() as conn:
-            yield conn
-
     # -- clients -------------------------------------------------------------------------
 
     async def get_client(self, client_id: str) -> ClientRecord | None:
         if not client_id or len(client_id) > 512:
             return None
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(select(McpClientRow).where(McpClientRow.client_id == client_id))).first()
         return _client(row) if row is not None else None
 
@@ -257,7 +329,7 @@ class AuthorizationStore:
     ) -> ClientRecord:
         """Store a registered client, or `RegistrationLimitReached`."""
         now = time.time()
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             if registered_from is not None:
                 recent = (
                     await conn.execute(
@@ -297,7 +369,7 @@ class AuthorizationStore:
         clients in use), which only means it is fetched again next time."""
         now = time.time()
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 updated = await conn.execute(
                     update(McpClientRow)
                     .where(McpClientRow.client_id == client_id, McpClientRow.kind == "document")
@@ -326,7 +398,7 @@ class AuthorizationStore:
 
     async def forget_metadata_document(self, client_id: str) -> None:
         """Drop a cached metadata document (its URL no longer serves a valid one)."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(
                 delete(McpClientRow).where(McpClientRow.client_id == client_id, McpClientRow.kind == "document")
             )
@@ -383,14 +455,14 @@ class AuthorizationStore:
         query = select(McpClientRow, live.label("live_grants")).order_by(McpClientRow.client_id).limit(limit + 1)
         if after is not None:
             query = query.where(McpClientRow.client_id > after)
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(query)).all()
         items = [ClientSummary(_client(r), int(r.live_grants or 0)) for r in rows[:limit]]
         return Page(items, items[-1].client.client_id if len(rows) > limit else None)
 
     async def delete_client(self, client_id: str) -> bool:
         """Remove a client with every code and token it holds."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(delete(McpTokenRow).where(McpTokenRow.client_id == client_id))
             await conn.execute(delete(McpAuthorizationCodeRow).where(McpAuthorizationCodeRow.client_id == client_id))
             result = await conn.execute(delete(McpClientRow).where(McpClientRow.client_id == client_id))
@@ -414,7 +486,7 @@ class AuthorizationStore:
         """A new single-use authorization code (returned once; only its digest is kept)."""
         code = tokens.new_secret(tokens.CODE_PREFIX)
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 await conn.execute(
                     insert(McpAuthorizationCodeRow).values(
                         code_hash=tokens.digest(code),
@@ -435,7 +507,7 @@ class AuthorizationStore:
         return code
 
     async def get_code(self, code_digest: str) -> CodeRecord | None:
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (
                 await conn.execute(
                     select(McpAuthorizationCodeRow).where(McpAuthorizationCodeRow.code_hash == code_digest)
@@ -445,7 +517,7 @@ class AuthorizationStore:
 
     async def use_code(self, code_digest: str) -> bool:
         """Mark a code used; False when it already was (or is gone)."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(
                 update(McpAuthorizationCodeRow)
                 .where(McpAuthorizationCodeRow.code_hash == code_digest, McpAuthorizationCodeRow.used.is_(False))
@@ -488,7 +560,7 @@ class AuthorizationStore:
             "redirect_uri": redirect_uri,
         }
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 await conn.execute(
                     insert(McpTokenRow),
                     [
@@ -503,13 +575,13 @@ class AuthorizationStore:
         return IssuedTokens(access, refresh, int(access_lifetime), list(scopes))
 
     async def get_token(self, token_digest: str) -> TokenRecord | None:
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(select(McpTokenRow).where(McpTokenRow.token_hash == token_digest))).first()
         return _token(row) if row is not None else None
 
     async def rotate_refresh(self, token_digest: str) -> bool:
         """Mark a refresh token exchanged; False when it already was, or was revoked meanwhile."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(
                 update(McpTokenRow)
                 .where(
@@ -525,7 +597,7 @@ class AuthorizationStore:
     async def withdraw_successors(self, parent_digest: str) -> bool:
         """Revoke the tokens issued in exchange for a refresh token, unless their refresh token was itself
         exchanged already (then the client has moved on and the parent's reuse is a replay): True if revoked."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             moved_on = (
                 await conn.execute(
                     select(func.count())
@@ -544,7 +616,7 @@ class AuthorizationStore:
 
     async def revoke_family(self, family_id: str) -> int:
         """Revoke every token of an authorization; how many were still unrevoked."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(
                 update(McpTokenRow)
                 .where(McpTokenRow.family_id == family_id, McpTokenRow.revoked.is_(False))
@@ -573,7 +645,7 @@ class AuthorizationStore:
             conditions.append(McpTokenRow.client_id == client_id)
         if redirect_uri is not None:
             conditions.append(McpTokenRow.redirect_uri == redirect_uri)
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             families = [
                 r[0] for r in (await conn.execute(select(McpTokenRow.family_id).where(*conditions).distinct())).all()
             ]
@@ -610,7 +682,7 @@ class AuthorizationStore:
             .outerjoin(McpClientRow, McpClientRow.client_id == McpTokenRow.client_id)
             .where(McpTokenRow.token_hash == token_digest, McpTokenRow.kind == "access", _live_tokens(now))
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
@@ -635,7 +707,7 @@ class AuthorizationStore:
             .join(TenantRow, and_(TenantRow.id == MembershipRow.tenant_id, TenantRow.active.is_(True)))
             .where(MembershipRow.user_id == user_id, MembershipRow.tenant_id == tenant_id)
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             return (await conn.execute(query)).first() is not None
 
     # -- housekeeping ----------------------------------------------------------------------
@@ -643,7 +715,7 @@ class AuthorizationStore:
     async def purge_expired(self, *, batch: int = 1000) -> int:
         """Delete up to `batch` expired tokens and codes (codes an hour after their expiry); how many went."""
         now = time.time()
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             doomed_tokens = select(McpTokenRow.token_hash).where(McpTokenRow.expires_at < now).limit(batch)
             token_ids = [r[0] for r in (await conn.execute(doomed_tokens)).all()]
             if token_ids:
@@ -662,7 +734,7 @@ class AuthorizationStore:
 
     async def count(self) -> dict[str, int]:
         """How many clients, codes and tokens are stored (for operators)."""
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             clients = await self._count_clients(conn)
             codes = (await conn.execute(select(func.count()).select_from(McpAuthorizationCodeRow))).scalar_one()
             live = (

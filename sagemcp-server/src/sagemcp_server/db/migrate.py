@@ -17,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sagemcp.platform import ConnectorRegistry
+
 __all__ = [
     "MIGRATIONS_DIR",
     "alembic_config",
@@ -70,8 +72,14 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> tuple[str | None, str]:
-    """Upgrade the schema; returns (revision before, revision after)."""
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, registry: ConnectorRegistry | None = None
+) -> tuple[str | None, str]:
+    """Upgrade the schema; returns (revision before, revision after).
+
+    `registry` is the connector classes the data migrations consult (binding old credentials to
+    their connectors' origins); without it, the installed ones.
+    """
 
     def run(connection: Connection) -> tuple[str | None, str]:
         if connection.dialect.name == "postgresql":
@@ -79,6 +87,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> tuple[str | No
         before = MigrationContext.configure(connection).get_current_revision()
         config = alembic_config()
         config.attributes["connection"] = connection
+        if registry is not None:
+            config.attributes["registry"] = registry
         command.upgrade(config, revision)
         after = MigrationContext.configure(connection).get_current_revision()
         return before, after or ""

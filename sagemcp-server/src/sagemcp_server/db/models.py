@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -78,6 +79,13 @@ class TenantRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     generation: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default=text("0"))
     """Bumped in the transaction of every change to the tenant, its connectors or its credentials."""
+    # The tenant's own tool-call limits (`sagemcp.platform.CallLimits`): NULL takes the server's default.
+    calls_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    concurrent_calls: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    credential_calls_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    discovery: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    """Discovery mode of the tenant-wide endpoint: the meta-tools and `pinned_tools` instead of every tool."""
+    pinned_tools: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
 
@@ -191,6 +199,8 @@ class ApiKeyRow(Base):
     )
     platform_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    discovery: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    """This key's choice of discovery mode on the tenant-wide endpoint; NULL: the tenant's."""
     created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(_TS, nullable=True)
 

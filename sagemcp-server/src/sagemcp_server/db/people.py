@@ -23,8 +23,7 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -247,16 +246,6 @@ class PeopleStore:
         self.box: SecretBox = store.box
         self.limits = limits or PeopleLimits()
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._store._read() as conn:
-            yield conn
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._store._write() as conn:
-            yield conn
-
     # -- users ---------------------------------------------------------------------------
 
     @staticmethod
@@ -277,7 +266,7 @@ class PeopleStore:
     async def get_user(self, user_id: str) -> User | None:
         if len(user_id) > 64:
             return None
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(select(UserRow).where(UserRow.id == user_id))).first()
         return self._user(row) if row is not None else None
 
@@ -286,7 +275,7 @@ class PeopleStore:
             email = normalize_email(email)
         except InvalidEmail:
             return None
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(select(UserRow).where(UserRow.email == email))).first()
         return self._user(row) if row is not None else None
 
@@ -296,7 +285,7 @@ class PeopleStore:
             email = normalize_email(email)
         except InvalidEmail:
             return None
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(select(UserRow).where(UserRow.email == email))).first()
         return (self._user(row), row.password_hash, row.failed_signins) if row is not None else None
 
@@ -315,7 +304,7 @@ class PeopleStore:
         user_id = new_id()
         limit = self.limits.max_users
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 if limit is not None:
                     count = int((await conn.execute(select(func.count()).select_from(UserRow))).scalar_one())
                     if count >= limit:
@@ -347,7 +336,7 @@ class PeopleStore:
         query = select(UserRow).order_by(UserRow.email).limit(limit + 1)
         if after is not None:
             query = query.where(UserRow.email > after)
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(query)).all()
         items = [self._user(r) for r in rows[:limit]]
         return Page(items, items[-1].email if len(rows) > limit else None)
@@ -384,7 +373,7 @@ class PeopleStore:
             values["failed_signins"] = 0
             values["locked_until"] = None
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 result = await conn.execute(update(UserRow).where(UserRow.id == user_id).values(**values))
                 if not result.rowcount:
                     return None
@@ -397,7 +386,7 @@ class PeopleStore:
 
     async def rehash_password(self, user_id: str, old_hash: str, new_hash: str) -> None:
         """Store a hash made with new parameters, unless the password was changed meanwhile."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(
                 update(UserRow)
                 .where(UserRow.id == user_id, UserRow.password_hash == old_hash)
@@ -408,7 +397,7 @@ class PeopleStore:
         """Count a failed password sign-in; at `max_failures` in a row, lock the account for `lockout`
         seconds (and start counting again). Returns whether the account is now locked."""
         now = time.time()
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             row = (
                 await conn.execute(
                     update(UserRow)
@@ -426,13 +415,13 @@ class PeopleStore:
 
     async def record_signin(self, user_id: str) -> None:
         """A successful sign-in: clear the failure count."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(update(UserRow).where(UserRow.id == user_id).values(failed_signins=0, locked_until=None))
 
     async def delete_user(self, user_id: str) -> bool:
         """Delete a user with their memberships, identities and sessions; `LastOwner` if a tenant would be left
         without an owner."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             owned = (
                 await conn.execute(
                     select(MembershipRow.tenant_id).where(
@@ -455,7 +444,7 @@ class PeopleStore:
 
     async def find_identity(self, issuer: str, subject: str) -> Identity | None:
         query = select(UserIdentityRow).where(UserIdentityRow.issuer == issuer, UserIdentityRow.subject == subject)
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(query)).first()
         return self._identity(row) if row is not None else None
 
@@ -464,7 +453,7 @@ class PeopleStore:
         identity_id = new_id()
         now = utcnow()
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 await conn.execute(
                     insert(UserIdentityRow).values(
                         id=identity_id, user_id=user_id, issuer=issuer, subject=subject, email=email, created_at=now
@@ -476,7 +465,7 @@ class PeopleStore:
 
     async def list_identities(self, user_id: str) -> list[Identity]:
         query = select(UserIdentityRow).where(UserIdentityRow.user_id == user_id).order_by(UserIdentityRow.issuer)
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             return [self._identity(r) for r in (await conn.execute(query)).all()]
 
     # -- memberships ---------------------------------------------------------------------
@@ -510,7 +499,7 @@ class PeopleStore:
 
     async def role_of(self, tenant_id: str, user_id: str) -> Role | None:
         query = select(MembershipRow.role).where(MembershipRow.tenant_id == tenant_id, MembershipRow.user_id == user_id)
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             role = (await conn.execute(query)).scalar_one_or_none()
         return _as_role(role) if role in _RANK else None
 
@@ -522,7 +511,7 @@ class PeopleStore:
             .where(MembershipRow.user_id == user_id)
             .order_by(TenantRow.slug)
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(query)).all()
         return [
             (Tenant(id=r.id, slug=r.slug, name=r.name, active=r.active, generation=r.generation), r.role) for r in rows
@@ -533,7 +522,7 @@ class PeopleStore:
         query = select(MembershipRow.tenant_id).where(
             MembershipRow.user_id == user_id, MembershipRow.role.in_(("owner", "admin"))
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             return [r[0] for r in (await conn.execute(query)).all()]
 
     async def list_members(self, tenant_id: str) -> list[Member]:
@@ -548,7 +537,7 @@ class PeopleStore:
             .where(MembershipRow.tenant_id == tenant_id)
             .order_by(UserRow.email)
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(query)).all()
         return [Member(self._user(r), r.role, _aware(r.m_created), _aware(r.m_updated)) for r in rows]
 
@@ -568,7 +557,7 @@ class PeopleStore:
             .join(MembershipRow, MembershipRow.user_id == UserRow.id)
             .where(MembershipRow.tenant_id == tenant_id, MembershipRow.user_id.in_(list(user_ids)))
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(query)).all()
         return [Member(self._user(r), r.role, _aware(r.m_created), _aware(r.m_updated)) for r in rows]
 
@@ -577,7 +566,7 @@ class PeopleStore:
         _check_role(role)
         now = utcnow()
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 await conn.execute(
                     insert(MembershipRow).values(
                         tenant_id=tenant_id, user_id=user_id, role=role, created_at=now, updated_at=now
@@ -594,7 +583,7 @@ class PeopleStore:
     async def set_role(self, tenant_id: str, user_id: str, role: Role) -> Member | None:
         """Change a member's role; None if they are no member, `LastOwner` when demoting the last owner."""
         _check_role(role)
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await self._lock_tenant(conn, tenant_id)
             was_owner = await self._is_owner(conn, tenant_id, user_id)
             result = await conn.execute(
@@ -610,7 +599,7 @@ class PeopleStore:
 
     async def remove_member(self, tenant_id: str, user_id: str) -> bool:
         """End a membership; `LastOwner` when it is the tenant's last owner."""
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await self._lock_tenant(conn, tenant_id)
             was_owner = await self._is_owner(conn, tenant_id, user_id)
             result = await conn.execute(
@@ -655,7 +644,7 @@ class PeopleStore:
         invitation_id = new_id()
         limit = self.limits.max_pending_invitations_per_tenant
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 await self._lock_tenant(conn, tenant_id)
                 pending = (
                     await conn.execute(
@@ -708,7 +697,7 @@ class PeopleStore:
         if not raw_token or len(raw_token) > 128:
             return None
         query = select(InvitationRow).where(InvitationRow.token_hash == token_hash(raw_token))
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(query)).first()
         return self._invitation(row) if row is not None else None
 
@@ -718,14 +707,14 @@ class PeopleStore:
             .where(InvitationRow.tenant_id == tenant_id)
             .order_by(InvitationRow.created_at.desc(), InvitationRow.id)
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             return [self._invitation(r) for r in (await conn.execute(query)).all()]
 
     async def revoke_invitation(self, tenant_id: str, invitation_id: str) -> bool:
         """Revoke a pending invitation; False if the tenant has no such pending invitation."""
         if len(invitation_id) > 64:
             return False
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(
                 update(InvitationRow)
                 .where(
@@ -752,7 +741,7 @@ class PeopleStore:
                 "this invitation is for another e-mail address; sign in with the account it was sent to"
             )
         now = utcnow()
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await self._lock_tenant(conn, invitation.tenant_id)
             taken = await conn.execute(
                 update(InvitationRow)
@@ -806,7 +795,7 @@ class PeopleStore:
             expires_at=now + min(self.limits.session_idle_timeout, self.limits.session_lifetime),
             last_seen_at=now,
         )
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
             keep = max(self.limits.max_sessions_per_user - 1, 0)
             older = (
@@ -837,7 +826,7 @@ class PeopleStore:
         query = select(WebSessionRow).where(
             WebSessionRow.token_hash == token_hash(raw_token), WebSessionRow.expires_at > time.time()
         )
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(query)).first()
         return self._session(row) if row is not None else None
 
@@ -845,7 +834,7 @@ class PeopleStore:
         """Extend a session's idle expiry (never past its absolute lifetime)."""
         now = time.time()
         expires = min(now + self.limits.session_idle_timeout, session.created_at + self.limits.session_lifetime)
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(
                 update(WebSessionRow)
                 .where(WebSessionRow.token_hash == session.token_hash)
@@ -854,7 +843,7 @@ class PeopleStore:
         return WebSession(session.token_hash, session.user_id, session.csrf_secret, session.created_at, expires, now)
 
     async def delete_session(self, session_hash: str) -> bool:
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == session_hash))
         return bool(result.rowcount)
 
@@ -901,7 +890,7 @@ class PeopleStore:
         secret = self.box.encrypt(client_secret, context=self._secret_context(provider_id)) if client_secret else None
         owner = OidcProviderRow.tenant_id.is_(None) if tenant_id is None else OidcProviderRow.tenant_id == tenant_id
         try:
-            async with self._write() as conn:
+            async with self._store.write() as conn:
                 if tenant_id is not None:
                     await self._lock_tenant(conn, tenant_id)
                 count = (
@@ -943,7 +932,7 @@ class PeopleStore:
                 self.box.encrypt(client_secret, context=self._secret_context(provider_id)) if client_secret else None
             )
         changes["updated_at"] = utcnow()
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(
                 update(OidcProviderRow).where(OidcProviderRow.id == provider_id).values(**changes)
             )
@@ -955,7 +944,7 @@ class PeopleStore:
     async def get_oidc_provider(self, name: str) -> OidcProvider | None:
         if len(name) > 63:
             return None
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             row = (await conn.execute(select(OidcProviderRow).where(OidcProviderRow.name == name))).first()
         return self._provider(row) if row is not None else None
 
@@ -963,18 +952,18 @@ class PeopleStore:
         """The platform's providers (`tenant_id` None) or a tenant's."""
         column = OidcProviderRow.tenant_id
         where: Any = column.is_(None) if tenant_id is None else column == tenant_id
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(select(OidcProviderRow).where(where).order_by(OidcProviderRow.name))).all()
         return [self._provider(r) for r in rows]
 
     async def list_all_oidc_providers(self) -> list[OidcProvider]:
         """Every provider, the platform's and all tenants' (the sign-in page lists them)."""
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             rows = (await conn.execute(select(OidcProviderRow).order_by(OidcProviderRow.name))).all()
         return [self._provider(r) for r in rows]
 
     async def delete_oidc_provider(self, provider_id: str) -> bool:
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(delete(OidcProviderRow).where(OidcProviderRow.id == provider_id))
         return bool(result.rowcount)
 
@@ -998,7 +987,7 @@ class PeopleStore:
         """Keep a pending sign-in until `take_oidc_state`; `PeopleLimitReached` when too many are pending."""
         digest = token_hash(state)
         now = time.time()
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             await conn.execute(delete(OidcStateRow).where(OidcStateRow.expires_at <= now))
             pending = (await conn.execute(select(func.count()).select_from(OidcStateRow))).scalar_one()
             if pending >= self.limits.max_pending_oidc_signins:
@@ -1019,14 +1008,14 @@ class PeopleStore:
 
     async def oidc_state_pending(self, state: str) -> bool:
         query = select(OidcStateRow.state_hash).where(OidcStateRow.state_hash == token_hash(state))
-        async with self._read() as conn:
+        async with self._store.read() as conn:
             return (await conn.execute(query)).first() is not None
 
     async def take_oidc_state(self, state: str, browser_hash: str) -> OidcPending | None:
         """Remove and return the live pending sign-in with this state started by this browser; None otherwise.
         One `DELETE ... RETURNING`, so of two callbacks with one state exactly one gets it."""
         digest = token_hash(state)
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             row = (
                 await conn.execute(
                     delete(OidcStateRow)

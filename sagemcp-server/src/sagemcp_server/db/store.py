@@ -39,7 +39,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +47,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 from pydantic import SecretStr
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -58,6 +58,7 @@ from sagemcp.platform import (
     SLUG_PATTERN,
     ApiKeyRecord,
     AuditEvent,
+    CallLimits,
     ConnectorConfig,
     OAuthApp,
     PendingAuthorization,
@@ -93,6 +94,7 @@ __all__ = [
     "Page",
     "SqlStore",
     "Stamped",
+    "TenantFootprint",
     "oauth_state_hash",
 ]
 
@@ -146,6 +148,17 @@ class MemberCredential:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TenantFootprint:
+    """Counts of what a tenant owns in the store (credentials: shared and members' own; keys: unrevoked)."""
+
+    connectors: int
+    credentials: int
+    api_keys: int
+    oauth_apps: int
+    audit_events: int
 
 
 @dataclass(frozen=True)
@@ -245,18 +258,21 @@ class SqlStore:
             raise DatabaseUnavailable("the database failed the request; try again shortly") from exc
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reading, with database failures as `DatabaseUnavailable` (also for the stores of
+        people and of the authorization server, which share this engine)."""
         async with self._errors(), self.engine.connect() as conn:
             yield conn
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction that commits when the block ends, with failures as in `read`."""
         async with self._errors(), self.engine.begin() as conn:
             yield conn
 
     async def ping(self) -> None:
         """Raise `DatabaseUnavailable` unless the database answers."""
-        async with self._read() as conn:
+        async with self.read() as conn:
             await conn.execute(select(1))
 
     async def close(self) -> None:
@@ -266,7 +282,21 @@ class SqlStore:
 
     @staticmethod
     def _tenant(row: Any) -> Tenant:
-        return Tenant(id=row.id, slug=row.slug, name=row.name, active=row.active, generation=row.generation)
+        limits = CallLimits(
+            calls_per_minute=row.calls_per_minute,
+            concurrent_calls=row.concurrent_calls,
+            credential_calls_per_minute=row.credential_calls_per_minute,
+        )
+        return Tenant(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            active=row.active,
+            generation=row.generation,
+            limits=limits,
+            discovery=bool(row.discovery),
+            pinned_tools=list(row.pinned_tools or ()),
+        )
 
     def _stamped_tenant(self, row: Any) -> Stamped[Tenant]:
         return Stamped(self._tenant(row), _aware(row.created_at), _aware(row.updated_at))
@@ -274,19 +304,19 @@ class SqlStore:
     async def get_tenant(self, slug: str) -> Tenant | None:
         if not _SLUG_RE.match(slug):
             return None  # no such tenant can exist; and a NUL byte would upset PostgreSQL
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
         return self._tenant(row) if row is not None else None
 
     async def get_tenant_by_id(self, tenant_id: str) -> Tenant | None:
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(select(TenantRow).where(TenantRow.id == tenant_id))).first()
         return self._tenant(row) if row is not None else None
 
     async def get_tenant_record(self, slug: str) -> Stamped[Tenant] | None:
         if not _SLUG_RE.match(slug):
             return None
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(select(TenantRow).where(TenantRow.slug == slug))).first()
         return self._stamped_tenant(row) if row is not None else None
 
@@ -299,18 +329,42 @@ class SqlStore:
 
     async def tenant_generation(self, tenant_id: str) -> int | None:
         """The tenant's generation (see `sagemcp._store.ChangeTracking`), or None if it is gone."""
-        async with self._read() as conn:
+        async with self.read() as conn:
             found = (await conn.execute(select(TenantRow.generation).where(TenantRow.id == tenant_id))).first()
         return int(found[0]) if found is not None else None
 
-    async def create_tenant(self, slug: str, name: str = "", active: bool = True) -> Stamped[Tenant]:
-        tenant = Tenant(slug=slug, name=name, active=active)
+    async def create_tenant(
+        self,
+        slug: str,
+        name: str = "",
+        active: bool = True,
+        limits: CallLimits | None = None,
+        *,
+        discovery: bool = False,
+        pinned_tools: Sequence[str] = (),
+    ) -> Stamped[Tenant]:
+        tenant = Tenant(
+            slug=slug,
+            name=name,
+            active=active,
+            limits=limits or CallLimits(),
+            discovery=discovery,
+            pinned_tools=list(pinned_tools),
+        )
         now = utcnow()
         try:
-            async with self._write() as conn:
+            async with self.write() as conn:
                 await conn.execute(
                     insert(TenantRow).values(
-                        id=tenant.id, slug=slug, name=name, active=active, created_at=now, updated_at=now
+                        id=tenant.id,
+                        slug=slug,
+                        name=name,
+                        active=active,
+                        created_at=now,
+                        updated_at=now,
+                        discovery=tenant.discovery,
+                        pinned_tools=tenant.pinned_tools,
+                        **tenant.limits.model_dump(),
                     )
                 )
         except IntegrityError:
@@ -324,42 +378,84 @@ class SqlStore:
         after: str | None = None,
         only_id: str | None = None,
         only_ids: Sequence[str] | None = None,
+        search: str | None = None,
     ) -> Page[Stamped[Tenant]]:
-        """Tenants by slug; `only_id` / `only_ids` restrict the list to those tenants (an empty `only_ids`: none)."""
+        """Tenants by slug; `only_id` / `only_ids` restrict the list to those tenants (an empty `only_ids`: none),
+        `search` to those whose slug or name contains it (case-insensitive)."""
         query = select(TenantRow).order_by(TenantRow.slug).limit(limit + 1)
+        if search:
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search.lower()) + "%"
+            query = query.where(
+                or_(
+                    func.lower(TenantRow.slug).like(pattern, escape="\\"),
+                    func.lower(TenantRow.name).like(pattern, escape="\\"),
+                )
+            )
         if after is not None:
             query = query.where(TenantRow.slug > after)
         if only_id is not None:
             query = query.where(TenantRow.id == only_id)
         if only_ids is not None:
             query = query.where(TenantRow.id.in_(list(only_ids)))
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query)).all()
         items = [self._stamped_tenant(r) for r in rows[:limit]]
         return Page(items, items[-1].item.slug if len(rows) > limit else None)
 
     async def update_tenant(
-        self, tenant_id: str, *, name: str | None = None, active: bool | None = None
+        self,
+        tenant_id: str,
+        *,
+        name: str | None = None,
+        active: bool | None = None,
+        limits: Mapping[str, int | None] | None = None,
+        discovery: bool | None = None,
+        pinned_tools: Sequence[str] | None = None,
     ) -> Stamped[Tenant] | None:
+        """Change what is given; `limits` maps `CallLimits` field names to their new value (None: the default)."""
         values: dict[str, Any] = {"updated_at": utcnow(), "generation": TenantRow.generation + 1}
+        if discovery is not None:
+            values["discovery"] = discovery
+        if pinned_tools is not None:
+            values["pinned_tools"] = list(pinned_tools)
         if name is not None:
             values["name"] = name
         if active is not None:
             values["active"] = active
-        async with self._write() as conn:
+        for field_name, value in (limits or {}).items():
+            if field_name not in CallLimits.model_fields:
+                raise ValueError(f"{field_name!r} is not a tool-call limit")
+            values[field_name] = value
+        async with self.write() as conn:
             await conn.execute(update(TenantRow).where(TenantRow.id == tenant_id).values(**values))
             row = (await conn.execute(select(TenantRow).where(TenantRow.id == tenant_id))).first()
         return self._stamped_tenant(row) if row is not None else None
 
     async def delete_tenant(self, tenant_id: str) -> bool:
         """Delete a tenant and, through the foreign keys, every row it owns."""
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(delete(TenantRow).where(TenantRow.id == tenant_id))
         return bool(result.rowcount)
 
     async def count_tenants(self) -> int:
-        async with self._read() as conn:
+        async with self.read() as conn:
             return int((await conn.execute(select(func.count()).select_from(TenantRow))).scalar_one())
+
+    async def tenant_footprint(self, tenant_id: str) -> TenantFootprint:
+        """How much a tenant owns: what deleting it removes (members are counted by the people store)."""
+        counted: list[tuple[Any, Any]] = [
+            (ConnectorRow, ConnectorRow.tenant_id == tenant_id),
+            (CredentialRow, and_(CredentialRow.tenant_id == tenant_id, CredentialRow.deleted.is_(False))),
+            (ApiKeyRow, and_(ApiKeyRow.tenant_id == tenant_id, ApiKeyRow.revoked.is_(False))),
+            (OAuthAppRow, OAuthAppRow.tenant_id == tenant_id),
+            (AuditEventRow, AuditEventRow.tenant_id == tenant_id),
+        ]
+        async with self.read() as conn:
+            counts = [
+                int((await conn.execute(select(func.count()).select_from(table).where(where))).scalar_one())
+                for table, where in counted
+            ]
+        return TenantFootprint(*counts)
 
     # -- connectors ----------------------------------------------------------------------
 
@@ -393,7 +489,7 @@ class SqlStore:
     async def get_connector_record(self, tenant_id: str, connector_id: str) -> Stamped[ConnectorConfig] | None:
         if not _SLUG_RE.match(connector_id):
             return None  # ids (32 hex digits) and names both match the slug pattern
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(self._connector_query(tenant_id, connector_id))).all()
         # An id match wins over a name match (a name could look like another connector's id).
         rows.sort(key=lambda r: r.id != connector_id)
@@ -404,14 +500,14 @@ class SqlStore:
 
     async def list_connector_records(self, tenant_id: str) -> list[Stamped[ConnectorConfig]]:
         query = select(ConnectorRow).where(ConnectorRow.tenant_id == tenant_id).order_by(ConnectorRow.name)
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query)).all()
         return [self._stamped_connector(r) for r in rows]
 
     async def add_connector(self, cfg: ConnectorConfig) -> Stamped[ConnectorConfig]:
         now = utcnow()
         try:
-            async with self._write() as conn:
+            async with self.write() as conn:
                 await conn.execute(
                     insert(ConnectorRow).values(
                         id=cfg.id,
@@ -438,7 +534,7 @@ class SqlStore:
     async def replace_connector(self, cfg: ConnectorConfig) -> Stamped[ConnectorConfig] | None:
         """Store new values for an existing connector (same id and tenant); None if it is gone."""
         try:
-            async with self._write() as conn:
+            async with self.write() as conn:
                 result = await conn.execute(
                     update(ConnectorRow)
                     .where(ConnectorRow.id == cfg.id, ConnectorRow.tenant_id == cfg.tenant_id)
@@ -462,7 +558,7 @@ class SqlStore:
         return self._stamped_connector(row)
 
     async def delete_connector(self, tenant_id: str, connector_id: str) -> bool:
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 delete(ConnectorRow).where(ConnectorRow.tenant_id == tenant_id, ConnectorRow.id == connector_id)
             )
@@ -495,7 +591,7 @@ class SqlStore:
 
     async def get_oauth_app_record(self, tenant_id: str, provider: str) -> Stamped[OAuthApp] | None:
         query = select(OAuthAppRow).where(OAuthAppRow.tenant_id == tenant_id, OAuthAppRow.provider == provider)
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
@@ -513,7 +609,7 @@ class SqlStore:
         where = (OAuthAppRow.tenant_id == app.tenant_id, OAuthAppRow.provider == app.provider)
         for attempt in range(2):
             try:
-                async with self._write() as conn:
+                async with self.write() as conn:
                     result = await conn.execute(update(OAuthAppRow).where(*where).values(**values))
                     if not result.rowcount:
                         await conn.execute(
@@ -529,7 +625,7 @@ class SqlStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def delete_oauth_app(self, tenant_id: str, provider: str) -> bool:
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 delete(OAuthAppRow).where(OAuthAppRow.tenant_id == tenant_id, OAuthAppRow.provider == provider)
             )
@@ -626,7 +722,7 @@ class SqlStore:
     async def get_credential_record(
         self, tenant_id: str, provider: str, user_id: str | None = None
     ) -> Stamped[Credential] | None:
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(self._live_credential(tenant_id, provider, user_id))).first()
         if row is None:
             return None
@@ -642,7 +738,7 @@ class SqlStore:
         query = select(CredentialRow).where(
             CredentialRow.tenant_id == tenant_id, CredentialRow.user_id.is_(None), CredentialRow.deleted.is_(False)
         )
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query.order_by(CredentialRow.provider))).all()
         return [self._stamped_credential(r) for r in rows]
 
@@ -677,7 +773,7 @@ class SqlStore:
         query = query.order_by(CredentialRow.provider, CredentialRow.user_id)
         if limit is not None:
             query = query.limit(limit)
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query)).all()
         return [MemberCredential(self._stamped_credential(r), r.email, r.name) for r in rows]
 
@@ -687,7 +783,7 @@ class SqlStore:
         query = select(CredentialRow).where(CredentialRow.user_id == user_id, CredentialRow.deleted.is_(False))
         if tenant_id is not None:
             query = query.where(CredentialRow.tenant_id == tenant_id)
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query.order_by(CredentialRow.tenant_id, CredentialRow.provider))).all()
         return [self._stamped_credential(r) for r in rows]
 
@@ -712,7 +808,7 @@ class SqlStore:
         )
         for attempt in range(2):
             try:
-                async with self._write() as conn:
+                async with self.write() as conn:
                     # Write first: on SQLite a read-then-write transaction can fail to take the write lock.
                     result = await conn.execute(
                         update(CredentialRow)
@@ -747,13 +843,13 @@ class SqlStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _user_exists(self, user_id: str) -> bool:
-        async with self._read() as conn:
+        async with self.read() as conn:
             return (await conn.execute(select(UserRow.id).where(UserRow.id == user_id))).first() is not None
 
     async def delete_credential(self, tenant_id: str, provider: str, user_id: str | None = None) -> bool:
         """Forget the shared credential (or, with `user_id`, that member's): its secrets are wiped, its version
         kept; False if there was none."""
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 update(CredentialRow)
                 .where(
@@ -780,7 +876,7 @@ class SqlStore:
 
         The rows go entirely: a member's credentials need no version history once the member is gone
         (a refresh in flight for them then finds nothing and stores nothing)."""
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 delete(CredentialRow).where(CredentialRow.tenant_id == tenant_id, CredentialRow.user_id == user_id)
             )
@@ -795,7 +891,7 @@ class SqlStore:
 
         The version goes up, so a refresh that read the old binding loses its compare-and-swap.
         """
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 update(CredentialRow)
                 .where(
@@ -864,7 +960,7 @@ class SqlStore:
                     await self._changed(held, new.tenant_id)
                 await held.commit()
             return bool(result.rowcount)
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(statement)
             if result.rowcount:
                 await self._changed(conn, new.tenant_id)
@@ -901,7 +997,7 @@ class SqlStore:
         if authorization_url is not None:
             url_enc = self.box.encrypt(authorization_url, context=self._link_context(digest))
         try:
-            async with self._write() as conn:
+            async with self.write() as conn:
                 await conn.execute(delete(OAuthStateRow).where(OAuthStateRow.expires_at < time.time() - 60))
                 if pending.user_id is not None:
                     await self._trim_user_states(conn, pending.user_id)
@@ -950,7 +1046,7 @@ class SqlStore:
         One `UPDATE ... RETURNING` that also clears the link: of two browsers opening the same
         link, exactly one gets it. None when the link is unknown, expired or already opened.
         """
-        async with self._write() as conn:
+        async with self.write() as conn:
             row = (
                 await conn.execute(
                     update(OAuthStateRow)
@@ -976,7 +1072,7 @@ class SqlStore:
     async def oauth_state_pending(self, state: str) -> bool:
         """Whether an authorization with this state is pending (not yet taken), expired or not."""
         query = select(OAuthStateRow.state_hash).where(OAuthStateRow.state_hash == oauth_state_hash(state))
-        async with self._read() as conn:
+        async with self.read() as conn:
             return (await conn.execute(query)).first() is not None
 
     async def take_oauth_state(self, state: str, *, browser_hash: str | None = None) -> PendingAuthorization | None:
@@ -990,7 +1086,7 @@ class SqlStore:
         condition = OAuthStateRow.state_hash == digest
         if browser_hash is not None:
             condition = and_(condition, OAuthStateRow.browser_hash == browser_hash)
-        async with self._write() as conn:
+        async with self.write() as conn:
             row = (await conn.execute(delete(OAuthStateRow).where(condition).returning(OAuthStateRow))).first()
         if row is None:
             return None
@@ -1024,6 +1120,7 @@ class SqlStore:
             connector_id=row.connector_id,
             created_at=_aware(row.created_at),
             revoked=row.revoked,
+            discovery=row.discovery,
         )
 
     async def create_api_key(
@@ -1034,8 +1131,12 @@ class SqlStore:
         scopes: Iterable[str] = frozenset({"mcp"}),
         connector_id: str | None = None,
         platform_admin: bool = False,
+        discovery: bool | None = None,
     ) -> tuple[str, ApiKeyRecord]:
-        """Create a key; return the raw key (show it once, it is not kept) and the stored record."""
+        """Create a key; return the raw key (show it once, it is not kept) and the stored record.
+
+        `discovery` is the key's choice of discovery mode on the tenant-wide endpoint (None: the tenant's).
+        """
         if platform_admin != (tenant_id is None):
             raise ValueError("a platform admin key has no tenant, and every other key needs one")
         if platform_admin and connector_id is not None:
@@ -1052,9 +1153,10 @@ class SqlStore:
             key_hash=key_hash,
             scopes=frozenset(scopes),
             connector_id=connector_id,
+            discovery=discovery,
         )
         try:
-            async with self._write() as conn:
+            async with self.write() as conn:
                 await conn.execute(
                     insert(ApiKeyRow).values(
                         id=record.id,
@@ -1067,6 +1169,7 @@ class SqlStore:
                         platform_admin=platform_admin,
                         revoked=False,
                         created_at=record.created_at,
+                        discovery=discovery,
                     )
                 )
         except IntegrityError:
@@ -1078,12 +1181,12 @@ class SqlStore:
         query = select(ApiKeyRow).where(
             ApiKeyRow.tenant_id.is_(None) if tenant_id is None else ApiKeyRow.tenant_id == tenant_id
         )
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query.order_by(ApiKeyRow.created_at, ApiKeyRow.id))).all()
         return [self._api_key(r) for r in rows]
 
     async def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(select(ApiKeyRow).where(ApiKeyRow.id == key_id))).first()
         return self._api_key(row) if row is not None else None
 
@@ -1092,7 +1195,7 @@ class SqlStore:
         query = update(ApiKeyRow).where(ApiKeyRow.id == key_id)
         if tenant_id is not None:
             query = query.where(ApiKeyRow.tenant_id == tenant_id)
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(query.values(revoked=True, revoked_at=utcnow()))
         return bool(result.rowcount)
 
@@ -1102,14 +1205,14 @@ class SqlStore:
             .select_from(ApiKeyRow)
             .where(ApiKeyRow.platform_admin.is_(True), ApiKeyRow.revoked.is_(False))
         )
-        async with self._read() as conn:
+        async with self.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def verify_api_key(self, raw_key: str) -> Principal | None:
         if not raw_key or len(raw_key) > 512:
             return None
         key_hash = hash_api_key(raw_key)
-        async with self._read() as conn:
+        async with self.read() as conn:
             row = (await conn.execute(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))).first()
         if row is None or row.revoked or not api_key_matches(raw_key, row.key_hash):
             return None
@@ -1120,6 +1223,7 @@ class SqlStore:
             scopes=frozenset(row.scopes or ()),
             connector_id=row.connector_id,
             name=row.name,
+            discovery=row.discovery,
         )
 
     # -- audit ---------------------------------------------------------------------------
@@ -1136,14 +1240,14 @@ class SqlStore:
         if not events:
             return 0
         try:
-            async with self._write() as conn:
+            async with self.write() as conn:
                 await conn.execute(insert(AuditEventRow), [self._audit_values(e) for e in events])
             return len(events)
         except IntegrityError:
             kept = 0
             for event in events:
                 try:
-                    async with self._write() as conn:
+                    async with self.write() as conn:
                         await conn.execute(insert(AuditEventRow).values(**self._audit_values(event)))
                     kept += 1
                 except IntegrityError:
@@ -1159,20 +1263,21 @@ class SqlStore:
         connector_id: str | None = None,
         tool: str | None = None,
         outcome: str | None = None,
+        user_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Page[AuditEvent]:
-        """The tenant's audit events, newest first; `cursor` is the (at, id) of the last event seen."""
-        query = select(AuditEventRow).where(AuditEventRow.tenant_id == tenant_id)
-        if connector_id is not None:
-            query = query.where(AuditEventRow.connector_id == connector_id)
-        if tool is not None:
-            query = query.where(AuditEventRow.tool == tool)
-        if outcome is not None:
-            query = query.where(AuditEventRow.outcome == outcome)
+        """The tenant's audit events, newest first; `cursor` is the (at, id) of the last event seen.
+
+        `since` is inclusive and `until` exclusive; `user_id` keeps the calls run for that member."""
+        query = select(AuditEventRow).where(
+            *self._audit_conditions(tenant_id, connector_id, tool, outcome, user_id, since, until)
+        )
         if cursor is not None:
             at, event_id = cursor
             query = query.where(or_(AuditEventRow.at < at, and_(AuditEventRow.at == at, AuditEventRow.id < event_id)))
         query = query.order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc()).limit(limit + 1)
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(query)).all()
         items = [
             AuditEvent(
@@ -1196,6 +1301,54 @@ class SqlStore:
             last = items[-1]
             next_cursor = encode_cursor([last.at.isoformat(), last.id])
         return Page(items, next_cursor)
+
+    @staticmethod
+    def _audit_conditions(
+        tenant_id: str,
+        connector_id: str | None,
+        tool: str | None,
+        outcome: str | None,
+        user_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[ColumnElement[bool]]:
+        found = [AuditEventRow.tenant_id == tenant_id]
+        if connector_id is not None:
+            found.append(AuditEventRow.connector_id == connector_id)
+        if tool is not None:
+            found.append(AuditEventRow.tool == tool)
+        if outcome is not None:
+            found.append(AuditEventRow.outcome == outcome)
+        if user_id is not None:
+            found.append(AuditEventRow.user_id == user_id)
+        if since is not None:
+            found.append(AuditEventRow.at >= since)
+        if until is not None:
+            found.append(AuditEventRow.at < until)
+        return found
+
+    async def audit_samples(
+        self,
+        tenant_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        limit: int = 50_000,
+        connector_id: str | None = None,
+        tool: str | None = None,
+        outcome: str | None = None,
+        user_id: str | None = None,
+    ) -> tuple[list[tuple[datetime, str, str, float]], bool]:
+        """(time, tool, outcome, duration in ms) of the tenant's matching events in [since, until), newest first,
+        for charts and latency percentiles; at most `limit`, and whether more matched (the oldest were left out)."""
+        query = select(AuditEventRow.at, AuditEventRow.tool, AuditEventRow.outcome, AuditEventRow.duration_ms).where(
+            *self._audit_conditions(tenant_id, connector_id, tool, outcome, user_id, since, until)
+        )
+        query = query.order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc()).limit(limit + 1)
+        async with self.read() as conn:
+            rows = (await conn.execute(query)).all()
+        samples = [(_aware(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows[:limit]]
+        return samples, len(rows) > limit
 
     # -- key rotation --------------------------------------------------------------------
 
@@ -1236,7 +1389,7 @@ class SqlStore:
     async def _rotate(self, table: Any, keys: tuple[Any, ...], columns: dict[str, Any], batch: int) -> int:
         changed = 0
         cols = [getattr(table, name) for name in columns]
-        async with self._read() as conn:
+        async with self.read() as conn:
             rows = (await conn.execute(select(*keys, *cols))).all()
         pending: list[tuple[tuple[Any, ...], dict[str, str], dict[str, str]]] = []
         for row in rows:
@@ -1251,7 +1404,7 @@ class SqlStore:
             if updates:
                 pending.append((key, updates, originals))
         for start in range(0, len(pending), batch):
-            async with self._write() as conn:
+            async with self.write() as conn:
                 for key, updates, originals in pending[start : start + batch]:
                     where = [k == v for k, v in zip(keys, key, strict=True)]
                     # Only replace the value we read, so a concurrent writer's newer secret is never clobbered.

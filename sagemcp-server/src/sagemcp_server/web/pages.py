@@ -26,7 +26,7 @@ from .render import render
 from .session import check_csrf, current_user, end_session, safe_next, signin_redirect, start_session
 from .signin import FAILED, check_password
 
-__all__ = ["MAX_FORM_BYTES", "page_routes", "read_form"]
+__all__ = ["MAX_FORM_BYTES", "FormError", "page_routes", "read_form"]
 
 logger = logging.getLogger("sagemcp_server.signin")
 
@@ -41,12 +41,14 @@ class FormError(Exception):
         self.message = message
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(
+    request: Request, *, max_bytes: int = MAX_FORM_BYTES, max_fields: int = _MAX_FIELDS
+) -> dict[str, str]:
     """The fields of a URL-encoded form body (the first value of each), bounded in size and count."""
     raw = b""
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_FORM_BYTES:
+        if len(raw) > max_bytes:
             raise FormError(413, "The form is too large.")
     if not raw.strip():
         return {}
@@ -54,7 +56,7 @@ async def read_form(request: Request) -> dict[str, str]:
     if content_type != "application/x-www-form-urlencoded":
         raise FormError(415, "Send the form as application/x-www-form-urlencoded.")
     try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS, strict_parsing=False)
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields, strict_parsing=False)
     except (UnicodeDecodeError, ValueError):
         raise FormError(400, "The form could not be read.") from None
     fields: dict[str, str] = {}

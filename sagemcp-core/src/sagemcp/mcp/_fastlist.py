@@ -1,0 +1,181 @@
+"""`tools/list` answered from the cached catalogue, where that changes nothing the client sees.
+
+The SDK validates and re-serialises every result, which for a catalogue of a hundred tools
+with their schemas costs milliseconds per request. A handshake-era, stateless, JSON-response
+POST holding one plain `tools/list` request (no `_meta`, at most a cursor this catalogue
+issued) is answered here with the bytes the SDK would send, built once per catalogue page and
+protocol version (`Listing.wire`). Anything else — another method, a session, SSE responses,
+the 2026-07-28 wire, a foreign or stale cursor, a malformed body, headers the SDK would refuse —
+goes to the SDK untouched, so every error and every protocol difference stays the SDK's own.
+
+Inside the SDK, `ToolListMiddleware` does the same for the requests the HTTP shortcut leaves
+alone (sessions, SSE responses, the 2026-07-28 wire, WebSocket): after the SDK's own checks of
+the request would pass (the params validate for the connection's version, the session is
+initialized), it returns the page already shaped as the runner would shape it, which skips
+re-validating and re-dumping the catalogue on every request; the transport still frames and
+sends the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pydantic_core
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http import check_accept_headers
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp_types import SERVER_INFO_META_KEY
+from mcp_types import methods as _methods
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from ._handlers import Handlers
+from ._resolve import CallScope, scope_of
+
+__all__ = ["ToolListMiddleware", "ToolListShortcut"]
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_DEFAULT_VERSION = "2025-03-26"
+"""The version the SDK assumes for a stateless request without `MCP-Protocol-Version` (the spec's default)."""
+_VERSION_HEADER = b"mcp-protocol-version"
+
+
+class ToolListShortcut:
+    """Serves eligible `tools/list` POSTs from the caller's `Listing`; hands every other request on."""
+
+    def __init__(self, handlers: Handlers, security: TransportSecuritySettings | None, max_body: int) -> None:
+        self.handlers = handlers
+        self.security = TransportSecurityMiddleware(security)
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> None:
+        messages: list[Message] = []
+        body = await _read(receive, messages, self.max_body)
+        replay = _replaying(messages, receive)
+        answer = None if body is None else await self._answer(scope, replay, body)
+        if answer is None:
+            await fallback(scope, replay, send)
+            return
+        await answer(scope, replay, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, body: bytes) -> Response | None:
+        """The response for an eligible request, or None to let the SDK answer."""
+        version = _DEFAULT_VERSION
+        for key, value in scope["headers"]:
+            if key == _VERSION_HEADER:
+                version = value.decode("latin-1")
+                break
+        if version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            return None
+        request = Request(scope, receive)
+        if await self.security.validate_request(request, is_post=True) is not None:
+            return None
+        if not check_accept_headers(request)[0]:
+            return None
+        request_id, cursor = _plain_tools_list(body)
+        if request_id is None:
+            return None
+        cs: CallScope = scope["sagemcp.call"]
+        listing = self.handlers.listing(cs)
+        start = listing.issued_start(cursor)
+        if start is None:
+            return None
+        result = listing.wire(start, version, self.handlers.list_hint)
+        payload = b'{"jsonrpc":"2.0","id":' + pydantic_core.to_json(request_id) + b',"result":' + result + b"}"
+        return Response(payload, status_code=200, headers={"Content-Type": "application/json"})
+
+
+class ToolListMiddleware:
+    """A server middleware answering `tools/list` from the caller's `Listing`, shaped once per page and version."""
+
+    def __init__(self, handlers: Handlers, server: Server[Any]) -> None:
+        self.handlers = handlers
+        self.server = server
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/list" or ctx.request_id is None:
+            return await call_next(ctx)
+        cs = scope_of(ctx.request)
+        # The SDK's pre-handler checks: an initialized connection and params valid for its version.
+        connection = getattr(ctx.session, "_connection", None)
+        if cs is None or not getattr(connection, "initialize_accepted", False):
+            return await call_next(ctx)
+        params = ctx.params
+        cursor: Any = None
+        if params is not None:
+            if not set(params) <= {"cursor", "_meta"}:
+                return await call_next(ctx)
+            cursor = params.get("cursor")
+            if cursor is not None and not isinstance(cursor, str):
+                return await call_next(ctx)
+        try:
+            _methods.validate_client_request("tools/list", ctx.protocol_version, params)
+        except Exception:
+            return await call_next(ctx)  # the SDK answers it, with its own error
+        listing = self.handlers.listing(cs)
+        start = listing.issued_start(cursor)
+        if start is None:
+            return await call_next(ctx)
+        self.handlers.listened(ctx, cs)
+        shaped = listing.shaped(start, ctx.protocol_version, self.handlers.list_hint)
+        if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            # The runner's `serverInfo` stamp of 2026-era results (our pages carry no `_meta` of their own).
+            return {**shaped, "_meta": {SERVER_INFO_META_KEY: self.server.server_info_stamp}}
+        return dict(shaped)
+
+
+def _plain_tools_list(body: bytes) -> tuple[str | int | None, str | None]:
+    """The id and cursor of a body that is exactly one plain `tools/list` request; (None, None) otherwise."""
+    try:
+        message: Any = pydantic_core.from_json(body)
+    except ValueError:
+        return None, None
+    if not isinstance(message, dict) or message.get("method") != "tools/list" or message.get("jsonrpc") != "2.0":
+        return None, None
+    if not set(message) <= {"jsonrpc", "id", "method", "params"}:
+        return None, None
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        return None, None
+    params = message.get("params")
+    if params is None:
+        return request_id, None
+    if not isinstance(params, dict) or not set(params) <= {"cursor"}:
+        return None, None
+    cursor = params.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        return None, None
+    return request_id, cursor
+
+
+async def _read(receive: Receive, messages: list[Message], limit: int) -> bytes | None:
+    """Read the body, recording every message; None once it exceeds `limit` bytes or the client left."""
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            return b"".join(m.get("body", b"") for m in messages)
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out the recorded messages again, then whatever the client sends next."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
