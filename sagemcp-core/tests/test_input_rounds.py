@@ -11,6 +11,7 @@ with -32602. List and read results carry `ttlMs` from the server's cache TTL and
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -314,3 +315,21 @@ async def test_the_tenant_wide_tool_list_is_ordered_by_connector_name() -> None:
         names = [t["name"] for t in body(r)["result"]["tools"]]
     per_connector = [n.removeprefix("ask_") for n in Asking.tools]
     assert names == [f"{c}__ask_{n}" for c in ("alpha", "mid", "zeta") for n in per_connector]
+
+
+async def test_only_answers_to_what_was_asked_travel_in_the_state(rig: Rig) -> None:
+    """A client's extra answers are not sealed into the next round's state (it stays small and exact)."""
+    extra = {"unasked": {"action": "accept", "content": {"name": "x" * 5000}}}
+    params = {
+        "name": "ask_two_steps",
+        "arguments": {},
+        "inputResponses": {"a": {"action": "accept", "content": {"name": "A"}}, **extra},
+    }
+    r = await post(rig.url(), envelope("tools/call", params))
+    result = body(r)["result"]
+    assert list(result["inputRequests"]) == ["b"]
+    state = result["requestState"]
+    assert len(state) < 1000
+    sealed = state.split(".")[0]
+    payload = json.loads(base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4)))
+    assert set(payload["a"]) == {"a"}

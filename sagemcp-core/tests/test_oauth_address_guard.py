@@ -156,3 +156,32 @@ async def test_refused_closed_unknown_and_silent_token_endpoints_read_the_same(
             texts[name] = str(caught.value)
     assert len(set(texts.values())) == 1, texts
     assert texts["closed port"].startswith("could not reach demo's token endpoint: no connection, or no answer")
+
+
+class HostedGrant:
+    """A self-refreshing scheme posting to a host taken from the credential (as a GitHub App's `api_url`)."""
+
+    async def refresh_credential(self, credential: Credential, http: httpx.AsyncClient) -> Credential:
+        response = await http.post(
+            f"{credential.extra['api_url']}/app/installations/1/access_tokens",
+            headers={"Authorization": "Bearer app-jwt-0123456789"},
+        )
+        response.raise_for_status()
+        return credential.model_copy(update={"access_token": SecretStr(response.json()["access_token"])})
+
+
+async def test_a_self_refreshing_scheme_cannot_reach_an_internal_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with listener(answer_token) as (port, seen):
+        resolve(monkeypatch, {"ghe.attacker.example": "127.0.0.1"})
+        app_credential = Credential(
+            tenant_id="t1",
+            provider="github",
+            kind="github_app",
+            extra={"api_url": f"http://ghe.attacker.example:{port}"},
+        )
+        with pytest.raises(TokenEndpointError, match="no connection, or no answer in time") as caught:
+            await OAuthFlows(timeout=2).refresh_with_scheme(HostedGrant(), app_credential)
+        assert caught.value.error == UNREACHABLE and seen == []  # the app's JWT never left
+        monkeypatch.setenv(ALLOW_LOOPBACK_ENV, "1")
+        renewed = await OAuthFlows(timeout=2).refresh_with_scheme(HostedGrant(), app_credential)
+    assert renewed.require_token() == "new-access" and len(seen) == 1

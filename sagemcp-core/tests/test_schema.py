@@ -129,9 +129,12 @@ def test_the_output_schema_loses_titles_but_keeps_nullable_fields() -> None:
         ({"type": ["string", "null"], "default": None}, {"type": "string"}),
         ({"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}], "default": None},
          {"anyOf": [{"type": "string"}, {"type": "integer"}]}),
-        # A branch whose keys clash with the property's keeps the anyOf form.
+        # The property's own description replaces the branch's (a shared type's).
         ({"anyOf": [{"type": "string", "description": "inner"}, {"type": "null"}], "default": None, "description": "outer"},
-         {"anyOf": [{"type": "string", "description": "inner"}], "description": "outer"}),
+         {"type": "string", "description": "outer"}),
+        # A branch whose other keys clash with the property's keeps the anyOf form.
+        ({"anyOf": [{"type": "string", "examples": ["a"]}, {"type": "null"}], "default": None, "examples": ["b"]},
+         {"anyOf": [{"type": "string", "examples": ["a"]}], "examples": ["b"]}),
     ],
 )  # fmt: skip
 def test_optional_spellings(raw: dict[str, Any], compact: dict[str, Any]) -> None:

@@ -448,3 +448,21 @@ async def test_the_connect_page_lets_its_form_lead_to_the_provider(srv: Server) 
         page = await ana.get("/connect/acme/mine")
     policy = page.headers["content-security-policy"]
     assert "form-action 'self' https://fake.example;" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_a_form_may_lead_only_to_the_named_target() -> None:
+    """`allow_form_redirect` adds one source to `form-action`: the target's origin (a custom scheme for apps),
+    never user information or anything that would end the directive."""
+    from starlette.responses import HTMLResponse
+
+    from sagemcp_server.web.render import PAGE_HEADERS, allow_form_redirect
+
+    def policy(url: str) -> str:
+        response = allow_form_redirect(HTMLResponse("", headers=dict(PAGE_HEADERS)), url)
+        return str(response.headers["content-security-policy"])
+
+    assert "form-action 'self' https://github.com;" in policy("https://me:pw@github.com/login/oauth/authorize?a=1")
+    assert "form-action 'self' http://127.0.0.1:33418;" in policy("http://127.0.0.1:33418/callback")
+    assert "form-action 'self' cursor:;" in policy("cursor://anysphere.cursor-retrieval/oauth/callback")
+    for hostile in ("https://evil.example;script-src *", "no scheme", "java script:x", "https:///path"):
+        assert "form-action 'self';" in policy(hostile), hostile

@@ -19,7 +19,7 @@ from conftest import ADMIN_KEY, Server, running
 from sagemcp.platform import ConnectorRegistry
 from sagemcp.testing import serve
 from sagemcp_server import cli
-from sagemcp_server.deadlines import HEADER_TIMEOUT_ENV, GuardedH11Protocol, header_timeout
+from sagemcp_server.deadlines import HEADER_TIMEOUT_ENV, BodyDeadlineMiddleware, GuardedH11Protocol, header_timeout
 from sagemcp_server.eventloop import GuardedSelectorEventLoop
 from sagemcp_server.settings import Settings
 
@@ -212,3 +212,70 @@ def test_serve_gives_uvicorn_the_deadlines_and_limits(
     assert os.environ[HEADER_TIMEOUT_ENV] == "4.0"
     middleware = [m for m in seen["app"].user_middleware if m.cls.__name__ == "BodyDeadlineMiddleware"]
     assert middleware and middleware[0].kwargs["timeout"] == 12.0
+
+
+async def _drive(app: Any, messages: list[dict[str, Any]], gap: float) -> list[dict[str, Any]]:
+    """Run `app` for one POST whose body messages arrive `gap` seconds apart; returns what it sent."""
+    sent: list[dict[str, Any]] = []
+    pending = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        if not pending:
+            await asyncio.sleep(3600)
+        await asyncio.sleep(gap)
+        return pending.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": []}
+    await BodyDeadlineMiddleware(app, timeout=0.2)(scope, receive, send)
+    return sent
+
+
+async def _echo(scope: Any, receive: Any, send: Any) -> None:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_the_body_deadline_in_process() -> None:
+    """In time: the app's answer; too slow: 408, the app's answer dropped; the app's own TimeoutError is its own."""
+    chunks = [{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.request", "body": b"c"}]
+    sent = await _drive(_echo, chunks, 0.01)
+    assert [m.get("status") for m in sent] == [200, None] and sent[1]["body"] == b"abc"
+
+    sent = await _drive(_echo, chunks, 0.15)  # the second chunk would arrive at 0.3 s
+    assert sent[0]["status"] == 408 and b"request_timeout" in sent[1]["body"]
+    assert (b"connection", b"close") in sent[0]["headers"]
+
+    async def times_out(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        raise TimeoutError("an upstream took too long")
+
+    with pytest.raises(TimeoutError, match="upstream"):
+        await _drive(times_out, chunks[1:], 0.01)
+
+    async def reads_in_another_task(scope: Any, receive: Any, send: Any) -> None:
+        got: list[dict[str, Any]] = []
+
+        async def reader() -> None:
+            got.append(await receive())
+            got.append(await receive())
+
+        task = asyncio.create_task(reader())
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0.2)  # cleanup after the cancellation: the reader learns the client is gone
+            assert got[-1] == {"type": "http.disconnect"}
+            await send({"type": "http.response.start", "status": 200, "headers": []})  # dropped
+            task.cancel()
+
+    sent = await _drive(reads_in_another_task, chunks, 0.15)
+    assert [m.get("status") for m in sent] == [408, None]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_KEY, Server
+from conftest import ADMIN_KEY, POSTGRES_URL, Server
 from helpers import FAKE_BASE, FakeConnector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_credential_origins import (
@@ -135,23 +136,49 @@ async def origins_in(engine: AsyncEngine) -> dict[str, tuple[object, int]]:
     return {row.id: (row.origins, row.version) for row in rows}
 
 
-@pytest.fixture
-async def migrated(tmp_path: Path, secret_key: str) -> AsyncIterator[tuple[AsyncEngine, dict[str, str], str]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
+@dataclass
+class Seeded:
+    engine: AsyncEngine
+    ids: dict[str, str]
+    url: str
+    schema: str | None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def migrated(request: pytest.FixtureRequest, tmp_path: Path, secret_key: str) -> AsyncIterator[Seeded]:
+    """A database at revision 0004 (SQLite file, or a fresh PostgreSQL schema), seeded."""
+    schema: str | None = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("PostgreSQL tests need SAGEMCP_TEST_POSTGRES_URL")
+        url, schema = POSTGRES_URL, "sagemcp_mig_" + uuid.uuid4().hex[:10]
+        await _run(url, f"CREATE SCHEMA {schema}")
+    engine = create_engine(url, schema=schema)
     try:
         await upgrade(engine, BEFORE)
         assert await current_revision(engine) == BEFORE
-        ids = await seed(engine, SecretBox([secret_key]))
-        yield engine, ids, url
+        yield Seeded(engine, await seed(engine, SecretBox([secret_key])), url, schema)
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            await _run(url, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+async def _run(url: str, statement: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(statement))
     finally:
         await engine.dispose()
 
 
 async def test_the_upgrade_binds_each_credential_to_its_connectors_origin(
-    migrated: tuple[AsyncEngine, dict[str, str], str], caplog: pytest.LogCaptureFixture
+    migrated: Seeded, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine, ids, _ = migrated
+    engine, ids = migrated.engine, migrated.ids
     assert {origins for origins, _ in (await origins_in(engine)).values()} == {None}
     with caplog.at_level("WARNING", logger="sagemcp_server.migrations"):
         before, after = await upgrade(engine, registry=REGISTRY)
@@ -166,12 +193,12 @@ async def test_the_upgrade_binds_each_credential_to_its_connectors_origin(
 
 
 @pytest.fixture
-async def settings(migrated: tuple[AsyncEngine, dict[str, str], str], secret_key: str, tmp_path: Path) -> Settings:
+async def settings(migrated: Seeded, secret_key: str, tmp_path: Path) -> Settings:
     """The server's settings (for `srv`) on the database seeded at 0004, upgraded with the test's connectors."""
-    engine, _, url = migrated
-    await upgrade(engine, registry=REGISTRY)
+    await upgrade(migrated.engine, registry=REGISTRY)
     return Settings(
-        database_url=url,
+        database_url=migrated.url,
+        database_schema=migrated.schema,
         secret_keys=secret_key,
         admin_key=ADMIN_KEY,
         data_dir=tmp_path,

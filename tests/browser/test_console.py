@@ -10,9 +10,13 @@ Content-Security-Policy violation and no script error, and the keyboard reaches 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -287,3 +291,57 @@ def test_5_the_keyboard_reaches_the_main_form(root: Any, people: Console) -> Non
         " const s = getComputedStyle(b); return s.outlineStyle + ' ' + s.outlineWidth; })()"
     )
     assert not outline.startswith("none"), outline  # a visible focus state
+
+
+def test_6_admin_connects_the_tenants_shared_account(root: Any, people: Console, problems: Problems) -> None:
+    page = root
+    page.goto("/console/t/acme/new-connector")
+    page.get_by_label("Connector type").select_option("notes")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label(re.compile(r"^Name")).fill("team-notes")
+    page.get_by_label("Connection").select_option("shared")
+    page.get_by_role("button", name="Add connector").click()
+    page.wait_for_load_state()
+    page.goto("/console/t/acme/credentials")
+    page.get_by_role("button", name="Connect notes with OAuth").click()
+    # The console's continuation page, the provider (which approves at once), then the server's callback.
+    page.wait_for_url(re.compile(r"/api/v1/oauth/callback/notes"))
+    page.wait_for_load_state()
+    assert "notes-at-" not in page.content()
+    page.goto("/console/t/acme/credentials")
+    assert "ana-notes" in page.content(), (problems.messages, page.url)
+    no_csp_problems(problems)
+
+
+def test_7_an_mcp_client_is_allowed_on_the_consent_page(chromium: Any, people: Console, problems: Problems) -> None:
+    """A client's OAuth flow as a person meets it: sign in, Allow, and the browser reaches the client's loopback
+    redirect URI with a code (the consent page's form may lead there: form-action covers the redirect)."""
+    redirect = "http://127.0.0.1:33418/callback"
+    r = people.admin.post("/register", json={"redirect_uris": [redirect], "client_name": "Browser Test Client"})
+    assert r.status_code == 201, r.text
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": r.json()["client_id"],
+        "redirect_uri": redirect,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "browser-state",
+        "resource": people.url("/api/v1/acme/mcp"),
+        "scope": "mcp",
+    }
+    page = open_as(chromium, people, "ana@example.com", problems)
+    arrived: list[str] = []
+
+    def client_callback(route: Any) -> None:
+        arrived.append(route.request.url)
+        route.fulfill(status=200, content_type="text/plain", body="the client got its code")
+
+    page.route(redirect + "*", client_callback)
+    page.goto("/authorize?" + urlencode(query))
+    page.get_by_role("button", name=re.compile("^Allow")).click()
+    page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:33418/callback"))
+    assert arrived and "code=" in arrived[0] and "state=browser-state" in arrived[0], (arrived, problems.messages)
+    assert problems.csp() == [], problems.csp()
+    page.context.close()

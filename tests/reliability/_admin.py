@@ -55,7 +55,9 @@ GENERIC = frozenset({"probe", "demo", "bearer", "api_key", "admin", "mcp"})
 CONFIG_KEYS = {"probe": {"upstream"}, "demo": set()}
 GROUPS = {"probe": {"read", "write"}, "demo": {"basics"}}
 TOOLS = {
-    "probe": {f"probe_{n}" for n in ("whoami", "fetch", "echo", "create", "update", "replace", "delete", "ask", "crash")},
+    "probe": {
+        f"probe_{n}" for n in ("whoami", "fetch", "echo", "create", "update", "replace", "delete", "ask", "crash")
+    },
     "demo": {"demo_echo", "demo_add", "demo_server_time"},
 }
 """What each installed type's configuration and tool policy may name."""

@@ -41,7 +41,7 @@ Owner = Annotated[
         min_length=1,
         max_length=100,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        description="Repository owner (user or organization login), e.g. `octocat`.",
+        description="User or organization login.",
     ),
 ]
 Repo = Annotated[
@@ -50,7 +50,7 @@ Repo = Annotated[
         min_length=1,
         max_length=100,
         pattern=r"^[A-Za-z0-9_.-]+$",
-        description="Repository name, e.g. `Hello-World`.",
+        description="Repository name.",
     ),
 ]
 Username = Annotated[
@@ -59,17 +59,17 @@ Username = Annotated[
         min_length=1,
         max_length=100,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        description="A GitHub login (user name), e.g. `octocat`.",
+        description="A GitHub login.",
     ),
 ]
-IssueNumber = Annotated[int, Field(ge=1, description="The issue number (as shown after `#`).")]
-PullNumber = Annotated[int, Field(ge=1, description="The pull request number (as shown after `#`).")]
+IssueNumber = Annotated[int, Field(ge=1, description="The number after `#`.")]
+PullNumber = Annotated[int, Field(ge=1, description="The number after `#`.")]
 Ref = Annotated[
     str,
     Field(
         min_length=1,
         max_length=255,
-        description="A branch name, tag name or commit SHA.",
+        description="Branch, tag or commit SHA.",
     ),
 ]
 MAX_PER_PAGE = 100

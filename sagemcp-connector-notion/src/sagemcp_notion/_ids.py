@@ -64,7 +64,7 @@ NotionId = Annotated[
 ]
 """An id of any Notion object; give the parameter its own description."""
 
-_ANY = "(32 hex digits, dashes optional) or its Notion URL"
+_ANY = "or Notion URL"
 _MIN, _MAX = 32, 2000
 
 PageId = Annotated[
@@ -73,7 +73,7 @@ PageId = Annotated[
         min_length=_MIN,
         max_length=_MAX,
         pattern=ID_INPUT_PATTERN,
-        description=f"The page's id {_ANY}; notion_search_pages and notion_query_data_source return them.",
+        description=f"Page id {_ANY} (notion_search_pages).",
     ),
     AfterValidator(dashed),
 ]
@@ -83,7 +83,7 @@ BlockId = Annotated[
         min_length=_MIN,
         max_length=_MAX,
         pattern=ID_INPUT_PATTERN,
-        description=f"The block's id {_ANY}; a page's id is also the id of the block holding its content.",
+        description=f"Block id {_ANY}; a page's id is also its content's block id.",
     ),
     AfterValidator(dashed),
 ]
@@ -93,7 +93,7 @@ DatabaseId = Annotated[
         min_length=_MIN,
         max_length=_MAX,
         pattern=ID_INPUT_PATTERN,
-        description=f"The database's id {_ANY}; notion_list_data_sources returns them.",
+        description=f"Database id {_ANY}.",
     ),
     AfterValidator(dashed),
 ]
@@ -103,7 +103,7 @@ DataSourceId = Annotated[
         min_length=_MIN,
         max_length=_MAX,
         pattern=ID_INPUT_PATTERN,
-        description=f"The data source's id {_ANY}; notion_get_database and notion_list_data_sources return them.",
+        description=f"Data source id {_ANY} (notion_get_database).",
     ),
     AfterValidator(dashed),
 ]
@@ -113,7 +113,7 @@ UserId = Annotated[
         min_length=_MIN,
         max_length=_MAX,
         pattern=ID_INPUT_PATTERN,
-        description=f"The user's id {_ANY}; notion_list_users returns them.",
+        description=f"User id {_ANY} (notion_list_users).",
     ),
     AfterValidator(dashed),
 ]

@@ -35,7 +35,7 @@ ChannelArg = Annotated[
     str,
     Field(
         pattern=CHANNEL_PATTERN,
-        description="Channel id (C0123ABCD, or D... for a DM) or #channel-name.",
+        description="Channel id (D... for a DM) or #name.",
         examples=["C0123ABCD", "#general"],
     ),
 ]
@@ -43,7 +43,7 @@ UserArg = Annotated[
     str,
     Field(
         pattern=USER_PATTERN,
-        description="User id (U0123ABCD), @handle, or email address.",
+        description="User id, @handle or email.",
         examples=["U0123ABCD", "@alice", "alice@example.com"],
     ),
 ]
@@ -51,7 +51,7 @@ TsArg = Annotated[
     str,
     Field(
         pattern=TS_PATTERN,
-        description="Message timestamp (`ts`) as returned by the history, thread or search tools.",
+        description="A message's `ts` from the history, thread or search tools.",
         examples=["1714564800.000100"],
     ),
 ]
@@ -60,7 +60,7 @@ WindowArg = Annotated[
     Field(
         default=None,
         pattern=WINDOW_PATTERN,
-        description="How far back from now: 30m, 12h, 1d, 7d, 30d, 2w... Leave out for no lower bound.",
+        description="How far back from now: 30m, 12h, 7d, 2w...; omit for no lower bound.",
         examples=["1d", "7d", "30d"],
     ),
 ]
@@ -80,17 +80,14 @@ MarkdownArg = Annotated[
     Field(
         min_length=1,
         max_length=40_000,
-        description=(
-            "Message text in Markdown (converted to Slack mrkdwn). Mention people as <@U0123ABCD>, channels as "
-            "<#C0123ABCD>, everyone here as <!here>."
-        ),
+        description="Markdown (sent as Slack mrkdwn); mentions: <@U0123ABCD>, <#C0123ABCD>, <!here>.",
     ),
 ]
 EmojiArg = Annotated[
     str,
     Field(
         pattern=r"^:?[a-z0-9_+'\-]{1,100}(::skin-tone-[2-6])?:?$",
-        description="Emoji name, with or without colons (thumbsup, :white_check_mark:).",
+        description="Emoji name, colons optional (thumbsup).",
     ),
 ]
 

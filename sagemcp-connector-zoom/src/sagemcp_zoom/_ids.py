@@ -31,8 +31,7 @@ MeetingId = Annotated[
     Field(
         ge=1,
         le=_ID_MAX,
-        description="The meeting's numeric id (the number in its join link, without spaces), as zoom_list_meetings "
-        "returns it.",
+        description="The number in the join link, without spaces.",
         examples=[85746065432],
     ),
 ]
@@ -40,20 +39,19 @@ MeetingRef = Annotated[
     str,
     Field(
         pattern=rf"^(\d{{1,14}}|{_UUID})$",
-        description="A meeting's numeric id, or the UUID of one held instance (zoom_list_past_instances and "
-        "zoom_list_recordings return UUIDs). An id means the latest instance.",
+        description="Numeric id (latest instance) or a held instance's UUID (zoom_list_past_instances).",
         examples=["85746065432", "4444AAAiAAAAAiAiAiiAii=="],
     ),
 ]
 WebinarId = Annotated[
     int,
-    Field(ge=1, le=_ID_MAX, description="The webinar's numeric id, as zoom_list_webinars returns it."),
+    Field(ge=1, le=_ID_MAX, description="From zoom_list_webinars."),
 ]
 WebinarRef = Annotated[
     str,
     Field(
         pattern=rf"^(\d{{1,14}}|{_UUID})$",
-        description="A webinar's numeric id (its latest instance), or the UUID of one held instance.",
+        description="Numeric id (latest instance) or a held instance's UUID.",
     ),
 ]
 OccurrenceId = Annotated[
@@ -61,16 +59,14 @@ OccurrenceId = Annotated[
     Field(
         default=None,
         pattern=r"^\d{1,20}$",
-        description="One occurrence of a recurring meeting (its occurrence_id from zoom_get_meeting); leave it out "
-        "for the whole series.",
+        description="One occurrence (from zoom_get_meeting); omit for the whole series.",
     ),
 ]
 UserRef = Annotated[
     str,
     Field(
         pattern=r"^(me|[A-Za-z0-9_-]{1,64}|[^\s@/?#]{1,64}@[^\s@/?#]{1,255})$",
-        description="`me` for the connected user, or a user's id or email address (other users need an admin "
-        "or Server-to-Server credential).",
+        description="`me`, a user id or an email (others need an admin or Server-to-Server credential).",
         examples=["me", "alice@example.com"],
     ),
 ]

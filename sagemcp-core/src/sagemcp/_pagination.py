@@ -99,7 +99,7 @@ Cursor = Annotated[
     str | None,
     Field(
         max_length=MAX_CURSOR_LENGTH,
-        description="The next_cursor of the previous page, unchanged; omit for the first page.",
+        description="The previous page's next_cursor, as is.",
     ),
 ]
 """The `cursor` parameter of a list tool (default None)."""

@@ -9,7 +9,9 @@ expressions (`pattern`) too: they cost a model more tokens than any other keywor
 six connectors' catalogue) and say less than the parameter's description and example; the
 schema stays truthful, only less strict: the tool's pydantic model still validates every
 argument against them (and its error quotes the pattern), and still accepts an explicit
-null. `compact_output_schema` drops the titles only. Enums, numeric and length bounds, formats,
+null. A parameter that gives its own description to a shared annotated type keeps only that one
+(the type's description would be read too and say the same less precisely).
+`compact_output_schema` drops the titles only. Enums, numeric and length bounds, formats,
 defaults and descriptions stay: they tell the model what is allowed. Nested models stay shared
 under `$defs` (pydantic's `$ref`s).
 """
@@ -57,7 +59,8 @@ def _optional(prop: dict[str, Any]) -> dict[str, Any]:
     if isinstance(branches, list) and _NULL in branches:
         rest = [b for b in branches if b != _NULL]
         out = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
-        if len(rest) == 1 and isinstance(rest[0], dict) and not set(rest[0]) & set(out):
+        # The parameter's own description replaces its shared type's: both would be read, the outer one is meant.
+        if len(rest) == 1 and isinstance(rest[0], dict) and set(rest[0]) & set(out) <= {"description"}:
             return {**rest[0], **out}
         return {**out, "anyOf": rest} if rest else out
     kinds = prop.get("type")

@@ -24,15 +24,14 @@ import contextlib
 import gc
 import hashlib
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -129,6 +128,14 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
+def _request_id_header(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The first `X-Request-ID` of raw ASGI headers (a loop over the list costs less than a `Headers` view)."""
+    for key, value in headers:
+        if key == b"x-request-id":
+            return value.decode("latin-1")
+    return None
+
+
 class ObservabilityMiddleware:
     """Request ids, the access log (paths only, never query strings) and HTTP metrics."""
 
@@ -140,14 +147,10 @@ class ObservabilityMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get("x-request-id")
-        if given and _REQUEST_ID_RE.match(given):
-            request_id = given
-        else:
-            request_id = uuid.uuid4().hex
-            # Core's MCP layer reads the id from this header: give it ours so that both log the same id.
-            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"x-request-id"]
-            scope["headers"].append((b"x-request-id", request_id.encode()))
+        given = _request_id_header(scope["headers"])
+        request_id = given if given and _REQUEST_ID_RE.match(given) else os.urandom(16).hex()
+        # Core's MCP layer takes the id from the request's state, so that both log the same id.
+        scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         path: str = scope["path"]
         # Routing appends mount prefixes to root_path; the server's own prefix is not part of a route template.

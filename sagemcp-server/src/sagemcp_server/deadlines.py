@@ -23,7 +23,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -114,6 +113,8 @@ class _Progress:
     body_done: bool = False
     started: bool = False
     timed_out: bool = False
+    finished: bool = False
+    """The app returned: a read now (by a task it left behind) is outside the deadline."""
 
 
 class BodyDeadlineMiddleware:
@@ -128,37 +129,46 @@ class BodyDeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        deadline = anyio.current_time() + self.timeout
+        # asyncio's own timeout, armed at the first read of the body and disarmed when it is complete, rather than
+        # anyio cancel scopes (one around the request, one around each read): the server runs on asyncio only (its
+        # database drivers need it), and this costs a fraction of them on every request.
+        deadline = asyncio.get_running_loop().time() + self.timeout
         progress = _Progress()
-        request_task = anyio.get_current_task().id
+        timeout = asyncio.timeout(None)
 
-        with anyio.CancelScope() as request_scope:
-
-            async def bounded_receive() -> Message:
-                if progress.body_done:
-                    return await receive()
-                with anyio.move_on_after(deadline - anyio.current_time()):
-                    message = await receive()
-                    if message["type"] != "http.request" or not message.get("more_body", False):
-                        progress.body_done = True
-                    return message
-                # The body did not arrive in time: cancel the request. Read from the request's own task,
-                # the cancellation lands right here; another task reading for it learns that the client is
-                # gone (and whatever it answers is dropped below: the answer is the 408).
-                progress.timed_out = True
-                request_scope.cancel()
-                if anyio.get_current_task().id == request_task:
-                    await anyio.sleep_forever()
+        async def bounded_receive() -> Message:
+            if progress.body_done or progress.finished:
+                return await receive()
+            if timeout.expired():
+                # Read in another task: the request was cancelled, the client is gone (and whatever that task
+                # answers is dropped below: the answer is the 408).
                 return {"type": "http.disconnect"}
+            if timeout.when() is None:
+                timeout.reschedule(deadline)  # passed already: the request is cancelled at its next wait
+            message = await receive()
+            if timeout.expired():
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                progress.body_done = True
+                timeout.reschedule(None)
+            return message
 
-            async def tracking_send(message: Message) -> None:
-                if progress.timed_out:
-                    return
-                if message["type"] == "http.response.start":
-                    progress.started = True
-                await send(message)
+        async def tracking_send(message: Message) -> None:
+            if timeout.expired():
+                return
+            if message["type"] == "http.response.start":
+                progress.started = True
+            await send(message)
 
-            await self.app(scope, bounded_receive, tracking_send)
+        try:
+            async with timeout:
+                await self.app(scope, bounded_receive, tracking_send)
+        except TimeoutError:
+            if not timeout.expired():
+                raise  # the app's own, not the body deadline
+        finally:
+            progress.finished = True
+        progress.timed_out = timeout.expired()
 
         if progress.timed_out:
             logger.info("the request body did not arrive within %g s; answered 408", self.timeout)

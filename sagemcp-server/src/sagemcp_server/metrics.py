@@ -118,16 +118,26 @@ class Metrics:
         self.audit_dropped = Counter(
             "sagemcp_audit_events_dropped", "Audit events dropped because the buffer was full.", registry=r
         )
+        # The children of the per-request metrics by label values (all from fixed sets, so these stay small): a
+        # dictionary look-up instead of `labels()` checking and joining the values again on every request.
+        self._request_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+        self._tool_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method, route = self.methods(method), self.routes(route)
-        self.requests.labels(method, route, _status(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        key = (self.methods(method), self.routes(route), _status(status))
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (self.requests.labels(*key), self.request_seconds.labels(*key[:2]))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def tool_call(self, event: AuditEvent) -> None:
-        kind, tool = self.connector_types(event.connector_type), self.tools(event.tool)
-        self.tool_calls.labels(kind, tool, self.outcomes(event.outcome)).inc()
-        self.tool_seconds.labels(kind, tool).observe(event.duration_ms / 1000)
+        key = (self.connector_types(event.connector_type), self.tools(event.tool), self.outcomes(event.outcome))
+        children = self._tool_children.get(key)
+        if children is None:
+            children = self._tool_children[key] = (self.tool_calls.labels(*key), self.tool_seconds.labels(*key[:2]))
+        children[0].inc()
+        children[1].observe(event.duration_ms / 1000)
 
     def upstream(self, provider: str, method: str, status: int | None, seconds: float) -> None:
         provider = self.providers(provider)

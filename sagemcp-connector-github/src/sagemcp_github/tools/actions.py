@@ -79,10 +79,9 @@ class ActionsTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> WorkflowRunList:
-        """List workflow runs of a repository (or of one workflow), newest first, with status and conclusion.
+        """List a repository's (or one workflow's) CI runs, newest first, with status and conclusion.
 
-        Use it to find failing CI runs; then github_list_workflow_jobs and github_get_job_logs show
-        what failed.
+        Then github_list_workflow_jobs and github_get_job_logs show what failed.
         """
         if workflow:
             path = repo_path(owner, repo, "actions", "workflows", segment(workflow, "workflow"), "runs")
@@ -115,10 +114,7 @@ class ActionsTools:
         limit: Annotated[int, Limit(maximum=30, what="Jobs")] = 10,
         cursor: Cursor = None,
     ) -> JobList:
-        """List the jobs of a workflow run with their status, conclusion and steps.
-
-        Use it to see which job and step failed; read the job's log with github_get_job_logs.
-        """
+        """List a workflow run's jobs with status, conclusion and steps, to see which one failed."""
         response = await ctx.http.get(
             repo_path(owner, repo, "actions", "runs", run_id, "jobs"),
             params={"filter": filter, **page_params(limit, cursor, maximum=30)},
@@ -137,12 +133,9 @@ class ActionsTools:
         repo: Repo,
         job_id: Annotated[int, Field(ge=1, description="The job id (from github_list_workflow_jobs).")],
     ) -> JobLogs:
-        """Get the end of a workflow job's log, and which of its steps failed.
+        """Get the failed steps of a workflow job and the end of its log, to see why it failed.
 
-        Use it to find out why a job failed. Returns the job's status, the names of failed
-        steps, `log_tail` (the last lines of the plain-text log, at most about 20,000
-        characters, marked when cut) and `log_url`, a pre-signed link to the whole log that
-        expires after about a minute.
+        `log_tail` holds the last ~20,000 characters; `log_url` links the whole log (expires in about a minute).
         """
         job = (await ctx.http.get(repo_path(owner, repo, "actions", "jobs", job_id))).json_object()
         details = Job.from_api(job)
@@ -197,10 +190,7 @@ class ActionsTools:
         ] = False,
         enable_debug_logging: Annotated[bool, Field(description="Turn on step debug logging.")] = False,
     ) -> ActionResult:
-        """Re-run a completed workflow run, all of it or only its failed jobs, as a new attempt.
-
-        Each call starts another attempt. Follow it with github_get_workflow_run.
-        """
+        """Re-run a completed workflow run, all of it or only its failed jobs, as a new attempt."""
         action = "rerun-failed-jobs" if failed_only else "rerun"
         await ctx.http.post(
             repo_path(owner, repo, "actions", "runs", run_id, action),
@@ -222,10 +212,9 @@ class ActionsTools:
             Field(max_length=25, description="Values for the workflow's `workflow_dispatch` inputs."),
         ] = None,
     ) -> ActionResult:
-        """Start a workflow that has a `workflow_dispatch` trigger, on a branch or tag, with inputs.
+        """Start a run of a workflow with a `workflow_dispatch` trigger, on a branch or tag.
 
-        Each call starts a new run. Find it afterwards with github_list_workflow_runs (event
-        `workflow_dispatch`).
+        Each call starts a new run; find it with github_list_workflow_runs.
         """
         payload: dict[str, Any] = {"ref": ref}
         if inputs:

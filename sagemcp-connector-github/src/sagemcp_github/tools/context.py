@@ -17,23 +17,18 @@ class ContextTools:
 
     @tool(read_only=True, group="context", scopes=_SCOPES)
     async def get_me(self, ctx: ToolContext) -> User:
-        """Get the authenticated user: the GitHub account the connected token acts as.
+        """Get the GitHub account the token acts as ("who am I"): login, name, profile.
 
-        Use it to answer "who am I" or before filtering by your own login (issues assigned to
-        you, your pull requests). Returns login, name, profile details, counts and profile URL.
-        Does not work with a GitHub App installation token (an app is not a user).
+        Not for GitHub App installation tokens.
         """
         response = await ctx.http.get("/user")
         return User.from_api(response.json_object())
 
     @tool(read_only=True, group="context", scopes=_SCOPES)
     async def get_token_scopes(self, ctx: ToolContext) -> TokenInfo:
-        """Get what the connected token may do: the account it acts as, its kind, its OAuth scopes and rate limit.
+        """Get what the connected token may do: account, kind, OAuth scopes, rate limit.
 
-        Use it when a call fails with 403 or 404 to see whether the token lacks a scope, or to
-        learn what the connection can do. Classic tokens report scopes (e.g. `repo`, `read:org`);
-        fine-grained tokens and GitHub Apps use permissions, which GitHub does not report here
-        (a GitHub App installation shows the permissions it was granted instead).
+        Use it after a 403 or 404 to see whether a scope is missing.
         """
         credential = ctx.credential
         if credential is not None and credential.kind == "github_app":
@@ -46,10 +41,9 @@ class ContextTools:
 
     @tool(read_only=True, group="context")
     async def get_rate_limit(self, ctx: ToolContext) -> RateLimits:
-        """Get the token's remaining GitHub API rate limits per bucket (core REST, search, code search, GraphQL).
+        """Get the remaining GitHub API rate limits per bucket and when each resets (unix time).
 
-        Use it before many calls or after a rate-limit error to see when each bucket refills
-        (`reset_at`, unix time). Checking the rate limit does not count against it.
+        Does not count against the limit.
         """
         response = await ctx.http.get("/rate_limit")
         return RateLimits.from_api(response.json_object())

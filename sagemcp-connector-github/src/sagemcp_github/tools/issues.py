@@ -70,12 +70,10 @@ class IssuesTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> IssueList:
-        """List a repository's issues, filtered by state, labels, assignee, creator or mention.
+        """List one repository's issues (pull requests left out, so a page may be short).
 
-        Returns number, title, state, author, labels, assignees, comment count, dates, URL and the
-        start of each body (use github_get_issue for the full text). Pull requests are left out
-        (use github_list_pull_requests), so a page can hold fewer than `limit` issues; follow
-        `next_cursor` for more. For queries across repositories use github_search_issues.
+        Returns number, title, state, author, labels, assignees, dates and the start of each body; full text
+        with github_get_issue; across repositories use github_search_issues.
         """
         params: dict[str, Any] = {
             "state": state,
@@ -100,8 +98,7 @@ class IssuesTools:
     async def get_issue(self, ctx: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber) -> Issue:
         """Get one issue with its full Markdown body, labels, assignees, milestone, state and dates.
 
-        Also works for a pull request's number (then `is_pull_request` is true; use
-        github_get_pull_request for branches and merge state). Comments: github_list_issue_comments.
+        Comments: github_list_issue_comments.
         """
         response = await ctx.http.get(repo_path(owner, repo, "issues", issue_number))
         return Issue.from_api(response.json_object())
@@ -124,10 +121,7 @@ class IssuesTools:
         ] = None,
         milestone: Annotated[int | None, Field(ge=1, description="Milestone number to attach.")] = None,
     ) -> Issue:
-        """Open a new issue in a repository, optionally with labels, assignees and a milestone.
-
-        Returns the created issue with its number and URL.
-        """
+        """Open a new issue (bug report, request) in a repository; returns its number and URL."""
         payload: dict[str, Any] = {"title": title}
         for key, value in (("body", body), ("labels", labels), ("assignees", assignees), ("milestone", milestone)):
             if value is not None:
@@ -159,10 +153,9 @@ class IssuesTools:
         ] = None,
         milestone: Annotated[int | None, Field(ge=0, description="Milestone number; 0 removes the milestone.")] = None,
     ) -> Issue:
-        """Change an issue: title, body, state (close/reopen with a reason), labels, assignees or milestone.
+        """Change an issue's title, body, state, labels, assignees or milestone; returns it.
 
-        Only the fields given change; `labels` and `assignees` replace the current lists (to add
-        labels without removing others use github_add_issue_labels). Returns the updated issue.
+        `labels` and `assignees` replace the lists; to add labels use github_add_issue_labels.
         """
         payload: dict[str, Any] = {}
         for key, value in (
@@ -197,10 +190,7 @@ class IssuesTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> CommentList:
-        """List the comments on an issue or pull request (the conversation, not inline review comments), oldest first.
-
-        Returns author, Markdown body, dates and URL of each comment.
-        """
+        """List an issue's or pull request's conversation comments, oldest first (not inline review comments)."""
         response = await ctx.http.get(
             repo_path(owner, repo, "issues", issue_number, "comments"),
             params={"since": since, **page_params(limit, cursor, maximum=SMALL_PAGE)},
@@ -215,10 +205,9 @@ class IssuesTools:
     async def add_issue_comment(
         self, ctx: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber, body: Markdown
     ) -> Comment:
-        """Add a comment to an issue or to a pull request's conversation.
+        """Comment on an issue or a pull request's conversation; returns the comment's URL.
 
-        For comments on specific lines of a pull request use github_create_pull_request_review.
-        Returns the new comment with its URL.
+        Line comments: github_create_pull_request_review.
         """
         response = await ctx.http.post(repo_path(owner, repo, "issues", issue_number, "comments"), json={"body": body})
         return Comment.from_api(response.json_object())
@@ -227,10 +216,7 @@ class IssuesTools:
     async def list_labels(
         self, ctx: ToolContext, owner: Owner, repo: Repo, limit: PageLimit = 50, cursor: Cursor = None
     ) -> LabelList:
-        """List the labels defined in a repository (name, colour, description).
-
-        Use it to pick existing label names before labelling issues or pull requests.
-        """
+        """List a repository's labels (name, colour, description), to pick existing names."""
         response = await ctx.http.get(repo_path(owner, repo, "labels"), params=page_params(limit, cursor))
         items = [Label.from_api(label) for label in response.json_list(of=dict)]
         return LabelList(items=items, next_cursor=next_cursor(response))
@@ -239,10 +225,7 @@ class IssuesTools:
     async def add_issue_labels(
         self, ctx: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber, labels: Labels
     ) -> IssueLabels:
-        """Add labels to an issue or pull request, keeping the labels it already has.
-
-        Labels that do not exist yet are created. Returns the full label list afterwards.
-        """
+        """Add labels to an issue or pull request, keeping existing ones (new names are created)."""
         if not labels:
             raise InvalidArguments("give at least one label", errors=[("labels", "empty")])
         response = await ctx.http.post(
@@ -278,13 +261,11 @@ class IssuesTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> IssueSearchResult:
-        """Search issues and pull requests across repositories (add `is:issue` or `is:pr` to get one kind).
+        """Search issues and pull requests across repositories with GitHub search syntax.
 
-        Use it for your own work across repositories: open pull requests awaiting your review
-        (`is:pr is:open review-requested:@me`), issues assigned to you (`assignee:@me`). Other
-        qualifiers: `repo:`, `org:`, `author:`, `mentions:`, `label:`. Returns number, repository,
-        title, state, author, labels, dates and
-        the start of each body. The query is GitHub's search syntax, passed unchanged.
+        For your own work: PRs awaiting your review (`is:pr is:open review-requested:@me`), issues assigned to
+        you (`assignee:@me`); also `repo:`, `author:`, `label:`. Returns number, repository, title, state and
+        dates.
         """
         response = await ctx.http.get(
             "/search/issues", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)

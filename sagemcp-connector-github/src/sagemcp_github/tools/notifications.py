@@ -54,10 +54,9 @@ class NotificationsTools:
         limit: Annotated[int, Limit(maximum=50, what="Notifications")] = 20,
         cursor: Cursor = None,
     ) -> NotificationList:
-        """List your GitHub notifications (unread by default), newest first: reason, title, type, repository and URL.
+        """List your GitHub notifications, newest first: reason, title, type, repository, URL.
 
-        Use it to see what needs your attention (review requests, mentions, assignments). The
-        `id` of a notification is the thread id for github_mark_notification_read.
+        An item's `id` is the thread id for github_mark_notification_read.
         """
         params: dict[str, Any] = {
             "all": "true" if include_read else None,
@@ -93,10 +92,7 @@ class NotificationsTools:
         owner: OptionalOwner = None,
         repo: OptionalRepo = None,
     ) -> ActionResult:
-        """Mark all your notifications (or one repository's) as read, up to `last_read_at`.
-
-        GitHub may finish this in the background for large inboxes.
-        """
+        """Mark all your notifications (or one repository's) as read, up to `last_read_at`."""
         payload: dict[str, Any] = {"read": True} if not (owner or repo) else {}
         if last_read_at:
             payload["last_read_at"] = last_read_at

@@ -75,11 +75,10 @@ class PullRequestsTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> PullRequestList:
-        """List a repository's pull requests, filtered by state, head or base branch.
+        """List a repository's pull requests: number, title, state, draft, author, branches, reviewers, dates.
 
-        Returns number, title, state, draft flag, author, branches, labels, requested reviewers,
-        dates, URL and the start of each description. For details, diff and checks use
-        github_get_pull_request, github_get_pull_request_diff and github_get_pull_request_status.
+        Details, diff and CI: github_get_pull_request, github_get_pull_request_diff,
+        github_get_pull_request_status.
         """
         params = {"state": state, "head": head, "base": base, "sort": sort, "direction": direction}
         response = await ctx.http.get(
@@ -92,19 +91,18 @@ class PullRequestsTools:
     async def get_pull_request(
         self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber
     ) -> PullRequest:
-        """Get one pull request: full description, branches and head SHA, merge state, mergeability, reviewers and size.
+        """Get one pull request: description, branches, head SHA, merge state, mergeability, reviewers, size.
 
-        `mergeable` may be null while GitHub computes it; ask again a moment later.
+        `mergeable` may be null while GitHub computes it; ask again shortly.
         """
         response = await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))
         return PullRequest.from_api(response.json_object())
 
     @tool(read_only=True, group="pull_requests", scopes=_SCOPES)
     async def get_pull_request_diff(self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> Diff:
-        """Get a pull request's changes as one unified diff, cut at about 60,000 characters with a marker.
+        """Get a pull request's changes as one unified diff (cut at ~60,000 characters).
 
-        Use it to review the code. For a large pull request, github_list_pull_request_files pages
-        through the changes file by file.
+        For a large one, github_list_pull_request_files pages file by file.
         """
         response = await ctx.http.get(
             repo_path(owner, repo, "pulls", pull_number), headers={"Accept": "application/vnd.github.diff"}
@@ -128,11 +126,7 @@ class PullRequestsTools:
         limit: Annotated[int, Limit(maximum=100, what="Files")] = 20,
         cursor: Cursor = None,
     ) -> FileChangeList:
-        """List the files a pull request changes, with status, line counts and each file's patch.
-
-        Patches are bounded per file and per page (marked `patch_truncated`). GitHub lists at most
-        3,000 files per pull request.
-        """
+        """List the files a pull request changes, with status, line counts and bounded patches."""
         response = await ctx.http.get(
             repo_path(owner, repo, "pulls", pull_number, "files"), params=page_params(limit, cursor)
         )
@@ -149,10 +143,9 @@ class PullRequestsTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> ReviewList:
-        """List the reviews of a pull request, oldest first: reviewer, verdict, summary text and date.
+        """List a pull request's reviews, oldest first: reviewer, verdict, summary, date.
 
-        Verdicts are APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING. The inline
-        comments of the reviews are listed by github_list_pull_request_review_comments.
+        Inline comments: github_list_pull_request_review_comments.
         """
         response = await ctx.http.get(
             repo_path(owner, repo, "pulls", pull_number, "reviews"),
@@ -174,10 +167,9 @@ class PullRequestsTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> ReviewCommentList:
-        """List the inline review comments of a pull request (comments on lines of the diff), oldest first.
+        """List a pull request's inline review comments (on diff lines), oldest first.
 
-        Returns file path, line, author, body and the comment it replies to. The general
-        conversation is listed by github_list_issue_comments.
+        The general conversation: github_list_issue_comments.
         """
         response = await ctx.http.get(
             repo_path(owner, repo, "pulls", pull_number, "comments"),
@@ -194,11 +186,9 @@ class PullRequestsTools:
     async def get_pull_request_status(
         self, ctx: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber
     ) -> CheckStatus:
-        """Get the CI status of a pull request: one overall verdict, the failing checks, and every check and status.
+        """Get a pull request's CI status: overall verdict, failing checks, every check run and status.
 
-        Covers the check runs and commit statuses of the head commit. Use it to tell whether a
-        pull request is green before merging, or which check to investigate (then
-        github_list_workflow_runs and github_get_job_logs).
+        Use it before merging or to find the failing check (then github_get_job_logs).
         """
         pull = PullRequest.from_api((await ctx.http.get(repo_path(owner, repo, "pulls", pull_number))).json_object())
         sha = pull.head_sha
@@ -228,10 +218,9 @@ class PullRequestsTools:
             bool, Field(description="Let maintainers push to the head branch (fork pull requests).")
         ] = True,
     ) -> PullRequest:
-        """Open a pull request from `head` into `base`. Returns the new pull request with its number and URL.
+        """Open a pull request from `head` into `base`; returns its number and URL.
 
-        The head branch must exist and differ from the base (github_create_branch, then
-        github_create_file or github_update_file, make one).
+        The head branch must exist and differ from the base.
         """
         payload: dict[str, Any] = {
             "title": title,
@@ -260,10 +249,7 @@ class PullRequestsTools:
             bool | None, Field(description="Let maintainers push to the head branch.")
         ] = None,
     ) -> PullRequest:
-        """Change a pull request's title, description, base branch or state (close/reopen without merging).
-
-        Only the fields given change. Returns the updated pull request.
-        """
+        """Change a pull request's title, description, base or state (close/reopen without merging)."""
         payload = {
             key: value
             for key, value in (
@@ -304,10 +290,9 @@ class PullRequestsTools:
             ),
         ] = None,
     ) -> MergeResult:
-        """Merge a pull request with a merge commit, squash or rebase. Returns the merge commit SHA.
+        """Merge a pull request (merge commit, squash or rebase); returns the merge commit SHA.
 
-        Fails (405/409) when the pull request is not mergeable: checks failing, reviews missing,
-        conflicts, or the head moved past `sha`. Check first with github_get_pull_request_status.
+        Fails (405/409) if not mergeable; check with github_get_pull_request_status.
         """
         payload = {
             key: value
@@ -347,10 +332,9 @@ class PullRequestsTools:
             Field(pattern=r"^[0-9a-f]{40}$", description="Commit to review; defaults to the latest head commit."),
         ] = None,
     ) -> Review:
-        """Review a pull request: approve, request changes or comment, with a summary and inline comments on lines.
+        """Review a pull request: approve, request changes or comment, with a summary and inline line comments.
 
-        Inline comments name a file `path` and a `line` of the new version (side RIGHT) or of
-        the old version (side LEFT). You cannot approve your own pull request.
+        You cannot approve your own pull request.
         """
         if event in ("REQUEST_CHANGES", "COMMENT") and not body and not comments:
             raise InvalidArguments(f"a {event} review needs a body or inline comments", errors=[("body", "missing")])

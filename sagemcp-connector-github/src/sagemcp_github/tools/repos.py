@@ -95,12 +95,9 @@ class ReposTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> RepoList:
-        """List the repositories the connected account can access, or those of one organization or user.
+        """List the repositories you can access, or those of one organization or user.
 
-        Without `org` or `username`: the account's own repositories, collaborations and
-        organization memberships. Use it to find a repository's exact `owner` and `name` before other calls; to find
-        repositories by topic or text, use github_search_repositories. Returns name, description,
-        visibility, default branch, language, stars and dates, with `next_cursor` for more.
+        Finds a repository's exact `owner` and `name`; by topic or text use github_search_repositories.
         """
         if org and username:
             raise InvalidArguments("give org or username, not both", errors=[("org", "conflicts with username")])
@@ -118,20 +115,15 @@ class ReposTools:
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repository(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoModel:
-        """Get one repository: description, visibility, default branch, language, topics, license, counts and dates.
-
-        Use it to learn the default branch or whether a repository is archived or a fork.
-        """
+        """Get one repository: description, visibility, default branch, language, topics, license, counts."""
         response = await ctx.http.get(repo_path(owner, repo))
         return RepoModel.from_api(response.json_object())
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_repository_stats(self, ctx: ToolContext, owner: Owner, repo: Repo) -> RepoStats:
-        """Get a repository's statistics: stars, forks, watchers, open issues, size, languages and commit activity.
+        """Get a repository's stars, forks, watchers, open issues, languages and commit activity (4 and 52 weeks).
 
-        Languages are shares of the code in percent; activity is the commit count of the last 4
-        and 52 weeks. Use it to judge a project's popularity and activity. GitHub computes commit statistics
-        lazily: if `note` says they are being computed, call again a few seconds later.
+        If `note` says statistics are being computed, call again a few seconds later.
         """
         info = (await ctx.http.get(repo_path(owner, repo))).json_object()
         languages = (await ctx.http.get(repo_path(owner, repo, "languages"))).json_object()
@@ -150,10 +142,7 @@ class ReposTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> ContributorList:
-        """List a repository's contributors, most commits first, with their commit counts.
-
-        Use it to find who works on a project. Anonymous contributors are left out.
-        """
+        """List a repository's contributors with their commit counts, most commits first."""
         response = await ctx.http.get(repo_path(owner, repo, "contributors"), params=page_params(limit, cursor))
         if response.status == 204 or not response.content.strip():
             return ContributorList(items=[])
@@ -181,12 +170,10 @@ class ReposTools:
             int, Field(ge=1, description="First line to show (1-based), to continue a file that was cut.")
         ] = 1,
     ) -> FileContent:
-        """Read a file from a repository as text, or list a directory.
+        """Read a file from a repository as text (the README, code...), or list a directory.
 
-        Files are decoded from base64; binary files (images, archives, ...) are detected and only
-        described. Text beyond about 40,000 characters is cut with a `…[truncated: ...]` marker naming
-        the `start_line` to continue from. Also returns the blob `sha`, needed to update or delete
-        the file. For the top level or the whole layout of a repository use github_get_repository_tree.
+        Long text is cut with a marker naming the `start_line` to continue from; binary files are only
+        described. Returns the blob `sha` needed to update or delete the file.
         """
         where = repo_path(owner, repo, "contents", file_path(path))
         response = await ctx.http.get(where, params={"ref": ref})
@@ -229,11 +216,9 @@ class ReposTools:
         limit: Annotated[int, Limit(maximum=500, what="Entries")] = 200,
         cursor: Cursor = None,
     ) -> TreePage:
-        """List the files and directories of a repository at a branch, tag or commit (the Git tree).
+        """List a repository's files and directories (the Git tree) at a branch, tag or commit.
 
-        Use it to see a project's layout or find a file's path before reading it with
-        github_get_file_content. Returns paths with type (blob = file, tree = directory) and size,
-        paged with `next_cursor`; narrow big repositories with `path_prefix`.
+        Shows the layout or finds a path for github_get_file_content; narrow with `path_prefix`.
         """
         offset = read_offset(cursor)
         tree_ref = segment(ref or "HEAD", "ref")
@@ -263,10 +248,9 @@ class ReposTools:
         message: Message,
         branch: Branchname = None,
     ) -> FileCommit:
-        """Create a new file in one commit; GitHub refuses (422) if the path already exists.
+        """Create a new file in one commit (fails if it exists: use github_update_file).
 
-        To change an existing file use github_update_file. Creating files under
-        `.github/workflows` needs the `workflow` scope. Returns the new blob SHA and the commit.
+        Files under `.github/workflows` need the `workflow` scope.
         """
         return await _put_file(ctx, owner, repo, path, content, message, branch, None)
 
@@ -288,11 +272,10 @@ class ReposTools:
         ],
         branch: Branchname = None,
     ) -> FileCommit:
-        """Replace an existing file's whole content in one commit.
+        """Replace an existing file's content in one commit.
 
-        Pass the current blob `sha` from github_get_file_content: GitHub refuses a stale one (409),
-        so a concurrent edit is never overwritten. Changing files under `.github/workflows` needs
-        the `workflow` scope. Returns the new blob SHA and the commit.
+        Needs the current blob `sha` from github_get_file_content (a stale one fails, 409); files under
+        `.github/workflows` need the `workflow` scope.
         """
         return await _put_file(ctx, owner, repo, path, content, message, branch, sha)
 
@@ -310,11 +293,7 @@ class ReposTools:
         ],
         branch: Branchname = None,
     ) -> FileCommit:
-        """Delete a file from a branch in one commit.
-
-        The current blob `sha` (from github_get_file_content) must be given, so a file changed in the
-        meantime is not deleted by mistake. Returns the commit that removed it.
-        """
+        """Delete a file in one commit; needs its current blob `sha` (github_get_file_content)."""
         payload: dict[str, Any] = {"message": message, "sha": sha}
         if branch:
             payload["branch"] = branch
@@ -338,10 +317,7 @@ class ReposTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> BranchList:
-        """List a repository's branches with their head commit SHA and protection.
-
-        Use it to find a branch name before reading files or opening a pull request.
-        """
+        """List a repository's branches with their head commit SHA and protection."""
         params: dict[str, Any] = {**page_params(limit, cursor)}
         if protected is not None:
             params["protected"] = "true" if protected else "false"
@@ -376,10 +352,7 @@ class ReposTools:
             Field(max_length=255, description="Branch, tag or commit SHA to start from; omit for the default branch."),
         ] = None,
     ) -> Branch:
-        """Create a new branch starting at another branch, tag or commit (default: the default branch's head).
-
-        Use it before committing changes meant for a pull request. Fails if the branch exists.
-        """
+        """Create a branch from another branch, tag or commit (default: the default branch)."""
         if from_ref and _SHA_RE.match(from_ref):
             sha = from_ref
         else:
@@ -424,10 +397,9 @@ class ReposTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CommitList:
-        """List commits of a branch (default: the default branch), newest first, filtered by path, author or time.
+        """List a branch's commits, newest first: SHA, first message line, author, date.
 
-        Returns SHA, first line of the message, author and date; use github_get_commit for the
-        full message and changes.
+        Full message and diff: github_get_commit.
         """
         params = {
             "sha": ref,
@@ -444,11 +416,7 @@ class ReposTools:
 
     @tool(read_only=True, group="repos", scopes=_SCOPES)
     async def get_commit(self, ctx: ToolContext, owner: Owner, repo: Repo, ref: Ref) -> CommitDetail:
-        """Get one commit: full message, author, parents, line counts and changed files with their diffs.
-
-        Patches are bounded (per file and in total, marked `patch_truncated`); at most 50 files are
-        listed (`files_omitted` counts the rest).
-        """
+        """Get one commit: full message, author, parents and changed files with bounded diffs."""
         response = await ctx.http.get(repo_path(owner, repo, "commits", segment(ref, "ref")))
         data = response.json_object()
         files, omitted = bounded_files(
@@ -468,11 +436,9 @@ class ReposTools:
             Field(min_length=1, max_length=255, description="The head branch, tag or SHA (`user:branch` for a fork)."),
         ],
     ) -> Comparison:
-        """Compare two branches, tags or commits: ahead/behind counts, the commits between them and the changed files.
+        """Compare two branches, tags or commits: ahead/behind, the commits between and changed files.
 
-        Says whether `head` is ahead of, behind, identical to or diverged from `base`; diffs are
-        bounded. Use it to review what a branch would bring into another. At most 50 commits and 50 files
-        are listed (`commits_omitted`, `files_omitted` count the rest).
+        Use it to see what a branch would bring into another.
         """
         basehead = f"{segment(base, 'base')}...{segment(head, 'head')}"
         response = await ctx.http.get(repo_path(owner, repo, "compare", basehead))
@@ -498,10 +464,7 @@ class ReposTools:
     async def list_releases(
         self, ctx: ToolContext, owner: Owner, repo: Repo, limit: SmallPageLimit = 10, cursor: Cursor = None
     ) -> ReleaseList:
-        """List a repository's releases, newest first: tag, name, draft/prerelease flags, dates and assets.
-
-        Each item has the start of the release notes; github_get_release has the full notes.
-        """
+        """List a repository's releases, newest first: tag, name, flags, dates, assets, start of the notes."""
         response = await ctx.http.get(
             repo_path(owner, repo, "releases"), params=page_params(limit, cursor, maximum=SMALL_PAGE)
         )
@@ -519,11 +482,7 @@ class ReposTools:
         tag: Annotated[str | None, Field(max_length=255, description="The release's tag, e.g. `v1.2.0`.")] = None,
         release_id: Annotated[int | None, Field(ge=1, description="The release's numeric id.")] = None,
     ) -> Release:
-        """Get one release with its full notes (Markdown) and assets, by tag, by id, or the latest one.
-
-        With neither `tag` nor `release_id`, returns the latest published release (not a draft or
-        prerelease).
-        """
+        """Get one release's full notes and assets, by tag or id, or the latest published one."""
         if tag and release_id:
             raise InvalidArguments("give tag or release_id, not both", errors=[("tag", "conflicts with release_id")])
         if tag:
@@ -553,10 +512,7 @@ class ReposTools:
             bool, Field(description="Let GitHub write notes from the merged pull requests (added after `body`).")
         ] = False,
     ) -> Release:
-        """Create a release (and its tag, if it does not exist yet) with Markdown notes.
-
-        Publishing a release notifies watchers; use `draft` to prepare one for review first.
-        """
+        """Create a release (and its tag if new) with Markdown notes; publishing notifies watchers."""
         payload: dict[str, Any] = {
             "tag_name": tag_name,
             "draft": draft,
@@ -583,9 +539,9 @@ class ReposTools:
         name: Annotated[str | None, Field(max_length=100, description="Name of the fork (default: the same).")] = None,
         default_branch_only: Annotated[bool, Field(description="Copy only the default branch.")] = False,
     ) -> RepoModel:
-        """Fork a repository into your account or an organization; if the fork exists, GitHub returns it.
+        """Fork a repository into your account or an organization (returns an existing fork).
 
-        Forking happens in the background: the fork may take a few seconds to be ready.
+        The fork may take a few seconds to be ready.
         """
         payload: dict[str, Any] = {"default_branch_only": default_branch_only}
         if organization:
@@ -633,11 +589,9 @@ class ReposTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> RepoSearchResult:
-        """Search repositories by name, description, topic, language, stars and other qualifiers.
+        """Search repositories by name, topic, language, stars (GitHub search syntax).
 
-        Use it to discover projects; `org:NAME` or `user:NAME` limits it to one account. Returns
-        repositories with description, language, stars and URL, and the total match count. The
-        query is GitHub's search syntax, passed unchanged.
+        Returns description, language, stars, URL and the total count.
         """
         response = await ctx.http.get(
             "/search/repositories", params=search_params(query, sort, order, limit, cursor, maximum=SMALL_PAGE)
@@ -652,10 +606,9 @@ class ReposTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CodeSearchResult:
-        """Search code across repositories (default branches only): file paths and matching snippets.
+        """Search code on default branches (qualifiers `repo:`, `path:`, `language:`): paths and snippets.
 
-        Qualifiers: `repo:`, `org:`, `path:`, `language:`, `extension:`. Read a hit with
-        github_get_file_content. GitHub allows about 10 code searches per minute.
+        Read a hit with github_get_file_content; about 10 searches a minute.
         """
         response = await ctx.http.get(
             "/search/code",
@@ -676,10 +629,7 @@ class ReposTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CommitSearchResult:
-        """Search commits by message and by qualifiers such as `repo:`, `author:`, `committer-date:`.
-
-        Searches default branches only. Returns SHA, repository, first line of the message, author and date.
-        """
+        """Search commits on default branches by message and qualifiers (`repo:`, `author:`)."""
         response = await ctx.http.get("/search/commits", params=search_params(query, sort, order, limit, cursor))
         return search_result(CommitSearchResult, response, Commit.from_api)
 

@@ -42,10 +42,9 @@ class SecurityTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> CodeScanningAlertList:
-        """List code-scanning alerts (CodeQL and other analysers) of a repository: rule, severity, file and line.
+        """List a repository's code-scanning alerts (CodeQL and others): rule, severity, file and line.
 
-        Needs code scanning enabled on the repository and the `security_events` scope. Each alert
-        carries its severity; GitHub's description of this endpoint has no severity filter.
+        Needs code scanning enabled and the `security_events` scope.
         """
         params: dict[str, Any] = {
             "state": state,
@@ -89,10 +88,9 @@ class SecurityTools:
         limit: SmallPageLimit = 20,
         cursor: Cursor = None,
     ) -> DependabotAlertList:
-        """List Dependabot alerts of a repository: vulnerable package, severity, advisory and the fixed version.
+        """List a repository's Dependabot alerts: vulnerable package, severity, advisory, fixed version.
 
-        Use it to find dependencies to upgrade. Needs Dependabot alerts enabled and the
-        `security_events` scope.
+        Needs Dependabot alerts enabled and the `security_events` scope.
         """
         params: dict[str, Any] = {
             "state": state,

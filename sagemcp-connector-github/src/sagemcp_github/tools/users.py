@@ -34,10 +34,7 @@ class UsersTools:
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def get_user(self, ctx: ToolContext, username: Username) -> User:
-        """Get a user's or organization's public profile: name, company, location, bio, counts and dates.
-
-        For the connected account itself use github_get_me.
-        """
+        """Get a user's or organization's public profile: name, company, location, bio, counts, dates."""
         response = await ctx.http.get(f"/users/{segment(username, 'username')}")
         return User.from_api(response.json_object())
 
@@ -57,11 +54,7 @@ class UsersTools:
         limit: Annotated[int, Limit(maximum=10, what="Users")] = 5,
         cursor: Cursor = None,
     ) -> UserSearchResult:
-        """Find GitHub accounts by email address.
-
-        Only finds people whose email is public on their profile; an empty result does not prove
-        that nobody uses the address.
-        """
+        """Find GitHub accounts by email address (only public profile emails; no match proves nothing)."""
         response = await ctx.http.get(
             "/search/users", params=search_params(f"{email} in:email", None, "desc", limit, cursor)
         )
@@ -71,10 +64,7 @@ class UsersTools:
     async def list_organizations(
         self, ctx: ToolContext, username: OptionalUsername = None, limit: PageLimit = 30, cursor: Cursor = None
     ) -> OrganizationList:
-        """List the organizations you belong to, or a user's public organization memberships.
-
-        Your own list needs the `read:org` scope to include private memberships.
-        """
+        """List your organizations (private ones need `read:org`), or a user's public ones."""
         path = f"/users/{segment(username, 'username')}/orgs" if username else "/user/orgs"
         response = await ctx.http.get(path, params=page_params(limit, cursor))
         return OrganizationList(
@@ -97,10 +87,9 @@ class UsersTools:
     async def list_user_events(
         self, ctx: ToolContext, username: OptionalUsername = None, limit: PageLimit = 30, cursor: Cursor = None
     ) -> EventList:
-        """List a user's recent activity, newest first: pushes, issues and pull requests opened or closed, comments.
+        """List a user's recent activity, newest first: pushes, issues, pull requests, comments.
 
-        For yourself it includes private activity the token can see. GitHub keeps 90 days and at
-        most 300 events.
+        Includes your own private activity; GitHub keeps 90 days, 300 events at most.
         """
         if username is None:
             username = User.from_api((await ctx.http.get("/user")).json_object()).login
@@ -113,10 +102,9 @@ class UsersTools:
 
     @tool(read_only=True, group="users", scopes=_SCOPES)
     async def get_user_stats(self, ctx: ToolContext, username: Username) -> UserStats:
-        """Get statistics for a user: followers, public repositories, total stars and forks, top languages.
+        """Get a user's followers, public repositories, total stars and forks, and top languages.
 
-        Stars, forks and languages are summed over the 100 public repositories they own that were
-        pushed to most recently, forks left out (`repos_counted` says how many were counted).
+        Summed over their 100 most recently pushed public non-fork repositories (`repos_counted`).
         """
         user = (await ctx.http.get(f"/users/{segment(username, 'username')}")).json_object()
         response = await ctx.http.get(
@@ -138,10 +126,9 @@ class UsersTools:
         limit: PageLimit = 20,
         cursor: Cursor = None,
     ) -> UserSearchResult:
-        """Search users and organizations by login, name, location, followers and similar qualifiers.
+        """Search users and organizations (GitHub search syntax, e.g. `location:london type:user`).
 
-        Add `type:user` or `type:org` for one kind. Returns logins and profile URLs; get details
-        with github_get_user. The query is GitHub's search syntax, passed unchanged.
+        Returns logins and profile URLs; details with github_get_user.
         """
         response = await ctx.http.get("/search/users", params=search_params(query, sort, order, limit, cursor))
         return search_result(UserSearchResult, response, User.from_api)

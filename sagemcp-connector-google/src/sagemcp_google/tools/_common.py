@@ -29,12 +29,10 @@ FileId = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="A Drive file id (the long id in the file's URL, or from google_search_files).",
+        description="From its URL or google_search_files.",
     ),
 ]
-MaxChars = Annotated[
-    int, Field(ge=500, le=100_000, description="At most this many characters of content (500-100,000).")
-]
+MaxChars = Annotated[int, Field(ge=500, le=100_000, description="Characters of content at most.")]
 Offset = Annotated[int, Field(ge=0, le=50_000_000, description="Characters to skip: where the last result stopped.")]
 
 

@@ -34,24 +34,22 @@ CalendarId = Annotated[
         min_length=1,
         max_length=300,
         pattern=r"^[A-Za-z0-9@._#+-]+$",
-        description="`primary` (the user's own calendar), or an id from google_list_calendars (often an email).",
+        description="`primary` (the user's own) or an id from google_list_calendars.",
     ),
 ]
 EventId = Annotated[
     str,
-    Field(
-        min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$", description="An event id from google_list_events."
-    ),
+    Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$", description="From google_list_events."),
 ]
 TimeZone = Annotated[
-    str | None, Field(max_length=64, description="IANA time zone (Europe/Paris) for times without an offset.")
+    str | None, Field(max_length=64, description="IANA zone (Europe/Paris) for times without an offset.")
 ]
 When = Annotated[
     str,
     Field(
         min_length=10,
         max_length=40,
-        description="ISO 8601: 2026-03-02T09:30:00 (in time_zone), 2026-03-02T09:30:00+01:00, or 2026-03-02 (all day).",
+        description="2026-03-02T09:30:00 (in time_zone), with an offset (+01:00), or 2026-03-02 (all day).",
     ),
 ]
 Emails = Annotated[
@@ -148,11 +146,7 @@ class CalendarTools:
         limit: Annotated[int, Limit(maximum=250, what="Events")] = 25,
         cursor: Cursor = None,
     ) -> EventList:
-        """List or search the events of a calendar in a time window, in start order (recurring events expanded).
-
-        Times without an offset are read in time_zone (or the configured zone, else UTC); results are
-        shown in that zone, or the calendar's.
-        """
+        """List or search a calendar's events in a time window, in start order (recurrences expanded)."""
         tz_name = time_zone_of(ctx, time_zone)
         tz = zone(tz_name)
         window_start, window_end = default_window(tz)
@@ -217,9 +211,9 @@ class CalendarTools:
         recurrence: Recurrence | None = None,
         send_updates: SendUpdates = "all",
     ) -> Event:
-        """Create an event, with attendees (invited by email), an optional Meet link and recurrence.
+        """Create a calendar event, with attendees invited by email, an optional Meet link and recurrence.
 
-        Give start and end as dates for an all-day event (end is exclusive), or date-times.
+        Dates make an all-day event (end exclusive).
         """
         body = event_body(
             summary=summary,

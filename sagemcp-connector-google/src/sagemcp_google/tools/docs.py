@@ -35,12 +35,12 @@ DocumentId = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="The document id (from its URL docs.google.com/document/d/ID/edit, or google_list_documents).",
+        description="From its URL (/document/d/ID) or google_list_documents.",
     ),
 ]
 TabId = Annotated[
     str | None,
-    Field(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="A tab of the document (default: the first)."),
+    Field(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Default: the first tab."),
 ]
 Markdown = Annotated[str, Field(min_length=1, max_length=200_000, description="The content, in Markdown.")]
 DOCS_CREATE = (*DOCS_WRITE, scope("drive.file"))
@@ -134,10 +134,7 @@ class DocsTools:
         limit: Annotated[int, Limit(maximum=100, what="Documents")] = 20,
         cursor: Cursor = None,
     ) -> DriveFileList:
-        """List or search Google Docs (newest first, or by relevance with `text`): id, title, modified, owner.
-
-        Read one with google_get_document.
-        """
+        """List or search Google Docs (newest first, or by relevance with `text`): id, title, modified, owner."""
         query = (
             DriveQuery()
             .mime_types([MIME_TYPES["document"]])
@@ -161,10 +158,9 @@ class DocsTools:
         offset: Offset = 0,
         max_chars: MaxChars = 30_000,
     ) -> DocumentContent:
-        """Read a Google Doc as Markdown: headings, lists, tables, links, bold/italic/code, images, footnotes.
+        """Read a Google Doc as Markdown (headings, lists, tables, links, images, footnotes).
 
-        A document with several tabs shows the first unless tab_id names another (the tabs are listed).
-        Long documents are cut at max_chars; the cut names the offset for the rest.
+        Shows the first tab unless tab_id names another; long ones are cut at max_chars with the next offset.
         """
         document = await fetch(ctx, document_id)
         doc = tab_view(document, tab_id)
@@ -198,10 +194,7 @@ class DocsTools:
             Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="The Drive folder (default: My Drive)."),
         ] = None,
     ) -> DocumentEdit:
-        """Create a Google Doc, written from Markdown (headings, lists, tables, links, images, emphasis, code, quotes).
-
-        Returns the new document's id and URL.
-        """
+        """Create a Google Doc from Markdown (headings, lists, tables, links, images); returns its id and URL."""
         if folder_id:
             body = {"name": title, "mimeType": MIME_TYPES["document"], "parents": [folder_id]}
             response = await ctx.http.post(
@@ -243,11 +236,7 @@ class DocsTools:
         ] = None,
         tab_id: TabId = None,
     ) -> DocumentEdit:
-        """Insert Markdown after a heading (by its text) or before a paragraph (by its start index).
-
-        Index 1 is the top of the document; other start indexes come from google_get_document_structure
-        (group docs_structure).
-        """
+        """Insert Markdown into a document after a heading (by text) or before a paragraph (by index; 1 is the top)."""
         if (after_heading is None) == (index is None):
             raise InvalidArguments(
                 "give either after_heading or index", [("after_heading", "exactly one of after_heading, index")]
@@ -316,9 +305,9 @@ class DocsTools:
         offset: Offset = 0,
         max_chars: MaxChars = 30_000,
     ) -> FileContent:
-        """Export a Google Doc through Drive as Markdown, plain text or HTML (Google's own conversion).
+        """Export a Google Doc as Markdown, plain text or HTML with Google's own conversion.
 
-        google_get_document gives richer Markdown with tabs; this is Google's rendering of the whole document.
+        google_get_document gives richer Markdown.
         """
         mime = {"markdown": "text/markdown", "text": "text/plain", "html": "text/html"}[format]
         response = await ctx.http.get(

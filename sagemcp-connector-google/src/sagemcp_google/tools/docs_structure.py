@@ -57,8 +57,7 @@ class DocsStructureTools:
     ) -> DocumentStructure:
         """List a document's body elements with their indexes, and its named ranges, header and footer.
 
-        Elements are headings, paragraphs, list items and tables. Use the indexes with google_insert_markdown,
-        google_create_named_range or google_batch_update_document.
+        The indexes serve google_insert_markdown and google_batch_update_document.
         """
         bind = {"document": document_id, "tab": tab_id}
         skip = int(decode_cursor(cursor, bind=bind).get("skip", 0)) if cursor else 0
@@ -107,11 +106,7 @@ class DocsStructureTools:
             str | None, Field(max_length=200, description="Fail unless the document is still at this revision.")
         ] = None,
     ) -> DocumentEdit:
-        """Apply raw Docs API requests in one atomic batch, for what the simpler tools cannot do.
-
-        Deleting ranges, page breaks, footnotes, table rows, styles. Indexes come from
-        google_get_document_structure.
-        """
+        """Apply raw Docs API requests in one atomic batch, for what the simpler tools cannot do."""
         for position, request in enumerate(requests):
             if len(request) != 1:
                 raise InvalidArguments(
@@ -169,10 +164,7 @@ class DocsStructureTools:
         end_index: Annotated[int | None, Field(ge=2, description="End of the range (exclusive).")] = None,
         tab_id: TabId = None,
     ) -> DocumentEdit:
-        """Name a range of a document: the first occurrence of `text`, or start_index to end_index.
-
-        Scripts and later edits find it again by name; google_get_document_structure lists named ranges.
-        """
+        """Name a range of a document: the first occurrence of `text`, or start_index to end_index."""
         doc = tab_view(await fetch(ctx, document_id), tab_id)
         if text is not None:
             found = _find(doc, text)

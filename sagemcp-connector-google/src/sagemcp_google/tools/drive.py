@@ -268,10 +268,9 @@ class DriveTools:
         limit: Annotated[int, Limit(maximum=100, what="Files")] = 20,
         cursor: Cursor = None,
     ) -> DriveFileList:
-        """Search Drive (My Drive, shared with me and shared drives) by words, name, kind, folder, owner and dates.
+        """Search Drive (mine, shared with me, shared drives) by words, name, kind, folder, owner, dates.
 
-        Returns id, name, kind, modification time and owner of each match; read one with
-        google_read_file or google_get_file. Filters combine with AND.
+        Returns id, name, kind, modified time and owner; read with google_read_file.
         """
         query = (
             DriveQuery()
@@ -301,20 +300,14 @@ class DriveTools:
         limit: Annotated[int, Limit(maximum=100, what="Files")] = 50,
         cursor: Cursor = None,
     ) -> DriveFileList:
-        """List what a folder holds (default: the top of My Drive; a shared drive's id lists its top level).
-
-        Folders first, then files by name. Open a subfolder by passing its id as folder_id.
-        """
+        """List a Drive folder's contents (default: the top of My Drive), folders first."""
         query = DriveQuery().in_folder(folder_id).mime_types([MIME_TYPES[k] for k in kinds or ()]).trashed(False)
         bind = {"folder": folder_id, "kinds": sorted(kinds or ()), "order": order_by}
         return await list_page(ctx, query, limit=limit, cursor=cursor, order_by=order_by, drive_id=None, bind=bind)
 
     @tool(read_only=True, group="drive", scopes=DRIVE_READ)
     async def get_file(self, ctx: ToolContext[GoogleConfig], file_id: FileId) -> DriveFile:
-        """Get a file's or folder's metadata: name, kind, size, owner, parents, dates, sharing, link.
-
-        Use google_read_file for its content.
-        """
+        """Get a Drive file's metadata: name, kind, size, owner, parents, dates, sharing, link."""
         return DriveFile.from_api(await get_metadata(ctx, file_id))
 
     @tool(read_only=True, group="drive", scopes=DRIVE_READ)
@@ -325,12 +318,9 @@ class DriveTools:
         offset: Offset = 0,
         max_chars: MaxChars = DEFAULT_CHARS,
     ) -> FileContent:
-        """Read any file as text: Docs as Markdown, Sheets as CSV, Slides, PDF and Office files as text.
+        """Read a Drive file as text: Docs as Markdown, Sheets (first sheet) as CSV, Slides, PDF, Office.
 
-        Sheets export their first sheet only; text files are read as they are.
-
-        Long content is cut at `max_chars`; the cut says which `offset` to pass for the rest.
-        Files over 10 MB are not read.
+        Long content is cut at `max_chars`, naming the `offset` for the rest; 10 MB at most.
         """
         return await read_file_content(ctx, file_id, offset, max_chars, "google_read_file")
 
@@ -342,7 +332,7 @@ class DriveTools:
         limit: Annotated[int, Limit(maximum=100, what="Drives")] = 50,
         cursor: Cursor = None,
     ) -> SharedDriveList:
-        """List the shared drives the user is a member of: id and name (use an id as drive_id or folder_id)."""
+        """List the shared drives you belong to: id (usable as drive_id or folder_id) and name."""
         from .._drive_query import literal
 
         q = f"name contains {literal(name_contains)}" if name_contains else None
@@ -391,12 +381,9 @@ class DriveTools:
         ] = None,
         description: Annotated[str | None, Field(max_length=4000, description="The file's description.")] = None,
     ) -> DriveFile:
-        """Upload a file into a folder, optionally converted to a Google Doc, Sheet or Slides.
+        """Upload a file into a Drive folder, optionally converted (CSV to a Sheet, Markdown or HTML to a Doc).
 
-        Up to 5 MB goes in one request; larger files (up to the connector's max_upload_bytes, 20 MB unless
-        configured) go in a resumable upload, resumed where it stopped if the connection drops. CSV text with
-        convert_to="spreadsheet" becomes a Google Sheet; Markdown or HTML with convert_to="document" becomes
-        a Google Doc. Use google_create_document for a Doc written in Markdown with full formatting.
+        Large files go in a resumable upload. For a formatted Doc from Markdown: google_create_document.
         """
         config = config_of(ctx)
         limit = config.max_upload_bytes if config is not None else DEFAULT_MAX_UPLOAD_BYTES
@@ -449,11 +436,7 @@ class DriveTools:
             Field(description="Convert an Office file or PDF into a Google Doc, Sheet or Slides while copying."),
         ] = None,
     ) -> DriveFile:
-        """Copy a file, optionally into another folder, renamed, or converted to a Google format.
-
-        Converting a Word file or PDF with convert_to="document" makes a Google Doc that google_get_document
-        can read as Markdown.
-        """
+        """Copy a Drive file, optionally renamed, into another folder, or converted to a Google format."""
         body: dict[str, Any] = {}
         if name:
             body["name"] = name
@@ -477,10 +460,7 @@ class DriveTools:
             Field(description="Move it into this folder (or shared drive), out of its current folders."),
         ] = None,
     ) -> DriveFile:
-        """Rename a file or folder, change its description, or move it into another folder, in one call.
-
-        Only what is given changes; give at least one of name, description, folder_id.
-        """
+        """Rename a Drive file or folder, change its description, or move it to another folder."""
         if name is None and description is None and folder_id is None:
             raise InvalidArguments(
                 "give at least one of name, description or folder_id", [("name", "nothing to change")]

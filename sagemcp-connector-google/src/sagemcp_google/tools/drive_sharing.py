@@ -50,7 +50,7 @@ class DriveSharingTools:
         limit: Annotated[int, Limit(maximum=100, what="Permissions")] = 50,
         cursor: Cursor = None,
     ) -> PermissionList:
-        """List who can reach a file or folder: each permission's id, role and grantee (user, group, domain, anyone)."""
+        """List who can reach a Drive file or folder: permission id, role, grantee."""
         bind = {"file": file_id}
         params = {
             "pageSize": limit,
@@ -84,10 +84,9 @@ class DriveSharingTools:
         notify: Annotated[bool, Field(description="Email the person or group about the share.")] = True,
         message: Annotated[str | None, Field(max_length=2000, description="Text for the notification email.")] = None,
     ) -> Permission:
-        """Share a file or folder with a person or group (by email), a domain, or anyone with the link.
+        """Share a Drive file or folder with a person or group (email), a domain, or anyone with the link.
 
-        Give exactly one of email, domain or anyone_with_link. Returns the new permission (its id
-        is what google_unshare_file takes).
+        Returns the permission id that google_unshare_file takes.
         """
         chosen = [email is not None, domain is not None, anyone_with_link]
         if sum(chosen) != 1:

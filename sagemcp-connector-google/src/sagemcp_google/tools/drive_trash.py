@@ -26,7 +26,7 @@ class DriveTrashTools:
 
     @tool(read_only=False, group="drive_trash", destructive=True, idempotent=True, scopes=DRIVE_WRITE)
     async def trash_file(self, ctx: ToolContext[GoogleConfig], file_id: FileId) -> DriveFile:
-        """Move a file or folder to the trash (Drive deletes it for good after 30 days; restorable until then)."""
+        """Move a Drive file or folder to the trash (restorable for 30 days)."""
         response = await ctx.http.patch(
             url(ctx, "drive", f"files/{segment(file_id)}"),
             json={"trashed": True},

@@ -62,8 +62,7 @@ Query = Annotated[
     str,
     Field(
         max_length=2000,
-        description="Gmail search syntax, as in Gmail's search box: `from:ana@example.com is:unread newer_than:7d`, "
-        "`subject:invoice has:attachment`, `label:work after:2026/01/01`.",
+        description="Gmail search syntax: `from:ana@example.com is:unread newer_than:7d`, `label:work after:2026/1/1`.",
     ),
 ]
 Address = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^\r\n]+@[^\r\n]+$")]
@@ -71,7 +70,7 @@ Addresses = Annotated[list[Address], Field(min_length=1, max_length=100, descrip
 Copies = Annotated[list[Address] | None, Field(max_length=100, description="More recipients' email addresses.")]
 LabelNames = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=225)]],
-    Field(max_length=50, description="Label names (`Work/Clients`) or ids (`UNREAD`, `STARRED`, `INBOX`, `Label_12`)."),
+    Field(max_length=50, description="Label names (`Work/Clients`) or ids (`UNREAD`, `Label_12`)."),
 ]
 Body = Annotated[str, Field(max_length=200_000, description="The message text.")]
 Subject = Annotated[str, Field(max_length=998, pattern=r"^[^\r\n]*$", description="The subject line.")]
@@ -178,9 +177,9 @@ class GmailTools:
         limit: Annotated[int, Limit(maximum=200, what="Messages")] = 20,
         cursor: Cursor = None,
     ) -> MessageList:
-        """Search mail with Gmail's query syntax; newest first: id, date, sender, subject, snippet, unread.
+        """Search emails with Gmail's query syntax, newest first: id, date, sender, subject, snippet, unread.
 
-        Read a message with google_get_message, its conversation with google_get_thread.
+        Read one with google_get_message, its conversation with google_get_thread.
         """
         bind = {"q": query, "labels": labels, "spam": include_spam_trash}
         params: dict[str, Any] = {
@@ -246,10 +245,7 @@ class GmailTools:
             int, Field(ge=500, le=100_000, description="At most this many characters of body.")
         ] = 20_000,
     ) -> Message:
-        """Read one message as text: headers, body (HTML as Markdown, quoted history folded) and attachments.
-
-        The body is cut at max_chars; attachments are listed with the ids google_get_attachment takes.
-        """
+        """Read one message as text: headers, body (HTML as Markdown), attachment ids for google_get_attachment."""
         data = await fetch_message(ctx, message_id)
         hint = "call google_get_message with a larger max_chars, or read the message in Gmail"
         return read_message(data, max_chars, include_quoted, hint)
@@ -263,9 +259,9 @@ class GmailTools:
             int, Field(ge=1000, le=100_000, description="Characters for all bodies together.")
         ] = 40_000,
     ) -> Thread:
-        """Read a whole conversation as text, oldest message first, quoted history folded.
+        """Read a whole email conversation as text, oldest first, quoted history folded.
 
-        When the bodies exceed max_chars, or there are more than 25 messages, the earliest are left out.
+        Past max_chars the earliest messages are left out.
         """
         response = await ctx.http.get(
             url(ctx, "gmail", user_path(f"threads/{segment(thread_id)}")), params={"format": "full"}
@@ -312,10 +308,7 @@ class GmailTools:
         add: LabelNames | None = None,
         remove: LabelNames | None = None,
     ) -> MessageSummary:
-        """Add or remove labels on a message: archive, mark read, star, or file it under labels by name.
-
-        Archive = remove INBOX; mark read = remove UNREAD; star = add STARRED.
-        """
+        """Add or remove a message's labels: archive (remove INBOX), mark read (remove UNREAD), star, file."""
         if not add and not remove:
             raise InvalidArguments("give labels to add or to remove", [("add", "nothing to change")])
         body = {"addLabelIds": await label_ids(ctx, add or []), "removeLabelIds": await label_ids(ctx, remove or [])}
@@ -352,10 +345,7 @@ class GmailTools:
         ],
         max_chars: Annotated[int, Field(ge=500, le=100_000, description="At most this many characters.")] = 20_000,
     ) -> AttachmentContent:
-        """Get an attachment's name, type and size, and its text when it is a text file or a PDF.
-
-        Within 5 MB and max_chars; other files are described, not returned.
-        """
+        """Get an attachment's name, type, size, and its text for text files and PDFs (up to 5 MB)."""
         message = await fetch_message(ctx, message_id)
         parsed = parse_payload(obj(message.get("payload")), include_quoted=True)
         info = next((a for a in parsed.attachments if a.attachment_id == attachment_id), None)

@@ -41,10 +41,9 @@ class GmailSendTools:
         bcc: Copies = None,
         markdown: MarkdownFlag = False,
     ) -> ActionResult:
-        """Send an email now, from the connected account (plain text, or Markdown sent as HTML).
+        """Send an email now from the connected Gmail account (plain text, or Markdown as HTML).
 
-        Use google_create_draft instead when the user should read it first. Returns the sent
-        message's id and its thread.
+        To let the user review it first: google_create_draft.
         """
         raw = build_message(to=to, cc=cc or [], bcc=bcc or [], subject=subject, body=body, markdown=markdown)
         response = await ctx.http.post(url(ctx, "gmail", user_path("messages/send")), json={"raw": raw})
@@ -59,10 +58,7 @@ class GmailSendTools:
         reply_all: Annotated[bool, Field(description="Also to everyone else on the message.")] = False,
         markdown: MarkdownFlag = False,
     ) -> ActionResult:
-        """Reply to a message in its conversation, to its sender or (reply_all) everyone on it.
-
-        The reply is threaded with In-Reply-To and References and sent from the connected account.
-        """
+        """Reply in a message's conversation, to its sender or (reply_all) everyone on it."""
         original = await fetch_message(ctx, message_id, "metadata")
         headers = {
             str(h.get("name")).lower(): str(h.get("value") or "")

@@ -33,7 +33,7 @@ SpreadsheetId = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="The spreadsheet id (from docs.google.com/spreadsheets/d/ID/edit, or google_list_spreadsheets).",
+        description="From its URL (/spreadsheets/d/ID) or google_list_spreadsheets.",
     ),
 ]
 RangeArg = Annotated[
@@ -41,7 +41,7 @@ RangeArg = Annotated[
     Field(
         min_length=1,
         max_length=500,
-        description="A1 notation: `Sheet1!A1:D20`, `'Q1 Sales'!B:B`, a sheet name (the whole sheet) or a named range.",
+        description="A1 notation (`Sheet1!A1:D20`, `'Q1 Sales'!B:B`), a sheet name or a named range.",
     ),
 ]
 Cell = str | int | float | bool | None
@@ -217,10 +217,7 @@ class SheetsTools:
 
     @tool(read_only=True, group="sheets", scopes=SHEETS_READ)
     async def get_spreadsheet(self, ctx: ToolContext[GoogleConfig], spreadsheet_id: SpreadsheetId) -> Spreadsheet:
-        """Get a spreadsheet's metadata: title, locale, time zone, sheets with their sizes, named ranges.
-
-        Read cells with google_read_range.
-        """
+        """Get a spreadsheet's title, locale, time zone, sheets with sizes, named ranges (cells: google_read_range)."""
         response = await ctx.http.get(
             url(ctx, "sheets", f"spreadsheets/{segment(spreadsheet_id)}"), params={"fields": _SHEETS_FIELDS}
         )
@@ -240,12 +237,10 @@ class SheetsTools:
         row_offset: Annotated[int, Field(ge=0, le=10_000_000, description="Rows of the range to skip.")] = 0,
         max_rows: Annotated[int, Field(ge=1, le=1000, description="At most this many rows (1-1000).")] = 200,
     ) -> RangeValues:
-        """Read a range of cells as CSV (or a Markdown table), at most max_rows rows from row_offset.
+        """Read a range of cells as CSV (or a Markdown table), max_rows rows from row_offset.
 
-        The first line names the range, the rows shown, how many the range holds up to its last row with a
-        value ("at least N" when rows far below the page were not read) and its columns; empty cells at
-        the end of a row are left out. When rows are left, the last line gives the row_offset that shows
-        the next ones. Only the rows shown are fetched, so any page of a large sheet is quick.
+        The first line names the range, rows shown and columns; the last gives the next row_offset if rows are
+        left.
         """
         window = await read_window(
             ctx, spreadsheet_id, range, render=render, row_offset=row_offset, max_rows=max_rows, header=header

@@ -105,10 +105,7 @@ class SheetsLayoutTools:
             int | None, Field(ge=0, le=100, description="Also freeze this many top rows of the sheet.")
         ] = None,
     ) -> SpreadsheetUpdate:
-        """Format a range: bold, italic, size, colours, alignment, wrapping, number format, frozen rows.
-
-        Only the options given change.
-        """
+        """Format a range of cells: bold, italic, size, colours, alignment, wrapping, number format, frozen rows."""
         target = await grid(ctx, spreadsheet_id, range)
         text_format: dict[str, Any] = {}
         if bold is not None:

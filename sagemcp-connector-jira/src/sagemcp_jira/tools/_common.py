@@ -35,7 +35,7 @@ IssueKey = Annotated[
     Field(
         pattern=r"^(?:[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*|[1-9][0-9]*)$",
         max_length=100,
-        description="The issue key (EX-123) or its numeric id.",
+        description="Key (EX-123) or id.",
     ),
 ]
 IssueKeys = Annotated[list[IssueKey], Field(min_length=1, max_length=50, description="Issue keys (EX-1) or ids.")]
@@ -43,25 +43,25 @@ ProjectKey = Annotated[
     str,
     Field(
         pattern=r"^(?:[A-Za-z][A-Za-z0-9_]{0,99}|[1-9][0-9]*)$",
-        description="The project key (EX) or its numeric id.",
+        description="Key (EX) or id.",
     ),
 ]
 AccountId = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z0-9:_.@+-]{1,128}$",
-        description="The user's account id (jira_search_users finds it); the user name on Data Center.",
+        description="Account id (jira_search_users); user name on Data Center.",
     ),
 ]
 CommentId = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$", description="The comment id.")]
-BoardId = Annotated[int, Field(ge=1, description="The board id (jira_list_boards).")]
-SprintId = Annotated[int, Field(ge=1, description="The sprint id (jira_list_sprints).")]
+BoardId = Annotated[int, Field(ge=1, description="From jira_list_boards.")]
+SprintId = Annotated[int, Field(ge=1, description="From jira_list_sprints.")]
 Jql = Annotated[
     str,
     Field(
         min_length=1,
         max_length=10_000,
-        description="A JQL query, passed to Jira as is, e.g. `project = EX AND status != Done ORDER BY updated DESC`.",
+        description="JQL, e.g. `project = EX AND status != Done ORDER BY updated DESC`.",
     ),
 ]
 Markdown = Annotated[str, Field(min_length=1, max_length=100_000, description="Markdown text.")]
@@ -69,7 +69,7 @@ Fields = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
     Field(
         max_length=50,
-        description="Extra fields to show, by id or name (`labels`, `duedate`, `customfield_10016`, `Story Points`).",
+        description="Extra fields by id or name (`duedate`, `customfield_10016`, `Story Points`).",
     ),
 ]
 

@@ -94,7 +94,7 @@ class AgileTools:
         limit: Annotated[int, Limit(maximum=50, what="Boards")] = 25,
         cursor: Cursor = None,
     ) -> BoardList:
-        """List Scrum and Kanban boards: id, name, type and project (board ids are what the sprint tools take)."""
+        """List Scrum and Kanban boards: id (for the sprint tools), name, type, project."""
         api = JiraApi(ctx)
         bind = {"project": project, "name": name, "type": type}
         params = {"projectKeyOrId": project, "name": name, "type": type}
@@ -207,9 +207,9 @@ class AgileTools:
         limit: Annotated[int, Limit(maximum=100, what="Issues")] = 50,
         cursor: Cursor = None,
     ) -> IssueList:
-        """List the issues in a sprint (optionally narrowed by JQL), with status, assignee and priority.
+        """List the issues in a sprint (optionally narrowed by JQL): status, assignee, priority.
 
-        For the current sprint, take the id of the `active` one from jira_list_sprints.
+        The current sprint is the `active` one in jira_list_sprints.
         """
         api = JiraApi(ctx)
         return await _issues(api, api.agile(f"/sprint/{sprint_id}/issue"), jql, fields, limit, cursor, sprint_id)

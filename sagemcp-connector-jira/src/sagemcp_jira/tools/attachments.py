@@ -103,10 +103,7 @@ class AttachmentsTools:
         attachment_id: AttachmentId,
         max_chars: Annotated[int, Field(ge=100, le=50_000, description="Characters of text to return.")] = 20_000,
     ) -> AttachmentContent:
-        """Read the text of a small text attachment (logs, CSV, JSON, code; at most 1 MB).
-
-        Images, PDFs and other binary files are refused: their metadata is in jira_list_attachments.
-        """
+        """Read a small text attachment (logs, CSV, JSON, code; 1 MB at most); binary files are refused."""
         api = JiraApi(ctx)
         meta = await api.get(api.api(f"/attachment/{segment(attachment_id)}"))
         data = meta.json_object()

@@ -51,9 +51,9 @@ FieldValues = Annotated[
     dict[str, Any] | None,
     Field(
         max_length=50,
-        description='Other fields by id or name, e.g. {"Story Points": 5, "customfield_10020": 42, "Team": '
-        '"Platform"}. Values as Jira\'s REST API takes them; an option may be its name, a user their account id, '
-        "a rich-text field Markdown. jira_get_create_metadata / jira_get_edit_metadata list what each field takes.",
+        description='Other fields by id or name, e.g. {"Story Points": 5, "customfield_10020": 42}, as Jira\'s REST '
+        "API takes them (an option by name, a user by account id, rich text as Markdown); "
+        "jira_get_create_metadata / jira_get_edit_metadata list them.",
     ),
 ]
 DueDate = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Due date, YYYY-MM-DD.")]
@@ -99,12 +99,10 @@ class IssuesTools:
         limit: Annotated[int, Limit(maximum=100, what="Issues")] = 20,
         cursor: Cursor = None,
     ) -> IssueList:
-        """Search issues with JQL: key, summary, status, type, priority, assignee and last update of each.
+        """Search issues with JQL: key, summary, status, type, priority, assignee, last update.
 
-        Use it for any list of issues, such as the open issues assigned to you (`assignee = currentUser()
-        AND resolution = Unresolved ORDER BY priority DESC`) or a project's recent bugs; `fields` adds
-        columns (ids or names). Pass `next_cursor` back as `cursor` for
-        the next page; jira_get_issue reads one issue in full, jira_count_issues counts matches.
+        For any list of issues, e.g. the open issues assigned to you: `assignee = currentUser() AND resolution =
+        Unresolved`. One issue in full: jira_get_issue; just a number: jira_count_issues.
         """
         api = JiraApi(ctx)
         requested, extra = await issue_fields(api, fields)
@@ -134,10 +132,7 @@ class IssuesTools:
 
     @tool(read_only=True, group="issues", scopes=READ_WORK)
     async def count_issues(self, ctx: ToolContext[JiraConfig], jql: Jql) -> IssueCount:
-        """Count the issues a JQL query matches (Jira Cloud gives an approximate count for large results).
-
-        Cheaper than paging through jira_search_issues when only the number matters.
-        """
+        """Count the issues a JQL query matches (approximate for large results on Jira Cloud)."""
         api = JiraApi(ctx)
         if api.cloud:
             response = await api.post(api.api("/search/approximate-count"), json={"jql": jql}, idempotent=True)
@@ -156,10 +151,9 @@ class IssuesTools:
         comments: Annotated[int, Field(ge=0, le=50, description="Most recent comments to include (0-50).")] = 5,
         changes: Annotated[int, Field(ge=0, le=50, description="Most recent changelog entries (0-50).")] = 10,
     ) -> Issue:
-        """Read one issue in full: fields, description as Markdown, links, sub-tasks, recent comments and changes.
+        """Read one issue in full: fields (custom ones by name), Markdown description, links, sub-tasks.
 
-        Custom fields appear by name (Story Points, Sprint...). jira_list_comments and
-        jira_list_issue_changelog page through all comments and changes.
+        Also its recent comments and changes.
         """
         api = JiraApi(ctx)
         params = {"fields": "*all", "expand": "names,changelog" if changes else "names"}
@@ -170,10 +164,7 @@ class IssuesTools:
 
     @tool(read_only=True, group="issues", scopes=READ_WORK)
     async def get_issues(self, ctx: ToolContext[JiraConfig], issues: IssueKeys, fields: Fields = None) -> IssueList:
-        """Read up to 50 issues at once by key or id: summary, status, type, priority, assignee, update.
-
-        Issues that do not exist or that the account cannot see are listed as not found.
-        """
+        """Read up to 50 issues at once by key or id: summary, status, type, priority, assignee, update."""
         api = JiraApi(ctx)
         requested, extra = await issue_fields(api, fields)
         if api.cloud:
@@ -244,10 +235,9 @@ class IssuesTools:
         limit: Annotated[int, Limit(maximum=200, what="Entries")] = 100,
         cursor: Cursor = None,
     ) -> CreateMetadata:
-        """What creating an issue takes: a project's issue types, or one type's fields with the required ones first.
+        """What creating an issue takes: a project's issue types, or one type's fields (required first) and values.
 
-        Without `issue_type` it lists the project's issue types; with it, that type's fields and their
-        allowed values. Call this before jira_create_issue so every required field is filled.
+        Call it before jira_create_issue.
         """
         api = JiraApi(ctx)
         base = api.api(f"/issue/createmeta/{segment(project)}/issuetypes")
@@ -298,10 +288,9 @@ class IssuesTools:
         due_date: DueDate = None,
         fields: FieldValues = None,
     ) -> Done:
-        """Create an issue. Returns its key and URL.
+        """Create an issue; returns its key and URL.
 
-        jira_get_create_metadata lists the project's issue types and the fields each requires; put
-        the fields without an argument of their own in `fields` (by id or name).
+        Fields without an argument of their own go in `fields` (jira_get_create_metadata lists them).
         """
         api = JiraApi(ctx)
         values: dict[str, Any] = {
@@ -347,10 +336,9 @@ class IssuesTools:
         fields: FieldValues = None,
         notify: Annotated[bool, Field(description="Send Jira's notification e-mails to watchers.")] = True,
     ) -> Done:
-        """Change fields of an issue: summary, description (Markdown), priority, labels, due date, any other field.
+        """Change an issue's summary, description, priority, labels, due date or other fields.
 
-        Status changes go through jira_transition_issue, assignment through jira_assign_issue;
-        jira_get_edit_metadata lists the editable fields.
+        Status: jira_transition_issue; assignee: jira_assign_issue.
         """
         api = JiraApi(ctx)
         values: dict[str, Any] = {}

@@ -66,8 +66,7 @@ class LinksTools:
     ) -> Done:
         """Link two issues, read from `issue`: with Blocks, `issue` blocks `other_issue`.
 
-        The link reads `issue` <outward description> `other_issue` (with Duplicate, `issue` duplicates
-        `other_issue`). jira_list_link_types lists the types and their descriptions.
+        jira_list_link_types lists the types.
         """
         api = JiraApi(ctx)
         # Jira's inwardIssue is the one the outward description starts from ("EX-1 blocks EX-2": inward EX-1).

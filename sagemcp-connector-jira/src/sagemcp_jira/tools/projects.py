@@ -114,7 +114,7 @@ class ProjectsTools:
         limit: Annotated[int, Limit(maximum=100, what="Issue types")] = 50,
         cursor: Cursor = None,
     ) -> IssueTypeList:
-        """List issue types (of one project, or of the whole site): id, name, and whether it is a sub-task."""
+        """List issue types (of a project or the site): id, name, and whether it is a sub-task."""
         api = JiraApi(ctx)
         if project is not None:
             response = await api.get(api.api(f"/project/{segment(project)}"))
@@ -134,9 +134,7 @@ class ProjectsTools:
         limit: Annotated[int, Limit(maximum=50, what="Issue types")] = 20,
         cursor: Cursor = None,
     ) -> StatusList:
-        """List a project's statuses by issue type, with their categories (To Do, In Progress, Done).
-
-        Useful for writing JQL such as `status = "In Review"`."""
+        """List a project's statuses by issue type, with their categories (To Do, In Progress, Done)."""
         api = JiraApi(ctx)
         response = await api.get(api.api(f"/project/{segment(project)}/statuses"))
         types = []
@@ -168,10 +166,7 @@ class ProjectsTools:
         limit: Annotated[int, Limit(maximum=200, what="Fields")] = 50,
         cursor: Cursor = None,
     ) -> FieldList:
-        """Find fields by name and get their ids: "Story Points" is `customfield_10016` on many sites.
-
-        The ids go in jira_search_issues' `fields` and in jira_create_issue / jira_update_issue.
-        """
+        """Find fields by name and get their ids ("Story Points" is often `customfield_10016`)."""
         api = JiraApi(ctx)
         response = await api.get(api.api("/field"))
         every = [

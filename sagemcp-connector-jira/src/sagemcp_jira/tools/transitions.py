@@ -40,9 +40,7 @@ class TransitionsTools:
         limit: Annotated[int, Limit(maximum=50, what="Transitions")] = 25,
         cursor: Cursor = None,
     ) -> TransitionList:
-        """List the workflow transitions an issue can take now: id, name, target status, and the fields they need.
-
-        The fields are those of the transition's screen, required ones marked, with their allowed values."""
+        """List the transitions an issue can take now: id, name, target status, and the fields each needs."""
         api = JiraApi(ctx)
         window, next_cursor = local_page(await _transitions(api, issue), cursor, limit, {"issue": issue})
         return TransitionList(key=issue, transitions=window, next_cursor=next_cursor)
@@ -64,10 +62,7 @@ class TransitionsTools:
         comment: Annotated[str | None, Field(max_length=100_000, description="A comment to add, Markdown.")] = None,
         fields: FieldValues = None,
     ) -> Done:
-        """Move an issue through its workflow (change its status), with the fields the transition's screen needs.
-
-        jira_list_transitions shows what is available and which fields are required.
-        """
+        """Move an issue through its workflow (change its status), with the fields the transition needs."""
         api = JiraApi(ctx)
         available = await _transitions(api, issue)
         wanted = transition.strip().lower()

@@ -93,10 +93,7 @@ class UsersTools:
         ctx: ToolContext[JiraConfig],
         email: Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$", description="The e-mail address.")],
     ) -> UserList:
-        """Look up the account behind an e-mail address, where the site shows e-mail addresses.
-
-        Jira Cloud shows e-mail addresses only when the person's profile visibility allows it; the
-        result says when a match could not be confirmed."""
+        """Look up the account behind an email address (where the profile's visibility shows it)."""
         api = JiraApi(ctx)
         params = {"query" if api.cloud else "username": email, "maxResults": 10}
         response = await api.get(api.api("/user/search"), params=params)

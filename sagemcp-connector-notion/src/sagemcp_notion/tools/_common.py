@@ -31,11 +31,9 @@ Markdown = Annotated[
     Field(
         max_length=MAX_MARKDOWN,
         description=(
-            "Content as Markdown: headings, lists, `- [ ]` to-dos, `>` quotes, fenced code, `$$` equations, "
-            "`---`, GFM tables, images, links, **bold** / *italic* / ~~strike~~ / `code`, $inline math$; toggles "
-            'as <details><summary>Title</summary>…</details>, callouts as <aside icon="💡">…</aside>, mentions '
-            'as <mention-page url="…">…</mention-page>, <mention-user url="user://id">…</mention-user>, '
-            '<mention-date start="2026-01-05"/>.'
+            "GitHub-flavoured Markdown (to-dos, tables, `$$` equations); toggles as <details><summary>…</summary>…"
+            '</details>, callouts as <aside icon="💡">…</aside>, mentions as <mention-page url="…">…</mention-page>, '
+            '<mention-user url="user://id">…</mention-user>, <mention-date start="2026-01-05"/>.'
         ),
     ),
 ]

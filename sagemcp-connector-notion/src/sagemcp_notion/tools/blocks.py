@@ -53,10 +53,10 @@ class BlockTools:
         limit: Annotated[int, Limit(maximum=100)] = 50,
         cursor: Cursor = None,
     ) -> BlockList:
-        """List a block's (or page's) direct children with their ids, types and Markdown, a page at a time.
+        """List a block's (or page's) direct children: ids, types, Markdown.
 
-        Use the ids with notion_update_block, notion_append_page_content(after_block_id=...) or
-        notion_delete_block; notion_get_page_content reads a whole page as Markdown instead.
+        The ids serve notion_update_block, notion_delete_block and after_block_id; whole pages read better with
+        notion_get_page_content.
         """
         start = None
         if cursor is not None:
@@ -83,10 +83,9 @@ class BlockTools:
             str | None, Field(max_length=40, description="A code block's language (python, typescript, ...).")
         ] = None,
     ) -> Block:
-        """Replace a block's text (keeping its type), check a to-do, or change a code block's language.
+        """Replace a block's text (same type), check a to-do, or change a code block's language.
 
-        The block's children are kept. To change a block's type, delete it (notion_delete_block)
-        and append new content.
+        Children are kept; to change a type, delete and append.
         """
         block = (await ctx.http.get(f"/v1/blocks/{block_id}")).json_object()
         kind = str(block.get("type") or "")

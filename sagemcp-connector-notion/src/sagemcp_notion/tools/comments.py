@@ -45,10 +45,7 @@ class CommentTools:
         limit: Annotated[int, Limit(maximum=100)] = 25,
         cursor: Cursor = None,
     ) -> CommentList:
-        """List the open (unresolved) comments on a page or block, oldest first, with their discussion ids.
-
-        Reply in a thread with notion_create_comment(discussion_id=...).
-        """
+        """List the open comments on a page or block, oldest first, with their discussion ids."""
         params: dict[str, Any] = {"block_id": block_id, "page_size": limit}
         if cursor is not None:
             params["start_cursor"] = str(decode_cursor(cursor, bind={"block_id": block_id}).get("start_cursor", ""))

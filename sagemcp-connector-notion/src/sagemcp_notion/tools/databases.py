@@ -69,10 +69,9 @@ class DatabaseTools:
         limit: Annotated[int, Limit(maximum=100)] = 20,
         cursor: Cursor = None,
     ) -> SearchResults:
-        """List the data sources (database tables) shared with the integration, optionally by title.
+        """List the data sources (database tables) shared with the integration, by title.
 
-        Each row's parent is its database. Query one with notion_query_data_source, see its
-        schema with notion_get_data_source.
+        Query one with notion_query_data_source; its schema: notion_get_data_source.
         """
         return await search(ctx, query, "data_source", "descending", limit, cursor)
 
@@ -88,10 +87,9 @@ class DatabaseTools:
         data_source_id: OptionalDataSource = None,
         database_id: OptionalDatabase = None,
     ) -> DataSource:
-        """Get a data source's schema: each property's name, type and options (select, status), relations.
+        """Get a data source's schema: each property's name, type, options and relations.
 
-        Use it before notion_query_data_source (filters name properties) and notion_create_page
-        (rows are written by property name).
+        Use it before querying (filters name properties) or adding rows.
         """
         source = await resolve_data_source(ctx, data_source_id, database_id)
         return DataSource.from_api(await get_data_source(ctx, source))
@@ -127,10 +125,9 @@ class DatabaseTools:
         limit: Annotated[int, Limit(maximum=100)] = 25,
         cursor: Cursor = None,
     ) -> QueryResult:
-        """Query a data source's rows with Notion's filter and sort objects; each row's properties as text.
+        """Query a data source's rows with Notion's filter and sort objects; properties as text.
 
-        A property, condition or operator the schema does not allow is refused before the query
-        is sent, naming it and what would be valid.
+        Filters the schema does not allow are refused before sending, saying what is valid.
         """
         source = await resolve_data_source(ctx, data_source_id, database_id)
         schema_obj = (await get_data_source(ctx, source)).get("properties")
@@ -198,8 +195,7 @@ class DatabaseTools:
     ) -> Database:
         """Create a database in a page, with its first data source's schema.
 
-        A title property named "Name" is added when the schema has none. Add rows with
-        notion_create_page(data_source_id=...) using the data source id in the result.
+        Add rows with notion_create_page(data_source_id=...) from the result.
         """
         configs = {name: property_config(name, spec, f"properties.{name}") for name, spec in properties.items()}
         if not any("title" in config for config in configs.values()):
@@ -230,9 +226,9 @@ class DatabaseTools:
         ] = None,
         title: Annotated[str | None, Field(max_length=2000, description="A new title for the data source.")] = None,
     ) -> DataSource:
-        """Change a data source's schema (add, change, rename or remove properties) or its title.
+        """Add, change, rename or remove a data source's properties, or change its title.
 
-        Properties not named are kept. Removing a property deletes its values in every row.
+        Removing a property deletes its values in every row.
         """
         if not properties and title is None:
             raise InvalidArguments("nothing to change: give properties or title", [("properties", "empty")])

@@ -38,10 +38,9 @@ Properties = Annotated[
     dict[str, Any] | None,
     Field(
         description=(
-            "Property values by name, as plain JSON: text (inline Markdown) for title / rich text / select / "
-            'status / url / email / phone, a number, true/false, an ISO date or {"start", "end", '
-            '"time_zone"}, lists of names (multi-select), user ids (people), page ids (relation) or URLs '
-            "(files); null clears. notion_get_data_source shows the properties and their options."
+            "Values by property name as plain JSON: text (inline Markdown) for text-like and select/status, a "
+            'number, true/false, an ISO date or {"start", "end", "time_zone"}, lists of names (multi-select), '
+            "user ids (people), page ids (relation) or URLs (files); null clears (see notion_get_data_source)."
         ),
         max_length=100,
     ),
@@ -159,11 +158,7 @@ class PageTools:
 
     @tool(read_only=True, group="pages")
     async def get_page(self, ctx: ToolContext[NotionConfig], page_id: PageId) -> PageDetails:
-        """Get a page's title, URL, parent and properties (every type shown as short text).
-
-        Relations are shown by the related pages' titles. For the page's content use
-        notion_get_page_content.
-        """
+        """Get a page's title, URL, parent and properties (as short text); content: notion_get_page_content."""
         page = await get_page(ctx, page_id)
         titles = await related_titles(ctx, relation_ids(page))
         return PageDetails.from_api(page, titles)
@@ -184,11 +179,9 @@ class PageTools:
         ] = 300,
         cursor: Cursor = None,
     ) -> PageContent:
-        """Read a page's content as Markdown: headings, lists, to-dos, toggles, code, quotes, callouts, tables.
+        """Read a page's content as Markdown (nested blocks down to max_depth).
 
-        Nested blocks are read down to max_depth; where the reading stops a marker says so and
-        names the call that reads on (the next_cursor, or the nested block's id as page_id).
-        Blocks the Markdown cannot show are named as <unsupported block="…"/>.
+        Where reading stops, a marker names the call that reads on.
         """
         return await read_markdown(
             ctx, page_id, max_blocks=max_blocks, max_depth=max_depth, cursor=cursor, tool_name="notion_get_page_content"
@@ -209,10 +202,9 @@ class PageTools:
             Field(description="A template of the data source (notion_list_data_source_templates); no markdown then."),
         ] = None,
     ) -> PageWritten:
-        """Create a page from Markdown under a page, or add a row (entry) to a database's data source.
+        """Create a page from Markdown under a page, or add a row to a database's data source.
 
-        Give parent_page_id or data_source_id. For a row, properties are set by name from plain
-        values (see notion_get_data_source for the schema); title fills the title property.
+        For a row, properties are set by name from plain values; title fills the title property.
         """
         if (parent_page_id is None) == (data_source_id is None):
             raise InvalidArguments(
@@ -250,10 +242,9 @@ class PageTools:
         title: Title = None,
         icon: Icon = None,
     ) -> PageDetails:
-        """Update a page's properties, title or icon from plain values (other properties are kept).
+        """Update a page's properties, title or icon from plain values (others are kept).
 
-        Property names are checked against the page's data source schema; a wrong name or value
-        is refused before anything is sent, naming the property.
+        Wrong names or values are refused before sending.
         """
         if not properties and title is None and icon is None:
             raise InvalidArguments("nothing to update: give properties, title or icon", [("properties", "empty")])
@@ -301,11 +292,9 @@ class PageTools:
         ],
         markdown: Markdown,
     ) -> ContentWritten:
-        """Replace the content under a heading, up to the next heading of the same or a higher level.
+        """Replace the content under a heading, up to the next heading of the same or higher level.
 
-        The heading stays; its section becomes the Markdown. The new content is written first,
-        then the old blocks are deleted, so a failure never loses content. A toggleable heading's
-        nested content is replaced the same way.
+        The heading stays; new content is written before the old is deleted.
         """
         nodes: list[BlockNode] = []
         cursor: str | None = None
@@ -386,10 +375,9 @@ class PageTools:
             int, Field(ge=10, le=1000, description="Blocks of content to copy at most, 10-1000 (default 500).")
         ] = 500,
     ) -> PageWritten:
-        """Duplicate a page: its writable properties and its content (through Markdown, up to max_blocks).
+        """Duplicate a page's properties and content (up to max_blocks), beside it or under parent_page_id.
 
-        The copy goes beside the original (same parent page or data source) unless
-        parent_page_id is given. Colours, comments and sub-pages are not copied.
+        Colours, comments and sub-pages are not copied.
         """
         page = await get_page(ctx, page_id)
         source = data_source_of_page(page)

@@ -60,10 +60,8 @@ class SearchTools:
         limit: Annotated[int, Limit(maximum=100)] = 20,
         cursor: Cursor = None,
     ) -> SearchResults:
-        """Search the pages and data sources shared with the integration by title.
+        """Search the pages and data sources shared with the integration by title (not content).
 
-        Returns id, kind, title and last edit of each. Read one with notion_get_page or
-        notion_get_page_content; query a data source with notion_query_data_source. Notion
-        matches titles only, not page content.
+        Returns id, kind, title and last edit.
         """
         return await search(ctx, query, None if kind == "all" else kind, sort, limit, cursor)

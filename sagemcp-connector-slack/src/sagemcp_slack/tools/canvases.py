@@ -35,10 +35,7 @@ class CanvasTools:
 
     @tool(read_only=True, group="canvases", scopes=("files:read",))
     async def get_canvas(self, ctx: ToolContext, canvas_id: CANVAS_ID) -> Canvas:
-        """Read a canvas: its title, owner, dates, link and content as Markdown.
-
-        Use it for canvases linked in messages or channel headers (their id starts with F).
-        """
+        """Read a canvas (id starts with F): title, owner, dates, link and content as Markdown."""
         data = await _api.read(ctx, "files.info", {"file": canvas_id})
         file = obj(data.get("file"))
         if file and not _is_canvas(file):

@@ -42,11 +42,9 @@ class ConversationTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> ChannelPage:
-        """List the workspace's channels (and, if asked, DMs and group DMs) the token can see.
+        """List the channels (and, if asked, DMs) the token can see: id, name, type, topic, member count.
 
-        Use it to browse channels or get their ids; to find one channel by name use
-        slack_find_channels or pass `#name` to the other tools. Returns id, name, type,
-        topic, purpose, member count and archived state, with next_cursor for more.
+        To find one by name: slack_find_channels, or pass `#name` to other tools.
         """
         state = read_cursor(cursor)
         kinds = state["types"] if state else ",".join(dict.fromkeys(types or ["public_channel", "private_channel"]))
@@ -74,10 +72,7 @@ class ConversationTools:
 
     @tool(read_only=True, group="conversations", scopes=CONVERSATION_READ)
     async def get_conversation(self, ctx: ToolContext, channel: ChannelArg) -> Channel:
-        """Get one channel (or DM) by id or #name: name, type, topic, purpose, member count, creation date.
-
-        Use it to check a channel before reading or writing, or to turn a #name into an id.
-        """
+        """Get one channel or DM by id or #name: name, type, topic, purpose, member count, creation date."""
         names = Names(ctx)
         channel_id = await names.channel_id(channel)
         data = await _api.read(ctx, "conversations.info", {"channel": channel_id, "include_num_members": True})
@@ -100,11 +95,7 @@ class ConversationTools:
         ],
         include_archived: Annotated[bool, Field(description="Also match archived channels.")] = False,
     ) -> ChannelMatches:
-        """Find channels by name: exact match first, then names starting with, then containing the query.
-
-        Use it when you know roughly what a channel is called but not its id. Returns at most
-        25 channels (public and private ones the token can see).
-        """
+        """Find channels by name (exact, then prefix, then substring), at most 25."""
         wanted = query.strip().lstrip("#").lower()
         if not wanted:
             raise InvalidArguments("query is empty", errors=[("query", "give part of a channel name")])
@@ -137,7 +128,7 @@ class ConversationTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> MemberPage:
-        """List the members of a channel or DM: user ids with display names, next_cursor for more."""
+        """List who is in a channel or DM: the members' user ids and display names."""
         state = read_cursor(cursor)
         names = Names(ctx)
         channel_id = await names.channel_id(channel)

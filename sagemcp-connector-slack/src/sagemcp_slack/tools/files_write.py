@@ -76,9 +76,9 @@ class FileWriteTools:
             str | None, Field(max_length=4000, description="Message posted with the file (Markdown).")
         ] = None,
     ) -> UploadedFile:
-        """Upload a file (text or base64 bytes, up to 5 MB) and optionally share it in a channel or thread.
+        """Upload a file (text or base64, up to 5 MB), optionally sharing it in a channel or thread.
 
-        Returns the file id, title and permalink.
+        Returns the file id and permalink.
         """
         if (content is None) == (content_base64 is None):
             raise InvalidArguments(

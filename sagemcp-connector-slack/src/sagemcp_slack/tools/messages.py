@@ -40,12 +40,9 @@ class MessageTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> MessagePage:
-        """Read a channel's or DM's messages, newest first, optionally within a window like 1d, 7d or 30d.
+        """Read a channel's or DM's recent messages, newest first (what was said or decided).
 
-        Use it to see what was said recently in a channel. `window` counts back from now;
-        `oldest`/`latest` give exact bounds instead. Thread replies are not included: a
-        message with replies shows reply_count, read them with slack_get_thread.
-        Returns author names, Markdown text, times, reactions and files, with next_cursor.
+        Thread replies are left out: a message's reply_count shows them, slack_get_thread reads them.
         """
         state = read_cursor(cursor)
         if state is not None:
@@ -101,11 +98,7 @@ class MessageTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> MessagePage:
-        """Read a thread: the parent message and its replies, oldest first.
-
-        Use it after slack_list_messages or slack_search_messages shows a message
-        with replies; `ts` is the parent's timestamp (or any reply's `thread_ts`).
-        """
+        """Read a thread: the parent message and its replies, oldest first."""
         state = read_cursor(cursor)
         after = state.get("after") if state else None
         names = Names(ctx)

@@ -99,11 +99,9 @@ class MessageWriteTools:
     async def send_message(
         self, ctx: ToolContext[SlackConfig], channel: ChannelArg, text: MarkdownArg
     ) -> PostedMessage:
-        """Post a new message to a channel or DM (as the token's bot or user). Text is Markdown.
+        """Post a new message to a channel or DM; returns its channel, ts and permalink.
 
-        To answer inside a thread use slack_reply_to_thread; to message a person use
-        slack_send_direct_message. The app must be a member of the channel. Returns the new
-        message's channel, ts and permalink.
+        Replies: slack_reply_to_thread; to a person: slack_send_direct_message. The app must be in the channel.
         """
         _, channel_id = await writable_channel(ctx, channel)
         return await _post(ctx, channel_id, text)
@@ -127,10 +125,7 @@ class MessageWriteTools:
     async def update_message(
         self, ctx: ToolContext[SlackConfig], channel: ChannelArg, ts: TsArg, text: MarkdownArg
     ) -> PostedMessage:
-        """Replace the text of a message this connection posted earlier (the old text is lost).
-
-        Slack only lets a token edit its own messages.
-        """
+        """Replace the text of a message this connection posted (Slack lets a token edit only its own)."""
         _, channel_id = await writable_channel(ctx, channel)
         mrkdwn = to_mrkdwn(text)
         data = await _api.write(ctx, "chat.update", {"channel": channel_id, "ts": ts, "text": mrkdwn})
@@ -150,11 +145,9 @@ class MessageWriteTools:
             ),
         ] = False,
     ) -> ActionResult:
-        """Delete a message this connection posted, after the person confirms. Messages by anyone else are refused.
+        """Delete a message this connection posted (others' are refused), after the person confirms.
 
-        The message is read first and its author compared with the token's own user or bot. The
-        person is then asked to confirm (elicitation) with the message's text; a client that cannot
-        ask must pass `confirm: true` instead, and without it nothing is deleted.
+        Clients without elicitation must pass `confirm: true`.
         """
         _, channel_id = await writable_channel(ctx, channel)
         me = AuthInfo.from_api(await _api.read(ctx, "auth.test"))
@@ -196,9 +189,9 @@ class MessageWriteTools:
         ],
         thread_ts: Annotated[TsArg | None, Field(description="Post as a reply in this thread.")] = None,
     ) -> ScheduledMessage:
-        """Schedule a message to be posted later in a channel or thread. Text is Markdown.
+        """Schedule a message for later in a channel or thread.
 
-        Returns the scheduled_message_id, which slack_cancel_scheduled_message takes to cancel it.
+        Returns the scheduled_message_id for slack_cancel_scheduled_message.
         """
         when = float(parse_time(post_at, "post_at"))
         now = time.time()
@@ -274,9 +267,9 @@ class MessageWriteTools:
             list[UserArg], Field(min_length=1, max_length=8, description="One person (a DM) or up to 8 (a group DM).")
         ],
     ) -> DirectMessageChannel:
-        """Open (or find) a direct message with one person, or a group DM with several; returns its channel id.
+        """Open (or find) a DM with one person or a group DM; returns its channel id.
 
-        To open a DM and send a message in one step use slack_send_direct_message.
+        To open and send in one step: slack_send_direct_message.
         """
         names = Names(ctx)
         ids = [await names.user_id(u, "users") for u in users]

@@ -50,12 +50,10 @@ class SearchTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> SearchResult:
-        """Search messages in every channel the connected user can read, like Slack's search box.
+        """Search messages across channels by keyword, person, channel or date, like Slack's search box.
 
-        Use it to find discussions by keyword, person, channel or date. Needs a Slack user
-        token (xoxp-) with search:read (bot tokens cannot search): the tenant's user token
-        when it has one next to the bot token. Returns matching messages
-        with channel, author, Markdown text, time and permalink, with next_cursor for more.
+        Needs a user token with search:read (bot tokens cannot search). Returns channel, author, text, time and
+        permalink.
         """
         state = read_cursor(cursor)
         if state is not None:

@@ -39,13 +39,7 @@ class UserTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> UserPage:
-        """List the workspace's people: id, @handle, display and real name, title, email (if permitted).
-
-        Use it to browse members; to find one person use slack_get_user (id, @handle or
-        email) or slack_find_user_by_handle (also matches display names). Bots and deactivated
-        accounts are left out unless asked for, so a page may hold fewer than `limit` people;
-        follow next_cursor for more.
-        """
+        """List the workspace's people: id, @handle, names, title, email (if permitted)."""
         state = read_cursor(cursor)
         data, members = await _api.read_list(
             ctx, "users.list", "members", dict, {"limit": limit, "cursor": state.get("c") if state else None}
@@ -101,10 +95,7 @@ class UserTools:
             ),
         ],
     ) -> User:
-        """Find a person by @handle: the handle first, then display name, then full name.
-
-        Reads the member list (up to 10,000 people), so prefer user ids when you have them.
-        """
+        """Find a person by @handle, else display name, else full name (prefer ids when known)."""
         names = Names(ctx)
         return User.from_api(await names.find_user(handle))
 

@@ -16,12 +16,7 @@ class WorkspaceTools:
 
     @tool(read_only=True, group="workspace")
     async def get_auth_info(self, ctx: ToolContext) -> AuthInfo:
-        """Check the Slack connection: which workspace and user or bot the token acts as, and its scopes.
-
-        Use it first when other tools fail with auth or scope errors, or to learn the
-        token's own user id. token_type tells a bot token from a user token (only user
-        tokens can search).
-        """
+        """Check the Slack connection: workspace, the user or bot the token acts as, token type, scopes."""
         data, response = await _api.read_response(ctx, "auth.test")
         return AuthInfo.from_api(data, response.headers.get("x-oauth-scopes", ""))
 

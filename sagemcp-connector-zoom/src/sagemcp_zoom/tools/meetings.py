@@ -64,48 +64,46 @@ MAX_INTERVAL = {"day": 90, "week": 12, "month": 3}
 APPROVAL_TYPES = {"automatic": 0, "manual": 1, "none": 2}
 
 Weekday = Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
-Topic = Annotated[str, Field(min_length=1, max_length=200, description="The meeting's title.")]
+Topic = Annotated[str, Field(min_length=1, max_length=200, description="The title.")]
 Agenda = Annotated[
     str,
     Field(
         min_length=1,
         max_length=4_000,
-        description="What the meeting is about, in Markdown (sent as the plain text Zoom shows; at most 2,000 "
-        "characters after conversion).",
+        description="Markdown, sent as plain text (2,000 characters at most after conversion).",
     ),
 ]
 Passcode = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z0-9@_*-]{1,10}$",
-        description="Passcode to join: up to 10 of a-z A-Z 0-9 @ - _ * (the account may require more).",
+        description="Up to 10 of a-z A-Z 0-9 @ - _ * (the account may require more).",
     ),
 ]
 StartTime = Annotated[
     datetime,
     Field(
-        description="ISO 8601 start: local wall-clock time (2025-06-02T09:30:00) read in `timezone`, or an instant "
-        "with an offset (2025-06-02T07:30:00Z).",
+        description="Wall-clock time in `timezone` (2025-06-02T09:30:00) or with an offset (2025-06-02T07:30:00Z).",
     ),
 ]
 Duration = Annotated[int, Field(ge=1, le=1440, description="Length in minutes.")]
 
 
 class RecurrenceArg(BaseModel):
-    """How a meeting repeats (Zoom's recurrence for a recurring meeting with a fixed time)."""
+    """How a meeting repeats."""
 
     model_config = ConfigDict(extra="forbid")
 
     every: Literal["day", "week", "month"]
-    interval: int = Field(default=1, ge=1, le=90, description="Every N days (90 max), weeks (12) or months (3).")
+    interval: int = Field(default=1, ge=1, le=90, description="Every N days (90 max), weeks (12), months (3).")
     weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7, description="For `week`.")
-    day_of_month: int | None = Field(default=None, ge=1, le=31, description="For `month`: on this day of the month.")
+    day_of_month: int | None = Field(default=None, ge=1, le=31, description="For `month`.")
     week_of_month: Literal["first", "second", "third", "fourth", "last"] | None = Field(
-        default=None, description="For `month`, with `weekday`: on the first/.../last such weekday."
+        default=None, description="For `month`, with `weekday`."
     )
     weekday: Weekday | None = Field(default=None, description="For `month`, with `week_of_month`.")
     count: int | None = Field(default=None, ge=1, le=60, description="End after this many occurrences.")
-    until: date | None = Field(default=None, description="Or end on this date (in the meeting's time zone).")
+    until: date | None = Field(default=None, description="Or end on this date.")
 
     @model_validator(mode="after")
     def _consistent(self) -> RecurrenceArg:
@@ -142,7 +140,7 @@ class RecurrenceArg(BaseModel):
 
 
 class MeetingSettingsArg(BaseModel):
-    """Meeting settings to set; those left out keep the account's defaults (or their current value)."""
+    """Settings left out keep their current value (or the account's default)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -155,10 +153,10 @@ class MeetingSettingsArg(BaseModel):
     auto_recording: Literal["none", "local", "cloud"] | None = None
     audio: Literal["both", "telephony", "voip"] | None = None
     alternative_hosts: list[Annotated[str, Field(pattern=r"^[^\s@,;]+@[^\s@,;]+$")]] | None = Field(
-        default=None, max_length=50, description="Email addresses of users of the account who may host."
+        default=None, max_length=50, description="Emails of account users who may host."
     )
     registration: Literal["none", "automatic", "manual"] | None = Field(
-        default=None, description="Require registration, approving registrants automatically or manually."
+        default=None, description="How registrants are approved."
     )
 
     def to_api(self) -> dict[str, Any]:
@@ -220,12 +218,9 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> MeetingList:
-        """List a user's meetings: upcoming, live now, previous (already held) or all scheduled ones.
+        """List a user's meetings (upcoming, live, previous or scheduled): id, topic, start, length, join link.
 
-        Returns each meeting's id, topic, start time with its time zone, length and join link, a page at a
-        time (pass `next_cursor` back as `cursor`). Instant meetings are not listed by Zoom. Use
-        zoom_get_meeting for one meeting's details, zoom_list_past_instances for a recurring meeting's held
-        instances.
+        Held instances of a recurring meeting: zoom_list_past_instances.
         """
         require((from_date is None) == (to_date is None), "from_date", "give from_date and to_date together")
         if from_date is not None and to_date is not None:
@@ -247,21 +242,13 @@ class MeetingsTools:
     async def get_meeting(
         self, ctx: ToolContext[ZoomConfig], meeting_id: MeetingId, occurrence_id: OccurrenceId = None
     ) -> MeetingDetail:
-        """Get a meeting: schedule with its time zone, recurrence, join link, passcode, settings and agenda.
-
-        Also its occurrences and registration.
-
-        For a recurring meeting, `occurrence_id` reads one occurrence. The host's start link is never returned.
-        """
+        """Get a meeting: schedule, recurrence and occurrences, join link, passcode, settings, registration, agenda."""
         response = await ctx.http.get(f"/meetings/{meeting_id}", params={"occurrence_id": occurrence_id})
         return MeetingDetail.from_api(response.json_object())
 
     @tool(read_only=True, group=GROUP, scopes=("meeting:read:invitation",))
     async def get_meeting_invitation(self, ctx: ToolContext[ZoomConfig], meeting_id: MeetingId) -> Invitation:
-        """Get the invitation text Zoom writes for a meeting, ready to paste into an email or chat.
-
-        It holds the topic, time, join link, meeting id, passcode and dial-in numbers.
-        """
+        """Get Zoom's invitation text for a meeting (time, join link, passcode, dial-in), ready to paste."""
         response = await ctx.http.get(f"/meetings/{meeting_id}/invitation")
         text = response.json_object().get("invitation")
         full = text.replace("\r\n", "\n") if isinstance(text, str) else ""
@@ -270,13 +257,7 @@ class MeetingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=(PAST_MEETING_READ,))
     async def get_past_meeting(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> PastMeeting:
-        """Get a held meeting instance: when it ran, for how long, how many took part, and its host.
-
-        Also says whether an AI Companion summary exists.
-
-        A meeting id means its latest held instance; pass an instance UUID (zoom_list_past_instances) for an
-        earlier one.
-        """
+        """Get a held meeting instance: when it ran, how long, how many took part, host, whether a summary exists."""
         response = await ctx.http.get(f"/past_meetings/{ref_segment(meeting)}")
         return PastMeeting.from_api(response.json_object())
 
@@ -288,12 +269,9 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> PastInstanceList:
-        """List the held instances of a meeting, newest first: each instance's UUID and start time.
+        """List a meeting's held instances, newest first: UUID and start time.
 
-        A recurring meeting has one per occurrence that took place.
-
-        The UUIDs work with zoom_get_past_meeting, zoom_list_meeting_participants, zoom_get_meeting_recordings,
-        zoom_get_transcript and zoom_get_meeting_summary.
+        The UUIDs work with the past-meeting, participant, recording, transcript and summary tools.
         """
         response = await ctx.http.get(f"/past_meetings/{meeting_id}/instances")
         instances = [
@@ -315,12 +293,7 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> ParticipantList:
-        """List who took part in a held meeting: name, email, join and leave times, seconds present.
-
-        One row per join, so someone who rejoined appears twice.
-
-        A meeting id means its latest held instance; pass an instance UUID for an earlier one.
-        """
+        """List who took part in a held meeting: name, email, join and leave times (one row per join)."""
         bind = {"meeting": meeting}
         response = await ctx.http.get(
             f"/past_meetings/{ref_segment(meeting)}/participants", params=page_params(limit, cursor, bind)
@@ -345,10 +318,7 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> RegistrantList:
-        """List the people registered for a meeting: id, name, email, status and when they registered.
-
-        `status=pending` shows those waiting for approval (see zoom_update_meeting_registrants).
-        """
+        """List a meeting's registrants: id, name, email, status, registration time."""
         bind = {"meeting": meeting_id, "status": status, "occurrence": occurrence_id}
         params = {"status": status, "occurrence_id": occurrence_id, **page_params(limit, cursor, bind)}
         response = await ctx.http.get(f"/meetings/{meeting_id}/registrants", params=params)
@@ -375,10 +345,7 @@ class MeetingsTools:
         ],
         occurrence_id: OccurrenceId = None,
     ) -> RegistrantsUpdated:
-        """Approve or deny pending registrations for a meeting, up to 30 at once.
-
-        Zoom emails each person the outcome. Use zoom_list_meeting_registrants with status=pending to find them.
-        """
+        """Approve or deny pending registrations for a meeting; Zoom emails each person."""
         ids = list(dict.fromkeys(registrant_ids))
         body = {"action": action, "registrants": [{"id": i} for i in ids]}
         await ctx.http.put(
@@ -396,10 +363,7 @@ class MeetingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> PollList:
-        """List the polls set up for a meeting: title, status, and each question with its answer choices.
-
-        Polls need polling turned on for the host; results of a held meeting are in zoom_get_poll_results.
-        """
+        """List a meeting's polls with their questions and choices (results: zoom_get_poll_results)."""
         response = await ctx.http.get(f"/meetings/{meeting_id}/polls")
         polls = [Poll.from_api(p) for p in response.json_list("polls", of=dict)]
         page, more = offset_page(polls, limit, cursor, {"meeting": meeting_id})
@@ -407,10 +371,7 @@ class MeetingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=("meeting:read:list_past_polls",))
     async def get_poll_results(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> PollResults:
-        """Get the answers to a held meeting's polls, counted per question and answer.
-
-        A meeting id means its latest held instance; pass an instance UUID for an earlier one.
-        """
+        """Get the answers to a held meeting's polls, counted per question and answer."""
         response = await ctx.http.get(f"/past_meetings/{ref_segment(meeting)}/polls")
         return PollResults.from_api(response.json_object(), meeting=meeting)
 
@@ -422,24 +383,19 @@ class MeetingsTools:
         start_time: StartTime | None = None,
         timezone: Annotated[
             TimezoneArg | None,
-            Field(description="IANA time zone of the meeting (America/New_York); required with start_time."),
+            Field(description="IANA zone; required with start_time."),
         ] = None,
         duration: Duration = 60,
         agenda: Agenda | None = None,
         recurrence: RecurrenceArg | None = None,
         settings: MeetingSettingsArg | None = None,
         passcode: Passcode | None = None,
-        instant: Annotated[
-            bool, Field(description="Create an instant meeting that starts now (no start_time, not listed later).")
-        ] = False,
+        instant: Annotated[bool, Field(description="Start now, without start_time (not listed later).")] = False,
         user_id: UserRef = "me",
     ) -> MeetingDetail:
-        """Schedule a Zoom meeting (or an instant one) and return it with its id, join link and passcode.
+        """Schedule a Zoom meeting (or an instant one); returns it with id, join link and passcode.
 
-        Give `start_time` with an explicit `timezone`; add `recurrence` for a repeating meeting and `settings`
-        for the waiting room, recording, registration and the like. The host's start link is not returned:
-        the host starts the meeting from Zoom. Each call creates a new meeting; it is never repeated
-        automatically.
+        Each call creates a new meeting. No start link: the host starts it from Zoom.
         """
         if instant:
             require(
@@ -488,10 +444,7 @@ class MeetingsTools:
         settings: MeetingSettingsArg | None = None,
         passcode: Passcode | None = None,
     ) -> MeetingDetail:
-        """Change a meeting or one occurrence: topic, start and time zone, length, agenda, recurrence, settings.
-
-        Only the fields given change (the passcode too). Returns the meeting as it now is.
-        """
+        """Change a meeting or one occurrence; only the fields given change. Returns the meeting."""
         body: dict[str, Any] = {}
         if topic is not None:
             body["topic"] = topic

@@ -43,11 +43,7 @@ class MeetingsDeleteTools:
             bool, Field(description="Email the registrants that the meeting was cancelled.")
         ] = False,
     ) -> MeetingDeleted:
-        """Delete a meeting, or one occurrence of a recurring meeting (`occurrence_id`).
-
-        This cannot be undone from here: the join link stops working. Zoom emails hosts or registrants only
-        when asked.
-        """
+        """Delete a meeting, or one occurrence of a recurring one; the join link stops working."""
         params = {
             "occurrence_id": occurrence_id,
             "schedule_for_reminder": "true" if notify_hosts else "false",

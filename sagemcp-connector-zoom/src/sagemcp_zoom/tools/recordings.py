@@ -73,12 +73,9 @@ class RecordingsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> RecordingList:
-        """List a user's cloud recordings between two dates: instance UUID, meeting id, topic, time, file types.
+        """List a user's cloud recordings between two dates, newest first: instance UUID, topic, time, file types.
 
-        Up to two years, searched a month at a time, newest first.
-
-        Pass `next_cursor` back as `cursor` for more. zoom_get_meeting_recordings lists one instance's files,
-        zoom_get_transcript reads its transcript.
+        One instance's files: zoom_get_meeting_recordings; its text: zoom_get_transcript.
         """
         last = to_date or datetime.now(UTC).date()
         first = from_date or last - timedelta(days=29)
@@ -126,11 +123,7 @@ class RecordingsTools:
 
     @tool(read_only=True, group=GROUP, scopes=(RECORDING_FILES_READ,))
     async def get_meeting_recordings(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> MeetingRecordings:
-        """Get a held meeting's cloud recording: its files with type, size and status, and the share link.
-
-        Says whether a transcript exists. A meeting id means its latest recorded instance; pass an instance
-        UUID for an earlier one.
-        """
+        """Get a held meeting's cloud recording files (type, size, status), share link, transcript availability."""
         response = await ctx.http.get(f"/meetings/{ref_segment(meeting)}/recordings")
         return MeetingRecordings.from_api(response.json_object())
 
@@ -144,11 +137,9 @@ class RecordingsTools:
             int, Field(ge=1_000, le=TRANSCRIPT_MAX, description="Characters of text to return at most.")
         ] = TRANSCRIPT_CHARS,
     ) -> Transcript:
-        """Get a held meeting's transcript as plain text, one line per speaker turn: `[hh:mm:ss] Name: words`.
+        """Get a held meeting's transcript as plain text, one `[hh:mm:ss] Name: words` line per turn.
 
-        Uses the cloud recording's audio transcript, or else Zoom's meeting transcript. An hour-long meeting
-        fits in one call; longer ones are cut at `max_chars` and end with `next_offset`, to pass as `offset`.
-        A meeting id means its latest held instance; pass an instance UUID for an earlier one.
+        Long ones are cut at `max_chars` and end with `next_offset`, to pass as `offset`.
         """
         url, source, topic = await self._transcript_url(ctx, meeting)
         content = await download_text(ctx, url, what="transcript")

@@ -49,11 +49,7 @@ class RecordingsDeleteTools:
             Field(description="trash (recoverable for 30 days) or delete (permanent)."),
         ] = "trash",
     ) -> RecordingsDeleted:
-        """Move a meeting instance's cloud recording to the trash, or delete it permanently.
-
-        `recording_id` limits it to one file. Pass an instance UUID to target one held instance of a recurring
-        meeting.
-        """
+        """Move a held meeting's cloud recording (or one file) to the trash, or delete it permanently."""
         path = f"/meetings/{ref_segment(meeting)}/recordings"
         if recording_id is not None:
             path += f"/{quote(recording_id, safe='')}"

@@ -34,11 +34,9 @@ class SummariesTools:
 
     @tool(read_only=True, group="summaries", scopes=("meeting:read:summary",))
     async def get_meeting_summary(self, ctx: ToolContext[ZoomConfig], meeting: MeetingRef) -> MeetingSummary:
-        """Get the AI Companion summary of a held meeting: overview, sections and next steps.
+        """Get the AI Companion summary of a held meeting: overview, sections, next steps.
 
-        The host's edits are shown when there are any. A meeting id means its latest held instance; pass an
-        instance UUID (zoom_list_past_instances) for an earlier one. When Zoom has no summary, the result says
-        so and why.
+        Shows the host's edits; says why when there is no summary.
         """
         try:
             response = await ctx.http.get(f"/meetings/{ref_segment(meeting)}/meeting_summary")

@@ -22,18 +22,12 @@ class UsersTools:
 
     @tool(read_only=True, group="users", scopes=(USER_READ,))
     async def get_me(self, ctx: ToolContext[ZoomConfig]) -> User:
-        """Get the connected Zoom user: id, name, email, license type, role, time zone and meeting link.
-
-        Use it to learn whose meetings `user_id=me` means.
-        """
+        """Get the connected Zoom user (whom `user_id=me` means): name, email, license, role, time zone."""
         response = await ctx.http.get("/users/me")
         return User.from_api(response.json_object())
 
     @tool(read_only=True, group="users", scopes=(USER_READ,))
     async def get_user(self, ctx: ToolContext[ZoomConfig], user_id: UserRef) -> User:
-        """Get a user of the account by id or email: name, license type, role, status and time zone.
-
-        Other users than `me` need an admin or Server-to-Server credential.
-        """
+        """Get a user of the account by id or email: name, license type, role, status, time zone."""
         response = await ctx.http.get(f"/users/{user_segment(user_id)}")
         return User.from_api(response.json_object())

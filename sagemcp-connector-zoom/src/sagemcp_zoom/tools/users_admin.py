@@ -30,9 +30,9 @@ class UsersAdminTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> UserList:
-        """List the account's users: id, name, email, license type and time zone, a page at a time.
+        """List the account's users: id, name, email, license type, time zone.
 
-        Needs an account admin's or a Server-to-Server credential. zoom_get_user reads one user.
+        Needs an admin's or a Server-to-Server credential.
         """
         bind = {"status": status}
         response = await ctx.http.get("/users", params={"status": status, **page_params(limit, cursor, bind)})

@@ -50,10 +50,7 @@ class WebinarsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> WebinarList:
-        """List a user's webinars: id, topic, start time with its time zone, length and join link.
-
-        A page at a time; zoom_get_webinar reads one.
-        """
+        """List a user's webinars: id, topic, start time and zone, length, join link."""
         bind = {"user": user_id}
         page = 1
         if cursor is not None:
@@ -75,10 +72,7 @@ class WebinarsTools:
     async def get_webinar(
         self, ctx: ToolContext[ZoomConfig], webinar_id: WebinarId, occurrence_id: OccurrenceId = None
     ) -> WebinarDetail:
-        """Get a webinar: schedule with its time zone, recurrence, join link, passcode, registration, agenda.
-
-        The host's start link is never returned.
-        """
+        """Get a webinar: schedule, recurrence, join link, passcode, registration, agenda."""
         response = await ctx.http.get(f"/webinars/{webinar_id}", params={"occurrence_id": occurrence_id})
         return WebinarDetail.from_api(response.json_object())
 
@@ -90,10 +84,7 @@ class WebinarsTools:
         limit: LimitArg = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> ParticipantList:
-        """List who attended a held webinar: name, email, join and leave times.
-
-        A webinar id means its latest held instance; pass an instance UUID for an earlier one.
-        """
+        """List who attended a held webinar: name, email, join and leave times."""
         bind = {"webinar": webinar}
         response = await ctx.http.get(
             f"/past_webinars/{ref_segment(webinar)}/participants", params=page_params(limit, cursor, bind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -46,6 +47,7 @@ from ..errors import (
 )
 from ._auth import RESOURCE_SCOPE_KEY, AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
 from ._changes import ListChangeNotifier
+from ._direct import DirectRoutes
 from ._fastlist import ToolListMiddleware, ToolListShortcut
 from ._handlers import LISTENING_KEY, Handlers, HandlerSettings, ToolCallObserver
 from ._http import (
@@ -71,6 +73,7 @@ __all__ = ["McpApp", "McpSettings", "McpUsage", "Refusal", "create_mcp_app", "er
 
 logger = logging.getLogger("sagemcp.mcp")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_REQUEST_ID_HEADER = b"x-request-id"
 _SESSION_HEADER = b"mcp-session-id"
 _VERSION_HEADER = b"mcp-protocol-version"
 _SSE_ENDPOINT_SESSION = re.compile(rb"session_id=([0-9a-f]{32})")
@@ -147,6 +150,7 @@ class McpApp:
     _manager: _SessionManager = field(init=False, repr=False)
     _sse: SseServerTransport = field(init=False, repr=False)
     _asgi: Starlette = field(init=False, repr=False)
+    _direct: DirectRoutes = field(init=False, repr=False)
     _shortcut: ToolListShortcut | None = field(init=False, repr=False)
     changes: ListChangeNotifier = field(init=False, repr=False, default_factory=ListChangeNotifier)
     """Sends `notifications/tools/list_changed` to the sessions that listed a changed tenant's tools."""
@@ -178,8 +182,17 @@ class McpApp:
             else None
         )
         self._asgi = Starlette(routes=self.routes(), lifespan=lambda _app: self.lifespan())
+        per_connector, tenant_wide = self._asgi.router.routes[:2]
+        assert isinstance(per_connector, Route)
+        assert isinstance(tenant_wide, Route)
+        self._direct = DirectRoutes(self._asgi, tenant_wide=tenant_wide, per_connector=per_connector)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            found = self._direct.match(scope)
+            if found is not None:
+                await self._direct.serve(found, scope, receive, send)
+                return
         await self._asgi(scope, receive, send)
 
     @property
@@ -720,10 +733,13 @@ def _matches(value: str | None, patterns: list[str]) -> bool:
 
 
 def _request_id(conn: HTTPConnection) -> str:
-    given = conn.headers.get("x-request-id")
+    """The id a host put in the request's state (`scope["state"]["request_id"]`), else the client's valid
+    `X-Request-ID`, else a new random one (32 hex digits)."""
+    scope = conn.scope
+    given = scope.get("state", {}).get("request_id") or header(scope, _REQUEST_ID_HEADER)
     if given and _REQUEST_ID_RE.match(given):
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as long as uuid4().hex, without building a UUID on every request
 
 
 def _close_reason(code: int) -> str:

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from .._cache import TTLCache
 from .._models import Principal
 from .._store import TenantStore
+from ._http import header
 
 __all__ = [
     "AllowAnonymous",
@@ -54,8 +55,9 @@ def bearer_token(conn: HTTPConnection, *, query_param: str | None = None) -> str
     `query_param` also accepts the token in the query string of WebSocket upgrades, for
     browser clients that cannot set headers. Off by default: URLs end up in access logs.
     """
-    header = conn.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    # The raw header list, not `conn.headers`: this runs on every request, and a `Headers` view costs more.
+    value = header(conn.scope, b"authorization") or ""
+    scheme, _, token = value.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     if query_param and conn.scope.get("type") == "websocket":

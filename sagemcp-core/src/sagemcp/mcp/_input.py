@@ -119,6 +119,7 @@ class ModernChannel(SessionChannel):
         super().__init__(ctx.session, ctx.request_id)
         self._capabilities = ctx.session.client_capabilities
         self._answered = dict(answered)
+        self._asked: set[str] = set()
         for key, value in (responses or {}).items():
             self._answered[key] = (
                 value.model_dump(by_alias=True, mode="json", exclude_none=True)
@@ -135,6 +136,7 @@ class ModernChannel(SessionChannel):
                 raise MissingClientCapability(capability_of(request))
         answers: dict[str, InputAnswer] = {}
         missing: dict[str, InputRequest] = {}
+        self._asked.update(requests)
         for key, request in requests.items():
             answer = _parse_answer(request, self._answered[key]) if key in self._answered else None
             if answer is None:
@@ -144,7 +146,8 @@ class ModernChannel(SessionChannel):
             else:
                 answers[key] = answer
         if missing:
-            raise InputRequired(missing, self._answered)
+            # Only answers to what this call asked travel on: extra keys a client sent are dropped here.
+            raise InputRequired(missing, {k: v for k, v in self._answered.items() if k in self._asked})
         return answers
 
     async def sample(self, prompt: str, *, max_tokens: int = 512, system: str | None = None) -> SamplingResult:

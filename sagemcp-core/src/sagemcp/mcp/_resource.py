@@ -13,6 +13,7 @@ caller controls.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -47,6 +48,7 @@ _SLUG_RE = re.compile(SLUG_PATTERN)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=1024)  # every request needs its endpoint's URL; quoting costs more than the look-up
 def endpoint_path(tenant: str, connector: str | None = None) -> str:
     """The path of an endpoint inside the MCP app: `/{tenant}/mcp` or `/{tenant}/connectors/{connector}/mcp`."""
     if connector is None:

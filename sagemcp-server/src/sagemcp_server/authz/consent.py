@@ -31,7 +31,7 @@ from sagemcp.errors import StoreError
 from sagemcp.platform import ConnectorConfig, Tenant
 
 from ..api.errors import ApiError
-from ..web.render import render
+from ..web.render import allow_form_redirect, render
 from ..web.session import SignedInUser, check_csrf, current_user, signin_redirect
 from .clients import McpClient, display_host
 from .pending import MAX_SEALED_CHARS, PendingConsent, unseal
@@ -192,7 +192,7 @@ class ConsentPage:
         if user is None:
             return signin_redirect(request)
         checked = await self._check(request, sealed, user)
-        return render(
+        page = render(
             request,
             "consent.html",
             title="Allow access",
@@ -201,6 +201,8 @@ class ConsentPage:
             action=CONSENT_PATH,
             **self._details(checked),
         )
+        # Allow and Deny are answered with a redirect to the client's (checked) redirect URI.
+        return allow_form_redirect(page, checked.pending.redirect_uri)
 
     async def _decide(self, request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)

@@ -45,6 +45,7 @@ __all__ = [
     "FieldErrors",
     "NavEntry",
     "api_context",
+    "continue_to",
     "details_to_errors",
     "flash",
     "forbidden",
@@ -216,6 +217,20 @@ def go(path: str, message: str | None = None) -> Response:
     """303 to a console page, with an optional flash message for it."""
     response = RedirectResponse(path, status_code=303)
     return flash(response, message) if message else response
+
+
+def continue_to(request: Request, user: ConsoleUser, url: str, destination: str) -> Response:
+    """A page that sends the browser on to `url` on another site (a provider's authorization page).
+
+    A form's POST cannot be answered with a redirect there: browsers apply the page's CSP
+    `form-action 'self'` to every redirect after a form submission, and Chromium blocks one to another
+    origin. This page navigates with a `Refresh` header instead (no script), and shows the link too.
+    """
+    response = page(
+        request, user, "console/continue.html", title=f"Continue to {destination}", url=url, destination=destination
+    )
+    response.headers["Refresh"] = f"0; url={url}"
+    return response
 
 
 def _tenant_nav(user: ConsoleUser, slug: str | None) -> list[dict[str, str]]:

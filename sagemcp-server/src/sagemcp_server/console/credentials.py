@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sagemcp import AuthScheme, Connector, NoAuth, OAuth2
@@ -31,6 +31,7 @@ from ._shell import (
     ConsoleUser,
     FieldErrors,
     api_context,
+    continue_to,
     details_to_errors,
     form,
     go,
@@ -184,7 +185,7 @@ async def connect(request: Request, user: ConsoleUser) -> Response:
         else:
             message = exc.message
         return await _page(request, user, tenant, (provider, "oauth2"), {}, {"_form": message}, exc.status)
-    return RedirectResponse(started.authorization_url, status_code=303)
+    return continue_to(request, user, started.authorization_url, provider)
 
 
 async def delete(request: Request, user: ConsoleUser) -> Response:

@@ -43,10 +43,10 @@ from ..api.errors import ApiError
 from ..db.store import oauth_state_hash
 from ..oauth_routes import COOKIE_PREFIX
 from ..services import Services
-from .render import render
+from .render import allow_form_redirect, render
 from .session import SignedInUser, check_csrf, current_user, signin_redirect
 
-__all__ = ["allow_form_redirect", "connect_routes", "disconnect_member", "finish_member_connection"]
+__all__ = ["connect_routes", "disconnect_member", "finish_member_connection"]
 
 logger = logging.getLogger("sagemcp_server.connect")
 
@@ -163,25 +163,6 @@ async def connect_page(request: Request) -> Response:
         signed_in=user,
     )
     return allow_form_redirect(page, target.scheme.authorize_url)
-
-
-def allow_form_redirect(response: Response, url: str) -> Response:
-    """Let the page's forms lead to `url`'s origin as well as to this server.
-
-    Browsers apply CSP `form-action` to the redirects that follow a form submission too: the Connect
-    button's POST is answered with a redirect to the provider's authorization page, which a bare
-    `form-action 'self'` blocks (Chromium refuses the navigation and the member stays on the page).
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        return response
-    origin = f"{parts.scheme}://{parts.netloc}"
-    policy = response.headers.get("content-security-policy", "")
-    if "form-action 'self'" in policy:
-        response.headers["content-security-policy"] = policy.replace(
-            "form-action 'self'", f"form-action 'self' {origin}", 1
-        )
-    return response
 
 
 async def start_connection(request: Request) -> Response:

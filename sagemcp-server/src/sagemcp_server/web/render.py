@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from .session import form_csrf_token, set_pending_cookies
 
-__all__ = ["PAGE_HEADERS", "render", "stylesheet"]
+__all__ = ["PAGE_HEADERS", "allow_form_redirect", "render", "stylesheet"]
 
 _HERE = Path(__file__).parent
 _ENV = Environment(
@@ -58,4 +59,31 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     html = _ENV.get_template(template_name).render(**context)
     response = HTMLResponse(html, status_code=status_code, headers=dict(PAGE_HEADERS))
     set_pending_cookies(request, response)
+    return response
+
+
+def allow_form_redirect(response: Response, url: str) -> Response:
+    """Let the page's forms lead to `url`'s origin (or, for a custom scheme such as `cursor://`, that scheme)
+    as well as to this server.
+
+    Browsers apply CSP `form-action` to the redirects that follow a form submission too: a POST answered
+    with a redirect to another site (the provider's authorization page after Connect, an MCP client's
+    redirect URI after Allow) is blocked by a bare `form-action 'self'` (Chromium stays on the page).
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if not scheme or not scheme.isascii() or not all(c.isalnum() or c in "+-." for c in scheme):
+        return response
+    if scheme in ("http", "https"):
+        host = parts.netloc.rpartition("@")[2]  # a host-source has no user information
+        if not host or any(c in host for c in " ;,'\"\\"):
+            return response
+        source = f"{scheme}://{host}"
+    else:
+        source = f"{scheme}:"
+    policy = response.headers.get("content-security-policy", "")
+    if "form-action 'self'" in policy:
+        response.headers["content-security-policy"] = policy.replace(
+            "form-action 'self'", f"form-action 'self' {source}", 1
+        )
     return response
