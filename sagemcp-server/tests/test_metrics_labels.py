@@ -119,3 +119,45 @@ async def test_a_slow_scrape_does_not_block_other_requests(server: Server) -> No
         scrape, waited = await asyncio.gather(client.get("/metrics"), health_after_a_moment())
     assert scrape.status_code == 200 and "sagemcp_test_slow 1.0" in scrape.text
     assert waited < 0.4, f"/healthz waited {waited:.2f} s for a scrape"
+
+
+def test_repeated_observations_add_up_in_their_own_series() -> None:
+    """The per-request children are kept per label values: each observation lands in its own series, and
+    values outside the fixed sets share the fallback's."""
+    metrics = Metrics(ConnectorRegistry([DemoConnector]))
+    metrics.routes.add(["/healthz", "/api/v1/{tenant}/mcp"])
+    for _ in range(3):
+        metrics.observe_request("POST", "/api/v1/{tenant}/mcp", 200, 0.002)
+    metrics.observe_request("POST", "/api/v1/{tenant}/mcp", 401, 0.001)
+    metrics.observe_request("BREW", "/nowhere", 200, 0.001)
+    metrics.observe_request("SPILL", "/elsewhere", 200, 0.001)
+    sample = metrics.registry.get_sample_value
+    assert (
+        sample("sagemcp_http_requests_total", {"method": "POST", "route": "/api/v1/{tenant}/mcp", "status": "200"}) == 3
+    )
+    assert (
+        sample("sagemcp_http_requests_total", {"method": "POST", "route": "/api/v1/{tenant}/mcp", "status": "401"}) == 1
+    )
+    assert sample("sagemcp_http_requests_total", {"method": "other", "route": "unmatched", "status": "200"}) == 2
+    assert (
+        sample("sagemcp_http_request_duration_seconds_count", {"method": "POST", "route": "/api/v1/{tenant}/mcp"}) == 4
+    )
+    for outcome in ("ok", "ok", "error"):
+        event = AuditEvent(
+            tenant_id="t", connector_id="c", connector_type="demo", tool="demo_echo", principal_id="p",
+            outcome=outcome, duration_ms=2.0, request_id="r",
+        )  # fmt: skip
+        metrics.tool_call(event)
+    labels = {"connector_type": "demo", "tool": "demo_echo"}
+    assert sample("sagemcp_tool_calls_total", {**labels, "outcome": "ok"}) == 2
+    assert sample("sagemcp_tool_calls_total", {**labels, "outcome": "error"}) == 1
+    assert sample("sagemcp_tool_call_duration_seconds_count", labels) == 3
+
+
+def test_open_mcp_requests_are_read_at_scrape_time() -> None:
+    metrics = Metrics()
+    assert metrics.registry.get_sample_value("sagemcp_mcp_active_connections") == 0
+    metrics.mcp_open += 2
+    assert metrics.registry.get_sample_value("sagemcp_mcp_active_connections") == 2
+    metrics.mcp_open -= 2
+    assert "sagemcp_mcp_active_connections 0.0" in metrics.render().decode()

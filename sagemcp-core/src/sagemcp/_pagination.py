@@ -99,7 +99,7 @@ Cursor = Annotated[
     str | None,
     Field(
         max_length=MAX_CURSOR_LENGTH,
-        description="The previous page's next_cursor, as is.",
+        description="The previous page's next_cursor.",
     ),
 ]
 """The `cursor` parameter of a list tool (default None)."""

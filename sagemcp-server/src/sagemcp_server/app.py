@@ -161,7 +161,7 @@ class ObservabilityMiddleware:
             and (path.endswith(("/mcp", "/sse", "/ws", "/messages/")))
         )
         if mcp:
-            self.metrics.mcp_connections.inc()
+            self.metrics.mcp_open += 1
         status = 101 if scope["type"] == "websocket" else 500
         started = time.perf_counter()
 
@@ -169,10 +169,12 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                headers = message.get("headers", [])
+                for key, _ in headers:
+                    if key.lower() == b"x-request-id":
+                        break  # core's MCP app and the API's errors set it
+                else:
+                    message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
             await send(message)
 
         try:
@@ -180,7 +182,7 @@ class ObservabilityMiddleware:
         finally:
             seconds = time.perf_counter() - started
             if mcp:
-                self.metrics.mcp_connections.dec()
+                self.metrics.mcp_open -= 1
             route = scope.get("route")
             root: str = scope.get("root_path", "")
             prefix = root[len(outer_root) :] if root.startswith(outer_root) else root

@@ -114,6 +114,11 @@ class Metrics:
         self.mcp_connections = Gauge(
             "sagemcp_mcp_active_connections", "MCP requests and streams (SSE, WebSocket) open now.", registry=r
         )
+        self.mcp_open = 0
+        """MCP requests and streams open now, counted by the HTTP middleware (on the event loop) and read by
+        `sagemcp_mcp_active_connections` at scrape time: an integer update instead of a locked gauge update,
+        twice per request."""
+        self.mcp_connections.set_function(lambda: float(self.mcp_open))
         self.mcp_sessions = Gauge("sagemcp_mcp_active_sessions", "Stateful MCP sessions open now.", registry=r)
         self.audit_dropped = Counter(
             "sagemcp_audit_events_dropped", "Audit events dropped because the buffer was full.", registry=r

@@ -20,7 +20,7 @@ import weakref
 from typing import Any, Protocol
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectSendStream
 
 from ._resolve import TenantView
 
@@ -53,9 +53,8 @@ class ListChangeNotifier:
     def __init__(self) -> None:
         self._sessions: dict[str, weakref.WeakSet[Any]] = {}
         self._digests: dict[str, str] = {}
-        self._queue: tuple[MemoryObjectSendStream[str], MemoryObjectReceiveStream[str]] = (
-            anyio.create_memory_object_stream[str](math.inf)
-        )
+        # Made by `run`, so an app whose lifespan never ran leaves no stream open behind it.
+        self._queue: MemoryObjectSendStream[str] | None = None
         self.sent = 0
         """Notifications sent since start (for tests and metrics)."""
 
@@ -72,16 +71,21 @@ class ListChangeNotifier:
         digest = served_digest(view)
         before = self._digests.get(tenant_id)
         self._digests[tenant_id] = digest
-        if before is not None and before != digest and self._sessions.get(tenant_id):
+        if before is not None and before != digest and self._sessions.get(tenant_id) and self._queue is not None:
             with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-                self._queue[0].send_nowait(tenant_id)
+                self._queue.send_nowait(tenant_id)
 
     async def run(self) -> None:
         """Send queued notifications until cancelled (runs in the app's lifespan)."""
-        async with self._queue[1] as pending:
-            async for tenant_id in pending:
-                for session in list(self._sessions.get(tenant_id, ())):
-                    await self._send(tenant_id, session)
+        queue, pending = anyio.create_memory_object_stream[str](math.inf)
+        self._queue = queue
+        try:
+            async with queue, pending:
+                async for tenant_id in pending:
+                    for session in list(self._sessions.get(tenant_id, ())):
+                        await self._send(tenant_id, session)
+        finally:
+            self._queue = None
 
     async def _send(self, tenant_id: str, session: _Notifiable) -> None:
         try:
