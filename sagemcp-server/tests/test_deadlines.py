@@ -279,3 +279,44 @@ async def test_the_body_deadline_in_process() -> None:
 
     sent = await _drive(reads_in_another_task, chunks, 0.15)
     assert [m.get("status") for m in sent] == [408, None]
+
+
+async def test_concurrent_bodies_each_get_their_own_deadline() -> None:
+    """One timer serves all the requests of a middleware: each late body gets its 408 at its own deadline, also
+    when a request that arrived earlier starts reading after one that arrived later armed the timer."""
+    timeout = 0.3
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/late-reader":
+            await asyncio.sleep(0.15)
+        await _echo(scope, receive, send)
+
+    middleware = BodyDeadlineMiddleware(app, timeout=timeout)
+
+    async def one(path: str, delay: float, gap: float) -> tuple[int, float]:
+        await asyncio.sleep(delay)
+        chunks = [{"type": "http.request", "body": b"a", "more_body": True}, {"type": "http.request", "body": b"b"}]
+        sent: list[dict[str, Any]] = []
+        started = time.monotonic()
+
+        async def receive() -> dict[str, Any]:
+            if not chunks:
+                await asyncio.sleep(3600)
+            await asyncio.sleep(gap)
+            return chunks.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await middleware({"type": "http", "method": "POST", "path": path, "headers": []}, receive, send)
+        return sent[0]["status"], time.monotonic() - started
+
+    (s1, _), (s2, t2), (s3, t3), (s4, _) = await asyncio.gather(
+        one("/", 0.1, 0.0),  # reads at once, arming the timer for its deadline, 0.4; complete at once: served
+        one("/late-reader", 0.0, 0.2),  # reads from 0.15, first chunk at 0.35: past its deadline of 0.3
+        one("/", 0.2, 0.2),  # second chunk would come at 0.6: past its deadline of 0.5
+        one("/", 0.25, 0.05),  # body complete at 0.35: served
+    )
+    assert (s1, s2, s3, s4) == (200, 408, 408, 200)
+    assert timeout - 0.02 <= t2 <= timeout + 0.06, t2
+    assert timeout - 0.02 <= t3 <= timeout + 0.06, t3
