@@ -51,7 +51,7 @@ def _databases(url: str) -> set[str]:
 def test_the_soak_runs_against_the_reference_server(backend: str, tmp_path: Path) -> None:
     report_path = tmp_path / "soak.json"
     command = [sys.executable, "-m", "tests.soak", "--server", "reference", "--duration", "6", "--measure", "2"]
-    command += ["--tenants", "3", "--rate", "0.5", "--report", str(report_path)]
+    command += ["--tenants", "3", "--rate", "0.4", "--report", str(report_path)]  # headroom on a shared machine
     url = os.environ.get(POSTGRES_ENV) if backend == "postgresql" else None
     if backend == "postgresql":
         if not url:
