@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,14 +34,15 @@ class Pair:
     fast: str
     sdk: str
     fast_app: McpApp
+    sdk_app: McpApp
     store: MemoryStore
     tenant: Tenant
     key: str
     connectors: list[ConnectorConfig]
 
 
-@pytest.fixture
-async def pair() -> AsyncIterator[Pair]:
+@asynccontextmanager
+async def serving_pair(**settings: Any) -> AsyncIterator[Pair]:
     store = MemoryStore()
     tenant = store.add_tenant(Tenant(slug="acme"))
     connectors = [
@@ -49,10 +51,17 @@ async def pair() -> AsyncIterator[Pair]:
     ]
     key, _ = store.create_api_key(tenant.id, name="mcp")
     registry = ConnectorRegistry([NotesConnector])
-    fast_app = create_mcp_app(store, registry, settings=McpSettings(tools_page_size=PAGE))
-    sdk_app = create_mcp_app(store, registry, settings=McpSettings(tools_page_size=PAGE, tools_list_shortcut=False))
+    fast_app = create_mcp_app(store, registry, settings=McpSettings(tools_page_size=PAGE, **settings))
+    sdk_settings = McpSettings(tools_page_size=PAGE, tools_list_shortcut=False, **settings)
+    sdk_app = create_mcp_app(store, registry, settings=sdk_settings)
     async with serve(fast_app) as fast, serve(sdk_app) as sdk:
-        yield Pair(fast, sdk, fast_app, store, tenant, key, connectors)
+        yield Pair(fast, sdk, fast_app, sdk_app, store, tenant, key, connectors)
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[Pair]:
+    async with serving_pair() as served:
+        yield served
 
 
 def headers(key: str, version: str | None) -> dict[str, str]:
@@ -67,9 +76,18 @@ async def post(base: str, body: bytes, h: dict[str, str]) -> httpx.Response:
         return await http.post(f"{base}/acme/mcp", content=body, headers={**h, "Content-Type": "application/json"})
 
 
+VARYING = ("date", "x-request-id")
+"""Headers whose values differ on every response: only their presence is compared."""
+
+
 def same(a: httpx.Response, b: httpx.Response) -> None:
+    """The same status, headers (the values of `VARYING` aside) and bytes."""
+
+    def shown(r: httpx.Response) -> list[tuple[str, str]]:
+        return sorted((k, "" if k in VARYING else v) for k, v in r.headers.multi_items())
+
     assert a.status_code == b.status_code
-    assert a.headers.get("content-type") == b.headers.get("content-type")
+    assert shown(a) == shown(b)
     assert a.content == b.content
 
 
@@ -172,7 +190,7 @@ async def test_a_policy_edit_is_served_at_once_and_old_cursors_are_refused(pair:
     assert stale["error"]["code"] == -32602 and "list the tools again" in stale["error"]["message"]
 
 
-async def test_the_2026_era_and_sessions_page_through_the_sdk_with_the_same_tools(pair: Pair) -> None:
+async def test_sdk_clients_of_both_eras_page_through_the_same_tools(pair: Pair) -> None:
     h = {"Authorization": f"Bearer {pair.key}"}
     listings = []
     for mode in ("auto", "legacy"):
@@ -205,19 +223,129 @@ async def test_the_listing_is_built_once_per_tenant_view(pair: Pair) -> None:
     assert dict(view.listings) == built and all(a is b for a, b in zip(view.listings.values(), built.values()))
 
 
-def modern(request_id: Any, params: dict[str, Any] | None = None) -> tuple[bytes, dict[str, str]]:
-    meta = {
-        mcp_types.PROTOCOL_VERSION_META_KEY: "2026-07-28",
-        mcp_types.CLIENT_CAPABILITIES_META_KEY: {},
-        mcp_types.CLIENT_INFO_META_KEY: {"name": "test", "version": "1"},
-    }
-    body = json.dumps(
-        {"jsonrpc": "2.0", "id": request_id, "method": "tools/list", "params": {**(params or {}), "_meta": meta}}
-    )
-    return body.encode(), {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}
+ENVELOPE = {
+    mcp_types.PROTOCOL_VERSION_META_KEY: "2026-07-28",
+    mcp_types.CLIENT_CAPABILITIES_META_KEY: {},
+    mcp_types.CLIENT_INFO_META_KEY: {"name": "test", "version": "1"},
+}
+MODERN = [
+    ("Accept", "application/json, text/event-stream"),
+    ("Content-Type", "application/json"),
+    ("MCP-Protocol-Version", "2026-07-28"),
+    ("Mcp-Method", "tools/list"),
+]
 
 
-async def test_the_2026_era_answers_are_the_sdks_byte_for_byte(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+def modern(request_id: Any, params: dict[str, Any] | None = None, meta: Any = ENVELOPE) -> bytes:
+    """A 2026-07-28 `tools/list` request body carrying `meta` as its `_meta` envelope."""
+    message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": "tools/list"}
+    message["params"] = {**(params or {}), "_meta": meta}
+    return json.dumps(message).encode()
+
+
+def modern_headers(key: str, **changes: str | None) -> list[tuple[str, str]]:
+    """The headers of a 2026-07-28 request, with `changes` (header name with `_` for `-`; None drops it)."""
+    names = {name.replace("_", "-").lower(): value for name, value in changes.items()}
+    kept = [(k, names.pop(k.lower(), v)) for k, v in MODERN if names.get(k.lower(), "") is not None]
+    return [("Authorization", f"Bearer {key}"), *kept, *((k, v) for k, v in names.items() if v is not None)]
+
+
+async def post_raw(base: str, body: bytes, h: list[tuple[str, str]], tenant: str = "acme") -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return await http.post(f"{base}/{tenant}/mcp", content=body, headers=h)
+
+
+def sdk_entries(app: McpApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the requests that reach the SDK's transport of `app` from now on."""
+    entered: list[str] = []
+    manager = app._manager
+    original = manager.handle_request
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["path"])
+        await original(scope, receive, send)
+
+    monkeypatch.setattr(manager, "handle_request", counting)
+    return entered
+
+
+@pytest.mark.parametrize(
+    ("request_id", "meta", "accept"),
+    [
+        (0, ENVELOPE, "application/json, text/event-stream"),
+        ("é-1", ENVELOPE, "application/json"),  # a non-ASCII id: escaped as the SDK escapes it
+        (2**40, {k: v for k, v in ENVELOPE.items() if k != mcp_types.CLIENT_INFO_META_KEY}, "*/*"),
+        (3, {**ENVELOPE, "progressToken": "p-1", "example.com/trace": {"span": "x"}}, "application/json"),
+        (4, {**ENVELOPE, mcp_types.CLIENT_CAPABILITIES_META_KEY: {"sampling": {}}}, "application/json"),
+    ],
+)
+async def test_the_2026_era_is_served_by_the_shortcut_byte_for_byte(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch, request_id: Any, meta: dict[str, Any], accept: str
+) -> None:
+    entered = sdk_entries(pair.fast_app, monkeypatch)
+    h = modern_headers(pair.key, accept=accept)
+    cursor: str | None = None
+    names: list[str] = []
+    pages = 0
+    while True:
+        body = modern(request_id, {"cursor": cursor} if cursor else None, meta)
+        fast, sdk = await post_raw(pair.fast, body, h), await post_raw(pair.sdk, body, h)
+        same(fast, sdk)
+        assert fast.status_code == 200, fast.text
+        message = fast.json()
+        assert message["id"] == request_id
+        result = message["result"]
+        assert result["resultType"] == "complete" and "io.modelcontextprotocol/serverInfo" in result["_meta"]
+        assert (result["ttlMs"], result["cacheScope"]) == (5000, "private")  # McpSettings.cache_ttl, per caller
+        names += [t["name"] for t in result["tools"]]
+        pages += 1
+        cursor = result.get("nextCursor")
+        if cursor is None:
+            break
+    assert entered == []  # every page was the shortcut's
+    assert pages > 1 and len(names) == len(set(names)) == 2 * len(NotesConnector.enabled_tools(ALL))
+
+
+NO_CLIENT_CAPABILITIES = {k: v for k, v in ENVELOPE.items() if k != mcp_types.CLIENT_CAPABILITIES_META_KEY}
+
+
+@pytest.mark.parametrize(
+    ("body", "changes"),
+    [
+        (modern(1, {"cursor": "bm9wZQ"}), {}),  # a cursor it did not issue: -32602
+        (modern(2, {"cursor": 5}), {}),
+        (modern(3, {"extra": 1}), {}),
+        (modern(4), {"mcp_method": None}),  # missing Mcp-Method
+        (modern(5), {"mcp_method": "tools/call"}),  # wrong Mcp-Method
+        (modern(6), {"mcp_method": "Tools/List"}),
+        (modern(7, meta={**ENVELOPE, mcp_types.PROTOCOL_VERSION_META_KEY: "2025-11-25"}), {}),  # header mismatch
+        (modern(8, meta=NO_CLIENT_CAPABILITIES), {}),
+        (modern(9, meta="not an envelope"), {}),
+        (modern(10, meta={**ENVELOPE, "progressToken": [1]}), {}),  # a `_meta` the params do not validate with
+        (modern(11), {"mcp_protocol_version": "2099-01-01"}),
+        (modern(12), {"accept": "text/html"}),
+        (modern(13), {"accept": "text/event-stream"}),
+        (modern(14), {"content_type": "text/plain"}),
+        (modern(True), {}),
+        (modern(None), {}),
+        (modern(1.5), {}),
+        (json.dumps({"jsonrpc": "2.0", "method": "tools/list", "params": {"_meta": ENVELOPE}}).encode(), {}),
+        (json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).encode(), {}),  # no envelope at all
+        (json.dumps({"jsonrpc": "1.0", "id": 1, "method": "tools/list", "params": {"_meta": ENVELOPE}}).encode(), {}),
+        (modern(15)[:-3], {}),  # cut
+        (b"[]", {}),
+        (modern(16).replace(b'"tools/list"', b'"tools/call"'), {"mcp_method": "tools/call", "mcp_name": "x"}),
+    ],
+)
+async def test_2026_era_requests_the_shortcut_declines_are_the_sdks_own(
+    pair: Pair, body: bytes, changes: dict[str, str | None]
+) -> None:
+    h = modern_headers(pair.key, **changes)
+    fast, sdk = await post_raw(pair.fast, body, h), await post_raw(pair.sdk, body, h)
+    same(fast, sdk)
+
+
+async def test_the_2026_era_in_sse_mode_is_served_pre_shaped_inside_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[int] = []
     original = Listing.shaped
 
@@ -226,24 +354,75 @@ async def test_the_2026_era_answers_are_the_sdks_byte_for_byte(pair: Pair, monke
         return original(self, *args)
 
     monkeypatch.setattr(Listing, "shaped", counting)
-    h = {**headers(pair.key, None)}
-    h.pop("MCP-Protocol-Version", None)
-    cursor: str | None = None
-    pages = 0
-    while True:
-        body, extra = modern(pages, {"cursor": cursor} if cursor else None)
-        fast, sdk = await post(pair.fast, body, {**h, **extra}), await post(pair.sdk, body, {**h, **extra})
-        same(fast, sdk)
-        result = fast.json()["result"]
-        assert result["resultType"] == "complete" and "io.modelcontextprotocol/serverInfo" in result["_meta"]
-        pages += 1
-        cursor = result.get("nextCursor")
-        if cursor is None:
-            break
+    async with serving_pair(json_response=False) as p:
+        entered = sdk_entries(p.fast_app, monkeypatch)
+        h = modern_headers(p.key)
+        cursor: str | None = None
+        pages = 0
+        while True:
+            body = modern(pages, {"cursor": cursor} if cursor else None)
+            fast, sdk = await post_raw(p.fast, body, h), await post_raw(p.sdk, body, h)
+            same(fast, sdk)
+            pages += 1
+            cursor = fast.json()["result"].get("nextCursor")
+            if cursor is None:
+                break
+        for params in ({"cursor": "bm9wZQ"}, {"cursor": 5}, {"extra": 1}):
+            same(await post_raw(p.fast, modern(99, params), h), await post_raw(p.sdk, modern(99, params), h))
     assert pages > 1 and len(served) == pages  # every page came from the pre-shaped catalogue
-    for params in ({"cursor": "bm9wZQ"}, {"cursor": 5}, {"extra": 1}):
-        body, extra = modern(99, params)
-        same(await post(pair.fast, body, {**h, **extra}), await post(pair.sdk, body, {**h, **extra}))
+    assert len(entered) == pages + 3  # no shortcut without JSON responses: the SDK's transport framed each
+
+
+async def test_a_duplicated_routing_header_is_the_sdks_refusal(pair: Pair) -> None:
+    h = [*modern_headers(pair.key), ("Mcp-Method", "tools/list")]
+    fast, sdk = await post_raw(pair.fast, modern(1), h), await post_raw(pair.sdk, modern(1), h)
+    same(fast, sdk)
+    assert fast.status_code == 400 and "more than once" in fast.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+async def test_unknown_tenants_and_wrong_keys_are_refused_before_the_shortcut(pair: Pair, era: str) -> None:
+    body = modern(1) if era == "2026-07-28" else request(1)
+    h = modern_headers(pair.key, mcp_protocol_version=era, mcp_method="tools/list")
+    wrong = [(k, "Bearer sk_wrong" if k == "Authorization" else v) for k, v in h]
+    for headers_, tenant, status in ((wrong, "acme", 401), (h, "nope", 404), (h[1:], "acme", 401)):
+        fast = await post_raw(pair.fast, body, headers_, tenant)
+        sdk = await post_raw(pair.sdk, body, headers_, tenant)
+        same(fast, sdk)
+        assert fast.status_code == status
+        assert b"notes_" not in fast.content
+
+
+async def test_a_policy_edit_reaches_the_2026_era_at_once(pair: Pair) -> None:
+    h = modern_headers(pair.key)
+    first = (await post_raw(pair.fast, modern(1), h)).json()["result"]
+    one = pair.connectors[0]
+    pair.store.add_connector(one.model_copy(update={"tool_policy": ToolPolicy(read_only=True)}))
+    pair.fast_app.resolver.invalidate("acme")
+    pair.sdk_app.resolver.invalidate("acme")
+    stale = modern(2, {"cursor": first["nextCursor"]})
+    fast, sdk = await post_raw(pair.fast, stale, h), await post_raw(pair.sdk, stale, h)
+    same(fast, sdk)
+    assert fast.json()["error"]["code"] == -32602
+    fresh, sdk_fresh = await post_raw(pair.fast, modern(3), h), await post_raw(pair.sdk, modern(3), h)
+    same(fresh, sdk_fresh)
+    assert fresh.json()["result"]["tools"] != first["tools"]
+
+
+async def test_dns_rebinding_protection_comes_before_the_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with serving_pair(allowed_hosts=["mcp.example"], allowed_origins=["https://mcp.example"]) as p:
+        entered = sdk_entries(p.fast_app, monkeypatch)
+        for era, body in (("2026-07-28", modern(1)), ("2025-11-25", request(1))):
+            entered.clear()
+            base = modern_headers(p.key, mcp_protocol_version=era, host="mcp.example")
+            fast, sdk = await post_raw(p.fast, body, base), await post_raw(p.sdk, body, base)
+            same(fast, sdk)
+            assert fast.status_code == 200 and entered == []
+            for change, status in (({"host": "evil.example"}, 421), ({"origin": "https://evil.example"}, 403)):
+                h = modern_headers(p.key, mcp_protocol_version=era, **{"host": "mcp.example", **change})
+                fast, sdk = await post_raw(p.fast, body, h), await post_raw(p.sdk, body, h)
+                same(fast, sdk)
+                assert fast.status_code == status
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ class McpApp:
         if self.settings.tools_list_shortcut:
             self.server.middleware.append(ToolListMiddleware(self.handlers, self.server))
         self._shortcut = (
-            ToolListShortcut(self.handlers, security, self.settings.max_body_bytes)
+            ToolListShortcut(self.handlers, security, self.settings.max_body_bytes, self.server.server_info_stamp)
             if self.settings.tools_list_shortcut and not self.settings.stateful and self.settings.json_response
             else None
         )
@@ -315,7 +315,7 @@ class McpApp:
             elif self.settings.stateful and handshake_era:
                 await self._open_session(scope, receive, send)
                 return
-            elif self._shortcut is not None and handshake_era:
+            elif self._shortcut is not None:
                 await self._shortcut(scope, receive, send, self._sdk_post)
                 return
             await refuse_invalid_ids(self._manager.handle_request, scope, receive, send)

@@ -20,6 +20,7 @@ import mcp_types as types
 import pydantic_core
 from mcp.server.caching import CacheHint
 from mcp.shared.exceptions import MCPError
+from mcp_types import SERVER_INFO_META_KEY, JSONRPCResponse
 from mcp_types import methods as _methods
 
 __all__ = ["Listing", "page_cursor", "page_start"]
@@ -69,6 +70,7 @@ class Listing:
     _cursors: dict[str, int] = field(default_factory=dict, repr=False)
     _shaped: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     _wire: dict[tuple[str, int, str], bytes] = field(default_factory=dict, repr=False)
+    _modern_wire: dict[tuple[str, int, str, str], bytes] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, tools: list[types.Tool], page_size: int, salt: str = "") -> Listing:
@@ -126,6 +128,20 @@ class Listing:
         cached = self._wire.get(key)
         if cached is None:
             cached = self._wire[key] = pydantic_core.to_json(self.shaped(start, version, hint))
+        return cached
+
+    def modern_wire(self, start: int, version: str, hint: CacheHint | None, server_info: dict[str, Any]) -> bytes:
+        """The JSON of a page's result exactly as the SDK's 2026-era single-exchange transport writes it:
+        the runner's `serverInfo` stamp added, dumped through `JSONRPCResponse` and `json.dumps` (compact,
+        ASCII-escaped), as that transport does. `server_info` is the server's stamp, fixed per server."""
+        stamp = json.dumps(server_info, sort_keys=True)
+        key = (version, start, f"{hint.ttl_ms}/{hint.scope}" if hint is not None else "", stamp)
+        cached = self._modern_wire.get(key)
+        if cached is None:
+            result = {**self.shaped(start, version, hint), "_meta": {SERVER_INFO_META_KEY: server_info}}
+            response = JSONRPCResponse(jsonrpc="2.0", id=0, result=result)
+            dumped = response.model_dump(mode="json", by_alias=True, exclude_none=True)["result"]
+            cached = self._modern_wire[key] = json.dumps(dumped, separators=(",", ":")).encode()
         return cached
 
 

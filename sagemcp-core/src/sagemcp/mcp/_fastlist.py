@@ -1,23 +1,33 @@
 """`tools/list` answered from the cached catalogue, where that changes nothing the client sees.
 
 The SDK validates and re-serialises every result, which for a catalogue of a hundred tools
-with their schemas costs milliseconds per request. A handshake-era, stateless, JSON-response
-POST holding one plain `tools/list` request (no `_meta`, at most a cursor this catalogue
-issued) is answered here with the bytes the SDK would send, built once per catalogue page and
-protocol version (`Listing.wire`). Anything else — another method, a session, SSE responses,
-the 2026-07-28 wire, a foreign or stale cursor, a malformed body, headers the SDK would refuse —
-goes to the SDK untouched, so every error and every protocol difference stays the SDK's own.
+with their schemas costs milliseconds per request. A stateless, JSON-response POST holding one
+plain `tools/list` request with at most a cursor this catalogue issued is answered here with
+the bytes the SDK would send, built once per catalogue page and protocol version:
+
+- handshake era (`MCP-Protocol-Version` absent or a handshake version): no `_meta` at all
+  (`Listing.wire`);
+- 2026-07-28: after the same checks the SDK's single-exchange transport makes, in its order
+  (Host/Origin and Content-Type, Accept, the JSON-RPC envelope, duplicated routing headers,
+  the `_meta` envelope against `MCP-Protocol-Version` and `Mcp-Method`, the params for that
+  version), with the runner's `serverInfo` stamp (`Listing.modern_wire`). Any `_meta` the
+  params validate with is accepted: a JSON response carries no progress or log messages.
+
+Anything else — another method, a session, SSE responses, a foreign or stale cursor, a
+malformed body, headers the SDK would refuse — goes to the SDK untouched, so every error and
+every protocol difference stays the SDK's own.
 
 Inside the SDK, `ToolListMiddleware` does the same for the requests the HTTP shortcut leaves
-alone (sessions, SSE responses, the 2026-07-28 wire, WebSocket): after the SDK's own checks of
-the request would pass (the params validate for the connection's version, the session is
-initialized), it returns the page already shaped as the runner would shape it, which skips
+alone (sessions, SSE responses, WebSocket, requests the shortcut declined): after the SDK's own
+checks of the request would pass (the params validate for the connection's version, the session
+is initialized), it returns the page already shaped as the runner would shape it, which skips
 re-validating and re-dumping the catalogue on every request; the transport still frames and
 sends the response.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,14 +36,17 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
-from mcp_types import SERVER_INFO_META_KEY
+from mcp.shared.inbound import InboundLadderRejection, classify_inbound_request, find_duplicated_routing_header
+from mcp_types import SERVER_INFO_META_KEY, JSONRPCRequest
 from mcp_types import methods as _methods
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from ._handlers import Handlers
+from ._http import header
 from ._resolve import CallScope, scope_of
 
 __all__ = ["ToolListMiddleware", "ToolListShortcut"]
@@ -43,15 +56,24 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _DEFAULT_VERSION = "2025-03-26"
 """The version the SDK assumes for a stateless request without `MCP-Protocol-Version` (the spec's default)."""
 _VERSION_HEADER = b"mcp-protocol-version"
+_METHOD_HEADER = b"mcp-method"
 
 
 class ToolListShortcut:
     """Serves eligible `tools/list` POSTs from the caller's `Listing`; hands every other request on."""
 
-    def __init__(self, handlers: Handlers, security: TransportSecuritySettings | None, max_body: int) -> None:
+    def __init__(
+        self,
+        handlers: Handlers,
+        security: TransportSecuritySettings | None,
+        max_body: int,
+        server_info: dict[str, Any],
+    ) -> None:
         self.handlers = handlers
         self.security = TransportSecurityMiddleware(security)
         self.max_body = max_body
+        self.server_info = server_info
+        """The runner's `serverInfo` stamp of 2026-era results (`Server.server_info_stamp`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> None:
         messages: list[Message] = []
@@ -70,13 +92,18 @@ class ToolListShortcut:
             if key == _VERSION_HEADER:
                 version = value.decode("latin-1")
                 break
-        if version not in HANDSHAKE_PROTOCOL_VERSIONS:
+        modern = version in MODERN_PROTOCOL_VERSIONS
+        if not modern and version not in HANDSHAKE_PROTOCOL_VERSIONS:
             return None
+        if modern and header(scope, _METHOD_HEADER) != "tools/list":
+            return None  # the SDK refuses a mismatch anyway: other methods skip the parse below
         request = Request(scope, receive)
         if await self.security.validate_request(request, is_post=True) is not None:
             return None
         if not check_accept_headers(request)[0]:
             return None
+        if modern:
+            return self._answer_modern(request, body)
         request_id, cursor = _plain_tools_list(body)
         if request_id is None:
             return None
@@ -88,6 +115,33 @@ class ToolListShortcut:
         result = listing.wire(start, version, self.handlers.list_hint)
         payload = b'{"jsonrpc":"2.0","id":' + pydantic_core.to_json(request_id) + b',"result":' + result + b"}"
         return Response(payload, status_code=200, headers={"Content-Type": "application/json"})
+
+    def _answer_modern(self, request: Request, body: bytes) -> Response | None:
+        """A 2026-07-28 request, checked as the SDK's single-exchange transport checks it, in its order."""
+        try:
+            decoded: Any = json.loads(body)  # the transport's own parser, so both read the same message
+        except (ValueError, RecursionError):
+            return None
+        request_id, cursor, params = _modern_tools_list(decoded)
+        if request_id is None:
+            return None
+        if find_duplicated_routing_header(request.headers.items()) is not None:
+            return None
+        verdict = classify_inbound_request(decoded, headers=dict(request.headers))
+        if isinstance(verdict, InboundLadderRejection):
+            return None
+        try:
+            _methods.validate_client_request("tools/list", verdict.protocol_version, params)
+        except Exception:
+            return None  # the SDK answers it, with its own error
+        cs: CallScope = request.scope["sagemcp.call"]
+        listing = self.handlers.listing(cs)
+        start = listing.issued_start(cursor)
+        if start is None:
+            return None
+        result = listing.modern_wire(start, verdict.protocol_version, self.handlers.list_hint, self.server_info)
+        payload = b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":' + result + b"}"
+        return Response(payload, status_code=200, media_type="application/json")
 
 
 class ToolListMiddleware:
@@ -151,6 +205,29 @@ def _plain_tools_list(body: bytes) -> tuple[str | int | None, str | None]:
     if cursor is not None and not isinstance(cursor, str):
         return None, None
     return request_id, cursor
+
+
+def _modern_tools_list(message: Any) -> tuple[str | int | None, str | None, dict[str, Any]]:
+    """The id, cursor and params of a decoded body that is one `tools/list` request with params of
+    `cursor` and `_meta` only; a None id otherwise (the transport's envelope checks are the SDK's)."""
+    if not isinstance(message, dict) or message.get("method") != "tools/list" or message.get("jsonrpc") != "2.0":
+        return None, None, {}
+    if not set(message) <= {"jsonrpc", "id", "method", "params"}:
+        return None, None, {}
+    request_id = message.get("id")
+    params = message.get("params")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int) or not isinstance(params, dict):
+        return None, None, {}
+    if not set(params) <= {"cursor", "_meta"} or not isinstance(params.get("_meta"), dict):
+        return None, None, {}
+    cursor = params.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        return None, None, {}
+    try:
+        JSONRPCRequest.model_validate(message)
+    except ValidationError:
+        return None, None, {}
+    return request_id, cursor, params
 
 
 async def _read(receive: Receive, messages: list[Message], limit: int) -> bytes | None:
