@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,31 +65,32 @@ async def _browser(server: Server, email: str) -> Browser:
     return Browser(client, found.group(1))
 
 
-@pytest.fixture
-async def root(console: Server) -> AsyncIterator[Browser]:
-    browser = await _browser(console, "root@example.com")
+@asynccontextmanager
+async def _signed_in(server: Server, email: str) -> AsyncIterator[Browser]:
+    """A browser signed in as `email`, closed afterwards."""
+    browser = await _browser(server, email)
     try:
         yield browser
     finally:
         await browser.client.aclose()
+
+
+@pytest.fixture
+async def root(console: Server) -> AsyncIterator[Browser]:
+    async with _signed_in(console, "root@example.com") as browser:
+        yield browser
 
 
 @pytest.fixture
 async def owner(console: Server) -> AsyncIterator[Browser]:
-    browser = await _browser(console, "owner@example.com")
-    try:
+    async with _signed_in(console, "owner@example.com") as browser:
         yield browser
-    finally:
-        await browser.client.aclose()
 
 
 @pytest.fixture
 async def member(console: Server) -> AsyncIterator[Browser]:
-    browser = await _browser(console, "member@example.com")
-    try:
+    async with _signed_in(console, "member@example.com") as browser:
         yield browser
-    finally:
-        await browser.client.aclose()
 
 
 def _flash(r: httpx.Response) -> str:
