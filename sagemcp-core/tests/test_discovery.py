@@ -60,6 +60,7 @@ async def world() -> AsyncIterator[World]:
     keys = {
         "tenant": store.create_api_key(tenant.id, name="default")[0],
         "full": store.create_api_key(tenant.id, name="full", discovery=False)[0],
+        "meta": store.create_api_key(tenant.id, name="meta", discovery=True)[0],
         "globex": store.create_api_key(other.id, name="g")[0],
     }
     api = FakeNotesApi()
@@ -196,3 +197,114 @@ async def test_a_tenant_search_never_returns_another_tenants_tools(world: World)
         assert not any(t["name"].startswith("files_") for t in found)  # acme's per-user connector
         leaked = await c.call_tool("describe_tool", {"name": "files_whoami"})
         assert "Unknown tool" in error_text(leaked)
+
+
+# -- a connector's own endpoint ------------------------------------------------------------------------
+
+
+def connector_discovery(world: World, pins: list[str], **changes: Any) -> ConnectorConfig:
+    """Turn discovery mode on for the notes connector's own endpoint with `pins`, as the store keeps it."""
+    cfg = world.store.add_connector(world.notes.model_copy(update={"discovery": True, "pinned_tools": pins, **changes}))
+    world.app.resolver.invalidate("acme")
+    return cfg
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_connector_endpoint_lists_meta_tools_and_its_own_pins(world: World, mode: str) -> None:
+    notes_path, files_path = "/acme/connectors/notes/mcp", "/acme/connectors/mine/mcp"
+    connector_discovery(world, ["notes_list_notes", "notes_delete_all"])
+    async with client(world, world.keys["tenant"], notes_path, mode) as c:
+        # the connector's own pins, unprefixed; notes_delete_all is pinned but not enabled by the policy
+        assert await names(c) == [*META, "notes_list_notes"]
+    async with client(world, world.keys["tenant"], files_path, mode) as c:
+        assert await names(c) == ["files_whoami"]  # another connector of the tenant, discovery off
+    async with client(world, world.keys["tenant"], mode=mode) as c:
+        assert await names(c) == [*META, "notes_whoami"]  # the tenant-wide endpoint keeps the tenant's pins
+    # a key's own choice wins both ways
+    async with client(world, world.keys["full"], notes_path, mode) as c:
+        full = await names(c)
+    assert full == [t.name for t in NotesConnector.enabled_tools(ToolPolicy())] and "search_tools" not in full
+    async with client(world, world.keys["meta"], files_path, mode) as c:
+        assert await names(c) == META  # discovery off for the connector, on for the key; no pins
+    world.store.add_connector(world.notes.model_copy(update={"discovery": False, "pinned_tools": []}))
+    world.app.resolver.invalidate("acme")
+    async with client(world, world.keys["tenant"], notes_path, mode) as c:
+        assert "search_tools" not in await names(c) and "notes_list_notes" in await names(c)
+
+
+async def test_the_meta_tools_of_a_connector_endpoint_reach_only_its_tools(world: World) -> None:
+    connector_discovery(world, [])
+    async with client(world, world.keys["tenant"], "/acme/connectors/notes/mcp") as c:
+        found = payload(await c.call_tool("search_tools", {"query": "whoami notes files list", "limit": 25}))
+        served = {t.name for t in NotesConnector.enabled_tools(ToolPolicy())}
+        assert found["tools"] and {t["name"] for t in found["tools"]} <= served  # never the files connector's
+        by_name = payload(await c.call_tool("search_tools", {"query": "whoami", "connector": "notes"}))
+        assert [t["name"] for t in by_name["tools"]] == ["notes_whoami"]
+        other = await c.call_tool("search_tools", {"query": "whoami", "connector": "mine"})
+        assert "No connector 'mine' here. Connectors: notes." in error_text(other)
+        for name in ("files_whoami", "search_tools"):
+            assert f"Unknown tool: {name!r}" in error_text(await c.call_tool("describe_tool", {"name": name}))
+            assert f"Unknown tool: {name!r}" in error_text(await c.call_tool("call_tool", {"name": name}))
+        result = await c.call_tool("call_tool", {"name": "notes_list_notes", "arguments": {"limit": 1}})
+        assert result.structured_content == {"items": [{"id": 1, "title": "first"}, {"id": 2, "title": "second"}]}
+        direct = await c.call_tool("notes_whoami", {})  # tools can still be called by their names
+        assert not direct.is_error
+    sent = world.api.requests[0]
+    assert (sent.url.path, sent.url.params["limit"], sent.headers["authorization"]) == ("/notes", "1", "Bearer tok-a")
+    assert [(e.tool, e.outcome, e.connector_id) for e in world.events] == [
+        ("notes_list_notes", "ok", world.notes.id),
+        ("notes_whoami", "ok", world.notes.id),
+    ]
+
+
+async def test_disabled_tools_are_unreachable_on_a_connector_endpoint(world: World) -> None:
+    policy = ToolPolicy(read_only=True, exclude_tools=["notes_whoami"])
+    connector_discovery(world, ["notes_whoami"], tool_policy=policy)
+    async with client(world, world.keys["tenant"], "/acme/connectors/notes/mcp") as c:
+        assert await names(c) == META  # the pinned notes_whoami is excluded by the policy
+        found = payload(await c.call_tool("search_tools", {"query": "create a note whoami", "limit": 25}))["tools"]
+        assert not {"notes_create_note", "notes_whoami", "notes_delete_all"} & {t["name"] for t in found}
+        for name in ("notes_create_note", "notes_whoami", "notes_delete_all"):
+            described = await c.call_tool("describe_tool", {"name": name})
+            assert f"Unknown tool: {name!r}" in error_text(described)
+            called = await c.call_tool("call_tool", {"name": name, "arguments": {"title": "x"}})
+            assert f"Unknown tool: {name!r}" in error_text(called)
+    assert world.api.requests == [] and world.events == []
+
+
+async def test_a_connector_endpoint_serves_unprefixed_names_when_its_type_is_there_twice(world: World) -> None:
+    work = world.store.add_connector(
+        ConnectorConfig(
+            tenant_id=world.tenant.id,
+            connector_type="notes",
+            name="work",
+            discovery=True,
+            pinned_tools=["notes_whoami"],
+        )
+    )
+    world.app.resolver.invalidate("acme")
+    async with client(world, world.keys["full"]) as c:
+        assert "work__notes_whoami" in await names(c)  # tenant-wide: prefixed, the type is there twice
+    async with client(world, world.keys["tenant"], "/acme/connectors/work/mcp") as c:
+        assert await names(c) == [*META, "notes_whoami"]
+        found = payload(await c.call_tool("search_tools", {"query": "list notes"}))["tools"]
+        assert found[0]["name"] == "notes_list_notes"
+        assert not error_text_or_none(await c.call_tool("call_tool", {"name": "notes_whoami"}))
+        wide = await c.call_tool("call_tool", {"name": "work__notes_whoami"})
+        assert "Unknown tool: 'work__notes_whoami'" in error_text(wide)
+    assert [(e.tool, e.connector_id) for e in world.events] == [("notes_whoami", work.id)]
+
+
+async def test_a_member_is_told_to_connect_through_call_tool_on_a_connector_endpoint(world: World) -> None:
+    files = next(c for c in await world.store.list_connectors(world.tenant.id) if c.name == "mine")
+    world.store.add_connector(files.model_copy(update={"discovery": True}))
+    world.app.resolver.invalidate("acme")
+    async with client(world, "token-alice", "/acme/connectors/mine/mcp") as c:
+        assert await names(c) == META
+        through = await c.call_tool("call_tool", {"name": "files_whoami"})
+    assert "https://sagemcp.example/connect/acme/mine" in error_text(through)
+    assert [(e.tool, e.user_id, e.connector_id) for e in world.events] == [("files_whoami", "alice", files.id)]
+
+
+def error_text_or_none(result: types.CallToolResult) -> str | None:
+    return error_text(result) if result.is_error else None

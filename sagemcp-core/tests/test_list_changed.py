@@ -79,3 +79,20 @@ async def test_sessions_that_listed_tools_hear_a_policy_edit(world: Any) -> None
         app.resolver.invalidate("acme")
         await a.list_tools()
         assert not await heard["streamable"].wait(0.5)
+
+
+async def test_a_connector_endpoints_discovery_setting_and_pins_are_changes_heard(world: Any) -> None:
+    base, store, app, notes, keys = world
+    heard = Heard()
+    transport = streamable_http_client(f"{base}/acme/connectors/notes/mcp", http_client=http2_client(keys["acme"]))
+    async with Client(transport, mode="legacy", message_handler=heard.handler) as c:  # type: ignore[arg-type]
+        assert "search_tools" not in [t.name for t in (await c.list_tools()).tools]
+        notes = store.add_connector(notes.model_copy(update={"discovery": True}))
+        app.resolver.invalidate("acme")
+        assert await heard.wait()
+        assert [t.name for t in (await c.list_tools()).tools] == ["search_tools", "describe_tool", "call_tool"]
+        store.add_connector(notes.model_copy(update={"pinned_tools": ["notes_whoami"]}))
+        app.resolver.invalidate("acme")
+        assert await heard.wait()
+        assert [t.name for t in (await c.list_tools()).tools][-1] == "notes_whoami"
+    assert heard.count == 2

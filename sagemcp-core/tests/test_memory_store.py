@@ -4,7 +4,7 @@ import time
 
 import anyio
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from sagemcp import Credential
 from sagemcp.errors import ConnectorNotFound, StoreError, TenantNotFound
@@ -82,6 +82,21 @@ def test_connector_names_unique_per_tenant_and_tenant_required() -> None:
     store.add_connector(ConnectorConfig(tenant_id=other.id, connector_type="github", name="gh"))
     with pytest.raises(TenantNotFound):
         store.add_connector(ConnectorConfig(tenant_id="missing", connector_type="github", name="gh"))
+
+
+async def test_a_connectors_discovery_setting_is_kept_and_bumps_the_generation() -> None:
+    store, acme, other = _store()
+    cfg = store.add_connector(ConnectorConfig(tenant_id=acme.id, connector_type="github", name="gh"))
+    assert (cfg.discovery, cfg.pinned_tools) == (False, [])
+    before = await store.tenant_generation(acme.id)
+    untouched = await store.tenant_generation(other.id)
+    store.add_connector(cfg.model_copy(update={"discovery": True, "pinned_tools": ["github_get_issue"]}))
+    stored = await store.get_connector(acme.id, "gh")
+    assert stored is not None and (stored.discovery, stored.pinned_tools) == (True, ["github_get_issue"])
+    assert before is not None and await store.tenant_generation(acme.id) == before + 1
+    assert await store.tenant_generation(other.id) == untouched
+    with pytest.raises(ValidationError):
+        ConnectorConfig(tenant_id=acme.id, connector_type="github", name="gh", pinned_tools=["x"] * 21)
 
 
 async def test_put_credential_bumps_versions_even_after_delete() -> None:

@@ -9,12 +9,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 import mcp_types
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.streamable_http import EventCallback, EventMessage, EventStore
 from mcp.shared.exceptions import MCPError
+from mcp_types import JSONRPCMessage
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from sagemcp.mcp import McpApp, McpSettings, create_mcp_app
@@ -481,3 +484,407 @@ async def test_a_session_pages_through_the_same_answers(stateful_pair: tuple[str
     fast_pages, sdk_pages = await session_pages(fast, key), await session_pages(sdk, key)
     assert fast_pages == sdk_pages
     assert len(fast_pages) > 2 and fast_pages[-1]["error"]["code"] == -32602
+
+
+# -- stateful sessions: answered before the SDK, byte for byte --------------------------------------
+
+
+class CountingEventStore(EventStore):
+    """Event ids counted from 1, so that two apps sent the same requests give the same ids."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, JSONRPCMessage | None]] = []
+
+    async def store_event(self, stream_id: str, message: JSONRPCMessage | None) -> str:
+        event_id = str(len(self.events) + 1)
+        self.events.append((event_id, stream_id, message))
+        return event_id
+
+    async def replay_events_after(self, last_event_id: str, send_callback: EventCallback) -> str | None:
+        ids = [event[0] for event in self.events]
+        if last_event_id not in ids:
+            return None
+        stream = self.events[ids.index(last_event_id)][1]
+        for event_id, stream_id, message in self.events[ids.index(last_event_id) + 1 :]:
+            if stream_id == stream and message is not None:
+                await send_callback(EventMessage(message, event_id))
+        return stream
+
+    def dumped(self) -> list[tuple[str, str, Any]]:
+        return [(i, s, m.model_dump(by_alias=True, exclude_unset=True) if m else None) for i, s, m in self.events]
+
+
+@dataclass
+class SessionPair:
+    """The same store served statefully twice: with the session shortcut (`fast`) and through the SDK only."""
+
+    fast: str
+    sdk: str
+    fast_app: McpApp
+    sdk_app: McpApp
+    store: MemoryStore
+    keys: dict[str, str]
+    connectors: list[ConnectorConfig]
+
+
+@asynccontextmanager
+async def serving_sessions(*, event_stores: bool = False, **settings: Any) -> AsyncIterator[SessionPair]:
+    store = MemoryStore()
+    acme = store.add_tenant(Tenant(slug="acme"))
+    globex = store.add_tenant(Tenant(slug="globex"))
+    connectors = [
+        store.add_connector(ConnectorConfig(tenant_id=acme.id, connector_type="notes", name=name, tool_policy=ALL))
+        for name in ("one", "two")
+    ]
+    store.add_connector(ConnectorConfig(tenant_id=globex.id, connector_type="notes", name="one", tool_policy=ALL))
+    keys = {
+        "acme": store.create_api_key(acme.id, name="mcp")[0],
+        "acme-other": store.create_api_key(acme.id, name="other")[0],
+        "globex": store.create_api_key(globex.id, name="mcp")[0],
+    }
+    registry = ConnectorRegistry([NotesConnector])
+    apps = []
+    for shortcut in (True, False):
+        stores = {"event_store": CountingEventStore(), "retry_interval": 1500} if event_stores else {}
+        each = McpSettings(tools_page_size=PAGE, stateful=True, tools_list_shortcut=shortcut, **stores, **settings)
+        apps.append(create_mcp_app(store, registry, settings=each))
+    async with serve(apps[0]) as fast, serve(apps[1]) as sdk:
+        yield SessionPair(fast, sdk, apps[0], apps[1], store, keys, connectors)
+
+
+@pytest.fixture
+async def sessions() -> AsyncIterator[SessionPair]:
+    async with serving_sessions() as served:
+        yield served
+
+
+SESSION_ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@dataclass
+class Session:
+    http: httpx.AsyncClient
+    base: str
+    id: str
+    version: str
+    key: str
+    path: str = "/acme/mcp"
+
+    async def post(self, body: bytes, path: str | None = None, **changes: str | None) -> httpx.Response:
+        """POST `body` on this session; `changes` replace headers (`_` for `-`; None drops one)."""
+        h: dict[str, str | None] = {
+            **SESSION_ACCEPT,
+            "Authorization": f"Bearer {self.key}",
+            "Mcp-Session-Id": self.id,
+            "MCP-Protocol-Version": self.version,
+        }
+        for name, value in changes.items():
+            wanted = name.replace("_", "-").lower()
+            h = {k: v for k, v in h.items() if k.lower() != wanted}
+            h[name.replace("_", "-")] = value
+        sent = {k: v for k, v in h.items() if v is not None}
+        return await self.http.post(f"{self.base}{path or self.path}", content=body, headers=sent)
+
+
+@asynccontextmanager
+async def session(
+    base: str,
+    key: str,
+    version: str = "2025-11-25",
+    *,
+    init: dict[str, Any] | None = None,
+    initialized: bool = True,
+    host: str | None = None,
+) -> AsyncIterator[Session]:
+    """A session opened on `base` with `initialize` (of `init`, or a valid one for `version`)."""
+    params = init if init is not None else {"protocolVersion": version, "capabilities": {}, "clientInfo": CLIENT}
+    extra = {"Host": host} if host is not None else {}
+    async with httpx.AsyncClient(timeout=10, headers=extra) as http:
+        r = await http.post(
+            f"{base}/acme/mcp",
+            json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params},
+            headers={**SESSION_ACCEPT, "Authorization": f"Bearer {key}"},
+        )
+        assert r.status_code == 200, r.text
+        opened = Session(http, base, r.headers["mcp-session-id"], version, key)
+        if initialized:
+            note = await opened.post(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+            assert note.status_code == 202
+        yield opened
+
+
+CLIENT = {"name": "t", "version": "1"}
+
+
+def same_in_session(a: httpx.Response, b: httpx.Response, sessions: tuple[str, str]) -> None:
+    """`same`, where each app names its own session: a session id answered is the request's, or a new one in both."""
+
+    def shown(r: httpx.Response, own: str) -> list[tuple[str, str]]:
+        def value(k: str, v: str) -> str:
+            if k == "mcp-session-id":
+                return "<own>" if v == own else "<new>"
+            return "" if k in VARYING else v
+
+        return sorted((k, value(k, v)) for k, v in r.headers.multi_items())
+
+    assert a.status_code == b.status_code, (a.text, b.text)
+    assert shown(a, sessions[0]) == shown(b, sessions[1])
+    assert a.content == b.content
+
+
+async def exchange(
+    fast: Session, sdk: Session, body: bytes, path: str | None = None, **changes: str | None
+) -> httpx.Response:
+    """The same POST on both sessions: both answers must be identical; returns the shortcut app's."""
+    a, b = await fast.post(body, path, **changes), await sdk.post(body, path, **changes)
+    same_in_session(a, b, (fast.id, sdk.id))
+    return a
+
+
+def event_message(r: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC message of an SSE answer."""
+    return next(json.loads(line[5:]) for line in r.text.splitlines() if line.startswith("data:") and line[5:].strip())
+
+
+async def page_through(fast: Session, sdk: Session, first_id: int = 1, **changes: str | None) -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        body = request(first_id + len(pages), {"cursor": cursor} if cursor is not None else None)
+        r = await exchange(fast, sdk, body, **changes)
+        assert r.status_code == 200 and r.headers["content-type"] == "text/event-stream"
+        pages.append(event_message(r)["result"])
+        cursor = pages[-1].get("nextCursor")
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("version", HANDSHAKE_PROTOCOL_VERSIONS)
+async def test_session_pages_are_the_sdks_byte_for_byte_without_the_sdk(
+    sessions: SessionPair, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    key = sessions.keys["acme"]
+    async with session(sessions.fast, key, version) as fast, session(sessions.sdk, key, version) as sdk:
+        entered = sdk_entries(sessions.fast_app, monkeypatch)
+        pages = await page_through(fast, sdk)
+        names = [t["name"] for page in pages for t in page["tools"]]
+        assert len(pages) > 2 and len(names) == len(set(names)) == 2 * len(NotesConnector.enabled_tools(ALL))
+        cursor = pages[0]["nextCursor"]
+        for body in (
+            request("é-str", {"cursor": cursor}),
+            request(2**40, {"_meta": {"progressToken": "p"}}),
+            request(41, {"_meta": {"progressToken": 1, "example.com/x": {"y": 2}}, "cursor": None}),
+        ):
+            assert "result" in event_message(await exchange(fast, sdk, body))
+        assert entered == []  # every page and each of these: the shortcut's
+        for body in (
+            request(50, {"cursor": "bm9wZQ"}),  # not one of ours: -32602
+            request(51, {"cursor": 12}),
+            request(52, {"extra": 1}),
+            request(53, {"_meta": {"progressToken": [1]}}),  # a `_meta` the params refuse
+            request(54, {"_meta": 5}),
+            request(55, []),
+            request(True),
+            request(None),
+            request(1.5),
+            b'{"jsonrpc":"2.0","id":56,"method":"tools/list"',  # cut
+            b'{"jsonrpc":"1.0","id":57,"method":"tools/list"}',
+            b'{"jsonrpc":"2.0","id":58,"method":"tools/list","extra":1}',
+            b"[]",
+            b'{"jsonrpc":"2.0","id":59,"method":"tools/call","params":{"name":"one__nope"}}',
+        ):
+            await exchange(fast, sdk, body)
+        assert len(entered) == 14  # each declined: the SDK answered
+
+
+@pytest.mark.parametrize(
+    ("changes", "fast_path"),
+    [
+        ({"MCP-Protocol-Version": None}, True),
+        ({"MCP-Protocol-Version": "2025-03-26"}, True),  # not the negotiated one: the SDK serves it too
+        ({"Accept": "*/*"}, True),
+        ({"Accept": "text/*, application/*;q=0.5"}, True),
+        ({"Content-Type": "application/json; charset=utf-8"}, True),
+        ({"MCP-Protocol-Version": "1999-01-01"}, False),
+        ({"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}, False),
+        ({"Accept": "application/json"}, False),
+        ({"Accept": "text/event-stream"}, False),
+        ({"Accept": ""}, False),
+        ({"Content-Type": "text/plain"}, False),
+        ({"Content-Type": None}, False),
+        ({"Mcp-Session-Id": None}, False),
+        ({"Mcp-Session-Id": "0" * 32}, False),  # unknown
+    ],
+)
+async def test_session_headers_the_sdk_refuses_are_still_refused(
+    sessions: SessionPair, monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None], fast_path: bool
+) -> None:
+    key = sessions.keys["acme"]
+    async with session(sessions.fast, key) as fast, session(sessions.sdk, key) as sdk:
+        entered = sdk_entries(sessions.fast_app, monkeypatch)
+        r = await exchange(fast, sdk, request(1), **changes)
+        assert (entered == []) is fast_path
+        assert (r.status_code == 200) is fast_path or changes.get("Mcp-Session-Id", "") is None
+
+
+async def test_a_session_of_another_key_tenant_or_endpoint_is_not_found(sessions: SessionPair) -> None:
+    key = sessions.keys["acme"]
+    async with session(sessions.fast, key) as fast, session(sessions.sdk, key) as sdk:
+        for path, other in (
+            (None, sessions.keys["acme-other"]),  # the same tenant, another key
+            ("/globex/mcp", sessions.keys["globex"]),
+            ("/acme/connectors/one/mcp", key),  # the same key on another endpoint
+        ):
+            r = await exchange(fast, sdk, request(1), path, Authorization=f"Bearer {other}")
+            assert r.status_code == 404 and b"notes_" not in r.content
+        assert (await exchange(fast, sdk, request(2))).status_code == 200  # the session itself is untouched
+
+
+async def test_a_terminated_session_is_not_found(sessions: SessionPair) -> None:
+    key = sessions.keys["acme"]
+    async with session(sessions.fast, key) as fast, session(sessions.sdk, key) as sdk:
+        await exchange(fast, sdk, request(1))
+        for s in (fast, sdk):
+            ended = await s.http.delete(
+                f"{s.base}/acme/mcp",
+                headers={"Authorization": f"Bearer {key}", "Mcp-Session-Id": s.id, "MCP-Protocol-Version": s.version},
+            )
+            assert ended.status_code == 200
+        r = await exchange(fast, sdk, request(2))
+        assert r.status_code == 404 and b"notes_" not in r.content
+
+
+async def test_an_uninitialized_session_gets_the_sdks_refusal(
+    sessions: SessionPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = sessions.keys["acme"]
+    refused = {"protocolVersion": "2025-11-25"}  # no capabilities, no clientInfo: initialize fails, the session stays
+    async with (
+        session(sessions.fast, key, init=refused, initialized=False) as fast,
+        session(sessions.sdk, key, init=refused, initialized=False) as sdk,
+    ):
+        entered = sdk_entries(sessions.fast_app, monkeypatch)
+        message = event_message(await exchange(fast, sdk, request(1)))
+        assert "error" in message and entered != []
+    async with (
+        session(sessions.fast, key, initialized=False) as fast,
+        session(sessions.sdk, key, initialized=False) as sdk,
+    ):
+        # `initialize` accepted, `notifications/initialized` not sent yet: the SDK serves it, and so does the shortcut.
+        entered.clear()
+        assert "result" in event_message(await exchange(fast, sdk, request(1)))
+        assert entered == []
+
+
+async def test_session_dns_rebinding_protection_comes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with serving_sessions(allowed_hosts=["mcp.example"], allowed_origins=["https://mcp.example"]) as p:
+        key = p.keys["acme"]
+        async with session(p.fast, key, host="mcp.example") as fast, session(p.sdk, key, host="mcp.example") as sdk:
+            entered = sdk_entries(p.fast_app, monkeypatch)
+            assert (await exchange(fast, sdk, request(1))).status_code == 200 and entered == []
+            for change, status in (({"Host": "evil.example"}, 421), ({"Origin": "https://evil.example"}, 403)):
+                assert (await exchange(fast, sdk, request(2), **change)).status_code == status
+            assert len(entered) == 2
+
+
+async def test_session_event_ids_priming_and_replay_are_the_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with serving_sessions(event_stores=True) as p:
+        key = p.keys["acme"]
+        fast_store, sdk_store = (app.settings.event_store for app in (p.fast_app, p.sdk_app))
+        assert isinstance(fast_store, CountingEventStore) and isinstance(sdk_store, CountingEventStore)
+        async with session(p.fast, key) as fast, session(p.sdk, key) as sdk:
+            entered = sdk_entries(p.fast_app, monkeypatch)
+            await page_through(fast, sdk)  # 2025-11-25: a priming event (with retry) before each response
+            await page_through(fast, sdk, 20, MCP_Protocol_Version="2025-06-18")  # too old for priming
+            await page_through(fast, sdk, 40, MCP_Protocol_Version=None)
+            await exchange(fast, sdk, request(60, {"cursor": "bm9wZQ"}))  # declined: the SDK's error, stored too
+            assert len(entered) == 1
+            first = await exchange(fast, sdk, request(70))
+            assert first.text.startswith("id: ") and "retry: 1500" in first.text
+            assert fast_store.dumped() == sdk_store.dumped()
+            priming = first.text.split("\r\n", 1)[0].removeprefix("id: ")
+            replays = []
+            for s in (fast, sdk):
+                h = {"Authorization": f"Bearer {key}", "Mcp-Session-Id": s.id, "MCP-Protocol-Version": s.version}
+                h |= {"Accept": "text/event-stream", "Last-Event-ID": priming}
+                async with s.http.stream("GET", f"{s.base}/acme/mcp", headers=h) as r:
+                    lines = []
+                    async for line in r.aiter_lines():
+                        lines.append(line)
+                        if line.startswith("data: {"):
+                            break
+                replays.append(lines)
+            assert replays[0] == replays[1] and json.loads(replays[0][-1][6:])["id"] == 70
+
+
+async def test_a_session_that_listed_through_the_shortcut_hears_list_changed(
+    sessions: SessionPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[Any] = []
+    changed = anyio.Event()
+
+    async def handler(message: Any) -> None:
+        if isinstance(message, mcp_types.ToolListChangedNotification):
+            heard.append(message)
+            changed.set()
+
+    entered = sdk_entries(sessions.fast_app, monkeypatch)
+    h = {"Authorization": f"Bearer {sessions.keys['acme']}"}
+    async with (
+        httpx.AsyncClient(headers=h, timeout=10) as http,
+        Client(
+            streamable_http_client(f"{sessions.fast}/acme/mcp", http_client=http),  # type: ignore[arg-type]
+            mode="legacy",
+            message_handler=handler,
+        ) as client,
+    ):
+        await anyio.sleep(0.2)  # the client's GET stream is open
+        before = len(entered)
+        listed = await client.list_tools()
+        assert listed.tools and len(entered) == before  # the shortcut answered
+        one = sessions.connectors[0]
+        sessions.store.add_connector(one.model_copy(update={"tool_policy": ToolPolicy(read_only=True)}))
+        sessions.fast_app.resolver.invalidate("acme")
+        with anyio.move_on_after(5):
+            await changed.wait()
+        assert len(heard) == 1
+
+
+async def test_a_session_that_only_lists_tools_stays_open_past_the_idle_timeout() -> None:
+    async with serving_sessions(session_idle_timeout=1.0) as p:
+        key = p.keys["acme"]
+        async with session(p.fast, key) as fast:
+            for i in range(8):  # 2 s of listing, each well within the timeout of the one before
+                r = await fast.post(request(i))
+                assert r.status_code == 200 and "result" in event_message(r)
+                await anyio.sleep(0.25)
+            await anyio.sleep(2.0)
+            assert (await fast.post(request(99))).status_code == 404  # then idle: the SDK ended it
+
+
+class RefusingEventStore(CountingEventStore):
+    """Stores priming events; refuses to store the response to request 13."""
+
+    async def store_event(self, stream_id: str, message: JSONRPCMessage | None) -> str:
+        if message is not None and stream_id == "13":
+            raise RuntimeError("the event store is down")
+        return await super().store_event(stream_id, message)
+
+
+async def test_a_response_the_event_store_refuses_is_a_500_not_a_hang() -> None:
+    store = MemoryStore()
+    tenant = store.add_tenant(Tenant(slug="acme"))
+    store.add_connector(ConnectorConfig(tenant_id=tenant.id, connector_type="notes", name="one", tool_policy=ALL))
+    key, _ = store.create_api_key(tenant.id, name="mcp")
+    settings = McpSettings(stateful=True, event_store=RefusingEventStore())
+    async with serve(create_mcp_app(store, ConnectorRegistry([NotesConnector]), settings=settings)) as base:
+        async with session(base, key) as s:
+            refused = await s.post(request(13))
+            assert refused.status_code == 500 and refused.headers["mcp-session-id"] == s.id
+            assert refused.json() == {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {"code": -32603, "message": "Error handling POST request"},
+            }
+            assert b"notes_" not in refused.content
+            assert "result" in event_message(await s.post(request(14)))  # the session goes on

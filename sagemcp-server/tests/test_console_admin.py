@@ -426,6 +426,54 @@ async def test_policy_preview_matches_what_tools_list_serves(owner: Browser, con
     assert stored == {"groups": None, "include_tools": [], "exclude_tools": ["fake_whoami"], "read_only": False}
 
 
+async def test_discovery_mode_and_pins_on_the_connector_page(owner: Browser, console: Server) -> None:
+    await console.connector("acme")
+    key = await console.key("acme", ["mcp"])
+    page = await owner.get("/console/t/acme/connectors/demo")
+    assert 'name="discovery"' in page.text and 'name="pinned_tools"' in page.text
+    settings = {"name": "demo", "connection_mode": "shared", "enabled": "on"}
+    unknown = await owner.post(
+        "/console/t/acme/connectors/demo", {**settings, "discovery": "on", "pinned_tools": "demo_echo, demo_nope"}
+    )
+    assert unknown.status_code == 422
+    assert _field_error(unknown.text, "pinned_tools") == "unknown tool &#39;demo_nope&#39;"
+    assert 'value="demo_echo, demo_nope"' in unknown.text  # what was typed is kept
+    too_many = await owner.post("/console/t/acme/connectors/demo", {**settings, "pinned_tools": "demo_echo " * 21})
+    assert too_many.status_code == 422 and _field_error(too_many.text, "pinned_tools")
+    saved = await owner.post(
+        "/console/t/acme/connectors/demo", {**settings, "discovery": "on", "pinned_tools": "demo_echo, demo_add"}
+    )
+    assert saved.status_code == 303
+    stored = (await console.admin.get("/api/v1/admin/tenants/acme/connectors/demo")).json()
+    assert (stored["discovery"], stored["pinned_tools"]) == (True, ["demo_echo", "demo_add"])
+    async with console.client(key) as client:
+        r = await mcp_call(client, "/api/v1/acme/connectors/demo/mcp", "tools/list")
+    assert [t["name"] for t in r.json()["result"]["tools"]] == [
+        "search_tools",
+        "describe_tool",
+        "call_tool",
+        "demo_echo",
+        "demo_add",
+    ]
+    page = await owner.get("/console/t/acme/connectors/demo")
+    assert 'value="demo_echo, demo_add"' in page.text and re.search(r'name="discovery"[^>]*checked', page.text)
+
+    # A policy that disables a pin does not block saving other settings; a new pin must be enabled.
+    await console.admin.patch(
+        "/api/v1/admin/tenants/acme/connectors/demo", json={"tool_policy": {"exclude_tools": ["demo_add"]}}
+    )
+    kept = {**settings, "discovery": "on", "pinned_tools": "demo_echo, demo_add", "description": "calc"}
+    assert (await owner.post("/console/t/acme/connectors/demo", kept)).status_code == 303
+    disabled = await owner.post(
+        "/console/t/acme/connectors/demo", {**settings, "pinned_tools": "demo_add, demo_server_time"}
+    )
+    assert disabled.status_code == 422 and "not enabled" in _field_error(disabled.text, "pinned_tools")
+    off = await owner.post("/console/t/acme/connectors/demo", {**settings, "pinned_tools": ""})
+    assert off.status_code == 303
+    stored = (await console.admin.get("/api/v1/admin/tenants/acme/connectors/demo")).json()
+    assert (stored["discovery"], stored["pinned_tools"], stored["description"]) == (False, [], "")
+
+
 async def test_policy_preview_fragment_for_htmx(owner: Browser, console: Server) -> None:
     await console.connector("acme", "fake")
     r = await owner.client.post(

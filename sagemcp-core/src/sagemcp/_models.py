@@ -120,7 +120,7 @@ def _pick(own: int | None, default: int | None) -> int | None:
 
 
 MAX_PINNED_TOOLS = 20
-"""Pinned tools a tenant may list beside the meta-tools in discovery mode."""
+"""Pinned tools a tenant (or a connector) may list beside the meta-tools in discovery mode."""
 
 
 class Tenant(_Model):
@@ -181,6 +181,13 @@ class ConnectorConfig(_Model):
     connection_mode: Literal["shared", "per_user"] = "shared"
     """`shared`: calls use the tenant's one credential. `per_user`: each call uses the calling member's own
     credential (`Principal.user_id`), never another member's; a caller without a user cannot use it."""
+    discovery: bool = False
+    """Discovery mode on this connector's own endpoint: it lists the meta-tools (search, describe, call) and
+    `pinned_tools` instead of every enabled tool (an API key may choose otherwise). The tenant-wide endpoint
+    follows `Tenant.discovery`."""
+    pinned_tools: list[str] = Field(default_factory=list, max_length=MAX_PINNED_TOOLS)
+    """Tools listed beside the meta-tools on the connector's endpoint in discovery mode, by the names that
+    endpoint serves (the tool's own, unprefixed); pins of tools the policy does not enable are not listed."""
 
     @field_validator("name")
     @classmethod
@@ -297,7 +304,8 @@ class Principal(_Model):
     resource: str | None = None
     """For OAuth tokens: the one MCP endpoint URL (RFC 8707 resource) the token was issued for."""
     discovery: bool | None = None
-    """An API key's choice of discovery mode on the tenant-wide endpoint; None: the tenant's setting."""
+    """An API key's choice of discovery mode on the MCP endpoints (tenant-wide and per connector); None: the
+    tenant's setting on the tenant-wide endpoint, the connector's on a connector's endpoint."""
 
     def can_use(self, tenant_id: str, connector_ids: Iterable[str] | None = None, scope: str = "mcp") -> bool:
         """Whether this principal may act on `tenant_id` (and every connector named) with `scope`."""
@@ -325,7 +333,8 @@ class ApiKeyRecord(_Model):
     created_at: datetime = Field(default_factory=utcnow)
     revoked: bool = False
     discovery: bool | None = None
-    """Discovery mode for this key's calls to the tenant-wide endpoint; None: the tenant's setting."""
+    """Discovery mode for this key's calls to the MCP endpoints; None: the tenant's setting on the tenant-wide
+    endpoint, the connector's on a connector's endpoint."""
 
 
 class AuditEvent(_Model):

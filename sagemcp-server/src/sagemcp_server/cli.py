@@ -564,6 +564,8 @@ def _connector_summary(d: Any) -> str:
         + ("enabled" if d["enabled"] else "disabled"),
         f"groups: {groups}; read-only: {'yes' if policy.get('read_only') else 'no'}",
         f"connection mode: {d.get('connection_mode', 'shared')}",
+        f"discovery mode: {'on' if d.get('discovery') else 'off'}; "
+        f"pinned tools: {', '.join(d.get('pinned_tools') or ()) or 'none'}",
     ]
     if policy.get("include_tools"):
         lines.append(f"also enabled: {', '.join(policy['include_tools'])}")
@@ -584,7 +586,7 @@ def _names(text: str) -> list[str]:
 
 
 def cmd_connector_update(args: argparse.Namespace) -> None:
-    """Change a connector: its state, configuration or tool policy (only what is given changes)."""
+    """Change a connector: its state, configuration, tool policy or discovery mode (only what is given changes)."""
     path = f"/admin/tenants/{args.tenant}/connectors/{args.connector}"
 
     async def work(api: _Api) -> Any:
@@ -599,6 +601,14 @@ def cmd_connector_update(args: argparse.Namespace) -> None:
             body["name"] = args.rename
         if args.connection_mode is not None:
             body["connection_mode"] = args.connection_mode
+        if args.discovery is not None:
+            body["discovery"] = args.discovery
+        if args.no_pins:
+            if args.pin:
+                raise CliError("give either --pin or --no-pins", code=2)
+            body["pinned_tools"] = []
+        elif args.pin:
+            body["pinned_tools"] = args.pin
         policy_changes = (args.groups, args.default_groups, args.include, args.exclude, args.read_only)
         if any(value is not None and value is not False for value in policy_changes):
             current = await api.call("GET", path)
@@ -1051,7 +1061,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(conn, "show", cmd_connector_show, "show a connector and its tool policy")
     p.add_argument("connector", help="connector id or name")
     p.add_argument("--tenant", required=True)
-    p = command(conn, "update", cmd_connector_update, "change a connector's state, configuration or tool policy")
+    p = command(
+        conn, "update", cmd_connector_update, "change a connector's state, configuration, tool policy or discovery mode"
+    )
     p.add_argument("connector", help="connector id or name")
     p.add_argument("--tenant", required=True)
     state = p.add_mutually_exclusive_group()
@@ -1071,6 +1083,22 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["shared", "per_user"],
         help="shared: the tenant's one account; per_user: each member's own",
     )
+    discovery = p.add_mutually_exclusive_group()
+    discovery.add_argument(
+        "--discovery",
+        dest="discovery",
+        action="store_const",
+        const=True,
+        default=None,
+        help="the connector's own endpoint lists the meta-tools (and the pinned tools) instead of every tool",
+    )
+    discovery.add_argument(
+        "--no-discovery", dest="discovery", action="store_const", const=False, help="list every enabled tool"
+    )
+    p.add_argument(
+        "--pin", action="append", metavar="TOOL", help="a tool listed beside the meta-tools (repeatable; replaces)"
+    )
+    p.add_argument("--no-pins", action="store_true", help="pin no tools")
 
     key = sub.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True, metavar="COMMAND")
     p = command(key, "create", cmd_key_create, "create an API key (shown once)")
@@ -1083,7 +1111,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--discovery",
         choices=["on", "off", "tenant"],
         default="tenant",
-        help="discovery mode on the tenant-wide endpoint for this key (default: the tenant's setting)",
+        help="discovery mode on the MCP endpoints for this key (default: the tenant's setting on the tenant-wide "
+        "endpoint, the connector's on a connector's endpoint)",
     )
     p = command(key, "list", cmd_key_list, "list a tenant's API keys")
     p.add_argument("--tenant", required=True)

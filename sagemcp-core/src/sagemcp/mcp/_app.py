@@ -48,7 +48,9 @@ from ..errors import (
 from ._auth import RESOURCE_SCOPE_KEY, AllowAnonymous, ApiKeyAuthenticator, CallerAuthenticator, InvalidationSource
 from ._changes import ListChangeNotifier
 from ._direct import DirectRoutes
+from ._fastcall import ToolCallShortcut, lifespan_state_of
 from ._fastlist import ToolListMiddleware, ToolListShortcut
+from ._fastsession import SessionConnections, SessionToolListShortcut
 from ._handlers import LISTENING_KEY, Handlers, HandlerSettings, ToolCallObserver
 from ._http import (
     browser_response,
@@ -152,6 +154,8 @@ class McpApp:
     _asgi: Starlette = field(init=False, repr=False)
     _direct: DirectRoutes = field(init=False, repr=False)
     _shortcut: ToolListShortcut | None = field(init=False, repr=False)
+    _session_shortcut: SessionToolListShortcut | None = field(init=False, repr=False)
+    _call_shortcut: ToolCallShortcut | None = field(init=False, repr=False)
     changes: ListChangeNotifier = field(init=False, repr=False, default_factory=ListChangeNotifier)
     """Sends `notifications/tools/list_changed` to the sessions that listed a changed tenant's tools."""
 
@@ -174,11 +178,27 @@ class McpApp:
         self._manager.router = self.router
         self._sse = SseServerTransport("/messages/", security, self.settings.max_body_bytes)
         self.handlers.changes = self.changes
+        self._session_shortcut = None
+        if self.settings.tools_list_shortcut and self.settings.stateful:
+            connections = SessionConnections()
+            self.server.middleware.append(connections)
+            self._session_shortcut = SessionToolListShortcut(
+                self.handlers, self._manager, connections, self.settings.max_body_bytes
+            )
         if self.settings.tools_list_shortcut:
             self.server.middleware.append(ToolListMiddleware(self.handlers, self.server))
         self._shortcut = (
             ToolListShortcut(self.handlers, security, self.settings.max_body_bytes, self.server.server_info_stamp)
             if self.settings.tools_list_shortcut and not self.settings.stateful and self.settings.json_response
+            else None
+        )
+        lifespan_state = lifespan_state_of(self._manager)
+        self._call_shortcut = (
+            ToolCallShortcut(self.server, security, self.settings.max_body_bytes, lifespan_state)
+            if self.settings.tools_call_shortcut
+            and not self.settings.stateful
+            and self.settings.json_response
+            and lifespan_state is not None
             else None
         )
         self._asgi = Starlette(routes=self.routes(), lifespan=lambda _app: self.lifespan())
@@ -312,8 +332,14 @@ class McpApp:
             if session is not None:
                 self.guard.touch("get", session)
                 scope[LISTENING_KEY] = True
+                if self._session_shortcut is not None:
+                    await self._session_shortcut(scope, receive, send, self._sdk_post)
+                    return
             elif self.settings.stateful and handshake_era:
                 await self._open_session(scope, receive, send)
+                return
+            elif self._call_shortcut is not None:
+                await self._call_shortcut(scope, receive, send, self._listed_post)
                 return
             elif self._shortcut is not None:
                 await self._shortcut(scope, receive, send, self._sdk_post)
@@ -338,6 +364,13 @@ class McpApp:
 
     async def _sdk_post(self, scope: Scope, receive: Receive, send: Send) -> None:
         await refuse_invalid_ids(self._manager.handle_request, scope, receive, send)
+
+    async def _listed_post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A stateless POST the `tools/call` shortcut left: the `tools/list` shortcut's, else the SDK's."""
+        if self._shortcut is not None:
+            await self._shortcut(scope, receive, send, self._sdk_post)
+        else:
+            await self._sdk_post(scope, receive, send)
 
     async def _open_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A stateful request without a session id, which opens one when the SDK accepts it: room is

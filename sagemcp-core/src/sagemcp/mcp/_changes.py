@@ -3,8 +3,9 @@
 A session (Streamable HTTP with sessions, legacy SSE, WebSocket) that called `tools/list`
 is remembered under its tenant, weakly: a closed session simply drops out. Every time the
 resolver builds a tenant's view it reports it here; when the tools the tenant serves
-(its connectors, their tool policies, its discovery setting and pins) differ from those of
-the view before, each of the tenant's listening sessions is sent the notification. Views are
+(its connectors, their tool policies, the discovery settings and pins of the tenant and of
+each connector) differ from those of the view before, each of the tenant's listening
+sessions is sent the notification. Views are
 rebuilt when this process changes the tenant, and within the cache TTL when another replica
 does (a request, or the periodic re-admission of open sessions and streams, revalidates the
 view), so every replica notifies its own sessions.
@@ -44,6 +45,7 @@ def served_digest(view: TenantView) -> str:
     for target in view.targets:
         h.update(f"\n{target.config.id}:{target.wide_prefix}:".encode())
         h.update(",".join(sorted(target.tools)).encode())
+        h.update(f"|{target.config.discovery}|{','.join(target.config.pinned_tools)}".encode())
     return h.hexdigest()
 
 

@@ -1,12 +1,13 @@
 """Discovery mode: a handful of meta-tools in place of a tenant's whole catalogue.
 
-On the tenant-wide endpoint, a tenant (or one API key) may choose to show the client three
-meta-tools — `search_tools`, `describe_tool`, `call_tool` — plus the few tools it pins,
-instead of every enabled tool: a model then spends a few hundred tokens on the catalogue and
-finds the rest by asking. The meta-tools only ever see the caller's served tools (the
-connectors and tool policy of `tools/list`), so a disabled tool cannot be found, described or
-called through them; `call_tool` runs the real tool through the same pipeline as a direct
-`tools/call` (policy, read-only mode, credentials, audit of the real tool).
+On the tenant-wide endpoint a tenant, and on a connector's own endpoint that connector (or,
+on either, one API key) may choose to show the client three meta-tools — `search_tools`,
+`describe_tool`, `call_tool` — plus the few tools it pins, instead of every enabled tool: a
+model then spends a few hundred tokens on the catalogue and finds the rest by asking. The
+meta-tools only ever see the caller's served tools (the connectors and tool policy of
+`tools/list`; on a connector's endpoint, that connector's alone), so a disabled tool cannot
+be found, described or called through them; `call_tool` runs the real tool through the same
+pipeline as a direct `tools/call` (policy, read-only mode, credentials, audit of the real tool).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .._toolsearch import ToolDoc, ToolIndex
 from ._convert import tool_to_mcp
 from ._resolve import CallScope, Target
 
-__all__ = ["CALL", "DESCRIBE", "META_TOOLS", "SEARCH", "Catalogue", "discovery_on", "meta_tools"]
+__all__ = ["CALL", "DESCRIBE", "META_TOOLS", "SEARCH", "Catalogue", "discovery_on", "meta_tools", "pinned_names"]
 
 SEARCH = "search_tools"
 DESCRIBE = "describe_tool"
@@ -117,12 +118,22 @@ def arguments_model(name: str) -> type[_Args]:
 
 
 def discovery_on(cs: CallScope) -> bool:
-    """Whether this caller is served the meta-tools: on the tenant-wide endpoint, by its key's choice
-    when the key makes one, else by the tenant's."""
-    if not cs.tenant_wide:
-        return False
+    """Whether this caller is served the meta-tools: by its key's choice when the key makes one, else
+    by the tenant's setting on the tenant-wide endpoint and by the connector's on a connector's endpoint."""
     chosen = cs.principal.discovery
-    return chosen if chosen is not None else cs.tenant.discovery
+    if chosen is not None:
+        return chosen
+    if cs.tenant_wide:
+        return cs.tenant.discovery
+    return len(cs.targets) == 1 and cs.targets[0].config.discovery
+
+
+def pinned_names(cs: CallScope) -> list[str]:
+    """The tools this caller's endpoint pins beside the meta-tools, by served name: the tenant's on the
+    tenant-wide endpoint, the connector's own on a connector's endpoint."""
+    if cs.tenant_wide:
+        return cs.tenant.pinned_tools
+    return cs.targets[0].config.pinned_tools if len(cs.targets) == 1 else []
 
 
 def first_line(text: str) -> str:
@@ -166,7 +177,7 @@ class Catalogue:
         self.groups = sorted({e.spec.group for e in self.entries.values()})
 
     def pinned(self, names: list[str]) -> list[types.Tool]:
-        """The pinned tools the caller may use, in the tenant's order (pins of disabled tools are left out)."""
+        """The pinned tools the caller may use, in the order pinned (pins of disabled tools are left out)."""
         out = []
         for name in names:
             entry = self.entries.get(name)

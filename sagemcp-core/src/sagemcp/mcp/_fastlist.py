@@ -17,8 +17,9 @@ Anything else — another method, a session, SSE responses, a foreign or stale c
 malformed body, headers the SDK would refuse — goes to the SDK untouched, so every error and
 every protocol difference stays the SDK's own.
 
-Inside the SDK, `ToolListMiddleware` does the same for the requests the HTTP shortcut leaves
-alone (sessions, SSE responses, WebSocket, requests the shortcut declined): after the SDK's own
+Stateful sessions have their own shortcut before the SDK (`sagemcp.mcp._fastsession`). Inside the
+SDK, `ToolListMiddleware` does the same for the requests the HTTP shortcuts leave alone (SSE
+responses, WebSocket, legacy SSE, requests a shortcut declined): after the SDK's own
 checks of the request would pass (the params validate for the connection's version, the session
 is initialized), it returns the page already shaped as the runner would shape it, which skips
 re-validating and re-dumping the catalogue on every request; the transport still frames and
@@ -47,16 +48,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ._handlers import Handlers
 from ._http import header
+from ._intake import METHOD_HEADER, read_recorded, replaying_messages, version_of
 from ._resolve import CallScope, scope_of
 
 __all__ = ["ToolListMiddleware", "ToolListShortcut"]
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_DEFAULT_VERSION = "2025-03-26"
-"""The version the SDK assumes for a stateless request without `MCP-Protocol-Version` (the spec's default)."""
-_VERSION_HEADER = b"mcp-protocol-version"
-_METHOD_HEADER = b"mcp-method"
 
 
 class ToolListShortcut:
@@ -77,8 +74,8 @@ class ToolListShortcut:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> None:
         messages: list[Message] = []
-        body = await _read(receive, messages, self.max_body)
-        replay = _replaying(messages, receive)
+        body = await read_recorded(receive, messages, self.max_body)
+        replay = replaying_messages(messages, receive)
         answer = None if body is None else await self._answer(scope, replay, body)
         if answer is None:
             await fallback(scope, replay, send)
@@ -87,15 +84,11 @@ class ToolListShortcut:
 
     async def _answer(self, scope: Scope, receive: Receive, body: bytes) -> Response | None:
         """The response for an eligible request, or None to let the SDK answer."""
-        version = _DEFAULT_VERSION
-        for key, value in scope["headers"]:
-            if key == _VERSION_HEADER:
-                version = value.decode("latin-1")
-                break
+        version = version_of(scope)
         modern = version in MODERN_PROTOCOL_VERSIONS
         if not modern and version not in HANDSHAKE_PROTOCOL_VERSIONS:
             return None
-        if modern and header(scope, _METHOD_HEADER) != "tools/list":
+        if modern and header(scope, METHOD_HEADER) != "tools/list":
             return None  # the SDK refuses a mismatch anyway: other methods skip the parse below
         request = Request(scope, receive)
         if await self.security.validate_request(request, is_post=True) is not None:
@@ -228,31 +221,3 @@ def _modern_tools_list(message: Any) -> tuple[str | int | None, str | None, dict
     except ValidationError:
         return None, None, {}
     return request_id, cursor, params
-
-
-async def _read(receive: Receive, messages: list[Message], limit: int) -> bytes | None:
-    """Read the body, recording every message; None once it exceeds `limit` bytes or the client left."""
-    size = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        if not message.get("more_body", False):
-            return b"".join(m.get("body", b"") for m in messages)
-
-
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
-    """A `receive` that hands out the recorded messages again, then whatever the client sends next."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay

@@ -50,6 +50,7 @@ from ._discovery import (
     discovery_on,
     json_text,
     meta_tools,
+    pinned_names,
 )
 from ._elicit import elicit_connection, raise_url_elicitation
 from ._input import (
@@ -155,16 +156,19 @@ class Handlers:
 
     def listened(self, ctx: ServerRequestContext[Any], cs: CallScope) -> None:
         """Remember a stateful session that listed tools, so that it hears when they change."""
-        if self.changes is not None:
-            connection = listening_connection(ctx)
-            if connection is not None:
-                self.changes.listened(cs.tenant.id, connection)
+        self.listened_on(cs, listening_connection(ctx))
+
+    def listened_on(self, cs: CallScope, connection: Any) -> None:
+        """Remember `connection` (a `listening_connection`, or None: nothing to remember) under the caller's tenant."""
+        if self.changes is not None and connection is not None:
+            self.changes.listened(cs.tenant.id, connection)
 
     def listing(self, cs: CallScope) -> Listing:
         """The `tools/list` catalogue of this kind of caller, built once per tenant view.
 
         Callers of one kind share it: the same connectors, endpoint and discovery mode (whose
-        catalogue is the meta-tools and the tenant's pinned tools).
+        catalogue is the meta-tools and the pinned tools: the tenant's on the tenant-wide endpoint,
+        the connector's on its own endpoint, both fixed by the view and the connector ids).
         """
         ids = tuple(t.config.id for t in cs.targets)
         discovery = discovery_on(cs)
@@ -172,7 +176,7 @@ class Handlers:
         found: Listing | None = cs.view.listings.get(key)
         if found is None:
             if discovery:
-                tools = [*meta_tools(), *self.catalogue(cs).pinned(cs.tenant.pinned_tools)]
+                tools = [*meta_tools(), *self.catalogue(cs).pinned(pinned_names(cs))]
             else:
                 tools = [tool for target in cs.targets for tool in target.mcp_tools(cs.tenant_wide)]
             salt = ",".join(ids) + ("/discovery" if discovery else "")
@@ -507,10 +511,19 @@ def listening_connection(ctx: ServerRequestContext[Any]) -> Any:
     sends on its standalone channel (the GET stream, the SSE stream, the WebSocket). The SDK keeps
     it private, so it is read in this one place.
     """
-    scope = getattr(ctx.request, "scope", None)
+    return notifiable(getattr(ctx.request, "scope", None), sdk_connection(ctx))
+
+
+def sdk_connection(ctx: ServerRequestContext[Any]) -> Any:
+    """The SDK connection behind a request or notification (the SDK keeps it private), or None."""
+    return getattr(ctx.session, "_connection", None)
+
+
+def notifiable(scope: Any, connection: Any) -> Any:
+    """`connection` when the request of `scope` is on a stateful session (`LISTENING_KEY`) and the connection
+    can be sent `notifications/tools/list_changed`; else None."""
     if not isinstance(scope, dict) or scope.get(LISTENING_KEY) is not True:
         return None
-    connection = getattr(ctx.session, "_connection", None)
     return connection if callable(getattr(connection, "send_tool_list_changed", None)) else None
 
 

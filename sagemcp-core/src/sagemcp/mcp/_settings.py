@@ -68,9 +68,15 @@ class McpSettings:
     """Tools per `tools/list` page. A larger catalogue (a tenant-wide endpoint over many connectors)
     is served in pages linked by `nextCursor`; a smaller one is one page without a cursor."""
     tools_list_shortcut: bool = True
-    """Answer `tools/list` from the cached catalogue: plain stateless POSTs with the cached wire JSON before
-    the SDK, other requests with the pre-shaped result inside it (the same answers, several times cheaper;
-    see `sagemcp.mcp._fastlist`). Off: the SDK validates and serialises every listing."""
+    """Answer `tools/list` from the cached catalogue: plain stateless POSTs and POSTs on stateful sessions
+    with the cached wire JSON before the SDK, other requests with the pre-shaped result inside it (the same
+    answers, several times cheaper; see `sagemcp.mcp._fastlist`, `sagemcp.mcp._fastsession`). Off: the SDK
+    validates and serialises every listing."""
+    tools_call_shortcut: bool = True
+    """Serve plain stateless `tools/call` POSTs (JSON responses, no progress token, no input round) with the
+    SDK's request kernel but without its per-request transport machinery: the same answers and the same
+    audit, several times cheaper in the handshake era (see `sagemcp.mcp._fastcall`). Off: the SDK's
+    transport serves every call."""
     legacy_sse: bool = True
     websocket: bool = True
     event_store: EventStore | None = None

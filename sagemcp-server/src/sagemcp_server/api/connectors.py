@@ -111,6 +111,34 @@ def _check_mode(cls: type[Connector], mode: str) -> str:
     return mode
 
 
+def _check_pins(cls: type[Connector], policy: ToolPolicy, pins: list[str]) -> list[str]:
+    """Refuse pins naming no tool of the connector type, or a tool `policy` does not enable (a pin must be
+    something the connector's endpoint can list), and pins given twice."""
+    unknown = [p for p in pins if p not in cls.tools]
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_tool",
+            f"The {cls.info.id} connector has no tool {unknown[0]!r} to pin. Pin tools by the names the "
+            "connector's endpoint serves (GET /api/v1/admin/tenants/{slug}/connectors/{connector}/tools lists them).",
+            [("pinned_tools", f"unknown tool {name!r}") for name in unknown],
+        )
+    disabled = [p for p in pins if not cls.tool_enabled(cls.tools[p], policy)]
+    if disabled:
+        raise ApiError(
+            422,
+            "tool_not_enabled",
+            f"The tool policy does not enable {disabled[0]!r}, so it cannot be pinned: enable it in the tool "
+            "policy (its group, include_tools, or read_only off for a write tool) or pin another tool.",
+            [("pinned_tools", f"tool {name!r} is not enabled") for name in disabled],
+        )
+    if len(set(pins)) != len(pins):
+        raise ApiError(
+            422, "duplicate_pin", "A tool is pinned twice; list each tool once.", [("pinned_tools", "duplicate")]
+        )
+    return pins
+
+
 def _servable(ctx: Context, configs: list[ConnectorConfig]) -> list[tuple[ConnectorConfig, type[Connector]]]:
     """The connectors the tenant-wide endpoint serves: enabled, installed, with a valid configuration."""
     registry = ctx.services.registry
@@ -150,6 +178,8 @@ def connector_out(
         tool_policy=cfg.tool_policy,
         provider=provider,
         connection_mode=cfg.connection_mode,
+        discovery=cfg.discovery,
+        pinned_tools=list(cfg.pinned_tools),
         installed=installed,
         mcp_url=ctx.services.mcp_url(tenant.slug, cfg.id),
         tenant_wide_prefix=prefixes.get(cfg.id) if prefixes is not None else None,
@@ -196,6 +226,8 @@ async def create_connector(ctx: Context, body: ConnectorCreate) -> ConnectorOut:
         tool_policy=_check_policy(cls, body.tool_policy),
         provider=body.provider,
         connection_mode=_check_mode(cls, body.connection_mode),
+        discovery=body.discovery,
+        pinned_tools=_check_pins(cls, body.tool_policy, body.pinned_tools),
     )
     record = await ctx.services.store.add_connector(cfg)
     ctx.services.tenant_changed(tenant.slug)
@@ -231,6 +263,8 @@ async def update_connector(ctx: Context, body: ConnectorUpdate) -> ConnectorOut:
         _check_policy(cls, changes["tool_policy"])
     if "connection_mode" in changes:
         _check_mode(cls, changes["connection_mode"])
+    if "pinned_tools" in changes:
+        _check_pins(cls, changes.get("tool_policy", current.tool_policy), changes["pinned_tools"])
     updated = current.model_copy(update=changes)
     record = await ctx.services.store.replace_connector(updated)
     if record is None:
@@ -307,7 +341,8 @@ OPERATIONS = [
         "PATCH",
         _BASE + "/{connector_id}",
         "updateConnector",
-        "Change a connector's name, description, configuration, tool policy, connection mode or enabled state",
+        "Change a connector's name, description, configuration, tool policy, connection mode, discovery mode "
+        "or enabled state",
         "connectors",
         update_connector,
         ConnectorOut,

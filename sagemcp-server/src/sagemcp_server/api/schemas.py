@@ -246,6 +246,18 @@ _CONNECTION_MODE = (
 )
 
 
+_CONNECTOR_DISCOVERY = (
+    "Discovery mode on this connector's own MCP endpoint: it lists the meta-tools search_tools, describe_tool "
+    "and call_tool (and the pinned tools) instead of every enabled tool. An API key may choose otherwise; the "
+    "tenant-wide endpoint follows the tenant's setting."
+)
+_CONNECTOR_PINNED = (
+    f"Up to {MAX_PINNED_TOOLS} of this connector's enabled tools listed beside the meta-tools in discovery mode, "
+    "by the names its own endpoint serves (unprefixed). Unknown tools and tools the tool policy does not enable "
+    "are refused; a pin the policy disables later is not listed."
+)
+
+
 class ConnectorCreate(_Request):
     connector_type: str = Field(pattern=CONNECTOR_TYPE_PATTERN, description="An installed connector type id.")
     name: Slug = Field(description="Unique within the tenant; usable instead of the id in URLs.")
@@ -257,6 +269,8 @@ class ConnectorCreate(_Request):
         default=None, description="Credential provider key; default: the connector type's own provider."
     )
     connection_mode: ConnectionMode = Field(default="shared", description=_CONNECTION_MODE)
+    discovery: bool = Field(default=False, description=_CONNECTOR_DISCOVERY)
+    pinned_tools: PinnedTools = Field(default_factory=list, description=_CONNECTOR_PINNED)
 
 
 class ConnectorUpdate(_Request):
@@ -267,6 +281,8 @@ class ConnectorUpdate(_Request):
     tool_policy: ToolPolicy | None = None
     provider: Provider | None = None
     connection_mode: ConnectionMode | None = Field(default=None, description=_CONNECTION_MODE)
+    discovery: bool | None = Field(default=None, description=_CONNECTOR_DISCOVERY)
+    pinned_tools: PinnedTools | None = Field(default=None, description=_CONNECTOR_PINNED + " Replaces the list.")
 
 
 class ConnectorOut(_Response):
@@ -279,6 +295,8 @@ class ConnectorOut(_Response):
     tool_policy: ToolPolicy
     provider: str = Field(description="The credential provider this connector uses.")
     connection_mode: ConnectionMode = Field(description=_CONNECTION_MODE)
+    discovery: bool = Field(description=_CONNECTOR_DISCOVERY)
+    pinned_tools: list[str] = Field(description=_CONNECTOR_PINNED)
     installed: bool = Field(description="Whether the connector type is installed on this server.")
     mcp_url: str
     tenant_wide_prefix: str | None = Field(

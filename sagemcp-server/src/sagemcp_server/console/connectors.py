@@ -206,6 +206,8 @@ def _settings_page(
         "description": cfg.description,
         "connection_mode": cfg.connection_mode,
         "enabled": "on" if cfg.enabled else "",
+        "discovery": "on" if cfg.discovery else "",
+        "pinned_tools": ", ".join(cfg.pinned_tools),
     }
     return page(
         request,
@@ -243,18 +245,36 @@ async def save_settings(request: Request, user: ConsoleUser) -> Response:
         "enabled": fields.get("enabled") == "on",
         "configuration": configuration,
         "connection_mode": fields.get("connection_mode", cfg.connection_mode),
+        "discovery": fields.get("discovery") == "on",
     }
+    pins = _pinned_from_form(fields)
+    if pins != cfg.pinned_tools:
+        # Only a changed list is checked against the policy: saving other settings keeps pins it disabled since.
+        data["pinned_tools"] = pins
     try:
         body = ConnectorUpdate.model_validate(data)
         ctx = api_context(request, user, slug=tenant.slug, connector_id=cfg.id)
         out = await api.update_connector(ctx, body)
     except ValidationError as exc:
-        return _settings_page(request, user, tenant, cfg, cls, fields, details_to_errors(validation_details(exc)), 422)
+        errors = details_to_errors(
+            [(_pins_field(name), message) for name, message in validation_details(exc)]  # one field for the list
+        )
+        return _settings_page(request, user, tenant, cfg, cls, fields, errors, 422)
     except ApiError as exc:
         if exc.status in (403, 404):
             raise
         return _settings_page(request, user, tenant, cfg, cls, fields, _failed(exc), exc.status)
     return go(f"{_base(tenant)}/{out.name}", f"Connector {out.name} saved.")
+
+
+def _pinned_from_form(fields: dict[str, str]) -> list[str]:
+    """The pinned tools typed in the settings form: names separated by commas or spaces."""
+    return [name for name in fields.get("pinned_tools", "").replace(",", " ").split() if name]
+
+
+def _pins_field(name: str | None) -> str | None:
+    """`pinned_tools.3` (one pin's error) as the form's one `pinned_tools` field."""
+    return "pinned_tools" if name is not None and name.startswith("pinned_tools.") else name
 
 
 # -- tool policy ----------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ class ConnectorRow(Base):
         String(16), nullable=False, default="shared", server_default=text("'shared'")
     )
     """`shared` (one credential for the tenant) or `per_user` (each member connects their own account)."""
+    discovery: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    """Discovery mode of the connector's own endpoint: the meta-tools and `pinned_tools` instead of every tool."""
+    pinned_tools: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False)
 

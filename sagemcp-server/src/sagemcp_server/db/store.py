@@ -472,6 +472,8 @@ class SqlStore:
             tool_policy=ToolPolicy.model_validate(row.tool_policy or {}),
             provider=row.provider,
             connection_mode=row.connection_mode,
+            discovery=bool(row.discovery),
+            pinned_tools=list(row.pinned_tools or ()),
         )
 
     def _stamped_connector(self, row: Any) -> Stamped[ConnectorConfig]:
@@ -520,6 +522,8 @@ class SqlStore:
                         tool_policy=cfg.tool_policy.model_dump(mode="json"),
                         provider=cfg.provider,
                         connection_mode=cfg.connection_mode,
+                        discovery=cfg.discovery,
+                        pinned_tools=list(cfg.pinned_tools),
                         created_at=now,
                         updated_at=now,
                     )
@@ -546,6 +550,8 @@ class SqlStore:
                         tool_policy=cfg.tool_policy.model_dump(mode="json"),
                         provider=cfg.provider,
                         connection_mode=cfg.connection_mode,
+                        discovery=cfg.discovery,
+                        pinned_tools=list(cfg.pinned_tools),
                         updated_at=utcnow(),
                     )
                 )

@@ -1,0 +1,54 @@
+"""Reading a POST before the SDK sees it, so that a shortcut can answer it or hand it on untouched.
+
+The shortcuts of `sagemcp.mcp._fastlist` and `sagemcp.mcp._fastcall` read the whole body
+first; when they step aside, the SDK is given a `receive` that replays every message
+they read, so it reads the same request as if nobody had looked.
+"""
+
+from __future__ import annotations
+
+from mcp_types import DEFAULT_NEGOTIATED_VERSION
+from starlette.types import Message, Receive, Scope
+
+__all__ = ["DEFAULT_VERSION", "METHOD_HEADER", "VERSION_HEADER", "read_recorded", "replaying_messages", "version_of"]
+
+DEFAULT_VERSION = DEFAULT_NEGOTIATED_VERSION
+"""The version the SDK assumes for a stateless request without `MCP-Protocol-Version` (the spec's default)."""
+VERSION_HEADER = b"mcp-protocol-version"
+METHOD_HEADER = b"mcp-method"
+
+
+def version_of(scope: Scope) -> str:
+    """The request's `MCP-Protocol-Version` (its first value, as the SDK reads it), or the default."""
+    for key, value in scope["headers"]:
+        if key == VERSION_HEADER:
+            return str(value.decode("latin-1"))
+    return DEFAULT_VERSION
+
+
+async def read_recorded(receive: Receive, messages: list[Message], limit: int) -> bytes | None:
+    """Read the body, recording every message; None once it exceeds `limit` bytes or the client left."""
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            return b"".join(m.get("body", b"") for m in messages)
+
+
+def replaying_messages(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out the recorded messages again, then whatever the client sends next."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
