@@ -14,7 +14,7 @@ from sagemcp.platform import ConnectorConfig, Tenant, ToolPolicy
 from ..db.store import Stamped
 from . import params
 from .auth import tenant_for
-from .errors import ApiError, validation_details
+from .errors import ApiError, refuse_duplicate_pins, validation_details
 from .routing import Context, Operation
 from .schemas import (
     ConnectorCreate,
@@ -132,10 +132,7 @@ def _check_pins(cls: type[Connector], policy: ToolPolicy, pins: list[str]) -> li
             "policy (its group, include_tools, or read_only off for a write tool) or pin another tool.",
             [("pinned_tools", f"tool {name!r} is not enabled") for name in disabled],
         )
-    if len(set(pins)) != len(pins):
-        raise ApiError(
-            422, "duplicate_pin", "A tool is pinned twice; list each tool once.", [("pinned_tools", "duplicate")]
-        )
+    refuse_duplicate_pins(pins)
     return pins
 
 

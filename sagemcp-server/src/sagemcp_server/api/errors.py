@@ -36,7 +36,7 @@ from ..db.people import PeopleError
 from ..db.store import DatabaseUnavailable, Duplicate, InvalidValue
 from ..logging import current_request_id
 
-__all__ = ["ApiError", "error_response", "handle_exception", "validation_details"]
+__all__ = ["ApiError", "error_response", "handle_exception", "refuse_duplicate_pins", "validation_details"]
 
 logger = logging.getLogger("sagemcp_server.api")
 
@@ -149,3 +149,11 @@ async def handle_exception(request: Request, exc: Exception) -> Response:
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="sagemcp"')
     return error_response(error.status, error.code, error.message, error.details, headers)
+
+
+def refuse_duplicate_pins(pins: list[str]) -> None:
+    """Refuse a list of pinned tools (a tenant's or a connector's) naming a tool twice."""
+    if len(set(pins)) != len(pins):
+        raise ApiError(
+            422, "duplicate_pin", "A tool is pinned twice; list each tool once.", [("pinned_tools", "duplicate")]
+        )

@@ -13,7 +13,7 @@ from ..db.store import Stamped
 from . import params
 from .auth import tenant_for
 from .credentials import disconnect, revoke_upstream
-from .errors import ApiError
+from .errors import ApiError, refuse_duplicate_pins
 from .routing import Context, Operation
 from .schemas import CallLimitsOut, TenantCreate, TenantList, TenantListQuery, TenantOut, TenantUpdate
 
@@ -141,10 +141,7 @@ async def _check_pins(ctx: Context, tenant: Tenant, pins: list[str]) -> None:
             "(GET /api/v1/admin/tenants/{slug}/connectors/{connector}/tools lists a connector's tools).",
             [("pinned_tools", f"unknown tool {name!r}") for name in unknown],
         )
-    if len(set(pins)) != len(pins):
-        raise ApiError(
-            422, "duplicate_pin", "A tool is pinned twice; list each tool once.", [("pinned_tools", "duplicate")]
-        )
+    refuse_duplicate_pins(pins)
 
 
 async def delete_tenant(ctx: Context) -> None:
