@@ -2,16 +2,18 @@
 
     python -m benchmarks._costworker --app core --out cost-core.json [--mode count|markers]
 
-For each protocol era (2026-07-28, 2025-11-25; stateless) it checks one `tools/call` of
-`demo_echo`, warms up with `--warmup` calls, collects garbage, then makes `--calls` calls
-one after the other, each answer checked. The whole run, app start included, is on
+For each cell (`CELLS`: a `tools/call` of `demo_echo`, then of `github_get_issue`, whose
+upstream GET `benchmarks._inprocess.fake_upstream` answers in-process; each in protocol
+era 2026-07-28 and 2025-11-25, stateless) it checks one call, warms up with `--warmup`
+calls, collects garbage, then makes `--calls` calls one after the other, each answer
+checked. The whole run, app start included, is on
 `fake_clocks`, so that nothing depends on elapsed time.
 
 - `count`: the calls run under a `WorkCounter` (the collector paused, so that its timing
   cannot move finalizers in or out of the count); totals, per package and per function,
   go to `--out` as JSON.
 - `markers`: nothing is counted here; `os.getppid()` is called right before and right after
-  each era's calls, so that `valgrind --tool=callgrind --dump-before=getppid` splits its
+  each cell's calls, so that `valgrind --tool=callgrind --dump-before=getppid` splits its
   instruction counts at those points (`benchmarks.cost --instructions`).
 
 Run it with `PYTHONHASHSEED=0` and no `SAGEMCP_*` settings in the environment, as
@@ -32,9 +34,14 @@ from typing import Any
 from . import _inprocess
 from . import mcp_requests as mr
 from ._counting import WorkCounter, fake_clocks
-from .targets._fixtures import ECHO_TEXT
 
 ERAS = (mr.MODERN, mr.HANDSHAKE)
+CELLS = (
+    *((era, mr.ECHO, era) for era in ERAS),
+    *((f"github/{era}", mr.CALL, era) for era in ERAS),
+)
+"""(cell, request kind, protocol era), in the order they are measured: the echo cells are named by their era
+alone, the GitHub cells (`github_get_issue`, one upstream GET answered in-process) `github/<era>`."""
 
 
 async def _drain() -> None:
@@ -44,46 +51,47 @@ async def _drain() -> None:
 
 
 async def _one(app: Any, state: dict[str, Any], request: mr.HttpRequest, what: str, counted: bool = False) -> None:
-    """One echo call, its answer checked (outside what is counted)."""
+    """One call, its answer checked (outside what is counted)."""
     status, _, body = await _inprocess.call(app, state, request.path, request.headers, request.body, counted=counted)
-    if status != 200 or ECHO_TEXT.encode() not in body or b'"isError":true' in body:
+    if status != 200 or request.expect.encode() not in body or b'"isError":true' in body:
         raise mr.VerificationError(f"{what}: HTTP {status}: {body[:300]!r}")
 
 
 async def measure(kind: str, calls: int, warmup: int, mode: str) -> dict[str, Any]:
-    from .targets._connector import echo_catalog
+    from .targets._connector import connector_class, echo_catalog, tool_catalog
 
-    catalog = echo_catalog()
+    catalogs = {mr.ECHO: echo_catalog(), mr.CALL: tool_catalog(connector_class()[0])}
     out: dict[str, Any] = {"app": kind, "label": _inprocess.LABELS[kind], "calls": calls, "warmup": warmup}
     cells: dict[str, Any] = {}
     async with _inprocess.app(kind) as (app, state, key):
-        for era in ERAS:
-            request = mr.build(mr.ECHO, era, key, catalog)
+        for cell, method, era in CELLS:
+            request = mr.build(method, era, key, catalogs[method])
+            what = f"{kind}/{cell}"
 
             status, headers, body = await _inprocess.call(app, state, request.path, request.headers, request.body)
-            mr.check(status, headers, body, request, mr.ECHO)
+            mr.check(status, headers, body, request, method)
             for _ in range(warmup):
-                await _one(app, state, request, f"{kind} {era}")
+                await _one(app, state, request, what)
             await _drain()
             gc.collect()
             if mode == "markers":
                 os.getppid()  # callgrind dumps (and zeroes) its counters here
                 for _ in range(calls):
-                    await _one(app, state, request, f"{kind} {era}")
+                    await _one(app, state, request, what)
                 await _drain()
                 os.getppid()
-                cells[era] = {"response_bytes": len(body)}
+                cells[cell] = {"response_bytes": len(body)}
                 continue
             counter = WorkCounter()
             gc.disable()
             try:
                 with counter.counting():
                     for _ in range(calls):
-                        await _one(app, state, request, f"{kind} {era}", counted=True)
+                        await _one(app, state, request, what, counted=True)
                     await _drain()
             finally:
                 gc.enable()
-            cells[era] = {
+            cells[cell] = {
                 "response_bytes": len(body),
                 "totals": counter.totals(),
                 "by_package": counter.by_package(),

@@ -1,18 +1,23 @@
 """The benchmark's apps in this process, and a minimal ASGI server to call them without sockets.
 
 `app(kind)` builds one of the apps the timed benchmark runs, its lifespan entered the way
-uvicorn enters it, ready for the echo cells:
+uvicorn enters it, ready for the echo and GitHub cells:
 
-- `sdk`: the bare MCP SDK target (`targets/sdk.py`), serving `demo_echo` on the echo path;
-- `core`: core's `create_mcp_app` over a `MemoryStore` with the demo connector, API-key
-  authentication, audit events and metrics (`targets/sagemcp_core.py`);
+- `sdk`: the bare MCP SDK target (`targets/sdk.py`), serving `demo_echo` on the echo path
+  and `github_get_issue` (a plain `httpx` GET) on the GitHub path;
+- `core`: core's `create_mcp_app` over a `MemoryStore` with the demo and GitHub connectors,
+  API-key authentication, audit events and metrics (`targets/sagemcp_core.py`);
 - `server`: the reference server's app (`sagemcp_server.app.create_app`) on a temporary
-  SQLite database holding the bench tenant, its demo connector and an API key.
+  SQLite database holding the bench tenant, its demo and GitHub connectors, its GitHub
+  token and an API key.
 
 `call` sends one HTTP request through the app as uvicorn would: a fresh task (so a fresh
 copy of the context) per request, the body in one `http.request` message, and
-`http.disconnect` only once the response is complete. No upstream is ever reached: the
-echo tool makes no upstream call, and the reference server's upstream transport refuses.
+`http.disconnect` only once the response is complete. No socket is ever opened: the echo
+tool makes no upstream call, and the GitHub tool's upstream GET is answered in-process by
+`fake_upstream()`, an `httpx.MockTransport` handed to every app through its public seam
+(the SDK target's client, `UpstreamClient(transport=...)`, `create_app(upstream_transport=...)`),
+so that all three do the same upstream work.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 import httpx
 
 from ._counting import COUNTED
+from .targets._fixtures import ISSUE_NUMBER, OWNER, REPO, issue_bytes
 from .targets._tuning import FreezeAfterStartup
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -36,11 +42,32 @@ LABELS = {
     "core": "core's create_mcp_app over a MemoryStore, with API keys, audit and metrics (targets/sagemcp_core.py)",
     "server": "the reference server's app, sagemcp_server.app.create_app, on SQLite",
 }
-UPSTREAM = "http://127.0.0.1:9"  # never reached
+UPSTREAM = "http://127.0.0.1:9"  # never connected to: `fake_upstream()` answers
+_ISSUE_PATH = f"/repos/{OWNER}/{REPO}/issues/{ISSUE_NUMBER}"
+_ISSUE_BODY = issue_bytes()
+_ISSUE_HEADERS = [
+    (b"Content-Type", b"application/json; charset=utf-8"),
+    (b"X-RateLimit-Limit", b"5000"),
+    (b"X-RateLimit-Remaining", b"4999"),
+    (b"X-GitHub-Api-Version", b"2022-11-28"),
+    (b"Content-Length", str(len(_ISSUE_BODY)).encode()),
+]
 
 
 class AppError(RuntimeError):
     pass
+
+
+def fake_upstream() -> httpx.MockTransport:
+    """The fake GitHub API in-process: the fixture issue (as `targets.fake_upstream` answers it) for a GET of
+    its path, 404 for anything else, so that a wrong request shows up as a failed call."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == _ISSUE_PATH:
+            return httpx.Response(200, headers=_ISSUE_HEADERS, content=_ISSUE_BODY)
+        return httpx.Response(404, content=b'{"message":"Not Found"}')
+
+    return httpx.MockTransport(answer)
 
 
 @contextlib.asynccontextmanager
@@ -140,14 +167,17 @@ async def _build(kind: str, workdir: Path) -> tuple[ASGIApp, str]:
         from .targets import sdk
 
         catalog = tool_catalog(connector_class()[0])
-        return sdk.build_app(UPSTREAM, catalog, echo_catalog=echo_catalog()), "no-auth-on-this-target"
+        built = sdk.build_app(UPSTREAM, catalog, echo_catalog=echo_catalog(), transport=fake_upstream())
+        return built, "no-auth-on-this-target"
     if kind == "core":
         import json
 
         from .targets import sagemcp_core
 
         keys = workdir / "keys.json"
-        built = sagemcp_core.build_app(UPSTREAM, cache_ttl=300.0, keys_out=keys, echo=True)
+        built = sagemcp_core.build_app(
+            UPSTREAM, cache_ttl=300.0, keys_out=keys, echo=True, upstream_transport=fake_upstream()
+        )
         return built, json.loads(keys.read_text())["bench"]
     return await _server(workdir)
 
@@ -170,8 +200,4 @@ async def _server(workdir: Path) -> tuple[ASGIApp, str]:
         log_level="warning",
         auto_migrate=False,
     )
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("the cost measurement makes no upstream call", request=request)
-
-    return create_app(settings, upstream_transport=httpx.MockTransport(refuse)), keys["bench"]
+    return create_app(settings, upstream_transport=fake_upstream()), keys["bench"]

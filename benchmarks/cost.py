@@ -4,9 +4,12 @@
     python -m benchmarks.cost --update-baseline  # measure and rewrite benchmarks/results/cost-baseline.json
     python -m benchmarks.cost --instructions     # also CPU instructions per call (valgrind's callgrind)
 
-What is measured: a stateless `tools/call` of `demo_echo` (no upstream call), protocol
-2026-07-28 and 2025-11-25, sent in-process through the ASGI interface (no sockets) to
-three apps: the bare MCP SDK (`sdk`, for reference), core's MCP app (`core`) and the
+What is measured: a stateless `tools/call` of `demo_echo` (no upstream call; cells
+`<app>/<era>`) and of `github_get_issue` (one upstream GET of the 5 KB fixture issue,
+answered in-process by an `httpx.MockTransport` handed to each app through its public
+seam; cells `<app>/github/<era>`), protocol 2026-07-28 and 2025-11-25, sent in-process
+through the ASGI interface (no sockets) to three apps:
+the bare MCP SDK (`sdk`, for reference), core's MCP app (`core`) and the
 reference server's app (`server`); see `benchmarks._inprocess`. Each app runs in a
 fresh interpreter (`benchmarks._costworker`) with `PYTHONHASHSEED=0`, no `SAGEMCP_*`
 settings, and clocks that advance per reading (`benchmarks._counting.fake_clocks`).
@@ -42,6 +45,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ._costworker import CELLS
 from ._counting import METRICS
 from ._inprocess import KINDS, LABELS
 
@@ -112,17 +116,21 @@ def _worker(kind: str, out: Path, calls: int, warmup: int, mode: str, prefix: li
 
 
 def measure(kinds: tuple[str, ...] = KINDS, calls: int = CALLS, warmup: int = WARMUP) -> dict[str, Any]:
-    """Count every cell of `kinds`; returns {"calls", "warmup", "environment", "cells": {"core/2026-07-28": ...}}."""
+    """Count every cell of `kinds`; returns {"calls", "warmup", "environment", "cells": {"core/2026-07-28": ...}}.
+
+    Cell ids: `<app>/<era>` for the echo tool, `<app>/github/<era>` for `github_get_issue`.
+    """
     cells: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sagemcp-cost-") as tmp:
         for kind in kinds:
             out = Path(tmp) / f"{kind}.json"
             _worker(kind, out, calls, warmup, "count")
             result = json.loads(out.read_text())
-            for era, cell in result["cells"].items():
-                cells[f"{kind}/{era}"] = {
+            for name, cell in result["cells"].items():
+                cells[f"{kind}/{name}"] = {
                     "app": kind,
-                    "era": era,
+                    "era": name.rsplit("/", 1)[-1],
+                    "tool": name.split("/", 1)[0] if "/" in name else "echo",
                     "label": result["label"],
                     "gated": kind in GATED,
                     "totals": cell["totals"],
@@ -150,14 +158,14 @@ def instructions(kinds: tuple[str, ...] = KINDS, calls: int = 50, warmup: int = 
                 f"--callgrind-out-file={dumps / 'callgrind.out'}",
             ]
             _worker(kind, Path(tmp) / f"{kind}.json", calls, warmup, "markers", prefix)
-            # Dumps .1, .2, ...: start and warm-up | era 1's calls | warm-up | era 2's calls; the last file is the exit.
+            # Dumps .1, .2, ...: start and warm-up | cell 1's calls | warm-up | cell 2's calls ...; the last: the exit.
             numbered = sorted(dumps.glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
             totals = [_callgrind_total(p) for p in numbered]
             windows = totals[1::2]
-            if len(windows) < len(ERAS):
-                raise CostError(f"callgrind wrote {len(numbered)} dumps for {kind}, expected {2 * len(ERAS)}")
-            for era, total in zip(ERAS, windows, strict=False):
-                out[f"{kind}/{era}"] = {"instructions": total / calls}
+            if len(windows) < len(CELLS):
+                raise CostError(f"callgrind wrote {len(numbered)} dumps for {kind}, expected {2 * len(CELLS)}")
+            for (name, _, _), total in zip(CELLS, windows, strict=False):
+                out[f"{kind}/{name}"] = {"instructions": total / calls}
     return out
 
 
@@ -186,8 +194,9 @@ def baseline_document(measured: dict[str, Any], margin: float = MARGIN) -> dict[
         }
     return {
         "about": (
-            "Deterministic per-call cost of a stateless tools/call of demo_echo (no upstream call), in-process "
-            "through ASGI. Written by `python -m benchmarks.cost --update-baseline`; checked by "
+            "Deterministic per-call cost of a stateless tools/call of demo_echo (no upstream call; cells "
+            "<app>/<era>) and of github_get_issue (one upstream GET answered in-process; <app>/github/<era>), "
+            "in-process through ASGI. Written by `python -m benchmarks.cost --update-baseline`; checked by "
             "benchmarks/test_cost.py. See docs/performance.md."
         ),
         "environment": measured["environment"],
@@ -341,20 +350,21 @@ def table(
 ) -> str:
     """The figures per cell, with the change against the baseline and the cost on top of the SDK."""
     lines = [
-        f"per tools/call of demo_echo, {measured['calls']} calls after {measured['warmup']} warm-up calls; "
+        f"per tools/call (<app>/<era>: demo_echo; <app>/github/<era>: github_get_issue, one upstream GET), "
+        f"{measured['calls']} calls after {measured['warmup']} warm-up calls; "
         f"Python {measured['environment']['python']}",
         "",
-        f"{'cell':20s} {'Python calls':>13s} {'built-in':>10s} {'lines':>10s}  {'lines vs baseline':>18s}  "
+        f"{'cell':26s} {'Python calls':>13s} {'built-in':>10s} {'lines':>10s}  {'lines vs baseline':>18s}  "
         f"{'lines over SDK':>14s}" + (f"  {'instructions':>13s}" if counted else ""),
     ]
     for cell_id, cell in measured["cells"].items():
         per = cell["per_call"]
         base = (baseline or {}).get("cells", {}).get(cell_id)
         vs = _pct(per["lines"], base["per_call"]["lines"]) if base else "–"
-        sdk = measured["cells"].get(f"sdk/{cell['era']}")
+        sdk = measured["cells"].get("sdk/" + cell_id.split("/", 1)[1])
         over = f"{per['lines'] - sdk['per_call']['lines']:+,.1f}" if sdk and cell["app"] != "sdk" else ""
         line = (
-            f"{cell_id:20s} {per['python_calls']:13,.1f} {per['c_calls']:10,.1f} {per['lines']:10,.1f}  "
+            f"{cell_id:26s} {per['python_calls']:13,.1f} {per['c_calls']:10,.1f} {per['lines']:10,.1f}  "
             f"{vs:>18s}  {over:>14s}"
         )
         if counted:

@@ -30,6 +30,7 @@ HANDSHAKE = "2025-11-25"
 TOOL = "github_get_issue"
 ARGUMENTS = {"owner": OWNER, "repo": REPO, "issue_number": ISSUE_NUMBER}
 ECHO = "echo"
+CALL = "tools/call"
 ECHO_ARGUMENTS = {"text": ECHO_TEXT}
 CLIENT_INFO = {"name": "sagemcp-bench", "version": "1.0"}
 ACCEPT = "application/json, text/event-stream"

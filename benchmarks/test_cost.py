@@ -40,7 +40,8 @@ def test_the_count_is_the_same_on_every_run(measured: dict[str, Any]) -> None:
     first = {k: c["totals"] for k, c in measured["cells"].items()}
     second = {k: c["totals"] for k, c in again["cells"].items()}
     assert first == second, f"two runs of the same code counted differently:\n{first}\n{second}"
-    assert set(first) == {f"{app}/{era}" for app in ("sdk", "core", "server") for era in cost.ERAS}
+    assert set(first) == {f"{app}/{cell}" for app in ("sdk", "core", "server") for cell, _, _ in cost.CELLS}
+    assert {cell for cell, _, _ in cost.CELLS} == {*cost.ERAS, *(f"github/{era}" for era in cost.ERAS)}
 
 
 @pytest.mark.skipif(_why_not is not None, reason=str(_why_not))
@@ -61,6 +62,18 @@ def test_the_cost_per_call_has_not_grown_beyond_the_baseline(measured: dict[str,
         assert sdk["lines"] > 100, sdk
         assert per_call["python_calls"] > 0
         assert per_call["c_calls"] > 0
+    for app in ("sdk", "core", "server"):
+        for era in cost.ERAS:
+            github, echo = measured["cells"][f"{app}/github/{era}"], measured["cells"][f"{app}/{era}"]
+            # the GitHub cells made their upstream GET through httpx and rendered the issue with the connector
+            assert github["tool"] == "github", github["tool"]
+            assert echo["tool"] == "echo", echo["tool"]
+            assert github["by_package"]["httpx"]["lines"] > 500, (app, era, github["by_package"])
+            assert github["by_package"]["sagemcp_github"]["lines"] > 50, (app, era, github["by_package"])
+            assert "httpx" not in echo["by_package"], (app, era, echo["by_package"])
+            if app != "sdk":  # through core's upstream client, which the baseline gates as well
+                assert "sagemcp._upstream:BoundClient.request" in github["functions"]
+                assert baseline["cells"][f"{app}/github/{era}"]["gated"]
 
 
 # -- the comparison itself, on made-up figures ---------------------------------------------------

@@ -129,7 +129,9 @@ def build_app(
     cache_ttl: float = 5.0,
     keys_out: Path | None = None,
     echo: bool = False,
+    upstream_transport: Any = None,
 ) -> Starlette:
+    """The app; `upstream_transport` (an `httpx.AsyncBaseTransport`) replaces the upstream client's own."""
     cls, _label = connector_class()
     classes: list[Any] = [cls]
     if echo:
@@ -157,8 +159,8 @@ def build_app(
         metrics.tool_call(event)
         audit(event)
 
-    transport = None
-    if _tuning.network_backend() == "httpcore":
+    transport = upstream_transport
+    if transport is None and _tuning.network_backend() == "httpcore":
         transport = _tuning.plain_transport()
         print(_tuning.PLAIN_BACKEND_MARKER, flush=True)
     upstream = UpstreamClient(transport=transport, on_response=metrics.upstream)

@@ -55,10 +55,12 @@ def build_app(
     catalog: list[dict[str, Any]],
     stateful: bool = False,
     echo_catalog: list[dict[str, Any]] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
+    """The app; `transport` replaces the upstream client's plain one (the in-process cost cells' fake upstream)."""
     http = httpx.AsyncClient(
         base_url=upstream_url,
-        transport=_tuning.plain_transport(),
+        transport=transport or _tuning.plain_transport(),
         timeout=httpx.Timeout(30.0, connect=10.0),
         headers={
             "Authorization": f"Bearer {UPSTREAM_TOKEN}",

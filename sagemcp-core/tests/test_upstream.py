@@ -146,6 +146,10 @@ async def test_call_headers_and_body_are_sent(serve: Callable[..., Harness]) -> 
     assert first.headers["authorization"] == f"Bearer {TOKEN}"
     assert second.content == b"a=1"
     assert second.headers["content-type"] == "application/x-www-form-urlencoded"
+    # a call's own headers are for that call only: the bound client's stay as they were bound
+    assert second.headers["accept"] == "application/json"
+    assert second.headers["authorization"] == f"Bearer {TOKEN}"
+    assert second.headers["user-agent"] == "sagemcp/0.1"
 
 
 async def test_absolute_next_link_on_same_host_keeps_its_query(serve: Callable[..., Harness]) -> None:
@@ -610,15 +614,55 @@ async def test_every_connection_failure_reads_the_same(
     assert len(harness.requests) == sent
 
 
+async def test_requests_are_the_ones_httpx_would_build(serve: Callable[..., Harness]) -> None:
+    """The bound headers are merged with the client's defaults once per bound client, and requests are built from
+    them directly: what is sent is what `AsyncClient.build_request` makes of the same arguments (header order,
+    body, timeout), with and without a call's own headers."""
+    harness = serve(httpx.Response(200))
+    bound_headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/vnd.github+json"}
+    bound = harness.bind(headers=bound_headers, params={"tenant": "acme"})
+    http = harness.client._http
+    default = httpx.Timeout(30.0, connect=10.0)  # UpstreamClient's defaults
+
+    await bound.get("items", params={"q": "x y"})
+    first = http.build_request("GET", f"{BASE}/items?q=x+y&tenant=acme", headers=bound_headers, timeout=default)
+    await bound.post("items", json={"a": 1}, headers={"Accept": "application/vnd.raw", "X-Extra": "yes"})
+    await bound.put("form", data={"a": "1"}, timeout=3)
+    await bound.get(f"{BASE}/next?page=2")
+
+    call_headers = httpx.Headers(bound_headers)
+    call_headers.update({"Accept": "application/vnd.raw", "X-Extra": "yes"})
+    expected = [
+        first,
+        http.build_request("POST", f"{BASE}/items?tenant=acme", json={"a": 1}, headers=call_headers, timeout=default),
+        http.build_request("PUT", f"{BASE}/form?tenant=acme", data={"a": "1"}, headers=bound_headers, timeout=3.0),
+        http.build_request("GET", f"{BASE}/next?page=2&tenant=acme", headers=bound_headers, timeout=default),
+    ]
+    assert len(harness.requests) == len(expected)
+    for sent, built in zip(harness.requests, expected, strict=True):
+        assert (sent.method, sent.url) == (built.method, built.url)
+        assert sent.headers.raw == built.headers.raw
+        assert sent.content == built.content
+        assert sent.extensions == built.extensions
+    assert harness.requests[0].headers["accept"] == "application/vnd.github+json"
+    assert harness.requests[2].headers["accept"] == "application/vnd.github+json"  # the call's own stayed its own
+    assert "x-extra" not in harness.requests[2].headers
+
+
 async def test_timeouts_are_configured_on_the_request(serve: Callable[..., Harness]) -> None:
     harness = serve(httpx.Response(200), timeout=12, connect_timeout=4)
 
     await harness.bind().get("a")
     await harness.bind().get("b", timeout=2)
+    await harness.bind().get("c")
+    harness.client.connect_timeout = 1  # the settings are read per request, not fixed when the client is made
+    await harness.bind().get("d")
 
-    first, second = (r.extensions["timeout"] for r in harness.requests)
+    first, second, third, fourth = (r.extensions["timeout"] for r in harness.requests)
     assert first == {"connect": 4, "read": 12, "write": 12, "pool": 12}
     assert second == {"connect": 2, "read": 2, "write": 2, "pool": 2}
+    assert third == first
+    assert fourth == {"connect": 1, "read": 12, "write": 12, "pool": 12}
 
 
 # --- bodies, redirects, hooks -----------------------------------------------------------------------
@@ -864,3 +908,24 @@ def test_map_status_error_on_a_constructed_response() -> None:
     assert isinstance(error, UpstreamNotFound)
     assert "(the credential may lack scope `repo`)" in error.message
     assert error.code == "upstream_not_found"
+
+
+async def test_cookies_an_upstream_sets_are_never_kept_nor_sent_on() -> None:
+    """The client is shared by every tenant: a `Set-Cookie` answering one tenant's call must not ride on the next
+    call to that host, whoever makes it."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        cookie = [("Set-Cookie", "session=tenant-a-secret; Domain=api.example.com; Path=/")]
+        return httpx.Response(200, headers=cookie, json={})
+
+    async with UpstreamClient(transport=httpx.MockTransport(handler)) as client:
+        tenant_a = client.bind(base_url=BASE, provider="p", headers={"Authorization": "Bearer a"})
+        tenant_b = client.bind(base_url=BASE, provider="p", headers={"Authorization": "Bearer b"})
+        await tenant_a.get("items")
+        await tenant_a.get("items")
+        await tenant_b.get("items")
+        assert not client._http.cookies
+    assert [r.headers.get("cookie") for r in sent] == [None, None, None]
+    assert [r.headers["authorization"] for r in sent] == ["Bearer a", "Bearer a", "Bearer b"]

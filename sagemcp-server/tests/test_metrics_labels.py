@@ -161,3 +161,18 @@ def test_open_mcp_requests_are_read_at_scrape_time() -> None:
     assert metrics.registry.get_sample_value("sagemcp_mcp_active_connections") == 2
     metrics.mcp_open -= 2
     assert "sagemcp_mcp_active_connections 0.0" in metrics.render().decode()
+
+
+def test_upstream_attempts_are_counted_per_label_values() -> None:
+    metrics = Metrics(ConnectorRegistry([DemoConnector]))
+    for status in (200, 200, 503, None):
+        metrics.upstream("demo", "GET", status, 0.25)
+    metrics.upstream("someone-else", "get", 200, 0.5)
+    text = metrics.render().decode()
+    assert 'sagemcp_upstream_responses_total{method="GET",provider="demo",status="200"} 2.0' in text
+    assert 'sagemcp_upstream_responses_total{method="GET",provider="demo",status="503"} 1.0' in text
+    assert 'sagemcp_upstream_responses_total{method="GET",provider="demo",status="none"} 1.0' in text
+    assert 'sagemcp_upstream_responses_total{method="other",provider="unknown",status="200"} 1.0' in text
+    assert 'sagemcp_upstream_request_duration_seconds_count{provider="demo"} 4.0' in text
+    assert 'sagemcp_upstream_request_duration_seconds_sum{provider="demo"} 1.0' in text
+    assert 'sagemcp_upstream_request_duration_seconds_count{provider="unknown"} 1.0' in text

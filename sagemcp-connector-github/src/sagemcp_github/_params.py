@@ -11,6 +11,7 @@ the endpoint it was meant for.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -80,6 +81,10 @@ SmallPageLimit = Annotated[int, Limit(maximum=SMALL_PAGE)]
 """For lists of large items (bodies, many fields): 50 of them stay well under 25,000 tokens."""
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+"""Characters `quote(..., safe="")` leaves alone: a segment made only of them is its own encoding."""
+
+
 def segment(value: str | int, name: str = "value") -> str:
     """`value` as one URL path segment, percent-encoded (`/` included)."""
     text = str(value)
@@ -87,7 +92,8 @@ def segment(value: str | int, name: str = "value") -> str:
         raise InvalidArguments(
             f"{name} {text!r} is not a valid name: give the real {name}", errors=[(name, "empty, '.' or '..'")]
         )
-    return quote(text, safe="")
+    # Owners, repositories and numbers are nearly always plain: skip quote()'s encode and byte scan for them.
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
 
 
 def file_path(path: str, name: str = "path") -> str:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from ._models import CallLimits, Credential, Tenant
+from ._models import CallLimits, Credential, Tenant, new_id
 from .errors import CallLimitReached
 
 __all__ = [
@@ -236,7 +235,7 @@ class CallGuard:
             concurrent_calls=concurrent,
             credential_calls_per_minute=per_credential,
         )
-        token = uuid.uuid4().hex
+        token = new_id()  # uuid4 hex, without building a `uuid.UUID` on every call
 
         async def admit(backend: LimiterBackend) -> tuple[Refusal | None, LimiterBackend]:
             return await backend.admit(admission, token), backend

@@ -36,6 +36,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypedDict, TypeVar, Unpack, overload
 from urllib.parse import unquote_plus
 
@@ -316,6 +317,7 @@ class UpstreamClient:
         self._on_response = on_response
         self._sleep = sleep
         self._clock = clock
+        self._timeout_extensions: dict[tuple[float, float], dict[str, Any]] = {}
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
 
         def through(proxy: httpx.Proxy) -> httpx.AsyncBaseTransport:
@@ -338,6 +340,7 @@ class UpstreamClient:
             follow_redirects=False,
             limits=limits,
             headers={"User-Agent": user_agent},
+            cookies=_no_cookies(),
         )
 
     async def __aenter__(self) -> UpstreamClient:
@@ -348,6 +351,40 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def _with_defaults(self, headers: httpx.Headers) -> httpx.Headers:
+        """The client's default headers with `headers` over them, merged as `AsyncClient.build_request` merges
+        a request's headers (a bound client does it once, not once per request)."""
+        merged = httpx.Headers(self._http.headers)
+        merged.update(headers)
+        return merged
+
+    def _build(
+        self,
+        method: str,
+        url: httpx.URL,
+        *,
+        headers: httpx.Headers,
+        extensions: dict[str, Any],
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+    ) -> httpx.Request:
+        """The request `AsyncClient.build_request` would build, for an absolute `url`, `headers` already over the
+        client's defaults (`_with_defaults`) and the timeout in `extensions`: the client has no base URL and no
+        query parameters of its own and keeps no cookies (`_no_cookies`), so none of its state is merged in."""
+        return httpx.Request(method, url, content=content, data=data, json=json, headers=headers, extensions=extensions)
+
+    def _extensions(self, seconds: float) -> dict[str, Any]:
+        """The request extensions giving each attempt `seconds` (connect: at most `connect_timeout`), built once
+        per pair of values: `build_request` then neither makes nor copies a `Timeout` per attempt."""
+        key = (seconds, min(self.connect_timeout, seconds))
+        extensions = self._timeout_extensions.get(key)
+        if extensions is None:
+            extensions = {"timeout": httpx.Timeout(key[0], connect=key[1]).as_dict()}
+            if len(self._timeout_extensions) < 64:  # per-call timeouts are few in practice; never let them pile up
+                self._timeout_extensions[key] = extensions
+        return extensions
 
     def bind(
         self,
@@ -508,6 +545,7 @@ class BoundClient:
         self._bound = None if bound_origins is None else frozenset(_bound_key(o) for o in bound_origins)
         self._bound_text = tuple(bound_origins or ())
         self._headers = httpx.Headers(headers)
+        self._request_headers = client._with_defaults(self._headers)
         self._params = dict(params or {})
         self._error_hook = error_hook
         self._secrets = _secret_values(self._headers, self._params)
@@ -575,20 +613,21 @@ class BoundClient:
         or GET with side effects from ever being repeated.
         """
         method = method.upper()
-        call_headers = httpx.Headers(self._headers)
+        # The bound headers over the client's defaults, merged once per bound client; httpx copies them into
+        # each request, so they serve as they are unless the call adds its own.
+        call_headers = self._request_headers
         if headers:
+            call_headers = httpx.Headers(call_headers)
             call_headers.update(headers)
         secrets = (self._secrets + _secret_values(httpx.Headers(headers), {})) if headers else self._secrets
         try:
             target = _with_params(_with_params(self._resolve(url), params), self._params)
             effective_timeout = self._client.timeout if timeout is None else timeout
-            request_timeout = httpx.Timeout(
-                effective_timeout, connect=min(self._client.connect_timeout, effective_timeout)
-            )
+            extensions = self._client._extensions(effective_timeout)
 
             def build() -> httpx.Request:
-                return self._client._http.build_request(
-                    method, target, json=json, data=data, content=content, headers=call_headers, timeout=request_timeout
+                return self._client._build(
+                    method, target, json=json, data=data, content=content, headers=call_headers, extensions=extensions
                 )
 
             return await self._client._call(
@@ -1112,3 +1151,9 @@ def _redact(error: UpstreamError, secrets: tuple[str, ...]) -> None:
     if message != error.message:
         error.message = message
         error.args = (message,)
+
+
+def _no_cookies() -> CookieJar:
+    """A cookie jar that stores nothing: the client is shared by every tenant and credential, so a
+    `Set-Cookie` from one tenant's upstream must never ride on another's request to the same host."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))  # a jar, not `httpx.Cookies`: that copies it

@@ -127,6 +127,7 @@ class Metrics:
         # dictionary look-up instead of `labels()` checking and joining the values again on every request.
         self._request_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
         self._tool_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+        self._upstream_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (self.methods(method), self.routes(route), _status(status))
@@ -145,11 +146,15 @@ class Metrics:
         children[1].observe(event.duration_ms / 1000)
 
     def upstream(self, provider: str, method: str, status: int | None, seconds: float) -> None:
-        provider = self.providers(provider)
-        self.upstream_responses.labels(
-            provider, self.methods(method), "none" if status is None else _status(status)
-        ).inc()
-        self.upstream_seconds.labels(provider).observe(seconds)
+        key = (self.providers(provider), self.methods(method), "none" if status is None else _status(status))
+        children = self._upstream_children.get(key)
+        if children is None:
+            children = self._upstream_children[key] = (
+                self.upstream_responses.labels(*key),
+                self.upstream_seconds.labels(key[0]),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def refresh(self, provider: str, ok: bool) -> None:
         self.token_refreshes.labels(self.providers(provider), "ok" if ok else "failed").inc()
