@@ -396,6 +396,47 @@ async def test_malformed_and_oversized_bodies_are_the_sdks_answer(pair: Pair, ve
     await both(pair, headers, body)
 
 
+def _modern_bodies() -> list[bytes]:
+    """One well-formed 2026-07-28 call, spelled in ways a parser or the JSON-RPC envelope may read differently."""
+    _, body = call("main__calls_echo", {"text": "hi"})
+    text = body.decode()
+    message = json.loads(body)
+
+    def changed(**fields: Any) -> bytes:
+        return json.dumps({**message, **fields}).encode()
+
+    without_version = {k: v for k, v in message.items() if k != "jsonrpc"}
+    return [
+        b" \n" + body,  # whitespace before
+        body + b" \r\n\t",  # and after
+        body + b" {}",  # extra data
+        b"\xef\xbb\xbf" + body,  # a UTF-8 byte order mark
+        text.encode("utf-16-le"),
+        text.encode("utf-16"),
+        text.encode("utf-32"),
+        body.replace(b'"hi"', b'"\\ud800"'),  # a lone surrogate, escaped
+        body.replace(b'"hi"', b'"\xed\xa0\x80"'),  # and encoded
+        body.replace(b'"hi"', b'"\xff"'),  # not UTF-8
+        body.replace(b'"hi"', b'"h\ti"'),  # a control character, raw
+        body.replace(b'"hi"', b'"\x7f\\u0001\\u2028"'),  # and escaped, with what JSON escapes on the way out
+        body.replace(b'"hi"', '"é ☃ \U0001f600"'.encode()),
+        body.replace(b'"id": 1', b'"id": 1, "id": "again"'),  # a repeated member: the last one wins
+        body.replace(b'"id": 1', b'"id": 1' + b"0" * 5000),  # more digits than `int` reads
+        changed(jsonrpc=2.0),
+        changed(jsonrpc="2.0 "),
+        json.dumps(without_version).encode(),
+        changed(id=2**70),
+        changed(id=1.0),
+        changed(id=False),
+    ]
+
+
+@pytest.mark.parametrize("body", _modern_bodies())
+async def test_bodies_parsed_and_enveloped_as_the_sdk_does(pair: Pair, body: bytes) -> None:
+    headers, _ = call("main__calls_echo")
+    await both(pair, headers, body)
+
+
 async def asgi_post(app: McpApp, headers: list[tuple[str, str]], body: bytes) -> tuple[int, bytes]:
     """POST straight through the ASGI interface, headers exactly as given (a Content-Length that lies too)."""
     scope = {

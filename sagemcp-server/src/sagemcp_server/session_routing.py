@@ -30,6 +30,7 @@ import secrets
 import socket
 import time
 from collections.abc import Iterable
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import anyio
 import httpx
@@ -157,6 +158,7 @@ class RedisSessionRouter:
             limits=httpx.Limits(max_connections=max_forwards, max_keepalive_connections=32),
             follow_redirects=False,
             trust_env=False,  # replicas talk directly, never through the outbound proxy
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # one client for every caller: keep none
         )
         self._forwards = anyio.Semaphore(max_forwards)
         self.registry_ok = True

@@ -591,7 +591,6 @@ class McpApp:
         scope.setdefault("state", {})["request_id"] = request_id
         slug = scope["path_params"]["tenant"]
         connector_key = scope["path_params"].get("connector")
-        hidden = Refusal(404, error_body(f"Tenant {slug!r} not found or not accessible with this key."))
         resource = scope[RESOURCE_SCOPE_KEY] = self.settings.resource_url(scope)
         try:
             principal = await self.authenticator.authenticate(conn)
@@ -600,14 +599,14 @@ class McpApp:
                     return Refusal(401, error_body(_NOT_ACCEPTED), "invalid_token")
                 return Refusal(401, error_body(_AUTHENTICATION_REQUIRED))
             if principal.resource is not None and not same_resource(principal.resource, resource):
-                return hidden
+                return _hidden(slug)
             try:
                 view = await self.resolver.view(slug)
             except LookupFailed:
-                return hidden
+                return _hidden(slug)
             if principal.kind not in ("platform_admin", "anonymous"):
                 if principal.tenant_id != view.tenant.id:
-                    return hidden
+                    return _hidden(slug)
                 if REQUIRED_SCOPE not in principal.scopes:
                     message = (
                         f"This key or token lacks the scope {REQUIRED_SCOPE!r} that the MCP endpoints of tenant "
@@ -763,6 +762,11 @@ def _matches(value: str | None, patterns: list[str]) -> bool:
         if value == pattern or (pattern.endswith(":*") and value.rsplit(":", 1)[0] == pattern[:-2]):
             return True
     return False
+
+
+def _hidden(slug: str) -> Refusal:
+    """The refusal that does not tell a foreign or unknown tenant from one the key cannot use."""
+    return Refusal(404, error_body(f"Tenant {slug!r} not found or not accessible with this key."))
 
 
 def _request_id(conn: HTTPConnection) -> str:

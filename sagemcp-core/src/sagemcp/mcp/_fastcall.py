@@ -91,6 +91,8 @@ _ENVELOPE_KEYS = frozenset({PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLI
 """The `_meta` keys a 2026-07-28 call may carry here: the protocol envelope, nothing that asks for a back channel."""
 _CALL_KEYS = frozenset({"name", "arguments", "_meta"})
 _CONTENT_LENGTH = b"content-length"
+_VERSION_NAME = VERSION_HEADER.decode()
+_METHOD_NAME = METHOD_HEADER.decode()
 
 
 class ToolCallShortcut:
@@ -153,17 +155,19 @@ class ToolCallShortcut:
     async def _answer_modern(self, request: Request, body: bytes, headers: _Headers) -> ASGIApp | None:
         """A 2026-07-28 request, checked as the SDK's single-exchange transport checks it, in its order."""
         try:
-            decoded: Any = json.loads(body)  # the transport's own parser, so both read the same message
+            decoded: Any = _loads(body)  # the transport's own parser, so both read the same message
         except (ValueError, RecursionError):
             return None
         if not _plain_call(decoded, modern=True):
             return None
-        try:
-            req = JSONRPCRequest.model_validate(decoded)
-        except ValidationError:
+        # What `JSONRPCRequest` accepts of such a message, without building it: the version "2.0" and an id that
+        # is an integer or a string (strictly: not a boolean or a float). Its other fields `_plain_call` checked.
+        request_id = decoded["id"]
+        if decoded.get("jsonrpc") != "2.0" or type(request_id) not in (int, str):
             return None
-        # `_Headers.of` declined every repeated `Mcp-*` header, so no routing header is duplicated.
-        verdict = classify_inbound_request(decoded, headers=headers.folded(request.scope))
+        # `_Headers.of` declined every repeated `Mcp-*` header, so no routing header is duplicated, and the
+        # ladder reads only `Mcp-*` headers (version, method, name): their mapping stands for all of them.
+        verdict = classify_inbound_request(decoded, headers=headers.routing)
         if isinstance(verdict, InboundLadderRejection):
             return None
         if self._header_bound_tool(decoded["params"]["name"]):
@@ -173,11 +177,18 @@ class ToolCallShortcut:
         )
         dctx = _SingleExchangeDispatchContext(
             transport=TransportContext(kind="streamable-http", can_send_request=False, headers=request.headers),
-            request_id=req.id,
+            request_id=request_id,
             message_metadata=ServerMessageMetadata(request_context=request),
         )
-        served = self._serve_one(dctx, req.method, req.params, connection)
-        return partial(_write, await _to_jsonrpc_response(req.id, served))
+        # A copy of the params, as the validated request holds one.
+        served = self._serve_one(dctx, "tools/call", dict(decoded["params"]), connection)
+        reply = await _to_jsonrpc_response(request_id, served)
+        if not isinstance(reply, JSONRPCResponse):
+            return partial(_write, reply)
+        # The transport's `_write` of a result: its `json.dumps(..., separators=(",", ":"))` is this encoder's
+        # `encode`, without building an encoder per response.
+        payload = _ENCODER.encode(reply.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return Response(payload, status_code=200, media_type="application/json")
 
     async def _serve_one(
         self,
@@ -259,31 +270,24 @@ class _Headers:
     version: str
     method: str | None
     content_length: bytes | None
+    routing: dict[str, str]
+    """The `Mcp-*` headers by lower-case name: all that the SDK's envelope checks read of the headers."""
 
     @classmethod
     def of(cls, scope: Scope) -> _Headers | None:
         """The headers of a request; None when an `Mcp-*` header appears twice (the SDK decides about those)."""
-        version: str | None = None
-        method: str | None = None
+        routing: dict[str, str] = {}
         content_length: bytes | None = None
-        seen: set[bytes] = set()
         for key, value in scope["headers"]:
             if key[:4] == b"mcp-":
-                if key in seen:
+                name = key.decode("latin-1")
+                if name in routing:
                     return None
-                seen.add(key)
-                if key == VERSION_HEADER:
-                    version = value.decode("latin-1")
-                elif key == METHOD_HEADER:
-                    method = value.decode("latin-1")
+                routing[name] = value.decode("latin-1")
             elif key == _CONTENT_LENGTH and content_length is None:
                 content_length = value
-        return cls(DEFAULT_VERSION if version is None else version, method, content_length)
-
-    @staticmethod
-    def folded(scope: Scope) -> dict[str, str]:
-        """The headers as one mapping, the first value of each name winning (as `dict(request.headers)`)."""
-        return {key.decode("latin-1"): value.decode("latin-1") for key, value in reversed(scope["headers"])}
+        version = routing.get(_VERSION_NAME)
+        return cls(DEFAULT_VERSION if version is None else version, routing.get(_METHOD_NAME), content_length, routing)
 
 
 class _Runner(ServerRunner[Any]):
@@ -358,6 +362,33 @@ class _StatelessDispatchContext:
 
     def close(self) -> None:
         self._closed = True
+
+
+def _loads(body: bytes) -> Any:
+    """`json.loads(body)`, with less work around the parse for a UTF-8 body that starts with `{`.
+
+    The same scanner reads the same text: `json.loads` takes such a body for UTF-8 (no byte
+    order mark starts with `{`, and a second byte of zero would mean UTF-16 or UTF-32), decodes
+    it so, skips no leading whitespace and requires nothing but whitespace after the value. Any
+    other body goes to `json.loads` itself.
+    """
+    if body[:1] != b"{" or body[1:2] == b"\x00":
+        return json.loads(body)
+    text = body.decode("utf-8", "surrogatepass")
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(body)  # raises, as it would have
+    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+        return json.loads(body)  # raises "Extra data"
+    return value
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_DECODER = json.JSONDecoder()
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_JSON_WHITESPACE = " \t\n\r"
+"""What `json.loads` skips around the value."""
 
 
 def _plain_call(message: Any, *, modern: bool) -> bool:
