@@ -44,7 +44,6 @@ from mcp.server.connection import Connection
 from mcp.server.context import CallNext
 from mcp.server.lowlevel import Server
 from mcp.server.runner import ServerRunner
-from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.dispatcher import CallOptions, DispatchContext
 from mcp.shared.exceptions import NoBackChannelError
@@ -63,14 +62,20 @@ from mcp_types import (
     RequestId,
     jsonrpc_message_adapter,
 )
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from opentelemetry import trace
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from ._intake import DEFAULT_VERSION, METHOD_HEADER, VERSION_HEADER, read_recorded, replaying_messages
+from ._intake import (
+    DEFAULT_VERSION,
+    METHOD_HEADER,
+    VERSION_HEADER,
+    read_recorded,
+    replaying_messages,
+    stateless_request,
+)
 
 try:  # The SDK's private pieces this shortcut reuses: where a release moved them, the SDK serves every call.
     from mcp.server._otel import OpenTelemetryMiddleware
@@ -137,20 +142,13 @@ class ToolCallShortcut:
 
     async def _answer(self, scope: Scope, receive: Receive, body: bytes, headers: _Headers) -> ASGIApp | None:
         """The response of an eligible request, its call already made; None to let the SDK answer."""
-        version = headers.version
-        modern = version in MODERN_PROTOCOL_VERSIONS
-        if not modern and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+        admitted = await stateless_request(scope, receive, self.security, headers.version, headers.method, "tools/call")
+        if admitted is None:
             return None
-        if modern and headers.method != "tools/call":
-            return None  # the SDK refuses a mismatch anyway: other methods skip the parse below
-        request = Request(scope, receive)
-        if await self.security.validate_request(request, is_post=True) is not None:
-            return None
-        if not check_accept_headers(request)[0]:
-            return None
+        request, modern = admitted
         if modern:
             return await self._answer_modern(request, body, headers)
-        return await self._answer_handshake(request, body, version)
+        return await self._answer_handshake(request, body, headers.version)
 
     async def _answer_modern(self, request: Request, body: bytes, headers: _Headers) -> ASGIApp | None:
         """A 2026-07-28 request, checked as the SDK's single-exchange transport checks it, in its order."""

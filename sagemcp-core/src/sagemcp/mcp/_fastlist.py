@@ -35,12 +35,11 @@ from typing import Any
 import pydantic_core
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel import Server
-from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.inbound import InboundLadderRejection, classify_inbound_request, find_duplicated_routing_header
 from mcp_types import SERVER_INFO_META_KEY, JSONRPCRequest
 from mcp_types import methods as _methods
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,7 +47,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ._handlers import Handlers
 from ._http import header
-from ._intake import METHOD_HEADER, read_recorded, replaying_messages, version_of
+from ._intake import METHOD_HEADER, read_recorded, replaying_messages, stateless_request, version_of
 from ._resolve import CallScope, scope_of
 
 __all__ = ["ToolListMiddleware", "ToolListShortcut"]
@@ -85,16 +84,11 @@ class ToolListShortcut:
     async def _answer(self, scope: Scope, receive: Receive, body: bytes) -> Response | None:
         """The response for an eligible request, or None to let the SDK answer."""
         version = version_of(scope)
-        modern = version in MODERN_PROTOCOL_VERSIONS
-        if not modern and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+        method = header(scope, METHOD_HEADER) if version in MODERN_PROTOCOL_VERSIONS else None
+        admitted = await stateless_request(scope, receive, self.security, version, method, "tools/list")
+        if admitted is None:
             return None
-        if modern and header(scope, METHOD_HEADER) != "tools/list":
-            return None  # the SDK refuses a mismatch anyway: other methods skip the parse below
-        request = Request(scope, receive)
-        if await self.security.validate_request(request, is_post=True) is not None:
-            return None
-        if not check_accept_headers(request)[0]:
-            return None
+        request, modern = admitted
         if modern:
             return self._answer_modern(request, body)
         request_id, cursor = _plain_tools_list(body)

@@ -7,10 +7,22 @@ they read, so it reads the same request as if nobody had looked.
 
 from __future__ import annotations
 
+from mcp.server.streamable_http import check_accept_headers
+from mcp.server.transport_security import TransportSecurityMiddleware
 from mcp_types import DEFAULT_NEGOTIATED_VERSION
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from starlette.requests import Request
 from starlette.types import Message, Receive, Scope
 
-__all__ = ["DEFAULT_VERSION", "METHOD_HEADER", "VERSION_HEADER", "read_recorded", "replaying_messages", "version_of"]
+__all__ = [
+    "DEFAULT_VERSION",
+    "METHOD_HEADER",
+    "VERSION_HEADER",
+    "read_recorded",
+    "replaying_messages",
+    "stateless_request",
+    "version_of",
+]
 
 DEFAULT_VERSION = DEFAULT_NEGOTIATED_VERSION
 """The version the SDK assumes for a stateless request without `MCP-Protocol-Version` (the spec's default)."""
@@ -52,3 +64,28 @@ def replaying_messages(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+async def stateless_request(
+    scope: Scope,
+    receive: Receive,
+    security: TransportSecurityMiddleware,
+    version: str,
+    method: str | None,
+    expected: str,
+) -> tuple[Request, bool] | None:
+    """The request, and whether it is of the 2026-07-28 era, when the SDK's stateless transport would take
+    it past its first checks as a request for `expected`: a protocol version it serves, on 2026-07-28 an
+    `Mcp-Method` (`method`) of `expected`, Host/Origin and Content-Type, then an Accept admitting JSON.
+    None otherwise: the SDK answers it."""
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    if not modern and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+        return None
+    if modern and method != expected:
+        return None  # the SDK refuses a mismatch anyway: other methods skip the caller's parse
+    request = Request(scope, receive)
+    if await security.validate_request(request, is_post=True) is not None:
+        return None
+    if not check_accept_headers(request)[0]:
+        return None
+    return request, modern
