@@ -72,6 +72,7 @@ from ._intake import (
     DEFAULT_VERSION,
     METHOD_HEADER,
     VERSION_HEADER,
+    json_content_type,
     read_recorded,
     replaying_messages,
     stateless_request,
@@ -204,7 +205,7 @@ class ToolCallShortcut:
 
     async def _answer_handshake(self, request: Request, body: bytes, version: str) -> ASGIApp | None:
         """A handshake-era request, checked and answered as the SDK's stateless JSON-response transport does."""
-        if not _json_content_type(request):
+        if not json_content_type(request):
             return None
         try:
             raw: Any = pydantic_core.from_json(body)
@@ -407,9 +408,3 @@ def _plain_call(message: Any, *, modern: bool) -> bool:
     if modern:
         return isinstance(meta, dict) and meta.keys() <= _ENVELOPE_KEYS
     return meta is None
-
-
-def _json_content_type(request: Request) -> bool:
-    """The handshake-era transport's own Content-Type check (after the security middleware's)."""
-    content_type = request.headers.get("content-type", "")
-    return any(part.strip() == "application/json" for part in content_type.split(";")[0].split(","))

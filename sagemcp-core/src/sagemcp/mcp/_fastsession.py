@@ -64,7 +64,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ._handlers import Handlers, notifiable, sdk_connection
 from ._http import header
-from ._intake import VERSION_HEADER, read_recorded, replaying_messages
+from ._intake import VERSION_HEADER, json_content_type, read_recorded, replaying_messages
 from ._resolve import CallScope
 
 __all__ = ["SessionConnections", "SessionToolListShortcut"]
@@ -196,7 +196,7 @@ class SessionToolListShortcut:
         request = Request(scope, receive)
         if await self.security.validate_request(request, is_post=True) is not None:
             return None
-        if check_accept_headers(request) != (True, True) or not _json_content_type(request):
+        if check_accept_headers(request) != (True, True) or not json_content_type(request):
             return None
         message = _tools_list_request(body)
         if message is None:
@@ -316,12 +316,6 @@ def _message_event(payload: bytes, event_id: str | None, sep: str) -> bytes:
     head = ServerSentEvent(event="message", id=event_id, sep=sep).encode()[: -len(sep)]
     end = sep.encode()
     return head + b"data: " + payload + end + end
-
-
-def _json_content_type(request: Request) -> bool:
-    """The transport's Content-Type check: `application/json` among the media types before any parameter."""
-    content_type = request.headers.get("content-type", "")
-    return any(part.strip() == _JSON for part in content_type.split(";")[0].split(","))
 
 
 def _tools_list_request(body: bytes) -> JSONRPCRequest | None:

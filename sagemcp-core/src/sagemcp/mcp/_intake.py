@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_VERSION",
     "METHOD_HEADER",
     "VERSION_HEADER",
+    "json_content_type",
     "read_recorded",
     "replaying_messages",
     "stateless_request",
@@ -89,3 +90,10 @@ async def stateless_request(
     if not check_accept_headers(request)[0]:
         return None
     return request, modern
+
+
+def json_content_type(request: Request) -> bool:
+    """The SDK transports' own Content-Type check (after the security middleware's): `application/json`
+    among the media types before any parameter."""
+    content_type = request.headers.get("content-type", "")
+    return any(part.strip() == "application/json" for part in content_type.split(";")[0].split(","))
